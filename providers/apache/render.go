@@ -1,0 +1,110 @@
+package apache
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// Server is Apache httpd.
+type Server struct{}
+
+var _ providers.Renderer = Server{}
+
+// DefaultTestCommand checks the whole configuration before a reload.
+func (Server) DefaultTestCommand() string { return "apachectl -t" }
+
+// DefaultReloadCommand reloads gracefully.
+func (Server) DefaultReloadCommand() string { return "apachectl graceful" }
+
+// Render writes one <VirtualHost>. mod_ssl answers 421 when a reused HTTP/2
+// connection targets a vhost whose TLS settings differ from the handshake
+// vhost; the cipher-consistency rule keeps the settings here identical
+// across vhosts of one address.
+func (Server) Render(s providers.Site) string {
+	var b strings.Builder
+	b.WriteString(providers.ManagedHeader(s.Address))
+	b.WriteString("<VirtualHost " + s.Listen + ">\n")
+	b.WriteString(providers.Indent("    ", "ServerName "+s.Names[0]))
+	if len(s.Names) > 1 {
+		b.WriteString(providers.Indent("    ", "ServerAlias "+strings.Join(s.Names[1:], " ")))
+	}
+	if s.TLS() {
+		protocols := ""
+		if len(s.Protocols) > 0 {
+			protocols = "SSLProtocol -all +" + strings.Join(s.Protocols, " +")
+		}
+		b.WriteString(providers.Indent("    ",
+			"Protocols h2 http/1.1",
+			"SSLEngine on",
+			"SSLCertificateFile "+s.CertFile,
+			"SSLCertificateKeyFile "+s.KeyFile,
+			protocols,
+			optional("SSLCipherSuite ", s.Ciphers),
+			optional("SSLHonorCipherOrder ", map[bool]string{true: "off"}[protocols != ""]),
+		))
+		if s.HSTS != "" {
+			b.WriteString("    Header always set Strict-Transport-Security \"" + s.HSTS + "\"\n")
+		}
+		if s.Root != "" {
+			b.WriteString("    DocumentRoot " + s.Root + "\n")
+		}
+		b.WriteString("</VirtualHost>\n")
+		return b.String()
+	}
+	if s.ACMEWebroot != "" {
+		dir := strings.TrimSuffix(s.ACMEWebroot, "/") + "/.well-known/acme-challenge/"
+		b.WriteString("    Alias /.well-known/acme-challenge/ " + dir + "\n")
+		b.WriteString("    <Directory \"" + dir + "\">\n        Require all granted\n    </Directory>\n")
+	}
+	switch {
+	case s.RedirectHTTPS:
+		if s.HSTS != "" {
+			b.WriteString("    Header always set Strict-Transport-Security \"" + s.HSTS + "\"\n")
+		}
+		b.WriteString("    RewriteEngine On\n")
+		if s.ACMEWebroot != "" {
+			b.WriteString("    RewriteCond %{REQUEST_URI} !^/\\.well-known/acme-challenge/\n")
+		}
+		b.WriteString("    RewriteRule ^ https://%{HTTP_HOST}%{REQUEST_URI} [R=301,L]\n")
+	case s.Root != "":
+		b.WriteString("    DocumentRoot " + s.Root + "\n")
+	}
+	b.WriteString("</VirtualHost>\n")
+	return b.String()
+}
+
+func optional(prefix, v string) string {
+	if v == "" {
+		return ""
+	}
+	return prefix + v
+}
+
+var (
+	hstsRe     = regexp.MustCompile(`(?m)^\s*Header\s+(?:always\s+)?set\s+Strict-Transport-Security\s+"([^"]*)"`)
+	redirectRe = regexp.MustCompile(`(?m)^\s*(?:RewriteRule\s+\S+\s+(\S+)\s+\[[^\]]*R=30|Redirect\s+(?:permanent\s+)?/\s+(\S+))`)
+	acmeRe     = regexp.MustCompile(`(?m)^\s*Alias\s+/\.well-known/acme-challenge/\s+(\S+)`)
+)
+
+// Summarize reads the HSTS header, redirect target and challenge webroot.
+func (Server) Summarize(content string) providers.Value {
+	redirect := ""
+	if m := redirectRe.FindStringSubmatch(content); m != nil {
+		redirect = m[1] + m[2]
+	}
+	webroot := ""
+	if m := acmeRe.FindStringSubmatch(content); m != nil {
+		webroot = strings.TrimSuffix(strings.TrimSuffix(m[1], "/"), "/.well-known/acme-challenge")
+	}
+	hsts := ""
+	if m := hstsRe.FindStringSubmatch(content); m != nil {
+		hsts = m[1]
+	}
+	return providers.Value{
+		"hsts":         providers.String(hsts),
+		"redirect":     providers.String(redirect),
+		"acme_webroot": providers.String(webroot),
+	}
+}

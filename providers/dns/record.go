@@ -1,0 +1,73 @@
+package dns
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Record is the presentation form of one TLSA record, "3 1 1 <hex>", with
+// the association data in lower case so that records compare as strings
+// (zone files often carry it in upper case).
+func Record(params [3]uint8, cert *x509.Certificate) (string, error) {
+	data, err := mdns.CertificateToDANE(params[1], params[2], cert)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d %d %d %s", params[0], params[1], params[2], strings.ToLower(data)), nil
+}
+
+// KeyRecord is Record for a key that has no certificate yet (a staged next
+// key). Only selector 1 (SubjectPublicKeyInfo) can be computed from a key.
+func KeyRecord(params [3]uint8, pub crypto.PublicKey) (string, error) {
+	if params[1] != 1 {
+		return "", fmt.Errorf("selector %d covers the whole certificate, which does not exist before it is issued", params[1])
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return Record(params, &x509.Certificate{RawSubjectPublicKeyInfo: der})
+}
+
+// Presentation turns TLSA RRs into sorted, lower-case record strings.
+func Presentation(rrs []*mdns.TLSA) []string {
+	out := make([]string, 0, len(rrs))
+	for _, r := range rrs {
+		out = append(out, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, strings.ToLower(r.Certificate)))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// toRRs builds TLSA RRs from an RRset.
+func (s RRset) toRRs() ([]mdns.RR, error) {
+	var out []mdns.RR
+	for _, rec := range s.Records {
+		f := strings.Fields(rec)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("malformed TLSA record %q", rec)
+		}
+		var p [3]uint8
+		for i := range p {
+			n, err := strconv.ParseUint(f[i], 10, 8)
+			if err != nil {
+				return nil, fmt.Errorf("malformed TLSA record %q", rec)
+			}
+			p[i] = uint8(n)
+		}
+		out = append(out, &mdns.TLSA{
+			Hdr:          mdns.RR_Header{Name: s.Owner, Rrtype: mdns.TypeTLSA, Class: mdns.ClassINET, Ttl: s.TTL},
+			Usage:        p[0],
+			Selector:     p[1],
+			MatchingType: p[2],
+			Certificate:  f[3],
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,24 @@
+package dns
+
+import (
+	"context"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Zone reads and changes the TLSA RRsets of one DNS zone.
+//
+// TLSA returns the records at owner (nil when there are none): absent is a
+// value, not an error. Update replaces every given RRset in one atomic
+// change: after an error nothing has changed.
+type Zone interface {
+	TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error)
+	Update(ctx context.Context, sets []RRset) error
+}
+
+// RRset is the complete TLSA RRset wanted at Owner; no Records deletes it.
+type RRset struct {
+	Owner   string // fully qualified, lower case
+	TTL     uint32
+	Records []string // "usage selector matching-type hex", as Record returns them
+}

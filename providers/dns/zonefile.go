@@ -1,0 +1,176 @@
+package dns
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/providers/files"
+)
+
+// ZoneFile is a zone kept in a BIND-format master file: the embedded default.
+//
+// Writing re-serialises the zone from parsed records, as BIND does for
+// dynamic zones: records trustform does not manage keep their data, but
+// comments and layout are not preserved.
+type ZoneFile struct {
+	Origin        string // fully qualified
+	Path          string
+	ReloadCommand string // run after each write, e.g. "rndc reload example.org"
+	Now           func() time.Time
+
+	mu     sync.Mutex
+	rrs    []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
+	parsed bool
+}
+
+var _ Zone = (*ZoneFile)(nil)
+
+func (z *ZoneFile) load() error {
+	if z.parsed {
+		return nil
+	}
+	b, err := os.ReadFile(z.Path)
+	if err != nil {
+		return fmt.Errorf("zone %s: %w", z.Origin, err)
+	}
+	rrs, err := ParseZone(b, z.Origin, z.Path)
+	if err != nil {
+		return err
+	}
+	z.rrs, z.parsed = rrs, true
+	return nil
+}
+
+// ParseZone reads a master file with miekg/dns's zone parser.
+func ParseZone(b []byte, origin, name string) ([]mdns.RR, error) {
+	zp := mdns.NewZoneParser(bytes.NewReader(b), origin, name)
+	var rrs []mdns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	return rrs, nil
+}
+
+// TLSA returns the TLSA records at owner.
+func (z *ZoneFile) TLSA(_ context.Context, owner string) ([]*mdns.TLSA, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if err := z.load(); err != nil {
+		return nil, err
+	}
+	var out []*mdns.TLSA
+	for _, rr := range z.rrs {
+		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Update replaces the given RRsets, bumps the SOA serial, writes the file
+// atomically and runs the reload command. If the reload fails, the previous
+// file is put back and the error says what the command printed.
+func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.parsed = false // always start from the file as it is now
+	if err := z.load(); err != nil {
+		return err
+	}
+	want := map[string]RRset{}
+	for _, s := range sets {
+		want[strings.ToLower(s.Owner)] = s
+	}
+	var out []mdns.RR
+	placed := map[string]bool{}
+	place := func(owner string) error {
+		if placed[owner] {
+			return nil
+		}
+		placed[owner] = true
+		rrs, err := want[owner].toRRs()
+		out = append(out, rrs...)
+		return err
+	}
+	sawSOA := false
+	for _, rr := range z.rrs {
+		owner := strings.ToLower(rr.Header().Name)
+		if soa, ok := rr.(*mdns.SOA); ok {
+			soa = mdns.Copy(soa).(*mdns.SOA)
+			soa.Serial = NextSerial(soa.Serial, z.Now())
+			out = append(out, soa)
+			sawSOA = true
+			continue
+		}
+		if _, managed := want[owner]; managed && rr.Header().Rrtype == mdns.TypeTLSA {
+			if err := place(owner); err != nil {
+				return err
+			}
+			continue
+		}
+		out = append(out, rr)
+	}
+	if !sawSOA {
+		return fmt.Errorf("zone %s: %s has no SOA record", z.Origin, z.Path)
+	}
+	for _, s := range sets { // RRsets that are new go at the end, in plan order
+		if err := place(strings.ToLower(s.Owner)); err != nil {
+			return err
+		}
+	}
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "; zone %s, written by trustform; records it does not manage are kept as they were.\n$ORIGIN %s\n", z.Origin, z.Origin)
+	for _, rr := range out {
+		buf.WriteString(rr.String())
+		buf.WriteByte('\n')
+	}
+	snap, err := files.Take(z.Path)
+	if err != nil {
+		return err
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(z.Path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := files.WriteAtomic(z.Path, buf.Bytes(), mode); err != nil {
+		return err
+	}
+	z.rrs = out
+	if z.ReloadCommand == "" {
+		return nil
+	}
+	if msg, err := exec.CommandContext(ctx, "sh", "-c", z.ReloadCommand).CombinedOutput(); err != nil {
+		z.parsed = false
+		if rerr := snap.Restore(); rerr != nil {
+			return fmt.Errorf("zone %s: reload command %q failed (%v: %s), and restoring the zone file failed too: %v", z.Origin, z.ReloadCommand, err, bytes.TrimSpace(msg), rerr)
+		}
+		return fmt.Errorf("zone %s: reload command %q failed, zone file restored: %v: %s", z.Origin, z.ReloadCommand, err, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// NextSerial returns the SOA serial after s. Date-style serials
+// (YYYYMMDDnn) move to today's date when that is larger; all others count
+// up by one, with RFC 1982 wrap-around.
+func NextSerial(s uint32, now time.Time) uint32 {
+	if s >= 1970010100 && s <= 2999123199 {
+		today, _ := strconv.ParseUint(now.UTC().Format("20060102")+"00", 10, 32)
+		if uint32(today) > s {
+			return uint32(today)
+		}
+	}
+	return s + 1
+}

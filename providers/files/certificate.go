@@ -1,0 +1,349 @@
+package files
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// Issuer issues certificates. The local CA and ACME accounts implement it.
+type Issuer interface {
+	// Issue returns a PEM chain, leaf first, for domains and the public half
+	// of key. It may take time (an ACME order) and must honour ctx.
+	Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error)
+	// Issued reports whether chain was issued by this issuer, so a
+	// certificate from another CA shows as drift.
+	Issued(chain []*x509.Certificate) bool
+}
+
+// Phases of a certificate change, in the order a key rollover uses them.
+const (
+	PhaseStageKey    = "stage-key"     // generate the next key beside the live one
+	PhaseIssue       = "issue"         // issue for the live key (or a first key) and deploy
+	PhaseIssueNewKey = "issue-new-key" // issue for a fresh key and deploy
+	PhaseDeployNext  = "deploy-next"   // issue for the staged key and deploy it
+)
+
+// Certificate is a certificate chain and its private key, deployed as files.
+type Certificate struct {
+	Domains     []string
+	KeyType     string // ec256, ec384, rsa2048, ...
+	ReuseKey    bool
+	RenewBefore time.Duration
+	CertPath    string // where the chain is written on this machine
+	KeyPath     string // where the key is written (mode 0600)
+	Issuer      Issuer
+	IssuerName  string // the issuer's address, for plans
+	Now         func() time.Time
+
+	// Filled by Observe.
+	Chain   []*x509.Certificate // the live chain, leaf first
+	LiveKey crypto.PublicKey    // public half of the live key file
+	NextKey crypto.PublicKey    // public half of the staged next key, if any
+}
+
+// NextKeyPath is where a staged next key waits, beside the live key.
+func (c *Certificate) NextKeyPath() string { return c.KeyPath + ".next" }
+
+// Observe reads the live chain, key and staged key. Absent files are not errors.
+func (c *Certificate) Observe(context.Context) (providers.Value, error) {
+	c.Chain, c.LiveKey, c.NextKey = nil, nil, nil
+	next, err := readPublicKey(c.NextKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	c.NextKey = next
+	certPEM, err := ReadOptional(c.CertPath)
+	if err != nil {
+		return nil, err
+	}
+	live, err := readPublicKey(c.KeyPath)
+	if err != nil {
+		return nil, err
+	}
+	c.LiveKey = live
+	if certPEM == nil {
+		return nil, nil
+	}
+	chain, err := certcrypto.ParsePEMBundle(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.CertPath, err)
+	}
+	c.Chain = chain
+	leaf := chain[0]
+	v := providers.Value{
+		"domains":   providers.List(sortedNames(leaf)...),
+		"key_type":  providers.String(KeyTypeOf(leaf.PublicKey)),
+		"not_after": providers.String(leaf.NotAfter.UTC().Format(time.RFC3339)),
+		"issuer":    providers.String(c.issuerOf(chain)),
+		"spki_sha256":      providers.String(SPKIHash(leaf.PublicKey)),
+	}
+	if live == nil || SPKIHash(live) != SPKIHash(leaf.PublicKey) {
+		v["key_matches"] = providers.String("false")
+	} else {
+		v["key_matches"] = providers.String("true")
+	}
+	if next != nil {
+		v["next_spki_sha256"] = providers.String(SPKIHash(next))
+	}
+	return v, nil
+}
+
+func (c *Certificate) issuerOf(chain []*x509.Certificate) string {
+	if c.Issuer != nil && c.Issuer.Issued(chain) {
+		return c.IssuerName
+	}
+	return "other: " + chain[0].Issuer.String()
+}
+
+// Intent is what a certificate needs, decided from configuration and observation.
+type Intent struct {
+	Value   providers.Value // desired value; spki unknown until a new key exists
+	Issue   bool            // a certificate must be issued
+	NewKey  bool            // ... for a key that is not the live one
+	Target  crypto.PublicKey
+	Reasons []string
+}
+
+// Plan decides what the certificate needs. replace forces a new key (a
+// compromised key). A staged next key of the right type means a rollover is
+// under way: it is the target until it is deployed.
+func (c *Certificate) Plan(addr string, replace bool) Intent {
+	now := c.Now()
+	names := slices.Clone(c.Domains)
+	slices.Sort(names)
+	in := Intent{Value: providers.Value{
+		"domains":     providers.List(names...),
+		"key_type":    providers.String(c.KeyType),
+		"issuer":      providers.String(c.IssuerName),
+		"key_matches": providers.String("true"),
+	}}
+	staged := c.NextKey != nil && KeyTypeOf(c.NextKey) == c.KeyType
+	var leaf *x509.Certificate
+	if len(c.Chain) > 0 {
+		leaf = c.Chain[0]
+	}
+	switch {
+	case leaf == nil:
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, "no certificate at "+c.CertPath)
+	case replace:
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace)")
+	case staged:
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, "a staged next key waits in "+c.NextKeyPath())
+	case KeyTypeOf(leaf.PublicKey) != c.KeyType:
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, fmt.Sprintf("key_type changes from %s to %s", KeyTypeOf(leaf.PublicKey), c.KeyType))
+	case c.LiveKey == nil || SPKIHash(c.LiveKey) != SPKIHash(leaf.PublicKey):
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, "the key file does not match the certificate")
+	}
+	if leaf != nil && !in.NewKey {
+		due := leaf.NotAfter.Add(-c.RenewBefore)
+		switch {
+		case !now.Before(due):
+			in.Issue = true
+			in.Reasons = append(in.Reasons, fmt.Sprintf("expires %s, within renew_before", leaf.NotAfter.UTC().Format(time.RFC3339)))
+		case !slices.Equal(sortedNames(leaf), names):
+			in.Issue = true
+			in.Reasons = append(in.Reasons, "domains change")
+		case !(c.Issuer != nil && c.Issuer.Issued(c.Chain)):
+			in.Issue = true
+			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerName)
+		}
+		if in.Issue && !c.ReuseKey {
+			in.NewKey = true
+			in.Reasons = append(in.Reasons, "reuse_key = false: renewals get a new key")
+		}
+	}
+	switch {
+	case !in.NewKey:
+		in.Target = leaf.PublicKey
+	case staged:
+		in.Target = c.NextKey
+	}
+	if in.Target != nil {
+		in.Value["spki_sha256"] = providers.String(SPKIHash(in.Target))
+	} else {
+		in.Value["spki_sha256"] = providers.Unknown(addr + " key step")
+	}
+	if in.Issue {
+		in.Value["not_after"] = providers.Unknown(addr + " issue step")
+	} else {
+		in.Value["not_after"] = providers.String(leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return in
+}
+
+// Apply carries out one phase.
+func (c *Certificate) Apply(ctx context.Context, phase string) error {
+	switch phase {
+	case PhaseStageKey:
+		key, err := c.newKey()
+		if err != nil {
+			return err
+		}
+		return WriteAtomic(c.NextKeyPath(), certcrypto.PEMEncode(key), 0o600)
+	case PhaseIssue:
+		key, err := c.liveKeyIfReusable()
+		if err != nil {
+			return err
+		}
+		if key == nil {
+			if key, err = c.newKey(); err != nil {
+				return err
+			}
+		}
+		return c.issueAndDeploy(ctx, key)
+	case PhaseIssueNewKey:
+		key, err := c.newKey()
+		if err != nil {
+			return err
+		}
+		return c.issueAndDeploy(ctx, key)
+	case PhaseDeployNext:
+		key, err := readPrivateKey(c.NextKeyPath())
+		if err != nil {
+			return err
+		}
+		if key == nil {
+			return fmt.Errorf("no staged key at %s: run plan again", c.NextKeyPath())
+		}
+		if err := c.issueAndDeploy(ctx, key); err != nil {
+			return err
+		}
+		if err := os.Remove(c.NextKeyPath()); err != nil {
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("certificate: unknown phase %q", phase)
+}
+
+func (c *Certificate) newKey() (crypto.Signer, error) {
+	kt, ok := legoKeyTypes[c.KeyType]
+	if !ok {
+		return nil, fmt.Errorf("unknown key type %q", c.KeyType)
+	}
+	k, err := certcrypto.GeneratePrivateKey(kt)
+	if err != nil {
+		return nil, err
+	}
+	return k.(crypto.Signer), nil
+}
+
+// liveKeyIfReusable returns the live private key when renewals may reuse it.
+func (c *Certificate) liveKeyIfReusable() (crypto.Signer, error) {
+	if !c.ReuseKey {
+		return nil, nil
+	}
+	key, err := readPrivateKey(c.KeyPath)
+	if err != nil || key == nil {
+		return nil, err
+	}
+	if KeyTypeOf(key.Public()) != c.KeyType {
+		return nil, nil
+	}
+	return key, nil
+}
+
+// issueAndDeploy obtains a chain for key and writes key and chain, keeping
+// the previous pair as *.prev until the next deployment.
+func (c *Certificate) issueAndDeploy(ctx context.Context, key crypto.Signer) error {
+	if c.Issuer == nil {
+		return errors.New("no issuer available for " + c.IssuerName)
+	}
+	chain, err := c.Issuer.Issue(ctx, c.Domains, key)
+	if err != nil {
+		return fmt.Errorf("issue from %s: %w", c.IssuerName, err)
+	}
+	for _, p := range []string{c.CertPath, c.KeyPath} {
+		old, err := ReadOptional(p)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if err := WriteAtomic(p+".prev", old, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	if err := WriteAtomic(c.KeyPath, certcrypto.PEMEncode(key), 0o600); err != nil {
+		return err
+	}
+	return WriteAtomic(c.CertPath, chain, 0o644)
+}
+
+var legoKeyTypes = map[string]certcrypto.KeyType{
+	"ec256": certcrypto.EC256, "ec384": certcrypto.EC384,
+	"rsa2048": certcrypto.RSA2048, "rsa3072": certcrypto.RSA3072,
+	"rsa4096": certcrypto.RSA4096, "rsa8192": certcrypto.RSA8192,
+}
+
+// KeyTypeOf names a public key in the vocabulary of key_type.
+func KeyTypeOf(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return "ec" + strings.TrimPrefix(k.Curve.Params().Name, "P-")
+	case *rsa.PublicKey:
+		return fmt.Sprintf("rsa%d", k.N.BitLen())
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// SPKIHash is the hex SHA-256 of a public key's SubjectPublicKeyInfo: the
+// data of a 3 1 1 TLSA record, and how plans name a key.
+func SPKIHash(pub crypto.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+func sortedNames(c *x509.Certificate) []string {
+	names := slices.Clone(c.DNSNames)
+	slices.Sort(names)
+	return names
+}
+
+func readPrivateKey(path string) (crypto.Signer, error) {
+	b, err := ReadOptional(path)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	k, err := certcrypto.ParsePEMPrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: unsupported key", path)
+	}
+	return s, nil
+}
+
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	k, err := readPrivateKey(path)
+	if err != nil || k == nil {
+		return nil, err
+	}
+	return k.Public(), nil
+}

@@ -1,0 +1,100 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// Phases of a vhost change.
+const (
+	PhaseWrite     = "write"     // write the full config, test, reload
+	PhaseChallenge = "challenge" // first serve the ACME challenge, without HSTS yet
+	PhaseReload    = "reload"    // the config is unchanged but a certificate under it changed
+)
+
+// ServerConfig is one managed web server config file (one vhost). Changes are
+// written, checked with the server's own config test and kept only if it
+// passes; otherwise the previous file is restored byte for byte.
+type ServerConfig struct {
+	Renderer      providers.Renderer
+	Site          providers.Site
+	TargetPath    string // config_file as the server sees it
+	Path          string // where it is on this machine
+	TestCommand   string // empty: skip
+	ReloadCommand string // empty: skip
+}
+
+// Desired renders the config.
+func (s *ServerConfig) Desired() providers.Value { return s.value(s.Renderer.Render(s.Site)) }
+
+// ChallengeOnly is the site as it is first deployed when a certificate must
+// be issued through it: challenge and redirect, but no HSTS before the HTTPS
+// side serves a valid certificate.
+func (s *ServerConfig) ChallengeOnly() providers.Value {
+	site := s.Site
+	site.HSTS = ""
+	return s.value(s.Renderer.Render(site))
+}
+
+func (s *ServerConfig) value(content string) providers.Value {
+	v := s.Renderer.Summarize(content)
+	v["config_file"] = providers.String(s.TargetPath)
+	v["content"] = providers.String(content)
+	return v
+}
+
+// Observe reads the file as it is.
+func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
+	b, err := ReadOptional(s.Path)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return s.value(string(b)), nil
+}
+
+// Apply writes, tests and reloads; phase PhaseReload only reloads.
+func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
+	var v providers.Value
+	switch phase {
+	case PhaseReload:
+		return run(ctx, "reload", s.ReloadCommand)
+	case PhaseChallenge:
+		v = s.ChallengeOnly()
+	case PhaseWrite:
+		v = s.Desired()
+	default:
+		return fmt.Errorf("vhost: unknown phase %q", phase)
+	}
+	snap, err := Take(s.Path)
+	if err != nil {
+		return err
+	}
+	if err := WriteAtomic(s.Path, []byte(v["content"].Str), 0o644); err != nil {
+		return err
+	}
+	if err := run(ctx, "config test", s.TestCommand); err != nil {
+		if rerr := snap.Restore(); rerr != nil {
+			return fmt.Errorf("%w; restoring %s failed too: %v", err, s.Path, rerr)
+		}
+		return fmt.Errorf("%w; %s restored to its previous content", err, s.Path)
+	}
+	return run(ctx, "reload", s.ReloadCommand)
+}
+
+// run executes a configured shell command, quoting its output on failure.
+func run(ctx context.Context, what, command string) error {
+	if command == "" {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(bytes.TrimSpace(out)))
+		return fmt.Errorf("%s %q failed (%v): %s", what, command, err, msg)
+	}
+	return nil
+}

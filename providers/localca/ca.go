@@ -1,0 +1,159 @@
+package localca
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"time"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/files"
+)
+
+// Validity of what the CA issues: certificates like an ACME CA's, and a CA
+// that outlives many of them.
+const (
+	LeafValidity = 90 * 24 * time.Hour
+	CAValidity   = 10 * 365 * 24 * time.Hour
+)
+
+// CA is a local certificate authority kept in Dir.
+type CA struct {
+	Dir        string
+	CommonName string
+	Now        func() time.Time
+
+	cert *x509.Certificate // filled by Observe
+}
+
+var _ files.Issuer = (*CA)(nil)
+
+func (ca *CA) certPath() string { return filepath.Join(ca.Dir, "ca.pem") }
+func (ca *CA) keyPath() string  { return filepath.Join(ca.Dir, "ca.key") }
+
+// Observe reads the CA certificate.
+func (ca *CA) Observe(context.Context) (providers.Value, error) {
+	ca.cert = nil
+	b, err := files.ReadOptional(ca.certPath())
+	if err != nil || b == nil {
+		return nil, err
+	}
+	c, err := certcrypto.ParsePEMCertificate(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ca.certPath(), err)
+	}
+	ca.cert = c
+	return providers.Value{
+		"common_name": providers.String(c.Subject.CommonName),
+		"spki_sha256": providers.String(files.SPKIHash(c.PublicKey)),
+		"not_after":   providers.String(c.NotAfter.UTC().Format(time.RFC3339)),
+	}, nil
+}
+
+// Desired is the CA the configuration asks for: the observed one while it is
+// valid, else a new one.
+func (ca *CA) Desired(addr string) providers.Value {
+	v := providers.Value{"common_name": providers.String(ca.CommonName)}
+	if ca.cert != nil && ca.cert.Subject.CommonName == ca.CommonName && ca.Now().Before(ca.cert.NotAfter) {
+		v["spki_sha256"] = providers.String(files.SPKIHash(ca.cert.PublicKey))
+		v["not_after"] = providers.String(ca.cert.NotAfter.UTC().Format(time.RFC3339))
+		return v
+	}
+	v["spki_sha256"] = providers.Unknown(addr + " create step")
+	v["not_after"] = providers.Unknown(addr + " create step")
+	return v
+}
+
+// Create makes a new CA key and self-signed certificate.
+func (ca *CA) Create(context.Context) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := ca.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: ca.CommonName, Organization: []string{"trustform local CA"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(CAValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return err
+	}
+	// Key first: a certificate without its key would be a CA that cannot sign.
+	if err := files.WriteAtomic(ca.keyPath(), certcrypto.PEMEncode(key), 0o600); err != nil {
+		return err
+	}
+	return files.WriteAtomic(ca.certPath(), certcrypto.PEMEncode(certcrypto.DERCertificateBytes(der)), 0o644)
+}
+
+// Issue signs a certificate for domains and key's public half. The chain
+// holds the CA certificate too, as a server sends it, so DANE-TA (usage 2)
+// records can pin the CA.
+func (ca *CA) Issue(_ context.Context, domains []string, key crypto.Signer) ([]byte, error) {
+	caCertPEM, err := files.ReadOptional(ca.certPath())
+	if err != nil {
+		return nil, err
+	}
+	caKeyPEM, err := files.ReadOptional(ca.keyPath())
+	if err != nil {
+		return nil, err
+	}
+	if caCertPEM == nil || caKeyPEM == nil {
+		return nil, fmt.Errorf("local CA in %s does not exist yet", ca.Dir)
+	}
+	caCert, err := certcrypto.ParsePEMCertificate(caCertPEM)
+	if err != nil {
+		return nil, err
+	}
+	caKey, err := certcrypto.ParsePEMPrivateKey(caKeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	now := ca.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: domains[0]},
+		DNSNames:     domains,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(LeafValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	if err != nil {
+		return nil, err
+	}
+	leaf := certcrypto.PEMEncode(certcrypto.DERCertificateBytes(der))
+	return append(leaf, caCertPEM...), nil
+}
+
+// Issued reports whether the leaf of chain verifies against this CA.
+func (ca *CA) Issued(chain []*x509.Certificate) bool {
+	if ca.cert == nil || len(chain) == 0 {
+		return false
+	}
+	return chain[0].CheckSignatureFrom(ca.cert) == nil
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return n
+}

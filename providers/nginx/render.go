@@ -1,0 +1,105 @@
+package nginx
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// Server is nginx.
+type Server struct{}
+
+var _ providers.Renderer = Server{}
+
+// DefaultTestCommand checks the whole configuration before a reload.
+func (Server) DefaultTestCommand() string { return "nginx -t" }
+
+// DefaultReloadCommand reloads gracefully: workers finish their requests.
+func (Server) DefaultReloadCommand() string { return "nginx -s reload" }
+
+// listenDirective turns host:port into nginx's listen syntax.
+func listenDirective(l string) string {
+	return strings.TrimPrefix(l, "*:")
+}
+
+// Render writes one server block. On plain HTTP the ACME challenge location
+// comes before the redirect, so renewals are never redirected; the HSTS
+// header rides on the redirect itself.
+func (Server) Render(s providers.Site) string {
+	var b strings.Builder
+	b.WriteString(providers.ManagedHeader(s.Address))
+	b.WriteString("server {\n")
+	if s.TLS() {
+		b.WriteString(providers.Indent("    ",
+			"listen "+listenDirective(s.Listen)+" ssl;",
+			"http2 on;",
+			"server_name "+strings.Join(s.Names, " ")+";",
+		))
+		b.WriteString("\n")
+		b.WriteString(providers.Indent("    ",
+			"ssl_certificate     "+s.CertFile+";",
+			"ssl_certificate_key "+s.KeyFile+";",
+			optional("ssl_protocols ", strings.Join(s.Protocols, " "), ";"),
+			optional("ssl_ciphers ", s.Ciphers, ";"),
+			optional("ssl_prefer_server_ciphers ", map[bool]string{true: "off"}[len(s.Protocols) > 0], ";"),
+		))
+		if s.HSTS != "" {
+			b.WriteString("\n    add_header Strict-Transport-Security \"" + s.HSTS + "\" always;\n")
+		}
+		if s.Root != "" {
+			b.WriteString("\n    root " + s.Root + ";\n")
+		}
+		b.WriteString("}\n")
+		return b.String()
+	}
+	b.WriteString(providers.Indent("    ",
+		"listen "+listenDirective(s.Listen)+";",
+		"server_name "+strings.Join(s.Names, " ")+";",
+	))
+	if s.ACMEWebroot != "" {
+		fmt.Fprintf(&b, "\n    location ^~ /.well-known/acme-challenge/ {\n        root %s;\n        default_type \"text/plain\";\n        try_files $uri =404;\n    }\n", s.ACMEWebroot)
+	}
+	switch {
+	case s.RedirectHTTPS:
+		b.WriteString("\n    location / {\n")
+		if s.HSTS != "" {
+			b.WriteString("        add_header Strict-Transport-Security \"" + s.HSTS + "\" always;\n")
+		}
+		b.WriteString("        return 301 https://$host$request_uri;\n    }\n")
+	case s.Root != "":
+		b.WriteString("\n    root " + s.Root + ";\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func optional(prefix, v, suffix string) string {
+	if v == "" {
+		return ""
+	}
+	return prefix + v + suffix
+}
+
+var (
+	hstsRe     = regexp.MustCompile(`(?m)^\s*add_header\s+Strict-Transport-Security\s+"([^"]*)"`)
+	redirectRe = regexp.MustCompile(`(?m)^\s*return\s+30[1278]\s+(\S+);`)
+	acmeRe     = regexp.MustCompile(`(?s)location\s+\^?~?\s*/\.well-known/acme-challenge/\s*\{[^}]*?root\s+([^;]+);`)
+)
+
+// Summarize reads the HSTS header, redirect target and challenge webroot.
+func (Server) Summarize(content string) providers.Value {
+	return providers.Value{
+		"hsts":         providers.String(first(hstsRe, content)),
+		"redirect":     providers.String(first(redirectRe, content)),
+		"acme_webroot": providers.String(first(acmeRe, content)),
+	}
+}
+
+func first(re *regexp.Regexp, s string) string {
+	if m := re.FindStringSubmatch(s); m != nil {
+		return strings.TrimSpace(m[1])
+	}
+	return ""
+}

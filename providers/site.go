@@ -1,0 +1,64 @@
+package providers
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Site is a virtual host as the web server providers render it: the
+// configuration with references resolved and paths as the server sees them.
+type Site struct {
+	Address       string // "vhost.NAME", written into the managed file's header
+	Listen        string // host:port, "*" for every address
+	Names         []string
+	CertFile      string // empty for plain HTTP
+	KeyFile       string
+	Protocols     []string
+	Ciphers       string
+	Root          string
+	RedirectHTTPS bool
+	ACMEWebroot   string
+	HSTS          string // Strict-Transport-Security value; empty for none
+}
+
+// TLS reports whether the site serves HTTPS.
+func (s Site) TLS() bool { return s.CertFile != "" }
+
+// HSTSHeader renders a Strict-Transport-Security value.
+func HSTSHeader(maxAge int, includeSubdomains, preload bool) string {
+	v := fmt.Sprintf("max-age=%d", maxAge)
+	if includeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if preload {
+		v += "; preload"
+	}
+	return v
+}
+
+// Renderer turns a Site into one server's configuration language, and reads
+// the facts a plan shows back out of such a file (also a hand-edited one).
+type Renderer interface {
+	Render(Site) string
+	// Summarize extracts hsts, redirect and acme_webroot from a config file.
+	Summarize(content string) Value
+	DefaultTestCommand() string
+	DefaultReloadCommand() string
+}
+
+// ManagedHeader is the first line of every file trustform renders.
+func ManagedHeader(addr string) string {
+	return "# Managed by trustform (" + addr + "). Edits here are overwritten: change the configuration instead.\n"
+}
+
+// Indent joins lines with a leading indent, skipping empty groups.
+func Indent(prefix string, lines ...string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		b.WriteString(prefix + l + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,226 @@
+package schema
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Host says where the files of the resources that name it live.
+type Host struct {
+	Name    string `hcl:"name,label"`
+	Address string `hcl:"address,optional"`
+	// Root prefixes every absolute file path of the resources on this host,
+	// so a configuration can manage a tree that is not mounted at "/".
+	Root string `hcl:"root,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// TSIG is the transaction signature key for RFC 2136 updates.
+type TSIG struct {
+	Name       string `hcl:"name"`
+	Algorithm  string `hcl:"algorithm,optional"`
+	SecretFile string `hcl:"secret_file,optional"`
+
+	AlgorithmRange hcl.Range `hcl:"algorithm,attr_value_range"`
+	DeclRange      hcl.Range `hcl:",def_range"`
+}
+
+// DNSZone is a zone trustform may change, through a primary server or a zone file.
+type DNSZone struct {
+	Name          string   `hcl:"name,label"`
+	Zone          string   `hcl:"name"`
+	Server        string   `hcl:"server,optional"`
+	TSIG          *TSIG    `hcl:"tsig,block"`
+	ZoneFile      string   `hcl:"zone_file,optional"`
+	ReloadCommand string   `hcl:"reload_command,optional"`
+	Nameservers   []string `hcl:"nameservers,optional"`
+	RequireDNSSEC bool     `hcl:"require_dnssec,optional"`
+
+	ZoneRange   hcl.Range `hcl:"name,attr_value_range"`
+	ServerRange hcl.Range `hcl:"server,attr_value_range"`
+	DeclRange   hcl.Range `hcl:",def_range"`
+}
+
+// ACMEAccount is an account with an ACME certificate authority.
+type ACMEAccount struct {
+	Name      string   `hcl:"name,label"`
+	Directory string   `hcl:"directory"`
+	Email     string   `hcl:"email,optional"`
+	CARoots   []string `hcl:"ca_roots,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// LocalCA is the embedded default issuer: a CA whose key lives in the state directory.
+type LocalCA struct {
+	Name       string `hcl:"name,label"`
+	CommonName string `hcl:"common_name,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+}
+
+// Certificate is a certificate and its private key, deployed as files.
+type Certificate struct {
+	Name        string         `hcl:"name,label"`
+	Domains     []string       `hcl:"domains"`
+	IssuerExpr  hcl.Expression `hcl:"issuer"`
+	Challenge   string         `hcl:"challenge,optional"`
+	KeyType     string         `hcl:"key_type,optional"`
+	ReuseKey    *bool          `hcl:"reuse_key,optional"`
+	CertFile    string         `hcl:"cert_file"`
+	KeyFile     string         `hcl:"key_file"`
+	RenewBefore string         `hcl:"renew_before,optional"`
+	HostExpr    hcl.Expression `hcl:"host,optional"`
+
+	DomainsRange     hcl.Range `hcl:"domains,attr_value_range"`
+	ChallengeRange   hcl.Range `hcl:"challenge,attr_value_range"`
+	KeyTypeRange     hcl.Range `hcl:"key_type,attr_value_range"`
+	RenewBeforeRange hcl.Range `hcl:"renew_before,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
+
+	Issuer Ref
+	Host   Ref
+	// RenewBeforeDuration is RenewBefore parsed (default 30 days).
+	RenewBeforeDuration Duration
+}
+
+// TLSA is the DANE TLSA RRset of one service.
+type TLSA struct {
+	Name            string         `hcl:"name,label"`
+	ZoneExpr        hcl.Expression `hcl:"zone"`
+	Owner           string         `hcl:"name,optional"`
+	Port            *int           `hcl:"port,optional"`
+	Protocol        string         `hcl:"protocol,optional"`
+	Hostname        string         `hcl:"hostname,optional"`
+	CertificateExpr hcl.Expression `hcl:"certificate"`
+	Usage           *int           `hcl:"usage,optional"`
+	Selector        *int           `hcl:"selector,optional"`
+	MatchingType    *int           `hcl:"matching_type,optional"`
+	TTL             *int           `hcl:"ttl,optional"`
+	RolloverWait    string         `hcl:"rollover_wait,optional"`
+
+	OwnerRange        hcl.Range `hcl:"name,attr_value_range"`
+	PortRange         hcl.Range `hcl:"port,attr_value_range"`
+	HostnameRange     hcl.Range `hcl:"hostname,attr_value_range"`
+	UsageRange        hcl.Range `hcl:"usage,attr_value_range"`
+	SelectorRange     hcl.Range `hcl:"selector,attr_value_range"`
+	MatchingTypeRange hcl.Range `hcl:"matching_type,attr_value_range"`
+	TTLRange          hcl.Range `hcl:"ttl,attr_value_range"`
+	WaitRange         hcl.Range `hcl:"rollover_wait,attr_value_range"`
+	DeclRange         hcl.Range `hcl:",def_range"`
+
+	Zone        Ref
+	Certificate Ref
+	// Params are usage, selector and matching type with defaults applied (3 1 1).
+	Params [3]uint8
+	// FQDN is the owner name of the RRset, fully qualified.
+	FQDN string
+	// TTLSeconds is TTL with its default (3600).
+	TTLSeconds uint32
+	// Wait is rollover_wait, default twice the TTL.
+	Wait Duration
+}
+
+// TLSPolicy is a TLS protocol and cipher setting shared by vhosts.
+type TLSPolicy struct {
+	Name      string   `hcl:"name,label"`
+	Protocols []string `hcl:"protocols,optional"`
+	Ciphers   string   `hcl:"ciphers,optional"`
+	Profile   string   `hcl:"profile,optional"`
+
+	ProtocolsRange hcl.Range `hcl:"protocols,attr_value_range"`
+	ProfileRange   hcl.Range `hcl:"profile,attr_value_range"`
+	DeclRange      hcl.Range `hcl:",def_range"`
+}
+
+// HSTS is a Strict-Transport-Security policy.
+type HSTS struct {
+	MaxAge            int   `hcl:"max_age"`
+	IncludeSubdomains bool  `hcl:"include_subdomains,optional"`
+	Preload           bool  `hcl:"preload,optional"`
+	OnHTTP            *bool `hcl:"on_http,optional"`
+
+	MaxAgeRange  hcl.Range `hcl:"max_age,attr_value_range"`
+	PreloadRange hcl.Range `hcl:"preload,attr_value_range"`
+	DeclRange    hcl.Range `hcl:",def_range"`
+}
+
+// Vhost is a web server virtual host, rendered into one managed config file.
+type Vhost struct {
+	Name            string         `hcl:"name,label"`
+	Server          string         `hcl:"server"`
+	ConfigFile      string         `hcl:"config_file"`
+	Listen          string         `hcl:"listen"`
+	ServerNames     []string       `hcl:"server_names"`
+	CertificateExpr hcl.Expression `hcl:"certificate,optional"`
+	TLSPolicyExpr   hcl.Expression `hcl:"tls_policy,optional"`
+	Root            string         `hcl:"root,optional"`
+	RedirectHTTPS   bool           `hcl:"redirect_https,optional"`
+	ACMEWebroot     string         `hcl:"acme_webroot,optional"`
+	HSTS            *HSTS          `hcl:"hsts,block"`
+	HSTSFromExpr    hcl.Expression `hcl:"hsts_from,optional"`
+	TestCommand     *string        `hcl:"test_command,optional"`
+	ReloadCommand   *string        `hcl:"reload_command,optional"`
+	HostExpr        hcl.Expression `hcl:"host,optional"`
+
+	ServerRange      hcl.Range `hcl:"server,attr_value_range"`
+	ListenRange      hcl.Range `hcl:"listen,attr_value_range"`
+	ServerNamesRange hcl.Range `hcl:"server_names,attr_value_range"`
+	RedirectRange    hcl.Range `hcl:"redirect_https,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
+
+	Certificate Ref
+	TLSPolicy   Ref
+	HSTSFrom    Ref
+	Host        Ref
+}
+
+// APTKey is an APT repository signing key, pinned by its full fingerprint.
+type APTKey struct {
+	Name        string         `hcl:"name,label"`
+	Fingerprint string         `hcl:"fingerprint"`
+	URL         string         `hcl:"url,optional"`
+	Keyserver   string         `hcl:"keyserver,optional"`
+	Keyring     string         `hcl:"keyring,optional"`
+	RenewBefore string         `hcl:"renew_before,optional"`
+	HostExpr    hcl.Expression `hcl:"host,optional"`
+
+	FingerprintRange hcl.Range `hcl:"fingerprint,attr_value_range"`
+	KeyringRange     hcl.Range `hcl:"keyring,attr_value_range"`
+	RenewBeforeRange hcl.Range `hcl:"renew_before,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
+
+	Host                Ref
+	RenewBeforeDuration Duration
+}
+
+// APTSource is an APT source written as a deb822 .sources file.
+type APTSource struct {
+	Name         string         `hcl:"name,label"`
+	File         string         `hcl:"file,optional"`
+	Types        []string       `hcl:"types,optional"`
+	URIs         []string       `hcl:"uris"`
+	Suites       []string       `hcl:"suites"`
+	Components   []string       `hcl:"components,optional"`
+	SignedByExpr hcl.Expression `hcl:"signed_by"`
+	HostExpr     hcl.Expression `hcl:"host,optional"`
+
+	DeclRange hcl.Range `hcl:",def_range"`
+
+	SignedBy Ref
+	Host     Ref
+}
+
+// file is the top-level shape of one configuration file.
+type file struct {
+	Hosts        []*Host        `hcl:"host,block"`
+	Zones        []*DNSZone     `hcl:"dns_zone,block"`
+	ACMEAccounts []*ACMEAccount `hcl:"acme_account,block"`
+	LocalCAs     []*LocalCA     `hcl:"local_ca,block"`
+	Certificates []*Certificate `hcl:"certificate,block"`
+	TLSAs        []*TLSA        `hcl:"tlsa,block"`
+	TLSPolicies  []*TLSPolicy   `hcl:"tls_policy,block"`
+	Vhosts       []*Vhost       `hcl:"vhost,block"`
+	APTKeys      []*APTKey      `hcl:"apt_key,block"`
+	APTSources   []*APTSource   `hcl:"apt_source,block"`
+}

@@ -1,0 +1,82 @@
+package schema
+
+import (
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is a whole configuration directory, decoded and validated.
+type Config struct {
+	// Dir is the configuration directory, absolute.
+	Dir string
+	// Files holds every parsed file by name, for printing diagnostics.
+	Files map[string]*hcl.File
+	// Digest is a SHA-256 over the names and bytes of all configuration
+	// files; a saved plan records it to notice configuration changes.
+	Digest string
+
+	Hosts        []*Host
+	Zones        []*DNSZone
+	ACMEAccounts []*ACMEAccount
+	LocalCAs     []*LocalCA
+	Certificates []*Certificate
+	TLSAs        []*TLSA
+	TLSPolicies  []*TLSPolicy
+	Vhosts       []*Vhost
+	APTKeys      []*APTKey
+	APTSources   []*APTSource
+
+	blocks map[Address]any
+}
+
+// Block returns the block at addr (one of the pointer types of this
+// package), or nil.
+func (c *Config) Block(addr Address) any { return c.blocks[addr] }
+
+// Host returns the host a resource names, or nil for the local host.
+func (c *Config) Host(r Ref) *Host {
+	h, _ := c.blocks[r.Address].(*Host)
+	return h
+}
+
+// Zone returns the dns_zone r refers to.
+func (c *Config) Zone(r Ref) *DNSZone { z, _ := c.blocks[r.Address].(*DNSZone); return z }
+
+// Certificate returns the certificate r refers to.
+func (c *Config) Certificate(r Ref) *Certificate {
+	v, _ := c.blocks[r.Address].(*Certificate)
+	return v
+}
+
+// TLSPolicy returns the tls_policy r refers to.
+func (c *Config) TLSPolicy(r Ref) *TLSPolicy { v, _ := c.blocks[r.Address].(*TLSPolicy); return v }
+
+// Vhost returns the vhost r refers to.
+func (c *Config) Vhost(r Ref) *Vhost { v, _ := c.blocks[r.Address].(*Vhost); return v }
+
+// APTKey returns the apt_key r refers to.
+func (c *Config) APTKey(r Ref) *APTKey { v, _ := c.blocks[r.Address].(*APTKey); return v }
+
+// LocalPath maps a file path of a resource to where it is on this machine.
+// Relative paths are relative to the configuration directory. Absolute paths
+// are the paths on the target host, placed under the host's root, if any.
+func (c *Config) LocalPath(host Ref, p string) string {
+	if p == "" {
+		return ""
+	}
+	if !filepath.IsAbs(p) {
+		return filepath.Join(c.Dir, p)
+	}
+	if h := c.Host(host); h != nil && h.Root != "" {
+		root := h.Root
+		if !filepath.IsAbs(root) {
+			root = filepath.Join(c.Dir, root)
+		}
+		return filepath.Join(root, p)
+	}
+	return filepath.Clean(p)
+}
+
+// StateDir is where trustform keeps state and local secrets (the local CA key).
+func (c *Config) StateDir() string { return filepath.Join(c.Dir, ".trustform") }

@@ -1,0 +1,215 @@
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// ConfigFiles lists the configuration files of dir in a stable order.
+func ConfigFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") {
+			continue
+		}
+		if strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".hcl.json") {
+			names = append(names, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Load reads every *.hcl and *.hcl.json file of dir, decodes and validates
+// them. The Config is returned even with errors, so that diagnostics can be
+// printed with their source.
+func Load(dir string) (*Config, hcl.Diagnostics) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration directory", Detail: err.Error()}}
+	}
+	names, err := ConfigFiles(abs)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration directory", Detail: err.Error()}}
+	}
+	if len(names) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   fmt.Sprintf("%s holds no *.hcl or *.hcl.json file.", abs),
+		}}
+	}
+	srcs := make(map[string][]byte, len(names))
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration file", Detail: err.Error()}}
+		}
+		srcs[filepath.Base(n)] = b
+	}
+	return Parse(abs, srcs)
+}
+
+// Parse decodes configuration sources given by file name (the base names
+// used in diagnostics), as Load does for a directory.
+func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}}
+	parser := hclparse.NewParser()
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	var diags hcl.Diagnostics
+	sum := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(sum, "%s\x00%d\x00", n, len(srcs[n]))
+		sum.Write(srcs[n])
+		var f *hcl.File
+		var d hcl.Diagnostics
+		if strings.HasSuffix(n, ".json") {
+			f, d = parser.ParseJSON(srcs[n], n)
+		} else {
+			f, d = parser.ParseHCL(srcs[n], n)
+		}
+		diags = append(diags, d...)
+		if f == nil || f.Body == nil {
+			continue
+		}
+		var blocks file
+		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &blocks)...)
+		cfg.add(&blocks)
+	}
+	cfg.Files = parser.Files()
+	cfg.Digest = hex.EncodeToString(sum.Sum(nil))
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	diags = append(diags, cfg.index()...)
+	diags = append(diags, cfg.resolve()...)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	diags = append(diags, cfg.checkCycles()...)
+	diags = append(diags, cfg.validate()...)
+	return cfg, diags
+}
+
+func (c *Config) add(f *file) {
+	c.Hosts = append(c.Hosts, f.Hosts...)
+	c.Zones = append(c.Zones, f.Zones...)
+	c.ACMEAccounts = append(c.ACMEAccounts, f.ACMEAccounts...)
+	c.LocalCAs = append(c.LocalCAs, f.LocalCAs...)
+	c.Certificates = append(c.Certificates, f.Certificates...)
+	c.TLSAs = append(c.TLSAs, f.TLSAs...)
+	c.TLSPolicies = append(c.TLSPolicies, f.TLSPolicies...)
+	c.Vhosts = append(c.Vhosts, f.Vhosts...)
+	c.APTKeys = append(c.APTKeys, f.APTKeys...)
+	c.APTSources = append(c.APTSources, f.APTSources...)
+}
+
+// index registers every block under its address, refusing duplicates.
+func (c *Config) index() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	c.Each(func(addr Address, rng hcl.Range, b any) {
+		if prev, ok := c.blocks[addr]; ok {
+			p := DeclRange(prev)
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate " + addr.Type + " block",
+				Detail:   fmt.Sprintf("%s was already declared at %s. Names must be unique within a block type.", addr, p),
+				Subject:  rng.Ptr(),
+				Context:  p.Ptr(),
+			})
+			return
+		}
+		c.blocks[addr] = b
+	})
+	return diags
+}
+
+// Each calls fn for every block in a stable order: by type in the order of
+// the language reference, then in file order.
+func (c *Config) Each(fn func(addr Address, rng hcl.Range, block any)) {
+	for _, b := range c.Hosts {
+		fn(Address{"host", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.Zones {
+		fn(Address{"dns_zone", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.ACMEAccounts {
+		fn(Address{"acme_account", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.LocalCAs {
+		fn(Address{"local_ca", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.Certificates {
+		fn(Address{"certificate", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.TLSAs {
+		fn(Address{"tlsa", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.TLSPolicies {
+		fn(Address{"tls_policy", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.Vhosts {
+		fn(Address{"vhost", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.APTKeys {
+		fn(Address{"apt_key", b.Name}, b.DeclRange, b)
+	}
+	for _, b := range c.APTSources {
+		fn(Address{"apt_source", b.Name}, b.DeclRange, b)
+	}
+}
+
+func isBlockType(t string) bool {
+	switch t {
+	case "host", "dns_zone", "acme_account", "local_ca", "certificate", "tlsa",
+		"tls_policy", "vhost", "apt_key", "apt_source":
+		return true
+	}
+	return false
+}
+
+// DeclRange returns the declaration range of a block of this package.
+func DeclRange(b any) hcl.Range {
+	switch b := b.(type) {
+	case *Host:
+		return b.DeclRange
+	case *DNSZone:
+		return b.DeclRange
+	case *ACMEAccount:
+		return b.DeclRange
+	case *LocalCA:
+		return b.DeclRange
+	case *Certificate:
+		return b.DeclRange
+	case *TLSA:
+		return b.DeclRange
+	case *TLSPolicy:
+		return b.DeclRange
+	case *Vhost:
+		return b.DeclRange
+	case *APTKey:
+		return b.DeclRange
+	case *APTSource:
+		return b.DeclRange
+	}
+	return hcl.Range{}
+}

@@ -1,0 +1,90 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Address names a block: TYPE.NAME. It is also the resource address used in
+// plans, state and -target.
+type Address struct {
+	Type string
+	Name string
+}
+
+func (a Address) String() string { return a.Type + "." + a.Name }
+
+// IsZero reports whether a is the empty address.
+func (a Address) IsZero() bool { return a.Type == "" }
+
+// ParseAddress parses "TYPE.NAME".
+func ParseAddress(s string) (Address, error) {
+	typ, name, ok := strings.Cut(s, ".")
+	if !ok || typ == "" || name == "" || strings.Contains(name, ".") {
+		return Address{}, fmt.Errorf("%q is not a resource address (want TYPE.NAME, e.g. certificate.www)", s)
+	}
+	if !isBlockType(typ) {
+		return Address{}, fmt.Errorf("%q: unknown block type %q", s, typ)
+	}
+	return Address{typ, name}, nil
+}
+
+// Ref is a reference from one block to another, with where it was written.
+type Ref struct {
+	Address
+	Range hcl.Range
+}
+
+// Set reports whether the reference was written at all.
+func (r Ref) Set() bool { return !r.IsZero() }
+
+// decodeRef reads a TYPE.NAME reference from expr. A missing optional
+// attribute (a null expression) gives the zero Ref.
+func decodeRef(expr hcl.Expression, attr string, types ...string) (Ref, hcl.Diagnostics) {
+	if expr == nil {
+		return Ref{}, nil
+	}
+	trav, diags := hcl.AbsTraversalForExpr(expr)
+	if diags.HasErrors() {
+		if v, d := expr.Value(nil); !d.HasErrors() && v.IsNull() {
+			return Ref{}, nil
+		}
+		return Ref{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("%s must be a reference such as %s.NAME, written without quotes.", attr, types[0]),
+			Subject:  expr.Range().Ptr(),
+		}}
+	}
+	if len(trav) != 2 {
+		return Ref{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("%s must be a reference of the form TYPE.NAME, such as %s.NAME.", attr, types[0]),
+			Subject:  expr.Range().Ptr(),
+		}}
+	}
+	typ := trav.RootName()
+	name, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return Ref{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid reference",
+			Detail:   fmt.Sprintf("%s must be a reference of the form TYPE.NAME.", attr),
+			Subject:  expr.Range().Ptr(),
+		}}
+	}
+	for _, t := range types {
+		if t == typ {
+			return Ref{Address{typ, name.Name}, expr.Range()}, nil
+		}
+	}
+	return Ref{}, hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Wrong reference type",
+		Detail:   fmt.Sprintf("%s must refer to %s, not to %s.", attr, strings.Join(types, " or "), typ),
+		Subject:  expr.Range().Ptr(),
+	}}
+}

@@ -1,0 +1,151 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// resolve decodes every reference expression and checks that its target exists.
+func (c *Config) resolve() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	ref := func(dst *Ref, expr hcl.Expression, attr string, types ...string) {
+		r, d := decodeRef(expr, attr, types...)
+		diags = append(diags, d...)
+		if d.HasErrors() || !r.Set() {
+			return
+		}
+		if _, ok := c.blocks[r.Address]; !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to undeclared " + r.Type,
+				Detail:   fmt.Sprintf("There is no %s block named %q.%s", r.Type, r.Name, c.suggest(r.Address)),
+				Subject:  r.Range.Ptr(),
+			})
+			return
+		}
+		*dst = r
+	}
+	for _, b := range c.Certificates {
+		ref(&b.Issuer, b.IssuerExpr, "issuer", "local_ca", "acme_account")
+		ref(&b.Host, b.HostExpr, "host", "host")
+	}
+	for _, b := range c.TLSAs {
+		ref(&b.Zone, b.ZoneExpr, "zone", "dns_zone")
+		ref(&b.Certificate, b.CertificateExpr, "certificate", "certificate")
+	}
+	for _, b := range c.Vhosts {
+		ref(&b.Certificate, b.CertificateExpr, "certificate", "certificate")
+		ref(&b.TLSPolicy, b.TLSPolicyExpr, "tls_policy", "tls_policy")
+		ref(&b.HSTSFrom, b.HSTSFromExpr, "hsts_from", "vhost")
+		ref(&b.Host, b.HostExpr, "host", "host")
+	}
+	for _, b := range c.APTKeys {
+		ref(&b.Host, b.HostExpr, "host", "host")
+	}
+	for _, b := range c.APTSources {
+		ref(&b.SignedBy, b.SignedByExpr, "signed_by", "apt_key")
+		ref(&b.Host, b.HostExpr, "host", "host")
+	}
+	return diags
+}
+
+// suggest names declared blocks of the wanted type, for "did you mean".
+func (c *Config) suggest(want Address) string {
+	var names []string
+	for a := range c.blocks {
+		if a.Type == want.Type {
+			names = append(names, a.String())
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf(" No %s block is declared.", want.Type)
+	}
+	sort.Strings(names)
+	if len(names) > 5 {
+		names = append(names[:5], "…")
+	}
+	return " Declared: " + strings.Join(names, ", ") + "."
+}
+
+// Refs returns the references a block makes, in declaration order.
+func (c *Config) Refs(addr Address) []Ref {
+	var out []Ref
+	add := func(rs ...Ref) {
+		for _, r := range rs {
+			if r.Set() {
+				out = append(out, r)
+			}
+		}
+	}
+	switch b := c.blocks[addr].(type) {
+	case *Certificate:
+		add(b.Issuer, b.Host)
+	case *TLSA:
+		add(b.Zone, b.Certificate)
+	case *Vhost:
+		add(b.Certificate, b.TLSPolicy, b.HSTSFrom, b.Host)
+	case *APTKey:
+		add(b.Host)
+	case *APTSource:
+		add(b.SignedBy, b.Host)
+	}
+	return out
+}
+
+// checkCycles refuses reference cycles (say, two vhosts taking hsts_from
+// each other), naming every block on the cycle.
+func (c *Config) checkCycles() hcl.Diagnostics {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	mark := map[Address]int{}
+	var path []Ref
+	var diags hcl.Diagnostics
+	var visit func(a Address)
+	visit = func(a Address) {
+		mark[a] = onPath
+		for _, r := range c.Refs(a) {
+			switch mark[r.Address] {
+			case onPath:
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference cycle",
+					Detail:   "These blocks refer to each other in a circle, so none can come first: " + cyclePath(path, a, r) + ".",
+					Subject:  r.Range.Ptr(),
+				})
+			case unseen:
+				path = append(path, Ref{Address: a, Range: r.Range})
+				visit(r.Address)
+				path = path[:len(path)-1]
+			}
+		}
+		mark[a] = done
+	}
+	c.Each(func(a Address, _ hcl.Range, _ any) {
+		if mark[a] == unseen {
+			visit(a)
+		}
+	})
+	return diags
+}
+
+// cyclePath renders the cycle that closes when a refers back to r.
+func cyclePath(path []Ref, a Address, r Ref) string {
+	var names []string
+	found := false
+	for _, p := range path {
+		if p.Address == r.Address {
+			found = true
+		}
+		if found {
+			names = append(names, p.Address.String())
+		}
+	}
+	names = append(names, a.String(), r.Address.String())
+	return strings.Join(names, " → ")
+}

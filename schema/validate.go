@@ -1,0 +1,355 @@
+package schema
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/miekg/dns"
+)
+
+// KeyTypes are the accepted certificate key types.
+var KeyTypes = []string{"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rsa8192"}
+
+// TSIGAlgorithms are the accepted TSIG algorithm names.
+var TSIGAlgorithms = []string{"hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1"}
+
+// MinPreloadMaxAge is the smallest max-age that HSTS preload lists accept (one year).
+const MinPreloadMaxAge = 31536000
+
+func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}
+}
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks each block on its own, after references are resolved.
+func (c *Config) validate() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, z := range c.Zones {
+		diags = append(diags, c.validateZone(z)...)
+	}
+	for _, a := range c.ACMEAccounts {
+		if a.Directory == "" {
+			diags = append(diags, errAt(a.DeclRange, "Missing ACME directory", "acme_account needs the directory URL of its CA."))
+		}
+	}
+	for _, b := range c.Certificates {
+		diags = append(diags, c.validateCertificate(b)...)
+	}
+	for _, b := range c.TLSAs {
+		diags = append(diags, c.validateTLSA(b)...)
+	}
+	for _, b := range c.TLSPolicies {
+		diags = append(diags, validatePolicy(b)...)
+	}
+	for _, b := range c.Vhosts {
+		diags = append(diags, c.validateVhost(b)...)
+	}
+	for _, b := range c.APTKeys {
+		diags = append(diags, validateAPTKey(b)...)
+	}
+	for _, b := range c.APTSources {
+		if len(b.URIs) == 0 || len(b.Suites) == 0 {
+			diags = append(diags, errAt(b.DeclRange, "Incomplete APT source", "apt_source needs at least one entry in uris and in suites."))
+		}
+		if b.File == "" {
+			b.File = "/etc/apt/sources.list.d/" + b.Name + ".sources"
+		}
+		if len(b.Types) == 0 {
+			b.Types = []string{"deb"}
+		}
+	}
+	return diags
+}
+
+func (c *Config) validateZone(z *DNSZone) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if _, ok := dns.IsDomainName(z.Zone); !ok || z.Zone == "" {
+		diags = append(diags, errAt(z.ZoneRange, "Invalid zone name", fmt.Sprintf("%q is not a domain name.", z.Zone)))
+	}
+	switch {
+	case z.Server != "" && z.ZoneFile != "":
+		diags = append(diags, errAt(z.ServerRange, "Conflicting zone access", "Set either server (an RFC 2136 primary) or zone_file, not both."))
+	case z.Server == "" && z.ZoneFile == "":
+		diags = append(diags, errAt(z.DeclRange, "Missing zone access", "Set server (an RFC 2136 primary as host:port, with a tsig block) or zone_file."))
+	case z.Server != "":
+		if _, _, err := net.SplitHostPort(z.Server); err != nil {
+			diags = append(diags, errAt(z.ServerRange, "Invalid server address", fmt.Sprintf("server must be host:port, e.g. \"192.0.2.53:53\": %v.", err)))
+		}
+		if z.TSIG == nil {
+			diags = append(diags, errAt(z.DeclRange, "Missing TSIG key", "Updates to a primary server must be signed: add a tsig { name, algorithm, secret_file } block."))
+		}
+	}
+	if z.TSIG != nil {
+		if z.TSIG.Algorithm == "" {
+			z.TSIG.Algorithm = "hmac-sha256"
+		}
+		if !oneOf(z.TSIG.Algorithm, TSIGAlgorithms) {
+			diags = append(diags, errAt(z.TSIG.AlgorithmRange, "Unsupported TSIG algorithm", fmt.Sprintf("%q is not one of %s.", z.TSIG.Algorithm, strings.Join(TSIGAlgorithms, ", "))))
+		}
+	}
+	return diags
+}
+
+func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if len(b.Domains) == 0 {
+		diags = append(diags, errAt(b.DomainsRange, "No domains", "A certificate needs at least one domain."))
+	}
+	for _, d := range b.Domains {
+		if _, ok := dns.IsDomainName(strings.TrimPrefix(d, "*.")); !ok || d == "" || strings.HasSuffix(d, ".") {
+			diags = append(diags, errAt(b.DomainsRange, "Invalid domain", fmt.Sprintf("%q is not a domain name (write names without a trailing dot).", d)))
+		}
+	}
+	if b.KeyType == "" {
+		b.KeyType = "ec256"
+	}
+	if !oneOf(b.KeyType, KeyTypes) {
+		diags = append(diags, errAt(b.KeyTypeRange, "Invalid key type", fmt.Sprintf("%q is not one of %s.", b.KeyType, strings.Join(KeyTypes, ", "))))
+	}
+	if b.Issuer.Type == "acme_account" && b.Challenge == "" {
+		b.Challenge = "http-01"
+	}
+	if b.Challenge != "" && b.Challenge != "http-01" && b.Challenge != "dns-01" {
+		diags = append(diags, errAt(b.ChallengeRange, "Invalid challenge", fmt.Sprintf("%q is not \"http-01\" or \"dns-01\".", b.Challenge)))
+	}
+	if b.ReuseKey == nil {
+		t := true
+		b.ReuseKey = &t
+	}
+	b.RenewBeforeDuration = 30 * 24 * 3600e9
+	if b.RenewBefore != "" {
+		d, err := ParseDuration(b.RenewBefore)
+		if err != nil {
+			diags = append(diags, errAt(b.RenewBeforeRange, "Invalid duration", err.Error()))
+		}
+		b.RenewBeforeDuration = d
+	}
+	if b.CertFile == b.KeyFile {
+		diags = append(diags, errAt(b.DeclRange, "Certificate and key share a file", "cert_file and key_file must differ: the key file is private (mode 0600)."))
+	}
+	return diags
+}
+
+func (c *Config) validateTLSA(b *TLSA) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	params := [3]struct {
+		v     *int
+		def   int
+		max   int
+		name  string
+		rng   hcl.Range
+		means string
+	}{
+		{b.Usage, 3, 3, "usage", b.UsageRange, "0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE"},
+		{b.Selector, 1, 1, "selector", b.SelectorRange, "0 full certificate, 1 SubjectPublicKeyInfo"},
+		{b.MatchingType, 1, 2, "matching_type", b.MatchingTypeRange, "0 exact, 1 SHA-256, 2 SHA-512"},
+	}
+	for i, p := range params {
+		v := p.def
+		if p.v != nil {
+			v = *p.v
+		}
+		if v < 0 || v > p.max {
+			diags = append(diags, errAt(p.rng, "TLSA "+p.name+" out of range", fmt.Sprintf("%s must be 0 to %d (%s); got %d.", p.name, p.max, p.means, v)))
+			continue
+		}
+		b.Params[i] = uint8(v)
+	}
+	b.TTLSeconds = 3600
+	if b.TTL != nil {
+		if *b.TTL < 0 || *b.TTL > 2147483647 {
+			diags = append(diags, errAt(b.TTLRange, "TTL out of range", fmt.Sprintf("ttl must be 0 to 2147483647 seconds; got %d.", *b.TTL)))
+		} else {
+			b.TTLSeconds = uint32(*b.TTL)
+		}
+	}
+	b.Wait = 2 * Duration(b.TTLSeconds) * 1e9
+	if b.RolloverWait != "" {
+		d, err := ParseDuration(b.RolloverWait)
+		if err != nil {
+			diags = append(diags, errAt(b.WaitRange, "Invalid duration", err.Error()))
+		}
+		b.Wait = d
+	}
+
+	zone := c.Zone(b.Zone)
+	origin := dns.Fqdn(strings.ToLower(zone.Zone))
+	switch {
+	case b.Owner != "" && (b.Port != nil || b.Hostname != ""):
+		diags = append(diags, errAt(b.OwnerRange, "Conflicting TLSA owner", "Set either name, or port, protocol and hostname, not both."))
+		return diags
+	case b.Owner != "":
+		b.FQDN = strings.ToLower(b.Owner)
+		if !strings.HasSuffix(b.FQDN, ".") {
+			b.FQDN += "." + origin
+		}
+	case b.Port != nil && b.Hostname != "":
+		if *b.Port < 1 || *b.Port > 65535 {
+			diags = append(diags, errAt(b.PortRange, "Port out of range", fmt.Sprintf("port must be 1 to 65535; got %d.", *b.Port)))
+		}
+		if b.Protocol == "" {
+			b.Protocol = "tcp"
+		}
+		if !oneOf(b.Protocol, []string{"tcp", "udp", "sctp"}) {
+			diags = append(diags, errAt(b.DeclRange, "Invalid protocol", fmt.Sprintf("protocol must be tcp, udp or sctp; got %q.", b.Protocol)))
+		}
+		b.FQDN = "_" + strconv.Itoa(*b.Port) + "._" + b.Protocol + "." + dns.Fqdn(strings.ToLower(b.Hostname))
+	default:
+		diags = append(diags, errAt(b.DeclRange, "Missing TLSA owner", "Set name (e.g. \"_443._tcp.www\"), or port, protocol and hostname."))
+		return diags
+	}
+	if _, ok := dns.IsDomainName(b.FQDN); !ok {
+		diags = append(diags, errAt(b.OwnerRange, "Invalid TLSA owner", fmt.Sprintf("%q is not a domain name.", b.FQDN)))
+	} else if !dns.IsSubDomain(origin, b.FQDN) {
+		rng := b.OwnerRange
+		if b.Hostname != "" {
+			rng = b.HostnameRange
+		}
+		diags = append(diags, errAt(rng, "TLSA owner outside its zone", fmt.Sprintf("%s is not inside zone %s (%s).", b.FQDN, origin, b.Zone.Address)))
+	}
+	return diags
+}
+
+func validatePolicy(p *TLSPolicy) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	switch {
+	case p.Profile != "" && (len(p.Protocols) > 0 || p.Ciphers != ""):
+		diags = append(diags, errAt(p.ProfileRange, "Conflicting TLS policy", "Set either profile, or protocols and ciphers, not both."))
+	case p.Profile != "":
+		if _, ok := profiles[p.Profile]; !ok {
+			diags = append(diags, errAt(p.ProfileRange, "Unknown TLS profile", fmt.Sprintf("%q is not \"mozilla-modern\" or \"mozilla-intermediate\".", p.Profile)))
+		}
+	case len(p.Protocols) == 0:
+		diags = append(diags, errAt(p.DeclRange, "Empty TLS policy", "Set profile, or protocols (and ciphers)."))
+	}
+	for _, proto := range p.Protocols {
+		if !tlsProtocols[proto] {
+			diags = append(diags, errAt(p.ProtocolsRange, "Unknown TLS protocol", fmt.Sprintf("%q is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.", proto)))
+		}
+	}
+	return diags
+}
+
+func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if v.Server != "nginx" && v.Server != "apache" {
+		diags = append(diags, errAt(v.ServerRange, "Unknown web server", fmt.Sprintf("server must be \"nginx\" or \"apache\"; got %q.", v.Server)))
+	}
+	if _, err := ParseListen(v.Listen); err != nil {
+		diags = append(diags, errAt(v.ListenRange, "Invalid listen address", err.Error()))
+	}
+	if len(v.ServerNames) == 0 {
+		diags = append(diags, errAt(v.ServerNamesRange, "No server names", "A vhost needs at least one name in server_names."))
+	}
+	if v.Certificate.Set() && v.RedirectHTTPS {
+		diags = append(diags, errAt(v.RedirectRange, "Redirect on a TLS vhost", "redirect_https belongs on the plain-HTTP vhost; this one has a certificate."))
+	}
+	if h := v.HSTS; h != nil {
+		if h.MaxAge < 0 {
+			diags = append(diags, errAt(h.MaxAgeRange, "Invalid HSTS max_age", "max_age is a number of seconds, 0 or more."))
+		}
+		if h.Preload && (h.MaxAge < MinPreloadMaxAge || !h.IncludeSubdomains) {
+			var missing []string
+			if h.MaxAge < MinPreloadMaxAge {
+				missing = append(missing, fmt.Sprintf("max_age ≥ %d (one year; it is %d)", MinPreloadMaxAge, h.MaxAge))
+			}
+			if !h.IncludeSubdomains {
+				missing = append(missing, "include_subdomains = true")
+			}
+			diags = append(diags, errAt(h.PreloadRange, "HSTS preload requirements not met",
+				"hsts-on-http-vhost: the preload list accepts a domain only with "+strings.Join(missing, " and ")+
+					". A header that asks for preload without them is refused by the list and misleads readers of this configuration."))
+		}
+		if !v.Certificate.Set() {
+			diags = append(diags, errAt(h.DeclRange, "HSTS on a vhost without TLS", "hsts-on-http-vhost: browsers ignore Strict-Transport-Security over plain HTTP (RFC 6797 §8.1). Put hsts on the HTTPS vhost and use hsts_from on the HTTP one."))
+		}
+	}
+	if v.HSTSFrom.Set() {
+		if src := c.Vhost(v.HSTSFrom); src != nil && src.HSTS == nil {
+			diags = append(diags, errAt(v.HSTSFrom.Range, "hsts_from names a vhost without hsts", fmt.Sprintf("%s has no hsts block to copy.", v.HSTSFrom.Address)))
+		}
+	}
+	return diags
+}
+
+var hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$`)
+
+// NormalizeFingerprint upper-cases a fingerprint and drops the spaces gpg prints.
+func NormalizeFingerprint(s string) string {
+	return strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "0x"))
+}
+
+func validateAPTKey(k *APTKey) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	fpr := NormalizeFingerprint(k.Fingerprint)
+	switch {
+	case hexFingerprint.MatchString(fpr):
+		k.Fingerprint = fpr
+	case regexp.MustCompile(`^[0-9A-F]{8}$|^[0-9A-F]{16}$`).MatchString(fpr):
+		diags = append(diags, errAt(k.FingerprintRange, "Short key ID instead of a fingerprint",
+			fmt.Sprintf("%q is a %d-digit key ID. Key IDs are easy to forge (colliding keys exist on public keyservers), so an APT key is pinned by its full 40-hex-digit fingerprint, as `gpg --show-keys --with-fingerprint KEYFILE` prints it.", k.Fingerprint, len(fpr))))
+	default:
+		diags = append(diags, errAt(k.FingerprintRange, "Invalid fingerprint",
+			fmt.Sprintf("fingerprint must be the key's full fingerprint: 40 hex digits; got %q.", k.Fingerprint)))
+	}
+	if (k.URL == "") == (k.Keyserver == "") {
+		diags = append(diags, errAt(k.DeclRange, "Missing key source", "Set exactly one of url (https:, file: or a path) and keyserver."))
+	}
+	if k.Keyring == "" {
+		k.Keyring = "/etc/apt/keyrings/" + k.Name + ".gpg"
+	}
+	if !strings.HasSuffix(k.Keyring, ".gpg") && !strings.HasSuffix(k.Keyring, ".asc") {
+		diags = append(diags, errAt(k.KeyringRange, "Invalid keyring name", "APT reads a keyring as binary when it ends in .gpg and armored when it ends in .asc; use one of them."))
+	}
+	k.RenewBeforeDuration = 30 * 24 * 3600e9
+	if k.RenewBefore != "" {
+		d, err := ParseDuration(k.RenewBefore)
+		if err != nil {
+			diags = append(diags, errAt(k.RenewBeforeRange, "Invalid duration", err.Error()))
+		}
+		k.RenewBeforeDuration = d
+	}
+	return diags
+}
+
+// ParseListen normalises a listen address ("443", "*:443", "192.0.2.1:443",
+// "[::1]:443") to host:port, with "*" for all addresses.
+func ParseListen(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = "*", s
+	}
+	if host == "" || host == "0.0.0.0" {
+		host = "*"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q: want host:port or a port, e.g. \"192.0.2.10:443\" or \"443\"", s)
+	}
+	if host != "*" && net.ParseIP(host) == nil {
+		return "", fmt.Errorf("%q: the address must be an IP address or *", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// ListenPort returns the port of a listen address.
+func ListenPort(s string) string {
+	l, err := ParseListen(s)
+	if err != nil {
+		return ""
+	}
+	_, p, _ := net.SplitHostPort(l)
+	return p
+}
