@@ -7,6 +7,7 @@ require (
 	github.com/go-acme/lego/v4 v4.35.2
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/miekg/dns v1.1.73
+	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2
 )
 
 require (

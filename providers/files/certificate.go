@@ -86,11 +86,11 @@ func (c *Certificate) Observe(context.Context) (providers.Value, error) {
 	c.Chain = chain
 	leaf := chain[0]
 	v := providers.Value{
-		"domains":   providers.List(sortedNames(leaf)...),
-		"key_type":  providers.String(KeyTypeOf(leaf.PublicKey)),
-		"not_after": providers.String(leaf.NotAfter.UTC().Format(time.RFC3339)),
-		"issuer":    providers.String(c.issuerOf(chain)),
-		"spki_sha256":      providers.String(SPKIHash(leaf.PublicKey)),
+		"domains":     providers.List(sortedNames(leaf)...),
+		"key_type":    providers.String(KeyTypeOf(leaf.PublicKey)),
+		"not_after":   providers.String(leaf.NotAfter.UTC().Format(time.RFC3339)),
+		"issuer":      providers.String(c.issuerOf(chain)),
+		"spki_sha256": providers.String(SPKIHash(leaf.PublicKey)),
 	}
 	if live == nil || SPKIHash(live) != SPKIHash(leaf.PublicKey) {
 		v["key_matches"] = providers.String("false")
@@ -127,10 +127,9 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	names := slices.Clone(c.Domains)
 	slices.Sort(names)
 	in := Intent{Value: providers.Value{
-		"domains":     providers.List(names...),
-		"key_type":    providers.String(c.KeyType),
-		"issuer":      providers.String(c.IssuerName),
-		"key_matches": providers.String("true"),
+		"domains":  providers.List(names...),
+		"key_type": providers.String(c.KeyType),
+		"issuer":   providers.String(c.IssuerName),
 	}}
 	staged := c.NextKey != nil && KeyTypeOf(c.NextKey) == c.KeyType
 	var leaf *x509.Certificate
@@ -181,10 +180,10 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	if in.Target != nil {
 		in.Value["spki_sha256"] = providers.String(SPKIHash(in.Target))
 	} else {
-		in.Value["spki_sha256"] = providers.Unknown(addr + " key step")
+		in.Value["spki_sha256"] = providers.Unknown(addr + " generates its new key")
 	}
 	if in.Issue {
-		in.Value["not_after"] = providers.Unknown(addr + " issue step")
+		in.Value["not_after"] = providers.Unknown(addr + " is issued")
 	} else {
 		in.Value["not_after"] = providers.String(leaf.NotAfter.UTC().Format(time.RFC3339))
 	}

@@ -68,8 +68,8 @@ func (ca *CA) Desired(addr string) providers.Value {
 		v["not_after"] = providers.String(ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		return v
 	}
-	v["spki_sha256"] = providers.Unknown(addr + " create step")
-	v["not_after"] = providers.Unknown(addr + " create step")
+	v["spki_sha256"] = providers.Unknown(addr + " is created")
+	v["not_after"] = providers.Unknown(addr + " is created")
 	return v
 }
 

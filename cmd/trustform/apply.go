@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/schema"
+)
+
+func cmdApply(args []string, chdir string, e env) int {
+	var c common
+	fs := newFlagSet("apply", e.stderr, chdir, &c)
+	auto := fs.Bool("auto-approve", false, "apply without asking")
+	wait := fs.Bool("wait", false, "wait at time gates instead of stopping there")
+	asJSON := fs.Bool("json", false, "print the outcome as JSON")
+	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	var replace addrList
+	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if fs.NArg() > 1 {
+		return errorf(e, "apply takes at most one plan file; got %q", fs.Args())
+	}
+	var saved *plan.Plan
+	opts := engine.Options{Parallelism: *parallelism, Replace: replace}
+	if fs.NArg() == 1 {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return errorf(e, "reading the plan: %v", err)
+		}
+		saved, err = plan.ReadJSON(f)
+		f.Close()
+		if err != nil {
+			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
+		}
+		if len(replace) > 0 {
+			return errorf(e, "-replace belongs to plan when applying a saved plan")
+		}
+		for _, a := range saved.Replace {
+			addr, _ := schema.ParseAddress(a)
+			opts.Replace = append(opts.Replace, addr)
+		}
+		for _, a := range saved.Targets {
+			addr, _ := schema.ParseAddress(a)
+			opts.Targets = append(opts.Targets, addr)
+		}
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	s, diags, ok := open(ctx, e, &c, "apply", opts)
+	if !ok {
+		return 1
+	}
+	defer s.close()
+
+	p := saved
+	if saved != nil {
+		if why := stale(s, saved); why != "" {
+			return errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
+		}
+	} else {
+		var d = diags
+		p, d = s.run.Plan()
+		diags = append(diags, d...)
+		printDiags(e, s.cfg, diags, c.color(e) && !*asJSON)
+		if diags.HasErrors() {
+			return 1
+		}
+		if !*asJSON {
+			plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
+		}
+		if !p.HasChanges() {
+			return 0
+		}
+		if !*auto {
+			fmt.Fprint(e.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ")
+			line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+			if strings.TrimSpace(line) != "yes" {
+				fmt.Fprintln(e.stdout, "\nApply cancelled.")
+				return 1
+			}
+		}
+	}
+	if !*asJSON {
+		fmt.Fprintln(e.stdout)
+	}
+	log := e.stderr
+	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Log: log, Save: s.save})
+	if *asJSON {
+		writeOutcome(e, out, err)
+	}
+	if err != nil {
+		if !*asJSON {
+			errorf(e, "%v\nProgress up to the failed step is saved; the resources of that step keep what they had. Fix the cause and run apply again.", err)
+		}
+		return 1
+	}
+	if *asJSON {
+		return 0
+	}
+	fmt.Fprintf(e.stdout, "Apply complete: %d step(s) applied.\n", out.Applied)
+	if len(out.Held) > 0 {
+		fmt.Fprintf(e.stdout, "%d step(s) wait for a time gate that opens at %s (in %s). Progress is saved: run `trustform apply` again after that, or use -wait.\n",
+			len(out.Held), out.OpensAt.UTC().Format(time.RFC3339), time.Until(out.OpensAt).Round(time.Second))
+	}
+	return 0
+}
+
+// stale says why a saved plan may no longer be applied, or "".
+func stale(s *session, p *plan.Plan) string {
+	switch {
+	case p.Mode == "refresh-only":
+		return "a refresh-only plan only reports drift"
+	case p.ConfigDigest != s.cfg.Digest:
+		return "the configuration changed since the plan was made"
+	case p.Lineage != s.st.Lineage:
+		return "the state belongs to another lineage than the plan's"
+	case p.Serial != s.st.Serial:
+		return fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", s.st.Serial, p.Serial)
+	case p.ObservedDigest != s.run.ObservedDigest():
+		return "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
+	}
+	return ""
+}
+
+func writeOutcome(e env, out *engine.Outcome, err error) {
+	type held struct {
+		Index   int    `json:"index"`
+		Address string `json:"address"`
+		Phase   string `json:"phase"`
+	}
+	res := struct {
+		Applied int        `json:"applied"`
+		Held    []held     `json:"held"`
+		OpensAt *time.Time `json:"opens_at"`
+		Error   string     `json:"error,omitempty"`
+	}{Held: []held{}}
+	if out != nil {
+		res.Applied = out.Applied
+		for _, s := range out.Held {
+			res.Held = append(res.Held, held{s.Index, s.Address, s.Phase})
+		}
+		if !out.OpensAt.IsZero() {
+			t := out.OpensAt.UTC()
+			res.OpensAt = &t
+		}
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(res)
+}

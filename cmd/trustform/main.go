@@ -1,0 +1,85 @@
+// Command trustform plans and applies a server's TLS trust material:
+// certificates, DANE TLSA records, HSTS, vhost TLS settings and APT keys.
+//
+// This is the only package that prints. Exit codes: 0 success, 1 error, and
+// with plan -detailed-exitcode, 2 when the plan has changes (drift).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Version is the trustform version.
+const Version = "0.1.0"
+
+// env is the process's world, passed in so tests can run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	tty            bool // stdout is a terminal
+}
+
+func main() {
+	st, _ := os.Stdout.Stat()
+	e := env{os.Stdin, os.Stdout, os.Stderr, os.Getenv, st != nil && st.Mode()&os.ModeCharDevice != 0}
+	os.Exit(run(os.Args[1:], e))
+}
+
+const usage = `Usage: trustform [-chdir=DIR] COMMAND [options]
+
+Commands:
+  validate   check the configuration
+  fmt        rewrite configuration files in canonical format
+  plan       show what apply would do
+  apply      carry out a plan
+  show       show a saved plan (or the state)
+  version    print the version
+
+Run "trustform COMMAND -h" for a command's options.
+`
+
+func run(args []string, e env) int {
+	chdir := "."
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch {
+		case strings.HasPrefix(args[0], "-chdir="):
+			chdir = strings.TrimPrefix(args[0], "-chdir=")
+		case args[0] == "-version" || args[0] == "--version":
+			args = []string{"version"}
+			continue
+		case args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
+			fmt.Fprint(e.stdout, usage)
+			return 0
+		default:
+			fmt.Fprintf(e.stderr, "Error: unknown global option %s\n\n%s", args[0], usage)
+			return 1
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return 1
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "validate":
+		return cmdValidate(rest, chdir, e)
+	case "fmt":
+		return cmdFmt(rest, chdir, e)
+	case "plan":
+		return cmdPlan(rest, chdir, e)
+	case "apply":
+		return cmdApply(rest, chdir, e)
+	case "show":
+		return cmdShow(rest, chdir, e)
+	case "version":
+		fmt.Fprintf(e.stdout, "trustform v%s\n", Version)
+		return 0
+	}
+	fmt.Fprintf(e.stderr, "Error: unknown command %q\n\n%s", cmd, usage)
+	return 1
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"os"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/plan"
+)
+
+func cmdPlan(args []string, chdir string, e env) int {
+	var c common
+	fs := newFlagSet("plan", e.stderr, chdir, &c)
+	out := fs.String("out", "", "save the plan to this file for apply")
+	asJSON := fs.Bool("json", false, "print the plan as JSON (docs/plan-json.md)")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
+	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
+	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	var targets, replace addrList
+	fs.Var(&targets, "target", "limit the plan to this resource and what it depends on (repeatable)")
+	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if fs.NArg() > 0 {
+		return errorf(e, "plan takes no arguments; got %q", fs.Args())
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	s, diags, ok := open(ctx, e, &c, "plan", engine.Options{
+		Parallelism: *parallelism, Targets: targets, Replace: replace, RefreshOnly: *refreshOnly,
+	})
+	if !ok {
+		return 1
+	}
+	defer s.close()
+	p, d := s.run.Plan()
+	diags = append(diags, d...)
+	p.Diagnostics = plan.Diagnostics(diags)
+	printDiags(e, s.cfg, diags, c.color(e) && !*asJSON)
+	if diags.HasErrors() {
+		return 1
+	}
+	if *out != "" {
+		var buf bytes.Buffer
+		if err := plan.WriteJSON(&buf, p); err != nil {
+			return errorf(e, "%v", err)
+		}
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return errorf(e, "saving the plan: %v", err)
+		}
+	}
+	if *asJSON {
+		if err := plan.WriteJSON(e.stdout, p); err != nil {
+			return errorf(e, "%v", err)
+		}
+	} else {
+		plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
+		if *out != "" {
+			e.stdout.Write([]byte("\nSaved the plan to " + *out + ". Apply exactly this plan with: trustform apply " + *out + "\n"))
+		}
+	}
+	if *detailed && p.HasChanges() {
+		return 2
+	}
+	return 0
+}

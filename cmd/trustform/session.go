@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/schema"
+)
+
+// session is a loaded configuration with its state locked.
+type session struct {
+	cfg  *schema.Config
+	st   *state.State
+	lock *state.Lock
+	run  *engine.Run
+}
+
+func (s *session) close() {
+	if s.lock != nil {
+		s.lock.Release()
+	}
+}
+
+func (s *session) save(st *state.State) error { return st.Save(state.Path(s.cfg.StateDir())) }
+
+// open loads the configuration, takes the lock, reads state and observes the
+// world. On failure it has printed the diagnostics and returns nil.
+func open(ctx context.Context, e env, c *common, op string, opts engine.Options) (*session, hcl.Diagnostics, bool) {
+	cfg, diags := schema.Load(c.chdir)
+	if diags.HasErrors() {
+		printDiags(e, cfg, diags, c.color(e))
+		return nil, diags, false
+	}
+	s := &session{cfg: cfg}
+	lock, err := state.Acquire(cfg.StateDir(), op, c.lockTimeout)
+	if err != nil {
+		errorf(e, "%v", err)
+		return nil, diags, false
+	}
+	s.lock = lock
+	st, err := state.Load(state.Path(cfg.StateDir()))
+	if err != nil {
+		s.close()
+		errorf(e, "%v", err)
+		return nil, diags, false
+	}
+	s.st = st
+	run, d := engine.New(cfg, st, opts)
+	diags = append(diags, d...)
+	if !d.HasErrors() {
+		diags = append(diags, run.Observe(ctx)...)
+	}
+	if diags.HasErrors() {
+		printDiags(e, cfg, diags, c.color(e))
+		s.close()
+		return nil, diags, false
+	}
+	s.run = run
+	return s, diags, true
+}
+
+// interruptible cancels its context on Ctrl-C, so a waiting apply stops
+// cleanly with its progress saved.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}

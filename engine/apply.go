@@ -1,0 +1,260 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/schema"
+)
+
+// ApplyOptions shape an apply.
+type ApplyOptions struct {
+	Wait bool      // wait at time gates instead of stopping there
+	Log  io.Writer // progress, one line per step, and gate countdowns
+	// Save persists state; it is called after every step.
+	Save func(*state.State) error
+}
+
+// Outcome says what an apply did.
+type Outcome struct {
+	Applied int
+	Held    []plan.Step // steps held back by a time gate, or by a step so held
+	OpensAt time.Time   // when the earliest held gate opens
+}
+
+// Apply carries out p in order. It saves state after every step, batches
+// consecutive TLSA steps of one zone into one transaction, stops at the
+// first failure (naming the step), and holds back steps behind a gate that
+// is not open yet unless o.Wait is set. Observe must have run.
+func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome, error) {
+	if p.Mode == "refresh-only" {
+		return nil, errors.New("a refresh-only plan reports drift and changes nothing; run plan and apply without -refresh-only to repair it")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	r.desire() // intents of certificates, for TLSA records computed at apply time
+	r.noteVisible()
+	if err := o.Save(r.st); err != nil {
+		return nil, err
+	}
+	out := &Outcome{}
+	held := map[int]bool{}
+	steps := p.Steps
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if slices.ContainsFunc(s.DependsOn, func(d int) bool { return held[d] }) {
+			held[s.Index] = true
+			out.Held = append(out.Held, s)
+			continue
+		}
+		if len(s.Gate) > 0 {
+			open := r.gateTime(r.resolveGate(s.Gate), r.opts.Now())
+			if open.After(r.opts.Now()) {
+				if !o.Wait {
+					held[s.Index] = true
+					out.Held = append(out.Held, s)
+					if out.OpensAt.IsZero() || open.Before(out.OpensAt) {
+						out.OpensAt = open
+					}
+					fmt.Fprintf(o.Log, "step %d: %s %s waits for %s until %s\n", s.Index, s.Address, s.Phase, s.Rule, open.UTC().Format(time.RFC3339))
+					continue
+				}
+				if err := waitUntil(ctx, open, s, o.Log); err != nil {
+					return out, err
+				}
+			}
+		}
+		batch := []plan.Step{s}
+		for i+1 < len(steps) && r.batchable(batch, steps[i+1], held) {
+			i++
+			batch = append(batch, steps[i])
+		}
+		for _, b := range batch {
+			fmt.Fprintf(o.Log, "step %d/%d: %s %s %s\n", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
+		}
+		err := r.execute(ctx, batch)
+		for _, b := range batch {
+			r.record(ctx, mustParse(b.Address))
+		}
+		if serr := o.Save(r.st); serr != nil {
+			return out, errors.Join(err, fmt.Errorf("saving state: %w", serr))
+		}
+		if err != nil {
+			return out, fmt.Errorf("step %d (%s %s) failed: %w", s.Index, s.Address, s.Phase, err)
+		}
+		out.Applied += len(batch)
+	}
+	if len(out.Held) == 0 {
+		for a := range r.st.Resources {
+			if _, ok := r.w.by[mustParse(a)]; !ok {
+				delete(r.st.Resources, a)
+			}
+		}
+		if err := o.Save(r.st); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// noteVisible starts the clock for TLSA records already published (by an
+// earlier run, or by hand): their visibility is first seen now.
+func (r *Run) noteVisible() {
+	now := r.opts.Now()
+	for _, n := range r.w.nodes {
+		if n.addr.Type != "tlsa" || n.observed == nil {
+			continue
+		}
+		sr := r.st.Get(n.addr.String())
+		if sr == nil {
+			sr = r.st.Set(n.addr.String(), n.addr.Type, n.observed, now)
+		}
+		sr.SeeRecords(n.observed["records"].List, now)
+	}
+}
+
+// resolveGate fills in records that were unknown when the plan was made
+// (the staged key did not exist yet).
+func (r *Run) resolveGate(gate []plan.GateWait) []plan.GateWait {
+	out := slices.Clone(gate)
+	for i, g := range out {
+		if g.Record != "" {
+			continue
+		}
+		if n := r.w.by[mustParse(g.Address)]; n != nil {
+			out[i].Record = r.tlsaRecords(n.block.(*schema.TLSA)).target
+		}
+	}
+	return out
+}
+
+// batchable reports whether next joins the batch: TLSA steps of the same
+// zone that do not depend on each other share one DNS transaction.
+func (r *Run) batchable(batch []plan.Step, next plan.Step, held map[int]bool) bool {
+	zoneOf := func(s plan.Step) (schema.Address, bool) {
+		t, ok := r.cfg.Block(mustParse(s.Address)).(*schema.TLSA)
+		if !ok {
+			return schema.Address{}, false
+		}
+		return t.Zone.Address, true
+	}
+	z, ok := zoneOf(batch[0])
+	nz, nok := zoneOf(next)
+	if !ok || !nok || z != nz || len(next.Gate) > 0 {
+		return false
+	}
+	for _, d := range next.DependsOn {
+		if held[d] || slices.ContainsFunc(batch, func(b plan.Step) bool { return b.Index == d }) {
+			return false
+		}
+	}
+	return true
+}
+
+// execute carries out one step, or one batch of TLSA steps.
+func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
+	first := batch[0]
+	n := r.w.by[mustParse(first.Address)]
+	switch res := n.res.(type) {
+	case *localca.CA:
+		return res.Create(ctx)
+	case *files.Certificate:
+		if err := res.Apply(ctx, first.Phase); err != nil {
+			return err
+		}
+		// The key is replaced now; -replace must not ask for yet another.
+		r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == n.addr })
+		return nil
+	case *files.ServerConfig:
+		return res.Apply(ctx, first.Phase)
+	case *apt.Key:
+		return res.Apply(ctx, first.Phase)
+	case *apt.Source:
+		return res.Apply(ctx, first.Phase)
+	case *dns.TLSA:
+		var sets []dns.RRset
+		for _, s := range batch {
+			tn := r.w.by[mustParse(s.Address)]
+			t := tn.block.(*schema.TLSA)
+			recs := r.tlsaRecords(t)
+			if recs.unknown != "" {
+				return fmt.Errorf("%s: the records are still unknown (waiting for %s); run plan again", s.Address, recs.unknown)
+			}
+			want := []string{recs.target}
+			// RFC 7671 §8: the RRset always covers the key served now.
+			if recs.live != "" && (t.Params[0] == 1 || t.Params[0] == 3) {
+				want = append(want, recs.live)
+			}
+			if s.Phase == phasePublish && tn.observed != nil {
+				want = append(want, tn.observed["records"].List...)
+			}
+			slices.Sort(want)
+			sets = append(sets, tn.res.(*dns.TLSA).RRset(slices.Compact(want)))
+		}
+		t := n.block.(*schema.TLSA)
+		if err := r.w.zones[t.Zone.Address].Update(ctx, sets); err != nil {
+			return fmt.Errorf("zone %s: %w", t.Zone.Address, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: nothing to apply", first.Address)
+}
+
+// record re-observes a resource after its step and writes it into state.
+// A certificate's intent is recomputed so later TLSA steps see the new key.
+func (r *Run) record(ctx context.Context, addr schema.Address) {
+	n := r.w.by[addr]
+	v, err := n.res.Observe(ctx)
+	if err != nil {
+		return // the step's own error, if any, is what the user needs
+	}
+	n.observed = v
+	now := r.opts.Now()
+	if c, ok := n.res.(*files.Certificate); ok {
+		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))
+		n.change = &changeInfo{intent: in}
+		if !in.Issue {
+			n.change = nil
+		}
+	}
+	if v == nil {
+		delete(r.st.Resources, addr.String())
+		return
+	}
+	sr := r.st.Set(addr.String(), addr.Type, v, now)
+	if addr.Type == "tlsa" {
+		sr.SeeRecords(v["records"].List, now)
+	}
+}
+
+// waitUntil blocks until a gate opens, with a countdown.
+func waitUntil(ctx context.Context, open time.Time, s plan.Step, log io.Writer) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		left := time.Until(open)
+		if left <= 0 {
+			fmt.Fprintf(log, "\rstep %d: %s gate open%30s\n", s.Index, s.Rule, "")
+			return nil
+		}
+		fmt.Fprintf(log, "\rstep %d: %s %s waits for %s: %s left ", s.Index, s.Address, s.Phase, s.Rule, left.Round(time.Second))
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(log)
+			return ctx.Err()
+		case <-tick.C:
+		case <-time.After(left):
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"crypto"
+	"crypto/x509"
+	"slices"
+	"strings"
+
+	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/schema"
+)
+
+// desire computes every desired value, in dependency order (a TLSA RRset
+// follows its certificate's intent), and decides each change's action.
+func (r *Run) desire() {
+	for _, n := range r.w.nodes { // bind order puts issuers before certificates before TLSA
+		n.change = nil
+		switch res := n.res.(type) {
+		case *localca.CA:
+			n.desired = res.Desired(n.addr.String())
+		case *files.Certificate:
+			in := res.Plan(n.addr.String(), slices.Contains(r.opts.Replace, n.addr))
+			n.desired = in.Value
+			ci := &changeInfo{intent: in, reasons: in.Reasons}
+			switch {
+			case n.observed == nil:
+				ci.action = string(plan.Create)
+			case in.NewKey:
+				ci.action = string(plan.Replace)
+			case in.Issue:
+				ci.action = string(plan.Update)
+			}
+			if ci.action != "" {
+				n.change = ci
+			}
+			continue
+		case *dns.TLSA:
+			t := n.block.(*schema.TLSA)
+			recs := r.tlsaRecords(t)
+			if recs.unknown != "" {
+				n.desired = res.Value(t.TTLSeconds, nil)
+				n.desired["records"] = providers.Unknown(recs.unknown)
+			} else {
+				n.desired = res.Value(t.TTLSeconds, []string{recs.target})
+			}
+		case *files.ServerConfig:
+			n.desired = res.Desired()
+		case *apt.Key:
+			n.desired = res.Desired()
+		case *apt.Source:
+			n.desired = res.Desired()
+		}
+		if n.observed == nil {
+			n.change = &changeInfo{action: string(plan.Create), reasons: []string{"it does not exist yet"}}
+			continue
+		}
+		if d := providers.Differs(n.desired, n.observed); len(d) > 0 {
+			n.change = &changeInfo{action: string(plan.Update), reasons: []string{strings.Join(d, ", ") + " differ from the configuration"}}
+		}
+	}
+}
+
+// tlsaRecordSet is what a TLSA RRset should hold for its certificate.
+type tlsaRecordSet struct {
+	target  string // the record for the key being (or to be) served
+	live    string // the record for the key served now, if any
+	unknown string // why target is not known yet
+}
+
+// tlsaRecords derives the records of t from its certificate: the end-entity
+// key (usage 1, 3) or the issuing CA (usage 0, 2).
+func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
+	cn := r.w.by[t.Certificate.Address]
+	cert := cn.res.(*files.Certificate)
+	in := files.Intent{}
+	if cn.change != nil {
+		in = cn.change.intent
+	} else {
+		in.Target = leafKey(cert)
+	}
+	var out tlsaRecordSet
+	if len(cert.Chain) > 0 {
+		out.live = certRecord(t.Params, cert.Chain[0])
+	}
+	switch t.Params[0] {
+	case 0, 2: // trust anchor: the top certificate the server sends
+		if len(cert.Chain) < 2 {
+			out.unknown = t.Certificate.Address.String() + " is issued"
+			return out
+		}
+		ca := cert.Chain[len(cert.Chain)-1]
+		out.target = certRecord(t.Params, ca)
+		out.live = out.target
+		return out
+	}
+	switch {
+	case t.Params[1] == 0 && (in.Issue || len(cert.Chain) == 0):
+		out.unknown = t.Certificate.Address.String() + " is issued"
+	case t.Params[1] == 0:
+		out.target = out.live
+	case in.Target == nil:
+		out.unknown = t.Certificate.Address.String() + " generates its new key"
+	default:
+		rec, err := dns.KeyRecord(t.Params, in.Target)
+		if err != nil {
+			out.unknown = err.Error()
+		}
+		out.target = rec
+	}
+	return out
+}
+
+func leafKey(c *files.Certificate) crypto.PublicKey {
+	if len(c.Chain) == 0 {
+		return nil
+	}
+	return c.Chain[0].PublicKey
+}
+
+// certRecord is the record of a certificate; the parameters were validated.
+func certRecord(params [3]uint8, c *x509.Certificate) string {
+	rec, err := dns.Record(params, c)
+	if err != nil {
+		return ""
+	}
+	return rec
+}

@@ -1,0 +1,160 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// FormatVersion is the version of the plan JSON. Additions keep it; a
+// change that breaks readers would bump the major number.
+const FormatVersion = "1.0"
+
+// Action is what a change does to a resource.
+type Action string
+
+// Actions.
+const (
+	Create  Action = "create"
+	Update  Action = "update"
+	Delete  Action = "delete"
+	Replace Action = "replace"
+	NoOp    Action = "no-op"
+)
+
+// Glyph is the one-character mark of an action in human output.
+func (a Action) Glyph() string {
+	switch a {
+	case Create:
+		return "+"
+	case Update:
+		return "~"
+	case Delete:
+		return "-"
+	case Replace:
+		return "±"
+	}
+	return " "
+}
+
+// Change is one resource going from Before to After. Before is nil when the
+// resource does not exist; After holds unknown attributes where a value is
+// only known once an earlier step has run.
+type Change struct {
+	Address string          `json:"address"`
+	Type    string          `json:"type"`
+	Name    string          `json:"name"`
+	Action  Action          `json:"action"`
+	Before  providers.Value `json:"before"`
+	After   providers.Value `json:"after"`
+	Reasons []string        `json:"reasons"`
+}
+
+// Step is one unit of the apply, in execution order.
+type Step struct {
+	Index       int        `json:"index"`
+	Address     string     `json:"address"`
+	Action      Action     `json:"action"`
+	Phase       string     `json:"phase"`
+	Rule        string     `json:"rule"`
+	DependsOn   []int      `json:"depends_on"`
+	NotBefore   *time.Time `json:"not_before"`
+	Description string     `json:"description"`
+	// Gate says what NotBefore is computed from, so apply can recompute it
+	// from state when the step is reached (a publish in the same run moves it).
+	Gate []GateWait `json:"gate,omitempty"`
+}
+
+// GateWait is one condition of a time gate: Record of the TLSA RRset at
+// Address must have been visible for Wait.
+type GateWait struct {
+	Address string `json:"address"`
+	Record  string `json:"record"`
+	Wait    string `json:"wait"`
+}
+
+// Diagnostic is an hcl.Diagnostic as data.
+type Diagnostic struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
+	Range    *Range `json:"range,omitempty"`
+}
+
+// Range is where in the configuration a diagnostic points.
+type Range struct {
+	Filename string `json:"filename"`
+	Start    Pos    `json:"start"`
+	End      Pos    `json:"end"`
+}
+
+// Pos is a line and column, both from 1.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// Summary counts changes by action, and steps waiting on a gate.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Replace int `json:"replace"`
+	Wait    int `json:"wait"`
+}
+
+// Plan is what plan computes and apply carries out.
+type Plan struct {
+	FormatVersion string       `json:"format_version"`
+	Mode          string       `json:"mode"` // "normal" or "refresh-only"
+	CreatedAt     time.Time    `json:"created_at"`
+	Changes       []Change     `json:"changes"`
+	Steps         []Step       `json:"steps"`
+	Diagnostics   []Diagnostic `json:"diagnostics"`
+	Summary       Summary      `json:"summary"`
+
+	// What the plan relied on; apply PLANFILE refuses it when any changed.
+	ConfigDigest   string   `json:"config_digest"`
+	Lineage        string   `json:"state_lineage"`
+	Serial         int64    `json:"state_serial"`
+	ObservedDigest string   `json:"observed_digest"`
+	Replace        []string `json:"replace,omitempty"`
+	Targets        []string `json:"targets,omitempty"`
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool {
+	return len(p.Steps) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
+}
+
+// Tally fills Summary from the changes and steps.
+func (p *Plan) Tally() {
+	p.Summary = Summary{}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			p.Summary.Create++
+		case Update:
+			p.Summary.Update++
+		case Delete:
+			p.Summary.Delete++
+		case Replace:
+			p.Summary.Replace++
+		}
+	}
+	for _, s := range p.Steps {
+		if s.NotBefore != nil {
+			p.Summary.Wait++
+		}
+	}
+}
+
+// Change returns the change for address, or nil.
+func (p *Plan) Change(address string) *Change {
+	for i := range p.Changes {
+		if p.Changes[i].Address == address {
+			return &p.Changes[i]
+		}
+	}
+	return nil
+}

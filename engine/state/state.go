@@ -1,0 +1,111 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/files"
+)
+
+// Version is the state file format version.
+const Version = 1
+
+// State is the content of state.json.
+type State struct {
+	Version int    `json:"version"`
+	Lineage string `json:"lineage"`
+	// Serial counts writes; a saved plan records it to notice later applies.
+	Serial    int64                `json:"serial"`
+	Resources map[string]*Resource `json:"resources"`
+}
+
+// Resource is what trustform last saw of one resource.
+type Resource struct {
+	Type  string          `json:"type"`
+	Value providers.Value `json:"value"`
+	// VisibleAt records, per TLSA record, when it was first seen published
+	// on every authoritative server.
+	VisibleAt map[string]time.Time `json:"visible_at,omitempty"`
+	AppliedAt time.Time            `json:"applied_at"`
+}
+
+// Path is where the state of a configuration directory lives.
+func Path(stateDir string) string { return filepath.Join(stateDir, "state.json") }
+
+// Load reads the state file; a missing one is a new, empty state with a fresh lineage.
+func Load(path string) (*State, error) {
+	b, err := files.ReadOptional(path)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return &State{Version: Version, Lineage: newLineage(), Resources: map[string]*Resource{}}, nil
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("state file %s is damaged: %w", path, err)
+	}
+	if s.Version != Version {
+		return nil, fmt.Errorf("state file %s has version %d; this trustform reads version %d", path, s.Version, Version)
+	}
+	if s.Resources == nil {
+		s.Resources = map[string]*Resource{}
+	}
+	return &s, nil
+}
+
+// Save bumps the serial and writes the file atomically.
+func (s *State) Save(path string) error {
+	s.Serial++
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return files.WriteAtomic(path, append(b, '\n'), 0o600)
+}
+
+// Get returns the resource at addr, or nil.
+func (s *State) Get(addr string) *Resource { return s.Resources[addr] }
+
+// Set records the value a resource has after an apply step.
+func (s *State) Set(addr, typ string, v providers.Value, now time.Time) *Resource {
+	r := s.Resources[addr]
+	if r == nil {
+		r = &Resource{Type: typ}
+		s.Resources[addr] = r
+	}
+	r.Value = v.Clone()
+	r.AppliedAt = now.UTC()
+	return r
+}
+
+// SeeRecords notes which records of a TLSA RRset are visible now: new ones
+// get now as their visible_at, records no longer published are forgotten.
+func (r *Resource) SeeRecords(records []string, now time.Time) {
+	seen := map[string]time.Time{}
+	for _, rec := range records {
+		if t, ok := r.VisibleAt[rec]; ok {
+			seen[rec] = t
+		} else {
+			seen[rec] = now.UTC()
+		}
+	}
+	r.VisibleAt = seen
+}
+
+func newLineage() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}

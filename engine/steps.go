@@ -1,0 +1,290 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/schema"
+)
+
+// TLSA phases. Outside a rollover a TLSA step is named after its action.
+const (
+	phasePublish = "publish" // add the record for the next key beside the current ones
+	phasePrune   = "prune"   // drop records of keys no longer served
+)
+
+// step is a plan step while the plan is being ordered.
+type step struct {
+	addr   schema.Address
+	action plan.Action
+	phase  string
+	rule   string
+	desc   string
+	deps   map[*step]string // dependency → the rule that demands it ("" for a plain reference)
+	gate   []plan.GateWait
+	level  int
+	index  int
+}
+
+// after makes s wait for dep. The first rule that orders a step names it.
+func (s *step) after(dep *step, rule string) {
+	if dep == nil || dep == s {
+		return
+	}
+	s.deps[dep] = rule
+	if s.rule == "" {
+		s.rule = rule
+	}
+}
+
+type stepList struct {
+	all    []*step
+	byAddr map[schema.Address][]*step
+}
+
+func (l *stepList) add(addr schema.Address, action plan.Action, phase, rule, desc string) *step {
+	s := &step{addr: addr, action: action, phase: phase, rule: rule, desc: desc, deps: map[*step]string{}}
+	l.all = append(l.all, s)
+	l.byAddr[addr] = append(l.byAddr[addr], s)
+	return s
+}
+
+// last returns the final step of a resource: what its dependents wait for.
+func (l *stepList) last(addr schema.Address) *step {
+	ss := l.byAddr[addr]
+	if len(ss) == 0 {
+		return nil
+	}
+	return ss[len(ss)-1]
+}
+
+// buildSteps splits changes into steps and orders them by references and rules.
+func (r *Run) buildSteps() *stepList {
+	l := &stepList{byAddr: map[schema.Address][]*step{}}
+	handled := map[schema.Address]bool{}
+	for _, n := range r.w.nodes {
+		if n.addr.Type == "local_ca" && n.change != nil {
+			l.add(n.addr, plan.Action(n.change.action), "create", "", "create the CA key (0600) and certificate in .trustform/")
+		}
+	}
+	for _, n := range r.w.nodes {
+		if n.addr.Type == "certificate" && n.change != nil {
+			r.certificateSteps(l, n, handled)
+		}
+	}
+	for _, n := range r.w.nodes {
+		if n.addr.Type != "tlsa" || n.change == nil || handled[n.addr] {
+			continue
+		}
+		t := n.block.(*schema.TLSA)
+		s := l.add(n.addr, plan.Action(n.change.action), n.change.action, "", "set the RRset in zone "+t.Zone.Address.Name)
+		s.after(l.last(t.Certificate.Address), RuleTLSABeforeCert)
+	}
+	r.vhostSteps(l)
+	for _, n := range r.w.nodes {
+		switch b := n.block.(type) {
+		case *schema.APTKey:
+			if n.change != nil {
+				l.add(n.addr, plan.Action(n.change.action), "write", "", "fetch the key, verify its fingerprint, write "+b.Keyring)
+			}
+		case *schema.APTSource:
+			if n.change != nil {
+				s := l.add(n.addr, plan.Action(n.change.action), "write", "", "write the deb822 source with Signed-By")
+				s.after(l.last(b.SignedBy.Address), RuleAPTKeyBeforeSource)
+			}
+		}
+	}
+	return l
+}
+
+// certificateSteps lays out a certificate change. A new key for a
+// certificate whose TLSA records are live goes through tlsa-before-cert:
+// stage the key, publish its record beside the old ones, wait, deploy, prune.
+func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]bool) {
+	b := n.block.(*schema.Certificate)
+	in := n.change.intent
+	action := plan.Action(n.change.action)
+	cert := n.res.(*files.Certificate)
+	staged := in.Target != nil && cert.NextKey != nil && files.SPKIHash(in.Target) == files.SPKIHash(cert.NextKey)
+	live := r.liveDANE(n.addr)
+	var first *step
+	switch {
+	case !in.NewKey:
+		first = l.add(n.addr, action, files.PhaseIssue, "", "renew with the same key; TLSA 3 1 1 records stay valid")
+	case len(live) == 0 && staged:
+		first = l.add(n.addr, action, files.PhaseDeployNext, "", "issue for the staged key and deploy it")
+	case len(live) == 0 && n.observed == nil:
+		first = l.add(n.addr, action, files.PhaseIssue, "", "generate a key (0600), issue and deploy the certificate")
+	case len(live) == 0:
+		first = l.add(n.addr, action, files.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
+	default:
+		if !staged {
+			first = l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert, "generate the next key beside the live one ("+b.KeyFile+".next, 0600)")
+		}
+		var publishes []*step
+		var gate []plan.GateWait
+		for _, tn := range live {
+			t := tn.block.(*schema.TLSA)
+			recs := r.tlsaRecords(t)
+			if recs.unknown != "" || !slices.Contains(tn.observed["records"].List, recs.target) {
+				p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, "publish the next key's record beside the current ones")
+				p.after(first, RuleTLSABeforeCert)
+				publishes = append(publishes, p)
+			}
+			gate = append(gate, plan.GateWait{Address: tn.addr.String(), Record: recs.target, Wait: t.Wait.String()})
+		}
+		final := l.add(n.addr, action, files.PhaseDeployNext, RuleTLSABeforeCert, "issue the certificate for the staged key and deploy it")
+		final.after(first, RuleTLSABeforeCert)
+		for _, p := range publishes {
+			final.after(p, RuleTLSABeforeCert)
+		}
+		final.gate = gate
+		if first == nil {
+			first = final
+		}
+		for _, tn := range live {
+			handled[tn.addr] = true
+			recs := r.tlsaRecords(tn.block.(*schema.TLSA))
+			if got := tn.observed["records"].List; recs.unknown == "" && len(got) == 1 && got[0] == recs.target {
+				continue // nothing else is published: nothing to prune
+			}
+			p := l.add(tn.addr, plan.Update, phasePrune, RuleTLSABeforeCert, "remove the records of the key no longer served")
+			p.after(final, RuleTLSABeforeCert)
+		}
+	}
+	first.after(l.last(b.Issuer.Address), "")
+}
+
+// liveDANE lists the TLSA RRsets that pin cert's end-entity key and are
+// published now: a key change must not outrun them.
+func (r *Run) liveDANE(cert schema.Address) []*node {
+	var out []*node
+	for _, n := range r.w.nodes {
+		t, ok := n.block.(*schema.TLSA)
+		if !ok || t.Certificate.Address != cert || n.observed == nil {
+			continue
+		}
+		if t.Params[0] == 1 || t.Params[0] == 3 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// vhostSteps writes changed vhosts after their certificates and reloads
+// unchanged ones whose certificate is redeployed under them.
+func (r *Run) vhostSteps(l *stepList) {
+	for _, n := range r.w.nodes {
+		v, ok := n.block.(*schema.Vhost)
+		if !ok {
+			continue
+		}
+		certStep := l.last(v.Certificate.Address)
+		if n.change == nil {
+			if certStep != nil && n.observed != nil {
+				n.change = &changeInfo{action: string(plan.Update), reasons: []string{v.Certificate.Address.String() + " is redeployed; the server must reload to serve it"}}
+				s := l.add(n.addr, plan.Update, files.PhaseReload, "", "reload the server so it serves the new certificate")
+				s.after(certStep, "")
+			}
+			continue
+		}
+		s := l.add(n.addr, plan.Action(n.change.action), files.PhaseWrite, "", "write "+v.ConfigFile+", run the config test, reload")
+		rule := ""
+		if n.desired["hsts"].Str != "" && (n.observed == nil || n.observed["hsts"].Str == "") {
+			rule = RuleHSTSOnHTTPVhost // HSTS switches on only after the certificate is valid
+			s.desc += "; HSTS switches on"
+		}
+		s.after(certStep, rule)
+	}
+	for _, n := range r.w.nodes {
+		v, ok := n.block.(*schema.Vhost)
+		if !ok || !v.HSTSFrom.Set() || n.change == nil {
+			continue
+		}
+		l.last(n.addr).after(l.last(v.HSTSFrom.Address), RuleHSTSOnHTTPVhost)
+	}
+}
+
+// order sorts steps by dependency level, then by type, zone and address,
+// so steps that can share a DNS transaction stand next to each other.
+func (r *Run) order(l *stepList) ([]*step, error) {
+	const visiting = -1
+	var level func(s *step) (int, error)
+	level = func(s *step) (int, error) {
+		if s.level == visiting {
+			return 0, fmt.Errorf("steps of %s depend on each other in a circle", s.addr)
+		}
+		if s.level > 0 {
+			return s.level, nil
+		}
+		s.level = visiting
+		lv := 1
+		for d := range s.deps {
+			dl, err := level(d)
+			if err != nil {
+				return 0, err
+			}
+			lv = max(lv, dl+1)
+		}
+		s.level = lv
+		return lv, nil
+	}
+	for _, s := range l.all {
+		if _, err := level(s); err != nil {
+			return nil, err
+		}
+	}
+	out := slices.Clone(l.all)
+	zone := func(s *step) string {
+		if t, ok := r.cfg.Block(s.addr).(*schema.TLSA); ok {
+			return t.Zone.Address.Name
+		}
+		return ""
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.level != b.level {
+			return a.level < b.level
+		}
+		if typeRank[a.addr.Type] != typeRank[b.addr.Type] {
+			return typeRank[a.addr.Type] < typeRank[b.addr.Type]
+		}
+		if za, zb := zone(a), zone(b); za != zb {
+			return za < zb
+		}
+		if a.phase != b.phase {
+			return a.phase < b.phase
+		}
+		return a.addr.Name < b.addr.Name
+	})
+	for i, s := range out {
+		s.index = i + 1
+	}
+	return out, nil
+}
+
+// gateTime is when a gate opens: for every wait, when its record became
+// visible (from state; now if it is not published yet) plus the wait.
+func (r *Run) gateTime(gate []plan.GateWait, now time.Time) time.Time {
+	open := now
+	for _, g := range gate {
+		wait, err := time.ParseDuration(g.Wait)
+		if err != nil {
+			continue
+		}
+		seen := now
+		if sr := r.st.Get(g.Address); sr != nil && g.Record != "" {
+			if t, ok := sr.VisibleAt[g.Record]; ok {
+				seen = t
+			}
+		}
+		if t := seen.Add(wait); t.After(open) {
+			open = t
+		}
+	}
+	return open
+}

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apache"
+	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/nginx"
+	"github.com/trustform/trustform/schema"
+)
+
+// resource is what the engine needs of every managed object.
+type resource interface {
+	Observe(ctx context.Context) (providers.Value, error)
+}
+
+var (
+	_ resource = (*localca.CA)(nil)
+	_ resource = (*files.Certificate)(nil)
+	_ resource = (*dns.TLSA)(nil)
+	_ resource = (*files.ServerConfig)(nil)
+	_ resource = (*apt.Key)(nil)
+	_ resource = (*apt.Source)(nil)
+)
+
+// node is one managed resource during a run.
+type node struct {
+	addr     schema.Address
+	block    any
+	res      resource
+	observed providers.Value
+	desired  providers.Value
+	change   *changeInfo
+}
+
+type changeInfo struct {
+	action  string
+	reasons []string
+	intent  files.Intent // certificates only
+}
+
+// world binds a configuration to providers.
+type world struct {
+	cfg   *schema.Config
+	now   func() time.Time
+	nodes []*node
+	by    map[schema.Address]*node
+	zones map[schema.Address]dns.Zone
+}
+
+// typeRank orders resource types within one level of the plan.
+var typeRank = map[string]int{"local_ca": 0, "certificate": 1, "tlsa": 2, "vhost": 3, "apt_key": 4, "apt_source": 5}
+
+// bind creates the provider object for every managed block.
+func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
+	w := &world{cfg: cfg, now: now, by: map[schema.Address]*node{}, zones: map[schema.Address]dns.Zone{}}
+	var diags hcl.Diagnostics
+	add := func(addr schema.Address, block any, res resource) {
+		n := &node{addr: addr, block: block, res: res}
+		w.nodes = append(w.nodes, n)
+		w.by[addr] = n
+	}
+	cas := map[schema.Address]*localca.CA{}
+	for _, b := range cfg.LocalCAs {
+		addr := schema.Address{Type: "local_ca", Name: b.Name}
+		cn := b.CommonName
+		if cn == "" {
+			cn = "trustform local CA (" + b.Name + ")"
+		}
+		ca := &localca.CA{Dir: filepath.Join(cfg.StateDir(), "local_ca", b.Name), CommonName: cn, Now: now}
+		cas[addr] = ca
+		add(addr, b, ca)
+	}
+	for _, z := range cfg.Zones {
+		addr := schema.Address{Type: "dns_zone", Name: z.Name}
+		if z.ZoneFile == "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "RFC 2136 zones are not available yet",
+				Detail:   fmt.Sprintf("%s names a primary server; this version of trustform manages zones through zone_file only.", addr),
+				Subject:  z.ServerRange.Ptr(),
+			})
+			continue
+		}
+		w.zones[addr] = &dns.ZoneFile{
+			Origin:        dnsFqdn(z.Zone),
+			Path:          cfg.LocalPath(schema.Ref{}, z.ZoneFile),
+			ReloadCommand: z.ReloadCommand,
+			Now:           now,
+		}
+	}
+	for _, b := range cfg.Certificates {
+		addr := schema.Address{Type: "certificate", Name: b.Name}
+		c := &files.Certificate{
+			Domains:     b.Domains,
+			KeyType:     b.KeyType,
+			ReuseKey:    *b.ReuseKey,
+			RenewBefore: b.RenewBeforeDuration,
+			CertPath:    cfg.LocalPath(b.Host, b.CertFile),
+			KeyPath:     cfg.LocalPath(b.Host, b.KeyFile),
+			IssuerName:  b.Issuer.Address.String(),
+			Now:         now,
+		}
+		if ca, ok := cas[b.Issuer.Address]; ok {
+			c.Issuer = ca
+		} else {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "ACME issuance is not available yet",
+				Detail:   fmt.Sprintf("%s is issued by %s; this version of trustform issues certificates from a local_ca only.", addr, b.Issuer.Address),
+				Subject:  b.Issuer.Range.Ptr(),
+			})
+		}
+		add(addr, b, c)
+	}
+	for _, b := range cfg.TLSAs {
+		z, ok := w.zones[b.Zone.Address]
+		if !ok {
+			continue // its zone already has a diagnostic
+		}
+		add(schema.Address{Type: "tlsa", Name: b.Name}, b, &dns.TLSA{Zone: z, Owner: b.FQDN, TTL: b.TTLSeconds, Params: b.Params})
+	}
+	for _, v := range cfg.Vhosts {
+		add(schema.Address{Type: "vhost", Name: v.Name}, v, w.serverConfig(v))
+	}
+	for _, k := range cfg.APTKeys {
+		add(schema.Address{Type: "apt_key", Name: k.Name}, k, &apt.Key{
+			Fingerprint: k.Fingerprint,
+			URL:         k.URL,
+			Keyserver:   k.Keyserver,
+			Keyring:     w.target(k.Keyring),
+			Path:        cfg.LocalPath(k.Host, k.Keyring),
+			ConfigDir:   cfg.Dir,
+			Now:         now,
+		})
+	}
+	for _, s := range cfg.APTSources {
+		addr := schema.Address{Type: "apt_source", Name: s.Name}
+		key := cfg.APTKey(s.SignedBy)
+		add(addr, s, &apt.Source{
+			Address:    addr.String(),
+			File:       w.target(s.File),
+			Path:       cfg.LocalPath(s.Host, s.File),
+			Types:      s.Types,
+			URIs:       s.URIs,
+			Suites:     s.Suites,
+			Components: s.Components,
+			SignedBy:   w.target(key.Keyring),
+		})
+	}
+	return w, diags
+}
+
+// target is a path as the managed host sees it: relative paths are relative
+// to the configuration directory.
+func (w *world) target(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(w.cfg.Dir, p)
+}
+
+func (w *world) serverConfig(v *schema.Vhost) *files.ServerConfig {
+	var r providers.Renderer = nginx.Server{}
+	if v.Server == "apache" {
+		r = apache.Server{}
+	}
+	listen, _ := schema.ParseListen(v.Listen)
+	site := providers.Site{
+		Address:       "vhost." + v.Name,
+		Listen:        listen,
+		Names:         v.ServerNames,
+		Root:          w.target(v.Root),
+		RedirectHTTPS: v.RedirectHTTPS,
+		ACMEWebroot:   w.target(v.ACMEWebroot),
+	}
+	if c := w.cfg.Certificate(v.Certificate); c != nil {
+		site.CertFile, site.KeyFile = w.target(c.CertFile), w.target(c.KeyFile)
+		site.Protocols, site.Ciphers = w.cfg.TLSPolicy(v.TLSPolicy).Effective()
+	}
+	if h := v.HSTS; h != nil {
+		site.HSTS = providers.HSTSHeader(h.MaxAge, h.IncludeSubdomains, h.Preload)
+	}
+	if src := w.cfg.Vhost(v.HSTSFrom); src != nil && src.HSTS != nil && (src.HSTS.OnHTTP == nil || *src.HSTS.OnHTTP) {
+		site.HSTS = providers.HSTSHeader(src.HSTS.MaxAge, src.HSTS.IncludeSubdomains, src.HSTS.Preload)
+	}
+	sc := &files.ServerConfig{
+		Renderer:      r,
+		Site:          site,
+		TargetPath:    w.target(v.ConfigFile),
+		Path:          w.cfg.LocalPath(v.Host, v.ConfigFile),
+		TestCommand:   r.DefaultTestCommand(),
+		ReloadCommand: r.DefaultReloadCommand(),
+	}
+	if v.TestCommand != nil {
+		sc.TestCommand = *v.TestCommand
+	}
+	if v.ReloadCommand != nil {
+		sc.ReloadCommand = *v.ReloadCommand
+	}
+	return sc
+}
+
+func dnsFqdn(s string) string {
+	s = strings.ToLower(s)
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
