@@ -220,6 +220,7 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 		return // the step's own error, if any, is what the user needs
 	}
 	n.observed = v
+	r.w.derive(n)
 	now := r.opts.Now()
 	if c, ok := n.res.(*files.Certificate); ok {
 		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))

@@ -10,6 +10,9 @@ import (
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -32,6 +35,9 @@ func (w *world) observe(ctx context.Context, parallelism int) hcl.Diagnostics {
 		}()
 	}
 	wg.Wait()
+	for _, n := range w.nodes {
+		w.derive(n)
+	}
 	var diags hcl.Diagnostics
 	for i, err := range errs {
 		if err != nil {
@@ -45,6 +51,14 @@ func (w *world) observe(ctx context.Context, parallelism int) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// derive adds observed facts that depend on another resource's observation
+// (a certificate's issuer is known once its CA has been read).
+func (w *world) derive(n *node) {
+	if c, ok := n.res.(*files.Certificate); ok && n.observed != nil {
+		n.observed["issuer"] = providers.String(c.IssuedBy())
+	}
 }
 
 // observedDigest fingerprints everything observed, so a saved plan can tell

@@ -268,12 +268,12 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 			if !h.IncludeSubdomains {
 				missing = append(missing, "include_subdomains = true")
 			}
-			diags = append(diags, errAt(h.PreloadRange, "HSTS preload requirements not met",
-				"hsts-on-http-vhost: the preload list accepts a domain only with "+strings.Join(missing, " and ")+
+			diags = append(diags, errAt(h.PreloadRange, "hsts-on-http-vhost: HSTS preload requirements not met",
+				"The preload list accepts a domain only with "+strings.Join(missing, " and ")+
 					". A header that asks for preload without them is refused by the list and misleads readers of this configuration."))
 		}
 		if !v.Certificate.Set() {
-			diags = append(diags, errAt(h.DeclRange, "HSTS on a vhost without TLS", "hsts-on-http-vhost: browsers ignore Strict-Transport-Security over plain HTTP (RFC 6797 §8.1). Put hsts on the HTTPS vhost and use hsts_from on the HTTP one."))
+			diags = append(diags, errAt(h.DeclRange, "hsts-on-http-vhost: HSTS on a vhost without TLS", "Browsers ignore Strict-Transport-Security over plain HTTP (RFC 6797 §8.1). Put hsts on the HTTPS vhost and use hsts_from on the HTTP one."))
 		}
 	}
 	if v.HSTSFrom.Set() {

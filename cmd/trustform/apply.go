@@ -120,6 +120,8 @@ func stale(s *session, p *plan.Plan) string {
 		return "a refresh-only plan only reports drift"
 	case p.ConfigDigest != s.cfg.Digest:
 		return "the configuration changed since the plan was made"
+	case p.Lineage == "" && s.st.Lineage != "":
+		return fmt.Sprintf("the state changed since the plan was made (it was empty then; now at serial %d)", s.st.Serial)
 	case p.Lineage != s.st.Lineage:
 		return "the state belongs to another lineage than the plan's"
 	case p.Serial != s.st.Serial:

@@ -45,7 +45,9 @@ func Load(path string) (*State, error) {
 		return nil, err
 	}
 	if b == nil {
-		return &State{Version: Version, Lineage: newLineage(), Resources: map[string]*Resource{}}, nil
+		// The lineage is born with the first save, so that a plan made
+		// before any apply still matches the state that apply starts from.
+		return &State{Version: Version, Resources: map[string]*Resource{}}, nil
 	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -62,6 +64,9 @@ func Load(path string) (*State, error) {
 
 // Save bumps the serial and writes the file atomically.
 func (s *State) Save(path string) error {
+	if s.Lineage == "" {
+		s.Lineage = newLineage()
+	}
 	s.Serial++
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

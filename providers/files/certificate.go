@@ -89,7 +89,6 @@ func (c *Certificate) Observe(context.Context) (providers.Value, error) {
 		"domains":     providers.List(sortedNames(leaf)...),
 		"key_type":    providers.String(KeyTypeOf(leaf.PublicKey)),
 		"not_after":   providers.String(leaf.NotAfter.UTC().Format(time.RFC3339)),
-		"issuer":      providers.String(c.issuerOf(chain)),
 		"spki_sha256": providers.String(SPKIHash(leaf.PublicKey)),
 	}
 	if live == nil || SPKIHash(live) != SPKIHash(leaf.PublicKey) {
@@ -101,6 +100,16 @@ func (c *Certificate) Observe(context.Context) (providers.Value, error) {
 		v["next_spki_sha256"] = providers.String(SPKIHash(next))
 	}
 	return v, nil
+}
+
+// IssuedBy names the issuer of the live chain: the configured issuer's
+// address, or "other: <issuer DN>". It reads the issuer's own observation,
+// so it is asked once every resource has been observed.
+func (c *Certificate) IssuedBy() string {
+	if len(c.Chain) == 0 {
+		return ""
+	}
+	return c.issuerOf(c.Chain)
 }
 
 func (c *Certificate) issuerOf(chain []*x509.Certificate) string {

@@ -1,0 +1,226 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/schema"
+)
+
+const zoneFile = `$ORIGIN example.test.
+@ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 7200 3600 1209600 3600
+@ 3600 IN NS ns1.example.test.
+`
+
+// base is a small DANE setup: a zone file, a local CA, one certificate and
+// its TLSA RRset.
+const base = `
+dns_zone "example" {
+  name      = "example.test"
+  zone_file = "zone"
+}
+local_ca "ca" {}
+certificate "www" {
+  domains   = ["example.test", "www.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "KEYTYPE"
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+tlsa "www" {
+  zone          = dns_zone.example
+  name          = "_443._tcp.www"
+  certificate   = certificate.www
+  rollover_wait = "1h"
+}
+`
+
+const vhosts = `
+tls_policy "p" {
+  profile = "mozilla-intermediate"
+}
+vhost "https" {
+  server         = "nginx"
+  config_file    = "https.conf"
+  listen         = "192.0.2.10:443"
+  server_names   = ["example.test", "www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.p
+  test_command   = ""
+  reload_command = ""
+  hsts {
+    max_age            = 63072000
+    include_subdomains = true
+    preload            = true
+  }
+}
+vhost "http" {
+  server         = "nginx"
+  config_file    = "http.conf"
+  listen         = "192.0.2.10:80"
+  server_names   = ["example.test", "www.example.test"]
+  redirect_https = true
+  hsts_from      = vhost.https
+  acme_webroot   = "acme"
+  test_command   = ""
+  reload_command = ""
+}
+`
+
+const aptPair = `
+apt_key "vendor" {
+  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
+  url         = "key.asc"
+  keyring     = "keyrings/vendor.gpg"
+}
+apt_source "vendor" {
+  file      = "sources/vendor.sources"
+  uris      = ["https://apt.example.test/debian"]
+  suites    = ["stable"]
+  components = ["main"]
+  signed_by = apt_key.vendor
+}
+`
+
+// ruleCase is one configuration, optionally applied in a first form before
+// the planned one, with the plan or the refusal compared to a golden file.
+type ruleCase struct {
+	name    string
+	first   string // applied before planning config, if set
+	config  string
+	opts    engine.Options
+	refused bool
+}
+
+func TestRules(t *testing.T) {
+	ec256 := strings.ReplaceAll(base, "KEYTYPE", "ec256")
+	ec384 := strings.ReplaceAll(base, "KEYTYPE", "ec384")
+	www := schema.Address{Type: "certificate", Name: "www"}
+	for _, tc := range []ruleCase{
+		{name: "tlsa-before-cert/first-deployment", config: ec256},
+		{name: "tlsa-before-cert/key-type-change", first: ec256, config: ec384},
+		{name: "tlsa-before-cert/replace", first: ec256, config: ec256, opts: engine.Options{Replace: []schema.Address{www}}},
+		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: strings.Replace(ec256, `key_file  = "www.key"`, `key_file  = "www.key"
+  renew_before = "100d"`, 1)},
+		{name: "tlsa-before-cert/no-change", first: ec256, config: ec256},
+		{name: "hsts-on-http-vhost/ordering", config: ec256 + vhosts},
+		{name: "hsts-on-http-vhost/http-vhost-without-redirect", refused: true,
+			config: ec256 + strings.Replace(vhosts, "redirect_https = true", "redirect_https = false", 1)},
+		{name: "hsts-on-http-vhost/redirect-without-header", refused: true,
+			config: ec256 + strings.Replace(vhosts, "hsts_from      = vhost.https", "", 1)},
+		{name: "hsts-on-http-vhost/header-off-on-http", config: ec256 + strings.Replace(strings.Replace(vhosts, "hsts_from      = vhost.https", "", 1),
+			"preload            = true", "preload            = true\n    on_http            = false", 1)},
+		{name: "hsts-on-http-vhost/name-not-covered", refused: true,
+			config: ec256 + strings.ReplaceAll(vhosts, `["example.test", "www.example.test"]`, `["example.test", "www.example.test", "shop.example.test"]`)},
+		{name: "acme-challenge-not-redirected/redirect-swallows-challenge", refused: true,
+			config: `acme_account "le" {
+  directory = "https://acme.example.test/directory"
+}
+` + strings.Replace(strings.Replace(ec256, "issuer    = local_ca.ca", "issuer    = acme_account.le", 1), `local_ca "ca" {}`, "", 1) +
+				strings.Replace(vhosts, `acme_webroot   = "acme"`, "", 1)},
+		{name: "cipher-consistency/different-policies", refused: true,
+			config: ec256 + vhosts + `
+tls_policy "old" {
+  protocols = ["TLSv1.2"]
+  ciphers   = "HIGH:!aNULL"
+}
+vhost "shop" {
+  server       = "apache"
+  config_file  = "shop.conf"
+  listen       = "192.0.2.10:443"
+  server_names = ["www.example.test"]
+  certificate  = certificate.www
+  tls_policy   = tls_policy.old
+}
+`},
+		{name: "cipher-consistency/shared-policy", config: ec256 + vhosts + `
+vhost "shop" {
+  server         = "apache"
+  config_file    = "shop.conf"
+  listen         = "192.0.2.10:443"
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.p
+  test_command   = ""
+  reload_command = ""
+}
+`},
+		{name: "apt-key-before-source/ordering", config: aptPair},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "zone"), []byte(zoneFile), 0o644)
+			key, err := os.ReadFile(filepath.Join("..", "examples", "quickstart", "keys", "example-archive.asc"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "key.asc"), key, 0o644)
+			if tc.first != "" {
+				writeConfig(t, dir, tc.first)
+				p, run, _ := planIn(t, dir, engine.Options{})
+				if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
+					t.Fatalf("applying the first configuration: %v", err)
+				}
+			}
+			writeConfig(t, dir, tc.config)
+			p, _, diags := planIn(t, dir, tc.opts)
+			var out bytes.Buffer
+			if tc.refused {
+				if !diags.HasErrors() {
+					t.Fatalf("the configuration was not refused")
+				}
+				cfg, _ := schema.Load(dir)
+				hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
+			} else {
+				if diags.HasErrors() {
+					t.Fatalf("refused: %v", diags)
+				}
+				plan.WriteText(&out, p, plan.TextOptions{})
+			}
+			testutil.Golden(t, "rules/"+tc.name, testutil.Normalize(out.String(), dir))
+		})
+	}
+}
+
+func writeConfig(t *testing.T, dir, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func saver(dir string) func(*state.State) error {
+	return func(st *state.State) error { return st.Save(state.Path(filepath.Join(dir, ".trustform"))) }
+}
+
+// planIn plans the configuration in dir; refusals come back as diagnostics.
+func planIn(t *testing.T, dir string, opts engine.Options) (*plan.Plan, *engine.Run, hcl.Diagnostics) {
+	t.Helper()
+	cfg, diags := schema.Load(dir)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	st, err := state.Load(state.Path(cfg.StateDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, diags := engine.New(cfg, st, opts)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	if d := run.Observe(context.Background()); d.HasErrors() {
+		t.Fatal(d)
+	}
+	p, d := run.Plan()
+	return p, run, append(diags, d...)
+}

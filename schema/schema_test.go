@@ -1,0 +1,118 @@
+package schema_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/schema"
+)
+
+// TestDiagnostics loads each file of testdata/invalid on its own and compares
+// the printed diagnostics (file:line:column and snippet) with its golden file.
+func TestDiagnostics(t *testing.T) {
+	names, err := filepath.Glob("testdata/invalid/*")
+	if err != nil || len(names) == 0 {
+		t.Fatal("no test cases", err)
+	}
+	for _, path := range names {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			if !diags.HasErrors() {
+				t.Fatalf("%s loads without errors", name)
+			}
+			var buf bytes.Buffer
+			w := hcl.NewDiagnosticTextWriter(&buf, cfg.Files, 100, false)
+			w.WriteDiagnostics(diags)
+			testutil.Golden(t, "diagnostics/"+strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".hcl"), buf.String())
+		})
+	}
+}
+
+func TestValidConfigDefaults(t *testing.T) {
+	cfg, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`
+dns_zone "z" {
+  name      = "Example.Test"
+  zone_file = "z.zone"
+}
+local_ca "ca" {}
+certificate "c" {
+  domains   = ["example.test"]
+  issuer    = local_ca.ca
+  cert_file = "/etc/ssl/c.pem"
+  key_file  = "/etc/ssl/c.key"
+}
+tlsa "t" {
+  zone        = dns_zone.z
+  port        = 25
+  hostname    = "Mail.Example.Test"
+  certificate = certificate.c
+  ttl         = 600
+}
+apt_key "k" {
+  fingerprint = "7346 08F7 CD36 DD4E 720A  4C70 8BF2 6C08 45AB C4F2"
+  url         = "key.asc"
+}
+`)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	c, tl, k := cfg.Certificates[0], cfg.TLSAs[0], cfg.APTKeys[0]
+	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 30*24*time.Hour {
+		t.Errorf("certificate defaults: key_type %q reuse_key %v renew_before %v", c.KeyType, *c.ReuseKey, c.RenewBeforeDuration)
+	}
+	if tl.FQDN != "_25._tcp.mail.example.test." || tl.Params != [3]uint8{3, 1, 1} || tl.Wait != 20*time.Minute {
+		t.Errorf("tlsa: owner %q params %v rollover_wait %v", tl.FQDN, tl.Params, tl.Wait)
+	}
+	if k.Fingerprint != "734608F7CD36DD4E720A4C708BF26C0845ABC4F2" || k.Keyring != "/etc/apt/keyrings/k.gpg" {
+		t.Errorf("apt_key: fingerprint %q keyring %q", k.Fingerprint, k.Keyring)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"90s", 90 * time.Second, false},
+		{"24h", 24 * time.Hour, false},
+		{"30d", 30 * 24 * time.Hour, false},
+		{"2w", 14 * 24 * time.Hour, false},
+		{"1h30m", 90 * time.Minute, false},
+		{"10", 0, true},
+		{"", 0, true},
+		{"2 days", 0, true},
+		{"-5m", 0, true},
+		{"1.5d", 0, true},
+	} {
+		got, err := schema.ParseDuration(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseListen(t *testing.T) {
+	for in, want := range map[string]string{
+		"443": "*:443", "*:443": "*:443", "0.0.0.0:80": "*:80",
+		"192.0.2.10:443": "192.0.2.10:443", "[::1]:8443": "[::1]:8443",
+		"example.test:443": "", "99999": "",
+	} {
+		got, err := schema.ParseListen(in)
+		if (err != nil) != (want == "") || got != want {
+			t.Errorf("ParseListen(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+apt_key "vendor" {
+  fingerprint = "not-a-fingerprint"
+  url         = "https://vendor.example.test/key.asc"
+}

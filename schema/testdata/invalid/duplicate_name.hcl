@@ -1,0 +1,5 @@
+local_ca "main" {}
+
+local_ca "main" {
+  common_name = "Another CA"
+}

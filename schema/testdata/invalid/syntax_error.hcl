@@ -1,0 +1,3 @@
+local_ca "main" {
+  common_name = "unterminated
+}

@@ -1,0 +1,3 @@
+local_ca "main" {
+  validity = "10y"
+}

@@ -1,0 +1,3 @@
+dns_zone "example" {
+  name = "example.test"
+}
