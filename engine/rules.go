@@ -123,19 +123,37 @@ func matchName(pattern, name string) bool {
 	return false
 }
 
-// httpVhostsFor returns the plain-HTTP vhosts that answer for name.
-func httpVhostsFor(cfg *schema.Config, name string) []*schema.Vhost {
-	var out []*schema.Vhost
+// nameIndex finds vhosts by the names they serve, so rules over thousands
+// of vhosts stay linear.
+type nameIndex map[string][]*schema.Vhost
+
+func indexVhosts(cfg *schema.Config, tls bool) nameIndex {
+	idx := nameIndex{}
 	for _, v := range cfg.Vhosts {
-		if !v.Certificate.Set() && serves(v.ServerNames, name) {
-			out = append(out, v)
+		if v.Certificate.Set() != tls {
+			continue
 		}
+		for _, n := range v.ServerNames {
+			idx[strings.ToLower(n)] = append(idx[strings.ToLower(n)], v)
+		}
+	}
+	return idx
+}
+
+// lookup returns the vhosts serving name, directly or by a wildcard.
+func (idx nameIndex) lookup(name string) []*schema.Vhost {
+	name = strings.ToLower(name)
+	out := idx[name]
+	if _, parent, ok := strings.Cut(name, "."); ok {
+		out = append(slices.Clone(out), idx["*."+parent]...)
 	}
 	return out
 }
 
 func checkHSTS(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	httpByName, httpsByName := indexVhosts(cfg, false), indexVhosts(cfg, true)
+	preloaded := map[string]*schema.Vhost{} // names whose HSTS covers subdomains, for the preload check
 	for _, v := range cfg.Vhosts {
 		h := v.HSTS
 		if h == nil || !v.Certificate.Set() {
@@ -157,7 +175,7 @@ func checkHSTS(cfg *schema.Config) hcl.Diagnostics {
 		onHTTP := h.OnHTTP == nil || *h.OnHTTP
 		seen := map[*schema.Vhost]bool{}
 		for _, n := range v.ServerNames {
-			for _, hv := range httpVhostsFor(cfg, n) {
+			for _, hv := range httpByName.lookup(n) {
 				if seen[hv] {
 					continue
 				}
@@ -175,18 +193,35 @@ func checkHSTS(cfg *schema.Config) hcl.Diagnostics {
 			}
 		}
 		if h.Preload && h.IncludeSubdomains {
-			var bare []string
-			for _, sub := range declaredNames(cfg) {
-				if !isSubdomainOfAny(sub, v.ServerNames) || httpsServed(cfg, sub) {
-					continue
-				}
-				bare = append(bare, sub)
+			for _, n := range v.ServerNames {
+				preloaded[strings.ToLower(strings.TrimPrefix(n, "*."))] = v
 			}
-			if len(bare) > 0 {
-				diags = append(diags, ruleError(RuleHSTSOnHTTPVhost, h.PreloadRange,
-					"preload with subdomains that do not serve HTTPS",
-					fmt.Sprintf("includeSubDomains with preload forces HTTPS on every subdomain, but no TLS vhost serves %s. Those names would become unreachable in browsers.", strings.Join(bare, ", "))))
+		}
+	}
+	// HTTPS on every declared subdomain of a preloaded name: walk each web
+	// name's parents up to a preloaded one.
+	bare := map[*schema.Vhost][]string{}
+	for _, name := range declaredNames(cfg) {
+		if len(httpsByName.lookup(name)) > 0 {
+			continue
+		}
+		for parent := name; ; {
+			_, up, ok := strings.Cut(parent, ".")
+			if !ok {
+				break
 			}
+			if v := preloaded[up]; v != nil {
+				bare[v] = append(bare[v], name)
+				break
+			}
+			parent = up
+		}
+	}
+	for _, v := range cfg.Vhosts {
+		if names := bare[v]; len(names) > 0 {
+			diags = append(diags, ruleError(RuleHSTSOnHTTPVhost, v.HSTS.PreloadRange,
+				"preload with subdomains that do not serve HTTPS",
+				fmt.Sprintf("includeSubDomains with preload forces HTTPS on every subdomain, but no TLS vhost serves %s. Those names would become unreachable in browsers.", strings.Join(names, ", "))))
 		}
 	}
 	return diags
@@ -211,27 +246,9 @@ func declaredNames(cfg *schema.Config) []string {
 	return out
 }
 
-func isSubdomainOfAny(name string, parents []string) bool {
-	for _, p := range parents {
-		p = strings.ToLower(strings.TrimPrefix(p, "*."))
-		if name != p && strings.HasSuffix(name, "."+p) {
-			return true
-		}
-	}
-	return false
-}
-
-func httpsServed(cfg *schema.Config, name string) bool {
-	for _, v := range cfg.Vhosts {
-		if v.Certificate.Set() && serves(v.ServerNames, name) {
-			return true
-		}
-	}
-	return false
-}
-
 func checkACMEChallenge(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	httpByName := indexVhosts(cfg, false)
 	for _, c := range cfg.Certificates {
 		if c.Challenge != "http-01" || c.Issuer.Type != "acme_account" {
 			continue
@@ -239,7 +256,7 @@ func checkACMEChallenge(cfg *schema.Config) hcl.Diagnostics {
 		var names []string
 		var vhost *schema.Vhost
 		for _, d := range c.Domains {
-			for _, hv := range httpVhostsFor(cfg, d) {
+			for _, hv := range httpByName.lookup(d) {
 				if hv.RedirectHTTPS && hv.ACMEWebroot == "" {
 					if vhost == nil || vhost == hv {
 						vhost = hv

@@ -163,9 +163,9 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 // published now: a key change must not outrun them.
 func (r *Run) liveDANE(cert schema.Address) []*node {
 	var out []*node
-	for _, n := range r.w.nodes {
-		t, ok := n.block.(*schema.TLSA)
-		if !ok || t.Certificate.Address != cert || n.observed == nil {
+	for _, n := range r.w.tlsaOf[cert] {
+		t := n.block.(*schema.TLSA)
+		if n.observed == nil {
 			continue
 		}
 		if t.Params[0] == 1 || t.Params[0] == 3 {

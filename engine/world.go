@@ -56,6 +56,8 @@ type world struct {
 	nodes []*node
 	by    map[schema.Address]*node
 	zones map[schema.Address]dns.Zone
+	// tlsaOf lists the TLSA RRsets derived from each certificate.
+	tlsaOf map[schema.Address][]*node
 }
 
 // typeRank orders resource types within one level of the plan.
@@ -63,7 +65,7 @@ var typeRank = map[string]int{"local_ca": 0, "certificate": 1, "tlsa": 2, "vhost
 
 // bind creates the provider object for every managed block.
 func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
-	w := &world{cfg: cfg, now: now, by: map[schema.Address]*node{}, zones: map[schema.Address]dns.Zone{}}
+	w := &world{cfg: cfg, now: now, by: map[schema.Address]*node{}, zones: map[schema.Address]dns.Zone{}, tlsaOf: map[schema.Address][]*node{}}
 	var diags hcl.Diagnostics
 	add := func(addr schema.Address, block any, res resource) {
 		n := &node{addr: addr, block: block, res: res}
@@ -129,6 +131,7 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 			continue // its zone already has a diagnostic
 		}
 		add(schema.Address{Type: "tlsa", Name: b.Name}, b, &dns.TLSA{Zone: z, Owner: b.FQDN, TTL: b.TTLSeconds, Params: b.Params})
+		w.tlsaOf[b.Certificate.Address] = append(w.tlsaOf[b.Certificate.Address], w.nodes[len(w.nodes)-1])
 	}
 	for _, v := range cfg.Vhosts {
 		add(schema.Address{Type: "vhost", Name: v.Name}, v, w.serverConfig(v))

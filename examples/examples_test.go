@@ -1,0 +1,47 @@
+// Package examples holds runnable configurations; this test loads every one.
+package examples
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/schema"
+)
+
+// TestExamplesLoad validates every example directory and binds it to its
+// providers, as plan does before observing anything.
+func TestExamplesLoad(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		names, _ := schema.ConfigFiles(e.Name())
+		if len(names) == 0 {
+			continue
+		}
+		n++
+		t.Run(e.Name(), func(t *testing.T) {
+			cfg, diags := schema.Load(e.Name())
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if _, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{}); diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if _, err := os.Stat(filepath.Join(e.Name(), "README.md")); err != nil {
+				t.Errorf("example %s has no README.md", e.Name())
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatal("no examples found")
+	}
+}

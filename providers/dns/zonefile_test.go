@@ -1,0 +1,122 @@
+package dns_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/providers/dns"
+)
+
+const zone = `$ORIGIN example.test.
+$TTL 3600
+@     IN SOA ns1 hostmaster ( 2026010100 7200 3600 1209600 3600 )
+      IN NS  ns1
+ns1   IN A   192.0.2.53
+_443._tcp.www IN TLSA 3 1 1 AABBCCDD
+_443._tcp.www IN TLSA 3 1 1 EEFF0011
+txt   IN TXT "kept as it is"
+`
+
+func TestZoneFileUpdate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zone")
+	os.WriteFile(path, []byte(zone), 0o640)
+	z := &dns.ZoneFile{Origin: "example.test.", Path: path, Now: func() time.Time { return time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) }}
+	ctx := context.Background()
+
+	got, err := z.TLSA(ctx, "_443._tcp.WWW.example.test.")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("TLSA lookup is case-insensitive: got %v, %v", got, err)
+	}
+	if recs := dns.Presentation(got); recs[0] != "3 1 1 aabbccdd" {
+		t.Errorf("association data is lower-cased for comparison: %v", recs)
+	}
+
+	err = z.Update(ctx, []dns.RRset{
+		{Owner: "_443._tcp.www.example.test.", TTL: 300, Records: []string{"3 1 1 aabbccdd"}},
+		{Owner: "_25._tcp.mail.example.test.", TTL: 300, Records: []string{"3 1 1 99887766"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	rrs, err := dns.ParseZone(b, "example.test.", "zone")
+	if err != nil {
+		t.Fatalf("written zone does not parse: %v\n%s", err, b)
+	}
+	var soa *mdns.SOA
+	var tlsa, txt []string
+	for _, rr := range rrs {
+		switch r := rr.(type) {
+		case *mdns.SOA:
+			soa = r
+		case *mdns.TLSA:
+			tlsa = append(tlsa, r.Hdr.Name+" "+r.Certificate)
+		case *mdns.TXT:
+			txt = r.Txt
+		}
+	}
+	if soa.Serial != 2026112400 {
+		t.Errorf("serial %d, want the date-style 2026112400", soa.Serial)
+	}
+	if strings.Join(tlsa, ",") != "_443._tcp.www.example.test. aabbccdd,_25._tcp.mail.example.test. 99887766" {
+		t.Errorf("TLSA records after update: %v", tlsa)
+	}
+	if len(txt) != 1 || txt[0] != "kept as it is" {
+		t.Errorf("unmanaged record changed: %v", txt)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("zone file mode %v, want the original 0640", st.Mode().Perm())
+	}
+}
+
+// A failing reload command puts the previous zone file back, byte for byte.
+func TestZoneFileReloadFailureRestores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zone")
+	os.WriteFile(path, []byte(zone), 0o644)
+	z := &dns.ZoneFile{Origin: "example.test.", Path: path, ReloadCommand: "echo 'rndc: connection refused' >&2; exit 1", Now: time.Now}
+	err := z.Update(context.Background(), []dns.RRset{{Owner: "_443._tcp.www.example.test.", TTL: 300}})
+	if err == nil || !strings.Contains(err.Error(), "rndc: connection refused") {
+		t.Fatalf("error does not quote the reload command: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != zone {
+		t.Errorf("zone file not restored:\n%s", b)
+	}
+}
+
+func TestNextSerial(t *testing.T) {
+	day := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ in, want uint32 }{
+		{1, 2},
+		{2026112400, 2026112401},
+		{2026010105, 2026112400},
+		{2026112499, 2026112500}, // more than 99 changes a day: keeps counting
+		{4294967295, 0},          // RFC 1982 wrap-around
+	} {
+		if got := dns.NextSerial(tc.in, day); got != tc.want {
+			t.Errorf("NextSerial(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseZone(f *testing.F) {
+	f.Add([]byte(zone))
+	f.Add([]byte("$ORIGIN x.\n@ IN SOA a b 1 2 3 4 5\n"))
+	f.Add([]byte("$INCLUDE /etc/passwd\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rrs, err := dns.ParseZone(b, "example.test.", "fuzz")
+		if err != nil {
+			return
+		}
+		for _, rr := range rrs {
+			if t, ok := rr.(*mdns.TLSA); ok {
+				dns.Presentation([]*mdns.TLSA{t})
+			}
+		}
+	})
+}
