@@ -327,3 +327,46 @@ func TestConcurrentApplies(t *testing.T) {
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after concurrent applies")
 }
+
+// TestFailedStepStopsApply: a vhost whose config test fails stops the apply
+// at that step, naming it and quoting the server; earlier steps are saved,
+// the file is not left behind, and a fixed configuration completes.
+func TestFailedStepStopsApply(t *testing.T) {
+	dir := quickstart(t)
+	cfgPath := filepath.Join(dir, "main.hcl")
+	orig, _ := os.ReadFile(cfgPath)
+	broken := bytes.Replace(orig, []byte(`test_command   = "" # no nginx runs in the quickstart`),
+		[]byte(`test_command   = "echo 'nginx: [emerg] invalid cipher' >&2; exit 1"`), 1)
+	os.WriteFile(cfgPath, broken, 0o644)
+
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with a failing config test")
+	for _, want := range []string{"(vhost.https write) failed", "nginx: [emerg] invalid cipher"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out/etc/nginx/sites-enabled/example-https.conf")); !os.IsNotExist(err) {
+		t.Error("the config that failed its test was left in place")
+	}
+	st, err := state.Load(filepath.Join(dir, ".trustform", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Get("certificate.www") == nil || st.Get("vhost.https") != nil {
+		t.Errorf("state after the failure: the steps before it must be saved, the failed one not")
+	}
+	os.WriteFile(cfgPath, orig, 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply after the fix")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the fix")
+}
+
+// TestTarget limits the plan to a resource and what it refers to.
+func TestTarget(t *testing.T) {
+	dir := quickstart(t)
+	r := tf(t, dir, "plan", "-target=apt_source.example")
+	mustCode(t, r, 0, "plan -target")
+	if !strings.Contains(r.stdout, "Plan: 2 to create") || strings.Contains(r.stdout, "certificate.www") {
+		t.Errorf("plan -target=apt_source.example:\n%s", r.stdout)
+	}
+}

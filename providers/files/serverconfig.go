@@ -12,9 +12,8 @@ import (
 
 // Phases of a vhost change.
 const (
-	PhaseWrite     = "write"     // write the full config, test, reload
-	PhaseChallenge = "challenge" // first serve the ACME challenge, without HSTS yet
-	PhaseReload    = "reload"    // the config is unchanged but a certificate under it changed
+	PhaseWrite  = "write"  // write the config, test, reload
+	PhaseReload = "reload" // the config is unchanged but a certificate under it changed
 )
 
 // ServerConfig is one managed web server config file (one vhost). Changes are
@@ -31,15 +30,6 @@ type ServerConfig struct {
 
 // Desired renders the config.
 func (s *ServerConfig) Desired() providers.Value { return s.value(s.Renderer.Render(s.Site)) }
-
-// ChallengeOnly is the site as it is first deployed when a certificate must
-// be issued through it: challenge and redirect, but no HSTS before the HTTPS
-// side serves a valid certificate.
-func (s *ServerConfig) ChallengeOnly() providers.Value {
-	site := s.Site
-	site.HSTS = ""
-	return s.value(s.Renderer.Render(site))
-}
 
 func (s *ServerConfig) value(content string) providers.Value {
 	v := s.Renderer.Summarize(content)
@@ -59,17 +49,14 @@ func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
 
 // Apply writes, tests and reloads; phase PhaseReload only reloads.
 func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
-	var v providers.Value
 	switch phase {
 	case PhaseReload:
 		return run(ctx, "reload", s.ReloadCommand)
-	case PhaseChallenge:
-		v = s.ChallengeOnly()
 	case PhaseWrite:
-		v = s.Desired()
 	default:
 		return fmt.Errorf("vhost: unknown phase %q", phase)
 	}
+	v := s.Desired()
 	snap, err := Take(s.Path)
 	if err != nil {
 		return err
