@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trustform/trustform/engine/plan"
@@ -29,7 +30,94 @@ type ApplyOptions struct {
 type Outcome struct {
 	Applied int
 	Held    []plan.Step // steps held back by a time gate, or by a step so held
-	OpensAt time.Time   // when the earliest held gate opens
+	OpensAt time.Time   // when the earliest held gate opens; zero while records still propagate
+	Lagging []string    // authoritative servers that do not serve the new records yet
+}
+
+// PropagationLimit is how long apply polls the authoritative servers after
+// a DNS change before it moves on (the gate then waits for the stragglers).
+const PropagationLimit = 30 * time.Second
+
+// passGate decides whether a gated step may run now. Without -wait a closed
+// gate holds the step; with it, apply polls the authoritative servers until
+// the records are visible everywhere and then counts down the wait.
+func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Outcome) (bool, error) {
+	for {
+		gate := r.resolveGate(s.Gate)
+		open, visible := r.gateTime(gate, r.opts.Now())
+		switch {
+		case visible && !open.After(r.opts.Now()):
+			return true, nil
+		case !o.Wait && visible:
+			if out.OpensAt.IsZero() || open.Before(out.OpensAt) {
+				out.OpensAt = open
+			}
+			fmt.Fprintf(o.Log, "step %d: %s %s waits for %s until %s\n", s.Index, s.Address, s.Phase, s.Rule, open.UTC().Format(time.RFC3339))
+			return false, nil
+		case !o.Wait:
+			out.Lagging = append(out.Lagging, r.lagging(gate)...)
+			fmt.Fprintf(o.Log, "step %d: %s %s waits for %s: the new TLSA records are not served by every authoritative server yet (lagging: %s)\n",
+				s.Index, s.Address, s.Phase, s.Rule, strings.Join(r.lagging(gate), ", "))
+			return false, nil
+		case !visible:
+			fmt.Fprintf(o.Log, "\rstep %d: waiting for every authoritative server to serve the new records (lagging: %s) ", s.Index, strings.Join(r.lagging(gate), ", "))
+			select {
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			for _, g := range gate {
+				r.record(ctx, mustParse(g.Address))
+			}
+		default:
+			if err := waitUntil(ctx, open, s, o.Log); err != nil {
+				return false, err
+			}
+		}
+	}
+}
+
+// lagging names the servers that do not serve the gate's RRsets yet.
+func (r *Run) lagging(gate []plan.GateWait) []string {
+	var out []string
+	for _, g := range gate {
+		if n := r.w.by[mustParse(g.Address)]; n != nil {
+			for _, l := range n.res.(*dns.TLSA).Lagging {
+				out = append(out, l+" for "+g.Address)
+			}
+		}
+	}
+	return out
+}
+
+// awaitPropagation polls, after a TLSA batch, until every authoritative
+// server serves what was written (recording visible_at then), for at most
+// PropagationLimit; a later gate waits for servers still behind.
+func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Writer) {
+	deadline := time.Now().Add(PropagationLimit)
+	for {
+		var behind []string
+		for _, b := range batch {
+			n := r.w.by[mustParse(b.Address)]
+			t, ok := n.res.(*dns.TLSA)
+			if !ok || n.observed == nil {
+				continue
+			}
+			if len(t.Lagging) > 0 || !slices.Equal(t.Visible, n.observed["records"].List) {
+				behind = append(behind, t.Lagging...)
+			}
+		}
+		if len(behind) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			if len(behind) > 0 {
+				fmt.Fprintf(log, "not yet served everywhere after %s (lagging: %s); the gate will wait for them\n", PropagationLimit, strings.Join(slices.Compact(behind), ", "))
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, b := range batch {
+			r.record(ctx, mustParse(b.Address))
+		}
+	}
 }
 
 // Apply carries out p in order. It saves state after every step, batches
@@ -59,20 +147,14 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			continue
 		}
 		if len(s.Gate) > 0 {
-			open := r.gateTime(r.resolveGate(s.Gate), r.opts.Now())
-			if open.After(r.opts.Now()) {
-				if !o.Wait {
-					held[s.Index] = true
-					out.Held = append(out.Held, s)
-					if out.OpensAt.IsZero() || open.Before(out.OpensAt) {
-						out.OpensAt = open
-					}
-					fmt.Fprintf(o.Log, "step %d: %s %s waits for %s until %s\n", s.Index, s.Address, s.Phase, s.Rule, open.UTC().Format(time.RFC3339))
-					continue
-				}
-				if err := waitUntil(ctx, open, s, o.Log); err != nil {
-					return out, err
-				}
+			passed, err := r.passGate(ctx, s, o, out)
+			if err != nil {
+				return out, err
+			}
+			if !passed {
+				held[s.Index] = true
+				out.Held = append(out.Held, s)
+				continue
 			}
 		}
 		batch := []plan.Step{s}
@@ -86,6 +168,9 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		err := r.execute(ctx, batch)
 		for _, b := range batch {
 			r.record(ctx, mustParse(b.Address))
+		}
+		if err == nil {
+			r.awaitPropagation(ctx, batch, o.Log)
 		}
 		if serr := o.Save(r.st); serr != nil {
 			return out, errors.Join(err, fmt.Errorf("saving state: %w", serr))
@@ -120,7 +205,7 @@ func (r *Run) noteVisible() {
 		if sr == nil {
 			sr = r.st.Set(n.addr.String(), n.addr.Type, n.observed, now)
 		}
-		sr.SeeRecords(n.observed["records"].List, now)
+		sr.SeeRecords(n.res.(*dns.TLSA).Visible, now)
 	}
 }
 
@@ -234,8 +319,8 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 		return
 	}
 	sr := r.st.Set(addr.String(), addr.Type, v, now)
-	if addr.Type == "tlsa" {
-		sr.SeeRecords(v["records"].List, now)
+	if t, ok := n.res.(*dns.TLSA); ok {
+		sr.SeeRecords(t.Visible, now)
 	}
 }
 

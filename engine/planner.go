@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/schema"
 )
@@ -33,7 +35,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	for _, a := range r.opts.Targets {
 		p.Targets = append(p.Targets, a.String())
 	}
-	diags := r.forgotten()
+	diags := append(r.forgotten(), r.dnsWarnings()...)
 	if r.opts.RefreshOnly {
 		p.Mode = "refresh-only"
 		r.drift(p)
@@ -71,7 +73,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		}
 		sort.Ints(ps.DependsOn)
 		if len(s.gate) > 0 {
-			if t := r.gateTime(s.gate, now); t.After(now) {
+			if t, _ := r.gateTime(s.gate, now); t.After(now) {
 				t = t.UTC()
 				ps.NotBefore = &t
 			}
@@ -151,6 +153,30 @@ func (r *Run) drift(p *plan.Plan) {
 			p.Changes = append(p.Changes, *ch)
 		}
 	}
+}
+
+// dnsWarnings report TLSA RRsets that some authoritative server does not
+// serve yet, or that lost their signatures.
+func (r *Run) dnsWarnings() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, n := range r.w.nodes {
+		t, ok := n.res.(*dns.TLSA)
+		if !ok {
+			continue
+		}
+		rng := schema.DeclRange(n.block)
+		if len(t.Lagging) > 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
+				Summary: n.addr.String() + ": not every authoritative server serves the primary's RRset",
+				Detail:  "Lagging: " + strings.Join(t.Lagging, ", ") + ". The tlsa-before-cert gate counts only from when every server serves the new records."})
+		}
+		if n.observed != nil && n.observed["signed"].Str == "false" {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
+				Summary: n.addr.String() + ": no valid RRSIG",
+				Detail:  fmt.Sprintf("The zone requires DNSSEC, but the primary serves %s without a signature valid for %s more (or no DNSKEY at the apex): has the zone's signing stopped?", t.Owner, dns.SignatureMargin)})
+		}
+	}
+	return diags
 }
 
 // forgotten warns about resources in state that the configuration no longer

@@ -268,23 +268,26 @@ func (r *Run) order(l *stepList) ([]*step, error) {
 }
 
 // gateTime is when a gate opens: for every wait, when its record became
-// visible (from state; now if it is not published yet) plus the wait.
-func (r *Run) gateTime(gate []plan.GateWait, now time.Time) time.Time {
-	open := now
+// visible on every authoritative server (from state) plus the wait. ok is
+// false while some record is not visible everywhere yet; the time returned
+// then assumes it becomes visible now.
+func (r *Run) gateTime(gate []plan.GateWait, now time.Time) (open time.Time, ok bool) {
+	open, ok = now, true
 	for _, g := range gate {
 		wait, err := time.ParseDuration(g.Wait)
 		if err != nil {
 			continue
 		}
-		seen := now
+		seen, known := now, false
 		if sr := r.st.Get(g.Address); sr != nil && g.Record != "" {
-			if t, ok := sr.VisibleAt[g.Record]; ok {
-				seen = t
-			}
+			seen, known = sr.VisibleAt[g.Record]
+		}
+		if !known {
+			seen, ok = now, false
 		}
 		if t := seen.Add(wait); t.After(open) {
 			open = t
 		}
 	}
-	return open
+	return open, ok
 }

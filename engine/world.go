@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -85,13 +87,12 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 	}
 	for _, z := range cfg.Zones {
 		addr := schema.Address{Type: "dns_zone", Name: z.Name}
-		if z.ZoneFile == "" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "RFC 2136 zones are not available yet",
-				Detail:   fmt.Sprintf("%s names a primary server; this version of trustform manages zones through zone_file only.", addr),
-				Subject:  z.ServerRange.Ptr(),
-			})
+		if z.Server != "" {
+			zone, d := w.serverZone(z)
+			diags = append(diags, d...)
+			if zone != nil {
+				w.zones[addr] = zone
+			}
 			continue
 		}
 		w.zones[addr] = &dns.ZoneFile{
@@ -130,7 +131,8 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		if !ok {
 			continue // its zone already has a diagnostic
 		}
-		add(schema.Address{Type: "tlsa", Name: b.Name}, b, &dns.TLSA{Zone: z, Owner: b.FQDN, TTL: b.TTLSeconds, Params: b.Params})
+		rd := cfg.Zone(b.Zone).RequireDNSSEC
+		add(schema.Address{Type: "tlsa", Name: b.Name}, b, &dns.TLSA{Zone: z, Owner: b.FQDN, TTL: b.TTLSeconds, Params: b.Params, RequireDNSSEC: rd})
 		w.tlsaOf[b.Certificate.Address] = append(w.tlsaOf[b.Certificate.Address], w.nodes[len(w.nodes)-1])
 	}
 	for _, v := range cfg.Vhosts {
@@ -162,6 +164,32 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		})
 	}
 	return w, diags
+}
+
+// serverZone binds a zone on an RFC 2136 primary, reading its TSIG secret.
+func (w *world) serverZone(z *schema.DNSZone) (*dns.Server, hcl.Diagnostics) {
+	secretFile := ""
+	if z.TSIG.SecretFile != "" {
+		secretFile = w.cfg.LocalPath(schema.Ref{}, z.TSIG.SecretFile)
+	}
+	secret, err := dns.ReadSecret(secretFile, z.TSIG.Name, os.Getenv)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the TSIG secret", Detail: err.Error(), Subject: z.TSIG.DeclRange.Ptr()}}
+	}
+	var diags hcl.Diagnostics
+	if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "TSIG secret readable by others",
+			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", secretFile, st.Mode().Perm(), z.Zone), Subject: z.TSIG.DeclRange.Ptr()})
+	}
+	return &dns.Server{
+		Origin:        dnsFqdn(z.Zone),
+		Primary:       z.Server,
+		KeyName:       dnsFqdn(z.TSIG.Name),
+		Algorithm:     dns.Algorithms[z.TSIG.Algorithm],
+		Secret:        secret,
+		Nameservers:   withPort(z.Nameservers),
+		RequireDNSSEC: z.RequireDNSSEC,
+	}, diags
 }
 
 // target is a path as the managed host sees it: relative paths are relative
@@ -212,6 +240,18 @@ func (w *world) serverConfig(v *schema.Vhost) *files.ServerConfig {
 		sc.ReloadCommand = *v.ReloadCommand
 	}
 	return sc
+}
+
+// withPort gives every nameserver a port, 53 by default.
+func withPort(servers []string) []string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			s = net.JoinHostPort(strings.Trim(s, "[]"), "53")
+		}
+		out[i] = s
+	}
+	return out
 }
 
 func dnsFqdn(s string) string {

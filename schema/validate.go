@@ -91,6 +91,9 @@ func (c *Config) validateZone(z *DNSZone) hcl.Diagnostics {
 			diags = append(diags, errAt(z.DeclRange, "Missing TSIG key", "Updates to a primary server must be signed: add a tsig { name, algorithm, secret_file } block."))
 		}
 	}
+	if z.RequireDNSSEC && z.ZoneFile != "" {
+		diags = append(diags, errAt(z.DeclRange, "require_dnssec needs a server", "Signatures are checked in the answers of the authoritative servers; a zone_file zone has none to ask."))
+	}
 	if z.TSIG != nil {
 		if z.TSIG.Algorithm == "" {
 			z.TSIG.Algorithm = "hmac-sha256"

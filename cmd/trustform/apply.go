@@ -106,7 +106,11 @@ func cmdApply(args []string, chdir string, e env) int {
 		return 0
 	}
 	fmt.Fprintf(e.stdout, "Apply complete: %d step(s) applied.\n", out.Applied)
-	if len(out.Held) > 0 {
+	switch {
+	case len(out.Held) > 0 && out.OpensAt.IsZero():
+		fmt.Fprintf(e.stdout, "%d step(s) wait until every authoritative server serves the new TLSA records (lagging: %s). Progress is saved: run `trustform apply` again later, or use -wait.\n",
+			len(out.Held), strings.Join(out.Lagging, ", "))
+	case len(out.Held) > 0:
 		fmt.Fprintf(e.stdout, "%d step(s) wait for a time gate that opens at %s (in %s). Progress is saved: run `trustform apply` again after that, or use -wait.\n",
 			len(out.Held), out.OpensAt.UTC().Format(time.RFC3339), time.Until(out.OpensAt).Round(time.Second))
 	}

@@ -10,10 +10,14 @@ import (
 //
 // TLSA returns the records at owner (nil when there are none): absent is a
 // value, not an error. Update replaces every given RRset in one atomic
-// change: after an error nothing has changed.
+// change: after an error nothing has changed. Propagation returns the
+// records every authoritative server serves and names the servers that lag
+// behind. Signed reports whether the RRset carries an RRSIG.
 type Zone interface {
 	TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error)
 	Update(ctx context.Context, sets []RRset) error
+	Propagation(ctx context.Context, owner string) (visible, lagging []string, err error)
+	Signed(ctx context.Context, owner string) (bool, error)
 }
 
 // RRset is the complete TLSA RRset wanted at Owner; no Records deletes it.

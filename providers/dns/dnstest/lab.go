@@ -1,0 +1,225 @@
+// Package dnstest starts real BIND9 servers for tests: a primary that signs
+// its zone inline (dnssec-policy default) and accepts RFC 2136 updates signed
+// with a TSIG key, and a secondary fed by NOTIFY and zone transfer. Each lab
+// has its own temp directory and loopback ports; nothing of the system's
+// BIND configuration is touched.
+package dnstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// KeyName is the TSIG key the lab's primary grants updates to.
+const KeyName = "trustform-key"
+
+// Lab is a primary and a secondary serving one zone.
+type Lab struct {
+	Zone      string // fully qualified
+	Secret    string // base64 TSIG secret of KeyName (hmac-sha256)
+	Primary   *Named
+	Secondary *Named
+}
+
+// Named is one running named.
+type Named struct {
+	Addr string // 127.0.0.1:port
+	Dir  string
+	cmd  *exec.Cmd
+}
+
+// NamedPath finds named; without it the test is skipped, or fails when
+// CI=true (CI must run the real thing).
+func NamedPath(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/named", "/usr/bin/named"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("named"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("named (BIND9) is not installed; scripts/test.sh installs it")
+	}
+	t.Skip("named (BIND9) is not installed; run scripts/test.sh")
+	return ""
+}
+
+// Start runs a primary and a secondary for zone (e.g. "example.test.") with
+// an SOA, an NS and the given extra records, and waits until both serve the
+// signed zone.
+func Start(t testing.TB, zone string, extra ...string) *Lab {
+	t.Helper()
+	named := NamedPath(t)
+	secretBytes := make([]byte, 32)
+	rand.Read(secretBytes)
+	lab := &Lab{Zone: mdns.Fqdn(zone), Secret: base64.StdEncoding.EncodeToString(secretBytes)}
+	pPort, sPort := freePort(t), freePort(t)
+	lab.Primary = &Named{Addr: fmt.Sprintf("127.0.0.1:%d", pPort), Dir: t.TempDir()}
+	lab.Secondary = &Named{Addr: fmt.Sprintf("127.0.0.1:%d", sPort), Dir: t.TempDir()}
+
+	zoneText := fmt.Sprintf("$ORIGIN %s\n$TTL 300\n@ IN SOA ns1 hostmaster 1 60 30 600 30\n@ IN NS ns1\n@ IN NS ns2\nns1 IN A 127.0.0.1\nns2 IN A 127.0.0.1\n%s\n",
+		lab.Zone, strings.Join(extra, "\n"))
+	must(t, os.WriteFile(filepath.Join(lab.Primary.Dir, "zone.db"), []byte(zoneText), 0o644))
+	must(t, os.MkdirAll(filepath.Join(lab.Primary.Dir, "keys"), 0o755))
+	key := fmt.Sprintf("key %q { algorithm hmac-sha256; secret %q; };\n", KeyName, lab.Secret)
+	logging := func(dir string) string {
+		return fmt.Sprintf(`logging {
+  channel main { file %q; severity info; print-time yes; print-category yes; };
+  channel updates { file %q; severity info; print-time yes; print-category yes; };
+  category default { main; };
+  category update { updates; };
+  category update-security { updates; };
+};
+`, filepath.Join(dir, "named.log"), filepath.Join(dir, "update.log"))
+	}
+	options := func(n *Named, extra string) string {
+		_, port, _ := net.SplitHostPort(n.Addr)
+		return fmt.Sprintf(`options {
+  directory %q;
+  pid-file %q;
+  listen-on port %s { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  minimal-responses yes;
+  %s
+};
+controls { };
+`, n.Dir, filepath.Join(n.Dir, "named.pid"), port, extra)
+	}
+	primaryConf := options(lab.Primary, fmt.Sprintf(`notify explicit; also-notify { 127.0.0.1 port %d; }; allow-transfer { any; }; key-directory %q;`, sPort, filepath.Join(lab.Primary.Dir, "keys"))) +
+		key + logging(lab.Primary.Dir) + fmt.Sprintf(`zone %q {
+  type primary;
+  file "zone.db";
+  dnssec-policy default;
+  inline-signing yes;
+  update-policy { grant %s zonesub ANY; };
+};
+`, lab.Zone, KeyName)
+	secondaryConf := options(lab.Secondary, "") + logging(lab.Secondary.Dir) + fmt.Sprintf(`zone %q {
+  type secondary;
+  file "zone.db";
+  primaries { 127.0.0.1 port %d; };
+};
+`, lab.Zone, pPort)
+	lab.Primary.start(t, named, primaryConf)
+	lab.Secondary.start(t, named, secondaryConf)
+	for _, n := range []*Named{lab.Primary, lab.Secondary} {
+		n.waitSigned(t, lab.Zone)
+	}
+	return lab
+}
+
+func (n *Named) start(t testing.TB, named, conf string) {
+	t.Helper()
+	path := filepath.Join(n.Dir, "named.conf")
+	must(t, os.WriteFile(path, []byte(conf), 0o644))
+	if out, err := exec.Command(filepath.Join(filepath.Dir(named), "named-checkconf"), path).CombinedOutput(); err != nil && !os.IsNotExist(err) {
+		if _, statErr := os.Stat(filepath.Join(filepath.Dir(named), "named-checkconf")); statErr == nil {
+			t.Fatalf("named-checkconf: %v\n%s\n%s", err, out, conf)
+		}
+	}
+	n.cmd = exec.Command(named, "-f", "-c", path, "-n", "1")
+	n.cmd.Stdout, n.cmd.Stderr = nil, nil
+	must(t, n.cmd.Start())
+	t.Cleanup(func() {
+		n.cmd.Process.Signal(syscall.SIGCONT)
+		n.cmd.Process.Kill()
+		n.cmd.Wait()
+	})
+}
+
+// waitSigned waits until the server answers the zone's DNSKEY with an RRSIG:
+// signed, loaded, transferred.
+func (n *Named) waitSigned(t testing.TB, zone string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		m := new(mdns.Msg)
+		m.SetQuestion(zone, mdns.TypeDNSKEY)
+		m.SetEdns0(4096, true)
+		c := &mdns.Client{Net: "tcp", Timeout: time.Second}
+		if r, _, err := c.Exchange(m, n.Addr); err == nil && r.Rcode == mdns.RcodeSuccess {
+			for _, rr := range r.Answer {
+				if _, ok := rr.(*mdns.RRSIG); ok {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(n.Dir, "named.log"))
+	t.Fatalf("named on %s did not serve a signed %s within 30s; its log:\n%s", n.Addr, zone, log)
+}
+
+// Pause stops the server (SIGSTOP): it neither answers nor transfers, as a
+// secondary that lags behind.
+func (n *Named) Pause() { n.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on.
+func (n *Named) Resume() { n.cmd.Process.Signal(syscall.SIGCONT) }
+
+// UpdateMessages counts the RFC 2136 UPDATE messages the server approved,
+// from its update log.
+func (n *Named) UpdateMessages(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(n.Dir, "update.log"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "update-security: info: client") - strings.Count(string(b), "denied")
+}
+
+// Query asks the server for name/type with DNSSEC records, over TCP.
+func (n *Named) Query(t testing.TB, name string, qtype uint16) *mdns.Msg {
+	t.Helper()
+	m := new(mdns.Msg)
+	m.SetQuestion(mdns.Fqdn(name), qtype)
+	m.SetEdns0(4096, true)
+	c := &mdns.Client{Net: "tcp", Timeout: 3 * time.Second}
+	r, _, err := c.ExchangeContext(context.Background(), m, n.Addr)
+	if err != nil {
+		t.Fatalf("query %s %s at %s: %v", name, mdns.TypeToString[qtype], n.Addr, err)
+	}
+	return r
+}
+
+// freePort finds a loopback port free for both UDP and TCP.
+func freePort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no free loopback port")
+	return 0
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,110 @@
+package dns
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Propagation asks every authoritative server for the RRset at owner. It
+// returns the records all of them serve (each with an RRSIG when the zone
+// requires DNSSEC) and the servers that do not serve the primary's RRset.
+// With inline signing the signed serial differs from the unsigned one, so
+// RRsets are compared, not serials.
+func (s *Server) Propagation(ctx context.Context, owner string) (visible, lagging []string, err error) {
+	servers, err := s.nameservers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	primary, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := Presentation(tlsaOf(primary, owner))
+	visible = want
+	for _, ns := range servers {
+		r, err := s.query(ctx, ns, owner, mdns.TypeTLSA)
+		if err != nil {
+			lagging = append(lagging, ns+" (no answer)")
+			visible = nil
+			continue
+		}
+		got := Presentation(tlsaOf(r, owner))
+		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, mdns.TypeTLSA) {
+			lagging = append(lagging, ns+" (no RRSIG)")
+			visible = nil
+			continue
+		}
+		if !slices.Equal(got, want) {
+			lagging = append(lagging, ns)
+		}
+		visible = intersect(visible, got)
+	}
+	return visible, lagging, nil
+}
+
+func tlsaOf(r *mdns.Msg, owner string) []*mdns.TLSA {
+	var out []*mdns.TLSA
+	for _, rr := range r.Answer {
+		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// nameservers is the configured list, or the zone's NS names resolved to
+// every IPv4 and IPv6 address, on port 53.
+func (s *Server) nameservers(ctx context.Context) ([]string, error) {
+	if len(s.Nameservers) > 0 {
+		return s.Nameservers, nil
+	}
+	r, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeNS)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		ns, ok := rr.(*mdns.NS)
+		if !ok {
+			continue
+		}
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, ns.Ns)
+		if err != nil {
+			return nil, fmt.Errorf("zone %s: resolving its nameserver %s: %w (set nameservers to list them)", s.Origin, ns.Ns, err)
+		}
+		for _, a := range addrs {
+			out = append(out, net.JoinHostPort(a.IP.String(), "53"))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("zone %s: the primary lists no nameservers; set nameservers", s.Origin)
+	}
+	return out, nil
+}
+
+// Propagation for a zone file: what the file holds is what is served.
+func (z *ZoneFile) Propagation(ctx context.Context, owner string) (visible, lagging []string, err error) {
+	rrs, err := z.TLSA(ctx, owner)
+	return Presentation(rrs), nil, err
+}
+
+// Signed cannot be told from a zone file; the schema refuses require_dnssec
+// for zone files.
+func (z *ZoneFile) Signed(context.Context, string) (bool, error) {
+	return false, fmt.Errorf("zone %s: a zone file cannot be checked for DNSSEC signatures; require_dnssec needs a server", z.Origin)
+}

@@ -1,0 +1,257 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// MaxMessage is the largest DNS message (RFC 1035 over TCP: 64 KiB).
+const MaxMessage = 65535
+
+// Server is a zone on an RFC 2136 primary, changed with TSIG-signed UPDATE
+// messages. Every update carries prerequisites that the RRsets are still what
+// was observed, so a concurrent edit makes it fail instead of being overwritten.
+type Server struct {
+	Origin    string // fully qualified
+	Primary   string // host:port
+	KeyName   string // TSIG key name, fully qualified
+	Algorithm string // TSIG algorithm, e.g. mdns.HmacSHA256
+	Secret    string // base64; never logged
+	// Nameservers are the authoritative servers (host:port) checked for
+	// propagation; empty means the zone's NS names, resolved, on port 53.
+	Nameservers   []string
+	RequireDNSSEC bool
+	Timeout       time.Duration // per exchange; default 5s
+
+	mu       sync.Mutex
+	observed map[string][]mdns.RR // owner -> RRset as last seen at the primary
+}
+
+var _ Zone = (*Server)(nil)
+
+func (s *Server) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return 5 * time.Second
+}
+
+// query asks addr for owner/qtype with EDNS DO, over UDP with TCP fallback
+// on truncation.
+func (s *Server) query(ctx context.Context, addr, owner string, qtype uint16) (*mdns.Msg, error) {
+	m := new(mdns.Msg)
+	m.SetQuestion(mdns.Fqdn(owner), qtype)
+	m.SetEdns0(4096, true)
+	c := &mdns.Client{Net: "udp", Timeout: s.timeout(), UDPSize: 4096}
+	r, _, err := c.ExchangeContext(ctx, m, addr)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.ExchangeContext(ctx, m, addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query %s TLSA at %s: %w", owner, addr, err)
+	}
+	if r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeNameError {
+		return nil, fmt.Errorf("query %s at %s: %s", owner, addr, mdns.RcodeToString[r.Rcode])
+	}
+	return r, nil
+}
+
+// TLSA returns the RRset at owner as the primary serves it, and remembers it
+// as the prerequisite of the next update.
+func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
+	r, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mdns.TLSA
+	var rrs []mdns.RR
+	for _, rr := range r.Answer {
+		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
+			out = append(out, t)
+			rrs = append(rrs, mdns.Copy(t))
+		}
+	}
+	s.mu.Lock()
+	if s.observed == nil {
+		s.observed = map[string][]mdns.RR{}
+	}
+	s.observed[strings.ToLower(owner)] = rrs
+	s.mu.Unlock()
+	return out, nil
+}
+
+// SignatureMargin is how long RRSIGs must still be valid: signatures that
+// expire sooner mean the zone's signing has stopped.
+const SignatureMargin = 72 * time.Hour
+
+// Signed reports whether the primary serves a DNSKEY at the apex and an
+// RRSIG over the RRset at owner that is valid for SignatureMargin more.
+func (s *Server) Signed(ctx context.Context, owner string) (bool, error) {
+	r, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	if err != nil {
+		return false, err
+	}
+	if !hasRRSIG(r, mdns.TypeTLSA) {
+		return false, nil
+	}
+	k, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeDNSKEY)
+	if err != nil {
+		return false, err
+	}
+	return hasRRSIG(k, mdns.TypeDNSKEY), nil
+}
+
+// hasRRSIG reports a signature over covered that stays valid for SignatureMargin.
+func hasRRSIG(r *mdns.Msg, covered uint16) bool {
+	until := time.Now().Add(SignatureMargin)
+	for _, rr := range r.Answer {
+		if sig, ok := rr.(*mdns.RRSIG); ok && sig.TypeCovered == covered && sig.ValidityPeriod(until) {
+			return true
+		}
+	}
+	return false
+}
+
+// Update sends the RRsets in as few UPDATE messages as fit in 64 KiB (one,
+// unless there are thousands), each atomic on the server.
+func (s *Server) Update(ctx context.Context, sets []RRset) error {
+	msgs, err := s.messages(sets)
+	if err != nil {
+		return err
+	}
+	for i, m := range msgs {
+		if err := s.send(ctx, m); err != nil {
+			if len(msgs) > 1 {
+				return fmt.Errorf("UPDATE %d of %d (the %d before it were applied): %w", i+1, len(msgs), i, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// messages packs the changes into UPDATE messages: per RRset, a prerequisite
+// that it is as observed, a delete of the RRset and the new records.
+func (s *Server) messages(sets []RRset) ([]*mdns.Msg, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var msgs []*mdns.Msg
+	m := s.newMsg()
+	for _, set := range sets {
+		owner := strings.ToLower(mdns.Fqdn(set.Owner))
+		seen, ok := s.observed[owner]
+		if !ok {
+			return nil, fmt.Errorf("%s was not observed before the update; run plan again", owner)
+		}
+		records, err := set.toRRs()
+		if err != nil {
+			return nil, err
+		}
+		before := len(m.Answer)
+		addSet(m, owner, seen, records)
+		if m.Len() > MaxMessage-128 && before > 0 { // leave room for the TSIG record
+			m.Answer, m.Ns = m.Answer[:before], m.Ns[:len(m.Ns)-1-len(records)]
+			msgs = append(msgs, m)
+			m = s.newMsg()
+			addSet(m, owner, seen, records)
+		}
+	}
+	if len(m.Ns) > 0 || len(m.Answer) > 0 {
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+func (s *Server) newMsg() *mdns.Msg {
+	m := new(mdns.Msg)
+	m.SetUpdate(s.Origin)
+	m.Compress = true
+	return m
+}
+
+// addSet adds one RRset's prerequisite and update to m. The update section
+// gets one "delete RRset" and then every record, so a set appends exactly
+// 1+len(records) entries to m.Ns.
+func addSet(m *mdns.Msg, owner string, seen []mdns.RR, records []mdns.RR) {
+	if len(seen) == 0 {
+		m.RRsetNotUsed([]mdns.RR{&mdns.TLSA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeTLSA}}})
+	} else {
+		prereq := make([]mdns.RR, len(seen))
+		for i, rr := range seen {
+			prereq[i] = mdns.Copy(rr)
+		}
+		m.Used(prereq)
+	}
+	m.RemoveRRset([]mdns.RR{&mdns.TLSA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeTLSA}}})
+	m.Insert(records)
+}
+
+// send signs and sends one UPDATE over TCP and turns the answer into an error
+// that names the zone and says what to do.
+func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
+	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
+	c := &mdns.Client{Net: "tcp", Timeout: s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
+	r, _, err := c.ExchangeContext(ctx, m, s.Primary)
+	owners := updatedOwners(m)
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("zone %s: no answer from %s within %s to the UPDATE of %s; it may or may not have been applied: run plan again to see", s.Origin, s.Primary, s.timeout(), owners)
+	case errors.Is(err, mdns.ErrSig) || errors.Is(err, mdns.ErrAuth) || errors.Is(err, mdns.ErrKeyAlg):
+		return fmt.Errorf("zone %s: the answer from %s fails TSIG verification with key %s (%v): the secret does not match the server's", s.Origin, s.Primary, s.KeyName, err)
+	case err != nil:
+		return fmt.Errorf("zone %s: UPDATE of %s at %s: %w", s.Origin, owners, s.Primary, err)
+	}
+	if t := r.IsTsig(); t != nil && t.Error != mdns.RcodeSuccess {
+		return fmt.Errorf("zone %s: %s refused TSIG key %s: %s (%s); nothing was changed", s.Origin, s.Primary, s.KeyName,
+			mdns.RcodeToString[int(t.Error)], tsigHint(int(t.Error)))
+	}
+	switch r.Rcode {
+	case mdns.RcodeSuccess:
+		return nil
+	case mdns.RcodeYXRrset, mdns.RcodeNXRrset, mdns.RcodeYXDomain, mdns.RcodeNameError:
+		return fmt.Errorf("zone %s: prerequisite failed (%s): the TLSA records at %s changed since trustform observed them, someone else edited the zone; nothing was written: run plan again",
+			s.Origin, mdns.RcodeToString[r.Rcode], owners)
+	case mdns.RcodeRefused:
+		return fmt.Errorf("zone %s: %s REFUSED the UPDATE of %s: does its update-policy grant key %s these names?", s.Origin, s.Primary, owners, s.KeyName)
+	case mdns.RcodeNotAuth:
+		return fmt.Errorf("zone %s: %s answered NOTAUTH: it is not authoritative for the zone, or rejected key %s; nothing was changed", s.Origin, s.Primary, s.KeyName)
+	case mdns.RcodeNotZone:
+		return fmt.Errorf("zone %s: %s answered NOTZONE: %s is outside the zone", s.Origin, s.Primary, owners)
+	}
+	return fmt.Errorf("zone %s: %s answered %s to the UPDATE of %s; nothing was changed", s.Origin, s.Primary, mdns.RcodeToString[r.Rcode], owners)
+}
+
+func tsigHint(code int) string {
+	switch code {
+	case mdns.RcodeBadSig:
+		return "the secret does not match the server's"
+	case mdns.RcodeBadKey:
+		return "the server does not know this key name or algorithm"
+	case mdns.RcodeBadTime:
+		return "this machine's clock and the server's differ by more than 5 minutes"
+	}
+	return "see the server's log"
+}
+
+func updatedOwners(m *mdns.Msg) string {
+	var names []string
+	for _, rr := range m.Ns {
+		names = append(names, strings.TrimSuffix(rr.Header().Name, "."))
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) > 3 {
+		return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+	}
+	return strings.Join(names, ", ")
+}
