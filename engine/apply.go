@@ -24,6 +24,10 @@ type ApplyOptions struct {
 	Log  io.Writer // progress, one line per step, and gate countdowns
 	// Save persists state; it is called after every step.
 	Save func(*state.State) error
+	// PropagationWait is how long apply polls the authoritative servers
+	// after a DNS change before it moves on (a later gate then waits for
+	// the stragglers); default 30s.
+	PropagationWait time.Duration
 }
 
 // Outcome says what an apply did.
@@ -33,10 +37,6 @@ type Outcome struct {
 	OpensAt time.Time   // when the earliest held gate opens; zero while records still propagate
 	Lagging []string    // authoritative servers that do not serve the new records yet
 }
-
-// PropagationLimit is how long apply polls the authoritative servers after
-// a DNS change before it moves on (the gate then waits for the stragglers).
-const PropagationLimit = 30 * time.Second
 
 // passGate decides whether a gated step may run now. Without -wait a closed
 // gate holds the step; with it, apply polls the authoritative servers until
@@ -92,9 +92,12 @@ func (r *Run) lagging(gate []plan.GateWait) []string {
 
 // awaitPropagation polls, after a TLSA batch, until every authoritative
 // server serves what was written (recording visible_at then), for at most
-// PropagationLimit; a later gate waits for servers still behind.
-func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Writer) {
-	deadline := time.Now().Add(PropagationLimit)
+// limit; a later gate waits for servers still behind.
+func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Writer, limit time.Duration) {
+	if limit == 0 {
+		limit = 30 * time.Second
+	}
+	deadline := time.Now().Add(limit)
 	for {
 		var behind []string
 		for _, b := range batch {
@@ -109,7 +112,7 @@ func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Wr
 		}
 		if len(behind) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
 			if len(behind) > 0 {
-				fmt.Fprintf(log, "not yet served everywhere after %s (lagging: %s); the gate will wait for them\n", PropagationLimit, strings.Join(slices.Compact(behind), ", "))
+				fmt.Fprintf(log, "not yet served everywhere after %s (lagging: %s); the gate will wait for them\n", limit, strings.Join(slices.Compact(behind), ", "))
 			}
 			return
 		}
@@ -170,7 +173,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			r.record(ctx, mustParse(b.Address))
 		}
 		if err == nil {
-			r.awaitPropagation(ctx, batch, o.Log)
+			r.awaitPropagation(ctx, batch, o.Log, o.PropagationWait)
 		}
 		if serr := o.Save(r.st); serr != nil {
 			return out, errors.Join(err, fmt.Errorf("saving state: %w", serr))

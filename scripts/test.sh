@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
 # The test command (README.md): installs what the tests need, then runs them.
 #
-# Today every test runs on the embedded default (zone files, the local CA,
-# rendered vhost files), so Go is all that is needed. The integration tests of
-# later work add their servers (BIND9, Pebble, nginx, apache2, apt-utils) here,
-# installed when missing; with CI=true a missing component fails the run.
+# The integration tests talk to real servers, started by the tests themselves
+# on loopback ports in temp directories: BIND9 (named) for DNS. This script
+# installs them from Debian's packages when missing. With CI=true a test whose
+# server is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v go >/dev/null 2>&1; then
   echo "scripts/test.sh: Go is required (https://go.dev/dl/)" >&2
   exit 1
+fi
+
+# Debian packages the integration tests need, by the file that shows each is there.
+declare -A packages=(
+  [/usr/sbin/named]=bind9
+  [/usr/bin/named-checkconf]=bind9-utils
+  [/usr/bin/dig]=bind9-dnsutils
+)
+missing=()
+for file in "${!packages[@]}"; do
+  [ -e "$file" ] || missing+=("${packages[$file]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "scripts/test.sh: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 unformatted=$(gofmt -l . | grep -v '^vendor/' || true)

@@ -20,6 +20,7 @@ func cmdApply(args []string, chdir string, e env) int {
 	wait := fs.Bool("wait", false, "wait at time gates instead of stopping there")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
 	var replace addrList
 	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +93,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		fmt.Fprintln(e.stdout)
 	}
 	log := e.stderr
-	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Log: log, Save: s.save})
+	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Log: log, Save: s.save, PropagationWait: *propagation})
 	if *asJSON {
 		writeOutcome(e, out, err)
 	}

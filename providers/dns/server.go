@@ -29,7 +29,7 @@ type Server struct {
 	// propagation; empty means the zone's NS names, resolved, on port 53.
 	Nameservers   []string
 	RequireDNSSEC bool
-	Timeout       time.Duration // per exchange; default 5s
+	Timeout       time.Duration // per exchange; default 2s
 
 	mu       sync.Mutex
 	observed map[string][]mdns.RR // owner -> RRset as last seen at the primary
@@ -41,7 +41,7 @@ func (s *Server) timeout() time.Duration {
 	if s.Timeout > 0 {
 		return s.Timeout
 	}
-	return 5 * time.Second
+	return 2 * time.Second
 }
 
 // query asks addr for owner/qtype with EDNS DO, over UDP with TCP fallback
@@ -129,23 +129,51 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 		return err
 	}
 	for i, m := range msgs {
-		if err := s.send(ctx, m); err != nil {
+		if err := s.send(ctx, m.msg); err != nil {
 			if len(msgs) > 1 {
 				return fmt.Errorf("UPDATE %d of %d (the %d before it were applied): %w", i+1, len(msgs), i, err)
 			}
 			return err
 		}
+		if i+1 < len(msgs) {
+			s.awaitServed(ctx, m.last)
+		}
 	}
 	return nil
 }
 
+// awaitServed waits (up to 10s) until the primary serves set. BIND 9.18 with
+// inline signing can leave changes of back-to-back UPDATEs out of the signed
+// zone; pacing the messages of a large change avoids that.
+func (s *Server) awaitServed(ctx context.Context, set RRset) {
+	want := slices.Clone(set.Records)
+	for i := range want {
+		want[i] = strings.ToLower(want[i])
+	}
+	slices.Sort(want)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if r, err := s.query(ctx, s.Primary, set.Owner, mdns.TypeTLSA); err == nil && slices.Equal(Presentation(tlsaOf(r, set.Owner)), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// update is one UPDATE message and the last RRset it carries.
+type update struct {
+	msg  *mdns.Msg
+	last RRset
+}
+
 // messages packs the changes into UPDATE messages: per RRset, a prerequisite
 // that it is as observed, a delete of the RRset and the new records.
-func (s *Server) messages(sets []RRset) ([]*mdns.Msg, error) {
+func (s *Server) messages(sets []RRset) ([]update, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var msgs []*mdns.Msg
+	var msgs []update
 	m := s.newMsg()
+	var last RRset
 	for _, set := range sets {
 		owner := strings.ToLower(mdns.Fqdn(set.Owner))
 		seen, ok := s.observed[owner]
@@ -160,13 +188,14 @@ func (s *Server) messages(sets []RRset) ([]*mdns.Msg, error) {
 		addSet(m, owner, seen, records)
 		if m.Len() > MaxMessage-128 && before > 0 { // leave room for the TSIG record
 			m.Answer, m.Ns = m.Answer[:before], m.Ns[:len(m.Ns)-1-len(records)]
-			msgs = append(msgs, m)
+			msgs = append(msgs, update{m, last})
 			m = s.newMsg()
 			addSet(m, owner, seen, records)
 		}
+		last = set
 	}
 	if len(m.Ns) > 0 || len(m.Answer) > 0 {
-		msgs = append(msgs, m)
+		msgs = append(msgs, update{m, last})
 	}
 	return msgs, nil
 }
@@ -207,7 +236,8 @@ func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Errorf("zone %s: no answer from %s within %s to the UPDATE of %s; it may or may not have been applied: run plan again to see", s.Origin, s.Primary, s.timeout(), owners)
 	case errors.Is(err, mdns.ErrSig) || errors.Is(err, mdns.ErrAuth) || errors.Is(err, mdns.ErrKeyAlg):
-		return fmt.Errorf("zone %s: the answer from %s fails TSIG verification with key %s (%v): the secret does not match the server's", s.Origin, s.Primary, s.KeyName, err)
+		// The server answers BADSIG/BADKEY unsigned, which the client sees as a failed verification.
+		return fmt.Errorf("zone %s: %s rejected TSIG key %s (BADSIG or BADKEY: the secret, key name or algorithm does not match the server's); nothing was changed", s.Origin, s.Primary, s.KeyName)
 	case err != nil:
 		return fmt.Errorf("zone %s: UPDATE of %s at %s: %w", s.Origin, owners, s.Primary, err)
 	}

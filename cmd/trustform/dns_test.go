@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/providers/dns/dnstest"
+)
+
+// daneBind copies examples/dane-bind, points it at a fresh BIND lab and
+// writes the lab's TSIG secret (0600).
+func daneBind(t *testing.T) (string, *dnstest.Lab) {
+	lab := dnstest.Start(t, "example.test", "www IN A 127.0.0.1", "mail IN A 127.0.0.1")
+	dir := testutil.CopyDir(t, filepath.Join("..", "..", "examples", "dane-bind"))
+	cfgPath := filepath.Join(dir, "main.hcl")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.ReplaceAll(cfg, []byte("127.0.0.1:5353"), []byte(lab.Primary.Addr))
+	cfg = bytes.ReplaceAll(cfg, []byte("127.0.0.1:5354"), []byte(lab.Secondary.Addr))
+	os.WriteFile(cfgPath, cfg, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, lab
+}
+
+// served returns the TLSA records at owner on n, failing unless each RRset
+// comes with an RRSIG.
+func served(t *testing.T, n *dnstest.Named, owner string) []string {
+	t.Helper()
+	r := n.Query(t, owner, mdns.TypeTLSA)
+	var recs []string
+	signed := false
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *mdns.TLSA:
+			recs = append(recs, strings.ToLower(strings.Join(strings.Fields(rr.String())[4:], " ")))
+		case *mdns.RRSIG:
+			signed = signed || rr.TypeCovered == mdns.TypeTLSA
+		}
+	}
+	if len(recs) > 0 && !signed {
+		t.Errorf("%s serves %s without an RRSIG", n.Addr, owner)
+	}
+	slices.Sort(recs)
+	return recs
+}
+
+func waitServed(t *testing.T, n *dnstest.Named, owner string, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := served(t, n, owner)
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s serves %v at %s, want %v", n.Addr, got, owner, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestDANEOnBIND(t *testing.T) {
+	dir, lab := daneBind(t)
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 2, "first plan")
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	www := "_443._tcp.www.example.test."
+	rec := served(t, lab.Primary, www)
+	if len(rec) != 1 {
+		t.Fatalf("primary serves %v at %s", rec, www)
+	}
+	waitServed(t, lab.Secondary, www, rec)
+	if len(served(t, lab.Secondary, "_25._tcp.mail.example.test.")) != 1 {
+		t.Error("the secondary does not serve the mail TLSA record")
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "second plan")
+	stateBytes, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
+	if bytes.Contains(stateBytes, []byte(lab.Secret)) {
+		t.Fatal("the TSIG secret is in state.json")
+	}
+
+	// A rollover while the secondary lags: the new record goes out in one
+	// UPDATE beside the old one, and the gate does not start until the
+	// secondary serves it.
+	cfgPath := filepath.Join(dir, "main.hcl")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.Replace(cfg, []byte(`domains   = ["www.example.test"]`), []byte(`domains   = ["www.example.test"]
+  key_type  = "ec384"`), 1)
+	cfg = bytes.ReplaceAll(cfg, []byte(`rollover_wait = "2m"`), []byte(`rollover_wait = "2s"`))
+	os.WriteFile(cfgPath, cfg, 0o644)
+	updates := lab.Primary.UpdateMessages(t)
+	lab.Secondary.Pause()
+	r := tf(t, dir, "apply", "-auto-approve", "-propagation-wait=1s")
+	mustCode(t, r, 0, "apply with the secondary paused")
+	if !strings.Contains(r.stdout, "wait until every authoritative server serves the new TLSA records") || !strings.Contains(r.stdout, lab.Secondary.Addr) {
+		t.Errorf("apply does not name the lagging secondary:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if got := lab.Primary.UpdateMessages(t) - updates; got != 1 {
+		t.Errorf("publishing took %d UPDATE messages, want 1", got)
+	}
+	both := served(t, lab.Primary, www)
+	if len(both) != 2 || !slices.Contains(both, rec[0]) {
+		t.Fatalf("the primary serves %v; want the old record and the new one", both)
+	}
+	st, _ := state.Load(filepath.Join(dir, ".trustform", "state.json"))
+	for _, r := range both {
+		if _, ok := st.Get("tlsa.www_https").VisibleAt[r]; ok && r != rec[0] {
+			t.Fatal("visible_at was set while the secondary did not serve the record")
+		}
+	}
+	r = tf(t, dir, "plan")
+	if !strings.Contains(r.stderr, "not every authoritative server serves") || !strings.Contains(r.stderr, lab.Secondary.Addr) {
+		t.Errorf("plan does not warn about the lagging secondary:\n%s", r.stderr)
+	}
+
+	lab.Secondary.Resume()
+	waitServed(t, lab.Secondary, www, both)
+	updates = lab.Primary.UpdateMessages(t)
+	r = tf(t, dir, "apply", "-auto-approve", "-wait")
+	mustCode(t, r, 0, "apply -wait after the secondary caught up")
+	st, _ = state.Load(filepath.Join(dir, ".trustform", "state.json"))
+	newRec := served(t, lab.Primary, www)
+	if len(newRec) != 1 || newRec[0] == rec[0] {
+		t.Fatalf("after the rollover the primary serves %v", newRec)
+	}
+	if got := lab.Primary.UpdateMessages(t) - updates; got != 1 {
+		t.Errorf("removing the old record took %d UPDATE messages, want 1", got)
+	}
+	if !regexp.MustCompile(`step \d+/\d+: ± certificate.www deploy-next`).MatchString(r.stderr) {
+		t.Errorf("the certificate was not deployed:\n%s", r.stderr)
+	}
+	waitServed(t, lab.Secondary, www, newRec)
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+}
+
+func TestWrongTSIGSecret(t *testing.T) {
+	dir, lab := daneBind(t)
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte("d3JvbmcgYnV0IHdlbGwtZm9ybWVkIGJhc2U2NCBzZWNyZXQ=\n"), 0o600)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with a wrong TSIG secret")
+	for _, want := range []string{"trustform-key", "example.test", "nothing was changed", "tlsa."} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := served(t, lab.Primary, "_443._tcp.www.example.test."); len(got) != 0 {
+		t.Errorf("the zone changed: %v", got)
+	}
+}
+
+// A record changed behind trustform's back between plan and apply: the
+// saved plan is refused as stale; a fresh apply's prerequisite would catch
+// the same race inside the apply.
+func TestRecordChangedBetweenPlanAndApply(t *testing.T) {
+	dir, lab := daneBind(t)
+	planFile := filepath.Join(dir, "p.json")
+	mustCode(t, tf(t, dir, "plan", "-out="+planFile), 0, "plan")
+	m := new(mdns.Msg)
+	m.SetUpdate("example.test.")
+	rr, _ := mdns.NewRR("_443._tcp.www.example.test. 60 IN TLSA 3 1 1 00ff")
+	m.Insert([]mdns.RR{rr})
+	m.SetTsig(dnstest.KeyName+".", mdns.HmacSHA256, 300, time.Now().Unix())
+	c := &mdns.Client{Net: "tcp", TsigSecret: map[string]string{dnstest.KeyName + ".": lab.Secret}}
+	if resp, _, err := c.Exchange(m, lab.Primary.Addr); err != nil || resp.Rcode != mdns.RcodeSuccess {
+		t.Fatalf("the concurrent edit failed: %v %v", resp, err)
+	}
+	waitServed(t, lab.Primary, "_443._tcp.www.example.test.", []string{"3 1 1 00ff"})
+	r := tf(t, dir, "apply", planFile)
+	mustCode(t, r, 1, "apply of the stale plan")
+	if !strings.Contains(r.stderr, "plan is stale: the live world changed") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if got := served(t, lab.Primary, "_443._tcp.www.example.test."); !slices.Equal(got, []string{"3 1 1 00ff"}) {
+		t.Errorf("the other edit was overwritten: %v", got)
+	}
+}

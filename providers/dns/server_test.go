@@ -1,0 +1,151 @@
+package dns
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/providers/dns/dnstest"
+)
+
+func labServer(lab *dnstest.Lab) *Server {
+	return &Server{
+		Origin: lab.Zone, Primary: lab.Primary.Addr, KeyName: dnstest.KeyName + ".", Algorithm: mdns.HmacSHA256,
+		Secret: lab.Secret, Nameservers: []string{lab.Primary.Addr, lab.Secondary.Addr}, RequireDNSSEC: true,
+	}
+}
+
+const rec1 = "3 1 1 0000000000000000000000000000000000000000000000000000000000000001"
+const rec2 = "3 1 1 0000000000000000000000000000000000000000000000000000000000000002"
+
+// waitVisible polls until every server serves want at owner.
+func waitVisible(t *testing.T, s *Server, owner string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		visible, lagging, err := s.Propagation(context.Background(), owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lagging) == 0 && strings.Join(visible, ",") == strings.Join(want, ",") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: visible %v, lagging %v; want %v everywhere", owner, visible, lagging, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestServerUpdateReachesSecondarySigned(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	s := labServer(lab)
+	ctx := context.Background()
+	owner := "_443._tcp.www.example.test."
+	if got, err := s.TLSA(ctx, owner); err != nil || len(got) != 0 {
+		t.Fatalf("before: %v %v", got, err)
+	}
+	if err := s.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, s, owner, rec1)
+	for _, n := range []*dnstest.Named{lab.Primary, lab.Secondary} {
+		r := n.Query(t, owner, mdns.TypeTLSA)
+		if !hasRRSIG(r, mdns.TypeTLSA) {
+			t.Errorf("%s serves the TLSA RRset without an RRSIG:\n%v", n.Addr, r)
+		}
+	}
+	if signed, err := s.Signed(ctx, owner); err != nil || !signed {
+		t.Errorf("Signed = %v, %v", signed, err)
+	}
+}
+
+func TestServerWrongSecretChangesNothing(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	s := labServer(lab)
+	s.Secret = "c2VjcmV0IHRoYXQgaXMgbm90IHRoZSBzZXJ2ZXInczE="
+	ctx := context.Background()
+	owner := "_25._tcp.mail.example.test."
+	s.TLSA(ctx, owner)
+	err := s.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}})
+	if err == nil {
+		t.Fatal("an update signed with the wrong secret succeeded")
+	}
+	for _, want := range []string{"example.test.", "trustform-key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), s.Secret) || strings.Contains(err.Error(), lab.Secret) {
+		t.Error("the error shows a secret")
+	}
+	t.Log(err)
+	if r := lab.Primary.Query(t, owner, mdns.TypeTLSA); len(tlsaOf(r, owner)) != 0 {
+		t.Error("the server changed after a refused update")
+	}
+}
+
+// A record changed behind trustform's back between observation and update
+// makes the prerequisite fail; the other edit stays.
+func TestServerPrerequisiteProtectsConcurrentEdit(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	ctx := context.Background()
+	owner := "_443._tcp.www.example.test."
+	ours, theirs := labServer(lab), labServer(lab)
+	ours.TLSA(ctx, owner)
+	theirs.TLSA(ctx, owner)
+	if err := theirs.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec2}}}); err != nil {
+		t.Fatal(err)
+	}
+	err := ours.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}})
+	if err == nil || !strings.Contains(err.Error(), "prerequisite failed") || !strings.Contains(err.Error(), "run plan again") {
+		t.Fatalf("concurrent edit not detected: %v", err)
+	}
+	waitVisible(t, ours, owner, rec2)
+}
+
+// All RRsets of one phase go into one UPDATE; past 64 KiB, into the fewest
+// messages that fit. Counted from BIND's update log.
+func TestServerUpdateMessageCount(t *testing.T) {
+	for _, n := range []int{200, 2000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			lab := dnstest.Start(t, "example.test")
+			s := labServer(lab)
+			ctx := context.Background()
+			var sets []RRset
+			for i := range n {
+				owner := fmt.Sprintf("_443._tcp.h%d.example.test.", i)
+				if _, err := s.TLSA(ctx, owner); err != nil {
+					t.Fatal(err)
+				}
+				sets = append(sets, RRset{Owner: owner, TTL: 300, Records: []string{rec1, rec2}})
+			}
+			msgs, err := s.messages(sets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+1 < len(msgs); i++ { // greedy packing: no two neighbours would fit in one
+				merged := msgs[i].msg.Copy()
+				merged.Answer = append(merged.Answer, msgs[i+1].msg.Answer...)
+				merged.Ns = append(merged.Ns, msgs[i+1].msg.Ns...)
+				if merged.Len() <= MaxMessage-128 {
+					t.Errorf("messages %d and %d would fit in one", i, i+1)
+				}
+			}
+			before := lab.Primary.UpdateMessages(t)
+			if err := s.Update(ctx, sets); err != nil {
+				t.Fatal(err)
+			}
+			got := lab.Primary.UpdateMessages(t) - before
+			t.Logf("%d RRsets: %d UPDATE message(s) (%d bytes in the first)", n, got, msgs[0].msg.Len())
+			if got != len(msgs) || (n == 200 && got != 1) {
+				t.Errorf("%d RRsets took %d UPDATE messages (planned %d)", n, got, len(msgs))
+			}
+			waitVisible(t, s, sets[n-1].Owner, rec1, rec2)
+		})
+	}
+}
