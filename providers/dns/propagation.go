@@ -20,14 +20,17 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 	if err != nil {
 		return nil, nil, err
 	}
-	primary, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	primary, err := s.primaryAnswer(ctx, owner)
 	if err != nil {
 		return nil, nil, err
 	}
 	want := Presentation(tlsaOf(primary, owner))
 	visible = want
 	for _, ns := range servers {
-		r, err := s.query(ctx, ns, owner, mdns.TypeTLSA)
+		r, err := primary, error(nil)
+		if ns != s.Primary { // the primary's answer is already here
+			r, err = s.query(ctx, ns, owner, mdns.TypeTLSA)
+		}
 		if err != nil {
 			lagging = append(lagging, ns+" (no answer)")
 			visible = nil

@@ -33,6 +33,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	observed map[string][]mdns.RR // owner -> RRset as last seen at the primary
+	answers  map[string]*mdns.Msg // owner -> the primary's last answer, reused by Propagation and Signed
+	apexKey  *bool                // whether the apex DNSKEY is signed, asked once per run
 }
 
 var _ Zone = (*Server)(nil)
@@ -82,11 +84,24 @@ func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
 	}
 	s.mu.Lock()
 	if s.observed == nil {
-		s.observed = map[string][]mdns.RR{}
+		s.observed, s.answers = map[string][]mdns.RR{}, map[string]*mdns.Msg{}
 	}
 	s.observed[strings.ToLower(owner)] = rrs
+	s.answers[strings.ToLower(owner)] = r
 	s.mu.Unlock()
 	return out, nil
+}
+
+// primaryAnswer is the primary's answer for owner from the last TLSA call,
+// or a fresh one.
+func (s *Server) primaryAnswer(ctx context.Context, owner string) (*mdns.Msg, error) {
+	s.mu.Lock()
+	r := s.answers[strings.ToLower(owner)]
+	s.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	return s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
 }
 
 // SignatureMargin is how long RRSIGs must still be valid: signatures that
@@ -96,18 +111,27 @@ const SignatureMargin = 72 * time.Hour
 // Signed reports whether the primary serves a DNSKEY at the apex and an
 // RRSIG over the RRset at owner that is valid for SignatureMargin more.
 func (s *Server) Signed(ctx context.Context, owner string) (bool, error) {
-	r, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	r, err := s.primaryAnswer(ctx, owner)
 	if err != nil {
 		return false, err
 	}
 	if !hasRRSIG(r, mdns.TypeTLSA) {
 		return false, nil
 	}
-	k, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeDNSKEY)
-	if err != nil {
-		return false, err
+	s.mu.Lock()
+	known := s.apexKey
+	s.mu.Unlock()
+	if known == nil {
+		k, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeDNSKEY)
+		if err != nil {
+			return false, err
+		}
+		signed := hasRRSIG(k, mdns.TypeDNSKEY)
+		s.mu.Lock()
+		s.apexKey, known = &signed, &signed
+		s.mu.Unlock()
 	}
-	return hasRRSIG(k, mdns.TypeDNSKEY), nil
+	return *known, nil
 }
 
 // hasRRSIG reports a signature over covered that stays valid for SignatureMargin.
@@ -128,6 +152,11 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	for _, set := range sets { // what was read before this write is stale now
+		delete(s.answers, strings.ToLower(mdns.Fqdn(set.Owner)))
+	}
+	s.mu.Unlock()
 	for i, m := range msgs {
 		if err := s.send(ctx, m.msg); err != nil {
 			if len(msgs) > 1 {

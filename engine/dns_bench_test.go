@@ -1,0 +1,128 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/schema"
+)
+
+// BenchmarkObserveTLSA2000 observes 2,000 published TLSA RRsets on a local
+// BIND primary, directly and through a forwarder that adds 20 ms to every
+// answer (a remote server's round trip), at the default parallelism and at
+// 50. dig-ms is `dig +dnssec -f` asking the same 2,000 questions on the same
+// path, one after another.
+func BenchmarkObserveTLSA2000(b *testing.B) {
+	const n = 2000
+	lab := dnstest.Start(b, "example.test")
+	publish(b, lab, n)
+	forwarder := dnstest.DelayProxy(b, lab.Primary.Addr, 20*time.Millisecond)
+	for _, path := range []struct{ name, addr string }{{"direct", lab.Primary.Addr}, {"forwarder-20ms", forwarder}} {
+		dig := digTime(b, path.addr, n)
+		for _, parallelism := range []int{10, 50} {
+			b.Run(fmt.Sprintf("%s/parallelism-%d", path.name, parallelism), func(b *testing.B) {
+				dir := tlsaConfig(b, lab, path.addr, n)
+				cfg, diags := schema.Load(dir)
+				if diags.HasErrors() {
+					b.Fatal(diags)
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{Parallelism: parallelism})
+					if diags.HasErrors() {
+						b.Fatal(diags)
+					}
+					if d := run.Observe(context.Background()); d.HasErrors() {
+						b.Fatal(d)
+					}
+				}
+				b.ReportMetric(float64(dig.Milliseconds()), "dig-ms")
+			})
+		}
+	}
+}
+
+// publish puts n TLSA RRsets into the lab's zone.
+func publish(b *testing.B, lab *dnstest.Lab, n int) {
+	s := &dns.Server{Origin: lab.Zone, Primary: lab.Primary.Addr, KeyName: dnstest.KeyName + ".", Algorithm: mdns.HmacSHA256, Secret: lab.Secret}
+	ctx := context.Background()
+	var sets []dns.RRset
+	for i := range n {
+		owner := fmt.Sprintf("_443._tcp.h%d.example.test.", i)
+		if _, err := s.TLSA(ctx, owner); err != nil {
+			b.Fatal(err)
+		}
+		sets = append(sets, dns.RRset{Owner: owner, TTL: 300, Records: []string{"3 1 1 " + strings.Repeat("ab", 32)}})
+	}
+	if err := s.Update(ctx, sets); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// tlsaConfig writes a configuration of n TLSA RRsets in the lab's zone,
+// reached at addr (which is also the only nameserver checked).
+func tlsaConfig(b *testing.B, lab *dnstest.Lab, addr string, n int) string {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
+	var s strings.Builder
+	fmt.Fprintf(&s, `dns_zone "z" {
+  name        = "example.test"
+  server      = %q
+  nameservers = [%q]
+  tsig {
+    name        = %q
+    secret_file = "tsig.secret"
+  }
+}
+local_ca "ca" {}
+certificate "c" {
+  domains   = ["example.test"]
+  issuer    = local_ca.ca
+  cert_file = "c.pem"
+  key_file  = "c.key"
+}
+`, addr, addr, dnstest.KeyName)
+	for i := range n {
+		fmt.Fprintf(&s, "tlsa \"h%d\" {\n  zone        = dns_zone.z\n  port        = 443\n  hostname    = \"h%d.example.test\"\n  certificate = certificate.c\n}\n", i, i)
+	}
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(s.String()), 0o644)
+	return dir
+}
+
+// digTime is how long dig takes for the same n questions, sequentially.
+func digTime(b *testing.B, addr string, n int) time.Duration {
+	dig, err := exec.LookPath("dig")
+	if err != nil {
+		b.Skip("dig is not installed (bind9-dnsutils)")
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var q strings.Builder
+	for i := range n {
+		fmt.Fprintf(&q, "_443._tcp.h%d.example.test TLSA\n", i)
+	}
+	file := filepath.Join(b.TempDir(), "queries")
+	os.WriteFile(file, []byte(q.String()), 0o644)
+	start := time.Now()
+	out, err := exec.Command(dig, "+dnssec", "+tries=1", "+time=2", "-p", port, "@"+host, "-f", file).CombinedOutput()
+	elapsed := time.Since(start)
+	if err != nil {
+		b.Fatalf("dig: %v\n%s", err, out)
+	}
+	if got := strings.Count(string(out), "status: NOERROR"); got != n {
+		b.Fatalf("dig got %d NOERROR answers of %d", got, n)
+	}
+	return elapsed
+}
