@@ -52,6 +52,10 @@ func (r *Run) desire() {
 			n.desired = res.Desired()
 		case *apt.Key:
 			n.desired = res.Desired()
+			if due, why := res.Due(); due && n.observed != nil {
+				n.change = &changeInfo{action: string(plan.Update), reasons: []string{why + ": refresh it from its source"}}
+				continue
+			}
 		case *apt.Source:
 			n.desired = res.Desired()
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/schema"
@@ -138,6 +139,14 @@ func (r *Run) drift(p *plan.Plan) {
 		default:
 			if d := providers.Differs(sr.Value, n.observed); len(d) > 0 {
 				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: n.observed, Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
+			}
+		}
+		if k, ok := n.res.(*apt.Key); ok && n.observed != nil {
+			if due, why := k.Due(); due {
+				if ch == nil {
+					ch = &plan.Change{Action: plan.Update, Before: n.observed, After: n.observed}
+				}
+				ch.Reasons = append(ch.Reasons, why)
 			}
 		}
 		if c, ok := n.res.(*files.Certificate); ok && n.observed != nil {

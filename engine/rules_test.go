@@ -100,6 +100,7 @@ type ruleCase struct {
 	config  string
 	opts    engine.Options
 	refused bool
+	setup   func(dir string) // prepares the live world, if set
 }
 
 func TestRules(t *testing.T) {
@@ -156,6 +157,12 @@ vhost "shop" {
 }
 `},
 		{name: "apt-key-before-source/ordering", config: aptPair},
+		{name: "apt-key-before-source/legacy-removed-last", config: strings.ReplaceAll(aptPair, `"keyrings/vendor.gpg"`, `"etc/apt/keyrings/vendor.gpg"`),
+			setup: func(dir string) { // the key is also trusted globally, the apt-key way
+				os.MkdirAll(filepath.Join(dir, "etc/apt/trusted.gpg.d"), 0o755)
+				b, _ := os.ReadFile(filepath.Join(dir, "key.asc"))
+				os.WriteFile(filepath.Join(dir, "etc/apt/trusted.gpg.d/vendor.asc"), b, 0o644)
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -165,6 +172,9 @@ vhost "shop" {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(dir, "key.asc"), key, 0o644)
+			if tc.setup != nil {
+				tc.setup(dir)
+			}
 			if tc.first != "" {
 				writeConfig(t, dir, tc.first)
 				p, run, _ := planIn(t, dir, engine.Options{})

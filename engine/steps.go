@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/schema"
 )
@@ -85,20 +88,45 @@ func (r *Run) buildSteps() *stepList {
 		s.after(l.last(t.Certificate.Address), RuleTLSABeforeCert)
 	}
 	r.vhostSteps(l)
+	r.aptSteps(l)
+	return l
+}
+
+// aptSteps installs each key before the sources that use it and takes it out
+// of the legacy global keyrings only after both are in place.
+func (r *Run) aptSteps(l *stepList) {
 	for _, n := range r.w.nodes {
-		switch b := n.block.(type) {
-		case *schema.APTKey:
-			if n.change != nil {
-				l.add(n.addr, plan.Action(n.change.action), "write", "", "fetch the key, verify its fingerprint, write "+b.Keyring)
-			}
-		case *schema.APTSource:
-			if n.change != nil {
-				s := l.add(n.addr, plan.Action(n.change.action), "write", "", "write the deb822 source with Signed-By")
-				s.after(l.last(b.SignedBy.Address), RuleAPTKeyBeforeSource)
+		b, ok := n.block.(*schema.APTKey)
+		if !ok || n.change == nil {
+			continue
+		}
+		desired := n.desired.Clone()
+		delete(desired, "legacy")
+		if due, _ := n.res.(*apt.Key).Due(); due || n.observed == nil || providers.Differs(desired, n.observed) != nil {
+			l.add(n.addr, plan.Action(n.change.action), apt.PhaseWrite, "", "fetch the key, verify its fingerprint, write "+b.Keyring)
+		}
+	}
+	for _, n := range r.w.nodes {
+		if b, ok := n.block.(*schema.APTSource); ok && n.change != nil {
+			s := l.add(n.addr, plan.Action(n.change.action), apt.PhaseWrite, "", "write the deb822 source with Signed-By")
+			s.after(l.last(b.SignedBy.Address), RuleAPTKeyBeforeSource)
+		}
+	}
+	for _, n := range r.w.nodes {
+		key, ok := n.res.(*apt.Key)
+		if !ok || n.change == nil || len(key.Legacy()) == 0 {
+			continue
+		}
+		written := l.last(n.addr)
+		s := l.add(n.addr, plan.Action(n.change.action), apt.PhaseRemoveLegacy, RuleAPTKeyBeforeSource,
+			"remove the key from the global keyrings "+strings.Join(key.Legacy(), ", ")+", where it is trusted for every repository")
+		s.after(written, RuleAPTKeyBeforeSource)
+		for _, src := range r.cfg.APTSources {
+			if src.SignedBy.Address == n.addr {
+				s.after(l.last(schema.Address{Type: "apt_source", Name: src.Name}), RuleAPTKeyBeforeSource)
 			}
 		}
 	}
-	return l
 }
 
 // certificateSteps lays out a certificate change. A new key for a

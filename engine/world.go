@@ -139,13 +139,16 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		add(schema.Address{Type: "vhost", Name: v.Name}, v, w.serverConfig(v))
 	}
 	for _, k := range cfg.APTKeys {
+		path := cfg.LocalPath(k.Host, k.Keyring)
 		add(schema.Address{Type: "apt_key", Name: k.Name}, k, &apt.Key{
 			Fingerprint: k.Fingerprint,
 			URL:         k.URL,
 			Keyserver:   k.Keyserver,
 			Keyring:     w.target(k.Keyring),
-			Path:        cfg.LocalPath(k.Host, k.Keyring),
+			Path:        path,
 			ConfigDir:   cfg.Dir,
+			EtcApt:      etcApt(path, cfg.LocalPath(k.Host, "/etc/apt")),
+			RenewBefore: k.RenewBeforeDuration,
 			Now:         now,
 		})
 	}
@@ -240,6 +243,15 @@ func (w *world) serverConfig(v *schema.Vhost) *files.ServerConfig {
 		sc.ReloadCommand = *v.ReloadCommand
 	}
 	return sc
+}
+
+// etcApt is the APT configuration directory a keyring belongs to: the one
+// around .../etc/apt/keyrings/, else the host's /etc/apt.
+func etcApt(keyring, hostEtcApt string) string {
+	if dir := filepath.Dir(keyring); filepath.Base(dir) == "keyrings" && strings.HasSuffix(filepath.Dir(dir), filepath.Join("etc", "apt")) {
+		return filepath.Dir(dir)
+	}
+	return hostEtcApt
 }
 
 // withPort gives every nameserver a port, 53 by default.

@@ -2,7 +2,8 @@
 # The test command (README.md): installs what the tests need, then runs them.
 #
 # The integration tests talk to real servers, started by the tests themselves
-# on loopback ports in temp directories: BIND9 (named) for DNS. This script
+# on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
+# repository (gnupg, apt-ftparchive) for the real apt-get. This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
 set -euo pipefail
@@ -18,6 +19,8 @@ declare -A packages=(
   [/usr/sbin/named]=bind9
   [/usr/bin/named-checkconf]=bind9-utils
   [/usr/bin/dig]=bind9-dnsutils
+  [/usr/bin/gpg]=gnupg
+  [/usr/bin/apt-ftparchive]=apt-utils
 )
 missing=()
 for file in "${!packages[@]}"; do

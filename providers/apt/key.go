@@ -16,9 +16,16 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/files"
+)
+
+// Phases of an apt_key change.
+const (
+	PhaseWrite        = "write"         // fetch, verify, write the keyring
+	PhaseRemoveLegacy = "remove-legacy" // drop the key from trusted.gpg and trusted.gpg.d
 )
 
 // Key is an APT signing key kept alone in its own keyring file.
@@ -29,43 +36,104 @@ type Key struct {
 	Keyring     string // target path, as Signed-By names it
 	Path        string // where the keyring is on this machine
 	ConfigDir   string // relative URLs are relative to it
+	// EtcApt is APT's configuration directory on this machine, where the
+	// legacy global keyrings (trusted.gpg, trusted.gpg.d/) are looked for.
+	EtcApt      string
+	RenewBefore time.Duration
 	Now         func() time.Time
+
+	// Filled by Observe.
+	expires time.Time // zero: never
+	revoked bool
+	legacy  []string // global keyrings that also trust the key
 }
 
-// Observe reads the keyring: which fingerprints it holds and when the pinned key expires.
+// Observe reads the keyring (which fingerprints it holds; when the pinned key
+// expires, or whether it is revoked) and the legacy global keyrings.
 func (k *Key) Observe(context.Context) (providers.Value, error) {
-	b, err := files.ReadOptional(k.Path)
-	if err != nil || b == nil {
+	k.expires, k.revoked, k.legacy = time.Time{}, false, nil
+	legacy, err := k.findLegacy()
+	if err != nil {
 		return nil, err
+	}
+	k.legacy = legacy
+	b, err := files.ReadOptional(k.Path)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil && len(legacy) == 0 {
+		return nil, nil
+	}
+	v := providers.Value{
+		"keyring":      providers.String(k.Keyring),
+		"fingerprints": providers.List(),
+		"legacy":       providers.List(legacy...),
+	}
+	if b == nil {
+		return v, nil
 	}
 	el, err := readKeys(b)
 	if err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", k.Path, err)
 	}
-	v := providers.Value{
-		"keyring":      providers.String(k.Keyring),
-		"fingerprints": providers.List(fingerprints(el)...),
-	}
+	v["fingerprints"] = providers.List(fingerprints(el)...)
 	for _, e := range el {
 		if fingerprint(e) == k.Fingerprint {
-			v["expires"] = providers.String(expiry(e))
+			k.expires = expiry(e)
+			k.revoked = e.Revoked(k.Now())
+			v["expires"] = providers.String(formatExpiry(k.expires))
+			if k.revoked {
+				v["revoked"] = providers.String("true")
+			}
 		}
 	}
 	return v, nil
 }
 
-// Desired is a keyring holding exactly the pinned key.
+// Desired is a keyring holding exactly the pinned key, trusted nowhere else.
 func (k *Key) Desired() providers.Value {
 	return providers.Value{
 		"keyring":      providers.String(k.Keyring),
 		"fingerprints": providers.List(k.Fingerprint),
+		"legacy":       providers.List(),
 	}
 }
 
-// Apply fetches the key, refuses it unless its primary fingerprint is the
-// pinned one, and writes a keyring with only that key. Nothing is written
-// when the check fails.
-func (k *Key) Apply(ctx context.Context, _ string) error {
+// Due reports whether the installed key must be refreshed: it is revoked,
+// expired, or expires within RenewBefore. Observe must have run.
+func (k *Key) Due() (bool, string) {
+	switch {
+	case k.revoked:
+		return true, "the key " + k.Fingerprint + " is revoked"
+	case k.expires.IsZero():
+		return false, ""
+	case !k.Now().Before(k.expires):
+		return true, fmt.Sprintf("the key expired %s (apt-get update fails with EXPKEYSIG)", formatExpiry(k.expires))
+	case !k.Now().Add(k.RenewBefore).Before(k.expires):
+		return true, fmt.Sprintf("the key expires %s, within renew_before (%s)", formatExpiry(k.expires), k.RenewBefore)
+	}
+	return false, ""
+}
+
+// Legacy lists the global keyrings that also trust the key.
+func (k *Key) Legacy() []string { return k.legacy }
+
+// Apply carries out one phase.
+func (k *Key) Apply(ctx context.Context, phase string) error {
+	switch phase {
+	case PhaseWrite:
+		return k.write(ctx)
+	case PhaseRemoveLegacy:
+		return k.removeLegacy()
+	}
+	return fmt.Errorf("apt_key: unknown phase %q", phase)
+}
+
+// write fetches the key, refuses it unless its primary fingerprint is the
+// pinned one (and, when refreshing a key that runs out, unless it lasts
+// longer), and writes a keyring with only that key. Nothing is written
+// when a check fails.
+func (k *Key) write(ctx context.Context) error {
 	raw, where, err := k.fetch(ctx)
 	if err != nil {
 		return err
@@ -84,23 +152,43 @@ func (k *Key) Apply(ctx context.Context, _ string) error {
 		return fmt.Errorf("refused the key from %s: it has fingerprint %s, but the configuration pins %s; nothing was written",
 			where, strings.Join(fingerprints(el), ", "), k.Fingerprint)
 	}
-	var out bytes.Buffer
-	if strings.HasSuffix(k.Path, ".asc") {
-		w, err := armor.Encode(&out, openpgp.PublicKeyType, nil)
-		if err != nil {
-			return err
+	if due, why := k.Due(); due && !k.expires.IsZero() {
+		if fresh := expiry(key); !fresh.IsZero() && !fresh.After(k.expires) || key.Revoked(k.Now()) {
+			return fmt.Errorf("%s, and the key at %s is no better (expires %s): the repository owner must extend or replace it; the keyring was left as it is", why, where, formatExpiry(fresh))
 		}
-		if err := key.Serialize(w); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		out.WriteByte('\n')
-	} else if err := key.Serialize(&out); err != nil {
+	}
+	out, err := serialize(k.Path, []*openpgp.Entity{key})
+	if err != nil {
 		return err
 	}
-	return files.WriteAtomic(k.Path, out.Bytes(), 0o644)
+	return files.WriteAtomic(k.Path, out, 0o644)
+}
+
+// serialize writes keys as a keyring: armored for .asc, binary otherwise.
+func serialize(path string, keys []*openpgp.Entity) ([]byte, error) {
+	var out bytes.Buffer
+	if !strings.HasSuffix(path, ".asc") {
+		for _, e := range keys {
+			if err := e.Serialize(&out); err != nil {
+				return nil, err
+			}
+		}
+		return out.Bytes(), nil
+	}
+	w, err := armor.Encode(&out, openpgp.PublicKeyType, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range keys {
+		if err := e.Serialize(w); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // fetch gets the key bytes from its URL or keyserver.
@@ -174,12 +262,55 @@ func fingerprints(el openpgp.EntityList) []string {
 	return out
 }
 
-// expiry is when the primary key's self-signature says it expires, or "never".
-func expiry(e *openpgp.Entity) string {
-	sig, _ := e.PrimarySelfSignature()
-	if sig == nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+// expiry is when the key stops verifying signatures: the primary key's
+// expiry, or sooner the expiry of the latest signing-capable key (APT fails
+// with EXPKEYSIG when the signing subkey has run out). Zero means never.
+func expiry(e *openpgp.Entity) time.Time {
+	lifetime := func(created time.Time, sig *packet.Signature) time.Time {
+		if sig == nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+			return time.Time{}
+		}
+		return created.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second)
+	}
+	later := func(a, b time.Time) time.Time { // zero is "never", the latest of all
+		if a.IsZero() || b.IsZero() {
+			return time.Time{}
+		}
+		if a.After(b) {
+			return a
+		}
+		return b
+	}
+	self, _ := e.PrimarySelfSignature()
+	primary := lifetime(e.PrimaryKey.CreationTime, self)
+	var signing time.Time
+	found := false
+	if self != nil && self.FlagsValid && self.FlagSign {
+		signing, found = primary, true
+	}
+	for _, sub := range e.Subkeys {
+		if sub.Sig == nil || !sub.Sig.FlagsValid || !sub.Sig.FlagSign || len(sub.Revocations) > 0 {
+			continue
+		}
+		exp := lifetime(sub.PublicKey.CreationTime, sub.Sig)
+		if !found {
+			signing, found = exp, true
+		} else {
+			signing = later(signing, exp)
+		}
+	}
+	switch {
+	case !found || signing.IsZero():
+		return primary
+	case primary.IsZero() || signing.Before(primary):
+		return signing
+	}
+	return primary
+}
+
+func formatExpiry(t time.Time) string {
+	if t.IsZero() {
 		return "never"
 	}
-	t := e.PrimaryKey.CreationTime.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second)
 	return t.UTC().Format(time.RFC3339)
 }
