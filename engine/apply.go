@@ -264,7 +264,7 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 		// The key is replaced now; -replace must not ask for yet another.
 		r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == n.addr })
 		return nil
-	case *files.ServerConfig:
+	case *vhost:
 		return res.Apply(ctx, first.Phase)
 	case *apt.Key:
 		return res.Apply(ctx, first.Phase)

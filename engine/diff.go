@@ -3,6 +3,8 @@ package engine
 import (
 	"crypto"
 	"crypto/x509"
+	"fmt"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -48,8 +50,11 @@ func (r *Run) desire() {
 			} else {
 				n.desired = res.Value(t.TTLSeconds, []string{recs.target})
 			}
-		case *files.ServerConfig:
+		case *vhost:
 			n.desired = res.Desired()
+			for k, a := range res.servedDesired(r.servedSPKI(n.block.(*schema.Vhost))) {
+				n.desired[k] = a
+			}
 		case *apt.Key:
 			n.desired = res.Desired()
 			if due, why := res.Due(); due && n.observed != nil {
@@ -64,9 +69,49 @@ func (r *Run) desire() {
 			continue
 		}
 		if d := providers.Differs(n.desired, n.observed); len(d) > 0 {
-			n.change = &changeInfo{action: string(plan.Update), reasons: []string{strings.Join(d, ", ") + " differ from the configuration"}}
+			n.change = &changeInfo{action: string(plan.Update), reasons: differReasons(d, n.desired, n.observed)}
 		}
 	}
+}
+
+// servedSPKI is the key a TLS vhost's server should present: the one in its
+// certificate file, unknown while the certificate is being issued.
+func (r *Run) servedSPKI(v *schema.Vhost) *providers.Attr {
+	cn := r.w.by[v.Certificate.Address]
+	if cn == nil {
+		return nil
+	}
+	if cn.change != nil && cn.change.intent.Issue {
+		a := providers.Unknown(cn.addr.String() + " is deployed")
+		return &a
+	}
+	if k := leafKey(cn.res.(*files.Certificate)); k != nil {
+		a := providers.String(files.SPKIHash(k))
+		return &a
+	}
+	return nil
+}
+
+// differReasons says what differs; for what the server serves it quotes the
+// observed answer, since that is what a user has to look into.
+func differReasons(attrs []string, want, got providers.Value) []string {
+	var plain, out []string
+	for _, a := range attrs {
+		if strings.HasPrefix(a, "served_") {
+			g, ok := got[a]
+			seen := "nothing"
+			if ok {
+				seen = strconv.Quote(g.String())
+			}
+			out = append(out, fmt.Sprintf("the server answers %s = %s, the configuration wants %s", a, seen, strconv.Quote(want[a].String())))
+			continue
+		}
+		plain = append(plain, a)
+	}
+	if len(plain) > 0 {
+		out = append([]string{strings.Join(plain, ", ") + " differ from the configuration"}, out...)
+	}
+	return out
 }
 
 // tlsaRecordSet is what a TLSA RRset should hold for its certificate.

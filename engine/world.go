@@ -30,7 +30,7 @@ var (
 	_ resource = (*localca.CA)(nil)
 	_ resource = (*files.Certificate)(nil)
 	_ resource = (*dns.TLSA)(nil)
-	_ resource = (*files.ServerConfig)(nil)
+	_ resource = (*vhost)(nil)
 	_ resource = (*apt.Key)(nil)
 	_ resource = (*apt.Source)(nil)
 )
@@ -136,7 +136,8 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		w.tlsaOf[b.Certificate.Address] = append(w.tlsaOf[b.Certificate.Address], w.nodes[len(w.nodes)-1])
 	}
 	for _, v := range cfg.Vhosts {
-		add(schema.Address{Type: "vhost", Name: v.Name}, v, w.serverConfig(v))
+		sc := w.serverConfig(v)
+		add(schema.Address{Type: "vhost", Name: v.Name}, v, &vhost{ServerConfig: sc, probe: w.probeFor(v, sc)})
 	}
 	for _, k := range cfg.APTKeys {
 		path := cfg.LocalPath(k.Host, k.Keyring)

@@ -32,9 +32,10 @@ func (Server) Render(s providers.Site) string {
 	b.WriteString(providers.ManagedHeader(s.Address))
 	b.WriteString("server {\n")
 	if s.TLS() {
+		// "listen … http2" rather than "http2 on": nginx before 1.25.1 (Debian
+		// 12 ships 1.22) knows only the former; later ones still accept it.
 		b.WriteString(providers.Indent("    ",
-			"listen "+listenDirective(s.Listen)+" ssl;",
-			"http2 on;",
+			"listen "+listenDirective(s.Listen)+" ssl http2;",
 			"server_name "+strings.Join(s.Names, " ")+";",
 		))
 		b.WriteString("\n")

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+
+	"github.com/trustform/trustform/providers/nginx/nginxtest"
+)
+
+// webConfig is a certificate, an HTTPS vhost with HSTS and its HTTP vhost,
+// managed on a running server (test and reload commands given).
+func webConfig(server, sites, https, http, test, reload, webroot, policy string) string {
+	return fmt.Sprintf(`local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["example.test", "www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+
+tls_policy "p" {
+%[9]s
+}
+
+vhost "https" {
+  server         = %[1]q
+  config_file    = "%[2]s/https.conf"
+  listen         = %[3]q
+  server_names   = ["example.test", "www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.p
+  test_command   = %[5]q
+  reload_command = %[6]q
+  hsts {
+    max_age            = 63072000
+    include_subdomains = true
+    preload            = true
+  }
+}
+
+vhost "http" {
+  server         = %[1]q
+  config_file    = "%[2]s/http.conf"
+  listen         = %[4]q
+  server_names   = ["example.test", "www.example.test"]
+  redirect_https = true
+  hsts_from      = vhost.https
+  acme_webroot   = %[7]q
+  test_command   = %[5]q
+  reload_command = %[6]q
+}
+`, server, sites, https, http, test, reload, webroot, "", policy)
+}
+
+// servedSPKI handshakes with SNI name and returns the leaf's SPKI SHA-256.
+func servedSPKI(t *testing.T, addr, name string) string {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS handshake with %s as %s: %v", addr, name, err)
+	}
+	defer c.Close()
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+func fileSPKI(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := certcrypto.ParsePEMBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(chain[0].RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// fetch requests scheme://name/path at addr without following redirects.
+func fetch(t *testing.T, scheme, addr, name, path string) (*http.Response, string) {
+	t.Helper()
+	client := &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{
+			DialContext:     func(ctx context.Context, n, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, n, addr) },
+			TLSClientConfig: &tls.Config{ServerName: name, InsecureSkipVerify: true},
+		},
+	}
+	resp, err := client.Get(scheme + "://" + name + path)
+	if err != nil {
+		t.Fatalf("GET %s://%s%s at %s: %v", scheme, name, path, addr, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+const hsts = "max-age=63072000; includeSubDomains; preload"
+
+func TestNginxVhosts(t *testing.T) {
+	lab := nginxtest.Start(t)
+	dir := t.TempDir()
+	webroot := filepath.Join(lab.Prefix, "acme")
+	cfg := webConfig("nginx", lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, webroot, `  profile = "mozilla-intermediate"`)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	want := fileSPKI(t, filepath.Join(dir, "certs/www.pem"))
+	waitFor(t, func() bool { // a reload is a signal: give the new workers their moment
+		resp, _ := fetch(t, "http", lab.HTTP, "example.test", "/")
+		return resp.StatusCode == 301
+	})
+	for _, name := range []string{"example.test", "www.example.test"} {
+		if got := servedSPKI(t, lab.HTTPS, name); got != want {
+			t.Errorf("%s is served the key %s, the certificate file has %s", name, got, want)
+		}
+		if resp, _ := fetch(t, "https", lab.HTTPS, name, "/"); resp.Header.Get("Strict-Transport-Security") != hsts {
+			t.Errorf("HTTPS %s: HSTS %q", name, resp.Header.Get("Strict-Transport-Security"))
+		}
+		resp, _ := fetch(t, "http", lab.HTTP, name, "/some/page")
+		if resp.StatusCode != 301 || resp.Header.Get("Location") != "https://"+name+"/some/page" || resp.Header.Get("Strict-Transport-Security") != hsts {
+			t.Errorf("HTTP %s: %d Location %q HSTS %q", name, resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Strict-Transport-Security"))
+		}
+	}
+	os.MkdirAll(filepath.Join(webroot, ".well-known/acme-challenge"), 0o755)
+	os.WriteFile(filepath.Join(webroot, ".well-known/acme-challenge/token123"), []byte("token123.thumbprint"), 0o644)
+	if resp, body := fetch(t, "http", lab.HTTP, "www.example.test", "/.well-known/acme-challenge/token123"); resp.StatusCode != 200 || body != "token123.thumbprint" {
+		t.Errorf("challenge path: %d %q", resp.StatusCode, body)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+
+	// An invalid cipher string is caught by nginx -t: the old file comes back
+	// byte for byte and the server keeps serving.
+	httpsConf := filepath.Join(lab.Sites, "https.conf")
+	before, _ := os.ReadFile(httpsConf)
+	broken := webConfig("nginx", lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, webroot, `  protocols = ["TLSv1.2"]
+  ciphers   = "NOT-A-REAL-CIPHER"`)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(broken), 0o644)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with an invalid cipher")
+	if !strings.Contains(r.stderr, "vhost.https") || !strings.Contains(r.stderr, "[emerg]") || !strings.Contains(r.stderr, "NOT-A-REAL-CIPHER") {
+		t.Errorf("the error does not name the vhost or quote nginx:\n%s", r.stderr)
+	}
+	if after, _ := os.ReadFile(httpsConf); !bytes.Equal(before, after) {
+		t.Errorf("https.conf not restored byte for byte:\n%s", after)
+	}
+	if got := servedSPKI(t, lab.HTTPS, "example.test"); got != want {
+		t.Error("the server stopped serving after the failed change")
+	}
+
+	// Editing the managed file by hand shows up as drift.
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "no drift before the hand edit")
+	os.WriteFile(httpsConf, bytes.Replace(before, []byte("max-age=63072000"), []byte("max-age=300"), 1), 0o644)
+	run0(t, lab.ReloadCommand)
+	waitFor(t, func() bool {
+		resp, _ := fetch(t, "https", lab.HTTPS, "example.test", "/")
+		return resp.Header.Get("Strict-Transport-Security") != hsts
+	})
+	r = tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "drift after the hand edit")
+	if !strings.Contains(r.stdout, "max-age=300") {
+		t.Errorf("the drift report does not show what differs:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply repairs the drift")
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "no drift after the repair")
+
+	// A certificate replaced on disk, not yet served: drift, with both keys.
+	os.WriteFile(filepath.Join(dir, "certs/www.pem"), []byte(otherCert(t)), 0o644)
+	r = tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "drift after the certificate file changed")
+	if !strings.Contains(r.stdout, "certificate.www") {
+		t.Errorf("the drift report does not name the certificate:\n%s", r.stdout)
+	}
+}
+
+func run0(t *testing.T, command string) {
+	t.Helper()
+	if out, err := osexec(command); err != nil {
+		t.Fatalf("%s: %v\n%s", command, err, out)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatal("condition not reached within 5s")
+}

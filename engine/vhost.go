@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// vhost is a managed config file together with what its server really
+// serves. A vhost whose reload_command is empty has no running server to ask
+// (the quickstart), so it is not probed.
+type vhost struct {
+	*files.ServerConfig
+	probe *probe.Vhost // nil: not probed
+}
+
+// Observe reads the file and, when the file exists, probes the server.
+func (v *vhost) Observe(ctx context.Context) (providers.Value, error) {
+	val, err := v.ServerConfig.Observe(ctx)
+	if err != nil || val == nil || v.probe == nil {
+		return val, err
+	}
+	served, err := v.probe.Observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for k, a := range served {
+		val[k] = a
+	}
+	return val, nil
+}
+
+// Apply writes (or reloads) and then gives the server a moment to take the
+// new configuration: a reload is a signal, and the old workers answer until
+// the new ones are up.
+func (v *vhost) Apply(ctx context.Context, phase string) error {
+	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
+		return err
+	}
+	if v.probe == nil {
+		return nil
+	}
+	want := v.servedDesired(nil)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got, err := v.probe.Observe(ctx)
+		if err == nil && providers.Differs(want, got) == nil {
+			break
+		}
+	}
+	return nil
+}
+
+// servedDesired is what the server should answer: the certificate file's key
+// on every name (spkiOf returns it, or nil while it is not issued yet), the
+// policy's protocols, the HSTS header, the same-host redirect, the challenge
+// path not redirected.
+func (v *vhost) servedDesired(spki *providers.Attr) providers.Value {
+	out := providers.Value{}
+	if v.probe == nil {
+		return out
+	}
+	s := v.Site
+	if s.TLS() {
+		if spki != nil {
+			if spki.Known() {
+				var l []string
+				for _, n := range s.Names {
+					l = append(l, n+" "+spki.Str)
+				}
+				out["served_spki_sha256"] = providers.List(l...)
+			} else {
+				out["served_spki_sha256"] = *spki
+			}
+		}
+		if len(s.Protocols) > 0 {
+			out["served_protocols"] = providers.List(probe.SortedProtocols(s.Protocols)...)
+		}
+		out["served_hsts"] = providers.String(s.HSTS)
+		return out
+	}
+	if s.RedirectHTTPS {
+		out["served_redirect"] = providers.String(probe.WantRedirect(s.Names[0]))
+		out["served_hsts"] = providers.String(s.HSTS)
+	}
+	if s.ACMEWebroot != "" {
+		out["served_challenge"] = providers.String("not redirected")
+	}
+	return out
+}
+
+// probeFor returns the prober of a vhost with a running server, or nil.
+func (w *world) probeFor(v *schema.Vhost, sc *files.ServerConfig) *probe.Vhost {
+	if sc.ReloadCommand == "" {
+		return nil
+	}
+	host, port, _ := net.SplitHostPort(sc.Site.Listen)
+	if host == "*" {
+		host = "127.0.0.1"
+		if h := w.cfg.Host(v.Host); h != nil && h.Address != "" {
+			host = h.Address
+		}
+	}
+	return &probe.Vhost{
+		Addr:        net.JoinHostPort(strings.Trim(host, "[]"), port),
+		Names:       v.ServerNames,
+		TLS:         sc.Site.TLS(),
+		ACMEWebroot: sc.Site.ACMEWebroot != "",
+	}
+}

@@ -1,0 +1,18 @@
+package apachetest
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestLabAnswers(t *testing.T) {
+	lab := Start(t)
+	resp, err := http.Get("http://" + lab.HTTP + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 0 {
+		t.Error("no answer")
+	}
+}

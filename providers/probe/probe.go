@@ -1,0 +1,195 @@
+package probe
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// Vhost is a virtual host to probe.
+type Vhost struct {
+	Addr        string   // host:port to connect to
+	Names       []string // server names, each probed with SNI / Host
+	TLS         bool
+	ACMEWebroot bool // the configuration serves the ACME challenge here
+	Timeout     time.Duration
+}
+
+// ChallengeProbe is the token requested under /.well-known/acme-challenge/.
+const ChallengeProbe = "trustform-probe"
+
+var versions = []struct {
+	id   uint16
+	name string
+}{{tls.VersionTLS10, "TLSv1"}, {tls.VersionTLS11, "TLSv1.1"}, {tls.VersionTLS12, "TLSv1.2"}, {tls.VersionTLS13, "TLSv1.3"}}
+
+func (v *Vhost) timeout() time.Duration {
+	if v.Timeout > 0 {
+		return v.Timeout
+	}
+	return 3 * time.Second
+}
+
+// Observe returns the served_* attributes of the vhost. A server that does
+// not answer is observed as such ("unreachable: …"), not as an error: it is
+// drift to report, not a reason to stop planning.
+func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
+	out := providers.Value{}
+	name := v.Names[0]
+	if v.TLS {
+		t := v.handshake(ctx, name, 0)
+		if t.err != nil {
+			out["served_certificate"] = providers.String("unreachable: " + t.err.Error())
+			return out, nil
+		}
+		var spkis []string
+		for _, n := range v.Names {
+			if s := v.handshake(ctx, n, 0); s.err == nil {
+				spkis = append(spkis, n+" "+s.spki)
+			} else {
+				spkis = append(spkis, n+" unreachable: "+s.err.Error())
+			}
+		}
+		out["served_spki_sha256"] = providers.List(spkis...)
+		out["served_protocols"] = providers.List(v.accepted(ctx, name)...)
+		out["served_hsts"] = providers.String(v.get(ctx, "https", name, "/").hsts)
+		return out, nil
+	}
+	root := v.get(ctx, "http", name, "/")
+	if root.err != nil {
+		out["served_redirect"] = providers.String("unreachable: " + root.err.Error())
+		return out, nil
+	}
+	out["served_redirect"] = providers.String(root.redirect())
+	out["served_hsts"] = providers.String(root.hsts)
+	if v.ACMEWebroot {
+		out["served_challenge"] = providers.String(v.get(ctx, "http", name, "/.well-known/acme-challenge/"+ChallengeProbe).challenge())
+	}
+	return out, nil
+}
+
+type handshake struct {
+	spki     string
+	notAfter time.Time
+	version  string
+	err      error
+}
+
+// handshake connects with SNI name, limited to one protocol version (0: any).
+func (v *Vhost) handshake(ctx context.Context, name string, version uint16) handshake {
+	cfg := &tls.Config{
+		ServerName:         name,
+		InsecureSkipVerify: true, // the certificate is compared with the deployed file, not a trust store
+		MinVersion:         tls.VersionTLS10,
+	}
+	if version != 0 {
+		cfg.MinVersion, cfg.MaxVersion = version, version
+	}
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: v.timeout()}, Config: cfg}
+	ctx, cancel := context.WithTimeout(ctx, v.timeout())
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", v.Addr)
+	if err != nil {
+		return handshake{err: err}
+	}
+	defer c.Close()
+	st := c.(*tls.Conn).ConnectionState()
+	leaf := st.PeerCertificates[0]
+	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	return handshake{spki: hex.EncodeToString(sum[:]), notAfter: leaf.NotAfter, version: tls.VersionName(st.Version)}
+}
+
+// accepted lists the protocol versions the server completes a handshake with.
+func (v *Vhost) accepted(ctx context.Context, name string) []string {
+	var out []string
+	for _, ver := range versions {
+		if v.handshake(ctx, name, ver.id).err == nil {
+			out = append(out, ver.name)
+		}
+	}
+	return out
+}
+
+type response struct {
+	status   int
+	location string
+	hsts     string
+	host     string
+	err      error
+}
+
+// get requests scheme://name/path from the vhost's address without
+// following redirects.
+func (v *Vhost) get(ctx context.Context, scheme, name, path string) response {
+	client := &http.Client{
+		Timeout:       v.timeout(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{Timeout: v.timeout()}).DialContext(ctx, network, v.Addr)
+			},
+			TLSClientConfig:   &tls.Config{ServerName: name, InsecureSkipVerify: true},
+			DisableKeepAlives: true,
+		},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+name+path, nil)
+	if err != nil {
+		return response{err: err}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{err: err}
+	}
+	resp.Body.Close()
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), hsts: resp.Header.Get("Strict-Transport-Security"), host: name}
+}
+
+// redirect describes the answer to GET /: "301 https://NAME/" or "200 (no redirect)".
+func (r response) redirect() string {
+	if r.location == "" {
+		return fmt.Sprintf("%d (no redirect)", r.status)
+	}
+	return fmt.Sprintf("%d %s", r.status, r.location)
+}
+
+// challenge describes the answer for the challenge path: "not redirected"
+// whatever the status (no file is there), or the redirect.
+func (r response) challenge() string {
+	if r.err != nil {
+		return "unreachable: " + r.err.Error()
+	}
+	if r.status >= 300 && r.status < 400 {
+		return fmt.Sprintf("redirected: %d %s", r.status, r.location)
+	}
+	return "not redirected"
+}
+
+// WantRedirect is how a same-host redirect to HTTPS of GET / is observed.
+func WantRedirect(name string) string { return "301 https://" + name + "/" }
+
+// SameHostHTTPS reports whether a Location sends name to HTTPS on the same host.
+func SameHostHTTPS(location, name string) bool {
+	u, err := url.Parse(location)
+	return err == nil && u.Scheme == "https" && strings.EqualFold(u.Hostname(), name)
+}
+
+// SortedProtocols is a protocol list in the order versions are probed.
+func SortedProtocols(p []string) []string {
+	rank := map[string]int{}
+	for i, v := range versions {
+		rank[v.name] = i
+	}
+	out := slices.Clone(p)
+	slices.SortFunc(out, func(a, b string) int { return rank[a] - rank[b] })
+	return out
+}
