@@ -3,7 +3,8 @@
 #
 # The integration tests talk to real servers, started by the tests themselves
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
-# repository (gnupg, apt-ftparchive) for the real apt-get. This script
+# repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
+# for vhosts. This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
 set -euo pipefail
@@ -21,6 +22,8 @@ declare -A packages=(
   [/usr/bin/dig]=bind9-dnsutils
   [/usr/bin/gpg]=gnupg
   [/usr/bin/apt-ftparchive]=apt-utils
+  [/usr/sbin/nginx]=nginx
+  [/usr/sbin/apache2]=apache2
 )
 missing=()
 for file in "${!packages[@]}"; do
@@ -30,6 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # The packages' own services must not start: the tests run their own
+  # instances on loopback ports (policy-rc.d 101 = "action forbidden").
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

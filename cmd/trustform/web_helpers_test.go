@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-func osexec(command string) ([]byte, error) { return exec.Command("sh", "-c", command).CombinedOutput() }
+func osexec(command string) ([]byte, error) {
+	return exec.Command("sh", "-c", command).CombinedOutput()
+}
 
 // otherCert is a self-signed certificate for example.test with a fresh key:
 // what an administrator might copy over the deployed file by mistake.

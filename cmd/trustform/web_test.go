@@ -100,7 +100,9 @@ func fetch(t *testing.T, scheme, addr, name, path string) (*http.Response, strin
 		Timeout:       5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{
-			DialContext:     func(ctx context.Context, n, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, n, addr) },
+			DialContext: func(ctx context.Context, n, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, n, addr)
+			},
 			TLSClientConfig: &tls.Config{ServerName: name, InsecureSkipVerify: true},
 		},
 	}
