@@ -25,6 +25,7 @@ type Run struct {
 	st   *state.State
 	opts Options
 	w    *world
+	live hcl.Diagnostics // what running servers answer against the rules
 }
 
 // New checks the rules that refuse a configuration and binds its blocks to
@@ -60,7 +61,11 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 
 // Observe reads the live world (read-only, bounded-parallel).
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
-	return r.w.observe(ctx, r.opts.Parallelism)
+	diags := r.w.observe(ctx, r.opts.Parallelism)
+	if !diags.HasErrors() {
+		r.live = r.checkMisdirected(ctx)
+	}
+	return diags
 }
 
 // ObservedDigest fingerprints the last observation.

@@ -37,8 +37,10 @@ func (v *vhost) Observe(ctx context.Context) (providers.Value, error) {
 }
 
 // Apply writes (or reloads) and then gives the server a moment to take the
-// new configuration: a reload is a signal, and the old workers answer until
-// the new ones are up.
+// new configuration: a reload is a signal, and workers of the previous
+// configuration may answer for a while (after two quick reloads, nginx can
+// run two generations side by side). So the served state must be seen three
+// times in a row, for up to 10s.
 func (v *vhost) Apply(ctx context.Context, phase string) error {
 	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
 		return err
@@ -47,10 +49,12 @@ func (v *vhost) Apply(ctx context.Context, phase string) error {
 		return nil
 	}
 	want := v.servedDesired(nil)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		got, err := v.probe.Observe(ctx)
-		if err == nil && providers.Differs(want, got) == nil {
-			break
+	stable := 0
+	for deadline := time.Now().Add(10 * time.Second); stable < 3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got, err := v.probe.Observe(ctx); err == nil && providers.Differs(want, got) == nil {
+			stable++
+		} else {
+			stable = 0
 		}
 	}
 	return nil

@@ -138,4 +138,7 @@ func TestApacheMisdirectedWithoutSharedPolicy(t *testing.T) {
 	if !strings.Contains(r.stdout, "vhost.www") {
 		t.Errorf("drift report:\n%s", r.stdout)
 	}
+	if !strings.Contains(r.stderr, "cipher-consistency: the server answers 421 Misdirected Request") {
+		t.Errorf("plan does not report the live 421:\n%s", r.stderr)
+	}
 }

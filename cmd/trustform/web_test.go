@@ -185,6 +185,23 @@ func TestNginxVhosts(t *testing.T) {
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply repairs the drift")
 	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "no drift after the repair")
 
+	// A hand-written redirect that swallows the challenge path: the live
+	// rules quote what the server answers.
+	httpConf := filepath.Join(lab.Sites, "http.conf")
+	good, _ := os.ReadFile(httpConf)
+	os.WriteFile(httpConf, []byte(strings.Replace(string(good), "    location ^~ /.well-known/acme-challenge/ {", "    location ^~ /.well-known/acme-challenge/ {\n        return 301 https://$host$request_uri;", 1)), 0o644)
+	run0(t, lab.ReloadCommand)
+	waitFor(t, func() bool {
+		resp, _ := fetch(t, "http", lab.HTTP, "example.test", "/.well-known/acme-challenge/x")
+		return resp.StatusCode == 301
+	})
+	r = tf(t, dir, "plan")
+	if folded := strings.Join(strings.Fields(r.stderr), " "); !strings.Contains(folded, "acme-challenge-not-redirected: the challenge path is redirected") ||
+		!strings.Contains(folded, `is answered "301 https://example.test/.well-known/acme-challenge/trustform-probe"`) {
+		t.Errorf("plan does not quote the redirected challenge:\n%s", r.stderr)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply repairs the challenge path")
+
 	// A certificate replaced on disk, not yet served: drift, with both keys.
 	os.WriteFile(filepath.Join(dir, "certs/www.pem"), []byte(otherCert(t)), 0o644)
 	r = tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
