@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trustform/trustform/internal/labutil"
 )
 
 // Repo is a signed repository with suite "stable", component "main".
@@ -34,12 +36,7 @@ type Repo struct {
 func Need(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed; scripts/test.sh installs it", tool)
-			}
-			t.Skipf("%s is not installed; run scripts/test.sh", tool)
-		}
+		labutil.Binary(t, tool)
 	}
 }
 

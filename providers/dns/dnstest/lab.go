@@ -21,6 +21,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/internal/labutil"
 )
 
 // KeyName is the TSIG key the lab's primary grants updates to.
@@ -41,35 +43,16 @@ type Named struct {
 	cmd  *exec.Cmd
 }
 
-// NamedPath finds named; without it the test is skipped, or fails when
-// CI=true (CI must run the real thing).
-func NamedPath(t testing.TB) string {
-	t.Helper()
-	for _, p := range []string{"/usr/sbin/named", "/usr/bin/named"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("named"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("named (BIND9) is not installed; scripts/test.sh installs it")
-	}
-	t.Skip("named (BIND9) is not installed; run scripts/test.sh")
-	return ""
-}
-
 // Start runs a primary and a secondary for zone (e.g. "example.test.") with
 // an SOA, an NS and the given extra records, and waits until both serve the
 // signed zone.
 func Start(t testing.TB, zone string, extra ...string) *Lab {
 	t.Helper()
-	named := NamedPath(t)
+	named := labutil.Binary(t, "named", "/usr/sbin/named")
 	secretBytes := make([]byte, 32)
 	rand.Read(secretBytes)
 	lab := &Lab{Zone: mdns.Fqdn(zone), Secret: base64.StdEncoding.EncodeToString(secretBytes)}
-	pPort, sPort := freePort(t), freePort(t)
+	pPort, sPort := labutil.FreePort(t), labutil.FreePort(t)
 	lab.Primary = &Named{Addr: fmt.Sprintf("127.0.0.1:%d", pPort), Dir: t.TempDir()}
 	lab.Secondary = &Named{Addr: fmt.Sprintf("127.0.0.1:%d", sPort), Dir: t.TempDir()}
 
@@ -206,24 +189,6 @@ func (n *Named) Query(t testing.TB, name string, qtype uint16) *mdns.Msg {
 		t.Fatalf("query %s %s at %s: %v", name, mdns.TypeToString[qtype], n.Addr, err)
 	}
 	return r
-}
-
-// freePort finds a loopback port free for both UDP and TCP.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free loopback port")
-	return 0
 }
 
 func must(t testing.TB, err error) {
