@@ -14,6 +14,7 @@ import (
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -52,7 +53,7 @@ func (r *Run) desire() {
 			}
 		case *vhost:
 			n.desired = res.Desired()
-			for k, a := range res.servedDesired(r.servedSPKI(n.block.(*schema.Vhost))) {
+			for k, a := range res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))) {
 				n.desired[k] = a
 			}
 		case *apt.Key:
@@ -74,9 +75,9 @@ func (r *Run) desire() {
 	}
 }
 
-// servedSPKI is the key a TLS vhost's server should present: the one in its
-// certificate file, unknown while the certificate is being issued.
-func (r *Run) servedSPKI(v *schema.Vhost) *providers.Attr {
+// servedLeaf is the certificate a TLS vhost's server should present: the
+// one in its certificate file, unknown while it is being issued.
+func (r *Run) servedLeaf(v *schema.Vhost) *providers.Attr {
 	cn := r.w.by[v.Certificate.Address]
 	if cn == nil {
 		return nil
@@ -85,8 +86,8 @@ func (r *Run) servedSPKI(v *schema.Vhost) *providers.Attr {
 		a := providers.Unknown(cn.addr.String() + " is deployed")
 		return &a
 	}
-	if k := leafKey(cn.res.(*files.Certificate)); k != nil {
-		a := providers.String(files.SPKIHash(k))
+	if chain := cn.res.(*files.Certificate).Chain; len(chain) > 0 {
+		a := providers.String(probe.Leaf(chain[0]))
 		return &a
 	}
 	return nil

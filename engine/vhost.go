@@ -60,26 +60,26 @@ func (v *vhost) Apply(ctx context.Context, phase string) error {
 	return nil
 }
 
-// servedDesired is what the server should answer: the certificate file's key
-// on every name (spkiOf returns it, or nil while it is not issued yet), the
-// policy's protocols, the HSTS header, the same-host redirect, the challenge
-// path not redirected.
-func (v *vhost) servedDesired(spki *providers.Attr) providers.Value {
+// servedDesired is what the server should answer: the certificate file's
+// leaf on every name (cert; unknown while it is being issued, nil when there
+// is none), the policy's protocols, the HSTS header, the same-host redirect,
+// the challenge path not redirected.
+func (v *vhost) servedDesired(cert *providers.Attr) providers.Value {
 	out := providers.Value{}
 	if v.probe == nil {
 		return out
 	}
 	s := v.Site
 	if s.TLS() {
-		if spki != nil {
-			if spki.Known() {
+		if cert != nil {
+			if cert.Known() {
 				var l []string
 				for _, n := range s.Names {
-					l = append(l, n+" "+spki.Str)
+					l = append(l, n+" "+cert.Str)
 				}
-				out["served_spki_sha256"] = providers.List(l...)
+				out["served_certificate"] = providers.List(l...)
 			} else {
-				out["served_spki_sha256"] = *spki
+				out["served_certificate"] = *cert
 			}
 		}
 		if len(s.Protocols) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -52,15 +53,16 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 			out["served_certificate"] = providers.String("unreachable: " + t.err.Error())
 			return out, nil
 		}
-		var spkis []string
+		var certs []string
 		for _, n := range v.Names {
 			if s := v.handshake(ctx, n, 0); s.err == nil {
-				spkis = append(spkis, n+" "+s.spki)
+				certs = append(certs, n+" "+s.cert)
 			} else {
-				spkis = append(spkis, n+" unreachable: "+s.err.Error())
+				certs = append(certs, n+" unreachable: "+s.err.Error())
 			}
 		}
-		out["served_spki_sha256"] = providers.List(spkis...)
+		out["served_certificate"] = providers.List(certs...)
+		out["served_protocol"] = providers.String(t.version)
 		out["served_protocols"] = providers.List(v.accepted(ctx, name)...)
 		out["served_hsts"] = providers.String(v.get(ctx, "https", name, "/").hsts)
 		return out, nil
@@ -79,10 +81,9 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 }
 
 type handshake struct {
-	spki     string
-	notAfter time.Time
-	version  string
-	err      error
+	cert    string // Leaf(…) of the served leaf
+	version string // negotiated protocol
+	err     error
 }
 
 // handshake connects with SNI name, limited to one protocol version (0: any).
@@ -104,9 +105,14 @@ func (v *Vhost) handshake(ctx context.Context, name string, version uint16) hand
 	}
 	defer c.Close()
 	st := c.(*tls.Conn).ConnectionState()
-	leaf := st.PeerCertificates[0]
-	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	return handshake{spki: hex.EncodeToString(sum[:]), notAfter: leaf.NotAfter, version: tls.VersionName(st.Version)}
+	return handshake{cert: Leaf(st.PeerCertificates[0]), version: tls.VersionName(st.Version)}
+}
+
+// Leaf names a certificate exactly, as plans show it: the SHA-256 of its DER
+// (a renewal with the same key is another certificate) and its expiry.
+func Leaf(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return "sha256:" + hex.EncodeToString(sum[:]) + " expires " + c.NotAfter.UTC().Format(time.RFC3339)
 }
 
 // accepted lists the protocol versions the server completes a handshake with.
