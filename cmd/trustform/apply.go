@@ -21,7 +21,8 @@ func cmdApply(args []string, chdir string, e env) int {
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
-	var replace addrList
+	var targets, replace addrList
+	fs.Var(&targets, "target", "limit the apply to this resource and what it depends on (repeatable)")
 	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 1
@@ -30,7 +31,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		return errorf(e, "apply takes at most one plan file; got %q", fs.Args())
 	}
 	var saved *plan.Plan
-	opts := engine.Options{Parallelism: *parallelism, Replace: replace}
+	opts := engine.Options{Parallelism: *parallelism, Replace: replace, Targets: targets}
 	if fs.NArg() == 1 {
 		f, err := os.Open(fs.Arg(0))
 		if err != nil {
@@ -41,8 +42,8 @@ func cmdApply(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 		}
-		if len(replace) > 0 {
-			return errorf(e, "-replace belongs to plan when applying a saved plan")
+		if len(replace) > 0 || len(targets) > 0 {
+			return errorf(e, "-replace and -target belong to plan when applying a saved plan")
 		}
 		for _, a := range saved.Replace {
 			addr, _ := schema.ParseAddress(a)

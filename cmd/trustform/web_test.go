@@ -227,3 +227,35 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 	t.Fatal("condition not reached within 5s")
 }
+
+// A renewal with the same key that the server did not pick up (its reload
+// was skipped): the key is the same, the served certificate is not the file.
+func TestNginxServesStaleCertificate(t *testing.T) {
+	lab := nginxtest.Start(t)
+	dir := t.TempDir()
+	cfg := webConfig("nginx", lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, filepath.Join(lab.Prefix, "acme"), `  profile = "mozilla-intermediate"`)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	served := func() string { return servedSPKI(t, lab.HTTPS, "example.test") }
+	waitFor(t, func() bool { return served() == fileSPKI(t, filepath.Join(dir, "certs/www.pem")) })
+	before, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
+
+	renewing := strings.Replace(cfg, `key_file  = "certs/www.key"`, `key_file  = "certs/www.key"
+  renew_before = "100d"`, 1)
+	renewing = strings.ReplaceAll(renewing, fmt.Sprintf("reload_command = %q", lab.ReloadCommand), `reload_command = "true"`)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(renewing), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-target=certificate.www"), 0, "renewal without a reload")
+	after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
+	if bytes.Equal(before, after) || fileSPKI(t, filepath.Join(dir, "certs/www.pem")) != served() {
+		t.Fatal("the setup did not renew with the same key")
+	}
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	r := tf(t, dir, "plan", "-detailed-exitcode")
+	mustCode(t, r, 2, "plan while the server serves the previous certificate")
+	if !strings.Contains(r.stdout, "served_certificate") {
+		t.Errorf("the plan does not show the served certificate differing:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply reloads")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the reload")
+}
