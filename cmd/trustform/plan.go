@@ -13,6 +13,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	fs := newFlagSet("plan", e.stderr, chdir, &c)
 	out := fs.String("out", "", "save the plan to this file for apply")
 	asJSON := fs.Bool("json", false, "print the plan as JSON (docs/plan-json.md)")
+	asMarkdown := fs.Bool("markdown", false, "print the plan as a pull-request comment (Markdown, under 60,000 characters)")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
@@ -37,7 +38,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	p, d := s.run.Plan()
 	diags = append(diags, d...)
 	p.Diagnostics = plan.Diagnostics(diags)
-	printDiags(e, s.cfg, diags, c.color(e) && !*asJSON)
+	printDiags(e, s.cfg, diags, c.color(e) && !*asJSON && !*asMarkdown)
 	if diags.HasErrors() {
 		return 1
 	}
@@ -50,11 +51,16 @@ func cmdPlan(args []string, chdir string, e env) int {
 			return errorf(e, "saving the plan: %v", err)
 		}
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		if err := plan.WriteJSON(e.stdout, p); err != nil {
 			return errorf(e, "%v", err)
 		}
-	} else {
+	case *asMarkdown:
+		if err := plan.WriteMarkdown(e.stdout, p); err != nil {
+			return errorf(e, "%v", err)
+		}
+	default:
 		plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
 		if *out != "" {
 			e.stdout.Write([]byte("\nSaved the plan to " + *out + ". Apply exactly this plan with: trustform apply " + *out + "\n"))

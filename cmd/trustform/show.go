@@ -16,6 +16,7 @@ func cmdShow(args []string, chdir string, e env) int {
 	var c common
 	fs := newFlagSet("show", e.stderr, chdir, &c)
 	asJSON := fs.Bool("json", false, "print as JSON")
+	asMarkdown := fs.Bool("markdown", false, "print a plan as a pull-request comment (Markdown)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -55,6 +56,12 @@ func cmdShow(args []string, chdir string, e env) int {
 	}
 	if *asJSON {
 		if err := plan.WriteJSON(e.stdout, p); err != nil {
+			return errorf(e, "%v", err)
+		}
+		return 0
+	}
+	if *asMarkdown {
+		if err := plan.WriteMarkdown(e.stdout, p); err != nil {
 			return errorf(e, "%v", err)
 		}
 		return 0

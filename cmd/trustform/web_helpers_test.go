@@ -17,15 +17,20 @@ func osexec(command string) ([]byte, error) {
 	return exec.Command("sh", "-c", command).CombinedOutput()
 }
 
+// otherKey is the private key of otherCert (PEM), set by otherCert.
+var otherKey string
+
 // otherCert is a self-signed certificate for example.test with a fresh key:
 // what an administrator might copy over the deployed file by mistake.
 func otherCert(t *testing.T) string {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalECPrivateKey(key)
+	otherKey = string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "example.test"}, DNSNames: []string{"example.test", "www.example.test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}))
 }

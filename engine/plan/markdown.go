@@ -1,0 +1,191 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// MarkdownLimit keeps a plan comment under GitHub's 65,536-character limit
+// for comments, with room for a header the CI adds around it.
+const MarkdownLimit = 60000
+
+// Warning is a step that can hurt if it is wrong, highlighted for review.
+type Warning struct {
+	Step int
+	Text string
+}
+
+// Warnings lists the risky steps of a plan: TLSA records removed, keys
+// changed, HSTS preload or includeSubDomains switched on, APT keys replaced.
+func Warnings(p *Plan) []Warning {
+	var out []Warning
+	for _, s := range p.Steps {
+		c := p.Change(s.Address)
+		switch {
+		case s.Phase == "prune" || (strings.HasPrefix(s.Address, "tlsa.") && c != nil && c.Action == Delete):
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes TLSA records: clients that cached them must already accept the new certificate (rule `%s`).", s.Address, s.Rule)})
+		case s.Phase == "stage-key" || s.Phase == "issue-new-key" || (s.Phase == "issue" && c != nil && c.Action == Replace):
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` changes its private key (%s).", s.Address, strings.Join(reasonsOf(c), "; "))})
+		case strings.HasPrefix(s.Address, "vhost.") && c != nil && hstsSwitchedOn(c):
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` switches on `%s`: browsers will refuse plain HTTP for the whole max-age%s.", s.Address, c.After["hsts"].Str, subdomains(c.After["hsts"].Str))})
+		case strings.HasPrefix(s.Address, "apt_key.") && s.Phase == "write" && c != nil && c.Before != nil:
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` replaces the APT keyring %s (%s).", s.Address, c.After["keyring"].Str, strings.Join(reasonsOf(c), "; "))})
+		case s.Phase == "remove-legacy":
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes the key from the global APT keyrings.", s.Address)})
+		}
+	}
+	return out
+}
+
+func reasonsOf(c *Change) []string {
+	if c == nil {
+		return nil
+	}
+	return c.Reasons
+}
+
+// hstsSwitchedOn: preload or includeSubDomains appears in the header.
+func hstsSwitchedOn(c *Change) bool {
+	after := c.After["hsts"].Str
+	before := ""
+	if c.Before != nil {
+		before = c.Before["hsts"].Str
+	}
+	for _, token := range []string{"preload", "includeSubDomains"} {
+		if strings.Contains(after, token) && !strings.Contains(before, token) {
+			return true
+		}
+	}
+	return false
+}
+
+func subdomains(h string) string {
+	if strings.Contains(h, "includeSubDomains") {
+		return ", on every subdomain too"
+	}
+	return ""
+}
+
+// WriteMarkdown renders the plan as a pull-request comment: a verdict, a
+// summary table, the warnings, the ordered steps, and the details folded
+// away. Past MarkdownLimit the details are cut, never the warnings, and the
+// comment says so.
+func WriteMarkdown(w io.Writer, p *Plan) error {
+	var head strings.Builder
+	warnings := Warnings(p)
+	fmt.Fprintf(&head, "### trustform plan: %s\n\n", verdict(p, len(warnings)))
+	if !p.HasChanges() {
+		_, err := io.WriteString(w, head.String())
+		return err
+	}
+	s := p.Summary
+	fmt.Fprintf(&head, "| create | update | replace | delete | wait |\n|---:|---:|---:|---:|---:|\n| %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Replace, s.Delete, s.Wait)
+	if len(warnings) > 0 {
+		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
+		for _, wn := range warnings {
+			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, wn.Text)
+		}
+		head.WriteString("\n")
+	}
+	var steps strings.Builder
+	if p.Mode != "refresh-only" {
+		steps.WriteString("#### Steps, in order\n\n| # | | resource | phase | after | rule | not before |\n|---:|---|---|---|---|---|---|\n")
+		for _, st := range p.Steps {
+			nb := ""
+			if st.NotBefore != nil {
+				nb = st.NotBefore.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&steps, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), st.Address, st.Phase, joinInts(st.DependsOn), code(st.Rule), nb)
+		}
+		steps.WriteString("\n")
+	}
+	var details strings.Builder
+	details.WriteString("<details><summary>Changes in detail</summary>\n\n```diff\n")
+	for _, c := range p.Changes {
+		var one strings.Builder
+		fmt.Fprintf(&one, "# %s: %s\n", c.Address, c.Action)
+		writeChange(&one, c, painter{})
+		details.WriteString(diffPrefix(one.String()))
+	}
+	details.WriteString("```\n\n</details>\n")
+
+	out := head.String() + steps.String() + details.String()
+	if len(out) > MarkdownLimit {
+		out = head.String() + truncate(steps.String()+details.String(), MarkdownLimit-len(head.String()))
+	}
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+// truncate cuts the steps and details to fit in room characters (never the
+// verdict, summary or warnings before them), at a line end, closing the
+// folded block and saying that it was cut.
+func truncate(body string, room int) string {
+	const open = "<details><summary>Changes in detail</summary>\n\n```diff\n"
+	const note = "```\n\n*Truncated: the full plan is longer than a comment may be. `trustform show PLANFILE` prints all of it.*\n\n</details>\n"
+	keep := max(room-len(note)-len(open), 0)
+	cut := body[:min(keep, len(body))]
+	if i := strings.LastIndex(cut, "\n"); i >= 0 {
+		cut = cut[:i+1]
+	}
+	if !strings.Contains(cut, "```diff") {
+		cut += open
+	}
+	return cut + note
+}
+
+func verdict(p *Plan, warnings int) string {
+	switch {
+	case p.Mode == "refresh-only" && len(p.Changes) == 0:
+		return "no drift ✅"
+	case p.Mode == "refresh-only":
+		return fmt.Sprintf("drift in %d resource(s) ⚠️", len(p.Changes))
+	case !p.HasChanges():
+		return "no changes ✅"
+	}
+	v := fmt.Sprintf("%d step(s) to apply", len(p.Steps))
+	if p.Summary.Wait > 0 {
+		v += fmt.Sprintf(", %d behind a time gate", p.Summary.Wait)
+	}
+	if warnings > 0 {
+		v += fmt.Sprintf(", %d to review with care ⚠️", warnings)
+	}
+	return v
+}
+
+// diffPrefix turns the text rendering's glyphs into diff markers so GitHub
+// colours them.
+func diffPrefix(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		t := strings.TrimLeft(l, " ")
+		switch {
+		case strings.HasPrefix(t, "+ "):
+			b.WriteString("+" + l[1:] + "\n")
+		case strings.HasPrefix(t, "- "):
+			b.WriteString("-" + l[1:] + "\n")
+		case strings.HasPrefix(t, "~ "), strings.HasPrefix(t, "± "):
+			b.WriteString("!" + l[1:] + "\n")
+		default:
+			b.WriteString(" " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + s + "`"
+}
+
+func joinInts(l []int) string {
+	parts := make([]string, len(l))
+	for i, n := range l {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ", ")
+}
