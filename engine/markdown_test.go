@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 )
 
-// TestMarkdown renders the pull-request comment of typical plans.
+// TestMarkdown renders the pull-request comment, and the JSON, of typical
+// plans: one of each change kind between them.
 func TestMarkdown(t *testing.T) {
 	ec256 := strings.ReplaceAll(base, "KEYTYPE", "ec256")
 	ec384 := strings.ReplaceAll(base, "KEYTYPE", "ec384")
@@ -46,6 +48,42 @@ func TestMarkdown(t *testing.T) {
 				t.Fatal(err)
 			}
 			testutil.Golden(t, "markdown/"+tc.name, testutil.Normalize(out.String(), dir))
+			out.Reset()
+			if err := plan.WriteJSON(&out, p); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Golden(t, "json/"+tc.name, normalizeJSON(out.String(), dir))
 		})
 	}
+}
+
+var lineage = regexp.MustCompile(`"state_lineage": "[0-9a-f]{32}"`)
+
+func normalizeJSON(s, dir string) string {
+	return lineage.ReplaceAllString(testutil.Normalize(s, dir), `"state_lineage": "<lineage>"`)
+}
+
+// TestJSONDrift: a resource gone since the last apply is a "delete" entry of
+// a refresh-only plan.
+func TestJSONDrift(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "zone"), []byte(zoneFile), 0o644)
+	key, _ := os.ReadFile(filepath.Join("..", "examples", "quickstart", "keys", "example-archive.asc"))
+	os.WriteFile(filepath.Join(dir, "key.asc"), key, 0o644)
+	writeConfig(t, dir, aptPair)
+	p, run, _ := planIn(t, dir, engine.Options{})
+	if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "sources", "vendor.sources"))
+	p, _, diags := planIn(t, dir, engine.Options{RefreshOnly: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var out bytes.Buffer
+	plan.WriteJSON(&out, p)
+	testutil.Golden(t, "json/drift-delete", normalizeJSON(out.String(), dir))
+	out.Reset()
+	plan.WriteMarkdown(&out, p)
+	testutil.Golden(t, "markdown/drift-delete", testutil.Normalize(out.String(), dir))
 }

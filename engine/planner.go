@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -22,13 +23,14 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	p := &plan.Plan{
 		FormatVersion:  plan.FormatVersion,
 		Mode:           "normal",
-		CreatedAt:      r.opts.Now().UTC(),
+		CreatedAt:      r.opts.Now().UTC().Truncate(time.Second),
 		ConfigDigest:   r.cfg.Digest,
 		Lineage:        r.st.Lineage,
 		Serial:         r.st.Serial,
 		ObservedDigest: r.w.observedDigest(),
 		Changes:        []plan.Change{},
 		Steps:          []plan.Step{},
+		Diagnostics:    []plan.Diagnostic{},
 	}
 	for _, a := range r.opts.Replace {
 		p.Replace = append(p.Replace, a.String())

@@ -44,7 +44,7 @@ func CopyDir(t testing.TB, src string) string {
 
 var (
 	hexRe  = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
-	timeRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	timeRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 	durRe  = regexp.MustCompile(`\(in \d+[hms0-9.]*\)`)
 )
 
