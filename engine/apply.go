@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/files"
@@ -257,6 +258,8 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	switch res := n.res.(type) {
 	case *localca.CA:
 		return res.Create(ctx)
+	case *acme.Account:
+		return res.Register(ctx)
 	case *files.Certificate:
 		if err := res.Apply(ctx, first.Phase); err != nil {
 			return err

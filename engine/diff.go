@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/files"
@@ -26,6 +27,8 @@ func (r *Run) desire() {
 		switch res := n.res.(type) {
 		case *localca.CA:
 			n.desired = res.Desired(n.addr.String())
+		case *acme.Account:
+			n.desired = res.Desired()
 		case *files.Certificate:
 			in := res.Plan(n.addr.String(), slices.Contains(r.opts.Replace, n.addr))
 			n.desired = in.Value

@@ -70,8 +70,11 @@ func (r *Run) buildSteps() *stepList {
 	l := &stepList{byAddr: map[schema.Address][]*step{}}
 	handled := map[schema.Address]bool{}
 	for _, n := range r.w.nodes {
-		if n.addr.Type == "local_ca" && n.change != nil {
+		switch {
+		case n.addr.Type == "local_ca" && n.change != nil:
 			l.add(n.addr, plan.Action(n.change.action), "create", "", "create the CA key (0600) and certificate in .trustform/")
+		case n.addr.Type == "acme_account" && n.change != nil:
+			l.add(n.addr, plan.Action(n.change.action), "register", "", "register the account; its key stays in .trustform/ (0600)")
 		}
 	}
 	for _, n := range r.w.nodes {
@@ -87,9 +90,45 @@ func (r *Run) buildSteps() *stepList {
 		s := l.add(n.addr, plan.Action(n.change.action), n.change.action, "", "set the RRset in zone "+t.Zone.Address.Name)
 		s.after(l.last(t.Certificate.Address), RuleTLSABeforeCert)
 	}
+	challengeFirst := r.challengeSteps(l)
 	r.vhostSteps(l)
+	for cert, vhost := range challengeFirst {
+		l.byAddr[cert][0].after(l.last(vhost), RuleACMEChallenge)
+	}
 	r.aptSteps(l)
 	return l
+}
+
+// challengeSteps makes http-01 certificates wait for the HTTP vhost that
+// answers their challenge. When that vhost also takes its HSTS header from
+// the HTTPS vhost (which waits for the certificate), it is first deployed in
+// a "challenge" phase without HSTS, and in full after the HTTPS vhost. It
+// returns the certificates that simply wait for their vhost's write step.
+func (r *Run) challengeSteps(l *stepList) map[schema.Address]schema.Address {
+	waitFor := map[schema.Address]schema.Address{}
+	for _, n := range r.w.nodes {
+		c, ok := n.block.(*schema.Certificate)
+		if !ok || n.change == nil || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
+			continue
+		}
+		for _, vn := range r.w.nodes {
+			v, ok := vn.block.(*schema.Vhost)
+			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.change == nil || !serves(v.ServerNames, c.Domains[0]) {
+				continue
+			}
+			if vn.observed != nil && vn.observed["acme_webroot"].Equal(vn.desired["acme_webroot"]) {
+				continue // it answers the challenge already
+			}
+			if !v.HSTSFrom.Set() {
+				waitFor[n.addr] = vn.addr
+				continue
+			}
+			ch := l.add(vn.addr, plan.Action(vn.change.action), files.PhaseChallenge, RuleACMEChallenge,
+				"serve /.well-known/acme-challenge/ and the redirect first; the HSTS header follows once the certificate is served")
+			l.byAddr[n.addr][0].after(ch, RuleACMEChallenge)
+		}
+	}
+	return waitFor
 }
 
 // aptSteps installs each key before the sources that use it and takes it out
@@ -220,7 +259,9 @@ func (r *Run) vhostSteps(l *stepList) {
 			}
 			continue
 		}
+		before := l.last(n.addr) // a challenge phase, if any
 		s := l.add(n.addr, plan.Action(n.change.action), files.PhaseWrite, "", "write "+v.ConfigFile+", run the config test, reload")
+		s.after(before, RuleACMEChallenge)
 		rule := ""
 		if n.desired["hsts"].Str != "" && (n.observed == nil || n.observed["hsts"].Str == "") {
 			rule = RuleHSTSOnHTTPVhost // HSTS switches on only after the certificate is valid

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apache"
 	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/dns"
@@ -28,6 +30,7 @@ type resource interface {
 
 var (
 	_ resource = (*localca.CA)(nil)
+	_ resource = (*acme.Account)(nil)
 	_ resource = (*files.Certificate)(nil)
 	_ resource = (*dns.TLSA)(nil)
 	_ resource = (*vhost)(nil)
@@ -63,7 +66,7 @@ type world struct {
 }
 
 // typeRank orders resource types within one level of the plan.
-var typeRank = map[string]int{"local_ca": 0, "certificate": 1, "tlsa": 2, "vhost": 3, "apt_key": 4, "apt_source": 5}
+var typeRank = map[string]int{"local_ca": 0, "acme_account": 0, "certificate": 1, "tlsa": 2, "vhost": 3, "apt_key": 4, "apt_source": 5}
 
 // bind creates the provider object for every managed block.
 func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
@@ -84,6 +87,17 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		ca := &localca.CA{Dir: filepath.Join(cfg.StateDir(), "local_ca", b.Name), CommonName: cn, Now: now}
 		cas[addr] = ca
 		add(addr, b, ca)
+	}
+	accounts := map[schema.Address]*acme.Account{}
+	for _, a := range cfg.ACMEAccounts {
+		addr := schema.Address{Type: "acme_account", Name: a.Name}
+		var roots []string
+		for _, r := range a.CARoots {
+			roots = append(roots, cfg.LocalPath(schema.Ref{}, r))
+		}
+		acc := &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(cfg.StateDir(), "acme", a.Name)}
+		accounts[addr] = acc
+		add(addr, a, acc)
 	}
 	for _, z := range cfg.Zones {
 		addr := schema.Address{Type: "dns_zone", Name: z.Name}
@@ -117,12 +131,9 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		if ca, ok := cas[b.Issuer.Address]; ok {
 			c.Issuer = ca
 		} else {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "ACME issuance is not available yet",
-				Detail:   fmt.Sprintf("%s is issued by %s; this version of trustform issues certificates from a local_ca only.", addr, b.Issuer.Address),
-				Subject:  b.Issuer.Range.Ptr(),
-			})
+			iss, d := w.acmeIssuer(b, accounts[b.Issuer.Address])
+			diags = append(diags, d...)
+			c.Issuer = iss
 		}
 		add(addr, b, c)
 	}
@@ -168,6 +179,49 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		})
 	}
 	return w, diags
+}
+
+// acmeIssuer binds a certificate issued by an ACME account: http-01 through
+// the webroot of the HTTP vhost serving its first name (lego's own server on
+// :80 when none does), dns-01 through the RFC 2136 primary of its zone.
+func (w *world) acmeIssuer(b *schema.Certificate, acc *acme.Account) (*acme.Issuer, hcl.Diagnostics) {
+	iss := &acme.Issuer{Account: acc, Challenge: b.Challenge, HTTPAddress: ":80"}
+	if b.Challenge == "dns-01" {
+		for _, z := range w.cfg.Zones {
+			name := strings.TrimPrefix(b.Domains[0], "*.")
+			if z.Server == "" || !dnsIsSubdomain(dnsFqdn(z.Zone), dnsFqdn(name)) {
+				continue
+			}
+			zone, _ := w.zones[schema.Address{Type: "dns_zone", Name: z.Name}].(*dns.Server)
+			if zone == nil {
+				continue
+			}
+			iss.DNS = &rfc2136.Config{
+				Nameserver: z.Server, TSIGAlgorithm: zone.Algorithm, TSIGKey: zone.KeyName, TSIGSecret: zone.Secret,
+				TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 500 * time.Millisecond, DNSTimeout: 10 * time.Second,
+			}
+		}
+		if iss.DNS == nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No zone for dns-01",
+				Detail:  fmt.Sprintf("certificate.%s uses dns-01, but no dns_zone with a server and a tsig key contains %s.", b.Name, b.Domains[0]),
+				Subject: b.ChallengeRange.Ptr()}}
+		}
+		return iss, nil
+	}
+	for _, v := range w.cfg.Vhosts {
+		if v.Certificate.Set() || v.ACMEWebroot == "" || !serves(v.ServerNames, b.Domains[0]) {
+			continue
+		}
+		iss.Webroot = w.cfg.LocalPath(v.Host, v.ACMEWebroot)
+		if p := w.probeFor(v, w.serverConfig(v)); p != nil {
+			iss.VhostAddr = p.Addr
+		}
+	}
+	return iss, nil
+}
+
+func dnsIsSubdomain(parent, child string) bool {
+	return child == parent || strings.HasSuffix(child, "."+parent)
 }
 
 // serverZone binds a zone on an RFC 2136 primary, reading its TSIG secret.

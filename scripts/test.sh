@@ -4,7 +4,7 @@
 # The integration tests talk to real servers, started by the tests themselves
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
-# for vhosts. This script
+# for vhosts, Pebble for ACME. This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
 set -euo pipefail
@@ -44,6 +44,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Pebble, Let's Encrypt's ACME test server, and its DNS helper.
+gobin=$(go env GOPATH)/bin
+for tool in pebble pebble-challtestsrv; do
+  if [ ! -x "$gobin/$tool" ] && ! command -v "$tool" >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing $tool"
+    go install "github.com/letsencrypt/pebble/v2/cmd/$tool@v2.10.1"
+  fi
+done
 
 unformatted=$(gofmt -l . | grep -v '^vendor/' || true)
 if [ -n "$unformatted" ]; then

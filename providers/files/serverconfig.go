@@ -12,8 +12,9 @@ import (
 
 // Phases of a vhost change.
 const (
-	PhaseWrite  = "write"  // write the config, test, reload
-	PhaseReload = "reload" // the config is unchanged but a certificate under it changed
+	PhaseWrite     = "write"     // write the config, test, reload
+	PhaseReload    = "reload"    // the config is unchanged but a certificate under it changed
+	PhaseChallenge = "challenge" // serve the ACME challenge and the redirect first, HSTS not yet
 )
 
 // ServerConfig is one managed web server config file (one vhost). Changes are
@@ -30,6 +31,15 @@ type ServerConfig struct {
 
 // Desired renders the config.
 func (s *ServerConfig) Desired() providers.Value { return s.value(s.Renderer.Render(s.Site)) }
+
+// ChallengeOnly is the vhost as deployed before the certificate it helps to
+// obtain exists: challenge and redirect, but no HSTS until the HTTPS side
+// serves a valid certificate (hsts-on-http-vhost).
+func (s *ServerConfig) ChallengeOnly() providers.Value {
+	site := s.Site
+	site.HSTS = ""
+	return s.value(s.Renderer.Render(site))
+}
 
 func (s *ServerConfig) value(content string) providers.Value {
 	v := s.Renderer.Summarize(content)
@@ -49,14 +59,16 @@ func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
 
 // Apply writes, tests and reloads; phase PhaseReload only reloads.
 func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
+	v := s.Desired()
 	switch phase {
 	case PhaseReload:
 		return run(ctx, "reload", s.ReloadCommand)
+	case PhaseChallenge:
+		v = s.ChallengeOnly()
 	case PhaseWrite:
 	default:
 		return fmt.Errorf("vhost: unknown phase %q", phase)
 	}
-	v := s.Desired()
 	snap, err := Take(s.Path)
 	if err != nil {
 		return err

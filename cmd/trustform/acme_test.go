@@ -1,0 +1,133 @@
+package main
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+
+	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/nginx/nginxtest"
+)
+
+func acmeAccount(pebble *pebbletest.Lab) string {
+	return fmt.Sprintf(`acme_account "pebble" {
+  directory = %q
+  email     = "hostmaster@example.test"
+  ca_roots  = [%q]
+}
+`, pebble.Directory, pebble.RootsFile)
+}
+
+// verifyChain checks the deployed chain against the CA's root.
+func verifyChain(t *testing.T, path string, root *x509.Certificate, name string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := certcrypto.ParsePEMBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(root)
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name}); err != nil {
+		t.Errorf("the deployed chain does not verify against the CA's root: %v", err)
+	}
+}
+
+// http-01 through the webroot of a real nginx HTTP vhost, which redirects
+// everything else to HTTPS and takes its HSTS header from the HTTPS vhost.
+func TestACMEHTTP01(t *testing.T) {
+	lab := nginxtest.Start(t)
+	_, port, _ := strings.Cut(lab.HTTP, ":")
+	var httpPort int
+	fmt.Sscan(port, &httpPort)
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: httpPort})
+	dir := t.TempDir()
+	webroot := filepath.Join(lab.Prefix, "acme")
+	cfg := acmeAccount(pebble) + strings.Replace(
+		webConfig("nginx", lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, webroot, `  profile = "mozilla-intermediate"`),
+		"  issuer    = local_ca.ca", "  issuer    = acme_account.pebble\n  challenge = \"http-01\"", 1)
+	cfg = strings.Replace(cfg, `local_ca "ca" {}`, "", 1)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+
+	r := tf(t, dir, "plan")
+	mustCode(t, r, 0, "plan")
+	for _, want := range []string{`2  \+ vhost.http +challenge +\[acme-challenge-not-redirected\]`, `3  \+ certificate.www +issue +after 1,2  \[acme-challenge-not-redirected\]`,
+		`4  \+ vhost.https +write +after 3  \[hsts-on-http-vhost\]`, `5  \+ vhost.http +write +after 2,4`} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("plan lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	r = tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 0, "apply")
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
+	waitFor(t, func() bool {
+		return servedSPKI(t, lab.HTTPS, "www.example.test") == fileSPKI(t, filepath.Join(dir, "certs/www.pem"))
+	})
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+
+	// Neither the account key nor the certificate key is in state, plan JSON or output.
+	state, _ := os.ReadFile(filepath.Join(dir, ".trustform/state.json"))
+	planJSON := tf(t, dir, "plan", "-json").stdout
+	for _, keyFile := range []string{".trustform/acme/pebble/account.key", "certs/www.key"} {
+		key, err := os.ReadFile(filepath.Join(dir, keyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(filepath.Join(dir, keyFile)); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v", keyFile, st.Mode().Perm())
+		}
+		body := strings.Join(strings.Split(string(key), "\n")[1:3], "\n") // key material, not the PEM header
+		for name, text := range map[string]string{"state": string(state), "plan JSON": planJSON, "output": r.stdout + r.stderr} {
+			if strings.Contains(text, body) || strings.Contains(text, "PRIVATE KEY") {
+				t.Errorf("%s contains %s", name, keyFile)
+			}
+		}
+	}
+}
+
+// An HTTP vhost that redirects the challenge path: plan fails with the
+// rule's name, and nothing reaches the CA (no account is even registered).
+func TestACMERedirectedChallengeRefused(t *testing.T) {
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1})
+	dir := t.TempDir()
+	cfg := acmeAccount(pebble) + `certificate "www" {
+  domains   = ["example.test"]
+  issuer    = acme_account.pebble
+  challenge = "http-01"
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+vhost "http" {
+  server         = "nginx"
+  config_file    = "http.conf"
+  listen         = "80"
+  server_names   = ["example.test"]
+  redirect_https = true
+  test_command   = ""
+  reload_command = ""
+}
+`
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	for _, cmd := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		r := tf(t, dir, cmd...)
+		mustCode(t, r, 1, strings.Join(cmd, " "))
+		if !strings.Contains(r.stderr, "acme-challenge-not-redirected: the HTTP vhost redirects the challenge path") {
+			t.Errorf("%s: stderr:\n%s", cmd[0], r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".trustform/acme")); !os.IsNotExist(err) {
+		t.Error("an account was registered although the plan was refused")
+	}
+}

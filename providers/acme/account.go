@@ -1,0 +1,158 @@
+package acme
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+	"github.com/go-acme/lego/v4/lego"
+	"github.com/go-acme/lego/v4/registration"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/files"
+)
+
+// Account is an ACME account, kept in Dir (account.key 0600, account.json).
+type Account struct {
+	Directory string
+	Email     string
+	CARoots   []string // extra roots for the CA's HTTPS (a test CA)
+	Dir       string
+
+	uri string // filled by Observe / Register
+	key crypto.Signer
+}
+
+// user is lego's view of the account.
+type user struct {
+	email string
+	reg   *registration.Resource
+	key   crypto.PrivateKey
+}
+
+func (u *user) GetEmail() string                        { return u.email }
+func (u *user) GetRegistration() *registration.Resource { return u.reg }
+func (u *user) GetPrivateKey() crypto.PrivateKey        { return u.key }
+
+type saved struct {
+	URI       string `json:"uri"`
+	Directory string `json:"directory"`
+	Email     string `json:"email"`
+}
+
+func (a *Account) keyPath() string  { return filepath.Join(a.Dir, "account.key") }
+func (a *Account) infoPath() string { return filepath.Join(a.Dir, "account.json") }
+
+// Observe reads the stored account.
+func (a *Account) Observe(context.Context) (providers.Value, error) {
+	b, err := files.ReadOptional(a.infoPath())
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var s saved
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.infoPath(), err)
+	}
+	a.uri = s.URI
+	return providers.Value{"directory": providers.String(s.Directory), "email": providers.String(s.Email)}, nil
+}
+
+// Desired is the account of the configured directory and email.
+func (a *Account) Desired() providers.Value {
+	return providers.Value{"directory": providers.String(a.Directory), "email": providers.String(a.Email)}
+}
+
+// Register creates the account key (kept if it exists) and registers it.
+func (a *Account) Register(ctx context.Context) error {
+	key, err := a.loadKey(true)
+	if err != nil {
+		return err
+	}
+	client, err := a.client(key, "")
+	if err != nil {
+		return err
+	}
+	reg, err := client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true})
+	if err != nil {
+		return fmt.Errorf("registering with %s: %w", a.Directory, err)
+	}
+	a.uri = reg.URI
+	b, _ := json.MarshalIndent(saved{URI: reg.URI, Directory: a.Directory, Email: a.Email}, "", "  ")
+	return files.WriteAtomic(a.infoPath(), append(b, '\n'), 0o600)
+}
+
+// loadKey reads the account key, creating it (0600) when create is set.
+func (a *Account) loadKey(create bool) (crypto.Signer, error) {
+	if a.key != nil {
+		return a.key, nil
+	}
+	b, err := files.ReadOptional(a.keyPath())
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		if !create {
+			return nil, fmt.Errorf("no account key in %s: apply the acme_account first", a.Dir)
+		}
+		k, err := certcrypto.GeneratePrivateKey(certcrypto.EC256)
+		if err != nil {
+			return nil, err
+		}
+		if err := files.WriteAtomic(a.keyPath(), certcrypto.PEMEncode(k), 0o600); err != nil {
+			return nil, err
+		}
+		a.key = k.(crypto.Signer)
+		return a.key, nil
+	}
+	k, err := certcrypto.ParsePEMPrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.keyPath(), err)
+	}
+	a.key = k.(crypto.Signer)
+	return a.key, nil
+}
+
+// client is a lego client for the account; uri is its registration, if any.
+func (a *Account) client(key crypto.Signer, uri string) (*lego.Client, error) {
+	u := &user{email: a.Email, key: key}
+	if uri != "" {
+		u.reg = &registration.Resource{URI: uri}
+	}
+	cfg := lego.NewConfig(u)
+	cfg.CADirURL = a.Directory
+	cfg.UserAgent = "trustform"
+	hc, err := a.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTPClient = hc
+	return lego.NewClient(cfg)
+}
+
+// httpClient trusts the system roots plus ca_roots.
+func (a *Account) httpClient() (*http.Client, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range a.CARoots {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("ca_roots: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("ca_roots: %s holds no PEM certificate", f)
+		}
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,
+	}}, nil
+}

@@ -1,0 +1,156 @@
+package acme
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-acme/lego/v4/acme"
+	"github.com/go-acme/lego/v4/certificate"
+	"github.com/go-acme/lego/v4/challenge/dns01"
+	"github.com/go-acme/lego/v4/challenge/http01"
+	"github.com/go-acme/lego/v4/lego"
+	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
+	"github.com/go-acme/lego/v4/providers/http/webroot"
+
+	"github.com/trustform/trustform/providers/files"
+)
+
+// Issuer obtains certificates for one certificate block from an account.
+type Issuer struct {
+	Account   *Account
+	Challenge string // "http-01" or "dns-01"
+
+	// http-01: the webroot of the HTTP vhost serving the names (on this
+	// machine), and that vhost's address for the pre-check; without a
+	// webroot, lego's own server listens on HTTPAddress.
+	Webroot     string
+	VhostAddr   string // host:port of the HTTP vhost, for the pre-check
+	HTTPAddress string
+
+	// dns-01: the zone's primary and TSIG key.
+	DNS *rfc2136.Config
+}
+
+var _ files.Issuer = (*Issuer)(nil)
+
+// Issue obtains a chain for domains and key.
+func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error) {
+	if i.Challenge == "http-01" && i.VhostAddr != "" {
+		if err := checkNotRedirected(ctx, i.VhostAddr, domains); err != nil {
+			return nil, err
+		}
+	}
+	res, err := i.obtain(domains, key)
+	if err != nil && errors.Is(err, errAccountGone) { // the CA forgot the account: register again, once
+		if rerr := i.Account.Register(ctx); rerr != nil {
+			return nil, rerr
+		}
+		res, err = i.obtain(domains, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res.Certificate, nil
+}
+
+var errAccountGone = errors.New("account does not exist")
+
+func (i *Issuer) obtain(domains []string, key crypto.Signer) (*certificate.Resource, error) {
+	accountKey, err := i.Account.loadKey(false)
+	if err != nil {
+		return nil, err
+	}
+	client, err := i.Account.client(accountKey, i.Account.uri)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.setChallenge(client); err != nil {
+		return nil, err
+	}
+	res, err := client.Certificate.Obtain(certificate.ObtainRequest{Domains: domains, PrivateKey: key, Bundle: true})
+	var problem *acme.ProblemDetails
+	if errors.As(err, &problem) && strings.HasSuffix(problem.Type, ":accountDoesNotExist") {
+		return nil, fmt.Errorf("%w: %v", errAccountGone, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (i *Issuer) setChallenge(client *lego.Client) error {
+	switch i.Challenge {
+	case "dns-01":
+		if i.DNS == nil {
+			return errors.New("dns-01 needs a dns_zone with a server and a tsig key for the certificate's names")
+		}
+		p, err := rfc2136.NewDNSProviderConfig(i.DNS)
+		if err != nil {
+			return err
+		}
+		return client.Challenge.SetDNS01Provider(p,
+			dns01.AddRecursiveNameservers([]string{i.DNS.Nameserver}),
+			dns01.DisableAuthoritativeNssPropagationRequirement())
+	default:
+		if i.Webroot != "" {
+			// The vhost serves acme_webroot; a fresh one may not exist yet.
+			if err := os.MkdirAll(i.Webroot, 0o755); err != nil {
+				return err
+			}
+			p, err := webroot.NewHTTPProvider(i.Webroot)
+			if err != nil {
+				return err
+			}
+			return client.Challenge.SetHTTP01Provider(p)
+		}
+		host, port, err := net.SplitHostPort(i.HTTPAddress)
+		if err != nil {
+			host, port = "", "80"
+		}
+		return client.Challenge.SetHTTP01Provider(http01.NewProviderServer(host, port))
+	}
+}
+
+// Issued reports whether chain is a chain an ACME CA issued: the leaf is
+// signed by the next certificate. (Which CA is not pinned here.)
+func (i *Issuer) Issued(chain []*x509.Certificate) bool {
+	return len(chain) > 1 && chain[0].CheckSignatureFrom(chain[1]) == nil
+}
+
+// checkNotRedirected asks the HTTP vhost for a challenge path of each name
+// and refuses to order while one is redirected: the CA would follow the
+// redirect and fail the authorization.
+func checkNotRedirected(ctx context.Context, addr string, domains []string) error {
+	client := &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{DialContext: func(ctx context.Context, n, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, n, addr)
+		}},
+	}
+	for _, d := range domains {
+		if strings.HasPrefix(d, "*.") {
+			continue // wildcards are validated with dns-01 only
+		}
+		url := "http://" + d + "/.well-known/acme-challenge/trustform-probe"
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("acme-challenge-not-redirected: GET %s at %s: %w; not ordering", url, addr, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			return fmt.Errorf("acme-challenge-not-redirected: GET %s is answered %d %s; the CA would follow that and fail the authorization, so nothing was ordered",
+				url, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	return nil
+}

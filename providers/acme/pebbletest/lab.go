@@ -1,0 +1,156 @@
+// Package pebbletest runs Pebble, Let's Encrypt's ACME test server, for
+// tests: on loopback ports, with PEBBLE_VA_NOSLEEP=1, its HTTPS served with a
+// certificate from a CA made here (RootsFile, for acme_account.ca_roots), its
+// http-01 validation sent to the port of the test's HTTP vhost, and its DNS
+// questions to the test's DNS server, or to pebble-challtestsrv, which
+// answers 127.0.0.1 for every name.
+package pebbletest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"go/build"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/internal/labutil"
+)
+
+// Options point Pebble at the test's servers.
+type Options struct {
+	HTTPPort    int    // where http-01 is validated (the HTTP vhost's port)
+	DNSServer   string // host:port for A and TXT lookups; empty starts pebble-challtestsrv
+	NonceReject int    // percentage of good nonces rejected (PEBBLE_WFE_NONCEREJECT)
+}
+
+// Lab is one running Pebble.
+type Lab struct {
+	Directory  string // the ACME directory URL
+	Management string // https://…: roots, intermediates
+	RootsFile  string // PEM of the CA of Pebble's own HTTPS certificate
+	dir        string
+	opts       Options
+	cmd        *exec.Cmd
+	addr, mgmt string
+}
+
+// Start runs Pebble (and pebble-challtestsrv when no DNS server is given).
+func Start(t testing.TB, opts Options) *Lab {
+	t.Helper()
+	labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
+	l := &Lab{dir: t.TempDir(), opts: opts,
+		addr: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), mgmt: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))}
+	l.Directory, l.Management = "https://"+l.addr+"/dir", "https://"+l.mgmt
+	l.RootsFile = filepath.Join(l.dir, "roots.pem")
+	writeTLS(t, l.dir)
+	if opts.DNSServer == "" {
+		bin := labutil.Binary(t, "pebble-challtestsrv", filepath.Join(build.Default.GOPATH, "bin", "pebble-challtestsrv"))
+		l.opts.DNSServer = fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
+		c := exec.Command(bin, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dnsserver", l.opts.DNSServer,
+			"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)))
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	}
+	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{
+		"listenAddress": l.addr, "managementListenAddress": l.mgmt,
+		"certificate": filepath.Join(l.dir, "cert.pem"), "privateKey": filepath.Join(l.dir, "key.pem"),
+		"httpPort": opts.HTTPPort, "tlsPort": labutil.FreePort(t), "ocspResponderURL": "",
+		"externalAccountBindingRequired": false, "retryAfter": map[string]int{"authz": 1, "order": 1},
+	}})
+	os.WriteFile(filepath.Join(l.dir, "pebble.json"), conf, 0o644)
+	l.Restart(t)
+	return l
+}
+
+// Restart starts Pebble (again, after Stop). Pebble keeps nothing between
+// runs: accounts and orders are gone.
+func (l *Lab) Restart(t testing.TB) {
+	t.Helper()
+	bin := labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
+	l.cmd = exec.Command(bin, "-config", filepath.Join(l.dir, "pebble.json"), "-dnsserver", l.opts.DNSServer)
+	l.cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", fmt.Sprintf("PEBBLE_WFE_NONCEREJECT=%d", l.opts.NonceReject))
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := l.cmd
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", l.addr); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatal("pebble did not start")
+}
+
+// Stop kills Pebble, as a CA outage.
+func (l *Lab) Stop() {
+	l.cmd.Process.Kill()
+	l.cmd.Wait()
+}
+
+// IssuingRoot is the root Pebble signs this run's certificates under.
+func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate {
+	t.Helper()
+	pool := x509.NewCertPool()
+	b, _ := os.ReadFile(l.RootsFile)
+	pool.AppendCertsFromPEM(b)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(l.Management + "/roots/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	block, _ := pem.Decode(body)
+	if block == nil {
+		t.Fatalf("no root from %s/roots/0: %s", l.Management, body)
+	}
+	root, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// writeTLS makes a CA and a 127.0.0.1/localhost certificate for Pebble's
+// HTTPS listeners.
+func writeTLS(t testing.TB, dir string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pebbletest CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(filepath.Join(dir, "roots.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
+	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+}
