@@ -12,6 +12,7 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 
 	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/nginx/nginxtest"
 )
 
@@ -130,4 +131,83 @@ vhost "http" {
 	if _, err := os.Stat(filepath.Join(dir, ".trustform/acme")); !os.IsNotExist(err) {
 		t.Error("an account was registered although the plan was refused")
 	}
+}
+
+// dnsSetup is a BIND lab, a Pebble that resolves through it (rejecting
+// nonceReject percent of good nonces), and a configuration directory with
+// the account, the zone and certificates for the given names over dns-01.
+func dnsSetup(t *testing.T, nonceReject int, names ...string) (string, *pebbletest.Lab, *dnstest.Lab) {
+	lab := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.Primary.Addr, NonceReject: nonceReject})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
+	cfg := acmeAccount(pebble) + fmt.Sprintf(`dns_zone "example" {
+  name        = "example.test"
+  server      = %q
+  nameservers = [%q]
+  tsig {
+    name        = "trustform-key"
+    secret_file = "tsig.secret"
+  }
+}
+
+`, lab.Primary.Addr, lab.Primary.Addr)
+	for _, n := range names {
+		cfg += fmt.Sprintf(`
+certificate %q {
+  domains   = ["%s.example.test"]
+  issuer    = acme_account.pebble
+  challenge = "dns-01"
+  cert_file = "certs/%s.pem"
+  key_file  = "certs/%s.key"
+}
+`, n, n, n, n)
+	}
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	return dir, pebble, lab
+}
+
+// dns-01 through the zone's RFC 2136 primary (real BIND) with its TSIG key;
+// Pebble looks the TXT record up at that primary.
+func TestACMEDNS01(t *testing.T) {
+	dir, pebble, _ := dnsSetup(t, 0, "www")
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+}
+
+// With half of the good nonces rejected, lego's retries still get the certificates.
+func TestACMENonceRejections(t *testing.T) {
+	dir, pebble, _ := dnsSetup(t, 50, "www", "mail")
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with PEBBLE_WFE_NONCEREJECT=50")
+	verifyChain(t, filepath.Join(dir, "certs/mail.pem"), pebble.IssuingRoot(t), "mail.example.test")
+}
+
+// The CA goes away during a renewal: the old certificate stays deployed, the
+// error names the certificate, and once the CA is back (having forgotten the
+// account, as Pebble does) a later apply completes.
+func TestACMEOutage(t *testing.T) {
+	dir, pebble, _ := dnsSetup(t, 0, "www")
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	before, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
+	cfgPath := filepath.Join(dir, "main.hcl")
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)), 0o644)
+
+	pebble.Stop()
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply while the CA is down")
+	if !strings.Contains(r.stderr, "(certificate.www issue) failed") || !strings.Contains(r.stderr, "acme_account.pebble") {
+		t.Errorf("the error does not name the certificate and its issuer:\n%s", r.stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem")); string(after) != string(before) {
+		t.Fatal("the deployed certificate changed although the renewal failed")
+	}
+
+	pebble.Restart(t)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply once the CA is back")
+	if after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem")); string(after) == string(before) {
+		t.Error("the certificate was not renewed")
+	}
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
 }
