@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustform/trustform/engine/plan"
@@ -169,9 +170,19 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		for _, b := range batch {
 			fmt.Fprintf(o.Log, "step %d/%d: %s %s %s\n", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
 		}
-		err := r.execute(ctx, batch)
+		var err error
+		if isIssue(s) {
+			err = r.executeParallel(ctx, batch)
+		} else {
+			err = r.execute(ctx, batch)
+		}
 		for _, b := range batch {
-			r.record(ctx, mustParse(b.Address))
+			addr := mustParse(b.Address)
+			if addr.Type == "certificate" && b.Phase != files.PhaseStageKey {
+				// The key is replaced now; -replace must not ask for yet another.
+				r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == addr })
+			}
+			r.record(ctx, addr)
 		}
 		if err == nil {
 			r.awaitPropagation(ctx, batch, o.Log, o.PropagationWait)
@@ -228,9 +239,51 @@ func (r *Run) resolveGate(gate []plan.GateWait) []plan.GateWait {
 	return out
 }
 
+// isIssue: a step that obtains a certificate, which may take seconds (an
+// ACME order); independent ones run side by side.
+func isIssue(s plan.Step) bool {
+	return strings.HasPrefix(s.Address, "certificate.") && (s.Phase == files.PhaseIssue || s.Phase == files.PhaseIssueNewKey) && len(s.Gate) == 0
+}
+
+// executeParallel runs independent issue steps at most opts.Parallelism at
+// a time; every one is carried out even when another fails, and the first
+// failure is reported, naming its step.
+func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) error {
+	if len(batch) == 1 {
+		return r.execute(ctx, batch)
+	}
+	sem := make(chan struct{}, max(r.opts.Parallelism, 1))
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, s := range batch {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := r.execute(ctx, []plan.Step{s}); err != nil {
+				errs[i] = fmt.Errorf("step %d (%s %s): %w", s.Index, s.Address, s.Phase, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // batchable reports whether next joins the batch: TLSA steps of the same
-// zone that do not depend on each other share one DNS transaction.
+// zone that do not depend on each other share one DNS transaction, and so
+// do independent certificate issues run side by side.
 func (r *Run) batchable(batch []plan.Step, next plan.Step, held map[int]bool) bool {
+	independent := func() bool {
+		for _, d := range next.DependsOn {
+			if held[d] || slices.ContainsFunc(batch, func(b plan.Step) bool { return b.Index == d }) {
+				return false
+			}
+		}
+		return true
+	}
+	if isIssue(batch[0]) {
+		return isIssue(next) && independent()
+	}
 	zoneOf := func(s plan.Step) (schema.Address, bool) {
 		t, ok := r.cfg.Block(mustParse(s.Address)).(*schema.TLSA)
 		if !ok {
@@ -261,12 +314,7 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	case *acme.Account:
 		return res.Register(ctx)
 	case *files.Certificate:
-		if err := res.Apply(ctx, first.Phase); err != nil {
-			return err
-		}
-		// The key is replaced now; -replace must not ask for yet another.
-		r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == n.addr })
-		return nil
+		return res.Apply(ctx, first.Phase)
 	case *vhost:
 		return res.Apply(ctx, first.Phase)
 	case *apt.Key:

@@ -136,7 +136,7 @@ vhost "http" {
 // dnsSetup is a BIND lab, a Pebble that resolves through it (rejecting
 // nonceReject percent of good nonces), and a configuration directory with
 // the account, the zone and certificates for the given names over dns-01.
-func dnsSetup(t *testing.T, nonceReject int, names ...string) (string, *pebbletest.Lab, *dnstest.Lab) {
+func dnsSetup(t testing.TB, nonceReject int, names ...string) (string, *pebbletest.Lab, *dnstest.Lab) {
 	lab := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
 	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.Primary.Addr, NonceReject: nonceReject})
 	dir := t.TempDir()

@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "trustform")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// -race: the CLI runs certificate issues in parallel.
+	if out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic("building trustform: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
@@ -43,7 +44,7 @@ type result struct {
 }
 
 // tf runs the trustform binary in dir.
-func tf(t *testing.T, dir string, args ...string) result {
+func tf(t testing.TB, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"-chdir=" + dir}, args...)...)
 	var out, errb bytes.Buffer
@@ -59,7 +60,7 @@ func tf(t *testing.T, dir string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-func mustCode(t *testing.T, r result, want int, what string) {
+func mustCode(t testing.TB, r result, want int, what string) {
 	t.Helper()
 	if r.code != want {
 		t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", what, r.code, want, r.stdout, r.stderr)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
@@ -27,7 +28,8 @@ type Account struct {
 	CARoots   []string // extra roots for the CA's HTTPS (a test CA)
 	Dir       string
 
-	uri string // filled by Observe / Register
+	mu  sync.Mutex // issues run in parallel; they share the key and the registration
+	uri string     // filled by Observe / Register
 	key crypto.Signer
 }
 
@@ -61,7 +63,9 @@ func (a *Account) Observe(context.Context) (providers.Value, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.infoPath(), err)
 	}
+	a.mu.Lock()
 	a.uri = s.URI
+	a.mu.Unlock()
 	return providers.Value{"directory": providers.String(s.Directory), "email": providers.String(s.Email)}, nil
 }
 
@@ -84,13 +88,24 @@ func (a *Account) Register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("registering with %s: %w", a.Directory, err)
 	}
+	a.mu.Lock()
 	a.uri = reg.URI
+	a.mu.Unlock()
 	b, _ := json.MarshalIndent(saved{URI: reg.URI, Directory: a.Directory, Email: a.Email}, "", "  ")
 	return files.WriteAtomic(a.infoPath(), append(b, '\n'), 0o600)
 }
 
+// registration is the account URI known so far.
+func (a *Account) registration() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.uri
+}
+
 // loadKey reads the account key, creating it (0600) when create is set.
 func (a *Account) loadKey(create bool) (crypto.Signer, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.key != nil {
 		return a.key, nil
 	}

@@ -68,7 +68,7 @@ func (i *Issuer) obtain(domains []string, key crypto.Signer) (*certificate.Resou
 	if err != nil {
 		return nil, err
 	}
-	client, err := i.Account.client(accountKey, i.Account.uri)
+	client, err := i.Account.client(accountKey, i.Account.registration())
 	if err != nil {
 		return nil, err
 	}
