@@ -211,3 +211,57 @@ func TestACMEOutage(t *testing.T) {
 	}
 	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
 }
+
+// Keys and DANE with an ACME issuer, TLSA on the real BIND zone: a renewal
+// that reuses the key leaves the TLSA record alone (no gate); a key change
+// goes through staged key → TLSA → gate → certificate → old record removed.
+func TestACMEKeysAndTLSA(t *testing.T) {
+	dir, pebble, lab := dnsSetup(t, 0, "www")
+	cfgPath := filepath.Join(dir, "main.hcl")
+	base, _ := os.ReadFile(cfgPath)
+	cfg := string(base) + `
+tlsa "www" {
+  zone          = dns_zone.example
+  port          = 443
+  hostname      = "www.example.test"
+  certificate   = certificate.www
+  ttl           = 60
+  rollover_wait = "2s"
+}
+`
+	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=5s"), 0, "apply")
+	owner := "_443._tcp.www.example.test."
+	first := served(t, lab.Primary, owner)
+	if len(first) != 1 || !strings.HasSuffix(first[0], fileSPKI(t, filepath.Join(dir, "certs/www.pem"))) {
+		t.Fatalf("TLSA %v does not pin the certificate", first)
+	}
+
+	renew := strings.Replace(cfg, `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)
+	os.WriteFile(cfgPath, []byte(renew), 0o644)
+	r := tf(t, dir, "plan", "-json")
+	if strings.Contains(r.stdout, `"address": "tlsa.www"`) || strings.Contains(r.stdout, `"not_before": "`) {
+		t.Errorf("a renewal with the same key touches TLSA or waits:\n%s", r.stdout)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "renewal")
+	after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
+	if string(before) == string(after) || !strings.HasSuffix(first[0], fileSPKI(t, filepath.Join(dir, "certs/www.pem"))) {
+		t.Fatal("the renewal did not keep the key")
+	}
+
+	os.WriteFile(cfgPath, []byte(strings.Replace(cfg, `challenge = "dns-01"`, "challenge = \"dns-01\"\n  key_type  = \"ec384\"", 1)), 0o644)
+	r = tf(t, dir, "plan")
+	for _, want := range []string{`stage-key`, `publish`, `deploy-next +after 1,2  not before`, `prune`} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("rollover plan lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait", "-propagation-wait=5s"), 0, "rollover")
+	now := served(t, lab.Primary, owner)
+	if len(now) != 1 || now[0] == first[0] || !strings.HasSuffix(now[0], fileSPKI(t, filepath.Join(dir, "certs/www.pem"))) {
+		t.Fatalf("after the rollover TLSA is %v; the old record was %v", now, first)
+	}
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+}
