@@ -174,6 +174,12 @@ func TestACMEDNS01(t *testing.T) {
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
 	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+	// Pebble has renewal information (ARI): its window for a fresh
+	// certificate lies ahead, so nothing is due.
+	st, _ := os.ReadFile(filepath.Join(dir, ".trustform/state.json"))
+	if !strings.Contains(string(st), `"renew_from"`) {
+		t.Errorf("the CA's renewal window was not observed:\n%s", st)
+	}
 }
 
 // With half of the good nonces rejected, lego's retries still get the certificates.

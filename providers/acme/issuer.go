@@ -39,7 +39,29 @@ type Issuer struct {
 	DNS *rfc2136.Config
 }
 
-var _ files.Issuer = (*Issuer)(nil)
+var (
+	_ files.Issuer         = (*Issuer)(nil)
+	_ files.RenewalAdvisor = (*Issuer)(nil)
+)
+
+// RenewAt asks the CA's renewal information (ARI) when leaf should be
+// renewed: the start of its suggested window. A CA without ARI answers an
+// error, which the caller ignores.
+func (i *Issuer) RenewAt(_ context.Context, leaf *x509.Certificate) (time.Time, error) {
+	key, err := i.Account.loadKey(false)
+	if err != nil {
+		return time.Time{}, err
+	}
+	client, err := i.Account.client(key, i.Account.registration())
+	if err != nil {
+		return time.Time{}, err
+	}
+	info, err := client.Certificate.GetRenewalInfo(certificate.RenewalInfoRequest{Cert: leaf})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.SuggestedWindow.Start, nil
+}
 
 // Issue obtains a chain for domains and key.
 func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error) {

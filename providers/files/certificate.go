@@ -30,6 +30,13 @@ type Issuer interface {
 	Issued(chain []*x509.Certificate) bool
 }
 
+// RenewalAdvisor is an Issuer that can say when a certificate should be
+// renewed: ACME Renewal Information (RFC 9773). A zero time, or an error,
+// means it has no opinion, and renew_before alone decides.
+type RenewalAdvisor interface {
+	RenewAt(ctx context.Context, leaf *x509.Certificate) (time.Time, error)
+}
+
 // Phases of a certificate change, in the order a key rollover uses them.
 const (
 	PhaseStageKey    = "stage-key"     // generate the next key beside the live one
@@ -54,14 +61,15 @@ type Certificate struct {
 	Chain   []*x509.Certificate // the live chain, leaf first
 	LiveKey crypto.PublicKey    // public half of the live key file
 	NextKey crypto.PublicKey    // public half of the staged next key, if any
+	RenewAt time.Time           // the CA's suggested renewal start (ARI), if it has one
 }
 
 // NextKeyPath is where a staged next key waits, beside the live key.
 func (c *Certificate) NextKeyPath() string { return c.KeyPath + ".next" }
 
 // Observe reads the live chain, key and staged key. Absent files are not errors.
-func (c *Certificate) Observe(context.Context) (providers.Value, error) {
-	c.Chain, c.LiveKey, c.NextKey = nil, nil, nil
+func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
+	c.Chain, c.LiveKey, c.NextKey, c.RenewAt = nil, nil, nil, time.Time{}
 	next, err := readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
@@ -98,6 +106,12 @@ func (c *Certificate) Observe(context.Context) (providers.Value, error) {
 	}
 	if next != nil {
 		v["next_spki_sha256"] = providers.String(SPKIHash(next))
+	}
+	if adv, ok := c.Issuer.(RenewalAdvisor); ok {
+		if at, err := adv.RenewAt(ctx, leaf); err == nil && !at.IsZero() {
+			c.RenewAt = at
+			v["renew_from"] = providers.String(at.UTC().Format(time.RFC3339))
+		}
 	}
 	return v, nil
 }
@@ -168,6 +182,9 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 		case !now.Before(due):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, fmt.Sprintf("expires %s, within renew_before", leaf.NotAfter.UTC().Format(time.RFC3339)))
+		case !c.RenewAt.IsZero() && !now.Before(c.RenewAt):
+			in.Issue = true
+			in.Reasons = append(in.Reasons, fmt.Sprintf("the CA's renewal information (ARI) asks for renewal from %s", c.RenewAt.UTC().Format(time.RFC3339)))
 		case !slices.Equal(sortedNames(leaf), names):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "domains change")
