@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
@@ -61,6 +62,8 @@ type world struct {
 	nodes []*node
 	by    map[schema.Address]*node
 	zones map[schema.Address]dns.Zone
+	// dns01 serialises dns-01 orders (see acme.Issuer.DNSLock).
+	dns01 sync.Mutex
 	// tlsaOf lists the TLSA RRsets derived from each certificate.
 	tlsaOf map[schema.Address][]*node
 }
@@ -185,7 +188,7 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 // the webroot of the HTTP vhost serving its first name (lego's own server on
 // :80 when none does), dns-01 through the RFC 2136 primary of its zone.
 func (w *world) acmeIssuer(b *schema.Certificate, acc *acme.Account) (*acme.Issuer, hcl.Diagnostics) {
-	iss := &acme.Issuer{Account: acc, Challenge: b.Challenge, HTTPAddress: ":80"}
+	iss := &acme.Issuer{Account: acc, Challenge: b.Challenge, HTTPAddress: ":80", DNSLock: &w.dns01}
 	if b.Challenge == "dns-01" {
 		for _, z := range w.cfg.Zones {
 			name := strings.TrimPrefix(b.Domains[0], "*.")

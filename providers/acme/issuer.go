@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-acme/lego/v4/acme"
@@ -35,8 +36,11 @@ type Issuer struct {
 	VhostAddr   string // host:port of the HTTP vhost, for the pre-check
 	HTTPAddress string
 
-	// dns-01: the zone's primary and TSIG key.
-	DNS *rfc2136.Config
+	// dns-01: the zone's primary and TSIG key. DNSLock is shared by every
+	// dns-01 issuer of a run: lego keeps the recursive nameservers of dns-01
+	// in a package variable, so dns-01 orders must not overlap.
+	DNS     *rfc2136.Config
+	DNSLock *sync.Mutex
 }
 
 var (
@@ -86,6 +90,10 @@ func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer)
 var errAccountGone = errors.New("account does not exist")
 
 func (i *Issuer) obtain(domains []string, key crypto.Signer) (*certificate.Resource, error) {
+	if i.Challenge == "dns-01" && i.DNSLock != nil {
+		i.DNSLock.Lock()
+		defer i.DNSLock.Unlock()
+	}
 	accountKey, err := i.Account.loadKey(false)
 	if err != nil {
 		return nil, err
