@@ -186,9 +186,13 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 
 // acmeIssuer binds a certificate issued by an ACME account: http-01 through
 // the webroot of the HTTP vhost serving its first name (lego's own server on
-// :80 when none does), dns-01 through the RFC 2136 primary of its zone.
+// http_address, default :80, when none does), dns-01 through the RFC 2136
+// primary of its zone.
 func (w *world) acmeIssuer(b *schema.Certificate, acc *acme.Account) (*acme.Issuer, hcl.Diagnostics) {
-	iss := &acme.Issuer{Account: acc, Challenge: b.Challenge, HTTPAddress: ":80", DNSLock: &w.dns01}
+	iss := &acme.Issuer{Account: acc, Challenge: b.Challenge, HTTPAddress: b.HTTPAddress, DNSLock: &w.dns01}
+	if iss.HTTPAddress == "" {
+		iss.HTTPAddress = ":80"
+	}
 	if b.Challenge == "dns-01" {
 		for _, z := range w.cfg.Zones {
 			name := strings.TrimPrefix(b.Domains[0], "*.")

@@ -71,6 +71,9 @@ type Certificate struct {
 	KeyFile     string         `hcl:"key_file"`
 	RenewBefore string         `hcl:"renew_before,optional"`
 	HostExpr    hcl.Expression `hcl:"host,optional"`
+	// HTTPAddress is where lego's own http-01 server listens when no vhost
+	// serves the names (default ":80").
+	HTTPAddress string `hcl:"http_address,optional"`
 
 	DomainsRange     hcl.Range `hcl:"domains,attr_value_range"`
 	ChallengeRange   hcl.Range `hcl:"challenge,attr_value_range"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-acme/lego/v4/certcrypto"
 
+	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/nginx/nginxtest"
@@ -270,4 +271,25 @@ tlsa "www" {
 	}
 	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+}
+
+// No vhost serves the name: lego's own http-01 server answers on http_address.
+func TestACMEHTTP01BuiltInServer(t *testing.T) {
+	var port int
+	addr := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
+	fmt.Sscan(addr[strings.LastIndex(addr, ":")+1:], &port)
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: port})
+	dir := t.TempDir()
+	cfg := acmeAccount(pebble) + fmt.Sprintf(`certificate "api" {
+  domains      = ["api.example.test"]
+  issuer       = acme_account.pebble
+  challenge    = "http-01"
+  http_address = %q
+  cert_file    = "certs/api.pem"
+  key_file     = "certs/api.key"
+}
+`, addr)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	verifyChain(t, filepath.Join(dir, "certs/api.pem"), pebble.IssuingRoot(t), "api.example.test")
 }
