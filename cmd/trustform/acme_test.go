@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-acme/lego/v4/certcrypto"
-
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
@@ -29,14 +27,7 @@ func acmeAccount(pebble *pebbletest.Lab) string {
 // verifyChain checks the deployed chain against the CA's root.
 func verifyChain(t *testing.T, path string, root *x509.Certificate, name string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := certcrypto.ParsePEMBundle(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := readChain(t, path)
 	roots, inter := x509.NewCertPool(), x509.NewCertPool()
 	roots.AddCert(root)
 	for _, c := range chain[1:] {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -81,6 +82,13 @@ func servedSPKI(t *testing.T, addr, name string) string {
 
 func fileSPKI(t *testing.T, path string) string {
 	t.Helper()
+	sum := sha256.Sum256(readChain(t, path)[0].RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// readChain parses a deployed PEM chain, leaf first.
+func readChain(t *testing.T, path string) []*x509.Certificate {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +97,7 @@ func fileSPKI(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(chain[0].RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(sum[:])
+	return chain
 }
 
 // fetch requests scheme://name/path at addr without following redirects.
