@@ -95,6 +95,7 @@ func (r *Run) buildSteps() *stepList {
 	for cert, vhost := range challengeFirst {
 		l.byAddr[cert][0].after(l.last(vhost), RuleACMEChallenge)
 	}
+	r.pruneAfterReloads(l)
 	r.aptSteps(l)
 	return l
 }
@@ -224,6 +225,23 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 		}
 	}
 	first.after(l.last(b.Issuer.Address), "")
+}
+
+// pruneAfterReloads: old TLSA records go only after every vhost serving the
+// certificate has been reloaded (and its served certificate checked), not
+// merely after the files changed: until then the server presents the old key.
+func (r *Run) pruneAfterReloads(l *stepList) {
+	for _, s := range l.all {
+		if s.phase != phasePrune {
+			continue
+		}
+		cert := r.cfg.Block(s.addr).(*schema.TLSA).Certificate.Address
+		for _, v := range r.cfg.Vhosts {
+			if v.Certificate.Address == cert {
+				s.after(l.last(schema.Address{Type: "vhost", Name: v.Name}), RuleTLSABeforeCert)
+			}
+		}
+	}
 }
 
 // liveDANE lists the TLSA RRsets that pin cert's end-entity key and are

@@ -188,8 +188,8 @@ func TestKeyRollover(t *testing.T) {
 		"certificate.www stage-key [tlsa-before-cert]",
 		"tlsa.www_https publish [tlsa-before-cert]",
 		"certificate.www deploy-next [tlsa-before-cert] gated",
-		"tlsa.www_https prune [tlsa-before-cert]",
-		"vhost.https reload []",
+		"vhost.https reload []",                   // the server presents the new key before
+		"tlsa.www_https prune [tlsa-before-cert]", // the old record goes
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rollover steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
