@@ -26,6 +26,9 @@ type ApplyOptions struct {
 	Log  io.Writer // progress, one line per step, and gate countdowns
 	// Save persists state; it is called after every step.
 	Save func(*state.State) error
+	// AfterStep, if set, is called after each step (or batch) has been
+	// carried out and state saved: the CLI's test-only fault hook.
+	AfterStep func(plan.Step)
 	// PropagationWait is how long apply polls the authoritative servers
 	// after a DNS change before it moves on (a later gate then waits for
 	// the stragglers); default 30s.
@@ -194,6 +197,9 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			return out, fmt.Errorf("step %d (%s %s) failed: %w", s.Index, s.Address, s.Phase, err)
 		}
 		out.Applied += len(batch)
+		if o.AfterStep != nil {
+			o.AfterStep(batch[len(batch)-1])
+		}
 	}
 	if len(out.Held) == 0 {
 		for a := range r.st.Resources {
@@ -316,7 +322,11 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	case *files.Certificate:
 		return res.Apply(ctx, first.Phase)
 	case *vhost:
-		return res.Apply(ctx, first.Phase)
+		want := res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost)))
+		if first.Phase == files.PhaseChallenge {
+			delete(want, "served_hsts")
+		}
+		return res.Apply(ctx, first.Phase, want)
 	case *apt.Key:
 		return res.Apply(ctx, first.Phase)
 	case *apt.Source:

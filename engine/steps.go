@@ -95,7 +95,7 @@ func (r *Run) buildSteps() *stepList {
 	for cert, vhost := range challengeFirst {
 		l.byAddr[cert][0].after(l.last(vhost), RuleACMEChallenge)
 	}
-	r.pruneAfterReloads(l)
+	r.tlsaAfterReloads(l)
 	r.aptSteps(l)
 	return l
 }
@@ -227,12 +227,15 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	first.after(l.last(b.Issuer.Address), "")
 }
 
-// pruneAfterReloads: old TLSA records go only after every vhost serving the
-// certificate has been reloaded (and its served certificate checked), not
-// merely after the files changed: until then the server presents the old key.
-func (r *Run) pruneAfterReloads(l *stepList) {
+// tlsaAfterReloads: a TLSA step that may remove records (every one but a
+// publish) comes only after every vhost serving the certificate has been
+// reloaded and seen serving the certificate file, not merely after the files
+// changed: until then the server presents the old key. This holds for a
+// rollover's prune and for a plain update alike (a run that resumes after the
+// certificate was deployed sees only the latter).
+func (r *Run) tlsaAfterReloads(l *stepList) {
 	for _, s := range l.all {
-		if s.phase != phasePrune {
+		if s.addr.Type != "tlsa" || s.phase == phasePublish {
 			continue
 		}
 		cert := r.cfg.Block(s.addr).(*schema.TLSA).Certificate.Address

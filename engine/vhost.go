@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -36,29 +37,33 @@ func (v *vhost) Observe(ctx context.Context) (providers.Value, error) {
 	return val, nil
 }
 
-// Apply writes (or reloads) and then gives the server a moment to take the
-// new configuration: a reload is a signal, and workers of the previous
-// configuration may answer for a while (after two quick reloads, nginx can
-// run two generations side by side). So the served state must be seen three
-// times in a row, for up to 10s.
-func (v *vhost) Apply(ctx context.Context, phase string) error {
+// Apply writes (or reloads) and then waits until the server serves what it
+// should, want (the certificate file's leaf included): a reload is a signal,
+// and workers of the previous configuration may answer for a while (after
+// two quick reloads, nginx can run two generations side by side). So the
+// served state must be seen three times in a row, for up to 10s.
+func (v *vhost) Apply(ctx context.Context, phase string, want providers.Value) error {
 	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
 		return err
 	}
 	if v.probe == nil {
 		return nil
 	}
-	want := v.servedDesired(nil)
 	if phase == files.PhaseChallenge {
 		delete(want, "served_hsts")
 	}
 	stable := 0
-	for deadline := time.Now().Add(10 * time.Second); stable < 3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	deadline := time.Now().Add(10 * time.Second)
+	for ; stable < 3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if got, err := v.probe.Observe(ctx); err == nil && providers.Differs(want, got) == nil {
 			stable++
 		} else {
 			stable = 0
 		}
+	}
+	if stable < 3 {
+		got, _ := v.probe.Observe(ctx)
+		return fmt.Errorf("after the reload the server still does not serve what it should (%v differ): is the server running, and is reload_command right?", providers.Differs(want, got))
 	}
 	return nil
 }

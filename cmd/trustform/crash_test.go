@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/nginx/nginxtest"
+)
+
+// TestRolloverKilledAtEveryStep rotates the key of a DANE-protected HTTPS
+// vhost (real BIND primary and secondary, real nginx) with trustform killed
+// (SIGKILL) after every single step, restarting apply each time. All along,
+// an independent checker asks both authoritative servers for the TLSA RRset
+// and nginx for its certificate: the served key must always be published on
+// both, and the state file must always parse.
+func TestRolloverKilledAtEveryStep(t *testing.T) {
+	dns := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
+	web := nginxtest.Start(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(dns.Secret), 0o600)
+	cfg := fmt.Sprintf(`dns_zone "example" {
+  name           = "example.test"
+  server         = %[1]q
+  nameservers    = [%[1]q, %[2]q]
+  require_dnssec = true
+  tsig {
+    name        = "trustform-key"
+    secret_file = "tsig.secret"
+  }
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "ec256"
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+
+tlsa "www" {
+  zone          = dns_zone.example
+  port          = 443
+  hostname      = "www.example.test"
+  certificate   = certificate.www
+  ttl           = 30
+  rollover_wait = "1s"
+}
+
+vhost "https" {
+  server         = "nginx"
+  config_file    = "%[3]s/https.conf"
+  listen         = %[4]q
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  test_command   = %[5]q
+  reload_command = %[6]q
+}
+`, dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand)
+	cfgPath := filepath.Join(dir, "main.hcl")
+	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+	owner := "_443._tcp.www.example.test."
+	waitServed(t, dns.Secondary, owner, served(t, dns.Primary, owner))
+
+	// The independent checker.
+	var mu sync.Mutex
+	var checks int
+	var violations []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			spki, err := handshakeSPKI(web.HTTPS, "www.example.test")
+			if err != nil {
+				continue // nginx between workers; the next check sees it
+			}
+			want := "3 1 1 " + spki
+			for _, n := range []*dnstest.Named{dns.Primary, dns.Secondary} {
+				recs := served(t, n, owner)
+				mu.Lock()
+				checks++
+				if !slices.Contains(recs, want) {
+					violations = append(violations, fmt.Sprintf("%s %s publishes %v while nginx serves %s", time.Now().Format("05.000"), n.Addr, recs, spki[:8]))
+				}
+				mu.Unlock()
+			}
+			if _, err := state.Load(filepath.Join(dir, ".trustform", "state.json")); err != nil {
+				mu.Lock()
+				violations = append(violations, "state.json: "+err.Error())
+				mu.Unlock()
+			}
+		}
+	}()
+
+	os.WriteFile(cfgPath, bytes.Replace([]byte(cfg), []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
+	kills := 0
+	var runs []string
+	for run := 0; run < 20; run++ {
+		cmd := exec.Command(binary, "-chdir="+dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s")
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TRUSTFORM_TEST_KILL_AFTER_STEPS=1")
+		out, err := cmd.CombinedOutput()
+		runs = append(runs, fmt.Sprintf("%s run %d:\n%s", time.Now().Format("05.000"), run, out))
+		if err == nil {
+			break // nothing was left: the apply finished without reaching the hook
+		}
+		if !strings.Contains(string(out), "fault hook: killed after step") {
+			t.Fatalf("apply failed for another reason: %v\n%s", err, out)
+		}
+		kills++
+	}
+	close(stop)
+	wg.Wait()
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+	t.Logf("%d step boundaries killed, %d invariant checks, %d violations", kills, checks, len(violations))
+	if kills < 5 {
+		t.Errorf("only %d kills: the rollover has stage-key, publish, deploy-next, reload and prune", kills)
+	}
+	if len(violations) > 0 {
+		t.Errorf("%d moments without a published record for the served key:\n%s\nthe runs:\n%s", len(violations), strings.Join(violations, "\n"), strings.Join(runs, "\n"))
+	}
+}
+
+func handshakeSPKI(addr, name string) (string, error) {
+	c, err := tlsDial(addr, name)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:]), nil
+}
