@@ -370,6 +370,7 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 	}
 	n.observed = v
 	r.w.derive(n)
+	r.checkServedTLSA(ctx, n)
 	now := r.opts.Now()
 	if c, ok := n.res.(*files.Certificate); ok {
 		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))

@@ -54,6 +54,9 @@ func (r *Run) desire() {
 			} else {
 				n.desired = res.Value(t.TTLSeconds, []string{recs.target})
 			}
+			if _, _, ok := r.servedBy(t); ok {
+				n.desired["served_match"] = providers.String("yes")
+			}
 		case *vhost:
 			n.desired = res.Desired()
 			for k, a := range res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))) {

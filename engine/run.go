@@ -64,6 +64,7 @@ func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
 	diags := r.w.observe(ctx, r.opts.Parallelism)
 	if !diags.HasErrors() {
 		r.live = r.checkMisdirected(ctx)
+		r.checkDANE(ctx)
 	}
 	return diags
 }

@@ -26,7 +26,8 @@ dns_zone "example" {
 
 tlsa "www" {
   zone        = dns_zone.example
-  name        = "_443._tcp.www"
+  port        = ` + lab.HTTPS[strings.LastIndex(lab.HTTPS, ":")+1:] + `
+  hostname    = "www.example.test"
   certificate = certificate.www
 }
 `
@@ -56,6 +57,10 @@ tlsa "www" {
 			edit(httpsConf, filepath.Join(dir, "certs/www.pem"), filepath.Join(lab.Prefix, "other.pem"))
 			editAndReload(httpsConf, filepath.Join(dir, "certs/www.key"), filepath.Join(lab.Prefix, "other.pem"))
 		}, ""},
+		{"served certificate is not in the published TLSA RRset (built-in DANE check)", "tlsa.www", "served_match", func() {
+			edit(httpsConf, filepath.Join(dir, "certs/www.pem"), filepath.Join(lab.Prefix, "other.pem"))
+			editAndReload(httpsConf, filepath.Join(dir, "certs/www.key"), filepath.Join(lab.Prefix, "other.pem"))
+		}, ""},
 		{"TLSA record does not match", "tlsa.www", "records", func() {
 			b, _ := os.ReadFile(filepath.Join(dir, "zone"))
 			s := string(b)
@@ -73,7 +78,7 @@ tlsa "www" {
 		}, ""},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			if tc.kind == "served certificate is not the deployed one" { // a valid pair that is not ours
+			if strings.HasPrefix(tc.kind, "served certificate") { // a valid pair that is not ours
 				os.WriteFile(filepath.Join(lab.Prefix, "other.pem"), []byte(otherCert(t)+otherKey), 0o644)
 			}
 			tc.cause()

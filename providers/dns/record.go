@@ -71,3 +71,25 @@ func (s RRset) toRRs() ([]mdns.RR, error) {
 	}
 	return out, nil
 }
+
+// Matching reports which of records (as Record writes them) the certificate
+// satisfies, with miekg/dns's TLSA verification (hex compared case-blind).
+// Trust-anchor records (usage 0, 2) are left out: they pin a CA in the chain.
+func Matching(records []string, leaf *x509.Certificate) []string {
+	var out []string
+	for _, rec := range records {
+		rrs, err := (RRset{Owner: ".", Records: []string{rec}}).toRRs()
+		if err != nil || len(rrs) != 1 {
+			continue
+		}
+		t := rrs[0].(*mdns.TLSA)
+		if t.Usage != 1 && t.Usage != 3 {
+			continue
+		}
+		t.Certificate = strings.ToLower(t.Certificate)
+		if t.Verify(leaf) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out
+}

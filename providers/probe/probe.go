@@ -199,3 +199,15 @@ func SortedProtocols(p []string) []string {
 	slices.SortFunc(out, func(a, b string) int { return rank[a] - rank[b] })
 	return out
 }
+
+// ServedLeaf handshakes with SNI name at addr and returns the leaf the
+// server presents.
+func ServedLeaf(ctx context.Context, addr, name string) (*x509.Certificate, error) {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 3 * time.Second}, Config: &tls.Config{ServerName: name, InsecureSkipVerify: true}}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
+}

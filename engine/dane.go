@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// servedBy finds the probed vhost that answers a TLSA RRset's service: the
+// port and host of its owner name (_443._tcp.www.example.org.).
+func (r *Run) servedBy(t *schema.TLSA) (addr, host string, ok bool) {
+	labels := strings.SplitN(strings.TrimSuffix(t.FQDN, "."), ".", 3)
+	if len(labels) < 3 || !strings.HasPrefix(labels[0], "_") {
+		return "", "", false
+	}
+	port, host := strings.TrimPrefix(labels[0], "_"), labels[2]
+	for _, n := range r.w.nodes {
+		v, ok := n.res.(*vhost)
+		if !ok || v.probe == nil || !v.Site.TLS() || !serves(v.Site.Names, host) {
+			continue
+		}
+		if _, p, err := net.SplitHostPort(v.probe.Addr); err == nil && p == port {
+			return v.probe.Addr, host, true
+		}
+	}
+	return "", "", false
+}
+
+// checkDANE is the built-in DANE check: for every TLSA RRset whose service a
+// probed vhost answers, the certificate served there must match a record
+// every authoritative server publishes. The answer is observed as
+// served_match ("yes", or the served record and the published ones), so a
+// mismatch is drift that names the record and digest.
+func (r *Run) checkDANE(ctx context.Context) {
+	for _, n := range r.w.nodes {
+		r.checkServedTLSA(ctx, n)
+	}
+}
+
+// checkServedTLSA checks one TLSA node, if a probed vhost serves it.
+func (r *Run) checkServedTLSA(ctx context.Context, n *node) {
+	t, ok := n.block.(*schema.TLSA)
+	if !ok || n.observed == nil {
+		return
+	}
+	addr, host, ok := r.servedBy(t)
+	if !ok {
+		return
+	}
+	leaf, err := probe.ServedLeaf(ctx, addr, host)
+	if err != nil {
+		n.observed["served_match"] = providers.String("unreachable: " + err.Error())
+		return
+	}
+	visible := n.res.(*dns.TLSA).Visible
+	if len(dns.Matching(visible, leaf)) > 0 {
+		n.observed["served_match"] = providers.String("yes")
+		return
+	}
+	served, _ := dns.Record(t.Params, leaf)
+	n.observed["served_match"] = providers.String(fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, served, visible))
+}
