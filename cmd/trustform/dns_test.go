@@ -133,6 +133,9 @@ func TestDANEOnBIND(t *testing.T) {
 	if len(newRec) != 1 || newRec[0] == rec[0] {
 		t.Fatalf("after the rollover the primary serves %v", newRec)
 	}
+	if _, ok := st.Get("tlsa.www_https").VisibleAt[newRec[0]]; !ok {
+		t.Error("visible_at of the new record was not recorded once the secondary served it")
+	}
 	if got := lab.Primary.UpdateMessages(t) - updates; got != 1 {
 		t.Errorf("removing the old record took %d UPDATE messages, want 1", got)
 	}

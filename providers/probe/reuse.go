@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"net/http"
 
 	"golang.org/x/net/http2"
@@ -20,7 +19,7 @@ func ReusedConnectionStatus(ctx context.Context, addr, first, second string) (in
 		return 0, err
 	}
 	defer c.Close()
-	cc, err := (&http2.Transport{}).NewClientConn(c.(net.Conn))
+	cc, err := (&http2.Transport{}).NewClientConn(c)
 	if err != nil {
 		return 0, err
 	}
