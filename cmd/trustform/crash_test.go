@@ -76,42 +76,7 @@ vhost "https" {
 	owner := "_443._tcp.www.example.test."
 	waitServed(t, dns.Secondary, owner, served(t, dns.Primary, owner))
 
-	// The independent checker.
-	var mu sync.Mutex
-	var checks int
-	var violations []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			spki, err := handshakeSPKI(web.HTTPS, "www.example.test")
-			if err != nil {
-				continue // nginx between workers; the next check sees it
-			}
-			want := "3 1 1 " + spki
-			for _, n := range []*dnstest.Named{dns.Primary, dns.Secondary} {
-				recs := served(t, n, owner)
-				mu.Lock()
-				checks++
-				if !slices.Contains(recs, want) {
-					violations = append(violations, fmt.Sprintf("%s %s publishes %v while nginx serves %s", time.Now().Format("05.000"), n.Addr, recs, spki[:8]))
-				}
-				mu.Unlock()
-			}
-			if _, err := state.Load(filepath.Join(dir, ".trustform", "state.json")); err != nil {
-				mu.Lock()
-				violations = append(violations, "state.json: "+err.Error())
-				mu.Unlock()
-			}
-		}
-	}()
+	stop := watchDANE(t, dir, []*dnstest.Named{dns.Primary, dns.Secondary}, map[string]string{owner: web.HTTPS})
 
 	os.WriteFile(cfgPath, bytes.Replace([]byte(cfg), []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
 	kills := 0
@@ -129,8 +94,7 @@ vhost "https" {
 		}
 		kills++
 	}
-	close(stop)
-	wg.Wait()
+	checks, violations := stop()
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
 	t.Logf("%d step boundaries killed, %d invariant checks, %d violations", kills, checks, len(violations))
 	if kills < 5 {
@@ -149,4 +113,53 @@ func handshakeSPKI(addr, name string) (string, error) {
 	defer c.Close()
 	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].RawSubjectPublicKeyInfo)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// watchDANE is the independent checker: every 20 ms, for each TLSA owner, it
+// handshakes the TLS service at its address and asks every authoritative
+// server for the RRset; the served key must be published on all of them. It
+// also parses the state file. stop ends it and returns the number of checks
+// and the violations seen.
+func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string) (stop func() (int, []string)) {
+	var mu sync.Mutex
+	var checks int
+	var violations []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			for owner, addr := range services {
+				spki, err := handshakeSPKI(addr, strings.SplitN(owner, ".", 3)[2])
+				if err != nil {
+					continue // nginx between workers; the next check sees it
+				}
+				for _, n := range servers {
+					recs := served(t, n, owner)
+					mu.Lock()
+					checks++
+					if !slices.Contains(recs, "3 1 1 "+spki) {
+						violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s while %s serves %s", time.Now().Format("05.000"), n.Addr, recs, owner, addr, spki[:8]))
+					}
+					mu.Unlock()
+				}
+			}
+			if _, err := state.Load(filepath.Join(dir, ".trustform", "state.json")); err != nil {
+				mu.Lock()
+				violations = append(violations, "state.json: "+err.Error())
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() (int, []string) {
+		close(done)
+		wg.Wait()
+		return checks, violations
+	}
 }
