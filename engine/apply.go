@@ -322,11 +322,7 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	case *files.Certificate:
 		return res.Apply(ctx, first.Phase)
 	case *vhost:
-		want := res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost)))
-		if first.Phase == files.PhaseChallenge {
-			delete(want, "served_hsts")
-		}
-		return res.Apply(ctx, first.Phase, want)
+		return res.Apply(ctx, first.Phase, res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))))
 	case *apt.Key:
 		return res.Apply(ctx, first.Phase)
 	case *apt.Source:

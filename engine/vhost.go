@@ -50,7 +50,12 @@ func (v *vhost) Apply(ctx context.Context, phase string, want providers.Value) e
 		return nil
 	}
 	if phase == files.PhaseChallenge {
-		delete(want, "served_hsts")
+		delete(want, "served_hsts") // HSTS comes with the full configuration
+	}
+	for k, a := range want {
+		if !a.Known() { // a certificate not issued yet: nothing to wait for
+			delete(want, k)
+		}
 	}
 	stable := 0
 	deadline := time.Now().Add(10 * time.Second)
