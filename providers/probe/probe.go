@@ -81,7 +81,8 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 }
 
 type handshake struct {
-	cert    string // Leaf(…) of the served leaf
+	leaf    *x509.Certificate
+	cert    string // Leaf(leaf)
 	version string // negotiated protocol
 	err     error
 }
@@ -105,7 +106,8 @@ func (v *Vhost) handshake(ctx context.Context, name string, version uint16) hand
 	}
 	defer c.Close()
 	st := c.(*tls.Conn).ConnectionState()
-	return handshake{cert: Leaf(st.PeerCertificates[0]), version: tls.VersionName(st.Version)}
+	leaf := st.PeerCertificates[0]
+	return handshake{leaf: leaf, cert: Leaf(leaf), version: tls.VersionName(st.Version)}
 }
 
 // Leaf names a certificate exactly, as plans show it: the SHA-256 of its DER
@@ -203,11 +205,6 @@ func SortedProtocols(p []string) []string {
 // ServedLeaf handshakes with SNI name at addr and returns the leaf the
 // server presents.
 func ServedLeaf(ctx context.Context, addr, name string) (*x509.Certificate, error) {
-	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 3 * time.Second}, Config: &tls.Config{ServerName: name, InsecureSkipVerify: true}}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
+	h := (&Vhost{Addr: addr}).handshake(ctx, name, 0)
+	return h.leaf, h.err
 }
