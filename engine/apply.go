@@ -332,20 +332,15 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 		for _, s := range batch {
 			tn := r.w.by[mustParse(s.Address)]
 			t := tn.block.(*schema.TLSA)
-			recs := r.tlsaRecords(t)
-			if recs.unknown != "" {
-				return fmt.Errorf("%s: the records are still unknown (waiting for %s); run plan again", s.Address, recs.unknown)
+			var published []string
+			if tn.observed != nil {
+				published = tn.observed["records"].List
 			}
-			want := []string{recs.target}
-			// RFC 7671 §8: the RRset always covers the key served now.
-			if recs.live != "" && (t.Params[0] == 1 || t.Params[0] == 3) {
-				want = append(want, recs.live)
+			want, err := r.tlsaRecords(t).write(t, s.Phase, published)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Address, err)
 			}
-			if s.Phase == phasePublish && tn.observed != nil {
-				want = append(want, tn.observed["records"].List...)
-			}
-			slices.Sort(want)
-			sets = append(sets, tn.res.(*dns.TLSA).RRset(slices.Compact(want)))
+			sets = append(sets, tn.res.(*dns.TLSA).RRset(want))
 		}
 		t := n.block.(*schema.TLSA)
 		if err := r.w.zones[t.Zone.Address].Update(ctx, sets); err != nil {
@@ -371,7 +366,7 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 	if c, ok := n.res.(*files.Certificate); ok {
 		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))
 		n.change = &changeInfo{intent: in}
-		if !in.Issue {
+		if !in.Issue && !in.StageNext {
 			n.change = nil
 		}
 	}

@@ -38,7 +38,7 @@ func (r *Run) desire() {
 				ci.action = string(plan.Create)
 			case in.NewKey:
 				ci.action = string(plan.Replace)
-			case in.Issue:
+			case in.Issue, in.StageNext:
 				ci.action = string(plan.Update)
 			}
 			if ci.action != "" {
@@ -48,11 +48,11 @@ func (r *Run) desire() {
 		case *dns.TLSA:
 			t := n.block.(*schema.TLSA)
 			recs := r.tlsaRecords(t)
-			if recs.unknown != "" {
+			if why := recs.unknownWhy(); why != "" {
 				n.desired = res.Value(t.TTLSeconds, nil)
-				n.desired["records"] = providers.Unknown(recs.unknown)
+				n.desired["records"] = providers.Unknown(why)
 			} else {
-				n.desired = res.Value(t.TTLSeconds, []string{recs.target})
+				n.desired = res.Value(t.TTLSeconds, recs.steady())
 			}
 			if _, _, ok := r.servedBy(t); ok {
 				n.desired["served_match"] = providers.String("yes")
@@ -126,6 +126,47 @@ type tlsaRecordSet struct {
 	target  string // the record for the key being (or to be) served
 	live    string // the record for the key served now, if any
 	unknown string // why target is not known yet
+	// With publish_next, the record of the next key kept staged after this
+	// change, or why it is not known yet.
+	next, nextUnknown string
+}
+
+// unknownWhy says why the RRset's final content is not known yet, if so.
+func (s tlsaRecordSet) unknownWhy() string {
+	if s.unknown != "" {
+		return s.unknown
+	}
+	return s.nextUnknown
+}
+
+// steady is the RRset once the change is complete: the served key's record,
+// and the next key's with publish_next. Both must be known.
+func (s tlsaRecordSet) steady() []string {
+	if s.next == "" {
+		return []string{s.target}
+	}
+	return slices.Sorted(slices.Values([]string{s.target, s.next}))
+}
+
+// write is what a step writes into the RRset. Every step keeps the record
+// of the key served now (RFC 7671 §8); a publish only adds to what is
+// published, every other step sets the steady RRset.
+func (s tlsaRecordSet) write(t *schema.TLSA, phase string, published []string) ([]string, error) {
+	if s.unknown != "" || (phase != phasePublish && s.nextUnknown != "") {
+		return nil, fmt.Errorf("the records are still unknown (waiting for %s); run plan again", s.unknownWhy())
+	}
+	want := []string{s.target}
+	if s.next != "" {
+		want = append(want, s.next)
+	}
+	if s.live != "" && (t.Params[0] == 1 || t.Params[0] == 3) {
+		want = append(want, s.live)
+	}
+	if phase == phasePublish {
+		want = append(want, published...)
+	}
+	slices.Sort(want)
+	return slices.Compact(want), nil
 }
 
 // tlsaRecords derives the records of t from its certificate: the end-entity
@@ -137,7 +178,7 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 	if cn.change != nil {
 		in = cn.change.intent
 	} else {
-		in.Target = leafKey(cert)
+		in.Target, in.Next = leafKey(cert), cert.NextKey
 	}
 	var out tlsaRecordSet
 	if len(cert.Chain) > 0 {
@@ -167,6 +208,16 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 			out.unknown = err.Error()
 		}
 		out.target = rec
+	}
+	if t.PublishNext {
+		out.nextUnknown = t.Certificate.Address.String() + " stages its next key"
+		if in.Next != nil {
+			rec, err := dns.KeyRecord(t.Params, in.Next)
+			out.next, out.nextUnknown = rec, ""
+			if err != nil {
+				out.nextUnknown = err.Error()
+			}
+		}
 	}
 	return out
 }

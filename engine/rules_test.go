@@ -107,6 +107,9 @@ func TestRules(t *testing.T) {
 	ec256 := strings.ReplaceAll(base, "KEYTYPE", "ec256")
 	ec384 := strings.ReplaceAll(base, "KEYTYPE", "ec384")
 	www := schema.Address{Type: "certificate", Name: "www"}
+	withNext := func(s string) string {
+		return strings.Replace(s, `rollover_wait = "1h"`, "rollover_wait = \"1h\"\n  publish_next  = true", 1)
+	}
 	for _, tc := range []ruleCase{
 		{name: "tlsa-before-cert/first-deployment", config: ec256},
 		{name: "tlsa-before-cert/key-type-change", first: ec256, config: ec384},
@@ -114,6 +117,11 @@ func TestRules(t *testing.T) {
 		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: strings.Replace(ec256, `key_file  = "www.key"`, `key_file  = "www.key"
   renew_before = "100d"`, 1)},
 		{name: "tlsa-before-cert/no-change", first: ec256, config: ec256},
+		{name: "tlsa-before-cert/publish-next-first-deployment", config: withNext(ec256)},
+		{name: "tlsa-before-cert/publish-next-switched-on", first: ec256, config: withNext(ec256)},
+		{name: "tlsa-before-cert/publish-next-replace", first: withNext(ec256), config: withNext(ec256), opts: engine.Options{Replace: []schema.Address{www}}},
+		{name: "tlsa-before-cert/publish-next-key-type-change", first: withNext(ec256), config: withNext(ec384)},
+		{name: "tlsa-before-cert/publish-next-switched-off", first: withNext(ec256), config: ec256},
 		{name: "hsts-on-http-vhost/ordering", config: ec256 + vhosts},
 		{name: "hsts-on-http-vhost/http-vhost-without-redirect", refused: true,
 			config: ec256 + strings.Replace(vhosts, "redirect_https = true", "redirect_https = false", 1)},

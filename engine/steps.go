@@ -109,7 +109,7 @@ func (r *Run) challengeSteps(l *stepList) map[schema.Address]schema.Address {
 	waitFor := map[schema.Address]schema.Address{}
 	for _, n := range r.w.nodes {
 		c, ok := n.block.(*schema.Certificate)
-		if !ok || n.change == nil || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
+		if !ok || n.change == nil || !n.change.intent.Issue || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
 			continue
 		}
 		for _, vn := range r.w.nodes {
@@ -172,6 +172,9 @@ func (r *Run) aptSteps(l *stepList) {
 // certificateSteps lays out a certificate change. A new key for a
 // certificate whose TLSA records are live goes through tlsa-before-cert:
 // stage the key, publish its record beside the old ones, wait, deploy, prune.
+// With publish_next the staged key is already published (the gate is open)
+// and a fresh next key is staged after the deploy, its record published with
+// the prune.
 func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]bool) {
 	b := n.block.(*schema.Certificate)
 	in := n.change.intent
@@ -180,7 +183,9 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	staged := in.Target != nil && cert.NextKey != nil && files.SPKIHash(in.Target) == files.SPKIHash(cert.NextKey)
 	live := r.liveDANE(n.addr)
 	var first *step
+	rollover := false
 	switch {
+	case !in.Issue: // publish_next only needs a next key
 	case !in.NewKey:
 		first = l.add(n.addr, action, files.PhaseIssue, "", "renew with the same key; TLSA 3 1 1 records stay valid")
 	case len(live) == 0 && staged:
@@ -190,41 +195,67 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	case len(live) == 0:
 		first = l.add(n.addr, action, files.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
 	default:
-		if !staged {
-			first = l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert, "generate the next key beside the live one ("+b.KeyFile+".next, 0600)")
-		}
-		var publishes []*step
-		var gate []plan.GateWait
-		for _, tn := range live {
-			t := tn.block.(*schema.TLSA)
-			recs := r.tlsaRecords(t)
-			if recs.unknown != "" || !slices.Contains(tn.observed["records"].List, recs.target) {
-				p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, "publish the next key's record beside the current ones")
-				p.after(first, RuleTLSABeforeCert)
-				publishes = append(publishes, p)
-			}
-			gate = append(gate, plan.GateWait{Address: tn.addr.String(), Record: recs.target, Wait: t.Wait.String()})
-		}
-		final := l.add(n.addr, action, files.PhaseDeployNext, RuleTLSABeforeCert, "issue the certificate for the staged key and deploy it")
-		final.after(first, RuleTLSABeforeCert)
-		for _, p := range publishes {
-			final.after(p, RuleTLSABeforeCert)
-		}
-		final.gate = gate
+		rollover = true
+		first = r.rolloverSteps(l, n, live, staged)
+	}
+	if in.StageNext {
+		prev := l.last(n.addr)
+		s := l.add(n.addr, action, files.PhaseStageKey, "", "generate the next key, kept staged and published ("+b.KeyFile+".next, 0600)")
+		s.after(prev, "")
 		if first == nil {
-			first = final
+			first = s
 		}
+	}
+	if rollover {
 		for _, tn := range live {
 			handled[tn.addr] = true
-			recs := r.tlsaRecords(tn.block.(*schema.TLSA))
-			if got := tn.observed["records"].List; recs.unknown == "" && len(got) == 1 && got[0] == recs.target {
+			t := tn.block.(*schema.TLSA)
+			recs := r.tlsaRecords(t)
+			if got := tn.observed["records"].List; recs.unknownWhy() == "" && slices.Equal(got, recs.steady()) {
 				continue // nothing else is published: nothing to prune
 			}
-			p := l.add(tn.addr, plan.Update, phasePrune, RuleTLSABeforeCert, "remove the records of the key no longer served")
-			p.after(final, RuleTLSABeforeCert)
+			desc := "remove the records of the key no longer served"
+			if t.PublishNext {
+				desc += "; publish the new next key's"
+			}
+			p := l.add(tn.addr, plan.Update, phasePrune, RuleTLSABeforeCert, desc)
+			p.after(l.last(n.addr), RuleTLSABeforeCert)
 		}
 	}
 	first.after(l.last(b.Issuer.Address), "")
+}
+
+// rolloverSteps stages the next key unless it is staged, publishes its
+// records beside the live ones where they are missing, and deploys it once
+// they have been visible for rollover_wait. It returns the first step.
+func (r *Run) rolloverSteps(l *stepList, n *node, live []*node, staged bool) *step {
+	var first *step
+	if !staged {
+		first = l.add(n.addr, plan.Action(n.change.action), files.PhaseStageKey, RuleTLSABeforeCert,
+			"generate the next key beside the live one ("+n.block.(*schema.Certificate).KeyFile+".next, 0600)")
+	}
+	var publishes []*step
+	var gate []plan.GateWait
+	for _, tn := range live {
+		t := tn.block.(*schema.TLSA)
+		recs := r.tlsaRecords(t)
+		if recs.unknown != "" || !slices.Contains(tn.observed["records"].List, recs.target) {
+			p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, "publish the next key's record beside the current ones")
+			p.after(first, RuleTLSABeforeCert)
+			publishes = append(publishes, p)
+		}
+		gate = append(gate, plan.GateWait{Address: tn.addr.String(), Record: recs.target, Wait: t.Wait.String()})
+	}
+	final := l.add(n.addr, plan.Action(n.change.action), files.PhaseDeployNext, RuleTLSABeforeCert, "issue the certificate for the staged key and deploy it")
+	final.after(first, RuleTLSABeforeCert)
+	for _, p := range publishes {
+		final.after(p, RuleTLSABeforeCert)
+	}
+	final.gate = gate
+	if first == nil {
+		first = final
+	}
+	return first
 }
 
 // tlsaAfterReloads: a TLSA step that may remove records (every one but a
@@ -271,7 +302,10 @@ func (r *Run) vhostSteps(l *stepList) {
 		if !ok {
 			continue
 		}
-		certStep := l.last(v.Certificate.Address)
+		var certStep *step // the certificate's last step, if it is deployed anew
+		if cn := r.w.by[v.Certificate.Address]; cn != nil && cn.change != nil && cn.change.intent.Issue {
+			certStep = l.last(v.Certificate.Address)
+		}
 		if n.change == nil {
 			if certStep != nil && n.observed != nil {
 				n.change = &changeInfo{action: string(plan.Update), reasons: []string{v.Certificate.Address.String() + " is redeployed; the server must reload to serve it"}}

@@ -131,6 +131,9 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 			IssuerName:  b.Issuer.Address.String(),
 			Now:         now,
 		}
+		for _, t := range cfg.TLSAs {
+			c.KeepNext = c.KeepNext || t.PublishNext && t.Certificate.Address == addr
+		}
 		if ca, ok := cas[b.Issuer.Address]; ok {
 			c.Issuer = ca
 		} else {

@@ -101,6 +101,7 @@ type TLSA struct {
 	MatchingType    *int           `hcl:"matching_type,optional"`
 	TTL             *int           `hcl:"ttl,optional"`
 	RolloverWait    string         `hcl:"rollover_wait,optional"`
+	PublishNext     bool           `hcl:"publish_next,optional"`
 
 	OwnerRange        hcl.Range `hcl:"name,attr_value_range"`
 	PortRange         hcl.Range `hcl:"port,attr_value_range"`
@@ -110,6 +111,7 @@ type TLSA struct {
 	MatchingTypeRange hcl.Range `hcl:"matching_type,attr_value_range"`
 	TTLRange          hcl.Range `hcl:"ttl,attr_value_range"`
 	WaitRange         hcl.Range `hcl:"rollover_wait,attr_value_range"`
+	PublishNextRange  hcl.Range `hcl:"publish_next,attr_value_range"`
 	DeclRange         hcl.Range `hcl:",def_range"`
 
 	Zone        Ref

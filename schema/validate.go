@@ -50,6 +50,7 @@ func (c *Config) validate() hcl.Diagnostics {
 	for _, b := range c.TLSAs {
 		diags = append(diags, c.validateTLSA(b)...)
 	}
+	diags = append(diags, c.validatePublishNext()...)
 	for _, b := range c.TLSPolicies {
 		diags = append(diags, validatePolicy(b)...)
 	}
@@ -186,6 +187,10 @@ func (c *Config) validateTLSA(b *TLSA) hcl.Diagnostics {
 		}
 		b.Wait = d
 	}
+	if b.PublishNext && (b.Params[0] == 0 || b.Params[0] == 2 || b.Params[1] != 1) {
+		diags = append(diags, errAt(b.PublishNextRange, "publish_next needs an end-entity key record",
+			"publish_next keeps the record of a staged next key published (RFC 7671 §8.1). That works for usage 1 or 3 with selector 1 (the key itself): a certificate for the next key does not exist yet, and usage 0 and 2 pin the CA, not a key of this certificate."))
+	}
 
 	zone := c.Zone(b.Zone)
 	origin := dns.Fqdn(strings.ToLower(zone.Zone))
@@ -221,6 +226,34 @@ func (c *Config) validateTLSA(b *TLSA) hcl.Diagnostics {
 			rng = b.HostnameRange
 		}
 		diags = append(diags, errAt(rng, "TLSA owner outside its zone", fmt.Sprintf("%s is not inside zone %s (%s).", b.FQDN, origin, b.Zone.Address)))
+	}
+	return diags
+}
+
+// validatePublishNext: a certificate keeps a next key for all of its
+// end-entity TLSA RRsets or for none; otherwise a rollover would still wait
+// for the RRsets that do not publish it.
+func (c *Config) validatePublishNext() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	first := map[Address]*TLSA{}
+	for _, b := range c.TLSAs {
+		if b.Params[0] != 1 && b.Params[0] != 3 {
+			continue
+		}
+		f, ok := first[b.Certificate.Address]
+		if !ok {
+			first[b.Certificate.Address] = b
+			continue
+		}
+		if f.PublishNext != b.PublishNext {
+			rng := b.DeclRange
+			if b.PublishNext {
+				rng = b.PublishNextRange
+			}
+			diags = append(diags, errAt(rng, "publish_next differs between the RRsets of one certificate",
+				fmt.Sprintf("tlsa.%s sets publish_next = %t and tlsa.%s (%s) sets %t; both pin %s. Set it on every end-entity TLSA RRset of the certificate or on none: a rollover waits for any RRset that does not publish the next key.",
+					b.Name, b.PublishNext, f.Name, f.DeclRange, f.PublishNext, b.Certificate.Address)))
+		}
 	}
 	return diags
 }

@@ -56,6 +56,11 @@ type Certificate struct {
 	Issuer      Issuer
 	IssuerName  string // the issuer's address, for plans
 	Now         func() time.Time
+	// KeepNext keeps a staged next key at all times (publish_next on the
+	// certificate's TLSA RRsets, RFC 7671 §8.1). Its key file is then not a
+	// rollover under way but the key the next rollover, planned or
+	// emergency, moves to without waiting: its record is already published.
+	KeepNext bool
 
 	// Filled by Observe.
 	Chain   []*x509.Certificate // the live chain, leaf first
@@ -135,16 +140,21 @@ func (c *Certificate) issuerOf(chain []*x509.Certificate) string {
 
 // Intent is what a certificate needs, decided from configuration and observation.
 type Intent struct {
-	Value   providers.Value // desired value; spki unknown until a new key exists
-	Issue   bool            // a certificate must be issued
-	NewKey  bool            // ... for a key that is not the live one
-	Target  crypto.PublicKey
+	Value  providers.Value // desired value; spki unknown until a new key exists
+	Issue  bool            // a certificate must be issued
+	NewKey bool            // ... for a key that is not the live one
+	Target crypto.PublicKey
+	// StageNext: KeepNext needs a new next key, because none is staged, the
+	// staged one has the wrong type, or this change deploys it.
+	StageNext bool
+	// Next is the next key that stays staged after this change (KeepNext).
+	Next    crypto.PublicKey
 	Reasons []string
 }
 
 // Plan decides what the certificate needs. replace forces a new key (a
-// compromised key). A staged next key of the right type means a rollover is
-// under way: it is the target until it is deployed.
+// compromised key). A staged next key of the right type is the target of
+// any new key; without KeepNext it also means a rollover is under way.
 func (c *Certificate) Plan(addr string, replace bool) Intent {
 	now := c.Now()
 	names := slices.Clone(c.Domains)
@@ -166,7 +176,7 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	case replace:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace)")
-	case staged:
+	case staged && !c.KeepNext:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "a staged next key waits in "+c.NextKeyPath())
 	case KeyTypeOf(leaf.PublicKey) != c.KeyType:
@@ -203,6 +213,9 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	case staged:
 		in.Target = c.NextKey
 	}
+	if c.KeepNext {
+		c.planNext(addr, &in, staged)
+	}
 	if in.Target != nil {
 		in.Value["spki_sha256"] = providers.String(SPKIHash(in.Target))
 	} else {
@@ -214,6 +227,28 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 		in.Value["not_after"] = providers.String(leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return in
+}
+
+// planNext decides the next key KeepNext keeps staged after this change.
+func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
+	switch {
+	case staged && in.NewKey && in.Target == c.NextKey:
+		in.StageNext = true
+		in.Reasons = append(in.Reasons, "publish_next: the staged next key is deployed; a new one takes its place")
+	case staged:
+		in.Next = c.NextKey
+	case c.NextKey != nil:
+		in.StageNext = true
+		in.Reasons = append(in.Reasons, fmt.Sprintf("publish_next: the staged next key is %s, not %s", KeyTypeOf(c.NextKey), c.KeyType))
+	default:
+		in.StageNext = true
+		in.Reasons = append(in.Reasons, "publish_next: no next key is staged in "+c.NextKeyPath())
+	}
+	if in.Next != nil {
+		in.Value["next_spki_sha256"] = providers.String(SPKIHash(in.Next))
+	} else {
+		in.Value["next_spki_sha256"] = providers.Unknown(addr + " stages its next key")
+	}
 }
 
 // Apply carries out one phase.

@@ -191,6 +191,27 @@ func (n *Named) Query(t testing.TB, name string, qtype uint16) *mdns.Msg {
 	return r
 }
 
+// Servers are the primary and the secondary.
+func (l *Lab) Servers() []*Named { return []*Named{l.Primary, l.Secondary} }
+
+// Remove deletes one record (in zone file syntax) on the primary with a
+// TSIG-signed RFC 2136 UPDATE: a change made behind trustform's back.
+func (l *Lab) Remove(t testing.TB, record string) {
+	t.Helper()
+	rr, err := mdns.NewRR(record)
+	must(t, err)
+	m := new(mdns.Msg)
+	m.SetUpdate(l.Zone)
+	m.Remove([]mdns.RR{rr})
+	m.SetTsig(KeyName+".", mdns.HmacSHA256, 300, time.Now().Unix())
+	c := &mdns.Client{Net: "tcp", Timeout: 3 * time.Second, TsigSecret: map[string]string{KeyName + ".": l.Secret}}
+	r, _, err := c.Exchange(m, l.Primary.Addr)
+	must(t, err)
+	if r.Rcode != mdns.RcodeSuccess {
+		t.Fatalf("removing %s: %s", record, mdns.RcodeToString[r.Rcode])
+	}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

@@ -1,0 +1,26 @@
+dns_zone "example" {
+  name      = "example.test"
+  zone_file = "example.test.zone"
+}
+
+local_ca "main" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.main
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+
+tlsa "www_https" {
+  zone         = dns_zone.example
+  name         = "_443._tcp.www"
+  certificate  = certificate.www
+  publish_next = true
+}
+
+tlsa "www_smtp" {
+  zone        = dns_zone.example
+  name        = "_25._tcp.www"
+  certificate = certificate.www
+}
