@@ -320,7 +320,11 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	case *acme.Account:
 		return res.Register(ctx)
 	case *files.Certificate:
-		return res.Apply(ctx, first.Phase)
+		var in files.Intent
+		if n.change != nil {
+			in = n.change.intent
+		}
+		return res.Apply(ctx, first.Phase, in)
 	case *vhost:
 		return res.Apply(ctx, first.Phase, res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))))
 	case *apt.Key:
@@ -336,11 +340,17 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 			if tn.observed != nil {
 				published = tn.observed["records"].List
 			}
-			want, err := r.tlsaRecords(t).write(t, s.Phase, published)
+			want, err := r.tlsaRecords(t).write(s.Phase, published)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.Address, err)
 			}
+			if s.Phase != string(plan.Create) && s.Phase != string(plan.Update) && slices.Equal(want, published) {
+				continue // a publish or prune that finds its records in place
+			}
 			sets = append(sets, tn.res.(*dns.TLSA).RRset(want))
+		}
+		if len(sets) == 0 {
+			return nil
 		}
 		t := n.block.(*schema.TLSA)
 		if err := r.w.zones[t.Zone.Address].Update(ctx, sets); err != nil {

@@ -2,12 +2,17 @@ package engine
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/schema"
 )
@@ -53,16 +58,65 @@ func (r *Run) checkServedTLSA(ctx context.Context, n *node) {
 	if !ok {
 		return
 	}
-	leaf, err := probe.ServedLeaf(ctx, addr, host)
+	chain, err := probe.ServedChain(ctx, addr, host)
 	if err != nil {
 		n.observed["served_match"] = providers.String("unreachable: " + err.Error())
 		return
 	}
 	visible := n.res.(*dns.TLSA).Visible
-	if len(dns.Matching(visible, leaf)) > 0 {
+	if len(dns.Matching(visible, chain)) > 0 {
 		n.observed["served_match"] = providers.String("yes")
 		return
 	}
-	served, _ := dns.Record(t.Params, leaf)
+	served := "no CA certificate"
+	if c := pinned(t, chain); c != nil {
+		served, _ = dns.Record(t.Params, c)
+	}
 	n.observed["served_match"] = providers.String(fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, served, visible))
+}
+
+// pinned is the certificate of a chain (leaf first) that t's records pin:
+// the leaf for end-entity usages (1, 3), the issuing CA for trust-anchor
+// usages (0, 2), or nil when the chain has none.
+func pinned(t *schema.TLSA, chain []*x509.Certificate) *x509.Certificate {
+	i := 0
+	if t.Params[0] == 0 || t.Params[0] == 2 {
+		i = 1
+	}
+	if len(chain) <= i {
+		return nil
+	}
+	return chain[i]
+}
+
+// caWarnings: a trust-anchor RRset (usage 0, 2) that does not cover the CA
+// the certificate is served with makes validating clients reject the
+// service; it happens when a CA switches intermediates between renewals.
+// The plan repairs it; the warning says why it matters.
+func (r *Run) caWarnings() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, n := range r.w.nodes {
+		t, ok := n.block.(*schema.TLSA)
+		if !ok || n.observed == nil || (t.Params[0] != 0 && t.Params[0] != 2) {
+			continue
+		}
+		published := n.observed["records"].List
+		detail := ""
+		if m := n.observed["served_match"].Str; strings.HasPrefix(m, "no") {
+			detail = "The built-in DANE check: " + m + "."
+		} else if chain := r.w.by[t.Certificate.Address].res.(*files.Certificate).Chain; len(chain) > 1 {
+			if rec := certRecord(t.Params, chain[1]); !slices.Contains(published, rec) {
+				detail = fmt.Sprintf("%s is deployed with a chain issued by %q, whose record %q is not in the published RRset %q.",
+					t.Certificate.Address, chain[1].Subject.String(), rec, published)
+			}
+		}
+		if detail == "" {
+			continue
+		}
+		rng := schema.DeclRange(n.block)
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
+			Summary: n.addr.String() + ": the issuing CA in the served chain is not covered",
+			Detail:  detail + " DANE-TA clients reject the service until the CA's record is published; apply publishes it."})
+	}
+	return diags
 }

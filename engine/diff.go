@@ -151,7 +151,7 @@ func (s tlsaRecordSet) steady() []string {
 // write is what a step writes into the RRset. Every step keeps the record
 // of the key served now (RFC 7671 §8); a publish only adds to what is
 // published, every other step sets the steady RRset.
-func (s tlsaRecordSet) write(t *schema.TLSA, phase string, published []string) ([]string, error) {
+func (s tlsaRecordSet) write(phase string, published []string) ([]string, error) {
 	if s.unknown != "" || (phase != phasePublish && s.nextUnknown != "") {
 		return nil, fmt.Errorf("the records are still unknown (waiting for %s); run plan again", s.unknownWhy())
 	}
@@ -159,7 +159,7 @@ func (s tlsaRecordSet) write(t *schema.TLSA, phase string, published []string) (
 	if s.next != "" {
 		want = append(want, s.next)
 	}
-	if s.live != "" && (t.Params[0] == 1 || t.Params[0] == 3) {
+	if s.live != "" {
 		want = append(want, s.live)
 	}
 	if phase == phasePublish {
@@ -170,7 +170,7 @@ func (s tlsaRecordSet) write(t *schema.TLSA, phase string, published []string) (
 }
 
 // tlsaRecords derives the records of t from its certificate: the end-entity
-// key (usage 1, 3) or the issuing CA (usage 0, 2).
+// key (usage 1, 3) or the issuing CA (usage 0, 2, see caRecords).
 func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 	cn := r.w.by[t.Certificate.Address]
 	cert := cn.res.(*files.Certificate)
@@ -184,16 +184,8 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 	if len(cert.Chain) > 0 {
 		out.live = certRecord(t.Params, cert.Chain[0])
 	}
-	switch t.Params[0] {
-	case 0, 2: // trust anchor: the top certificate the server sends
-		if len(cert.Chain) < 2 {
-			out.unknown = t.Certificate.Address.String() + " is issued"
-			return out
-		}
-		ca := cert.Chain[len(cert.Chain)-1]
-		out.target = certRecord(t.Params, ca)
-		out.live = out.target
-		return out
+	if t.Params[0] == 0 || t.Params[0] == 2 {
+		return r.caRecords(t, cert, in)
 	}
 	switch {
 	case t.Params[1] == 0 && (in.Issue || len(cert.Chain) == 0):
@@ -218,6 +210,27 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 				out.nextUnknown = err.Error()
 			}
 		}
+	}
+	return out
+}
+
+// caRecords derives a trust-anchor RRset (usage 0, 2): it pins the CA that
+// issued the leaf, as the server sends it (chain[1]). Which CA issues a new
+// certificate is known only once it is issued, into the staged chain.
+func (r *Run) caRecords(t *schema.TLSA, cert *files.Certificate, in files.Intent) tlsaRecordSet {
+	var out tlsaRecordSet
+	if len(cert.Chain) > 1 {
+		out.live = certRecord(t.Params, cert.Chain[1])
+	}
+	staged := cert.StagedChain
+	switch {
+	case !in.Issue:
+		out.target = out.live
+	case len(staged) > 1 && in.Target != nil && files.SPKIHash(staged[0].PublicKey) == files.SPKIHash(in.Target):
+		out.target = certRecord(t.Params, staged[1])
+	}
+	if out.target == "" {
+		out.unknown = t.Certificate.Address.String() + " is issued"
 	}
 	return out
 }

@@ -39,6 +39,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		p.Targets = append(p.Targets, a.String())
 	}
 	diags := append(r.forgotten(), r.dnsWarnings()...)
+	diags = append(diags, r.caWarnings()...)
 	diags = append(diags, r.live...)
 	diags = append(diags, r.liveRuleWarnings()...)
 	if r.opts.RefreshOnly {

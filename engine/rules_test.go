@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -101,12 +102,14 @@ type ruleCase struct {
 	opts    engine.Options
 	refused bool
 	setup   func(dir string) // prepares the live world, if set
+	edit    func(dir string) // changes the live world after the first apply, if set
 }
 
 func TestRules(t *testing.T) {
 	ec256 := strings.ReplaceAll(base, "KEYTYPE", "ec256")
 	ec384 := strings.ReplaceAll(base, "KEYTYPE", "ec384")
 	www := schema.Address{Type: "certificate", Name: "www"}
+	daneTA := strings.Replace(ec256, `rollover_wait = "1h"`, "rollover_wait = \"1h\"\n  usage         = 2", 1)
 	withNext := func(s string) string {
 		return strings.Replace(s, `rollover_wait = "1h"`, "rollover_wait = \"1h\"\n  publish_next  = true", 1)
 	}
@@ -117,11 +120,17 @@ func TestRules(t *testing.T) {
 		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: strings.Replace(ec256, `key_file  = "www.key"`, `key_file  = "www.key"
   renew_before = "100d"`, 1)},
 		{name: "tlsa-before-cert/no-change", first: ec256, config: ec256},
+		{name: "tlsa-before-cert/dane-ta-renewal", first: daneTA, config: strings.Replace(daneTA, `key_file  = "www.key"`, `key_file  = "www.key"
+  renew_before = "400d"`, 1)},
+		{name: "tlsa-before-cert/dane-ta-replace", first: daneTA, config: daneTA, opts: engine.Options{Replace: []schema.Address{www}}},
+		{name: "tlsa-before-cert/dane-ta-ca-not-covered", first: daneTA, config: daneTA, edit: func(dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "zone"))
+			os.WriteFile(filepath.Join(dir, "zone"), regexp.MustCompile(`TLSA\t2 1 1 [0-9a-f]+`).ReplaceAll(b, []byte("TLSA\t2 1 1 "+strings.Repeat("00", 32))), 0o644)
+		}},
 		{name: "tlsa-before-cert/publish-next-first-deployment", config: withNext(ec256)},
 		{name: "tlsa-before-cert/publish-next-switched-on", first: ec256, config: withNext(ec256)},
 		{name: "tlsa-before-cert/publish-next-replace", first: withNext(ec256), config: withNext(ec256), opts: engine.Options{Replace: []schema.Address{www}}},
 		{name: "tlsa-before-cert/publish-next-key-type-change", first: withNext(ec256), config: withNext(ec384)},
-		{name: "tlsa-before-cert/publish-next-switched-off", first: withNext(ec256), config: ec256},
 		{name: "hsts-on-http-vhost/ordering", config: ec256 + vhosts},
 		{name: "hsts-on-http-vhost/http-vhost-without-redirect", refused: true,
 			config: ec256 + strings.Replace(vhosts, "redirect_https = true", "redirect_https = false", 1)},
@@ -190,6 +199,9 @@ vhost "shop" {
 					t.Fatalf("applying the first configuration: %v", err)
 				}
 			}
+			if tc.edit != nil {
+				tc.edit(dir)
+			}
 			writeConfig(t, dir, tc.config)
 			p, _, diags := planIn(t, dir, tc.opts)
 			var out bytes.Buffer
@@ -204,6 +216,10 @@ vhost "shop" {
 					t.Fatalf("refused: %v", diags)
 				}
 				plan.WriteText(&out, p, plan.TextOptions{})
+				if len(diags) > 0 {
+					cfg, _ := schema.Load(dir)
+					hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
+				}
 			}
 			testutil.Golden(t, "rules/"+tc.name, testutil.Normalize(out.String(), dir))
 		})

@@ -181,22 +181,22 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	action := plan.Action(n.change.action)
 	cert := n.res.(*files.Certificate)
 	staged := in.Target != nil && cert.NextKey != nil && files.SPKIHash(in.Target) == files.SPKIHash(cert.NextKey)
-	live := r.liveDANE(n.addr)
+	live, ta := r.liveDANE(n.addr)
 	var first *step
 	rollover := false
 	switch {
 	case !in.Issue: // publish_next only needs a next key
+	case len(ta) > 0 || (in.NewKey && len(live) > 0):
+		rollover = true
+		first = r.rolloverSteps(l, n, live, ta, staged)
 	case !in.NewKey:
 		first = l.add(n.addr, action, files.PhaseIssue, "", "renew with the same key; TLSA 3 1 1 records stay valid")
-	case len(live) == 0 && staged:
+	case staged:
 		first = l.add(n.addr, action, files.PhaseDeployNext, "", "issue for the staged key and deploy it")
-	case len(live) == 0 && n.observed == nil:
+	case n.observed == nil:
 		first = l.add(n.addr, action, files.PhaseIssue, "", "generate a key (0600), issue and deploy the certificate")
-	case len(live) == 0:
-		first = l.add(n.addr, action, files.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
 	default:
-		rollover = true
-		first = r.rolloverSteps(l, n, live, staged)
+		first = l.add(n.addr, action, files.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
 	}
 	if in.StageNext {
 		prev := l.last(n.addr)
@@ -207,7 +207,7 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 		}
 	}
 	if rollover {
-		for _, tn := range live {
+		for _, tn := range slices.Concat(live, ta) {
 			handled[tn.addr] = true
 			t := tn.block.(*schema.TLSA)
 			recs := r.tlsaRecords(t)
@@ -215,8 +215,11 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 				continue // nothing else is published: nothing to prune
 			}
 			desc := "remove the records of the key no longer served"
-			if t.PublishNext {
+			switch {
+			case t.PublishNext:
 				desc += "; publish the new next key's"
+			case t.Params[0] == 0 || t.Params[0] == 2:
+				desc = "remove the records of a CA no longer in the served chain"
 			}
 			p := l.add(tn.addr, plan.Update, phasePrune, RuleTLSABeforeCert, desc)
 			p.after(l.last(n.addr), RuleTLSABeforeCert)
@@ -225,36 +228,57 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	first.after(l.last(b.Issuer.Address), "")
 }
 
-// rolloverSteps stages the next key unless it is staged, publishes its
-// records beside the live ones where they are missing, and deploys it once
-// they have been visible for rollover_wait. It returns the first step.
-func (r *Run) rolloverSteps(l *stepList, n *node, live []*node, staged bool) *step {
-	var first *step
-	if !staged {
-		first = l.add(n.addr, plan.Action(n.change.action), files.PhaseStageKey, RuleTLSABeforeCert,
-			"generate the next key beside the live one ("+n.block.(*schema.Certificate).KeyFile+".next, 0600)")
+// rolloverSteps stages what the RRsets must pin before it is served: the
+// next key (end-entity RRsets), and the issued chain whose CA trust-anchor
+// RRsets pin. It publishes their records beside the live ones where they are
+// missing, and deploys once they have been visible for rollover_wait. It
+// returns the first step.
+func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool) *step {
+	in, action := n.change.intent, plan.Action(n.change.action)
+	cert := n.res.(*files.Certificate)
+	var first, last *step
+	then := func(s *step) {
+		s.after(last, RuleTLSABeforeCert)
+		if first == nil {
+			first = s
+		}
+		last = s
+	}
+	if in.NewKey && !staged {
+		then(l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert,
+			"generate the next key beside the live one ("+n.block.(*schema.Certificate).KeyFile+".next, 0600)"))
+	}
+	chainStaged := len(cert.StagedChain) > 0 && in.Target != nil && files.SPKIHash(cert.StagedChain[0].PublicKey) == files.SPKIHash(in.Target)
+	if len(ta) > 0 && !chainStaged {
+		then(l.add(n.addr, action, files.PhaseStageCert, RuleTLSABeforeCert,
+			"issue into "+n.block.(*schema.Certificate).CertFile+".next: the issuing CA's record is published before the certificate is served"))
 	}
 	var publishes []*step
 	var gate []plan.GateWait
-	for _, tn := range live {
+	for _, tn := range slices.Concat(live, ta) {
 		t := tn.block.(*schema.TLSA)
 		recs := r.tlsaRecords(t)
 		if recs.unknown != "" || !slices.Contains(tn.observed["records"].List, recs.target) {
-			p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, "publish the next key's record beside the current ones")
-			p.after(first, RuleTLSABeforeCert)
+			desc := "publish the next key's record beside the current ones"
+			if t.Params[0] == 0 || t.Params[0] == 2 {
+				desc = "publish the record of the CA that issued the staged certificate, unless it is published already"
+			}
+			p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, desc)
+			p.after(last, RuleTLSABeforeCert)
 			publishes = append(publishes, p)
 		}
 		gate = append(gate, plan.GateWait{Address: tn.addr.String(), Record: recs.target, Wait: t.Wait.String()})
 	}
-	final := l.add(n.addr, plan.Action(n.change.action), files.PhaseDeployNext, RuleTLSABeforeCert, "issue the certificate for the staged key and deploy it")
-	final.after(first, RuleTLSABeforeCert)
+	desc := "issue the certificate for the staged key and deploy it"
+	if len(ta) > 0 {
+		desc = "deploy the staged certificate"
+	}
+	final := l.add(n.addr, action, files.PhaseDeployNext, RuleTLSABeforeCert, desc)
 	for _, p := range publishes {
 		final.after(p, RuleTLSABeforeCert)
 	}
 	final.gate = gate
-	if first == nil {
-		first = final
-	}
+	then(final)
 	return first
 }
 
@@ -278,20 +302,21 @@ func (r *Run) tlsaAfterReloads(l *stepList) {
 	}
 }
 
-// liveDANE lists the TLSA RRsets that pin cert's end-entity key and are
-// published now: a key change must not outrun them.
-func (r *Run) liveDANE(cert schema.Address) []*node {
-	var out []*node
+// liveDANE lists the TLSA RRsets of cert that are published now, the
+// end-entity ones (usage 1, 3) and the trust-anchor ones (usage 0, 2): a new
+// key or a new issuing CA must not outrun them.
+func (r *Run) liveDANE(cert schema.Address) (ee, ta []*node) {
 	for _, n := range r.w.tlsaOf[cert] {
-		t := n.block.(*schema.TLSA)
 		if n.observed == nil {
 			continue
 		}
-		if t.Params[0] == 1 || t.Params[0] == 3 {
-			out = append(out, n)
+		if p := n.block.(*schema.TLSA).Params[0]; p == 1 || p == 3 {
+			ee = append(ee, n)
+		} else {
+			ta = append(ta, n)
 		}
 	}
-	return out
+	return ee, ta
 }
 
 // vhostSteps writes changed vhosts after their certificates and reloads

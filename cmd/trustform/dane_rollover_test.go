@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 type daneLab struct {
 	dir         string
 	dns         *dnstest.Lab
+	pebble      *pebbletest.Lab
 	https, smtp string // TLSA owner names of the two services
 	services    map[string]string
 }
@@ -48,7 +50,7 @@ func startDANELab(t *testing.T, edit func(cfg string) string) *daneLab {
 	roots, _ := os.ReadFile(pebble.RootsFile)
 	os.WriteFile(filepath.Join(dir, "pebble-roots.pem"), roots, 0o644)
 	https, smtp := "_"+port(web.HTTPS)+"._tcp.www.example.test.", "_"+port(submission)+"._tcp.www.example.test."
-	return &daneLab{dir: dir, dns: dns, https: https, smtp: smtp, services: map[string]string{https: web.HTTPS, smtp: submission}}
+	return &daneLab{dir: dir, dns: dns, pebble: pebble, https: https, smtp: smtp, services: map[string]string{https: web.HTTPS, smtp: submission}}
 }
 
 // watch starts the independent DANE checker on both services.
@@ -92,4 +94,76 @@ func servedSPKIOf(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	return spki
+}
+
+// TestDANETARollover: a DANE-TA RRset (2 1 1) pins the CA that issues the
+// certificate. When the CA changes (here: a second Pebble, with its own
+// intermediate, as when a CA rotates intermediates), the certificate is
+// issued into a staged file first, the new CA's record published beside
+// the old, and the certificate deployed only after rollover_wait; the plan
+// warns when the served CA is not covered, and apply repairs it. Real BIND,
+// two Pebbles, nginx, and the independent checker throughout.
+func TestDANETARollover(t *testing.T) {
+	lab := startDANELab(t, func(cfg string) string {
+		cfg = strings.ReplaceAll(cfg, `rollover_wait = "10s"`, `rollover_wait = "3s"`)
+		return strings.Replace(cfg, `tlsa "https" {`, "tlsa \"https\" {\n  usage         = 2", 1)
+	})
+	dir := lab.dir
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first deployment")
+	caA := handshakeRecordsOf(t, lab.services[lab.https])[1]
+	waitServed(t, lab.dns.Secondary, lab.https, []string{caA})
+
+	second := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.dns.Primary.Addr})
+	cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(string(cfg), lab.pebble.Directory, second.Directory, 1)), 0o644)
+	roots, _ := os.ReadFile(second.RootsFile)
+	f, _ := os.OpenFile(filepath.Join(dir, "pebble-roots.pem"), os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(roots)
+	f.Close()
+
+	p := tf(t, dir, "plan", "-replace=certificate.www")
+	for _, want := range []string{`certificate.www +stage-cert`, `tlsa.https +publish`, `certificate.www +deploy-next +after [0-9,]+ +not before`} {
+		if !regexp.MustCompile(want).MatchString(p.stdout) {
+			t.Errorf("the plan has no %q:\n%s", want, p.stdout)
+		}
+	}
+	stop := lab.watch(t)
+	r := tf(t, dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s", "-replace=certificate.www")
+	checks, violations := stop()
+	mustCode(t, r, 0, "apply -replace -wait with a new CA")
+	served := handshakeRecordsOf(t, lab.services[lab.https])
+	caB := served[1]
+	if caB == caA {
+		t.Fatalf("the second Pebble issued under the same CA key %s", caA)
+	}
+	for _, n := range lab.dns.Servers() {
+		waitServed(t, n, lab.https, []string{caB})
+		waitServed(t, n, lab.smtp, []string{served[0]})
+	}
+	t.Logf("%d invariant checks while the CA changed, %d violations", checks, len(violations))
+	if len(violations) > 0 {
+		t.Errorf("moments without a published record for the served chain:\n%s\n%s", strings.Join(violations, "\n"), r.stderr)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the CA change")
+
+	// The served CA's record replaced behind trustform's back (by the old
+	// CA's): a warning, drift, and apply puts it back.
+	lab.dns.Edit(t, []string{lab.https + " 5 IN TLSA " + caB}, []string{lab.https + " 5 IN TLSA " + caA})
+	waitServed(t, lab.dns.Secondary, lab.https, []string{caA})
+	d := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, d, 2, "refresh-only without the CA's record")
+	if !strings.Contains(d.stderr, "the issuing CA in the served chain is not covered") {
+		t.Errorf("no warning about the uncovered CA:\n%s", d.stderr)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "repair")
+	waitServed(t, lab.dns.Secondary, lab.https, []string{caB})
+}
+
+func handshakeRecordsOf(t *testing.T, addr string) []string {
+	t.Helper()
+	recs, err := handshakeRecords(addr, "www.example.test")
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("handshake with %s: %v %v", addr, recs, err)
+	}
+	return recs
 }

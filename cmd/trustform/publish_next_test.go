@@ -77,7 +77,7 @@ func TestPublishNext(t *testing.T) {
 	}
 
 	// The next key's record removed behind trustform's back.
-	lab.dns.Remove(t, lab.smtp+" 5 IN TLSA 3 1 1 "+newNext)
+	lab.dns.Edit(t, []string{lab.smtp + " 5 IN TLSA 3 1 1 " + newNext}, nil)
 	waitServed(t, lab.dns.Secondary, lab.smtp, []string{"3 1 1 " + next})
 	d := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
 	mustCode(t, d, 2, "refresh-only after the next key's record was removed")

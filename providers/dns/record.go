@@ -72,22 +72,25 @@ func (s RRset) toRRs() ([]mdns.RR, error) {
 	return out, nil
 }
 
-// Matching reports which of records (as Record writes them) the certificate
-// satisfies, with miekg/dns's TLSA verification (hex compared case-blind).
-// Trust-anchor records (usage 0, 2) are left out: they pin a CA in the chain.
-func Matching(records []string, leaf *x509.Certificate) []string {
+// Matching reports which of records (as Record writes them) a served chain
+// (leaf first) satisfies, with miekg/dns's TLSA verification (hex compared
+// case-blind): end-entity records (usage 1, 3) against the leaf,
+// trust-anchor records (usage 0, 2) against any CA certificate the server
+// sends (RFC 7671 §5.2.2: a DANE-TA anchor must be in the served chain).
+func Matching(records []string, chain []*x509.Certificate) []string {
 	var out []string
 	for _, rec := range records {
 		rrs, err := (RRset{Owner: ".", Records: []string{rec}}).toRRs()
-		if err != nil || len(rrs) != 1 {
+		if err != nil || len(rrs) != 1 || len(chain) == 0 {
 			continue
 		}
 		t := rrs[0].(*mdns.TLSA)
-		if t.Usage != 1 && t.Usage != 3 {
-			continue
-		}
 		t.Certificate = strings.ToLower(t.Certificate)
-		if t.Verify(leaf) == nil {
+		candidates := chain[:1]
+		if t.Usage == 0 || t.Usage == 2 {
+			candidates = chain[1:]
+		}
+		if slices.ContainsFunc(candidates, func(c *x509.Certificate) bool { return t.Verify(c) == nil }) {
 			out = append(out, rec)
 		}
 	}

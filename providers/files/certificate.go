@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -42,7 +43,8 @@ const (
 	PhaseStageKey    = "stage-key"     // generate the next key beside the live one
 	PhaseIssue       = "issue"         // issue for the live key (or a first key) and deploy
 	PhaseIssueNewKey = "issue-new-key" // issue for a fresh key and deploy
-	PhaseDeployNext  = "deploy-next"   // issue for the staged key and deploy it
+	PhaseStageCert   = "stage-cert"    // issue for the target key into the staged chain file
+	PhaseDeployNext  = "deploy-next"   // deploy the staged chain, or issue for the staged key, and deploy it
 )
 
 // Certificate is a certificate chain and its private key, deployed as files.
@@ -66,21 +68,30 @@ type Certificate struct {
 	Chain   []*x509.Certificate // the live chain, leaf first
 	LiveKey crypto.PublicKey    // public half of the live key file
 	NextKey crypto.PublicKey    // public half of the staged next key, if any
-	RenewAt time.Time           // the CA's suggested renewal start (ARI), if it has one
+	// StagedChain is a chain issued but not deployed yet (cert_file.next):
+	// with a DANE-TA RRset, its issuing CA is published before it is served.
+	StagedChain []*x509.Certificate
+	RenewAt     time.Time // the CA's suggested renewal start (ARI), if it has one
 }
 
 // NextKeyPath is where a staged next key waits, beside the live key.
 func (c *Certificate) NextKeyPath() string { return c.KeyPath + ".next" }
 
+// NextCertPath is where a staged chain waits, beside the live one.
+func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
+
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
-	c.Chain, c.LiveKey, c.NextKey, c.RenewAt = nil, nil, nil, time.Time{}
+	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
 	next, err := readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
 	}
 	c.NextKey = next
-	certPEM, err := ReadOptional(c.CertPath)
+	if c.StagedChain, err = readChain(c.NextCertPath()); err != nil {
+		return nil, err
+	}
+	chain, err := readChain(c.CertPath)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +100,8 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 		return nil, err
 	}
 	c.LiveKey = live
-	if certPEM == nil {
+	if chain == nil {
 		return nil, nil
-	}
-	chain, err := certcrypto.ParsePEMBundle(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.CertPath, err)
 	}
 	c.Chain = chain
 	leaf := chain[0]
@@ -111,6 +118,9 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	if next != nil {
 		v["next_spki_sha256"] = providers.String(SPKIHash(next))
+	}
+	if len(c.StagedChain) > 0 {
+		v["staged_certificate"] = providers.String(c.NextCertPath() + " for " + SPKIHash(c.StagedChain[0].PublicKey))
 	}
 	if adv, ok := c.Issuer.(RenewalAdvisor); ok {
 		if at, err := adv.RenewAt(ctx, leaf); err == nil && !at.IsZero() {
@@ -189,6 +199,12 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	if leaf != nil && !in.NewKey {
 		due := leaf.NotAfter.Add(-c.RenewBefore)
 		switch {
+		case c.stagedChainFor(c.LiveKey):
+			in.Issue = true
+			in.Reasons = append(in.Reasons, "a certificate issued for the live key waits in "+c.NextCertPath())
+		case c.KeepNext && staged && c.stagedChainFor(c.NextKey):
+			in.Issue, in.NewKey = true, true
+			in.Reasons = append(in.Reasons, "a certificate issued for the staged key waits in "+c.NextCertPath())
 		case !now.Before(due):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, fmt.Sprintf("expires %s, within renew_before", leaf.NotAfter.UTC().Format(time.RFC3339)))
@@ -202,7 +218,7 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerName)
 		}
-		if in.Issue && !c.ReuseKey {
+		if in.Issue && !in.NewKey && !c.ReuseKey && !c.stagedChainFor(c.LiveKey) {
 			in.NewKey = true
 			in.Reasons = append(in.Reasons, "reuse_key = false: renewals get a new key")
 		}
@@ -251,8 +267,8 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 	}
 }
 
-// Apply carries out one phase.
-func (c *Certificate) Apply(ctx context.Context, phase string) error {
+// Apply carries out one phase; in is the intent it was planned with.
+func (c *Certificate) Apply(ctx context.Context, phase string, in Intent) error {
 	switch phase {
 	case PhaseStageKey:
 		key, err := c.newKey()
@@ -260,6 +276,16 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 			return err
 		}
 		return WriteAtomic(c.NextKeyPath(), certcrypto.PEMEncode(key), 0o600)
+	case PhaseStageCert:
+		key, err := c.keyFor(in.Target)
+		if err != nil {
+			return err
+		}
+		chain, err := c.issue(ctx, key)
+		if err != nil {
+			return err
+		}
+		return WriteAtomic(c.NextCertPath(), chain, 0o644)
 	case PhaseIssue:
 		key, err := c.liveKeyIfReusable()
 		if err != nil {
@@ -278,22 +304,65 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 		}
 		return c.issueAndDeploy(ctx, key)
 	case PhaseDeployNext:
-		key, err := readPrivateKey(c.NextKeyPath())
+		return c.deployNext(ctx)
+	}
+	return fmt.Errorf("certificate: unknown phase %q", phase)
+}
+
+// deployNext deploys the staged chain with its key (the staged or the live
+// one) or, without a staged chain, issues for the staged key and deploys.
+func (c *Certificate) deployNext(ctx context.Context) error {
+	next, err := readPrivateKey(c.NextKeyPath())
+	if err != nil {
+		return err
+	}
+	chainPEM, err := ReadOptional(c.NextCertPath())
+	if err != nil {
+		return err
+	}
+	if chainPEM != nil {
+		chain, err := certcrypto.ParsePEMBundle(chainPEM)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.NextCertPath(), err)
+		}
+		if next != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(next.Public()) {
+			return c.deploy(next, chainPEM, true)
+		}
+		live, err := readPrivateKey(c.KeyPath)
 		if err != nil {
 			return err
 		}
-		if key == nil {
-			return fmt.Errorf("no staged key at %s: run plan again", c.NextKeyPath())
+		if live != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(live.Public()) {
+			return c.deploy(live, chainPEM, false)
 		}
-		if err := c.issueAndDeploy(ctx, key); err != nil {
-			return err
-		}
-		if err := os.Remove(c.NextKeyPath()); err != nil {
-			return err
-		}
-		return nil
 	}
-	return fmt.Errorf("certificate: unknown phase %q", phase)
+	if next == nil {
+		return fmt.Errorf("no staged key at %s: run plan again", c.NextKeyPath())
+	}
+	chain, err := c.issue(ctx, next)
+	if err != nil {
+		return err
+	}
+	return c.deploy(next, chain, true)
+}
+
+// keyFor returns the private key (live or staged) whose public half is pub.
+func (c *Certificate) keyFor(pub crypto.PublicKey) (crypto.Signer, error) {
+	for _, path := range []string{c.KeyPath, c.NextKeyPath()} {
+		k, err := readPrivateKey(path)
+		if err != nil {
+			return nil, err
+		}
+		if k != nil && pub != nil && SPKIHash(k.Public()) == SPKIHash(pub) {
+			return k, nil
+		}
+	}
+	return nil, errors.New("neither " + c.KeyPath + " nor " + c.NextKeyPath() + " holds the planned key: run plan again")
+}
+
+// stagedChainFor reports whether the staged chain was issued for pub.
+func (c *Certificate) stagedChainFor(pub crypto.PublicKey) bool {
+	return len(c.StagedChain) > 0 && pub != nil && SPKIHash(c.StagedChain[0].PublicKey) == SPKIHash(pub)
 }
 
 func (c *Certificate) newKey() (crypto.Signer, error) {
@@ -323,16 +392,31 @@ func (c *Certificate) liveKeyIfReusable() (crypto.Signer, error) {
 	return key, nil
 }
 
-// issueAndDeploy obtains a chain for key and writes key and chain, keeping
-// the previous pair as *.prev until the next deployment.
+// issueAndDeploy obtains a chain for key and deploys both.
 func (c *Certificate) issueAndDeploy(ctx context.Context, key crypto.Signer) error {
+	chain, err := c.issue(ctx, key)
+	if err != nil {
+		return err
+	}
+	return c.deploy(key, chain, false)
+}
+
+// issue obtains a PEM chain for key from the issuer.
+func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, error) {
 	if c.Issuer == nil {
-		return errors.New("no issuer available for " + c.IssuerName)
+		return nil, errors.New("no issuer available for " + c.IssuerName)
 	}
 	chain, err := c.Issuer.Issue(ctx, c.Domains, key)
 	if err != nil {
-		return fmt.Errorf("issue from %s: %w", c.IssuerName, err)
+		return nil, fmt.Errorf("issue from %s: %w", c.IssuerName, err)
 	}
+	return chain, nil
+}
+
+// deploy writes key and chain, keeping the previous pair as *.prev until the
+// next deployment, then removes what was staged for it: the chain, and the
+// key when it came from the staged key file.
+func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) error {
 	for _, p := range []string{c.CertPath, c.KeyPath} {
 		old, err := ReadOptional(p)
 		if err != nil {
@@ -347,7 +431,16 @@ func (c *Certificate) issueAndDeploy(ctx context.Context, key crypto.Signer) err
 	if err := WriteAtomic(c.KeyPath, certcrypto.PEMEncode(key), 0o600); err != nil {
 		return err
 	}
-	return WriteAtomic(c.CertPath, chain, 0o644)
+	if err := WriteAtomic(c.CertPath, chain, 0o644); err != nil {
+		return err
+	}
+	if err := os.Remove(c.NextCertPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if stagedKey {
+		return os.Remove(c.NextKeyPath())
+	}
+	return nil
 }
 
 var legoKeyTypes = map[string]certcrypto.KeyType{
@@ -398,6 +491,19 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%s: unsupported key", path)
 	}
 	return s, nil
+}
+
+// readChain parses a PEM chain file, leaf first; nil if it does not exist.
+func readChain(path string) ([]*x509.Certificate, error) {
+	b, err := ReadOptional(path)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	chain, err := certcrypto.ParsePEMBundle(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return chain, nil
 }
 
 func readPublicKey(path string) (crypto.PublicKey, error) {

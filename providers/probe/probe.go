@@ -81,6 +81,7 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 }
 
 type handshake struct {
+	chain   []*x509.Certificate // as served, leaf first
 	leaf    *x509.Certificate
 	cert    string // Leaf(leaf)
 	version string // negotiated protocol
@@ -107,7 +108,7 @@ func (v *Vhost) handshake(ctx context.Context, name string, version uint16) hand
 	defer c.Close()
 	st := c.(*tls.Conn).ConnectionState()
 	leaf := st.PeerCertificates[0]
-	return handshake{leaf: leaf, cert: Leaf(leaf), version: tls.VersionName(st.Version)}
+	return handshake{chain: st.PeerCertificates, leaf: leaf, cert: Leaf(leaf), version: tls.VersionName(st.Version)}
 }
 
 // Leaf names a certificate exactly, as plans show it: the SHA-256 of its DER
@@ -202,9 +203,9 @@ func SortedProtocols(p []string) []string {
 	return out
 }
 
-// ServedLeaf handshakes with SNI name at addr and returns the leaf the
-// server presents.
-func ServedLeaf(ctx context.Context, addr, name string) (*x509.Certificate, error) {
+// ServedChain handshakes with SNI name at addr and returns the chain the
+// server presents, leaf first.
+func ServedChain(ctx context.Context, addr, name string) ([]*x509.Certificate, error) {
 	h := (&Vhost{Addr: addr}).handshake(ctx, name, 0)
-	return h.leaf, h.err
+	return h.chain, h.err
 }

@@ -194,21 +194,29 @@ func (n *Named) Query(t testing.TB, name string, qtype uint16) *mdns.Msg {
 // Servers are the primary and the secondary.
 func (l *Lab) Servers() []*Named { return []*Named{l.Primary, l.Secondary} }
 
-// Remove deletes one record (in zone file syntax) on the primary with a
-// TSIG-signed RFC 2136 UPDATE: a change made behind trustform's back.
-func (l *Lab) Remove(t testing.TB, record string) {
+// Edit removes and adds records (in zone file syntax) on the primary with
+// one TSIG-signed RFC 2136 UPDATE: a change made behind trustform's back.
+func (l *Lab) Edit(t testing.TB, remove, add []string) {
 	t.Helper()
-	rr, err := mdns.NewRR(record)
-	must(t, err)
+	parse := func(records []string) []mdns.RR {
+		var rrs []mdns.RR
+		for _, rec := range records {
+			rr, err := mdns.NewRR(rec)
+			must(t, err)
+			rrs = append(rrs, rr)
+		}
+		return rrs
+	}
 	m := new(mdns.Msg)
 	m.SetUpdate(l.Zone)
-	m.Remove([]mdns.RR{rr})
+	m.Remove(parse(remove))
+	m.Insert(parse(add))
 	m.SetTsig(KeyName+".", mdns.HmacSHA256, 300, time.Now().Unix())
 	c := &mdns.Client{Net: "tcp", Timeout: 3 * time.Second, TsigSecret: map[string]string{KeyName + ".": l.Secret}}
 	r, _, err := c.Exchange(m, l.Primary.Addr)
 	must(t, err)
 	if r.Rcode != mdns.RcodeSuccess {
-		t.Fatalf("removing %s: %s", record, mdns.RcodeToString[r.Rcode])
+		t.Fatalf("editing the zone (-%v +%v): %s", remove, add, mdns.RcodeToString[r.Rcode])
 	}
 }
 
