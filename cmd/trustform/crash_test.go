@@ -19,16 +19,87 @@ import (
 	"github.com/trustform/trustform/providers/nginx/nginxtest"
 )
 
-// TestRolloverKilledAtEveryStep rotates the key of a DANE-protected HTTPS
-// vhost (real BIND primary and secondary, real nginx) with trustform killed
-// (SIGKILL) after every single step, restarting apply each time. All along,
-// an independent checker asks both authoritative servers for the TLSA RRset
-// and nginx for its certificate: the served key must always be published on
-// both, and the state file must always parse.
+// TestRolloverKilledAtEveryStep rotates the key of DANE-protected services
+// with trustform killed (SIGKILL) after every single step, restarting apply
+// each time as a scheduled run would. All along, an independent checker asks
+// both authoritative servers (real BIND primary and secondary) for the TLSA
+// RRsets and nginx for its certificates: the served key (or its issuing CA,
+// for DANE-TA) must always be published on both, and the state file must
+// always parse. Three rollovers: a key_type change with the local CA; an
+// emergency -replace with Pebble of a certificate pinned by a 3 1 1 and a
+// DANE-TA 2 1 1 RRset; and a -replace with publish_next.
 func TestRolloverKilledAtEveryStep(t *testing.T) {
+	t.Run("key-type-change/local-ca", func(t *testing.T) {
+		dir, servers, services := localCARollover(t)
+		cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+		os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
+		killAtEveryStep(t, dir, servers, services, 5, nil)
+	})
+	t.Run("replace/pebble/ee-and-ta", func(t *testing.T) {
+		lab := startDANELab(t, func(cfg string) string {
+			cfg = strings.ReplaceAll(cfg, `rollover_wait = "10s"`, `rollover_wait = "1s"`)
+			return strings.Replace(cfg, `tlsa "https" {`, "tlsa \"https\" {\n  usage         = 2", 1)
+		})
+		mustCode(t, tf(t, lab.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+		// stage-key, stage-cert, publish, deploy-next, reload, prune (one
+		// nginx reload serves both vhosts: after a restart the second has
+		// nothing left to do)
+		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 6, []string{"-replace=certificate.www"})
+	})
+	t.Run("replace/pebble/publish-next", func(t *testing.T) {
+		lab := startDANELab(t, func(cfg string) string {
+			return strings.ReplaceAll(cfg, `rollover_wait = "10s"`, "rollover_wait = \"1s\"\n  publish_next  = true")
+		})
+		mustCode(t, tf(t, lab.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+		time.Sleep(time.Second) // rollover_wait
+		// deploy-next, stage-key, reload, prune
+		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 4, []string{"-replace=certificate.www"})
+	})
+}
+
+// killAtEveryStep runs apply -wait with the fault hook set to kill it after
+// its first step, again and again until a run completes: the first run with
+// args, the restarts without (as a scheduled run). It checks that every step
+// was a boundary (at least min kills) and that the checker saw no violation.
+func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string, min int, args []string) {
+	t.Helper()
+	stop := watchDANE(t, dir, servers, services)
+	kills := 0
+	var runs []string
+	for run := 0; run < 25; run++ {
+		a := []string{"-chdir=" + dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"}
+		if run == 0 {
+			a = append(a, args...)
+		}
+		cmd := exec.Command(binary, a...)
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TRUSTFORM_TEST_KILL_AFTER_STEPS=1")
+		out, err := cmd.CombinedOutput()
+		runs = append(runs, fmt.Sprintf("%s run %d:\n%s", time.Now().Format("05.000"), run, out))
+		if err == nil {
+			break // nothing was left: the apply finished without reaching the hook
+		}
+		if !strings.Contains(string(out), "fault hook: killed after step") {
+			t.Fatalf("apply failed for another reason: %v\n%s", err, strings.Join(runs, "\n"))
+		}
+		kills++
+	}
+	checks, violations := stop()
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+	t.Logf("%d step boundaries killed, %d invariant checks, %d violations", kills, checks, len(violations))
+	if kills < min {
+		t.Errorf("only %d kills, want a kill after each of at least %d steps:\n%s", kills, min, strings.Join(runs, "\n"))
+	}
+	if len(violations) > 0 {
+		t.Errorf("%d moments without a published record for the served key:\n%s\nthe runs:\n%s", len(violations), strings.Join(violations, "\n"), strings.Join(runs, "\n"))
+	}
+}
+
+// localCARollover deploys a certificate from the local CA, pinned by a 3 1 1
+// RRset on real BIND and served by real nginx.
+func localCARollover(t *testing.T) (dir string, servers []*dnstest.Named, services map[string]string) {
 	dns := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
 	web := nginxtest.Start(t)
-	dir := t.TempDir()
+	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(dns.Secret), 0o600)
 	cfg := fmt.Sprintf(`dns_zone "example" {
   name           = "example.test"
@@ -70,39 +141,11 @@ vhost "https" {
   reload_command = %[6]q
 }
 `, dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand)
-	cfgPath := filepath.Join(dir, "main.hcl")
-	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."
 	waitServed(t, dns.Secondary, owner, served(t, dns.Primary, owner))
-
-	stop := watchDANE(t, dir, []*dnstest.Named{dns.Primary, dns.Secondary}, map[string]string{owner: web.HTTPS})
-
-	os.WriteFile(cfgPath, bytes.Replace([]byte(cfg), []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
-	kills := 0
-	var runs []string
-	for run := 0; run < 20; run++ {
-		cmd := exec.Command(binary, "-chdir="+dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s")
-		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TRUSTFORM_TEST_KILL_AFTER_STEPS=1")
-		out, err := cmd.CombinedOutput()
-		runs = append(runs, fmt.Sprintf("%s run %d:\n%s", time.Now().Format("05.000"), run, out))
-		if err == nil {
-			break // nothing was left: the apply finished without reaching the hook
-		}
-		if !strings.Contains(string(out), "fault hook: killed after step") {
-			t.Fatalf("apply failed for another reason: %v\n%s", err, out)
-		}
-		kills++
-	}
-	checks, violations := stop()
-	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
-	t.Logf("%d step boundaries killed, %d invariant checks, %d violations", kills, checks, len(violations))
-	if kills < 5 {
-		t.Errorf("only %d kills: the rollover has stage-key, publish, deploy-next, reload and prune", kills)
-	}
-	if len(violations) > 0 {
-		t.Errorf("%d moments without a published record for the served key:\n%s\nthe runs:\n%s", len(violations), strings.Join(violations, "\n"), strings.Join(runs, "\n"))
-	}
+	return dir, dns.Servers(), map[string]string{owner: web.HTTPS}
 }
 
 func handshakeSPKI(addr, name string) (string, error) {
