@@ -222,12 +222,11 @@ func (r *Run) caRecords(t *schema.TLSA, cert *files.Certificate, in files.Intent
 	if len(cert.Chain) > 1 {
 		out.live = certRecord(t.Params, cert.Chain[1])
 	}
-	staged := cert.StagedChain
 	switch {
 	case !in.Issue:
 		out.target = out.live
-	case len(staged) > 1 && in.Target != nil && files.SPKIHash(staged[0].PublicKey) == files.SPKIHash(in.Target):
-		out.target = certRecord(t.Params, staged[1])
+	case len(cert.StagedChain) > 1 && cert.StagedChainFor(in.Target):
+		out.target = certRecord(t.Params, cert.StagedChain[1])
 	}
 	if out.target == "" {
 		out.unknown = t.Certificate.Address.String() + " is issued"

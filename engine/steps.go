@@ -248,8 +248,7 @@ func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool)
 		then(l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert,
 			"generate the next key beside the live one ("+n.block.(*schema.Certificate).KeyFile+".next, 0600)"))
 	}
-	chainStaged := len(cert.StagedChain) > 0 && in.Target != nil && files.SPKIHash(cert.StagedChain[0].PublicKey) == files.SPKIHash(in.Target)
-	if len(ta) > 0 && !chainStaged {
+	if len(ta) > 0 && !cert.StagedChainFor(in.Target) {
 		then(l.add(n.addr, action, files.PhaseStageCert, RuleTLSABeforeCert,
 			"issue into "+n.block.(*schema.Certificate).CertFile+".next: the issuing CA's record is published before the certificate is served"))
 	}

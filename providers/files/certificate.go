@@ -199,10 +199,10 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 	if leaf != nil && !in.NewKey {
 		due := leaf.NotAfter.Add(-c.RenewBefore)
 		switch {
-		case c.stagedChainFor(c.LiveKey):
+		case c.StagedChainFor(c.LiveKey):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "a certificate issued for the live key waits in "+c.NextCertPath())
-		case c.KeepNext && staged && c.stagedChainFor(c.NextKey):
+		case c.KeepNext && staged && c.StagedChainFor(c.NextKey):
 			in.Issue, in.NewKey = true, true
 			in.Reasons = append(in.Reasons, "a certificate issued for the staged key waits in "+c.NextCertPath())
 		case !now.Before(due):
@@ -218,7 +218,7 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerName)
 		}
-		if in.Issue && !in.NewKey && !c.ReuseKey && !c.stagedChainFor(c.LiveKey) {
+		if in.Issue && !in.NewKey && !c.ReuseKey && !c.StagedChainFor(c.LiveKey) {
 			in.NewKey = true
 			in.Reasons = append(in.Reasons, "reuse_key = false: renewals get a new key")
 		}
@@ -325,14 +325,14 @@ func (c *Certificate) deployNext(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.NextCertPath(), err)
 		}
-		if next != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(next.Public()) {
+		if next != nil && c.stagedFits(chain, next.Public()) {
 			return c.deploy(next, chainPEM, true)
 		}
 		live, err := readPrivateKey(c.KeyPath)
 		if err != nil {
 			return err
 		}
-		if live != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(live.Public()) {
+		if live != nil && c.stagedFits(chain, live.Public()) {
 			return c.deploy(live, chainPEM, false)
 		}
 	}
@@ -360,9 +360,17 @@ func (c *Certificate) keyFor(pub crypto.PublicKey) (crypto.Signer, error) {
 	return nil, errors.New("neither " + c.KeyPath + " nor " + c.NextKeyPath() + " holds the planned key: run plan again")
 }
 
-// stagedChainFor reports whether the staged chain was issued for pub.
-func (c *Certificate) stagedChainFor(pub crypto.PublicKey) bool {
-	return len(c.StagedChain) > 0 && pub != nil && SPKIHash(c.StagedChain[0].PublicKey) == SPKIHash(pub)
+// StagedChainFor reports whether the staged chain is one to deploy for
+// pub: issued for that key and for the configured domains. Any other staged
+// chain is left over (the configuration changed) and is issued anew.
+func (c *Certificate) StagedChainFor(pub crypto.PublicKey) bool {
+	return c.stagedFits(c.StagedChain, pub)
+}
+
+func (c *Certificate) stagedFits(chain []*x509.Certificate, pub crypto.PublicKey) bool {
+	names := slices.Clone(c.Domains)
+	slices.Sort(names)
+	return len(chain) > 0 && pub != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(pub) && slices.Equal(sortedNames(chain[0]), names)
 }
 
 func (c *Certificate) newKey() (crypto.Signer, error) {

@@ -1,0 +1,117 @@
+package files_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/localca"
+)
+
+// newCert deploys a certificate from a fresh local CA in a temp dir.
+func newCert(t *testing.T, keepNext bool) *files.Certificate {
+	t.Helper()
+	dir := t.TempDir()
+	ca := &localca.CA{Dir: filepath.Join(dir, "ca"), CommonName: "test CA", Now: time.Now}
+	if err := ca.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Observe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := &files.Certificate{Domains: []string{"www.example.test"}, KeyType: "ec256", ReuseKey: true, RenewBefore: 24 * time.Hour,
+		CertPath: filepath.Join(dir, "www.pem"), KeyPath: filepath.Join(dir, "www.key"), Issuer: ca, IssuerName: "local_ca.ca", Now: time.Now, KeepNext: keepNext}
+	step(t, c, files.PhaseIssue, files.Intent{})
+	return c
+}
+
+// step applies a phase and observes again, as the engine does.
+func step(t *testing.T, c *files.Certificate, phase string, in files.Intent) {
+	t.Helper()
+	if err := c.Apply(context.Background(), phase, in); err != nil {
+		t.Fatalf("%s: %v", phase, err)
+	}
+	if _, err := c.Observe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func spki(c *files.Certificate) string { return files.SPKIHash(c.Chain[0].PublicKey) }
+
+// TestPlanNextKey: what a staged next key means, with and without KeepNext
+// (publish_next).
+func TestPlanNextKey(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		keepNext, replace  bool
+		stage              bool // a next key is staged before planning
+		issue, newKey      bool
+		stageNext, nextSet bool
+	}{
+		{name: "nothing to do", issue: false},
+		{name: "staged key: a rollover under way", stage: true, issue: true, newKey: true},
+		{name: "replace without a staged key", replace: true, issue: true, newKey: true},
+		{name: "publish_next without a spare", keepNext: true, stageNext: true},
+		{name: "publish_next with its spare", keepNext: true, stage: true, nextSet: true},
+		{name: "publish_next replace: onto the spare, then a new one", keepNext: true, stage: true, replace: true, issue: true, newKey: true, stageNext: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCert(t, tc.keepNext)
+			if tc.stage {
+				step(t, c, files.PhaseStageKey, files.Intent{})
+			}
+			in := c.Plan("certificate.www", tc.replace)
+			if in.Issue != tc.issue || in.NewKey != tc.newKey || in.StageNext != tc.stageNext || (in.Next != nil) != tc.nextSet {
+				t.Errorf("issue %t, new key %t, stage next %t, next kept %t; reasons %q", in.Issue, in.NewKey, in.StageNext, in.Next != nil, in.Reasons)
+			}
+			if tc.stage && tc.newKey && files.SPKIHash(in.Target) != files.SPKIHash(c.NextKey) {
+				t.Errorf("the target is not the staged key")
+			}
+		})
+	}
+}
+
+// TestStagedChain: stage-cert issues into CERT_FILE.next without touching
+// the live pair; deploy-next deploys exactly that chain and cleans up.
+func TestStagedChain(t *testing.T) {
+	t.Run("same key", func(t *testing.T) {
+		c := newCert(t, false)
+		live, liveChain := spki(c), c.Chain[0].Raw
+		step(t, c, files.PhaseStageCert, files.Intent{Target: c.LiveKey})
+		if len(c.StagedChain) == 0 || string(c.Chain[0].Raw) != string(liveChain) {
+			t.Fatal("stage-cert did not stage a chain, or changed the live one")
+		}
+		staged := c.StagedChain[0].Raw
+		if in := c.Plan("certificate.www", false); !in.Issue || in.NewKey {
+			t.Errorf("a staged chain for the live key: issue %t, new key %t", in.Issue, in.NewKey)
+		}
+		step(t, c, files.PhaseDeployNext, files.Intent{})
+		if string(c.Chain[0].Raw) != string(staged) || spki(c) != live || c.StagedChain != nil {
+			t.Errorf("deploy-next did not deploy the staged chain with the live key")
+		}
+	})
+	t.Run("staged key", func(t *testing.T) {
+		c := newCert(t, false)
+		step(t, c, files.PhaseStageKey, files.Intent{})
+		next := files.SPKIHash(c.NextKey)
+		step(t, c, files.PhaseStageCert, files.Intent{Target: c.NextKey})
+		step(t, c, files.PhaseDeployNext, files.Intent{})
+		if spki(c) != next || c.NextKey != nil || c.StagedChain != nil {
+			t.Errorf("deploy-next: serving %s, want the staged key %s; leftovers %v %v", spki(c), next, c.NextKey, c.StagedChain)
+		}
+		if fi, err := os.Stat(c.KeyPath); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("key file: %v %v", fi, err)
+		}
+	})
+	t.Run("left over for other domains", func(t *testing.T) {
+		c := newCert(t, false)
+		step(t, c, files.PhaseStageCert, files.Intent{Target: c.LiveKey})
+		c.Domains = []string{"shop.example.test"}
+		if c.StagedChainFor(c.LiveKey) {
+			t.Error("a chain staged for other domains counts as ready")
+		}
+	})
+}
