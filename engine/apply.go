@@ -185,6 +185,8 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 				// The key is replaced now; -replace must not ask for yet another.
 				r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == addr })
 			}
+		}
+		for _, addr := range r.touched(batch) {
 			r.record(ctx, addr)
 		}
 		if err == nil {
@@ -332,7 +334,7 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 	case *apt.Source:
 		return res.Apply(ctx, first.Phase)
 	case *dns.TLSA:
-		var sets []dns.RRset
+		changes := map[*dns.TLSA][]string{}
 		for _, s := range batch {
 			tn := r.w.by[mustParse(s.Address)]
 			t := tn.block.(*schema.TLSA)
@@ -347,8 +349,9 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 			if s.Phase != string(plan.Create) && s.Phase != string(plan.Update) && slices.Equal(want, published) {
 				continue // a publish or prune that finds its records in place
 			}
-			sets = append(sets, tn.res.(*dns.TLSA).RRset(want))
+			changes[tn.res.(*dns.TLSA)] = want
 		}
+		sets := dns.Combine(changes)
 		if len(sets) == 0 {
 			return nil
 		}
@@ -388,6 +391,28 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 	if t, ok := n.res.(*dns.TLSA); ok {
 		sr.SeeRecords(t.Visible, now)
 	}
+}
+
+// touched lists what a batch changed: its resources, and the TLSA resources
+// that share an owner name with one of them (their view of the other
+// records at that owner is stale now).
+func (r *Run) touched(batch []plan.Step) []schema.Address {
+	var out []schema.Address
+	owners := map[string]bool{}
+	for _, b := range batch {
+		addr := mustParse(b.Address)
+		out = append(out, addr)
+		if t, ok := r.cfg.Block(addr).(*schema.TLSA); ok {
+			owners[t.FQDN] = true
+		}
+	}
+	for _, t := range r.cfg.TLSAs {
+		addr := schema.Address{Type: "tlsa", Name: t.Name}
+		if owners[t.FQDN] && !slices.Contains(out, addr) {
+			out = append(out, addr)
+		}
+	}
+	return out
 }
 
 // waitUntil blocks until a gate opens, with a countdown.

@@ -51,6 +51,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		diags = append(diags, c.validateTLSA(b)...)
 	}
 	diags = append(diags, c.validatePublishNext()...)
+	diags = append(diags, c.validateTLSAOwners()...)
 	for _, b := range c.TLSPolicies {
 		diags = append(diags, validatePolicy(b)...)
 	}
@@ -253,6 +254,40 @@ func (c *Config) validatePublishNext() hcl.Diagnostics {
 			diags = append(diags, errAt(rng, "publish_next differs between the RRsets of one certificate",
 				fmt.Sprintf("tlsa.%s sets publish_next = %t and tlsa.%s (%s) sets %t; both pin %s. Set it on every end-entity TLSA RRset of the certificate or on none: a rollover waits for any RRset that does not publish the next key.",
 					b.Name, b.PublishNext, f.Name, f.DeclRange, f.PublishNext, b.Certificate.Address)))
+		}
+	}
+	return diags
+}
+
+// validateTLSAOwners: tlsa blocks may share an owner name (3 1 1 and 2 1 1
+// for one service), each managing its own usage, selector and matching type;
+// two for the same combination would overwrite each other, and one RRset has
+// one TTL (RFC 2181 §5.2).
+func (c *Config) validateTLSAOwners() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	first := map[string]*TLSA{}
+	for _, b := range c.TLSAs {
+		if b.FQDN == "" {
+			continue // its owner already has a diagnostic
+		}
+		f, ok := first[b.FQDN]
+		if !ok {
+			first[b.FQDN] = b
+			continue
+		}
+		switch {
+		case f.Params == b.Params:
+			diags = append(diags, errAt(b.DeclRange, "Two tlsa blocks for the same records",
+				fmt.Sprintf("tlsa.%s and tlsa.%s (%s) both manage the %d %d %d records at %s. Blocks may share an owner only with different usage, selector or matching type.",
+					b.Name, f.Name, f.DeclRange, b.Params[0], b.Params[1], b.Params[2], strings.TrimSuffix(b.FQDN, "."))))
+		case f.TTLSeconds != b.TTLSeconds:
+			rng := b.DeclRange
+			if b.TTL != nil {
+				rng = b.TTLRange
+			}
+			diags = append(diags, errAt(rng, "Different TTLs in one RRset",
+				fmt.Sprintf("tlsa.%s has ttl %d, tlsa.%s (%s) ttl %d, at the same owner %s: the records form one RRset, which has one TTL.",
+					b.Name, b.TTLSeconds, f.Name, f.DeclRange, f.TTLSeconds, strings.TrimSuffix(b.FQDN, "."))))
 		}
 	}
 	return diags

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ func servedSPKIOf(t *testing.T, addr string) string {
 }
 
 // TestDANETARollover: a DANE-TA RRset (2 1 1) pins the CA that issues the
-// certificate. When the CA changes (here: a second Pebble, with its own
+// certificate, beside a 3 1 1 record at the same owner (another tlsa block). When the CA changes (here: a second Pebble, with its own
 // intermediate, as when a CA rotates intermediates), the certificate is
 // issued into a staged file first, the new CA's record published beside
 // the old, and the certificate deployed only after rollover_wait; the plan
@@ -106,12 +107,17 @@ func servedSPKIOf(t *testing.T, addr string) string {
 func TestDANETARollover(t *testing.T) {
 	lab := startDANELab(t, func(cfg string) string {
 		cfg = strings.ReplaceAll(cfg, `rollover_wait = "10s"`, `rollover_wait = "3s"`)
+		// The HTTPS owner has both: 2 1 1 (tlsa.https) and 3 1 1 (tlsa.https_ee).
+		i := strings.Index(cfg, `tlsa "https" {`)
+		block := cfg[i : i+strings.Index(cfg[i:], "\n}\n")+3]
+		cfg += "\n" + strings.Replace(block, `tlsa "https"`, `tlsa "https_ee"`, 1)
 		return strings.Replace(cfg, `tlsa "https" {`, "tlsa \"https\" {\n  usage         = 2", 1)
 	})
 	dir := lab.dir
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first deployment")
-	caA := handshakeRecordsOf(t, lab.services[lab.https])[1]
-	waitServed(t, lab.dns.Secondary, lab.https, []string{caA})
+	before := handshakeRecordsOf(t, lab.services[lab.https])
+	caA := before[1]
+	waitServed(t, lab.dns.Secondary, lab.https, slices.Sorted(slices.Values(before)))
 
 	second := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.dns.Primary.Addr})
 	cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
@@ -137,7 +143,7 @@ func TestDANETARollover(t *testing.T) {
 		t.Fatalf("the second Pebble issued under the same CA key %s", caA)
 	}
 	for _, n := range lab.dns.Servers() {
-		waitServed(t, n, lab.https, []string{caB})
+		waitServed(t, n, lab.https, slices.Sorted(slices.Values(served)))
 		waitServed(t, n, lab.smtp, []string{served[0]})
 	}
 	t.Logf("%d invariant checks while the CA changed, %d violations", checks, len(violations))
@@ -149,14 +155,14 @@ func TestDANETARollover(t *testing.T) {
 	// The served CA's record replaced behind trustform's back (by the old
 	// CA's): a warning, drift, and apply puts it back.
 	lab.dns.Edit(t, []string{lab.https + " 5 IN TLSA " + caB}, []string{lab.https + " 5 IN TLSA " + caA})
-	waitServed(t, lab.dns.Secondary, lab.https, []string{caA})
+	waitServed(t, lab.dns.Secondary, lab.https, slices.Sorted(slices.Values([]string{caA, served[0]})))
 	d := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
 	mustCode(t, d, 2, "refresh-only without the CA's record")
 	if !strings.Contains(d.stderr, "the issuing CA in the served chain is not covered") {
 		t.Errorf("no warning about the uncovered CA:\n%s", d.stderr)
 	}
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "repair")
-	waitServed(t, lab.dns.Secondary, lab.https, []string{caB})
+	waitServed(t, lab.dns.Secondary, lab.https, slices.Sorted(slices.Values(served)))
 }
 
 func handshakeRecordsOf(t *testing.T, addr string) []string {
