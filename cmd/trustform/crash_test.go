@@ -173,10 +173,27 @@ func handshakeRecords(addr, name string) ([]string, error) {
 	return out, nil
 }
 
+// coversEveryCombination is RFC 7671 §8's invariant: the RRset is not empty
+// and, for each usage/selector/matching type in it, holds the record of what
+// is served (matching has one record per combination the checker computes).
+func coversEveryCombination(recs, matching []string) bool {
+	if len(recs) == 0 {
+		return false
+	}
+	for _, r := range recs {
+		combo := strings.Join(strings.Fields(r)[:3], " ") + " "
+		if !slices.ContainsFunc(matching, func(m string) bool { return strings.HasPrefix(m, combo) && slices.Contains(recs, m) }) {
+			return false
+		}
+	}
+	return true
+}
+
 // watchDANE is the independent checker: every 20 ms, for each TLSA owner, it
 // handshakes the TLS service at its address and asks every authoritative
-// server for the RRset; the served key (3 1 1), or the CA that issued it
-// (2 1 1), must be published on all of them. It
+// server for the RRset; on all of them, each combination in the RRset (3 1 1
+// of the served key, 2 1 1 of the CA that issued it) must hold the record of
+// what is served. It
 // also parses the state file. stop ends it and returns the number of checks
 // and the violations seen.
 func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string) (stop func() (int, []string)) {
@@ -203,7 +220,7 @@ func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[
 					recs := served(t, n, owner)
 					mu.Lock()
 					checks++
-					if !slices.ContainsFunc(recs, func(r string) bool { return slices.Contains(matching, r) }) {
+					if !coversEveryCombination(recs, matching) {
 						violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s while %s serves %v", time.Now().Format("05.000"), n.Addr, recs, owner, addr, matching))
 					}
 					mu.Unlock()
@@ -220,5 +237,28 @@ func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[
 		close(done)
 		wg.Wait()
 		return checks, violations
+	}
+}
+
+// TestCheckerCatchesViolations: the independent checker itself, on the
+// moments it must flag.
+func TestCheckerCatchesViolations(t *testing.T) {
+	served := []string{"3 1 1 new", "2 1 1 ca"}
+	for _, tc := range []struct {
+		recs []string
+		ok   bool
+	}{
+		{[]string{"3 1 1 new"}, true},
+		{[]string{"3 1 1 new", "3 1 1 old"}, true},
+		{[]string{"2 1 1 ca", "3 1 1 new"}, true},
+		{nil, false},                                  // nothing published
+		{[]string{"3 1 1 old"}, false},                // the served key is not published
+		{[]string{"2 1 1 ca", "3 1 1 old"}, false},    // one combination lacks it
+		{[]string{"2 1 1 other", "3 1 1 new"}, false}, // the other lacks it
+		{[]string{"3 0 1 x", "3 1 1 new"}, false},     // a combination the checker cannot vouch for
+	} {
+		if got := coversEveryCombination(tc.recs, served); got != tc.ok {
+			t.Errorf("coversEveryCombination(%q) = %t", tc.recs, got)
+		}
 	}
 }
