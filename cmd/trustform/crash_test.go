@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers/apache/apachetest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/nginx/nginxtest"
 )
@@ -25,16 +26,19 @@ import (
 // both authoritative servers (real BIND primary and secondary) for the TLSA
 // RRsets and nginx for its certificates: the served key (or its issuing CA,
 // for DANE-TA) must always be published on both, and the state file must
-// always parse. Three rollovers: a key_type change with the local CA; an
+// always parse. Three rollovers: a key_type change with the local CA (on
+// nginx, and on Apache); an
 // emergency -replace with Pebble of a certificate pinned by a 3 1 1 and a
 // DANE-TA 2 1 1 RRset; and a -replace with publish_next.
 func TestRolloverKilledAtEveryStep(t *testing.T) {
-	t.Run("key-type-change/local-ca", func(t *testing.T) {
-		dir, servers, services := localCARollover(t)
-		cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
-		os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
-		killAtEveryStep(t, dir, servers, services, 5, nil)
-	})
+	for _, server := range []string{"nginx", "apache"} {
+		t.Run("key-type-change/local-ca/"+server, func(t *testing.T) {
+			dir, servers, services := localCARollover(t, server)
+			cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+			os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
+			killAtEveryStep(t, dir, servers, services, 5, nil)
+		})
+	}
 	t.Run("replace/pebble/ee-and-ta", func(t *testing.T) {
 		lab := startDANELab(t, func(cfg string) string {
 			cfg = strings.ReplaceAll(cfg, `rollover_wait = "10s"`, `rollover_wait = "1s"`)
@@ -95,10 +99,17 @@ func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, service
 }
 
 // localCARollover deploys a certificate from the local CA, pinned by a 3 1 1
-// RRset on real BIND and served by real nginx.
-func localCARollover(t *testing.T) (dir string, servers []*dnstest.Named, services map[string]string) {
+// RRset on real BIND and served by real nginx or Apache.
+func localCARollover(t *testing.T, server string) (dir string, servers []*dnstest.Named, services map[string]string) {
 	dns := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
-	web := nginxtest.Start(t)
+	var web struct{ Sites, HTTPS, TestCommand, ReloadCommand string }
+	if server == "apache" {
+		l := apachetest.Start(t)
+		web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand = l.Sites, l.HTTPS, l.TestCommand, l.ReloadCommand
+	} else {
+		l := nginxtest.Start(t)
+		web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand = l.Sites, l.HTTPS, l.TestCommand, l.ReloadCommand
+	}
 	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(dns.Secret), 0o600)
 	cfg := fmt.Sprintf(`dns_zone "example" {
@@ -132,7 +143,7 @@ tlsa "www" {
 }
 
 vhost "https" {
-  server         = "nginx"
+  server         = %[7]q
   config_file    = "%[3]s/https.conf"
   listen         = %[4]q
   server_names   = ["www.example.test"]
@@ -140,7 +151,7 @@ vhost "https" {
   test_command   = %[5]q
   reload_command = %[6]q
 }
-`, dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand)
+`, dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand, server)
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."
