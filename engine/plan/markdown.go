@@ -26,7 +26,8 @@ func Warnings(p *Plan) []Warning {
 		switch {
 		case s.Phase == "prune" || (strings.HasPrefix(s.Address, "tlsa.") && c != nil && c.Action == Delete):
 			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes TLSA records: clients that cached them must already accept the new certificate (rule `%s`).", s.Address, s.Rule)})
-		case s.Phase == "stage-key" || s.Phase == "issue-new-key" || (s.Phase == "issue" && c != nil && c.Action == Replace):
+		case s.Phase == "issue-new-key" || ((s.Phase == "deploy-next" || s.Phase == "issue") && c != nil && c.Action == Replace):
+			// the step that makes the server's key change, not the staging of one
 			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` changes its private key (%s).", s.Address, strings.Join(reasonsOf(c), "; "))})
 		case strings.HasPrefix(s.Address, "vhost.") && c != nil && hstsSwitchedOn(c):
 			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` switches on `%s`: browsers will refuse plain HTTP for the whole max-age%s.", s.Address, c.After["hsts"].Str, subdomains(c.After["hsts"].Str))})
