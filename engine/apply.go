@@ -346,7 +346,7 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.Address, err)
 			}
-			if s.Phase != string(plan.Create) && s.Phase != string(plan.Update) && slices.Equal(want, published) {
+			if (s.Phase == phasePublish || s.Phase == phasePrune) && slices.Equal(want, published) {
 				continue // a publish or prune that finds its records in place
 			}
 			changes[tn.res.(*dns.TLSA)] = want
@@ -405,6 +405,9 @@ func (r *Run) touched(batch []plan.Step) []schema.Address {
 		if t, ok := r.cfg.Block(addr).(*schema.TLSA); ok {
 			owners[t.FQDN] = true
 		}
+	}
+	if len(owners) == 0 {
+		return out
 	}
 	for _, t := range r.cfg.TLSAs {
 		addr := schema.Address{Type: "tlsa", Name: t.Name}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"slices"
@@ -69,24 +68,10 @@ func (r *Run) checkServedTLSA(ctx context.Context, n *node) {
 		return
 	}
 	served := "no CA certificate"
-	if c := pinned(t, chain); c != nil {
+	if c := dns.Pinned(t.Params[0], chain); c != nil {
 		served, _ = dns.Record(t.Params, c)
 	}
 	n.observed["served_match"] = providers.String(fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, served, visible))
-}
-
-// pinned is the certificate of a chain (leaf first) that t's records pin:
-// the leaf for end-entity usages (1, 3), the issuing CA for trust-anchor
-// usages (0, 2), or nil when the chain has none.
-func pinned(t *schema.TLSA, chain []*x509.Certificate) *x509.Certificate {
-	i := 0
-	if t.Params[0] == 0 || t.Params[0] == 2 {
-		i = 1
-	}
-	if len(chain) <= i {
-		return nil
-	}
-	return chain[i]
 }
 
 // caWarnings: a trust-anchor RRset (usage 0, 2) that does not cover the CA
@@ -104,10 +89,10 @@ func (r *Run) caWarnings() hcl.Diagnostics {
 		detail := ""
 		if m := n.observed["served_match"].Str; strings.HasPrefix(m, "no") {
 			detail = "The built-in DANE check: " + m + "."
-		} else if chain := r.w.by[t.Certificate.Address].res.(*files.Certificate).Chain; len(chain) > 1 {
-			if rec := certRecord(t.Params, chain[1]); !slices.Contains(published, rec) {
+		} else if ca := dns.Pinned(t.Params[0], r.w.by[t.Certificate.Address].res.(*files.Certificate).Chain); ca != nil {
+			if rec := certRecord(t.Params, ca); !slices.Contains(published, rec) {
 				detail = fmt.Sprintf("%s is deployed with a chain issued by %q, whose record %q is not in the published RRset %q.",
-					t.Certificate.Address, chain[1].Subject.String(), rec, published)
+					t.Certificate.Address, ca.Subject.String(), rec, published)
 			}
 		}
 		if detail == "" {

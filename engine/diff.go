@@ -215,18 +215,20 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 }
 
 // caRecords derives a trust-anchor RRset (usage 0, 2): it pins the CA that
-// issued the leaf, as the server sends it (chain[1]). Which CA issues a new
+// issued the leaf, as the server sends it (dns.Pinned). Which CA issues a new
 // certificate is known only once it is issued, into the staged chain.
 func (r *Run) caRecords(t *schema.TLSA, cert *files.Certificate, in files.Intent) tlsaRecordSet {
 	var out tlsaRecordSet
-	if len(cert.Chain) > 1 {
-		out.live = certRecord(t.Params, cert.Chain[1])
+	if ca := dns.Pinned(t.Params[0], cert.Chain); ca != nil {
+		out.live = certRecord(t.Params, ca)
 	}
 	switch {
 	case !in.Issue:
 		out.target = out.live
-	case len(cert.StagedChain) > 1 && cert.StagedChainFor(in.Target):
-		out.target = certRecord(t.Params, cert.StagedChain[1])
+	case cert.StagedChainFor(in.Target):
+		if ca := dns.Pinned(t.Params[0], cert.StagedChain); ca != nil {
+			out.target = certRecord(t.Params, ca)
+		}
 	}
 	if out.target == "" {
 		out.unknown = t.Certificate.Address.String() + " is issued"

@@ -235,7 +235,7 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 // returns the first step.
 func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool) *step {
 	in, action := n.change.intent, plan.Action(n.change.action)
-	cert := n.res.(*files.Certificate)
+	b, cert := n.block.(*schema.Certificate), n.res.(*files.Certificate)
 	var first, last *step
 	then := func(s *step) {
 		s.after(last, RuleTLSABeforeCert)
@@ -246,11 +246,11 @@ func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool)
 	}
 	if in.NewKey && !staged {
 		then(l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert,
-			"generate the next key beside the live one ("+n.block.(*schema.Certificate).KeyFile+".next, 0600)"))
+			"generate the next key beside the live one ("+b.KeyFile+".next, 0600)"))
 	}
 	if len(ta) > 0 && !cert.StagedChainFor(in.Target) {
 		then(l.add(n.addr, action, files.PhaseStageCert, RuleTLSABeforeCert,
-			"issue into "+n.block.(*schema.Certificate).CertFile+".next: the issuing CA's record is published before the certificate is served"))
+			"issue into "+b.CertFile+".next: the issuing CA's record is published before the certificate is served"))
 	}
 	var publishes []*step
 	var gate []plan.GateWait

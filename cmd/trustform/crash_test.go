@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -178,8 +176,7 @@ func handshakeRecords(addr, name string) ([]string, error) {
 	defer c.Close()
 	var out []string
 	for i, cert := range c.ConnectionState().PeerCertificates[:min(2, len(c.ConnectionState().PeerCertificates))] {
-		sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-		out = append(out, []string{"3 1 1 ", "2 1 1 "}[i]+hex.EncodeToString(sum[:]))
+		out = append(out, []string{"3 1 1 ", "2 1 1 "}[i]+spkiHex(cert.RawSubjectPublicKeyInfo))
 	}
 	return out, nil
 }

@@ -76,7 +76,7 @@ func TestDANERolloverExample(t *testing.T) {
 	checks, violations := stop()
 	mustCode(t, r, 0, "apply -replace -wait")
 	after := served(t, dns.Primary, https)
-	if len(after) != 1 || after[0] == before[0] || !strings.HasSuffix(after[0], servedSPKIOf(t, lab.services[https])) {
+	if len(after) != 1 || after[0] == before[0] || !strings.HasSuffix(after[0], servedSPKI(t, lab.services[https], "www.example.test")) {
 		t.Errorf("after the replacement the RRset is %v (before %v)", after, before)
 	}
 	if got := served(t, dns.Secondary, smtp); len(got) != 1 || got[0] != after[0] {
@@ -89,21 +89,14 @@ func TestDANERolloverExample(t *testing.T) {
 	}
 }
 
-func servedSPKIOf(t *testing.T, addr string) string {
-	spki, err := handshakeSPKI(addr, "www.example.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spki
-}
-
 // TestDANETARollover: a DANE-TA RRset (2 1 1) pins the CA that issues the
-// certificate, beside a 3 1 1 record at the same owner (another tlsa block). When the CA changes (here: a second Pebble, with its own
-// intermediate, as when a CA rotates intermediates), the certificate is
-// issued into a staged file first, the new CA's record published beside
-// the old, and the certificate deployed only after rollover_wait; the plan
-// warns when the served CA is not covered, and apply repairs it. Real BIND,
-// two Pebbles, nginx, and the independent checker throughout.
+// certificate, beside a 3 1 1 record at the same owner (another tlsa block).
+// When the CA changes (here: a second Pebble, with its own intermediate, as
+// when a CA rotates intermediates), the certificate is issued into a staged
+// file first, the new CA's record published beside the old, and the
+// certificate deployed only after rollover_wait; the plan warns when the
+// served CA is not covered, and apply repairs it. Real BIND, two Pebbles,
+// nginx, and the independent checker throughout.
 func TestDANETARollover(t *testing.T) {
 	lab := startDANELab(t, func(cfg string) string {
 		cfg = strings.ReplaceAll(cfg, `rollover_wait = "10s"`, `rollover_wait = "3s"`)

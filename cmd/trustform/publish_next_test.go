@@ -2,9 +2,7 @@ package main
 
 import (
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,7 +30,7 @@ func TestPublishNext(t *testing.T) {
 	if fi, err := os.Stat(nextKey); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the next key: %v, %v", fi, err)
 	}
-	current, next := servedSPKIOf(t, lab.services[lab.https]), keyFileSPKI(t, nextKey)
+	current, next := servedSPKI(t, lab.services[lab.https], "www.example.test"), keyFileSPKI(t, nextKey)
 	want := slices.Sorted(slices.Values([]string{"3 1 1 " + current, "3 1 1 " + next}))
 	for _, owner := range []string{lab.https, lab.smtp} {
 		waitServed(t, lab.dns.Primary, owner, want)
@@ -50,7 +48,7 @@ func TestPublishNext(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, "wait") || !strings.Contains(r.stdout, "Apply complete") {
 		t.Errorf("the replacement did not complete in one apply:\n%s\n%s", r.stdout, r.stderr)
 	}
-	if got := servedSPKIOf(t, lab.services[lab.smtp]); got != next {
+	if got := servedSPKI(t, lab.services[lab.smtp], "www.example.test"); got != next {
 		t.Errorf("after -replace the service presents %s, not the published next key %s", got[:8], next[:8])
 	}
 	newNext := keyFileSPKI(t, nextKey)
@@ -106,6 +104,5 @@ func keyFileSPKI(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
+	return spkiHex(der)
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -71,19 +69,16 @@ vhost "http" {
 // servedSPKI handshakes with SNI name and returns the leaf's SPKI SHA-256.
 func servedSPKI(t *testing.T, addr, name string) string {
 	t.Helper()
-	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, InsecureSkipVerify: true})
+	spki, err := handshakeSPKI(addr, name)
 	if err != nil {
 		t.Fatalf("TLS handshake with %s as %s: %v", addr, name, err)
 	}
-	defer c.Close()
-	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(sum[:])
+	return spki
 }
 
 func fileSPKI(t *testing.T, path string) string {
 	t.Helper()
-	sum := sha256.Sum256(readChain(t, path)[0].RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(sum[:])
+	return spkiHex(readChain(t, path)[0].RawSubjectPublicKeyInfo)
 }
 
 // readChain parses a deployed PEM chain, leaf first.

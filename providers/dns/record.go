@@ -72,6 +72,21 @@ func (s RRset) toRRs() ([]mdns.RR, error) {
 	return out, nil
 }
 
+// Pinned is the certificate of a chain (leaf first) that records of this
+// usage pin: the leaf for end-entity usages (1, 3), the issuing CA, as the
+// server sends it, for trust-anchor usages (0, 2); nil when the chain has
+// none.
+func Pinned(usage uint8, chain []*x509.Certificate) *x509.Certificate {
+	i := 0
+	if usage == 0 || usage == 2 {
+		i = 1
+	}
+	if len(chain) <= i {
+		return nil
+	}
+	return chain[i]
+}
+
 // Matching reports which of records (as Record writes them) a served chain
 // (leaf first) satisfies, with miekg/dns's TLSA verification (hex compared
 // case-blind): end-entity records (usage 1, 3) against the leaf,

@@ -82,9 +82,8 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 
 type handshake struct {
 	chain   []*x509.Certificate // as served, leaf first
-	leaf    *x509.Certificate
-	cert    string // Leaf(leaf)
-	version string // negotiated protocol
+	cert    string              // Leaf(chain[0])
+	version string              // negotiated protocol
 	err     error
 }
 
@@ -107,8 +106,7 @@ func (v *Vhost) handshake(ctx context.Context, name string, version uint16) hand
 	}
 	defer c.Close()
 	st := c.(*tls.Conn).ConnectionState()
-	leaf := st.PeerCertificates[0]
-	return handshake{chain: st.PeerCertificates, leaf: leaf, cert: Leaf(leaf), version: tls.VersionName(st.Version)}
+	return handshake{chain: st.PeerCertificates, cert: Leaf(st.PeerCertificates[0]), version: tls.VersionName(st.Version)}
 }
 
 // Leaf names a certificate exactly, as plans show it: the SHA-256 of its DER
