@@ -14,9 +14,10 @@ import (
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -49,8 +50,10 @@ type Outcome struct {
 func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Outcome) (bool, error) {
 	for {
 		gate := r.resolveGate(s.Gate)
-		open, visible := r.gateTime(gate, r.opts.Now())
+		open, visible, err := r.gateTime(gate, r.opts.Now())
 		switch {
+		case err != nil:
+			return false, err
 		case visible && !open.After(r.opts.Now()):
 			return true, nil
 		case !o.Wait && visible:
@@ -157,7 +160,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		if len(s.Gate) > 0 {
 			passed, err := r.passGate(ctx, s, o, out)
 			if err != nil {
-				return out, err
+				return out, fmt.Errorf("step %d (%s %s): %w", s.Index, s.Address, s.Phase, err)
 			}
 			if !passed {
 				held[s.Index] = true
@@ -181,7 +184,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		}
 		for _, b := range batch {
 			addr := mustParse(b.Address)
-			if addr.Type == "certificate" && b.Phase != files.PhaseStageKey {
+			if addr.Type == "certificate" && b.Phase != certificate.PhaseStageKey {
 				// The key is replaced now; -replace must not ask for yet another.
 				r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == addr })
 			}
@@ -250,7 +253,7 @@ func (r *Run) resolveGate(gate []plan.GateWait) []plan.GateWait {
 // isIssue: a step that obtains a certificate, which may take seconds (an
 // ACME order); independent ones run side by side.
 func isIssue(s plan.Step) bool {
-	return strings.HasPrefix(s.Address, "certificate.") && (s.Phase == files.PhaseIssue || s.Phase == files.PhaseIssueNewKey) && len(s.Gate) == 0
+	return strings.HasPrefix(s.Address, "certificate.") && (s.Phase == certificate.PhaseIssue || s.Phase == certificate.PhaseIssueNewKey) && len(s.Gate) == 0
 }
 
 // executeParallel runs independent issue steps at most opts.Parallelism at
@@ -321,14 +324,14 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
 		return res.Create(ctx)
 	case *acme.Account:
 		return res.Register(ctx)
-	case *files.Certificate:
-		var in files.Intent
+	case *certificate.Certificate:
+		var in certificate.Intent
 		if n.change != nil {
 			in = n.change.intent
 		}
 		return res.Apply(ctx, first.Phase, in)
-	case *vhost:
-		return res.Apply(ctx, first.Phase, res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))))
+	case *webserver.Vhost:
+		return res.Apply(ctx, first.Phase, res.ServedDesired(r.servedLeaf(n.block.(*schema.Vhost))))
 	case *apt.Key:
 		return res.Apply(ctx, first.Phase)
 	case *apt.Source:
@@ -376,7 +379,7 @@ func (r *Run) record(ctx context.Context, addr schema.Address) {
 	r.w.derive(n)
 	r.checkServedTLSA(ctx, n)
 	now := r.opts.Now()
-	if c, ok := n.res.(*files.Certificate); ok {
+	if c, ok := n.res.(*certificate.Certificate); ok {
 		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))
 		n.change = &changeInfo{intent: in}
 		if !in.Issue && !in.StageNext {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/schema"
 )
@@ -151,7 +152,7 @@ func BenchmarkValidate10k(b *testing.B) {
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}
-		if diags := engine.CheckRules(cfg); diags.HasErrors() {
+		if diags := rules.Refuse(cfg); diags.HasErrors() {
 			b.Fatal(diags)
 		}
 	})

@@ -9,10 +9,12 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -25,12 +27,12 @@ func (r *Run) servedBy(t *schema.TLSA) (addr, host string, ok bool) {
 	}
 	port, host := strings.TrimPrefix(labels[0], "_"), labels[2]
 	for _, n := range r.w.nodes {
-		v, ok := n.res.(*vhost)
-		if !ok || v.probe == nil || !v.Site.TLS() || !serves(v.Site.Names, host) {
+		v, ok := n.res.(*webserver.Vhost)
+		if !ok || v.Probe == nil || !v.Site.TLS() || !rules.Serves(v.Site.Names, host) {
 			continue
 		}
-		if _, p, err := net.SplitHostPort(v.probe.Addr); err == nil && p == port {
-			return v.probe.Addr, host, true
+		if _, p, err := net.SplitHostPort(v.Probe.Addr); err == nil && p == port {
+			return v.Probe.Addr, host, true
 		}
 	}
 	return "", "", false
@@ -89,7 +91,7 @@ func (r *Run) caWarnings() hcl.Diagnostics {
 		detail := ""
 		if m := n.observed["served_match"].Str; strings.HasPrefix(m, "no") {
 			detail = "The built-in DANE check: " + m + "."
-		} else if ca := dns.Pinned(t.Params[0], r.w.by[t.Certificate.Address].res.(*files.Certificate).Chain); ca != nil {
+		} else if ca := dns.Pinned(t.Params[0], r.w.by[t.Certificate.Address].res.(*certificate.Certificate).Chain); ca != nil {
 			if rec := certRecord(t.Params, ca); !slices.Contains(published, rec) {
 				detail = fmt.Sprintf("%s is deployed with a chain issued by %q, whose record %q is not in the published RRset %q.",
 					t.Certificate.Address, ca.Subject.String(), rec, published)

@@ -12,10 +12,11 @@ import (
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -29,7 +30,7 @@ func (r *Run) desire() {
 			n.desired = res.Desired(n.addr.String())
 		case *acme.Account:
 			n.desired = res.Desired()
-		case *files.Certificate:
+		case *certificate.Certificate:
 			in := res.Plan(n.addr.String(), slices.Contains(r.opts.Replace, n.addr))
 			n.desired = in.Value
 			ci := &changeInfo{intent: in, reasons: in.Reasons}
@@ -57,9 +58,9 @@ func (r *Run) desire() {
 			if _, _, ok := r.servedBy(t); ok {
 				n.desired["served_match"] = providers.String("yes")
 			}
-		case *vhost:
+		case *webserver.Vhost:
 			n.desired = res.Desired()
-			for k, a := range res.servedDesired(r.servedLeaf(n.block.(*schema.Vhost))) {
+			for k, a := range res.ServedDesired(r.servedLeaf(n.block.(*schema.Vhost))) {
 				n.desired[k] = a
 			}
 		case *apt.Key:
@@ -92,7 +93,7 @@ func (r *Run) servedLeaf(v *schema.Vhost) *providers.Attr {
 		a := providers.Unknown(cn.addr.String() + " is deployed")
 		return &a
 	}
-	if chain := cn.res.(*files.Certificate).Chain; len(chain) > 0 {
+	if chain := cn.res.(*certificate.Certificate).Chain; len(chain) > 0 {
 		a := providers.String(probe.Leaf(chain[0]))
 		return &a
 	}
@@ -173,8 +174,8 @@ func (s tlsaRecordSet) write(phase string, published []string) ([]string, error)
 // key (usage 1, 3) or the issuing CA (usage 0, 2, see caRecords).
 func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 	cn := r.w.by[t.Certificate.Address]
-	cert := cn.res.(*files.Certificate)
-	in := files.Intent{}
+	cert := cn.res.(*certificate.Certificate)
+	in := certificate.Intent{}
 	if cn.change != nil {
 		in = cn.change.intent
 	} else {
@@ -217,7 +218,7 @@ func (r *Run) tlsaRecords(t *schema.TLSA) tlsaRecordSet {
 // caRecords derives a trust-anchor RRset (usage 0, 2): it pins the CA that
 // issued the leaf, as the server sends it (dns.Pinned). Which CA issues a new
 // certificate is known only once it is issued, into the staged chain.
-func (r *Run) caRecords(t *schema.TLSA, cert *files.Certificate, in files.Intent) tlsaRecordSet {
+func (r *Run) caRecords(t *schema.TLSA, cert *certificate.Certificate, in certificate.Intent) tlsaRecordSet {
 	var out tlsaRecordSet
 	if ca := dns.Pinned(t.Params[0], cert.Chain); ca != nil {
 		out.live = certRecord(t.Params, ca)
@@ -236,7 +237,7 @@ func (r *Run) caRecords(t *schema.TLSA, cert *files.Certificate, in files.Intent
 	return out
 }
 
-func leafKey(c *files.Certificate) crypto.PublicKey {
+func leafKey(c *certificate.Certificate) crypto.PublicKey {
 	if len(c.Chain) == 0 {
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -56,7 +56,7 @@ func (w *world) observe(ctx context.Context, parallelism int) hcl.Diagnostics {
 // derive adds observed facts that depend on another resource's observation
 // (a certificate's issuer is known once its CA has been read).
 func (w *world) derive(n *node) {
-	if c, ok := n.res.(*files.Certificate); ok && n.observed != nil {
+	if c, ok := n.res.(*certificate.Certificate); ok && n.observed != nil {
 		n.observed["issuer"] = providers.String(c.IssuedBy())
 	}
 }

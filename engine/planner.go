@@ -10,10 +10,12 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -41,7 +43,6 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	diags := append(r.forgotten(), r.dnsWarnings()...)
 	diags = append(diags, r.caWarnings()...)
 	diags = append(diags, r.live...)
-	diags = append(diags, r.liveRuleWarnings()...)
 	if r.opts.RefreshOnly {
 		p.Mode = "refresh-only"
 		r.drift(p)
@@ -79,7 +80,11 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		}
 		sort.Ints(ps.DependsOn)
 		if len(s.gate) > 0 {
-			if t, _ := r.gateTime(s.gate, now); t.After(now) {
+			t, _, err := r.gateTime(s.gate, now)
+			if err != nil {
+				return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot compute a gate", Detail: err.Error()})
+			}
+			if t.After(now) {
 				t = t.UTC()
 				ps.NotBefore = &t
 			}
@@ -91,7 +96,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			continue
 		}
 		after := n.desired
-		if n.change.action == string(plan.Update) && len(l.byAddr[n.addr]) == 1 && l.byAddr[n.addr][0].phase == files.PhaseReload {
+		if n.change.action == string(plan.Update) && len(l.byAddr[n.addr]) == 1 && l.byAddr[n.addr][0].phase == webserver.PhaseReload {
 			after = n.observed
 		}
 		p.Changes = append(p.Changes, plan.Change{
@@ -154,7 +159,7 @@ func (r *Run) drift(p *plan.Plan) {
 				ch.Reasons = append(ch.Reasons, why)
 			}
 		}
-		if c, ok := n.res.(*files.Certificate); ok && n.observed != nil {
+		if c, ok := n.res.(*certificate.Certificate); ok && n.observed != nil {
 			if in := c.Plan(n.addr.String(), false); in.Issue {
 				if ch == nil {
 					ch = &plan.Change{Action: plan.Update, Before: n.observed, After: n.observed}
@@ -182,7 +187,7 @@ func (r *Run) dnsWarnings() hcl.Diagnostics {
 		if len(t.Lagging) > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
 				Summary: n.addr.String() + ": not every authoritative server serves the primary's RRset",
-				Detail:  "Lagging: " + strings.Join(t.Lagging, ", ") + ". The tlsa-before-cert gate counts only from when every server serves the new records."})
+				Detail:  "Lagging: " + strings.Join(t.Lagging, ", ") + ". The " + rules.TLSABeforeCert.Name() + " gate counts only from when every server serves the new records."})
 		}
 		if n.observed != nil && n.observed["signed"].Str == "false" {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,

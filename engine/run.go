@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/schema"
 )
@@ -37,7 +38,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if opts.Parallelism == 0 {
 		opts.Parallelism = 10
 	}
-	diags := CheckRules(cfg)
+	diags := rules.Refuse(cfg)
 	for _, r := range opts.Replace {
 		if r.Type != "certificate" || cfg.Block(r) == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -replace", Detail: r.String() + " is not a certificate of this configuration; -replace forces a new key for a certificate."})
@@ -63,11 +64,8 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
 	diags := r.w.observe(ctx, r.opts.Parallelism)
 	if !diags.HasErrors() {
-		r.live = r.checkMisdirected(ctx)
+		r.live = rules.Live(ctx, r.probed())
 		r.checkDANE(ctx)
 	}
 	return diags
 }
-
-// ObservedDigest fingerprints the last observation.
-func (r *Run) ObservedDigest() string { return r.w.observedDigest() }

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/apt"
-	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/providers/certificate"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -88,12 +90,12 @@ func (r *Run) buildSteps() *stepList {
 		}
 		t := n.block.(*schema.TLSA)
 		s := l.add(n.addr, plan.Action(n.change.action), n.change.action, "", "set the RRset in zone "+t.Zone.Address.Name)
-		s.after(l.last(t.Certificate.Address), RuleTLSABeforeCert)
+		s.after(l.last(t.Certificate.Address), rules.TLSABeforeCert.Name())
 	}
 	challengeFirst := r.challengeSteps(l)
 	r.vhostSteps(l)
 	for cert, vhost := range challengeFirst {
-		l.byAddr[cert][0].after(l.last(vhost), RuleACMEChallenge)
+		l.byAddr[cert][0].after(l.last(vhost), rules.ACMEChallengeNotRedirected.Name())
 	}
 	r.tlsaAfterReloads(l)
 	r.aptSteps(l)
@@ -114,7 +116,7 @@ func (r *Run) challengeSteps(l *stepList) map[schema.Address]schema.Address {
 		}
 		for _, vn := range r.w.nodes {
 			v, ok := vn.block.(*schema.Vhost)
-			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.change == nil || !serves(v.ServerNames, c.Domains[0]) {
+			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.change == nil || !rules.Serves(v.ServerNames, c.Domains[0]) {
 				continue
 			}
 			if vn.observed != nil && vn.observed["acme_webroot"].Equal(vn.desired["acme_webroot"]) {
@@ -124,9 +126,9 @@ func (r *Run) challengeSteps(l *stepList) map[schema.Address]schema.Address {
 				waitFor[n.addr] = vn.addr
 				continue
 			}
-			ch := l.add(vn.addr, plan.Action(vn.change.action), files.PhaseChallenge, RuleACMEChallenge,
+			ch := l.add(vn.addr, plan.Action(vn.change.action), webserver.PhaseChallenge, rules.ACMEChallengeNotRedirected.Name(),
 				"serve /.well-known/acme-challenge/ and the redirect first; the HSTS header follows once the certificate is served")
-			l.byAddr[n.addr][0].after(ch, RuleACMEChallenge)
+			l.byAddr[n.addr][0].after(ch, rules.ACMEChallengeNotRedirected.Name())
 		}
 	}
 	return waitFor
@@ -149,7 +151,7 @@ func (r *Run) aptSteps(l *stepList) {
 	for _, n := range r.w.nodes {
 		if b, ok := n.block.(*schema.APTSource); ok && n.change != nil {
 			s := l.add(n.addr, plan.Action(n.change.action), apt.PhaseWrite, "", "write the deb822 source with Signed-By")
-			s.after(l.last(b.SignedBy.Address), RuleAPTKeyBeforeSource)
+			s.after(l.last(b.SignedBy.Address), rules.APTKeyBeforeSource.Name())
 		}
 	}
 	for _, n := range r.w.nodes {
@@ -158,12 +160,12 @@ func (r *Run) aptSteps(l *stepList) {
 			continue
 		}
 		written := l.last(n.addr)
-		s := l.add(n.addr, plan.Action(n.change.action), apt.PhaseRemoveLegacy, RuleAPTKeyBeforeSource,
+		s := l.add(n.addr, plan.Action(n.change.action), apt.PhaseRemoveLegacy, rules.APTKeyBeforeSource.Name(),
 			"remove the key from the global keyrings "+strings.Join(key.Legacy(), ", ")+", where it is trusted for every repository")
-		s.after(written, RuleAPTKeyBeforeSource)
+		s.after(written, rules.APTKeyBeforeSource.Name())
 		for _, src := range r.cfg.APTSources {
 			if src.SignedBy.Address == n.addr {
-				s.after(l.last(schema.Address{Type: "apt_source", Name: src.Name}), RuleAPTKeyBeforeSource)
+				s.after(l.last(schema.Address{Type: "apt_source", Name: src.Name}), rules.APTKeyBeforeSource.Name())
 			}
 		}
 	}
@@ -179,8 +181,8 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 	b := n.block.(*schema.Certificate)
 	in := n.change.intent
 	action := plan.Action(n.change.action)
-	cert := n.res.(*files.Certificate)
-	staged := in.Target != nil && cert.NextKey != nil && files.SPKIHash(in.Target) == files.SPKIHash(cert.NextKey)
+	cert := n.res.(*certificate.Certificate)
+	staged := in.Target != nil && cert.NextKey != nil && certificate.SPKIHash(in.Target) == certificate.SPKIHash(cert.NextKey)
 	live, ta := r.liveDANE(n.addr)
 	var first *step
 	rollover := false
@@ -190,17 +192,17 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 		rollover = true
 		first = r.rolloverSteps(l, n, live, ta, staged)
 	case !in.NewKey:
-		first = l.add(n.addr, action, files.PhaseIssue, "", "renew with the same key; TLSA 3 1 1 records stay valid")
+		first = l.add(n.addr, action, certificate.PhaseIssue, "", "renew with the same key; TLSA 3 1 1 records stay valid")
 	case staged:
-		first = l.add(n.addr, action, files.PhaseDeployNext, "", "issue for the staged key and deploy it")
+		first = l.add(n.addr, action, certificate.PhaseDeployNext, "", "issue for the staged key and deploy it")
 	case n.observed == nil:
-		first = l.add(n.addr, action, files.PhaseIssue, "", "generate a key (0600), issue and deploy the certificate")
+		first = l.add(n.addr, action, certificate.PhaseIssue, "", "generate a key (0600), issue and deploy the certificate")
 	default:
-		first = l.add(n.addr, action, files.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
+		first = l.add(n.addr, action, certificate.PhaseIssueNewKey, "", "issue for a fresh key and deploy it")
 	}
 	if in.StageNext {
 		prev := l.last(n.addr)
-		s := l.add(n.addr, action, files.PhaseStageKey, "", "generate the next key, kept staged and published ("+b.KeyFile+".next, 0600)")
+		s := l.add(n.addr, action, certificate.PhaseStageKey, "", "generate the next key, kept staged and published ("+b.KeyFile+".next, 0600)")
 		s.after(prev, "")
 		if first == nil {
 			first = s
@@ -221,8 +223,8 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 			case t.Params[0] == 0 || t.Params[0] == 2:
 				desc = "remove the records of a CA no longer in the served chain"
 			}
-			p := l.add(tn.addr, plan.Update, phasePrune, RuleTLSABeforeCert, desc)
-			p.after(l.last(n.addr), RuleTLSABeforeCert)
+			p := l.add(tn.addr, plan.Update, phasePrune, rules.TLSABeforeCert.Name(), desc)
+			p.after(l.last(n.addr), rules.TLSABeforeCert.Name())
 		}
 	}
 	first.after(l.last(b.Issuer.Address), "")
@@ -235,21 +237,21 @@ func (r *Run) certificateSteps(l *stepList, n *node, handled map[schema.Address]
 // returns the first step.
 func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool) *step {
 	in, action := n.change.intent, plan.Action(n.change.action)
-	b, cert := n.block.(*schema.Certificate), n.res.(*files.Certificate)
+	b, cert := n.block.(*schema.Certificate), n.res.(*certificate.Certificate)
 	var first, last *step
 	then := func(s *step) {
-		s.after(last, RuleTLSABeforeCert)
+		s.after(last, rules.TLSABeforeCert.Name())
 		if first == nil {
 			first = s
 		}
 		last = s
 	}
 	if in.NewKey && !staged {
-		then(l.add(n.addr, action, files.PhaseStageKey, RuleTLSABeforeCert,
+		then(l.add(n.addr, action, certificate.PhaseStageKey, rules.TLSABeforeCert.Name(),
 			"generate the next key beside the live one ("+b.KeyFile+".next, 0600)"))
 	}
 	if len(ta) > 0 && !cert.StagedChainFor(in.Target) {
-		then(l.add(n.addr, action, files.PhaseStageCert, RuleTLSABeforeCert,
+		then(l.add(n.addr, action, certificate.PhaseStageCert, rules.TLSABeforeCert.Name(),
 			"issue into "+b.CertFile+".next: the issuing CA's record is published before the certificate is served"))
 	}
 	var publishes []*step
@@ -262,8 +264,8 @@ func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool)
 			if t.Params[0] == 0 || t.Params[0] == 2 {
 				desc = "publish the record of the CA that issued the staged certificate, unless it is published already"
 			}
-			p := l.add(tn.addr, plan.Update, phasePublish, RuleTLSABeforeCert, desc)
-			p.after(last, RuleTLSABeforeCert)
+			p := l.add(tn.addr, plan.Update, phasePublish, rules.TLSABeforeCert.Name(), desc)
+			p.after(last, rules.TLSABeforeCert.Name())
 			publishes = append(publishes, p)
 		}
 		gate = append(gate, plan.GateWait{Address: tn.addr.String(), Record: recs.target, Wait: t.Wait.String()})
@@ -272,9 +274,9 @@ func (r *Run) rolloverSteps(l *stepList, n *node, live, ta []*node, staged bool)
 	if len(ta) > 0 {
 		desc = "deploy the staged certificate"
 	}
-	final := l.add(n.addr, action, files.PhaseDeployNext, RuleTLSABeforeCert, desc)
+	final := l.add(n.addr, action, certificate.PhaseDeployNext, rules.TLSABeforeCert.Name(), desc)
 	for _, p := range publishes {
-		final.after(p, RuleTLSABeforeCert)
+		final.after(p, rules.TLSABeforeCert.Name())
 	}
 	final.gate = gate
 	then(final)
@@ -295,7 +297,7 @@ func (r *Run) tlsaAfterReloads(l *stepList) {
 		cert := r.cfg.Block(s.addr).(*schema.TLSA).Certificate.Address
 		for _, v := range r.cfg.Vhosts {
 			if v.Certificate.Address == cert {
-				s.after(l.last(schema.Address{Type: "vhost", Name: v.Name}), RuleTLSABeforeCert)
+				s.after(l.last(schema.Address{Type: "vhost", Name: v.Name}), rules.TLSABeforeCert.Name())
 			}
 		}
 	}
@@ -333,17 +335,17 @@ func (r *Run) vhostSteps(l *stepList) {
 		if n.change == nil {
 			if certStep != nil && n.observed != nil {
 				n.change = &changeInfo{action: string(plan.Update), reasons: []string{v.Certificate.Address.String() + " is redeployed; the server must reload to serve it"}}
-				s := l.add(n.addr, plan.Update, files.PhaseReload, "", "reload the server so it serves the new certificate")
+				s := l.add(n.addr, plan.Update, webserver.PhaseReload, "", "reload the server so it serves the new certificate")
 				s.after(certStep, "")
 			}
 			continue
 		}
 		before := l.last(n.addr) // a challenge phase, if any
-		s := l.add(n.addr, plan.Action(n.change.action), files.PhaseWrite, "", "write "+v.ConfigFile+", run the config test, reload")
-		s.after(before, RuleACMEChallenge)
+		s := l.add(n.addr, plan.Action(n.change.action), webserver.PhaseWrite, "", "write "+v.ConfigFile+", run the config test, reload")
+		s.after(before, rules.ACMEChallengeNotRedirected.Name())
 		rule := ""
 		if n.desired["hsts"].Str != "" && (n.observed == nil || n.observed["hsts"].Str == "") {
-			rule = RuleHSTSOnHTTPVhost // HSTS switches on only after the certificate is valid
+			rule = rules.HSTSOnHTTPVhost.Name() // HSTS switches on only after the certificate is valid
 			s.desc += "; HSTS switches on"
 		}
 		s.after(certStep, rule)
@@ -353,7 +355,7 @@ func (r *Run) vhostSteps(l *stepList) {
 		if !ok || !v.HSTSFrom.Set() || n.change == nil {
 			continue
 		}
-		l.last(n.addr).after(l.last(v.HSTSFrom.Address), RuleHSTSOnHTTPVhost)
+		l.last(n.addr).after(l.last(v.HSTSFrom.Address), rules.HSTSOnHTTPVhost.Name())
 	}
 }
 
@@ -415,27 +417,15 @@ func (r *Run) order(l *stepList) ([]*step, error) {
 	return out, nil
 }
 
-// gateTime is when a gate opens: for every wait, when its record became
-// visible on every authoritative server (from state) plus the wait. ok is
-// false while some record is not visible everywhere yet; the time returned
-// then assumes it becomes visible now.
-func (r *Run) gateTime(gate []plan.GateWait, now time.Time) (open time.Time, ok bool) {
-	open, ok = now, true
-	for _, g := range gate {
-		wait, err := time.ParseDuration(g.Wait)
-		if err != nil {
-			continue
+// gateTime is when a gate of tlsa-before-cert opens, from the visibility
+// times in state.
+func (r *Run) gateTime(gate []plan.GateWait, now time.Time) (time.Time, bool, error) {
+	return rules.TLSABeforeCert.Opens(gate, func(addr, record string) (time.Time, bool) {
+		sr := r.st.Get(addr)
+		if sr == nil {
+			return time.Time{}, false
 		}
-		seen, known := now, false
-		if sr := r.st.Get(g.Address); sr != nil && g.Record != "" {
-			seen, known = sr.VisibleAt[g.Record]
-		}
-		if !known {
-			seen, ok = now, false
-		}
-		if t := seen.Add(wait); t.After(open) {
-			open = t
-		}
-	}
-	return open, ok
+		t, ok := sr.VisibleAt[record]
+		return t, ok
+	}, now)
 }

@@ -13,14 +13,16 @@ import (
 	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
-	"github.com/trustform/trustform/providers/apache"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/files"
 	"github.com/trustform/trustform/providers/localca"
-	"github.com/trustform/trustform/providers/nginx"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -32,9 +34,9 @@ type resource interface {
 var (
 	_ resource = (*localca.CA)(nil)
 	_ resource = (*acme.Account)(nil)
-	_ resource = (*files.Certificate)(nil)
+	_ resource = (*certificate.Certificate)(nil)
 	_ resource = (*dns.TLSA)(nil)
-	_ resource = (*vhost)(nil)
+	_ resource = (*webserver.Vhost)(nil)
 	_ resource = (*apt.Key)(nil)
 	_ resource = (*apt.Source)(nil)
 )
@@ -52,7 +54,7 @@ type node struct {
 type changeInfo struct {
 	action  string
 	reasons []string
-	intent  files.Intent // certificates only
+	intent  certificate.Intent // certificates only
 }
 
 // world binds a configuration to providers.
@@ -113,6 +115,7 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 			continue
 		}
 		w.zones[addr] = &dns.ZoneFile{
+			Host:          host.Local{},
 			Origin:        dnsFqdn(z.Zone),
 			Path:          cfg.LocalPath(schema.Ref{}, z.ZoneFile),
 			ReloadCommand: z.ReloadCommand,
@@ -121,7 +124,8 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 	}
 	for _, b := range cfg.Certificates {
 		addr := schema.Address{Type: "certificate", Name: b.Name}
-		c := &files.Certificate{
+		c := &certificate.Certificate{
+			Host:        host.Local{},
 			Domains:     b.Domains,
 			KeyType:     b.KeyType,
 			ReuseKey:    *b.ReuseKey,
@@ -154,11 +158,12 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 	}
 	for _, v := range cfg.Vhosts {
 		sc := w.serverConfig(v)
-		add(schema.Address{Type: "vhost", Name: v.Name}, v, &vhost{ServerConfig: sc, probe: w.probeFor(v, sc)})
+		add(schema.Address{Type: "vhost", Name: v.Name}, v, &webserver.Vhost{ServerConfig: sc, Probe: w.probeFor(v, sc)})
 	}
 	for _, k := range cfg.APTKeys {
 		path := cfg.LocalPath(k.Host, k.Keyring)
 		add(schema.Address{Type: "apt_key", Name: k.Name}, k, &apt.Key{
+			Host:        host.Local{},
 			Fingerprint: k.Fingerprint,
 			URL:         k.URL,
 			Keyserver:   k.Keyserver,
@@ -174,6 +179,7 @@ func bind(cfg *schema.Config, now func() time.Time) (*world, hcl.Diagnostics) {
 		addr := schema.Address{Type: "apt_source", Name: s.Name}
 		key := cfg.APTKey(s.SignedBy)
 		add(addr, s, &apt.Source{
+			Host:       host.Local{},
 			Address:    addr.String(),
 			File:       w.target(s.File),
 			Path:       cfg.LocalPath(s.Host, s.File),
@@ -219,12 +225,12 @@ func (w *world) acmeIssuer(b *schema.Certificate, acc *acme.Account) (*acme.Issu
 		return iss, nil
 	}
 	for _, v := range w.cfg.Vhosts {
-		if v.Certificate.Set() || v.ACMEWebroot == "" || !serves(v.ServerNames, b.Domains[0]) {
+		if v.Certificate.Set() || v.ACMEWebroot == "" || !rules.Serves(v.ServerNames, b.Domains[0]) {
 			continue
 		}
 		iss.Webroot = w.cfg.LocalPath(v.Host, v.ACMEWebroot)
 		if p := w.probeFor(v, w.serverConfig(v)); p != nil {
-			iss.VhostAddr = p.Addr
+			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(p.Addr)
 		}
 	}
 	return iss, nil
@@ -269,13 +275,13 @@ func (w *world) target(p string) string {
 	return filepath.Join(w.cfg.Dir, p)
 }
 
-func (w *world) serverConfig(v *schema.Vhost) *files.ServerConfig {
-	var r providers.Renderer = nginx.Server{}
+func (w *world) serverConfig(v *schema.Vhost) *webserver.ServerConfig {
+	var r webserver.Renderer = webserver.Nginx{}
 	if v.Server == "apache" {
-		r = apache.Server{}
+		r = webserver.Apache{}
 	}
 	listen, _ := schema.ParseListen(v.Listen)
-	site := providers.Site{
+	site := webserver.Site{
 		Address:       "vhost." + v.Name,
 		Listen:        listen,
 		Names:         v.ServerNames,
@@ -288,12 +294,13 @@ func (w *world) serverConfig(v *schema.Vhost) *files.ServerConfig {
 		site.Protocols, site.Ciphers = w.cfg.TLSPolicy(v.TLSPolicy).Effective()
 	}
 	if h := v.HSTS; h != nil {
-		site.HSTS = providers.HSTSHeader(h.MaxAge, h.IncludeSubdomains, h.Preload)
+		site.HSTS = webserver.HSTSHeader(h.MaxAge, h.IncludeSubdomains, h.Preload)
 	}
 	if src := w.cfg.Vhost(v.HSTSFrom); src != nil && src.HSTS != nil && (src.HSTS.OnHTTP == nil || *src.HSTS.OnHTTP) {
-		site.HSTS = providers.HSTSHeader(src.HSTS.MaxAge, src.HSTS.IncludeSubdomains, src.HSTS.Preload)
+		site.HSTS = webserver.HSTSHeader(src.HSTS.MaxAge, src.HSTS.IncludeSubdomains, src.HSTS.Preload)
 	}
-	sc := &files.ServerConfig{
+	sc := &webserver.ServerConfig{
+		Host:          host.Local{},
 		Renderer:      r,
 		Site:          site,
 		TargetPath:    w.target(v.ConfigFile),
@@ -337,4 +344,24 @@ func dnsFqdn(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// probeFor returns the prober of a vhost with a running server, or nil.
+func (w *world) probeFor(v *schema.Vhost, sc *webserver.ServerConfig) *probe.Vhost {
+	if sc.ReloadCommand == "" {
+		return nil
+	}
+	host, port, _ := net.SplitHostPort(sc.Site.Listen)
+	if host == "*" {
+		host = "127.0.0.1"
+		if h := w.cfg.Host(v.Host); h != nil && h.Address != "" {
+			host = h.Address
+		}
+	}
+	return &probe.Vhost{
+		Addr:        net.JoinHostPort(strings.Trim(host, "[]"), port),
+		Names:       v.ServerNames,
+		TLS:         sc.Site.TLS(),
+		ACMEWebroot: sc.Site.ACMEWebroot != "",
+	}
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -33,7 +33,7 @@ func TestExamplesLoad(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
-			if diags := engine.CheckRules(cfg); diags.HasErrors() {
+			if diags := rules.Refuse(cfg); diags.HasErrors() {
 				t.Fatal(diags)
 			}
 			if _, err := os.Stat(filepath.Join(e.Name(), "README.md")); err != nil {

@@ -331,21 +331,6 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 		if h.MaxAge < 0 {
 			diags = append(diags, errAt(h.MaxAgeRange, "Invalid HSTS max_age", "max_age is a number of seconds, 0 or more."))
 		}
-		if h.Preload && (h.MaxAge < MinPreloadMaxAge || !h.IncludeSubdomains) {
-			var missing []string
-			if h.MaxAge < MinPreloadMaxAge {
-				missing = append(missing, fmt.Sprintf("max_age ≥ %d (one year; it is %d)", MinPreloadMaxAge, h.MaxAge))
-			}
-			if !h.IncludeSubdomains {
-				missing = append(missing, "include_subdomains = true")
-			}
-			diags = append(diags, errAt(h.PreloadRange, "hsts-on-http-vhost: HSTS preload requirements not met",
-				"The preload list accepts a domain only with "+strings.Join(missing, " and ")+
-					". A header that asks for preload without them is refused by the list and misleads readers of this configuration."))
-		}
-		if !v.Certificate.Set() {
-			diags = append(diags, errAt(h.DeclRange, "hsts-on-http-vhost: HSTS on a vhost without TLS", "Browsers ignore Strict-Transport-Security over plain HTTP (RFC 6797 §8.1). Put hsts on the HTTPS vhost and use hsts_from on the HTTP one."))
-		}
 	}
 	if v.HSTSFrom.Set() {
 		if src := c.Vhost(v.HSTSFrom); src != nil && src.HSTS == nil {

@@ -9,6 +9,8 @@
 # server is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do $c; done' EXIT
 
 if ! command -v go >/dev/null 2>&1; then
   echo "scripts/test.sh: Go is required (https://go.dev/dl/)" >&2
@@ -39,7 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"
-    trap '$sudo rm -f "$policy"' EXIT
+    cleanup+=("$sudo rm -f $policy")
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -62,4 +64,8 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go build ./...
-go test -race -count=1 "$@" ./...
+# One line per package as it finishes, failing tests' output, a closing count.
+progress=$(mktemp)
+cleanup+=("rm -f $progress")
+go build -o "$progress" ./internal/testprogress
+go test -race -count=1 -json "$@" ./... | "$progress"

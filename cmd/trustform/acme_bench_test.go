@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/trustform/trustform/providers/acme/pebbletest"
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // BenchmarkIssue20 issues 20 certificates over http-01 through the webroot

@@ -12,7 +12,7 @@ import (
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 func acmeAccount(pebble *pebbletest.Lab) string {

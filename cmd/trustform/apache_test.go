@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustform/trustform/providers/apache/apachetest"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver/apachetest"
 )
 
 // apacheConfig: two TLS vhosts (example.test, www.example.test) on one

@@ -66,7 +66,7 @@ func cmdApply(args []string, chdir string, e env) int {
 
 	p := saved
 	if saved != nil {
-		if why := stale(s, saved); why != "" {
+		if why := s.run.Stale(saved); why != "" {
 			return errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
 		}
 	} else {
@@ -119,25 +119,6 @@ func cmdApply(args []string, chdir string, e env) int {
 			len(out.Held), out.OpensAt.UTC().Format(time.RFC3339), time.Until(out.OpensAt).Round(time.Second))
 	}
 	return 0
-}
-
-// stale says why a saved plan may no longer be applied, or "".
-func stale(s *session, p *plan.Plan) string {
-	switch {
-	case p.Mode == "refresh-only":
-		return "a refresh-only plan only reports drift"
-	case p.ConfigDigest != s.cfg.Digest:
-		return "the configuration changed since the plan was made"
-	case p.Lineage == "" && s.st.Lineage != "":
-		return fmt.Sprintf("the state changed since the plan was made (it was empty then; now at serial %d)", s.st.Serial)
-	case p.Lineage != s.st.Lineage:
-		return "the state belongs to another lineage than the plan's"
-	case p.Serial != s.st.Serial:
-		return fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", s.st.Serial, p.Serial)
-	case p.ObservedDigest != s.run.ObservedDigest():
-		return "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
-	}
-	return ""
 }
 
 func writeOutcome(e env, out *engine.Outcome, err error) {

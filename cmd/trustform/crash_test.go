@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/providers/apache/apachetest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/apachetest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // TestRolloverKilledAtEveryStep rotates the key of DANE-protected services
@@ -53,7 +53,7 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 			return strings.ReplaceAll(cfg, `rollover_wait = "10s"`, "rollover_wait = \"1s\"\n  publish_next  = true")
 		})
 		mustCode(t, tf(t, lab.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
-		time.Sleep(time.Second) // rollover_wait
+		// No sleep for rollover_wait: apply -wait waits for the gate itself.
 		// deploy-next, stage-key, reload, prune
 		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 4, []string{"-replace=certificate.www"})
 	})

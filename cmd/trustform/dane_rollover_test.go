@@ -13,7 +13,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // daneLab is examples/dane-rollover wired to real BIND (primary and

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // TestDriftKinds produces each kind of drift that plan -refresh-only reports

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
 	mdns "github.com/miekg/dns"
@@ -46,10 +47,21 @@ type result struct {
 // tf runs the trustform binary in dir.
 func tf(t testing.TB, dir string, args ...string) result {
 	t.Helper()
+	return tfEnv(t, dir, nil, args...)
+}
+
+// tfAt runs the trustform binary in dir with its clock frozen at now.
+func tfAt(t testing.TB, dir string, now time.Time, args ...string) result {
+	t.Helper()
+	return tfEnv(t, dir, []string{"TRUSTFORM_TEST_NOW=" + now.UTC().Format(time.RFC3339)}, args...)
+}
+
+func tfEnv(t testing.TB, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"-chdir=" + dir}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

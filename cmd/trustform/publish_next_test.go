@@ -37,11 +37,14 @@ func TestPublishNext(t *testing.T) {
 		waitServed(t, lab.dns.Secondary, owner, want)
 	}
 	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "DANE check with the next key published")
-	time.Sleep(3 * time.Second) // rollover_wait since the next key became visible
+	// The rest runs on a clock frozen a minute ahead: rollover_wait has
+	// passed since the next key became visible, and no more time passes
+	// between the replacement and the plans after it, however slow the machine.
+	now := time.Now().Add(time.Minute)
 
 	stop := lab.watch(t)
 	start := time.Now()
-	r := tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s", "-replace=certificate.www")
+	r := tfAt(t, dir, now, "apply", "-auto-approve", "-propagation-wait=10s", "-replace=certificate.www")
 	took := time.Since(start)
 	checks, violations := stop()
 	mustCode(t, r, 0, "apply -replace, without -wait")
@@ -67,11 +70,11 @@ func TestPublishNext(t *testing.T) {
 	if len(violations) > 0 {
 		t.Errorf("moments without a published record for a served key:\n%s\n%s", strings.Join(violations, "\n"), r.stderr)
 	}
-	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the replacement")
+	mustCode(t, tfAt(t, dir, now, "plan", "-detailed-exitcode"), 0, "plan after the replacement")
 
 	// The new next key was published a moment ago: another replacement
 	// must wait rollover_wait for it.
-	p := tf(t, dir, "plan", "-replace=certificate.www")
+	p := tfAt(t, dir, now, "plan", "-replace=certificate.www")
 	if !strings.Contains(p.stdout, "deploy-next    not before") {
 		t.Errorf("a next key published just now is deployed without its wait:\n%s", p.stdout)
 	}
@@ -79,14 +82,14 @@ func TestPublishNext(t *testing.T) {
 	// The next key's record removed behind trustform's back.
 	lab.dns.Edit(t, []string{lab.smtp + " 5 IN TLSA 3 1 1 " + newNext}, nil)
 	waitServed(t, lab.dns.Secondary, lab.smtp, []string{"3 1 1 " + next})
-	d := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	d := tfAt(t, dir, now, "plan", "-refresh-only", "-detailed-exitcode")
 	mustCode(t, d, 2, "refresh-only after the next key's record was removed")
 	if !strings.Contains(d.stdout, newNext) {
 		t.Errorf("the drift report does not name the missing record:\n%s", d.stdout)
 	}
-	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "repair")
+	mustCode(t, tfAt(t, dir, now, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "repair")
 	waitServed(t, lab.dns.Secondary, lab.smtp, want)
-	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only after the repair")
+	mustCode(t, tfAt(t, dir, now, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only after the repair")
 }
 
 // keyFileSPKI is the SHA-256 of the public half of a PEM private key file.

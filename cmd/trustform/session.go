@@ -50,6 +50,7 @@ func open(ctx context.Context, e env, c *common, op string, opts engine.Options)
 		return nil, diags, false
 	}
 	s.st = st
+	opts.Now = e.clock()
 	run, d := engine.New(cfg, st, opts)
 	diags = append(diags, d...)
 	if !d.HasErrors() {

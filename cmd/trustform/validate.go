@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -15,7 +15,7 @@ func cmdValidate(args []string, chdir string, e env) int {
 	}
 	cfg, diags := schema.Load(c.chdir)
 	if !diags.HasErrors() {
-		diags = append(diags, engine.CheckRules(cfg)...)
+		diags = append(diags, rules.Refuse(cfg)...)
 	}
 	printDiags(e, cfg, diags, c.color(e))
 	if diags.HasErrors() {

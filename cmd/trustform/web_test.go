@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-acme/lego/v4/certcrypto"
 
-	"github.com/trustform/trustform/providers/nginx/nginxtest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // webConfig is a certificate, an HTTPS vhost with HSTS and its HTTP vhost,

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/trustform/trustform/internal/files"
+
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Version is the state file format version.

@@ -1,15 +1,22 @@
 // Package labutil holds what the server test labs share: finding a binary
 // (skipping, or failing under CI=true, when it is missing), free loopback
-// ports, and world-readable temp directories for servers whose workers drop
-// privileges.
+// ports, world-readable temp directories for servers whose workers drop
+// privileges, and starting a server so that its whole process group stops
+// with the test.
 package labutil
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Binary finds name; without it the test is skipped, or fails when CI=true.
@@ -62,4 +69,76 @@ func OpenDir(t testing.TB, pattern string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// Proc is a lab server started in a process group of its own, so that
+// stopping it stops its children too (nginx workers, apache2 children).
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start starts cmd in a new process group. Its whole group is stopped when
+// the test ends, and the test fails when a process of the group survives.
+func Start(t testing.TB, cmd *exec.Cmd) *Proc {
+	t.Helper()
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", cmd.Path, err)
+	}
+	p := &Proc{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
+}
+
+// Pid is the group leader's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Stop kills every process of the group (SIGKILL: a lab keeps nothing worth
+// a clean shutdown) and waits until none is left. Stopping twice is harmless.
+func (p *Proc) Stop() error {
+	pgid := p.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGCONT) // a stopped process (a test's SIGSTOP) must run to die
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	<-p.done
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if len(Group(pgid)) == 0 {
+			return nil
+		}
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	return fmt.Errorf("%s (process group %d) still has processes %v 5s after it was killed", p.cmd.Path, pgid, Group(pgid))
+}
+
+// Group lists the live processes (zombies aside) of process group pgid, as
+// /proc shows them.
+func Group(pgid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+		out = append(out, pid)
+	}
+	return out
 }

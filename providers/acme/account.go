@@ -13,12 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustform/trustform/internal/files"
+
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Account is an ACME account, kept in Dir (account.key 0600, account.json).

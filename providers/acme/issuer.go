@@ -7,21 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/trustform/trustform/providers/certificate"
+
 	"github.com/go-acme/lego/v4/acme"
-	"github.com/go-acme/lego/v4/certificate"
+	legocert "github.com/go-acme/lego/v4/certificate"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/challenge/http01"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
 	"github.com/go-acme/lego/v4/providers/http/webroot"
-
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Issuer obtains certificates for one certificate block from an account.
@@ -30,11 +29,12 @@ type Issuer struct {
 	Challenge string // "http-01" or "dns-01"
 
 	// http-01: the webroot of the HTTP vhost serving the names (on this
-	// machine), and that vhost's address for the pre-check; without a
-	// webroot, lego's own server listens on HTTPAddress.
+	// machine); without one, lego's own server listens on HTTPAddress.
 	Webroot     string
-	VhostAddr   string // host:port of the HTTP vhost, for the pre-check
 	HTTPAddress string
+	// PreCheck, if set, runs before an order (http-01 through a vhost: the
+	// challenge path must not be redirected); its error stops the order.
+	PreCheck func(ctx context.Context, domains []string) error
 
 	// dns-01: the zone's primary and TSIG key. DNSLock is shared by every
 	// dns-01 issuer of a run: lego keeps the recursive nameservers of dns-01
@@ -44,8 +44,8 @@ type Issuer struct {
 }
 
 var (
-	_ files.Issuer         = (*Issuer)(nil)
-	_ files.RenewalAdvisor = (*Issuer)(nil)
+	_ certificate.Issuer         = (*Issuer)(nil)
+	_ certificate.RenewalAdvisor = (*Issuer)(nil)
 )
 
 // RenewAt asks the CA's renewal information (ARI) when leaf should be
@@ -60,7 +60,7 @@ func (i *Issuer) RenewAt(_ context.Context, leaf *x509.Certificate) (time.Time, 
 	if err != nil {
 		return time.Time{}, err
 	}
-	info, err := client.Certificate.GetRenewalInfo(certificate.RenewalInfoRequest{Cert: leaf})
+	info, err := client.Certificate.GetRenewalInfo(legocert.RenewalInfoRequest{Cert: leaf})
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -69,8 +69,8 @@ func (i *Issuer) RenewAt(_ context.Context, leaf *x509.Certificate) (time.Time, 
 
 // Issue obtains a chain for domains and key.
 func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error) {
-	if i.Challenge == "http-01" && i.VhostAddr != "" {
-		if err := checkNotRedirected(ctx, i.VhostAddr, domains); err != nil {
+	if i.PreCheck != nil {
+		if err := i.PreCheck(ctx, domains); err != nil {
 			return nil, err
 		}
 	}
@@ -89,7 +89,7 @@ func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer)
 
 var errAccountGone = errors.New("account does not exist")
 
-func (i *Issuer) obtain(domains []string, key crypto.Signer) (*certificate.Resource, error) {
+func (i *Issuer) obtain(domains []string, key crypto.Signer) (*legocert.Resource, error) {
 	if i.Challenge == "dns-01" && i.DNSLock != nil {
 		i.DNSLock.Lock()
 		defer i.DNSLock.Unlock()
@@ -105,7 +105,7 @@ func (i *Issuer) obtain(domains []string, key crypto.Signer) (*certificate.Resou
 	if err := i.setChallenge(client); err != nil {
 		return nil, err
 	}
-	res, err := client.Certificate.Obtain(certificate.ObtainRequest{Domains: domains, PrivateKey: key, Bundle: true})
+	res, err := client.Certificate.Obtain(legocert.ObtainRequest{Domains: domains, PrivateKey: key, Bundle: true})
 	var problem *acme.ProblemDetails
 	if errors.As(err, &problem) && strings.HasSuffix(problem.Type, ":accountDoesNotExist") {
 		return nil, fmt.Errorf("%w: %v", errAccountGone, err)
@@ -153,34 +153,4 @@ func (i *Issuer) setChallenge(client *lego.Client) error {
 // signed by the next certificate. (Which CA is not pinned here.)
 func (i *Issuer) Issued(chain []*x509.Certificate) bool {
 	return len(chain) > 1 && chain[0].CheckSignatureFrom(chain[1]) == nil
-}
-
-// checkNotRedirected asks the HTTP vhost for a challenge path of each name
-// and refuses to order while one is redirected: the CA would follow the
-// redirect and fail the authorization.
-func checkNotRedirected(ctx context.Context, addr string, domains []string) error {
-	client := &http.Client{
-		Timeout:       5 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{DialContext: func(ctx context.Context, n, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, n, addr)
-		}},
-	}
-	for _, d := range domains {
-		if strings.HasPrefix(d, "*.") {
-			continue // wildcards are validated with dns-01 only
-		}
-		url := "http://" + d + "/.well-known/acme-challenge/trustform-probe"
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("acme-challenge-not-redirected: GET %s at %s: %w; not ordering", url, addr, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			return fmt.Errorf("acme-challenge-not-redirected: GET %s is answered %d %s; the CA would follow that and fail the authorization, so nothing was ordered",
-				url, resp.StatusCode, resp.Header.Get("Location"))
-		}
-	}
-	return nil
 }

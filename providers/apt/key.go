@@ -18,8 +18,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Phases of an apt_key change.
@@ -30,8 +30,9 @@ const (
 
 // Key is an APT signing key kept alone in its own keyring file.
 type Key struct {
-	Fingerprint string // 40 upper-case hex digits
-	URL         string // https:, http:, file: or a local path
+	Host        host.Host // where the keyrings are
+	Fingerprint string    // 40 upper-case hex digits
+	URL         string    // https:, http:, file: or a local path
 	Keyserver   string
 	Keyring     string // target path, as Signed-By names it
 	Path        string // where the keyring is on this machine
@@ -57,7 +58,7 @@ func (k *Key) Observe(context.Context) (providers.Value, error) {
 		return nil, err
 	}
 	k.legacy = legacy
-	b, err := files.ReadOptional(k.Path)
+	b, err := k.Host.ReadFile(k.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (k *Key) write(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return files.WriteAtomic(k.Path, out, 0o644)
+	return k.Host.WriteFile(k.Path, out, 0o644)
 }
 
 // serialize writes keys as a keyring: armored for .asc, binary otherwise.

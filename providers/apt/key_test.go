@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers/apt"
 )
 
@@ -24,7 +25,7 @@ func exampleKey(t *testing.T) string {
 func TestKeyWritesOnlyThePinnedKey(t *testing.T) {
 	for _, name := range []string{"vendor.gpg", "vendor.asc"} {
 		path := filepath.Join(t.TempDir(), name)
-		k := &apt.Key{Fingerprint: exampleFingerprint, URL: "file:" + exampleKey(t), Keyring: "/etc/apt/keyrings/" + name, Path: path, Now: time.Now}
+		k := &apt.Key{Host: host.Local{}, Fingerprint: exampleFingerprint, URL: "file:" + exampleKey(t), Keyring: "/etc/apt/keyrings/" + name, Path: path, Now: time.Now}
 		if err := k.Apply(context.Background(), "write"); err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestKeyWritesOnlyThePinnedKey(t *testing.T) {
 func TestKeyWrongFingerprintRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vendor.gpg")
 	pinned := strings.Repeat("AB", 20)
-	k := &apt.Key{Fingerprint: pinned, URL: exampleKey(t), Path: path, Now: time.Now}
+	k := &apt.Key{Host: host.Local{}, Fingerprint: pinned, URL: exampleKey(t), Path: path, Now: time.Now}
 	err := k.Apply(context.Background(), "write")
 	if err == nil || !strings.Contains(err.Error(), exampleFingerprint) || !strings.Contains(err.Error(), pinned) {
 		t.Fatalf("refusal does not show both fingerprints: %v", err)

@@ -3,13 +3,11 @@ package apt
 import (
 	"bytes"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-
-	"github.com/trustform/trustform/providers/files"
 )
 
 // legacyKeyrings lists APT's global keyrings, which trust a key for every
@@ -20,7 +18,7 @@ func (k *Key) legacyKeyrings() ([]string, error) {
 	}
 	paths := []string{filepath.Join(k.EtcApt, "trusted.gpg")}
 	for _, pattern := range []string{"*.gpg", "*.asc"} {
-		m, err := filepath.Glob(filepath.Join(k.EtcApt, "trusted.gpg.d", pattern))
+		m, err := k.Host.Glob(filepath.Join(k.EtcApt, "trusted.gpg.d", pattern))
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +36,7 @@ func (k *Key) findLegacy() ([]string, error) {
 	}
 	var out []string
 	for _, p := range paths {
-		el, err := readKeyringFile(p)
+		el, err := k.readKeyringFile(p)
 		if err != nil {
 			return nil, err
 		}
@@ -53,8 +51,8 @@ func (k *Key) findLegacy() ([]string, error) {
 
 // readKeyringFile parses a keyring; missing files and GnuPG keybox files
 // (which OpenPGP libraries do not read; gpg manages those) hold nothing here.
-func readKeyringFile(path string) (openpgp.EntityList, error) {
-	b, err := files.ReadOptional(path)
+func (k *Key) readKeyringFile(path string) (openpgp.EntityList, error) {
+	b, err := k.Host.ReadFile(path)
 	if err != nil || len(b) == 0 {
 		return nil, err
 	}
@@ -72,7 +70,7 @@ func readKeyringFile(path string) (openpgp.EntityList, error) {
 // only this key goes, others are rewritten without it.
 func (k *Key) removeLegacy() error {
 	for _, p := range k.legacy {
-		el, err := readKeyringFile(p)
+		el, err := k.readKeyringFile(p)
 		if err != nil {
 			return err
 		}
@@ -83,7 +81,7 @@ func (k *Key) removeLegacy() error {
 			}
 		}
 		if len(keep) == 0 {
-			if err := os.Remove(p); err != nil {
+			if err := k.Host.Remove(p); err != nil {
 				return err
 			}
 			continue
@@ -92,11 +90,11 @@ func (k *Key) removeLegacy() error {
 		if err != nil {
 			return err
 		}
-		st, err := os.Stat(p)
-		if err != nil {
-			return err
+		mode := fs.FileMode(0o644)
+		if st, err := k.Host.Stat(p); err == nil && st != nil {
+			mode = st.Mode().Perm()
 		}
-		if err := files.WriteAtomic(p, out, st.Mode().Perm()); err != nil {
+		if err := k.Host.WriteFile(p, out, mode); err != nil {
 			return err
 		}
 	}

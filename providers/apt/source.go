@@ -4,12 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Source is an APT source in deb822 format.
 type Source struct {
+	Host       host.Host // where the file is
 	Address    string
 	File       string // target path
 	Path       string // where it is on this machine
@@ -50,7 +51,7 @@ func (s *Source) Desired() providers.Value { return s.value(s.Render()) }
 
 // Observe reads the file.
 func (s *Source) Observe(context.Context) (providers.Value, error) {
-	b, err := files.ReadOptional(s.Path)
+	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (s *Source) Observe(context.Context) (providers.Value, error) {
 
 // Apply writes the file.
 func (s *Source) Apply(context.Context, string) error {
-	return files.WriteAtomic(s.Path, []byte(s.Render()), 0o644)
+	return s.Host.WriteFile(s.Path, []byte(s.Render()), 0o644)
 }
 
 func signedBy(content string) string {

@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
+	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	mdns "github.com/miekg/dns"
-
-	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/internal/host"
 )
 
 // ZoneFile is a zone kept in a BIND-format master file: the embedded default.
@@ -22,7 +20,8 @@ import (
 // dynamic zones: records trustform does not manage keep their data, but
 // comments and layout are not preserved.
 type ZoneFile struct {
-	Origin        string // fully qualified
+	Host          host.Host // where the zone file is and the reload runs
+	Origin        string    // fully qualified
 	Path          string
 	ReloadCommand string // run after each write, e.g. "rndc reload example.org"
 	Now           func() time.Time
@@ -38,9 +37,12 @@ func (z *ZoneFile) load() error {
 	if z.parsed {
 		return nil
 	}
-	b, err := os.ReadFile(z.Path)
+	b, err := z.Host.ReadFile(z.Path)
 	if err != nil {
 		return fmt.Errorf("zone %s: %w", z.Origin, err)
+	}
+	if b == nil {
+		return fmt.Errorf("zone %s: the zone file %s does not exist", z.Origin, z.Path)
 	}
 	rrs, err := ParseZone(b, z.Origin, z.Path)
 	if err != nil {
@@ -137,22 +139,22 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 		buf.WriteString(rr.String())
 		buf.WriteByte('\n')
 	}
-	snap, err := files.Take(z.Path)
+	snap, err := host.Take(z.Host, z.Path)
 	if err != nil {
 		return err
 	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(z.Path); err == nil {
+	mode := fs.FileMode(0o644)
+	if st, err := z.Host.Stat(z.Path); err == nil && st != nil {
 		mode = st.Mode().Perm()
 	}
-	if err := files.WriteAtomic(z.Path, buf.Bytes(), mode); err != nil {
+	if err := z.Host.WriteFile(z.Path, buf.Bytes(), mode); err != nil {
 		return err
 	}
 	z.rrs = out
 	if z.ReloadCommand == "" {
 		return nil
 	}
-	if msg, err := exec.CommandContext(ctx, "sh", "-c", z.ReloadCommand).CombinedOutput(); err != nil {
+	if msg, err := z.Host.Run(ctx, z.ReloadCommand); err != nil {
 		z.parsed = false
 		if rerr := snap.Restore(); rerr != nil {
 			return fmt.Errorf("zone %s: reload command %q failed (%v: %s), and restoring the zone file failed too: %v", z.Origin, z.ReloadCommand, err, bytes.TrimSpace(msg), rerr)

@@ -10,6 +10,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers/dns"
 )
 
@@ -26,7 +27,7 @@ txt   IN TXT "kept as it is"
 func TestZoneFileUpdate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zone")
 	os.WriteFile(path, []byte(zone), 0o640)
-	z := &dns.ZoneFile{Origin: "example.test.", Path: path, Now: func() time.Time { return time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) }}
+	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: func() time.Time { return time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) }}
 	ctx := context.Background()
 
 	got, err := z.TLSA(ctx, "_443._tcp.WWW.example.test.")
@@ -79,7 +80,7 @@ func TestZoneFileUpdate(t *testing.T) {
 func TestZoneFileReloadFailureRestores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zone")
 	os.WriteFile(path, []byte(zone), 0o644)
-	z := &dns.ZoneFile{Origin: "example.test.", Path: path, ReloadCommand: "echo 'rndc: connection refused' >&2; exit 1", Now: time.Now}
+	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, ReloadCommand: "echo 'rndc: connection refused' >&2; exit 1", Now: time.Now}
 	err := z.Update(context.Background(), []dns.RRset{{Owner: "_443._tcp.www.example.test.", TTL: 300}})
 	if err == nil || !strings.Contains(err.Error(), "rndc: connection refused") {
 		t.Fatalf("error does not quote the reload command: %v", err)

@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/trustform/trustform/internal/files"
+	"github.com/trustform/trustform/providers/certificate"
+
 	"github.com/go-acme/lego/v4/certcrypto"
 
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
 )
 
 // Validity of what the CA issues: certificates like an ACME CA's, and a CA
@@ -35,7 +37,7 @@ type CA struct {
 	cert *x509.Certificate // filled by Observe
 }
 
-var _ files.Issuer = (*CA)(nil)
+var _ certificate.Issuer = (*CA)(nil)
 
 func (ca *CA) certPath() string { return filepath.Join(ca.Dir, "ca.pem") }
 func (ca *CA) keyPath() string  { return filepath.Join(ca.Dir, "ca.key") }
@@ -54,7 +56,7 @@ func (ca *CA) Observe(context.Context) (providers.Value, error) {
 	ca.cert = c
 	return providers.Value{
 		"common_name": providers.String(c.Subject.CommonName),
-		"spki_sha256": providers.String(files.SPKIHash(c.PublicKey)),
+		"spki_sha256": providers.String(certificate.SPKIHash(c.PublicKey)),
 		"not_after":   providers.String(c.NotAfter.UTC().Format(time.RFC3339)),
 	}, nil
 }
@@ -64,7 +66,7 @@ func (ca *CA) Observe(context.Context) (providers.Value, error) {
 func (ca *CA) Desired(addr string) providers.Value {
 	v := providers.Value{"common_name": providers.String(ca.CommonName)}
 	if ca.cert != nil && ca.cert.Subject.CommonName == ca.CommonName && ca.Now().Before(ca.cert.NotAfter) {
-		v["spki_sha256"] = providers.String(files.SPKIHash(ca.cert.PublicKey))
+		v["spki_sha256"] = providers.String(certificate.SPKIHash(ca.cert.PublicKey))
 		v["not_after"] = providers.String(ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		return v
 	}

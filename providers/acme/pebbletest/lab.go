@@ -45,6 +45,7 @@ type Lab struct {
 	dir        string
 	opts       Options
 	cmd        *exec.Cmd
+	proc       *labutil.Proc
 	addr, mgmt string
 }
 
@@ -62,10 +63,7 @@ func Start(t testing.TB, opts Options) *Lab {
 		l.opts.DNSServer = fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
 		c := exec.Command(bin, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dnsserver", l.opts.DNSServer,
 			"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)))
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		labutil.Start(t, c)
 	}
 	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{
 		"listenAddress": l.addr, "managementListenAddress": l.mgmt,
@@ -85,11 +83,7 @@ func (l *Lab) Restart(t testing.TB) {
 	bin := labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
 	l.cmd = exec.Command(bin, "-config", filepath.Join(l.dir, "pebble.json"), "-dnsserver", l.opts.DNSServer)
 	l.cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", fmt.Sprintf("PEBBLE_WFE_NONCEREJECT=%d", l.opts.NonceReject))
-	if err := l.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := l.cmd
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	l.proc = labutil.Start(t, l.cmd)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", l.addr); err == nil {
 			c.Close()
@@ -101,8 +95,7 @@ func (l *Lab) Restart(t testing.TB) {
 
 // Stop kills Pebble, as a CA outage.
 func (l *Lab) Stop() {
-	l.cmd.Process.Kill()
-	l.cmd.Wait()
+	l.proc.Stop()
 }
 
 // IssuingRoot is the root Pebble signs this run's certificates under.

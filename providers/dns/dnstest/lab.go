@@ -41,6 +41,7 @@ type Named struct {
 	Addr string // 127.0.0.1:port
 	Dir  string
 	cmd  *exec.Cmd
+	proc *labutil.Proc
 }
 
 // Start runs a primary and a secondary for zone (e.g. "example.test.") with
@@ -120,12 +121,7 @@ func (n *Named) start(t testing.TB, named, conf string) {
 	}
 	n.cmd = exec.Command(named, "-f", "-c", path, "-n", "1")
 	n.cmd.Stdout, n.cmd.Stderr = nil, nil
-	must(t, n.cmd.Start())
-	t.Cleanup(func() {
-		n.cmd.Process.Signal(syscall.SIGCONT)
-		n.cmd.Process.Kill()
-		n.cmd.Wait()
-	})
+	n.proc = labutil.Start(t, n.cmd)
 }
 
 // waitSigned waits until the server answers the zone's DNSKEY with an RRSIG:

@@ -1,4 +1,4 @@
-package files_test
+package certificate_test
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustform/trustform/providers/files"
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/localca"
 )
 
 // newCert deploys a certificate from a fresh local CA in a temp dir.
-func newCert(t *testing.T, keepNext bool) *files.Certificate {
+func newCert(t *testing.T, keepNext bool) *certificate.Certificate {
 	t.Helper()
 	dir := t.TempDir()
 	ca := &localca.CA{Dir: filepath.Join(dir, "ca"), CommonName: "test CA", Now: time.Now}
@@ -22,14 +23,14 @@ func newCert(t *testing.T, keepNext bool) *files.Certificate {
 	if _, err := ca.Observe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c := &files.Certificate{Domains: []string{"www.example.test"}, KeyType: "ec256", ReuseKey: true, RenewBefore: 24 * time.Hour,
+	c := &certificate.Certificate{Host: host.Local{}, Domains: []string{"www.example.test"}, KeyType: "ec256", ReuseKey: true, RenewBefore: 24 * time.Hour,
 		CertPath: filepath.Join(dir, "www.pem"), KeyPath: filepath.Join(dir, "www.key"), Issuer: ca, IssuerName: "local_ca.ca", Now: time.Now, KeepNext: keepNext}
-	step(t, c, files.PhaseIssue, files.Intent{})
+	step(t, c, certificate.PhaseIssue, certificate.Intent{})
 	return c
 }
 
 // step applies a phase and observes again, as the engine does.
-func step(t *testing.T, c *files.Certificate, phase string, in files.Intent) {
+func step(t *testing.T, c *certificate.Certificate, phase string, in certificate.Intent) {
 	t.Helper()
 	if err := c.Apply(context.Background(), phase, in); err != nil {
 		t.Fatalf("%s: %v", phase, err)
@@ -39,7 +40,7 @@ func step(t *testing.T, c *files.Certificate, phase string, in files.Intent) {
 	}
 }
 
-func spki(c *files.Certificate) string { return files.SPKIHash(c.Chain[0].PublicKey) }
+func spki(c *certificate.Certificate) string { return certificate.SPKIHash(c.Chain[0].PublicKey) }
 
 // TestPlanNextKey: what a staged next key means, with and without KeepNext
 // (publish_next).
@@ -61,13 +62,13 @@ func TestPlanNextKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCert(t, tc.keepNext)
 			if tc.stage {
-				step(t, c, files.PhaseStageKey, files.Intent{})
+				step(t, c, certificate.PhaseStageKey, certificate.Intent{})
 			}
 			in := c.Plan("certificate.www", tc.replace)
 			if in.Issue != tc.issue || in.NewKey != tc.newKey || in.StageNext != tc.stageNext || (in.Next != nil) != tc.nextSet {
 				t.Errorf("issue %t, new key %t, stage next %t, next kept %t; reasons %q", in.Issue, in.NewKey, in.StageNext, in.Next != nil, in.Reasons)
 			}
-			if tc.stage && tc.newKey && files.SPKIHash(in.Target) != files.SPKIHash(c.NextKey) {
+			if tc.stage && tc.newKey && certificate.SPKIHash(in.Target) != certificate.SPKIHash(c.NextKey) {
 				t.Errorf("the target is not the staged key")
 			}
 		})
@@ -80,7 +81,7 @@ func TestStagedChain(t *testing.T) {
 	t.Run("same key", func(t *testing.T) {
 		c := newCert(t, false)
 		live, liveChain := spki(c), c.Chain[0].Raw
-		step(t, c, files.PhaseStageCert, files.Intent{Target: c.LiveKey})
+		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.LiveKey})
 		if len(c.StagedChain) == 0 || string(c.Chain[0].Raw) != string(liveChain) {
 			t.Fatal("stage-cert did not stage a chain, or changed the live one")
 		}
@@ -88,17 +89,17 @@ func TestStagedChain(t *testing.T) {
 		if in := c.Plan("certificate.www", false); !in.Issue || in.NewKey {
 			t.Errorf("a staged chain for the live key: issue %t, new key %t", in.Issue, in.NewKey)
 		}
-		step(t, c, files.PhaseDeployNext, files.Intent{})
+		step(t, c, certificate.PhaseDeployNext, certificate.Intent{})
 		if string(c.Chain[0].Raw) != string(staged) || spki(c) != live || c.StagedChain != nil {
 			t.Errorf("deploy-next did not deploy the staged chain with the live key")
 		}
 	})
 	t.Run("staged key", func(t *testing.T) {
 		c := newCert(t, false)
-		step(t, c, files.PhaseStageKey, files.Intent{})
-		next := files.SPKIHash(c.NextKey)
-		step(t, c, files.PhaseStageCert, files.Intent{Target: c.NextKey})
-		step(t, c, files.PhaseDeployNext, files.Intent{})
+		step(t, c, certificate.PhaseStageKey, certificate.Intent{})
+		next := certificate.SPKIHash(c.NextKey)
+		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.NextKey})
+		step(t, c, certificate.PhaseDeployNext, certificate.Intent{})
 		if spki(c) != next || c.NextKey != nil || c.StagedChain != nil {
 			t.Errorf("deploy-next: serving %s, want the staged key %s; leftovers %v %v", spki(c), next, c.NextKey, c.StagedChain)
 		}
@@ -108,7 +109,7 @@ func TestStagedChain(t *testing.T) {
 	})
 	t.Run("left over for other domains", func(t *testing.T) {
 		c := newCert(t, false)
-		step(t, c, files.PhaseStageCert, files.Intent{Target: c.LiveKey})
+		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.LiveKey})
 		c.Domains = []string{"shop.example.test"}
 		if c.StagedChainFor(c.LiveKey) {
 			t.Error("a chain staged for other domains counts as ready")

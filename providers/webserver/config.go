@@ -1,12 +1,12 @@
-package files
+package webserver
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -21,8 +21,9 @@ const (
 // written, checked with the server's own config test and kept only if it
 // passes; otherwise the previous file is restored byte for byte.
 type ServerConfig struct {
-	Renderer      providers.Renderer
-	Site          providers.Site
+	Host          host.Host // where the file is and the commands run
+	Renderer      Renderer
+	Site          Site
 	TargetPath    string // config_file as the server sees it
 	Path          string // where it is on this machine
 	TestCommand   string // empty: skip
@@ -50,7 +51,7 @@ func (s *ServerConfig) value(content string) providers.Value {
 
 // Observe reads the file as it is.
 func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
-	b, err := ReadOptional(s.Path)
+	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -62,35 +63,35 @@ func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
 	v := s.Desired()
 	switch phase {
 	case PhaseReload:
-		return run(ctx, "reload", s.ReloadCommand)
+		return s.run(ctx, "reload", s.ReloadCommand)
 	case PhaseChallenge:
 		v = s.ChallengeOnly()
 	case PhaseWrite:
 	default:
 		return fmt.Errorf("vhost: unknown phase %q", phase)
 	}
-	snap, err := Take(s.Path)
+	snap, err := host.Take(s.Host, s.Path)
 	if err != nil {
 		return err
 	}
-	if err := WriteAtomic(s.Path, []byte(v["content"].Str), 0o644); err != nil {
+	if err := s.Host.WriteFile(s.Path, []byte(v["content"].Str), 0o644); err != nil {
 		return err
 	}
-	if err := run(ctx, "config test", s.TestCommand); err != nil {
+	if err := s.run(ctx, "config test", s.TestCommand); err != nil {
 		if rerr := snap.Restore(); rerr != nil {
 			return fmt.Errorf("%w; restoring %s failed too: %v", err, s.Path, rerr)
 		}
 		return fmt.Errorf("%w; %s restored to its previous content", err, s.Path)
 	}
-	return run(ctx, "reload", s.ReloadCommand)
+	return s.run(ctx, "reload", s.ReloadCommand)
 }
 
 // run executes a configured shell command, quoting its output on failure.
-func run(ctx context.Context, what, command string) error {
+func (s *ServerConfig) run(ctx context.Context, what, command string) error {
 	if command == "" {
 		return nil
 	}
-	out, err := exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput()
+	out, err := s.Host.Run(ctx, command)
 	if err != nil {
 		msg := strings.TrimSpace(string(bytes.TrimSpace(out)))
 		return fmt.Errorf("%s %q failed (%v): %s", what, command, err, msg)

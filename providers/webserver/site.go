@@ -1,8 +1,10 @@
-package providers
+package webserver
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/trustform/trustform/providers"
 )
 
 // Site is a virtual host as the web server providers render it: the
@@ -41,14 +43,9 @@ func HSTSHeader(maxAge int, includeSubdomains, preload bool) string {
 type Renderer interface {
 	Render(Site) string
 	// Summarize extracts hsts, redirect and acme_webroot from a config file.
-	Summarize(content string) Value
+	Summarize(content string) providers.Value
 	DefaultTestCommand() string
 	DefaultReloadCommand() string
-}
-
-// ManagedHeader is the first line of every file trustform renders.
-func ManagedHeader(addr string) string {
-	return "# Managed by trustform (" + addr + "). Edits here are overwritten: change the configuration instead.\n"
 }
 
 // Indent joins lines with a leading indent, skipping empty groups.
@@ -61,4 +58,12 @@ func Indent(prefix string, lines ...string) string {
 		b.WriteString(prefix + l + "\n")
 	}
 	return b.String()
+}
+
+// optional renders prefix+v+suffix, or nothing when v is empty.
+func optional(prefix, v, suffix string) string {
+	if v == "" {
+		return ""
+	}
+	return prefix + v + suffix
 }

@@ -1,3 +1,7 @@
+// Package files is atomic file I/O on the machine trustform runs on: a write
+// is seen whole or not at all, with its mode from the first byte, and never
+// through a symlink planted at the path. State, saved plans, the local CA
+// and the local host door (internal/host) all write through it.
 package files
 
 import (
@@ -11,10 +15,14 @@ import (
 // WriteAtomic writes data to path with mode perm so that readers see either
 // the old or the new file, never a part: a temporary file in the same
 // directory is written, synced and renamed over path, and the directory is
-// synced so the rename survives a crash.
+// synced so the rename survives a crash. A symlink at path is refused: a
+// managed file is replaced, never written through a link someone left there.
 func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := refuseSymlink(path); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -44,6 +52,15 @@ func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
 	return SyncDir(dir)
 }
 
+// refuseSymlink fails when path is a symbolic link.
+func refuseSymlink(path string) error {
+	st, err := os.Lstat(path)
+	if err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link; trustform does not write through links (remove it, or point the configuration at the real file)", path)
+	}
+	return nil
+}
+
 // SyncDir flushes a directory entry, making renames in it durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
@@ -63,40 +80,10 @@ func ReadOptional(path string) ([]byte, error) {
 	return b, err
 }
 
-// Snapshot is the content of a set of files before a change, so a failed
-// change can put every byte back.
-type Snapshot map[string][]byte
-
-// Take records the current content of paths (nil for missing files).
-func Take(paths ...string) (Snapshot, error) {
-	s := Snapshot{}
-	for _, p := range paths {
-		b, err := ReadOptional(p)
-		if err != nil {
-			return nil, err
-		}
-		s[p] = b
+// Remove deletes path; a missing file is not an error.
+func Remove(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	return s, nil
-}
-
-// Restore puts every file back as it was, removing those that did not exist.
-func (s Snapshot) Restore() error {
-	var errs []error
-	for p, b := range s {
-		if b == nil {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		mode := fs.FileMode(0o644)
-		if st, err := os.Stat(p); err == nil {
-			mode = st.Mode().Perm()
-		}
-		if err := WriteAtomic(p, b, mode); err != nil {
-			errs = append(errs, fmt.Errorf("restore %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }

@@ -1,4 +1,4 @@
-package files_test
+package webserver_test
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/files"
-	"github.com/trustform/trustform/providers/nginx"
+	"github.com/trustform/trustform/providers/webserver"
 )
 
 // A config test that fails leaves the previous file exactly as it was, and
@@ -20,14 +20,15 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 	old := "# the working config\nserver { listen 80; }\n"
 	os.WriteFile(path, []byte(old), 0o644)
 	reloaded := filepath.Join(dir, "reloaded")
-	sc := &files.ServerConfig{
-		Renderer:      nginx.Server{},
-		Site:          providers.Site{Address: "vhost.x", Listen: "*:80", Names: []string{"x.test"}},
+	sc := &webserver.ServerConfig{
+		Host:          host.Local{},
+		Renderer:      webserver.Nginx{},
+		Site:          webserver.Site{Address: "vhost.x", Listen: "*:80", Names: []string{"x.test"}},
 		Path:          path,
 		TestCommand:   `echo 'nginx: [emerg] invalid value "FOO" in /etc/nginx/site.conf:3' >&2; exit 1`,
 		ReloadCommand: "touch " + reloaded,
 	}
-	err := sc.Apply(context.Background(), files.PhaseWrite)
+	err := sc.Apply(context.Background(), webserver.PhaseWrite)
 	if err == nil || !strings.Contains(err.Error(), `nginx: [emerg] invalid value "FOO"`) {
 		t.Fatalf("error does not quote the server: %v", err)
 	}
@@ -39,7 +40,7 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 	}
 
 	sc.TestCommand = "true"
-	if err := sc.Apply(context.Background(), files.PhaseWrite); err != nil {
+	if err := sc.Apply(context.Background(), webserver.PhaseWrite); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(reloaded); err != nil {
@@ -53,8 +54,8 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 // A new file whose config test fails is removed again.
 func TestServerConfigRemovesNewFileOnFailedTest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.conf")
-	sc := &files.ServerConfig{Renderer: nginx.Server{}, Site: providers.Site{Listen: "*:80", Names: []string{"x.test"}}, Path: path, TestCommand: "false"}
-	if err := sc.Apply(context.Background(), files.PhaseWrite); err == nil {
+	sc := &webserver.ServerConfig{Host: host.Local{}, Renderer: webserver.Nginx{}, Site: webserver.Site{Listen: "*:80", Names: []string{"x.test"}}, Path: path, TestCommand: "false"}
+	if err := sc.Apply(context.Background(), webserver.PhaseWrite); err == nil {
 		t.Fatal("failed config test not reported")
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

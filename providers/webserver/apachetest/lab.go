@@ -65,10 +65,7 @@ IncludeOptional %[1]s/sites/*.conf
 	lab.TestCommand = bin + " -t " + args
 	lab.ReloadCommand = bin + " -k graceful " + args
 	cmd := exec.Command(bin, "-d", root, "-f", path, "-DFOREGROUND")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	labutil.Start(t, cmd)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", lab.HTTP); err == nil {
 			c.Close()

@@ -61,10 +61,7 @@ http {
 	lab.TestCommand = bin + " -t " + args
 	lab.ReloadCommand = bin + " -s reload " + args
 	cmd := exec.Command(bin, "-p", prefix, "-c", conf, "-g", "daemon off;")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	labutil.Start(t, cmd)
 	waitListening(t, lab.HTTP, filepath.Join(prefix, "logs", "error.log"))
 	return lab
 }

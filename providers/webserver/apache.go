@@ -1,4 +1,4 @@
-package apache
+package webserver
 
 import (
 	"regexp"
@@ -7,42 +7,42 @@ import (
 	"github.com/trustform/trustform/providers"
 )
 
-// Server is Apache httpd.
-type Server struct{}
+// Apache is Apache httpd.
+type Apache struct{}
 
-var _ providers.Renderer = Server{}
+var _ Renderer = Apache{}
 
 // DefaultTestCommand checks the whole configuration before a reload.
-func (Server) DefaultTestCommand() string { return "apachectl -t" }
+func (Apache) DefaultTestCommand() string { return "apachectl -t" }
 
 // DefaultReloadCommand reloads gracefully.
-func (Server) DefaultReloadCommand() string { return "apachectl graceful" }
+func (Apache) DefaultReloadCommand() string { return "apachectl graceful" }
 
 // Render writes one <VirtualHost>. mod_ssl answers 421 when a reused HTTP/2
 // connection targets a vhost whose TLS settings differ from the handshake
 // vhost; the cipher-consistency rule keeps the settings here identical
 // across vhosts of one address.
-func (Server) Render(s providers.Site) string {
+func (Apache) Render(s Site) string {
 	var b strings.Builder
 	b.WriteString(providers.ManagedHeader(s.Address))
 	b.WriteString("<VirtualHost " + s.Listen + ">\n")
-	b.WriteString(providers.Indent("    ", "ServerName "+s.Names[0]))
+	b.WriteString(Indent("    ", "ServerName "+s.Names[0]))
 	if len(s.Names) > 1 {
-		b.WriteString(providers.Indent("    ", "ServerAlias "+strings.Join(s.Names[1:], " ")))
+		b.WriteString(Indent("    ", "ServerAlias "+strings.Join(s.Names[1:], " ")))
 	}
 	if s.TLS() {
 		protocols := ""
 		if len(s.Protocols) > 0 {
 			protocols = "SSLProtocol -all +" + strings.Join(s.Protocols, " +")
 		}
-		b.WriteString(providers.Indent("    ",
+		b.WriteString(Indent("    ",
 			"Protocols h2 http/1.1",
 			"SSLEngine on",
 			"SSLCertificateFile "+s.CertFile,
 			"SSLCertificateKeyFile "+s.KeyFile,
 			protocols,
-			optional("SSLCipherSuite ", s.Ciphers),
-			optional("SSLHonorCipherOrder ", map[bool]string{true: "off"}[protocols != ""]),
+			optional("SSLCipherSuite ", s.Ciphers, ""),
+			optional("SSLHonorCipherOrder ", map[bool]string{true: "off"}[protocols != ""], ""),
 		))
 		if s.HSTS != "" {
 			b.WriteString("    Header always set Strict-Transport-Security \"" + s.HSTS + "\"\n")
@@ -75,31 +75,24 @@ func (Server) Render(s providers.Site) string {
 	return b.String()
 }
 
-func optional(prefix, v string) string {
-	if v == "" {
-		return ""
-	}
-	return prefix + v
-}
-
 var (
-	hstsRe     = regexp.MustCompile(`(?m)^\s*Header\s+(?:always\s+)?set\s+Strict-Transport-Security\s+"([^"]*)"`)
-	redirectRe = regexp.MustCompile(`(?m)^\s*(?:RewriteRule\s+\S+\s+(\S+)\s+\[[^\]]*R=30|Redirect\s+(?:permanent\s+)?/\s+(\S+))`)
-	acmeRe     = regexp.MustCompile(`(?m)^\s*Alias\s+/\.well-known/acme-challenge/\s+(\S+)`)
+	apacheHstsRe     = regexp.MustCompile(`(?m)^\s*Header\s+(?:always\s+)?set\s+Strict-Transport-Security\s+"([^"]*)"`)
+	apacheRedirectRe = regexp.MustCompile(`(?m)^\s*(?:RewriteRule\s+\S+\s+(\S+)\s+\[[^\]]*R=30|Redirect\s+(?:permanent\s+)?/\s+(\S+))`)
+	apacheAcmeRe     = regexp.MustCompile(`(?m)^\s*Alias\s+/\.well-known/acme-challenge/\s+(\S+)`)
 )
 
 // Summarize reads the HSTS header, redirect target and challenge webroot.
-func (Server) Summarize(content string) providers.Value {
+func (Apache) Summarize(content string) providers.Value {
 	redirect := ""
-	if m := redirectRe.FindStringSubmatch(content); m != nil {
+	if m := apacheRedirectRe.FindStringSubmatch(content); m != nil {
 		redirect = m[1] + m[2]
 	}
 	webroot := ""
-	if m := acmeRe.FindStringSubmatch(content); m != nil {
+	if m := apacheAcmeRe.FindStringSubmatch(content); m != nil {
 		webroot = strings.TrimSuffix(strings.TrimSuffix(m[1], "/"), "/.well-known/acme-challenge")
 	}
 	hsts := ""
-	if m := hstsRe.FindStringSubmatch(content); m != nil {
+	if m := apacheHstsRe.FindStringSubmatch(content); m != nil {
 		hsts = m[1]
 	}
 	return providers.Value{

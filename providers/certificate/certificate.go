@@ -1,4 +1,4 @@
-package files
+package certificate
 
 import (
 	"context"
@@ -10,14 +10,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -49,6 +48,7 @@ const (
 
 // Certificate is a certificate chain and its private key, deployed as files.
 type Certificate struct {
+	Host        host.Host // where the files are deployed
 	Domains     []string
 	KeyType     string // ec256, ec384, rsa2048, ...
 	ReuseKey    bool
@@ -83,19 +83,19 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
-	next, err := readPublicKey(c.NextKeyPath())
+	next, err := c.readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
 	}
 	c.NextKey = next
-	if c.StagedChain, err = readChain(c.NextCertPath()); err != nil {
+	if c.StagedChain, err = c.readChain(c.NextCertPath()); err != nil {
 		return nil, err
 	}
-	chain, err := readChain(c.CertPath)
+	chain, err := c.readChain(c.CertPath)
 	if err != nil {
 		return nil, err
 	}
-	live, err := readPublicKey(c.KeyPath)
+	live, err := c.readPublicKey(c.KeyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (c *Certificate) Apply(ctx context.Context, phase string, in Intent) error 
 		if err != nil {
 			return err
 		}
-		return WriteAtomic(c.NextKeyPath(), certcrypto.PEMEncode(key), 0o600)
+		return c.Host.WriteFile(c.NextKeyPath(), certcrypto.PEMEncode(key), 0o600)
 	case PhaseStageCert:
 		key, err := c.keyFor(in.Target)
 		if err != nil {
@@ -285,7 +285,7 @@ func (c *Certificate) Apply(ctx context.Context, phase string, in Intent) error 
 		if err != nil {
 			return err
 		}
-		return WriteAtomic(c.NextCertPath(), chain, 0o644)
+		return c.Host.WriteFile(c.NextCertPath(), chain, 0o644)
 	case PhaseIssue:
 		key, err := c.liveKeyIfReusable()
 		if err != nil {
@@ -312,11 +312,11 @@ func (c *Certificate) Apply(ctx context.Context, phase string, in Intent) error 
 // deployNext deploys the staged chain with its key (the staged or the live
 // one) or, without a staged chain, issues for the staged key and deploys.
 func (c *Certificate) deployNext(ctx context.Context) error {
-	next, err := readPrivateKey(c.NextKeyPath())
+	next, err := c.readPrivateKey(c.NextKeyPath())
 	if err != nil {
 		return err
 	}
-	chainPEM, err := ReadOptional(c.NextCertPath())
+	chainPEM, err := c.Host.ReadFile(c.NextCertPath())
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func (c *Certificate) deployNext(ctx context.Context) error {
 		if next != nil && c.stagedFits(chain, next.Public()) {
 			return c.deploy(next, chainPEM, true)
 		}
-		live, err := readPrivateKey(c.KeyPath)
+		live, err := c.readPrivateKey(c.KeyPath)
 		if err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func (c *Certificate) deployNext(ctx context.Context) error {
 // keyFor returns the private key (live or staged) whose public half is pub.
 func (c *Certificate) keyFor(pub crypto.PublicKey) (crypto.Signer, error) {
 	for _, path := range []string{c.KeyPath, c.NextKeyPath()} {
-		k, err := readPrivateKey(path)
+		k, err := c.readPrivateKey(path)
 		if err != nil {
 			return nil, err
 		}
@@ -390,7 +390,7 @@ func (c *Certificate) liveKeyIfReusable() (crypto.Signer, error) {
 	if !c.ReuseKey {
 		return nil, nil
 	}
-	key, err := readPrivateKey(c.KeyPath)
+	key, err := c.readPrivateKey(c.KeyPath)
 	if err != nil || key == nil {
 		return nil, err
 	}
@@ -426,27 +426,27 @@ func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, err
 // key when it came from the staged key file.
 func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) error {
 	for _, p := range []string{c.CertPath, c.KeyPath} {
-		old, err := ReadOptional(p)
+		old, err := c.Host.ReadFile(p)
 		if err != nil {
 			return err
 		}
 		if old != nil {
-			if err := WriteAtomic(p+".prev", old, 0o600); err != nil {
+			if err := c.Host.WriteFile(p+".prev", old, 0o600); err != nil {
 				return err
 			}
 		}
 	}
-	if err := WriteAtomic(c.KeyPath, certcrypto.PEMEncode(key), 0o600); err != nil {
+	if err := c.Host.WriteFile(c.KeyPath, certcrypto.PEMEncode(key), 0o600); err != nil {
 		return err
 	}
-	if err := WriteAtomic(c.CertPath, chain, 0o644); err != nil {
+	if err := c.Host.WriteFile(c.CertPath, chain, 0o644); err != nil {
 		return err
 	}
-	if err := os.Remove(c.NextCertPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := c.Host.Remove(c.NextCertPath()); err != nil {
 		return err
 	}
 	if stagedKey {
-		return os.Remove(c.NextKeyPath())
+		return c.Host.Remove(c.NextKeyPath())
 	}
 	return nil
 }
@@ -485,8 +485,8 @@ func sortedNames(c *x509.Certificate) []string {
 	return names
 }
 
-func readPrivateKey(path string) (crypto.Signer, error) {
-	b, err := ReadOptional(path)
+func (c *Certificate) readPrivateKey(path string) (crypto.Signer, error) {
+	b, err := c.Host.ReadFile(path)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -502,8 +502,8 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 }
 
 // readChain parses a PEM chain file, leaf first; nil if it does not exist.
-func readChain(path string) ([]*x509.Certificate, error) {
-	b, err := ReadOptional(path)
+func (c *Certificate) readChain(path string) ([]*x509.Certificate, error) {
+	b, err := c.Host.ReadFile(path)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -514,8 +514,8 @@ func readChain(path string) ([]*x509.Certificate, error) {
 	return chain, nil
 }
 
-func readPublicKey(path string) (crypto.PublicKey, error) {
-	k, err := readPrivateKey(path)
+func (c *Certificate) readPublicKey(path string) (crypto.PublicKey, error) {
+	k, err := c.readPrivateKey(path)
 	if err != nil || k == nil {
 		return nil, err
 	}

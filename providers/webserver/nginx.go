@@ -1,4 +1,4 @@
-package nginx
+package webserver
 
 import (
 	"fmt"
@@ -8,16 +8,16 @@ import (
 	"github.com/trustform/trustform/providers"
 )
 
-// Server is nginx.
-type Server struct{}
+// Nginx is nginx.
+type Nginx struct{}
 
-var _ providers.Renderer = Server{}
+var _ Renderer = Nginx{}
 
 // DefaultTestCommand checks the whole configuration before a reload.
-func (Server) DefaultTestCommand() string { return "nginx -t" }
+func (Nginx) DefaultTestCommand() string { return "nginx -t" }
 
 // DefaultReloadCommand reloads gracefully: workers finish their requests.
-func (Server) DefaultReloadCommand() string { return "nginx -s reload" }
+func (Nginx) DefaultReloadCommand() string { return "nginx -s reload" }
 
 // listenDirective turns host:port into nginx's listen syntax.
 func listenDirective(l string) string {
@@ -27,19 +27,19 @@ func listenDirective(l string) string {
 // Render writes one server block. On plain HTTP the ACME challenge location
 // comes before the redirect, so renewals are never redirected; the HSTS
 // header rides on the redirect itself.
-func (Server) Render(s providers.Site) string {
+func (Nginx) Render(s Site) string {
 	var b strings.Builder
 	b.WriteString(providers.ManagedHeader(s.Address))
 	b.WriteString("server {\n")
 	if s.TLS() {
 		// "listen … http2" rather than "http2 on": nginx before 1.25.1 (Debian
 		// 12 ships 1.22) knows only the former; later ones still accept it.
-		b.WriteString(providers.Indent("    ",
+		b.WriteString(Indent("    ",
 			"listen "+listenDirective(s.Listen)+" ssl http2;",
 			"server_name "+strings.Join(s.Names, " ")+";",
 		))
 		b.WriteString("\n")
-		b.WriteString(providers.Indent("    ",
+		b.WriteString(Indent("    ",
 			"ssl_certificate     "+s.CertFile+";",
 			"ssl_certificate_key "+s.KeyFile+";",
 			optional("ssl_protocols ", strings.Join(s.Protocols, " "), ";"),
@@ -55,7 +55,7 @@ func (Server) Render(s providers.Site) string {
 		b.WriteString("}\n")
 		return b.String()
 	}
-	b.WriteString(providers.Indent("    ",
+	b.WriteString(Indent("    ",
 		"listen "+listenDirective(s.Listen)+";",
 		"server_name "+strings.Join(s.Names, " ")+";",
 	))
@@ -76,25 +76,18 @@ func (Server) Render(s providers.Site) string {
 	return b.String()
 }
 
-func optional(prefix, v, suffix string) string {
-	if v == "" {
-		return ""
-	}
-	return prefix + v + suffix
-}
-
 var (
-	hstsRe     = regexp.MustCompile(`(?m)^\s*add_header\s+Strict-Transport-Security\s+"([^"]*)"`)
-	redirectRe = regexp.MustCompile(`(?m)^\s*return\s+30[1278]\s+(\S+);`)
-	acmeRe     = regexp.MustCompile(`(?s)location\s+\^?~?\s*/\.well-known/acme-challenge/\s*\{[^}]*?root\s+([^;]+);`)
+	nginxHstsRe     = regexp.MustCompile(`(?m)^\s*add_header\s+Strict-Transport-Security\s+"([^"]*)"`)
+	nginxRedirectRe = regexp.MustCompile(`(?m)^\s*return\s+30[1278]\s+(\S+);`)
+	nginxAcmeRe     = regexp.MustCompile(`(?s)location\s+\^?~?\s*/\.well-known/acme-challenge/\s*\{[^}]*?root\s+([^;]+);`)
 )
 
 // Summarize reads the HSTS header, redirect target and challenge webroot.
-func (Server) Summarize(content string) providers.Value {
+func (Nginx) Summarize(content string) providers.Value {
 	return providers.Value{
-		"hsts":         providers.String(first(hstsRe, content)),
-		"redirect":     providers.String(first(redirectRe, content)),
-		"acme_webroot": providers.String(first(acmeRe, content)),
+		"hsts":         providers.String(first(nginxHstsRe, content)),
+		"redirect":     providers.String(first(nginxRedirectRe, content)),
+		"acme_webroot": providers.String(first(nginxAcmeRe, content)),
 	}
 }
 

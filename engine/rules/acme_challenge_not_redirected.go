@@ -1,0 +1,114 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// ACMEChallengeNotRedirected: for an http-01 certificate, the HTTP vhost
+// serving its names answers /.well-known/acme-challenge/ from acme_webroot
+// and does not redirect it. A redirect that swallows the path makes
+// renewals fail (a "400 Bad Request" from the redirect target is a classic).
+const ACMEChallengeNotRedirected acmeChallengeNotRedirected = "acme-challenge-not-redirected"
+
+type acmeChallengeNotRedirected string
+
+var (
+	_ Refuser     = ACMEChallengeNotRedirected
+	_ LiveChecker = ACMEChallengeNotRedirected
+)
+
+// Name is the rule's name.
+func (r acmeChallengeNotRedirected) Name() string { return string(r) }
+
+// Refuse finds http-01 certificates whose names an HTTP vhost redirects
+// without serving the challenge path first.
+func (r acmeChallengeNotRedirected) Refuse(cfg *schema.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	httpByName := indexVhosts(cfg, false)
+	for _, c := range cfg.Certificates {
+		if c.Challenge != "http-01" || c.Issuer.Type != "acme_account" {
+			continue
+		}
+		var names []string
+		var vhost *schema.Vhost
+		for _, d := range c.Domains {
+			for _, hv := range httpByName.lookup(d) {
+				if hv.RedirectHTTPS && hv.ACMEWebroot == "" {
+					if vhost == nil || vhost == hv {
+						vhost = hv
+						names = append(names, d)
+					}
+				}
+			}
+		}
+		if vhost == nil {
+			continue
+		}
+		names = slices.Compact(names)
+		diags = append(diags, refusal(r, vhost.RedirectRange,
+			"the HTTP vhost redirects the challenge path",
+			fmt.Sprintf("certificate.%s is validated with http-01 for %s, but vhost.%s redirects every request to HTTPS, /.well-known/acme-challenge/ included, so renewals fail. Set acme_webroot on vhost.%s: the challenge is then answered over HTTP before the redirect.",
+				c.Name, strings.Join(names, ", "), vhost.Name, vhost.Name)))
+	}
+	return diags
+}
+
+// Live quotes a running HTTP vhost that redirects the challenge path.
+func (r acmeChallengeNotRedirected) Live(_ context.Context, vhosts []Probed) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, v := range vhosts {
+		if v.Block.Certificate.Set() {
+			continue
+		}
+		if c := v.Observed["served_challenge"].Str; strings.HasPrefix(c, "redirected") {
+			name := v.Block.ServerNames[0]
+			diags = append(diags, Warning(r, v.Block.DeclRange, "the challenge path is redirected",
+				fmt.Sprintf("GET http://%s/.well-known/acme-challenge/%s is answered %q: http-01 validation would follow it and fail. The configuration serves it from %s; apply it.", name, probe.ChallengeProbe, strings.TrimPrefix(c, "redirected: "), v.ACMEWebroot)))
+		}
+	}
+	return diags
+}
+
+// PreCheck returns the check an http-01 issuer runs before it orders: it
+// asks the HTTP vhost at addr for a challenge path of each name and refuses
+// to order while one is redirected, since the CA would follow the redirect
+// and fail the authorization (and count the failure against rate limits).
+func (r acmeChallengeNotRedirected) PreCheck(addr string) func(ctx context.Context, domains []string) error {
+	return func(ctx context.Context, domains []string) error {
+		client := &http.Client{
+			Timeout:       5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport: &http.Transport{DialContext: func(ctx context.Context, n, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, n, addr)
+			}},
+		}
+		for _, d := range domains {
+			if strings.HasPrefix(d, "*.") {
+				continue // wildcards are validated with dns-01 only
+			}
+			url := "http://" + d + "/.well-known/acme-challenge/" + probe.ChallengeProbe
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				return fmt.Errorf("%s: GET %s at %s: %w; not ordering", r.Name(), url, addr, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+				return fmt.Errorf("%s: GET %s is answered %d %s; the CA would follow that and fail the authorization, so nothing was ordered",
+					r.Name(), url, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+		return nil
+	}
+}

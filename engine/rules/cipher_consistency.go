@@ -1,0 +1,118 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// CipherConsistency: all TLS vhosts sharing one IP:port have identical
+// protocols and ciphers. Browsers reuse one connection across names that
+// share an address and certificate; Apache (2.4.18+, HTTP/2) then answers
+// "421 Misdirected Request" when the vhosts' TLS settings differ, and nginx
+// silently applies the default server's settings to all of them.
+const CipherConsistency cipherConsistency = "cipher-consistency"
+
+type cipherConsistency string
+
+var (
+	_ Refuser     = CipherConsistency
+	_ LiveChecker = CipherConsistency
+)
+
+// Name is the rule's name.
+func (r cipherConsistency) Name() string { return string(r) }
+
+// Refuse groups TLS vhosts by listen address and refuses groups whose
+// protocols or ciphers differ, naming every vhost and value.
+func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
+	groups := map[string][]*schema.Vhost{}
+	var listens []string
+	for _, v := range cfg.Vhosts {
+		if !v.Certificate.Set() {
+			continue
+		}
+		l, err := schema.ParseListen(v.Listen)
+		if err != nil {
+			continue
+		}
+		if groups[l] == nil {
+			listens = append(listens, l)
+		}
+		groups[l] = append(groups[l], v)
+	}
+	var diags hcl.Diagnostics
+	for _, l := range listens {
+		vs := groups[l]
+		settings := func(v *schema.Vhost) string {
+			p, c := cfg.TLSPolicy(v.TLSPolicy).Effective()
+			protocols, ciphers := strings.Join(p, " "), c
+			if protocols == "" {
+				protocols = "(server default)"
+			}
+			if ciphers == "" {
+				ciphers = "(server default)"
+			}
+			return "protocols " + protocols + "; ciphers " + ciphers
+		}
+		first := settings(vs[0])
+		same := true
+		for _, v := range vs[1:] {
+			same = same && settings(v) == first
+		}
+		if same {
+			continue
+		}
+		var lines []string
+		for _, v := range vs {
+			policy := "no tls_policy"
+			if v.TLSPolicy.Set() {
+				policy = v.TLSPolicy.Address.String()
+			}
+			lines = append(lines, fmt.Sprintf("  vhost.%s (%s): %s", v.Name, policy, settings(v)))
+		}
+		diags = append(diags, refusal(r, vs[1].DeclRange,
+			"vhosts on "+l+" differ in TLS settings",
+			"Browsers reuse one connection for every name on an address and certificate. Apache then answers "+
+				"\"421 Misdirected Request\" when the vhosts' TLS settings differ; nginx silently applies the "+
+				"default server's settings to all of them. Give these vhosts one tls_policy:\n"+strings.Join(lines, "\n")))
+	}
+	return diags
+}
+
+// Live proves the rule on running Apache servers: for every address with
+// several probed TLS vhosts, a client reusing one HTTP/2 connection for the
+// first name of two vhosts must not get 421.
+func (r cipherConsistency) Live(ctx context.Context, vhosts []Probed) hcl.Diagnostics {
+	groups := map[string][]Probed{}
+	var order []string
+	for _, v := range vhosts {
+		if !v.Block.Certificate.Set() || v.Block.Server != "apache" {
+			continue
+		}
+		if groups[v.Addr] == nil {
+			order = append(order, v.Addr)
+		}
+		groups[v.Addr] = append(groups[v.Addr], v)
+	}
+	var diags hcl.Diagnostics
+	for _, addr := range order {
+		g := groups[addr]
+		for i := 1; i < len(g); i++ {
+			first, second := g[0].Block, g[i].Block
+			status, err := probe.ReusedConnectionStatus(ctx, addr, first.ServerNames[0], second.ServerNames[0])
+			if err != nil || status != 421 {
+				continue
+			}
+			diags = append(diags, Warning(r, second.DeclRange, "the server answers 421 Misdirected Request",
+				fmt.Sprintf("On %s, a request for %s on a connection opened for %s gets 421: the running vhosts' TLS settings differ (vhost.%s, vhost.%s), whatever the configuration says. Browsers reusing connections see errors. Apply the configuration to make them equal again.",
+					addr, second.ServerNames[0], first.ServerNames[0], first.Name, second.Name)))
+		}
+	}
+	return diags
+}

@@ -1,0 +1,83 @@
+// Package rules holds the named rules, one file each. Every ordering
+// decision, refusal and warning a rule causes carries its name, so a reader
+// of a plan knows why a step comes where it does.
+//
+// A rule is a value with its name and the hooks it needs: Refuser refuses a
+// configuration outright (a diagnostic at the block concerned). The engine
+// asks every rule of All for the hooks it implements.
+package rules
+
+import (
+	"context"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
+)
+
+// Rule is one named rule.
+type Rule interface {
+	// Name is the rule's name as plans, diagnostics and docs spell it.
+	Name() string
+}
+
+// Refuser is a rule that can refuse a configuration before anything is observed.
+type Refuser interface {
+	Rule
+	Refuse(cfg *schema.Config) hcl.Diagnostics
+}
+
+// All lists every rule, in the order their diagnostics are reported.
+func All() []Rule {
+	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource}
+}
+
+// Refuse runs every rule that can refuse a configuration.
+func Refuse(cfg *schema.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, r := range All() {
+		if rf, ok := r.(Refuser); ok {
+			diags = append(diags, rf.Refuse(cfg)...)
+		}
+	}
+	return diags
+}
+
+// refusal is an error diagnostic of rule at rng; its summary starts with the
+// rule's name.
+func refusal(r Rule, rng hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: r.Name() + ": " + summary, Detail: detail, Subject: rng.Ptr()}
+}
+
+// Warning is a warning diagnostic of rule r at rng, for what the live world shows.
+func Warning(r Rule, rng hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: r.Name() + ": " + summary, Detail: detail, Subject: rng.Ptr()}
+}
+
+// LiveChecker is a rule that checks what running servers answer, after
+// observation; its findings are warnings (the plan repairs what it can).
+type LiveChecker interface {
+	Rule
+	Live(ctx context.Context, vhosts []Probed) hcl.Diagnostics
+}
+
+// Probed is a vhost whose running server was probed: what live checks read.
+type Probed struct {
+	Block       *schema.Vhost
+	Addr        string // host:port it was probed at
+	HSTS        string // the Strict-Transport-Security value the configuration sends
+	ACMEWebroot string // as the server sees it
+	Observed    providers.Value
+}
+
+// Live runs every rule's live check.
+func Live(ctx context.Context, vhosts []Probed) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, r := range All() {
+		if lc, ok := r.(LiveChecker); ok {
+			diags = append(diags, lc.Live(ctx, vhosts)...)
+		}
+	}
+	return diags
+}

@@ -1,0 +1,45 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/trustform/trustform/internal/files"
+)
+
+// Local is the machine trustform runs on.
+type Local struct{}
+
+var _ Host = Local{}
+
+// ReadFile reads path; missing is (nil, nil).
+func (Local) ReadFile(path string) ([]byte, error) { return files.ReadOptional(path) }
+
+// Stat describes path without following a final symlink; missing is (nil, nil).
+func (Local) Stat(path string) (fs.FileInfo, error) {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return st, err
+}
+
+// WriteFile replaces path atomically with mode perm.
+func (Local) WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return files.WriteAtomic(path, data, perm)
+}
+
+// Remove deletes path.
+func (Local) Remove(path string) error { return files.Remove(path) }
+
+// Glob lists the paths matching pattern.
+func (Local) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
+
+// Run runs command with sh -c.
+func (Local) Run(ctx context.Context, command string) ([]byte, error) {
+	return exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput()
+}
