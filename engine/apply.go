@@ -10,15 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/providers/acme"
-	"github.com/trustform/trustform/providers/apt"
-	"github.com/trustform/trustform/providers/certificate"
-	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/localca"
-	"github.com/trustform/trustform/providers/webserver"
-	"github.com/trustform/trustform/schema"
+	"github.com/trustform/trustform/providers"
 )
 
 // ApplyOptions shape an apply.
@@ -75,7 +70,7 @@ func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Ou
 			case <-time.After(time.Second):
 			}
 			for _, g := range gate {
-				r.record(ctx, mustParse(g.Address))
+				r.record(ctx, r.g.Node(mustParse(g.Address)))
 			}
 		default:
 			if err := waitUntil(ctx, open, s, o.Log); err != nil {
@@ -89,9 +84,11 @@ func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Ou
 func (r *Run) lagging(gate []plan.GateWait) []string {
 	var out []string
 	for _, g := range gate {
-		if n := r.w.by[mustParse(g.Address)]; n != nil {
-			for _, l := range n.res.(*dns.TLSA).Lagging {
-				out = append(out, l+" for "+g.Address)
+		if n := r.g.Node(mustParse(g.Address)); n != nil {
+			if p, ok := n.Res.(providers.Propagating); ok {
+				for _, l := range p.Lagging() {
+					out = append(out, l+" for "+g.Address)
+				}
 			}
 		}
 	}
@@ -108,17 +105,17 @@ func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Wr
 	deadline := time.Now().Add(limit)
 	for {
 		var behind []string
+		waiting := false
 		for _, b := range batch {
-			n := r.w.by[mustParse(b.Address)]
-			t, ok := n.res.(*dns.TLSA)
-			if !ok || n.observed == nil {
+			n := r.g.Node(mustParse(b.Address))
+			p, ok := n.Res.(providers.Propagating)
+			if !ok || n.Observed == nil || p.Everywhere() {
 				continue
 			}
-			if len(t.Lagging) > 0 || !slices.Equal(t.Visible, n.observed["records"].List) {
-				behind = append(behind, t.Lagging...)
-			}
+			waiting = true
+			behind = append(behind, p.Lagging()...)
 		}
-		if len(behind) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+		if !waiting || time.Now().After(deadline) || ctx.Err() != nil {
 			if len(behind) > 0 {
 				fmt.Fprintf(log, "not yet served everywhere after %s (lagging: %s); the gate will wait for them\n", limit, strings.Join(slices.Compact(behind), ", "))
 			}
@@ -126,7 +123,7 @@ func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Wr
 		}
 		time.Sleep(200 * time.Millisecond)
 		for _, b := range batch {
-			r.record(ctx, mustParse(b.Address))
+			r.record(ctx, r.g.Node(mustParse(b.Address)))
 		}
 	}
 }
@@ -177,20 +174,14 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			fmt.Fprintf(o.Log, "step %d/%d: %s %s %s\n", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
 		}
 		var err error
-		if isIssue(s) {
+		var stale []providers.Resource
+		if r.parallel(s) {
 			err = r.executeParallel(ctx, batch)
 		} else {
-			err = r.execute(ctx, batch)
+			stale, err = r.execute(ctx, batch)
 		}
-		for _, b := range batch {
-			addr := mustParse(b.Address)
-			if addr.Type == "certificate" && b.Phase != certificate.PhaseStageKey {
-				// The key is replaced now; -replace must not ask for yet another.
-				r.opts.Replace = slices.DeleteFunc(r.opts.Replace, func(a schema.Address) bool { return a == addr })
-			}
-		}
-		for _, addr := range r.touched(batch) {
-			r.record(ctx, addr)
+		for _, n := range r.touched(batch, stale) {
+			r.record(ctx, n)
 		}
 		if err == nil {
 			r.awaitPropagation(ctx, batch, o.Log, o.PropagationWait)
@@ -208,7 +199,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	}
 	if len(out.Held) == 0 {
 		for a := range r.st.Resources {
-			if _, ok := r.w.by[mustParse(a)]; !ok {
+			if r.g.Node(mustParse(a)) == nil {
 				delete(r.st.Resources, a)
 			}
 		}
@@ -219,19 +210,20 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	return out, nil
 }
 
-// noteVisible starts the clock for TLSA records already published (by an
+// noteVisible starts the clock for records already published (by an
 // earlier run, or by hand): their visibility is first seen now.
 func (r *Run) noteVisible() {
 	now := r.opts.Now()
-	for _, n := range r.w.nodes {
-		if n.addr.Type != "tlsa" || n.observed == nil {
+	for _, n := range r.g.Nodes {
+		p, ok := n.Res.(providers.Propagating)
+		if !ok || n.Observed == nil {
 			continue
 		}
-		sr := r.st.Get(n.addr.String())
+		sr := r.st.Get(n.Addr.String())
 		if sr == nil {
-			sr = r.st.Set(n.addr.String(), n.addr.Type, n.observed, now)
+			sr = r.st.Set(n.Addr.String(), n.Addr.Type, n.Observed, now)
 		}
-		sr.SeeRecords(n.res.(*dns.TLSA).Visible, now)
+		sr.SeeRecords(p.Visible(), now)
 	}
 }
 
@@ -243,17 +235,21 @@ func (r *Run) resolveGate(gate []plan.GateWait) []plan.GateWait {
 		if g.Record != "" {
 			continue
 		}
-		if n := r.w.by[mustParse(g.Address)]; n != nil {
-			out[i].Record = r.tlsaRecords(n.block.(*schema.TLSA)).target
+		if n := r.g.Node(mustParse(g.Address)); n != nil {
+			if pin, ok := n.Res.(providers.Pin); ok {
+				out[i].Record, _ = pin.Target()
+			}
 		}
 	}
 	return out
 }
 
-// isIssue: a step that obtains a certificate, which may take seconds (an
-// ACME order); independent ones run side by side.
-func isIssue(s plan.Step) bool {
-	return strings.HasPrefix(s.Address, "certificate.") && (s.Phase == certificate.PhaseIssue || s.Phase == certificate.PhaseIssueNewKey) && len(s.Gate) == 0
+// parallel: a step that takes long on a remote system (an ACME order) and
+// no gate; independent ones run side by side.
+func (r *Run) parallel(s plan.Step) bool {
+	n := r.g.Node(mustParse(s.Address))
+	p, ok := n.Res.(providers.Parallel)
+	return ok && p.Parallel(s.Phase) && len(s.Gate) == 0
 }
 
 // executeParallel runs independent issue steps at most opts.Parallelism at
@@ -261,7 +257,8 @@ func isIssue(s plan.Step) bool {
 // failure is reported, naming its step.
 func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) error {
 	if len(batch) == 1 {
-		return r.execute(ctx, batch)
+		_, err := r.execute(ctx, batch)
+		return err
 	}
 	sem := make(chan struct{}, max(r.opts.Parallelism, 1))
 	errs := make([]error, len(batch))
@@ -271,7 +268,7 @@ func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := r.execute(ctx, []plan.Step{s}); err != nil {
+			if _, err := r.execute(ctx, []plan.Step{s}); err != nil {
 				errs[i] = fmt.Errorf("step %d (%s %s): %w", s.Index, s.Address, s.Phase, err)
 			}
 		}()
@@ -292,19 +289,16 @@ func (r *Run) batchable(batch []plan.Step, next plan.Step, held map[int]bool) bo
 		}
 		return true
 	}
-	if isIssue(batch[0]) {
-		return isIssue(next) && independent()
+	if r.parallel(batch[0]) {
+		return r.parallel(next) && independent()
 	}
-	zoneOf := func(s plan.Step) (schema.Address, bool) {
-		t, ok := r.cfg.Block(mustParse(s.Address)).(*schema.TLSA)
-		if !ok {
-			return schema.Address{}, false
+	key := func(s plan.Step) string {
+		if b, ok := r.g.Node(mustParse(s.Address)).Res.(providers.Batched); ok {
+			return b.BatchKey()
 		}
-		return t.Zone.Address, true
+		return ""
 	}
-	z, ok := zoneOf(batch[0])
-	nz, nok := zoneOf(next)
-	if !ok || !nok || z != nz || len(next.Gate) > 0 {
+	if k := key(batch[0]); k == "" || key(next) != k || len(next.Gate) > 0 {
 		return false
 	}
 	for _, d := range next.DependsOn {
@@ -315,110 +309,81 @@ func (r *Run) batchable(batch []plan.Step, next plan.Step, held map[int]bool) bo
 	return true
 }
 
-// execute carries out one step, or one batch of TLSA steps.
-func (r *Run) execute(ctx context.Context, batch []plan.Step) error {
-	first := batch[0]
-	n := r.w.by[mustParse(first.Address)]
-	switch res := n.res.(type) {
-	case *localca.CA:
-		return res.Create(ctx)
-	case *acme.Account:
-		return res.Register(ctx)
-	case *certificate.Certificate:
-		var in certificate.Intent
-		if n.change != nil {
-			in = n.change.intent
+// execute carries out one step, or one batch of steps that share a
+// transaction; it returns what else the batch made stale.
+func (r *Run) execute(ctx context.Context, batch []plan.Step) ([]providers.Resource, error) {
+	n := r.g.Node(mustParse(batch[0].Address))
+	if b, ok := n.Res.(providers.Batched); ok {
+		items := make([]providers.BatchItem, len(batch))
+		for i, s := range batch {
+			items[i] = providers.BatchItem{Resource: r.g.Node(mustParse(s.Address)).Res, Phase: s.Phase}
 		}
-		return res.Apply(ctx, first.Phase, in)
-	case *webserver.Vhost:
-		return res.Apply(ctx, first.Phase, res.ServedDesired(r.servedLeaf(n.block.(*schema.Vhost))))
-	case *apt.Key:
-		return res.Apply(ctx, first.Phase)
-	case *apt.Source:
-		return res.Apply(ctx, first.Phase)
-	case *dns.TLSA:
-		changes := map[*dns.TLSA][]string{}
-		for _, s := range batch {
-			tn := r.w.by[mustParse(s.Address)]
-			t := tn.block.(*schema.TLSA)
-			var published []string
-			if tn.observed != nil {
-				published = tn.observed["records"].List
-			}
-			want, err := r.tlsaRecords(t).write(s.Phase, published)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Address, err)
-			}
-			if (s.Phase == phasePublish || s.Phase == phasePrune) && slices.Equal(want, published) {
-				continue // a publish or prune that finds its records in place
-			}
-			changes[tn.res.(*dns.TLSA)] = want
-		}
-		sets := dns.Combine(changes)
-		if len(sets) == 0 {
-			return nil
-		}
-		t := n.block.(*schema.TLSA)
-		if err := r.w.zones[t.Zone.Address].Update(ctx, sets); err != nil {
-			return fmt.Errorf("zone %s: %w", t.Zone.Address, err)
-		}
-		return nil
+		return b.ApplyBatch(ctx, items)
 	}
-	return fmt.Errorf("%s: nothing to apply", first.Address)
+	return nil, n.Res.Apply(ctx, batch[0].Phase)
 }
 
-// record re-observes a resource after its step and writes it into state.
-// A certificate's intent is recomputed so later TLSA steps see the new key.
-func (r *Run) record(ctx context.Context, addr schema.Address) {
-	n := r.w.by[addr]
-	v, err := n.res.Observe(ctx)
+// record observes a resource again after a step and writes it into state;
+// planning it again lets later steps see what the step did (a certificate's
+// new key, for the TLSA records computed from it).
+func (r *Run) record(ctx context.Context, n *graph.Node) {
+	if n == nil {
+		return
+	}
+	v, err := n.Res.Observe(ctx)
 	if err != nil {
 		return // the step's own error, if any, is what the user needs
 	}
-	n.observed = v
-	r.w.derive(n)
-	r.checkServedTLSA(ctx, n)
-	now := r.opts.Now()
-	if c, ok := n.res.(*certificate.Certificate); ok {
-		in := c.Plan(addr.String(), slices.Contains(r.opts.Replace, addr))
-		n.change = &changeInfo{intent: in}
-		if !in.Issue && !in.StageNext {
-			n.change = nil
-		}
+	n.Observed = v
+	if _, ok := n.Res.(providers.KeyDeployer); ok {
+		r.plan(n)
 	}
+	now := r.opts.Now()
 	if v == nil {
-		delete(r.st.Resources, addr.String())
+		delete(r.st.Resources, n.Addr.String())
 		return
 	}
-	sr := r.st.Set(addr.String(), addr.Type, v, now)
-	if t, ok := n.res.(*dns.TLSA); ok {
-		sr.SeeRecords(t.Visible, now)
+	sr := r.st.Set(n.Addr.String(), n.Addr.Type, v, now)
+	if p, ok := n.Res.(providers.Propagating); ok {
+		sr.SeeRecords(p.Visible(), now)
 	}
 }
 
-// touched lists what a batch changed: its resources, and the TLSA resources
-// that share an owner name with one of them (their view of the other
-// records at that owner is stale now).
-func (r *Run) touched(batch []plan.Step) []schema.Address {
-	var out []schema.Address
-	owners := map[string]bool{}
-	for _, b := range batch {
-		addr := mustParse(b.Address)
-		out = append(out, addr)
-		if t, ok := r.cfg.Block(addr).(*schema.TLSA); ok {
-			owners[t.FQDN] = true
+// touched lists what a batch changed: its resources, what it reported
+// stale, and what overlaps them (RRsets at one owner name see each other's
+// records).
+func (r *Run) touched(batch []plan.Step, stale []providers.Resource) []*graph.Node {
+	var out []*graph.Node
+	add := func(n *graph.Node) {
+		if n != nil && !slices.Contains(out, n) {
+			out = append(out, n)
 		}
 	}
-	if len(owners) == 0 {
-		return out
+	for _, b := range batch {
+		add(r.g.Node(mustParse(b.Address)))
 	}
-	for _, t := range r.cfg.TLSAs {
-		addr := schema.Address{Type: "tlsa", Name: t.Name}
-		if owners[t.FQDN] && !slices.Contains(out, addr) {
-			out = append(out, addr)
+	for _, res := range stale {
+		add(r.g.NodeOf(res))
+	}
+	for _, n := range slices.Clone(out) {
+		b, ok := n.Res.(providers.Batched)
+		if !ok {
+			continue
+		}
+		for _, o := range r.g.Nodes {
+			if ob, ok := o.Res.(overlapper); ok && b.BatchKey() == ob.BatchKey() && ob.Overlaps(n.Res) {
+				add(o)
+			}
 		}
 	}
 	return out
+}
+
+// overlapper is a batched resource whose observation another one's change
+// makes stale (TLSA RRsets at one owner name).
+type overlapper interface {
+	providers.Batched
+	Overlaps(other providers.Resource) bool
 }
 
 // waitUntil blocks until a gate opens, with a countdown.

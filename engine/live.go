@@ -2,20 +2,27 @@ package engine
 
 import (
 	"github.com/trustform/trustform/engine/rules"
-	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
+
+// probedServer is a resource whose running server is probed (a vhost).
+type probedServer interface {
+	Probed() (addr, hsts, acmeWebroot string, ok bool)
+}
 
 // probed lists the vhosts whose running servers were probed, for the
 // rules' live checks.
 func (r *Run) probed() []rules.Probed {
 	var out []rules.Probed
-	for _, n := range r.w.nodes {
-		v, ok := n.res.(*webserver.Vhost)
-		if !ok || v.Probe == nil || n.observed == nil {
+	for _, n := range r.g.Nodes {
+		p, ok := n.Res.(probedServer)
+		v, isVhost := n.Block.(*schema.Vhost)
+		if !ok || !isVhost || n.Observed == nil {
 			continue
 		}
-		out = append(out, rules.Probed{Block: n.block.(*schema.Vhost), Addr: v.Probe.Addr, HSTS: v.Site.HSTS, ACMEWebroot: v.Site.ACMEWebroot, Observed: n.observed})
+		if addr, hsts, webroot, ok := p.Probed(); ok {
+			out = append(out, rules.Probed{Block: v, Addr: addr, HSTS: hsts, ACMEWebroot: webroot, Observed: n.Observed})
+		}
 	}
 	return out
 }

@@ -4,18 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
-	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/apt"
-	"github.com/trustform/trustform/providers/certificate"
-	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -29,7 +24,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		ConfigDigest:   r.cfg.Digest,
 		Lineage:        r.st.Lineage,
 		Serial:         r.st.Serial,
-		ObservedDigest: r.w.observedDigest(),
+		ObservedDigest: observedDigest(r.g),
 		Changes:        []plan.Change{},
 		Steps:          []plan.Step{},
 		Diagnostics:    []plan.Diagnostic{},
@@ -40,8 +35,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	for _, a := range r.opts.Targets {
 		p.Targets = append(p.Targets, a.String())
 	}
-	diags := append(r.forgotten(), r.dnsWarnings()...)
-	diags = append(diags, r.caWarnings()...)
+	diags := append(r.forgotten(), r.warnings()...)
 	diags = append(diags, r.live...)
 	if r.opts.RefreshOnly {
 		p.Mode = "refresh-only"
@@ -50,37 +44,37 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		return p, diags
 	}
 	r.desire()
-	l := r.buildSteps()
-	ordered, err := r.order(l)
+	r.buildSteps()
+	ordered, err := r.g.Order()
 	if err != nil {
 		return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot order the plan", Detail: err.Error()})
 	}
 	keep := r.targetSet()
 	now := r.opts.Now()
-	index := map[*step]int{}
+	index := map[*graph.Step]int{}
 	for _, s := range ordered {
-		if keep != nil && !keep[s.addr] {
+		if keep != nil && !keep[s.Addr] {
 			continue
 		}
 		ps := plan.Step{
 			Index:       len(p.Steps) + 1,
-			Address:     s.addr.String(),
-			Action:      s.action,
-			Phase:       s.phase,
-			Rule:        s.rule,
+			Address:     s.Addr.String(),
+			Action:      s.Action,
+			Phase:       s.Phase,
+			Rule:        s.Rule,
 			DependsOn:   []int{},
-			Description: s.desc,
-			Gate:        s.gate,
+			Description: s.Desc,
+			Gate:        s.Gate,
 		}
 		index[s] = ps.Index
-		for d := range s.deps {
+		for d := range s.Deps {
 			if i, ok := index[d]; ok {
 				ps.DependsOn = append(ps.DependsOn, i)
 			}
 		}
 		sort.Ints(ps.DependsOn)
-		if len(s.gate) > 0 {
-			t, _, err := r.gateTime(s.gate, now)
+		if len(s.Gate) > 0 {
+			t, _, err := r.gateTime(s.Gate, now)
 			if err != nil {
 				return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot compute a gate", Detail: err.Error()})
 			}
@@ -91,22 +85,22 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		}
 		p.Steps = append(p.Steps, ps)
 	}
-	for _, n := range r.w.nodes {
-		if n.change == nil || (keep != nil && !keep[n.addr]) {
+	for _, n := range r.g.Nodes {
+		if n.Change == nil || (keep != nil && !keep[n.Addr]) {
 			continue
 		}
-		after := n.desired
-		if n.change.action == string(plan.Update) && len(l.byAddr[n.addr]) == 1 && l.byAddr[n.addr][0].phase == webserver.PhaseReload {
-			after = n.observed
+		after := n.Desired
+		if n.Change.Reload {
+			after = n.Observed
 		}
 		p.Changes = append(p.Changes, plan.Change{
-			Address: n.addr.String(),
-			Type:    n.addr.Type,
-			Name:    n.addr.Name,
-			Action:  plan.Action(n.change.action),
-			Before:  n.observed,
+			Address: n.Addr.String(),
+			Type:    n.Addr.Type,
+			Name:    n.Addr.Name,
+			Action:  n.Change.Action,
+			Before:  n.Observed,
 			After:   after,
-			Reasons: n.change.reasons,
+			Reasons: n.Change.Reasons,
 		})
 	}
 	p.Tally()
@@ -139,60 +133,45 @@ func (r *Run) targetSet() map[schema.Address]bool {
 // drift lists what differs between the last apply (state) and the live
 // world, plus certificates that are due for renewal.
 func (r *Run) drift(p *plan.Plan) {
-	for _, n := range r.w.nodes {
-		sr := r.st.Get(n.addr.String())
+	for _, n := range r.g.Nodes {
+		sr := r.st.Get(n.Addr.String())
 		var ch *plan.Change
 		switch {
 		case sr == nil:
-		case n.observed == nil:
+		case n.Observed == nil:
 			ch = &plan.Change{Action: plan.Delete, Before: sr.Value, Reasons: []string{"it was applied, but is gone now"}}
 		default:
-			if d := providers.Differs(sr.Value, n.observed); len(d) > 0 {
-				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: n.observed, Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
+			if d := providers.Differs(sr.Value, n.Observed); len(d) > 0 {
+				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: n.Observed, Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
 			}
 		}
-		if k, ok := n.res.(*apt.Key); ok && n.observed != nil {
-			if due, why := k.Due(); due {
+		if rn, ok := n.Res.(providers.Renewing); ok && n.Observed != nil {
+			if due := rn.Due(); len(due) > 0 {
 				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: n.observed, After: n.observed}
+					ch = &plan.Change{Action: plan.Update, Before: n.Observed, After: n.Observed}
 				}
-				ch.Reasons = append(ch.Reasons, why)
-			}
-		}
-		if c, ok := n.res.(*certificate.Certificate); ok && n.observed != nil {
-			if in := c.Plan(n.addr.String(), false); in.Issue {
-				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: n.observed, After: n.observed}
-				}
-				ch.Reasons = append(ch.Reasons, in.Reasons...)
+				ch.Reasons = append(ch.Reasons, due...)
 			}
 		}
 		if ch != nil {
-			ch.Address, ch.Type, ch.Name = n.addr.String(), n.addr.Type, n.addr.Name
+			ch.Address, ch.Type, ch.Name = n.Addr.String(), n.Addr.Type, n.Addr.Name
 			p.Changes = append(p.Changes, *ch)
 		}
 	}
 }
 
-// dnsWarnings report TLSA RRsets that some authoritative server does not
-// serve yet, or that lost their signatures.
-func (r *Run) dnsWarnings() hcl.Diagnostics {
+// warnings are what resources have to say about what was observed (a
+// server lagging, signatures gone), pointed at their blocks.
+func (r *Run) warnings() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, n := range r.w.nodes {
-		t, ok := n.res.(*dns.TLSA)
+	for _, n := range r.g.Nodes {
+		wr, ok := n.Res.(providers.Warner)
 		if !ok {
 			continue
 		}
-		rng := schema.DeclRange(n.block)
-		if len(t.Lagging) > 0 {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
-				Summary: n.addr.String() + ": not every authoritative server serves the primary's RRset",
-				Detail:  "Lagging: " + strings.Join(t.Lagging, ", ") + ". The " + rules.TLSABeforeCert.Name() + " gate counts only from when every server serves the new records."})
-		}
-		if n.observed != nil && n.observed["signed"].Str == "false" {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng,
-				Summary: n.addr.String() + ": no valid RRSIG",
-				Detail:  fmt.Sprintf("The zone requires DNSSEC, but the primary serves %s without a signature valid for %s more (or no DNSKEY at the apex): has the zone's signing stopped?", t.Owner, dns.SignatureMargin)})
+		rng := schema.DeclRange(n.Block)
+		for _, w := range wr.Warnings() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng, Summary: n.Addr.String() + ": " + w.Summary, Detail: w.Detail})
 		}
 	}
 	return diags
@@ -205,7 +184,7 @@ func (r *Run) forgotten() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var addrs []string
 	for a := range r.st.Resources {
-		if _, ok := r.w.by[mustParse(a)]; !ok {
+		if r.g.Node(mustParse(a)) == nil {
 			addrs = append(addrs, a)
 		}
 	}

@@ -2,12 +2,15 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -25,7 +28,7 @@ type Run struct {
 	cfg  *schema.Config
 	st   *state.State
 	opts Options
-	w    *world
+	g    *graph.Graph
 	live hcl.Diagnostics // what running servers answer against the rules
 }
 
@@ -52,20 +55,32 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	w, d := bind(cfg, opts.Now)
+	g, d := bind(cfg, opts.Now)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, w: w}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: g}, diags
 }
 
-// Observe reads the live world (read-only, bounded-parallel).
+// Observe reads the live world (read-only, bounded-parallel), then runs the
+// rules' live checks on what the servers answered.
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
-	diags := r.w.observe(ctx, r.opts.Parallelism)
+	diags := observe(ctx, r.g, r.opts.Parallelism)
 	if !diags.HasErrors() {
 		r.live = rules.Live(ctx, r.probed())
-		r.checkDANE(ctx)
 	}
 	return diags
+}
+
+// desire plans every resource, in bind order: what a resource refers to is
+// planned before it (a TLSA RRset follows its certificate's plan).
+func (r *Run) desire() {
+	for _, n := range r.g.Nodes {
+		r.plan(n)
+	}
+}
+
+func (r *Run) plan(n *graph.Node) {
+	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr)})
 }

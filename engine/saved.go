@@ -22,7 +22,7 @@ func (r *Run) Stale(p *plan.Plan) string {
 		return "the state belongs to another lineage than the plan's"
 	case p.Serial != r.st.Serial:
 		return fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", r.st.Serial, p.Serial)
-	case p.ObservedDigest != r.w.observedDigest():
+	case p.ObservedDigest != observedDigest(r.g):
 		return "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
 	}
 	return ""

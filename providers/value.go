@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Value is what a resource looks like, desired or observed.
@@ -148,6 +150,28 @@ func (v Value) Clone() Value {
 			a.List = slices.Clone(a.List)
 		}
 		out[k] = a
+	}
+	return out
+}
+
+// DiffReasons says what differs; for what a server serves (served_*) it
+// quotes the observed answer, since that is what a user has to look into.
+func DiffReasons(attrs []string, want, got Value) []string {
+	var plain, out []string
+	for _, a := range attrs {
+		if strings.HasPrefix(a, "served_") {
+			g, ok := got[a]
+			seen := "nothing"
+			if ok {
+				seen = strconv.Quote(g.String())
+			}
+			out = append(out, fmt.Sprintf("the server answers %s = %s, the configuration wants %s", a, seen, strconv.Quote(want[a].String())))
+			continue
+		}
+		plain = append(plain, a)
+	}
+	if len(plain) > 0 {
+		out = append([]string{strings.Join(plain, ", ") + " differ from the configuration"}, out...)
 	}
 	return out
 }

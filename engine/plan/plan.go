@@ -10,32 +10,18 @@ import (
 // change that breaks readers would bump the major number.
 const FormatVersion = "1.0"
 
-// Action is what a change does to a resource.
-type Action string
+// Action is what a change does to a resource (the providers' vocabulary,
+// so a provider's change and a plan's speak of the same actions).
+type Action = providers.Action
 
 // Actions.
 const (
-	Create  Action = "create"
-	Update  Action = "update"
-	Delete  Action = "delete"
-	Replace Action = "replace"
-	NoOp    Action = "no-op"
+	Create  = providers.Create
+	Update  = providers.Update
+	Delete  = providers.Delete
+	Replace = providers.Replace
+	NoOp    = providers.NoOp
 )
-
-// Glyph is the one-character mark of an action in human output.
-func (a Action) Glyph() string {
-	switch a {
-	case Create:
-		return "+"
-	case Update:
-		return "~"
-	case Delete:
-		return "-"
-	case Replace:
-		return "±"
-	}
-	return " "
-}
 
 // Change is one resource going from Before to After. Before is nil when the
 // resource does not exist; After holds unknown attributes where a value is

@@ -11,7 +11,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -26,6 +29,7 @@ type acmeChallengeNotRedirected string
 var (
 	_ Refuser     = ACMEChallengeNotRedirected
 	_ LiveChecker = ACMEChallengeNotRedirected
+	_ Orderer     = ACMEChallengeNotRedirected
 )
 
 // Name is the rule's name.
@@ -110,5 +114,37 @@ func (r acmeChallengeNotRedirected) PreCheck(addr string) func(ctx context.Conte
 			}
 		}
 		return nil
+	}
+}
+
+// Order makes http-01 certificates wait for the HTTP vhost that answers
+// their challenge. When that vhost also takes its HSTS header from the HTTPS
+// vhost (which waits for the certificate), it is first deployed in a
+// "challenge" phase without HSTS, and in full after the HTTPS vhost.
+func (r acmeChallengeNotRedirected) Order(g *graph.Graph) {
+	for _, n := range g.Nodes {
+		c, ok := n.Block.(*schema.Certificate)
+		kd, isCert := n.Res.(providers.KeyDeployer)
+		if !ok || !isCert || n.Change == nil || !kd.KeyPlan().Issue || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
+			continue
+		}
+		for _, vn := range g.Nodes {
+			v, ok := vn.Block.(*schema.Vhost)
+			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || !Serves(v.ServerNames, c.Domains[0]) {
+				continue
+			}
+			if vn.Observed != nil && vn.Observed["acme_webroot"].Equal(vn.Desired["acme_webroot"]) {
+				continue // it answers the challenge already
+			}
+			write := g.Last(vn.Addr)
+			if !v.HSTSFrom.Set() {
+				g.First(n.Addr).After(write, r.Name())
+				continue
+			}
+			ch := g.AddFirst(vn.Addr, vn.Change.Action, webserver.PhaseChallenge, r.Name(),
+				"serve /.well-known/acme-challenge/ and the redirect first; the HSTS header follows once the certificate is served")
+			write.After(ch, r.Name())
+			g.First(n.Addr).After(ch, r.Name())
+		}
 	}
 }

@@ -1,5 +1,14 @@
 package rules
 
+import (
+	"slices"
+
+	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/schema"
+)
+
 // APTKeyBeforeSource: an apt_key is installed, its fingerprint verified,
 // before any apt_source that references it is written, and it leaves the
 // legacy global keyrings (where it is trusted for every repository) only
@@ -8,7 +17,35 @@ const APTKeyBeforeSource aptKeyBeforeSource = "apt-key-before-source"
 
 type aptKeyBeforeSource string
 
-var _ Rule = APTKeyBeforeSource
+var _ Orderer = APTKeyBeforeSource
 
 // Name is the rule's name.
 func (r aptKeyBeforeSource) Name() string { return string(r) }
+
+// Order installs each key before the sources that use it, and takes it out
+// of the legacy global keyrings only after both are in place: the key's
+// remove-legacy phase is added here, after the sources.
+func (r aptKeyBeforeSource) Order(g *graph.Graph) {
+	for _, n := range g.Nodes {
+		if src, ok := n.Block.(*schema.APTSource); ok && n.Change != nil {
+			g.Last(n.Addr).Claim(g.Dep(providers.Dep{Addr: src.SignedBy.Address, Phase: apt.PhaseWrite}), r.Name())
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Change == nil {
+			continue
+		}
+		i := slices.IndexFunc(n.Change.Phases, func(p providers.Phase) bool { return p.Name == apt.PhaseRemoveLegacy })
+		if i < 0 {
+			continue
+		}
+		written := g.Last(n.Addr)
+		s := g.AddStep(n.Addr, n.Change.Action, apt.PhaseRemoveLegacy, r.Name(), n.Change.Phases[i].Description)
+		s.After(written, r.Name())
+		for _, src := range g.Config.APTSources {
+			if src.SignedBy.Address == n.Addr {
+				s.After(g.Last(schema.Address{Type: "apt_source", Name: src.Name}), r.Name())
+			}
+		}
+	}
+}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -25,6 +27,7 @@ type hstsOnHTTPVhost string
 var (
 	_ Refuser     = HSTSOnHTTPVhost
 	_ LiveChecker = HSTSOnHTTPVhost
+	_ Orderer     = HSTSOnHTTPVhost
 )
 
 // Name is the rule's name.
@@ -179,4 +182,22 @@ func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostic
 		}
 	}
 	return diags
+}
+
+// Order: HSTS switches on only after the certificate is deployed, and the
+// HTTP vhost's header follows the HTTPS vhost's.
+func (r hstsOnHTTPVhost) Order(g *graph.Graph) {
+	for _, n := range g.Nodes {
+		v, ok := n.Block.(*schema.Vhost)
+		if !ok || n.Change == nil {
+			continue
+		}
+		if s := g.Last(n.Addr); s != nil && s.Phase == webserver.PhaseWrite && n.Desired["hsts"].Str != "" && (n.Observed == nil || n.Observed["hsts"].Str == "") {
+			s.Desc += "; HSTS switches on"
+			s.Claim(g.Last(v.Certificate.Address), r.Name())
+		}
+		if v.HSTSFrom.Set() {
+			g.Last(n.Addr).After(g.Last(v.HSTSFrom.Address), r.Name())
+		}
+	}
 }

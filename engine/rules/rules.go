@@ -2,9 +2,11 @@
 // decision, refusal and warning a rule causes carries its name, so a reader
 // of a plan knows why a step comes where it does.
 //
-// A rule is a value with its name and the hooks it needs: Refuser refuses a
-// configuration outright (a diagnostic at the block concerned). The engine
-// asks every rule of All for the hooks it implements.
+// A rule is a constant with its name and the hooks it needs: Refuser
+// refuses a configuration outright (a diagnostic at the block concerned),
+// LiveChecker warns about what running servers answer, Layouter lays out a
+// change's steps itself, Orderer adds steps, edges and gates to the plan.
+// The engine asks every rule of All for the hooks it implements.
 package rules
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
@@ -80,4 +83,26 @@ func Live(ctx context.Context, vhosts []Probed) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// Layouter is a rule that lays out the steps of some changes itself (a key
+// rollover) instead of their own phases. It reports whether it laid out
+// n's change; it marks what else it laid out with g.LaidOut.
+type Layouter interface {
+	Rule
+	Layout(g *graph.Graph, n *graph.Node) bool
+}
+
+// Orderer is a rule that adds steps, edges and gates once every change has
+// its steps.
+type Orderer interface {
+	Rule
+	Order(g *graph.Graph)
+}
+
+// Orderers lists the rules that order steps, in the order they run: the
+// first rule that orders a step names it, and the challenge phase comes
+// before the HSTS header it precedes.
+func Orderers() []Orderer {
+	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, APTKeyBeforeSource}
 }

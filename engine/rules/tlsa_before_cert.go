@@ -2,9 +2,15 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/schema"
 )
 
 // TLSABeforeCert: a certificate whose public key changes is deployed only
@@ -18,7 +24,10 @@ const TLSABeforeCert tlsaBeforeCert = "tlsa-before-cert"
 
 type tlsaBeforeCert string
 
-var _ Rule = TLSABeforeCert
+var (
+	_ Layouter = TLSABeforeCert
+	_ Orderer  = TLSABeforeCert
+)
 
 // Name is the rule's name.
 func (r tlsaBeforeCert) Name() string { return string(r) }
@@ -47,4 +56,131 @@ func (r tlsaBeforeCert) Opens(gate []plan.GateWait, visibleAt func(addr, record 
 		}
 	}
 	return open, ok, nil
+}
+
+// Layout lays out a certificate change when it must: a new key while TLSA
+// records pin the live one, or a new certificate while a trust-anchor RRset
+// pins its CA. Stage the key (and the chain for DANE-TA), publish its
+// record beside the old ones, wait, deploy, prune. With publish_next the
+// staged key is already published (the gate is open) and a fresh next key
+// is staged after the deploy, its record published with the prune.
+func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
+	kd, ok := n.Res.(providers.KeyDeployer)
+	if !ok {
+		return false
+	}
+	kp := kd.KeyPlan()
+	live, ta := pins(g, n.Addr)
+	if !kp.Issue || (len(ta) == 0 && (!kp.NewKey || len(live) == 0)) {
+		return false
+	}
+	b := n.Block.(*schema.Certificate)
+	rule, action := r.Name(), n.Change.Action
+	var first, last *graph.Step
+	then := func(s *graph.Step) {
+		s.After(last, rule)
+		if first == nil {
+			first = s
+		}
+		last = s
+	}
+	if kp.NewKey && !kp.Staged {
+		then(g.AddStep(n.Addr, action, certificate.PhaseStageKey, rule,
+			"generate the next key beside the live one ("+b.KeyFile+".next, 0600)"))
+	}
+	if len(ta) > 0 && !kp.StagedChain {
+		then(g.AddStep(n.Addr, action, certificate.PhaseStageCert, rule,
+			"issue into "+b.CertFile+".next: the issuing CA's record is published before the certificate is served"))
+	}
+	var publishes []*graph.Step
+	var gate []plan.GateWait
+	for _, tn := range slices.Concat(live, ta) {
+		pin := tn.Res.(providers.Pin)
+		target, unknown := pin.Target()
+		if unknown != "" || !pin.Published(target) {
+			desc := "publish the next key's record beside the current ones"
+			if pin.TrustAnchor() {
+				desc = "publish the record of the CA that issued the staged certificate, unless it is published already"
+			}
+			p := g.AddStep(tn.Addr, plan.Update, dns.PhasePublish, rule, desc)
+			p.After(last, rule)
+			publishes = append(publishes, p)
+		}
+		gate = append(gate, plan.GateWait{Address: tn.Addr.String(), Record: target, Wait: pin.Wait().String()})
+	}
+	desc := "issue the certificate for the staged key and deploy it"
+	if len(ta) > 0 {
+		desc = "deploy the staged certificate"
+	}
+	final := g.AddStep(n.Addr, action, certificate.PhaseDeployNext, rule, desc)
+	for _, p := range publishes {
+		final.After(p, rule)
+	}
+	final.Gate = gate
+	then(final)
+	if kp.StageNext {
+		g.AddStep(n.Addr, action, kp.NextPhase.Name, "", kp.NextPhase.Description).After(last, "")
+	}
+	for _, tn := range slices.Concat(live, ta) {
+		g.LaidOut(tn.Addr)
+		pin := tn.Res.(providers.Pin)
+		if pin.Settled() {
+			continue // nothing else is published: nothing to prune
+		}
+		desc := "remove the records of the key no longer served"
+		switch t := tn.Block.(*schema.TLSA); {
+		case t.PublishNext:
+			desc += "; publish the new next key's"
+		case pin.TrustAnchor():
+			desc = "remove the records of a CA no longer in the served chain"
+		}
+		g.AddStep(tn.Addr, plan.Update, dns.PhasePrune, rule, desc).After(g.Last(n.Addr), rule)
+	}
+	for _, d := range n.Change.After {
+		first.After(g.Dep(d), "")
+	}
+	return true
+}
+
+// pins lists the TLSA RRsets of cert that are published now, the
+// end-entity ones and the trust-anchor ones: a new key or a new issuing CA
+// must not outrun them.
+func pins(g *graph.Graph, cert schema.Address) (ee, ta []*graph.Node) {
+	for _, n := range g.Nodes {
+		pin, ok := n.Res.(providers.Pin)
+		if !ok || n.Observed == nil || n.Block.(*schema.TLSA).Certificate.Address != cert {
+			continue
+		}
+		if pin.TrustAnchor() {
+			ta = append(ta, n)
+		} else {
+			ee = append(ee, n)
+		}
+	}
+	return ee, ta
+}
+
+// Order: a TLSA RRset's own step follows its certificate's; and a TLSA
+// step that may remove records (every one but a publish) comes only after
+// every vhost serving the certificate has been reloaded and seen serving
+// the certificate file, not merely after the files changed: until then the
+// server presents the old key. This holds for a rollover's prune and for a
+// plain update alike (a run that resumes after the certificate was deployed
+// sees only the latter).
+func (r tlsaBeforeCert) Order(g *graph.Graph) {
+	for _, s := range g.Steps {
+		t, ok := g.Node(s.Addr).Block.(*schema.TLSA)
+		if !ok {
+			continue
+		}
+		s.Claim(g.Last(t.Certificate.Address), r.Name())
+		if s.Phase == dns.PhasePublish {
+			continue
+		}
+		for _, v := range g.Config.Vhosts {
+			if v.Certificate.Address == t.Certificate.Address {
+				s.After(g.Last(schema.Address{Type: "vhost", Name: v.Name}), r.Name())
+			}
+		}
+	}
 }

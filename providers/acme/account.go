@@ -70,9 +70,20 @@ func (a *Account) Observe(context.Context) (providers.Value, error) {
 	return providers.Value{"directory": providers.String(s.Directory), "email": providers.String(s.Email)}, nil
 }
 
-// Desired is the account of the configured directory and email.
-func (a *Account) Desired() providers.Value {
-	return providers.Value{"directory": providers.String(a.Directory), "email": providers.String(a.Email)}
+var _ providers.Resource = (*Account)(nil)
+
+// Plan asks for an account of the configured directory and email.
+func (a *Account) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	v := providers.Value{"directory": providers.String(a.Directory), "email": providers.String(a.Email)}
+	return v, providers.Diff(v, observed, providers.Phase{Name: "register", Description: "register the account; its key stays in .trustform/ (0600)"})
+}
+
+// Apply registers the account; it has no other phase.
+func (a *Account) Apply(ctx context.Context, phase string) error {
+	if phase != "register" {
+		return fmt.Errorf("acme_account: unknown phase %q", phase)
+	}
+	return a.Register(ctx)
 }
 
 // Register creates the account key (kept if it exists) and registers it.

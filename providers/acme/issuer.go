@@ -25,7 +25,12 @@ import (
 
 // Issuer obtains certificates for one certificate block from an account.
 type Issuer struct {
-	Account   *Account
+	Account *Account
+	Order
+}
+
+// Order are the settings of one certificate's orders.
+type Order struct {
 	Challenge string // "http-01" or "dns-01"
 
 	// http-01: the webroot of the HTTP vhost serving the names (on this
@@ -36,12 +41,21 @@ type Issuer struct {
 	// challenge path must not be redirected); its error stops the order.
 	PreCheck func(ctx context.Context, domains []string) error
 
-	// dns-01: the zone's primary and TSIG key. DNSLock is shared by every
-	// dns-01 issuer of a run: lego keeps the recursive nameservers of dns-01
-	// in a package variable, so dns-01 orders must not overlap.
-	DNS     *rfc2136.Config
+	// dns-01: the zone's RFC 2136 primary and TSIG key. DNSLock is shared by
+	// every dns-01 issuer of a run: lego keeps the recursive nameservers of
+	// dns-01 in a package variable, so dns-01 orders must not overlap.
+	DNS     RFC2136
 	DNSLock *sync.Mutex
 }
+
+// RFC2136 is a zone changed through its primary with TSIG (dns.Server):
+// what dns-01 needs to publish its challenge records.
+type RFC2136 interface {
+	RFC2136() (primary, algorithm, keyName, secret string)
+}
+
+// Issuer is the account's issuer for one certificate's orders.
+func (a *Account) Issuer(o Order) certificate.Issuer { return &Issuer{Account: a, Order: o} }
 
 var (
 	_ certificate.Issuer         = (*Issuer)(nil)
@@ -122,12 +136,16 @@ func (i *Issuer) setChallenge(client *lego.Client) error {
 		if i.DNS == nil {
 			return errors.New("dns-01 needs a dns_zone with a server and a tsig key for the certificate's names")
 		}
-		p, err := rfc2136.NewDNSProviderConfig(i.DNS)
+		primary, alg, key, secret := i.DNS.RFC2136()
+		p, err := rfc2136.NewDNSProviderConfig(&rfc2136.Config{
+			Nameserver: primary, TSIGAlgorithm: alg, TSIGKey: key, TSIGSecret: secret,
+			TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 500 * time.Millisecond, DNSTimeout: 10 * time.Second,
+		})
 		if err != nil {
 			return err
 		}
 		return client.Challenge.SetDNS01Provider(p,
-			dns01.AddRecursiveNameservers([]string{i.DNS.Nameserver}),
+			dns01.AddRecursiveNameservers([]string{primary}),
 			dns01.DisableAuthoritativeNssPropagationRequirement())
 	default:
 		if i.Webroot != "" {

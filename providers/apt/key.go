@@ -35,6 +35,7 @@ type Key struct {
 	URL         string    // https:, http:, file: or a local path
 	Keyserver   string
 	Keyring     string // target path, as Signed-By names it
+	KeyringFile string // keyring as configured, for step descriptions
 	Path        string // where the keyring is on this machine
 	ConfigDir   string // relative URLs are relative to it
 	// EtcApt is APT's configuration directory on this machine, where the
@@ -91,18 +92,55 @@ func (k *Key) Observe(context.Context) (providers.Value, error) {
 	return v, nil
 }
 
-// Desired is a keyring holding exactly the pinned key, trusted nowhere else.
-func (k *Key) Desired() providers.Value {
-	return providers.Value{
+var (
+	_ providers.Resource = (*Key)(nil)
+	_ providers.Renewing = (*Key)(nil)
+)
+
+// Plan asks for a keyring holding exactly the pinned key, trusted nowhere
+// else. The keyring is written when it differs or the key runs out; the
+// legacy global keyrings lose the key in a second phase, which
+// apt-key-before-source orders after the sources that name the keyring.
+func (k *Key) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	v := providers.Value{
 		"keyring":      providers.String(k.Keyring),
 		"fingerprints": providers.List(k.Fingerprint),
 		"legacy":       providers.List(),
 	}
+	due, why := k.due()
+	var ch *providers.Change
+	switch {
+	case due && observed != nil:
+		ch = &providers.Change{Action: providers.Update, Reasons: []string{why + ": refresh it from its source"}}
+	default:
+		ch = providers.Diff(v, observed)
+	}
+	if ch == nil {
+		return v, nil
+	}
+	written := v.Clone()
+	delete(written, "legacy")
+	if due || observed == nil || providers.Differs(written, observed) != nil {
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseWrite, Description: "fetch the key, verify its fingerprint, write " + k.KeyringFile})
+	}
+	if len(k.legacy) > 0 {
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseRemoveLegacy, Placed: true,
+			Description: "remove the key from the global keyrings " + strings.Join(k.legacy, ", ") + ", where it is trusted for every repository"})
+	}
+	return v, ch
 }
 
-// Due reports whether the installed key must be refreshed: it is revoked,
+// Due says why the installed key must be refreshed, if it must.
+func (k *Key) Due() []string {
+	if due, why := k.due(); due {
+		return []string{why}
+	}
+	return nil
+}
+
+// due reports whether the installed key must be refreshed: it is revoked,
 // expired, or expires within RenewBefore. Observe must have run.
-func (k *Key) Due() (bool, string) {
+func (k *Key) due() (bool, string) {
 	switch {
 	case k.revoked:
 		return true, "the key " + k.Fingerprint + " is revoked"
@@ -115,9 +153,6 @@ func (k *Key) Due() (bool, string) {
 	}
 	return false, ""
 }
-
-// Legacy lists the global keyrings that also trust the key.
-func (k *Key) Legacy() []string { return k.legacy }
 
 // Apply carries out one phase.
 func (k *Key) Apply(ctx context.Context, phase string) error {
@@ -153,7 +188,7 @@ func (k *Key) write(ctx context.Context) error {
 		return fmt.Errorf("refused the key from %s: it has fingerprint %s, but the configuration pins %s; nothing was written",
 			where, strings.Join(fingerprints(el), ", "), k.Fingerprint)
 	}
-	if due, why := k.Due(); due && !k.expires.IsZero() {
+	if due, why := k.due(); due && !k.expires.IsZero() {
 		if fresh := expiry(key); !fresh.IsZero() && !fresh.After(k.expires) || key.Revoked(k.Now()) {
 			return fmt.Errorf("%s, and the key at %s is no better (expires %s): the repository owner must extend or replace it; the keyring was left as it is", why, where, formatExpiry(fresh))
 		}

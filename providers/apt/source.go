@@ -6,11 +6,13 @@ import (
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 // Source is an APT source in deb822 format.
 type Source struct {
-	Host       host.Host // where the file is
+	Host       host.Host      // where the file is
+	Key        schema.Address // the apt_key it is signed by
 	Address    string
 	File       string // target path
 	Path       string // where it is on this machine
@@ -46,8 +48,18 @@ func (s *Source) value(content string) providers.Value {
 	}
 }
 
-// Desired is the rendered file.
-func (s *Source) Desired() providers.Value { return s.value(s.Render()) }
+var _ providers.Resource = (*Source)(nil)
+
+// Plan asks for the rendered file; it waits for the keyring it names
+// (apt-key-before-source).
+func (s *Source) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	v := s.value(s.Render())
+	ch := providers.Diff(v, observed, providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"})
+	if ch != nil {
+		ch.After = []providers.Dep{{Addr: s.Key, Phase: PhaseWrite}}
+	}
+	return v, ch
+}
 
 // Observe reads the file.
 func (s *Source) Observe(context.Context) (providers.Value, error) {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 // Issuer issues certificates. The local CA and ACME accounts implement it.
@@ -48,6 +50,7 @@ const (
 
 // Certificate is a certificate chain and its private key, deployed as files.
 type Certificate struct {
+	Addr        string    // certificate.NAME, for values known after apply
 	Host        host.Host // where the files are deployed
 	Domains     []string
 	KeyType     string // ec256, ec384, rsa2048, ...
@@ -55,8 +58,9 @@ type Certificate struct {
 	RenewBefore time.Duration
 	CertPath    string // where the chain is written on this machine
 	KeyPath     string // where the key is written (mode 0600)
+	KeyFile     string // key_file as configured, for step descriptions
 	Issuer      Issuer
-	IssuerName  string // the issuer's address, for plans
+	IssuerAddr  schema.Address
 	Now         func() time.Time
 	// KeepNext keeps a staged next key at all times (publish_next on the
 	// certificate's TLSA RRsets, RFC 7671 §8.1). Its key file is then not a
@@ -72,7 +76,17 @@ type Certificate struct {
 	// with a DANE-TA RRset, its issuing CA is published before it is served.
 	StagedChain []*x509.Certificate
 	RenewAt     time.Time // the CA's suggested renewal start (ARI), if it has one
+
+	intent    Intent // the last Plan's
+	replacing bool   // the last Plan's was asked for a new key (-replace)
+	replaced  bool   // -replace is done: the key was replaced in this run
 }
+
+var (
+	_ providers.KeyDeployer = (*Certificate)(nil)
+	_ providers.Parallel    = (*Certificate)(nil)
+	_ providers.Renewing    = (*Certificate)(nil)
+)
 
 // NextKeyPath is where a staged next key waits, beside the live key.
 func (c *Certificate) NextKeyPath() string { return c.KeyPath + ".next" }
@@ -119,6 +133,7 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	if next != nil {
 		v["next_spki_sha256"] = providers.String(SPKIHash(next))
 	}
+	v["issuer"] = providers.String(c.issuerOf(chain))
 	if len(c.StagedChain) > 0 {
 		v["staged_certificate"] = providers.String(c.NextCertPath() + " for " + SPKIHash(c.StagedChain[0].PublicKey))
 	}
@@ -131,19 +146,12 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	return v, nil
 }
 
-// IssuedBy names the issuer of the live chain: the configured issuer's
-// address, or "other: <issuer DN>". It reads the issuer's own observation,
-// so it is asked once every resource has been observed.
-func (c *Certificate) IssuedBy() string {
-	if len(c.Chain) == 0 {
-		return ""
-	}
-	return c.issuerOf(c.Chain)
-}
-
+// issuerOf names the issuer of chain: the configured issuer's address, or
+// "other: <issuer DN>". The issuer has been observed already (the engine
+// observes what a resource refers to first).
 func (c *Certificate) issuerOf(chain []*x509.Certificate) string {
 	if c.Issuer != nil && c.Issuer.Issued(chain) {
-		return c.IssuerName
+		return c.IssuerAddr.String()
 	}
 	return "other: " + chain[0].Issuer.String()
 }
@@ -162,17 +170,18 @@ type Intent struct {
 	Reasons []string
 }
 
-// Plan decides what the certificate needs. replace forces a new key (a
+// intentFor decides what the certificate needs. replace forces a new key (a
 // compromised key). A staged next key of the right type is the target of
 // any new key; without KeepNext it also means a rollover is under way.
-func (c *Certificate) Plan(addr string, replace bool) Intent {
+func (c *Certificate) intentFor(replace bool) Intent {
+	addr := c.Addr
 	now := c.Now()
 	names := slices.Clone(c.Domains)
 	slices.Sort(names)
 	in := Intent{Value: providers.Value{
 		"domains":  providers.List(names...),
 		"key_type": providers.String(c.KeyType),
-		"issuer":   providers.String(c.IssuerName),
+		"issuer":   providers.String(c.IssuerAddr.String()),
 	}}
 	staged := c.NextKey != nil && KeyTypeOf(c.NextKey) == c.KeyType
 	var leaf *x509.Certificate
@@ -216,7 +225,7 @@ func (c *Certificate) Plan(addr string, replace bool) Intent {
 			in.Reasons = append(in.Reasons, "domains change")
 		case !(c.Issuer != nil && c.Issuer.Issued(c.Chain)):
 			in.Issue = true
-			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerName)
+			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerAddr.String())
 		}
 		if in.Issue && !in.NewKey && !c.ReuseKey && !c.StagedChainFor(c.LiveKey) {
 			in.NewKey = true
@@ -267,8 +276,13 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 	}
 }
 
-// Apply carries out one phase; in is the intent it was planned with.
-func (c *Certificate) Apply(ctx context.Context, phase string, in Intent) error {
+// Apply carries out one phase of the last Plan's change. Once a phase that
+// deploys has run, -replace is done for this run: the key was replaced.
+func (c *Certificate) Apply(ctx context.Context, phase string) error {
+	in := c.intent
+	if phase != PhaseStageKey && c.replacing {
+		c.replaced = true
+	}
 	switch phase {
 	case PhaseStageKey:
 		key, err := c.newKey()
@@ -373,10 +387,13 @@ func (c *Certificate) stagedFits(chain []*x509.Certificate, pub crypto.PublicKey
 	return len(chain) > 0 && pub != nil && SPKIHash(chain[0].PublicKey) == SPKIHash(pub) && slices.Equal(sortedNames(chain[0]), names)
 }
 
-func (c *Certificate) newKey() (crypto.Signer, error) {
-	kt, ok := legoKeyTypes[c.KeyType]
+func (c *Certificate) newKey() (crypto.Signer, error) { return NewKey(c.KeyType) }
+
+// NewKey generates a private key of a key_type.
+func NewKey(keyType string) (crypto.Signer, error) {
+	kt, ok := legoKeyTypes()[keyType]
 	if !ok {
-		return nil, fmt.Errorf("unknown key type %q", c.KeyType)
+		return nil, fmt.Errorf("unknown key type %q", keyType)
 	}
 	k, err := certcrypto.GeneratePrivateKey(kt)
 	if err != nil {
@@ -412,11 +429,11 @@ func (c *Certificate) issueAndDeploy(ctx context.Context, key crypto.Signer) err
 // issue obtains a PEM chain for key from the issuer.
 func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, error) {
 	if c.Issuer == nil {
-		return nil, errors.New("no issuer available for " + c.IssuerName)
+		return nil, errors.New("no issuer available for " + c.IssuerAddr.String())
 	}
 	chain, err := c.Issuer.Issue(ctx, c.Domains, key)
 	if err != nil {
-		return nil, fmt.Errorf("issue from %s: %w", c.IssuerName, err)
+		return nil, fmt.Errorf("issue from %s: %w", c.IssuerAddr.String(), err)
 	}
 	return chain, nil
 }
@@ -451,11 +468,17 @@ func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) er
 	return nil
 }
 
-var legoKeyTypes = map[string]certcrypto.KeyType{
-	"ec256": certcrypto.EC256, "ec384": certcrypto.EC384,
-	"rsa2048": certcrypto.RSA2048, "rsa3072": certcrypto.RSA3072,
-	"rsa4096": certcrypto.RSA4096, "rsa8192": certcrypto.RSA8192,
+// legoKeyTypes maps the vocabulary of key_type (schema.KeyTypes) to lego's.
+func legoKeyTypes() map[string]certcrypto.KeyType {
+	return map[string]certcrypto.KeyType{
+		"ec256": certcrypto.EC256, "ec384": certcrypto.EC384,
+		"rsa2048": certcrypto.RSA2048, "rsa3072": certcrypto.RSA3072,
+		"rsa4096": certcrypto.RSA4096, "rsa8192": certcrypto.RSA8192,
+	}
 }
+
+// KeyTypes lists the key types this package generates.
+func KeyTypes() []string { return slices.Sorted(maps.Keys(legoKeyTypes())) }
 
 // KeyTypeOf names a public key in the vocabulary of key_type.
 func KeyTypeOf(pub crypto.PublicKey) string {

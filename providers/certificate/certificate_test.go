@@ -4,12 +4,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/schema"
 )
 
 // newCert deploys a certificate from a fresh local CA in a temp dir.
@@ -24,15 +27,16 @@ func newCert(t *testing.T, keepNext bool) *certificate.Certificate {
 		t.Fatal(err)
 	}
 	c := &certificate.Certificate{Host: host.Local{}, Domains: []string{"www.example.test"}, KeyType: "ec256", ReuseKey: true, RenewBefore: 24 * time.Hour,
-		CertPath: filepath.Join(dir, "www.pem"), KeyPath: filepath.Join(dir, "www.key"), Issuer: ca, IssuerName: "local_ca.ca", Now: time.Now, KeepNext: keepNext}
-	step(t, c, certificate.PhaseIssue, certificate.Intent{})
+		CertPath: filepath.Join(dir, "www.pem"), KeyPath: filepath.Join(dir, "www.key"), Issuer: ca, IssuerAddr: schema.Address{Type: "local_ca", Name: "ca"}, Addr: "certificate.www", Now: time.Now, KeepNext: keepNext}
+	step(t, c, certificate.PhaseIssue)
 	return c
 }
 
-// step applies a phase and observes again, as the engine does.
-func step(t *testing.T, c *certificate.Certificate, phase string, in certificate.Intent) {
+// step plans, applies a phase and observes again, as the engine does.
+func step(t *testing.T, c *certificate.Certificate, phase string) {
 	t.Helper()
-	if err := c.Apply(context.Background(), phase, in); err != nil {
+	c.Plan(nil, providers.PlanOptions{})
+	if err := c.Apply(context.Background(), phase); err != nil {
 		t.Fatalf("%s: %v", phase, err)
 	}
 	if _, err := c.Observe(context.Background()); err != nil {
@@ -62,11 +66,12 @@ func TestPlanNextKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCert(t, tc.keepNext)
 			if tc.stage {
-				step(t, c, certificate.PhaseStageKey, certificate.Intent{})
+				step(t, c, certificate.PhaseStageKey)
 			}
-			in := c.Plan("certificate.www", tc.replace)
+			_, ch := c.Plan(nil, providers.PlanOptions{Replace: tc.replace})
+			in := c.KeyPlan()
 			if in.Issue != tc.issue || in.NewKey != tc.newKey || in.StageNext != tc.stageNext || (in.Next != nil) != tc.nextSet {
-				t.Errorf("issue %t, new key %t, stage next %t, next kept %t; reasons %q", in.Issue, in.NewKey, in.StageNext, in.Next != nil, in.Reasons)
+				t.Errorf("issue %t, new key %t, stage next %t, next kept %t; change %+v", in.Issue, in.NewKey, in.StageNext, in.Next != nil, ch)
 			}
 			if tc.stage && tc.newKey && certificate.SPKIHash(in.Target) != certificate.SPKIHash(c.NextKey) {
 				t.Errorf("the target is not the staged key")
@@ -81,25 +86,26 @@ func TestStagedChain(t *testing.T) {
 	t.Run("same key", func(t *testing.T) {
 		c := newCert(t, false)
 		live, liveChain := spki(c), c.Chain[0].Raw
-		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.LiveKey})
+		step(t, c, certificate.PhaseStageCert)
 		if len(c.StagedChain) == 0 || string(c.Chain[0].Raw) != string(liveChain) {
 			t.Fatal("stage-cert did not stage a chain, or changed the live one")
 		}
 		staged := c.StagedChain[0].Raw
-		if in := c.Plan("certificate.www", false); !in.Issue || in.NewKey {
+		c.Plan(nil, providers.PlanOptions{})
+		if in := c.KeyPlan(); !in.Issue || in.NewKey {
 			t.Errorf("a staged chain for the live key: issue %t, new key %t", in.Issue, in.NewKey)
 		}
-		step(t, c, certificate.PhaseDeployNext, certificate.Intent{})
+		step(t, c, certificate.PhaseDeployNext)
 		if string(c.Chain[0].Raw) != string(staged) || spki(c) != live || c.StagedChain != nil {
 			t.Errorf("deploy-next did not deploy the staged chain with the live key")
 		}
 	})
 	t.Run("staged key", func(t *testing.T) {
 		c := newCert(t, false)
-		step(t, c, certificate.PhaseStageKey, certificate.Intent{})
+		step(t, c, certificate.PhaseStageKey)
 		next := certificate.SPKIHash(c.NextKey)
-		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.NextKey})
-		step(t, c, certificate.PhaseDeployNext, certificate.Intent{})
+		step(t, c, certificate.PhaseStageCert)
+		step(t, c, certificate.PhaseDeployNext)
 		if spki(c) != next || c.NextKey != nil || c.StagedChain != nil {
 			t.Errorf("deploy-next: serving %s, want the staged key %s; leftovers %v %v", spki(c), next, c.NextKey, c.StagedChain)
 		}
@@ -109,10 +115,28 @@ func TestStagedChain(t *testing.T) {
 	})
 	t.Run("left over for other domains", func(t *testing.T) {
 		c := newCert(t, false)
-		step(t, c, certificate.PhaseStageCert, certificate.Intent{Target: c.LiveKey})
+		step(t, c, certificate.PhaseStageCert)
 		c.Domains = []string{"shop.example.test"}
 		if c.StagedChainFor(c.LiveKey) {
 			t.Error("a chain staged for other domains counts as ready")
 		}
 	})
+}
+
+// One vocabulary of key types: the configuration accepts exactly the types
+// this package generates, and a generated key is named by its own type.
+func TestKeyTypesMatchSchema(t *testing.T) {
+	want := slices.Sorted(slices.Values(schema.KeyTypes))
+	if got := certificate.KeyTypes(); !slices.Equal(got, want) {
+		t.Fatalf("certificate generates %v, schema accepts %v", got, want)
+	}
+	for _, kt := range []string{"ec256", "ec384", "rsa2048"} { // larger RSA keys take seconds to generate
+		k, err := certificate.NewKey(kt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := certificate.KeyTypeOf(k.Public()); got != kt {
+			t.Errorf("a %s key is named %s", kt, got)
+		}
+	}
 }

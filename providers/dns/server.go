@@ -39,6 +39,12 @@ type Server struct {
 
 var _ Zone = (*Server)(nil)
 
+// RFC2136 is the primary and TSIG key, for ACME dns-01 challenges. The
+// secret goes to lego only; it is never logged.
+func (s *Server) RFC2136() (primary, algorithm, keyName, secret string) {
+	return s.Primary, s.Algorithm, s.KeyName, s.Secret
+}
+
 func (s *Server) timeout() time.Duration {
 	if s.Timeout > 0 {
 		return s.Timeout

@@ -4,31 +4,63 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// TLSA phases. Outside a rollover a TLSA step is named after its action.
+const (
+	PhasePublish = "publish" // add the record for the next key beside the current ones
+	PhasePrune   = "prune"   // drop records of keys no longer served
 )
 
 // TLSA is the records of one usage, selector and matching type at an owner
 // name: one tlsa resource. Several resources may share an owner (3 1 1 and
 // 2 1 1 at _25._tcp.mail, say); each manages its own combination and keeps
-// the others' records when it writes the RRset.
+// the others' records when it writes the RRset. Its records follow the plan
+// of its certificate.
 type TLSA struct {
 	Zone          Zone
+	ZoneName      string // the dns_zone block's name, for plans and batching
 	Owner         string // fully qualified, lower case
 	TTL           uint32
 	Params        [3]uint8
 	RequireDNSSEC bool
+	PublishNext   bool          // keep the next key's record published too (RFC 7671 §8.1)
+	RolloverWait  time.Duration // how long new records are visible before they are relied on
+	Certificate   providers.KeyDeployer
+	CertAddr      schema.Address
+	// Endpoints are the TLS services trustform probes (vhosts); the one on
+	// the owner's port and host is checked against the records (served_match).
+	Endpoints []Endpoint
 
 	// Filled by Observe: this resource's records every authoritative server
 	// serves (what the tlsa-before-cert gate counts from), the servers that
-	// lag, and the primary's records at Owner with other parameters.
-	Visible []string
-	Lagging []string
-	Others  []string
+	// lag, the primary's records at Owner with other parameters, and the
+	// observed value.
+	visible, lagging, others []string
+	observed                 providers.Value
 }
+
+// Endpoint is a TLS service that can be probed: where, and for which names.
+type Endpoint struct {
+	Addr  string // host:port
+	Names []string
+}
+
+var (
+	_ providers.Batched     = (*TLSA)(nil)
+	_ providers.Propagating = (*TLSA)(nil)
+	_ providers.Warner      = (*TLSA)(nil)
+	_ providers.Pin         = (*TLSA)(nil)
+)
 
 // owns reports whether a record (as Presentation writes it) has t's parameters.
 func (t *TLSA) owns(record string) bool {
@@ -47,19 +79,23 @@ func (t *TLSA) split(records []string) (own, others []string) {
 	return own, others
 }
 
-// Observe returns the RRset as the primary serves it, or nil when there is none.
+// Observe returns the RRset as the primary serves it, or nil when there is
+// none, and checks what the service on the owner's port serves against what
+// every server publishes (served_match).
 func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
+	t.observed = nil
 	rrs, err := t.Zone.TLSA(ctx, t.Owner)
 	if err != nil {
 		return nil, err
 	}
-	var visible []string
-	if visible, t.Lagging, err = t.Zone.Propagation(ctx, t.Owner); err != nil {
+	visible, lagging, err := t.Zone.Propagation(ctx, t.Owner)
+	if err != nil {
 		return nil, err
 	}
-	t.Visible, _ = t.split(visible)
+	t.lagging = lagging
+	t.visible, _ = t.split(visible)
 	own, others := t.split(Presentation(rrs))
-	t.Others = others
+	t.others = others
 	if len(own) == 0 {
 		return nil, nil
 	}
@@ -71,17 +107,215 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 		}
 		v["signed"] = providers.String(strconv.FormatBool(signed)) // drift when it turns false
 	}
+	if ep, host, ok := t.servedBy(); ok {
+		v["served_match"] = providers.String(t.servedMatch(ctx, ep, host))
+	}
+	t.observed = v
 	return v, nil
+}
+
+// servedBy finds the endpoint that answers the RRset's service: the port
+// and host of its owner name (_443._tcp.www.example.org.).
+func (t *TLSA) servedBy() (addr, host string, ok bool) {
+	labels := strings.SplitN(strings.TrimSuffix(t.Owner, "."), ".", 3)
+	if len(labels) < 3 || !strings.HasPrefix(labels[0], "_") {
+		return "", "", false
+	}
+	port, host := strings.TrimPrefix(labels[0], "_"), labels[2]
+	for _, e := range t.Endpoints {
+		if !serves(e.Names, host) {
+			continue
+		}
+		if _, p, err := net.SplitHostPort(e.Addr); err == nil && p == port {
+			return e.Addr, host, true
+		}
+	}
+	return "", "", false
+}
+
+// servedMatch is the built-in DANE check: the chain served at addr for host
+// must match a record every authoritative server publishes. It says "yes",
+// or the served record and the published ones, so a mismatch is drift that
+// names the record and digest.
+func (t *TLSA) servedMatch(ctx context.Context, addr, host string) string {
+	chain, err := probe.ServedChain(ctx, addr, host)
+	if err != nil {
+		return "unreachable: " + err.Error()
+	}
+	if len(Matching(t.visible, chain)) > 0 {
+		return "yes"
+	}
+	served := "no CA certificate"
+	if c := Pinned(t.Params[0], chain); c != nil {
+		served, _ = Record(t.Params, c)
+	}
+	return fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, served, t.visible)
+}
+
+// serves reports whether names covers name (with one-label wildcards).
+func serves(names []string, name string) bool {
+	name = strings.ToLower(name)
+	for _, n := range names {
+		n = strings.ToLower(n)
+		if n == name {
+			return true
+		}
+		if rest, ok := strings.CutPrefix(n, "*."); ok {
+			if _, parent, found := strings.Cut(name, "."); found && parent == rest {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Value is the resource value of an RRset with these records.
 func (t *TLSA) Value(ttl uint32, records []string) providers.Value {
-	v := providers.Value{
+	return providers.Value{
 		"name":    providers.String(t.Owner),
 		"ttl":     providers.String(strconv.FormatUint(uint64(ttl), 10)),
 		"records": providers.List(records...),
 	}
-	return v
+}
+
+// Plan asks for the records the certificate's plan serves (unknown while
+// a key or certificate is still to come), checked live where an endpoint
+// serves the owner's port.
+func (t *TLSA) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	recs := t.records()
+	var v providers.Value
+	if why := recs.unknownWhy(); why != "" {
+		v = t.Value(t.TTL, nil)
+		v["records"] = providers.Unknown(why)
+	} else {
+		v = t.Value(t.TTL, recs.steady())
+	}
+	if _, _, ok := t.servedBy(); ok {
+		v["served_match"] = providers.String("yes")
+	}
+	ch := providers.Diff(v, observed)
+	if ch != nil {
+		ch.Phases = []providers.Phase{{Name: string(ch.Action), Description: "set the RRset in zone " + t.ZoneName}}
+		ch.After = []providers.Dep{{Addr: t.CertAddr}}
+	}
+	return v, ch
+}
+
+// Apply carries out one step on its own.
+func (t *TLSA) Apply(ctx context.Context, phase string) error {
+	_, err := t.ApplyBatch(ctx, []providers.BatchItem{{Resource: t, Phase: phase}})
+	return err
+}
+
+// BatchKey: the RRsets of one zone change in one transaction.
+func (t *TLSA) BatchKey() string { return "dns_zone." + t.ZoneName }
+
+// Overlaps: RRsets at one owner name see each other's records.
+func (t *TLSA) Overlaps(other providers.Resource) bool {
+	o, ok := other.(*TLSA)
+	return ok && o != t && o.Owner == t.Owner && o.ZoneName == t.ZoneName
+}
+
+// ApplyBatch writes one step of each RRset of the batch (all of one zone)
+// in one atomic update. A publish or prune that finds its records in place
+// writes nothing.
+func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]providers.Resource, error) {
+	changes := map[*TLSA][]string{}
+	var touched []providers.Resource
+	for _, it := range items {
+		u := it.Resource.(*TLSA) // a batch holds one zone's RRsets
+		touched = append(touched, u)
+		var published []string
+		if u.observed != nil {
+			published = u.observed["records"].List
+		}
+		want, err := u.records().write(it.Phase, published)
+		if err != nil {
+			return touched, fmt.Errorf("tlsa %s: %w", u.Owner, err)
+		}
+		if (it.Phase == PhasePublish || it.Phase == PhasePrune) && slices.Equal(want, published) {
+			continue
+		}
+		changes[u] = want
+	}
+	sets := Combine(changes)
+	if len(sets) == 0 {
+		return touched, nil
+	}
+	if err := t.Zone.Update(ctx, sets); err != nil {
+		return touched, fmt.Errorf("zone %s: %w", t.ZoneName, err)
+	}
+	return touched, nil
+}
+
+// Visible lists the records every authoritative server serves.
+func (t *TLSA) Visible() []string { return t.visible }
+
+// Lagging names the authoritative servers behind the primary.
+func (t *TLSA) Lagging() []string { return t.lagging }
+
+// Everywhere reports whether every server serves what the primary does.
+func (t *TLSA) Everywhere() bool {
+	return t.observed == nil || len(t.lagging) == 0 && slices.Equal(t.visible, t.observed["records"].List)
+}
+
+// TrustAnchor: usage 0 or 2 pins the issuing CA.
+func (t *TLSA) TrustAnchor() bool { return t.Params[0] == 0 || t.Params[0] == 2 }
+
+// Target is the record of what is to be served, or why it is not known yet.
+func (t *TLSA) Target() (string, string) {
+	recs := t.records()
+	return recs.target, recs.unknown
+}
+
+// Published reports whether the primary serves record.
+func (t *TLSA) Published(record string) bool {
+	return t.observed != nil && slices.Contains(t.observed["records"].List, record)
+}
+
+// Settled reports whether the primary serves exactly the steady RRset.
+func (t *TLSA) Settled() bool {
+	recs := t.records()
+	return t.observed != nil && recs.unknownWhy() == "" && slices.Equal(t.observed["records"].List, recs.steady())
+}
+
+// Wait is rollover_wait.
+func (t *TLSA) Wait() time.Duration { return t.RolloverWait }
+
+// Warnings: servers that lag, signatures gone, and a trust-anchor RRset
+// that does not cover the CA the certificate is served with (it happens
+// when a CA switches intermediates between renewals).
+func (t *TLSA) Warnings() []providers.Warning {
+	var out []providers.Warning
+	if len(t.lagging) > 0 {
+		out = append(out, providers.Warning{Summary: "not every authoritative server serves the primary's RRset",
+			Detail: "Lagging: " + strings.Join(t.lagging, ", ") + ". A key rollover's wait counts only from when every server serves the new records."})
+	}
+	if t.observed == nil {
+		return out
+	}
+	if t.observed["signed"].Str == "false" {
+		out = append(out, providers.Warning{Summary: "no valid RRSIG",
+			Detail: fmt.Sprintf("The zone requires DNSSEC, but the primary serves %s without a signature valid for %s more (or no DNSKEY at the apex): has the zone's signing stopped?", t.Owner, SignatureMargin)})
+	}
+	if !t.TrustAnchor() {
+		return out
+	}
+	published := t.observed["records"].List
+	detail := ""
+	if m := t.observed["served_match"].Str; strings.HasPrefix(m, "no") {
+		detail = "The built-in DANE check: " + m + "."
+	} else if ca := Pinned(t.Params[0], t.Certificate.KeyPlan().Live); ca != nil {
+		if rec := certRecord(t.Params, ca); !slices.Contains(published, rec) {
+			detail = fmt.Sprintf("%s is deployed with a chain issued by %q, whose record %q is not in the published RRset %q.",
+				t.CertAddr.String(), ca.Subject.String(), rec, published)
+		}
+	}
+	if detail != "" {
+		out = append(out, providers.Warning{Summary: "the issuing CA in the served chain is not covered",
+			Detail: detail + " DANE-TA clients reject the service until the CA's record is published; apply publishes it."})
+	}
+	return out
 }
 
 // Combine turns the records each resource should hold into one RRset per
@@ -98,7 +332,7 @@ func Combine(changes map[*TLSA][]string) []RRset {
 		var records []string
 		for _, t := range ts {
 			records = append(records, changes[t]...)
-			for _, o := range t.Others {
+			for _, o := range t.others {
 				if !slices.ContainsFunc(ts, func(u *TLSA) bool { return u.owns(o) }) {
 					records = append(records, o)
 				}

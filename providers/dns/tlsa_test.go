@@ -8,8 +8,8 @@ import (
 // TestCombine: resources sharing an owner write one RRset that keeps what
 // none of them manages.
 func TestCombine(t *testing.T) {
-	ee := &TLSA{Owner: "_25._tcp.mail.example.test.", TTL: 300, Params: [3]uint8{3, 1, 1}, Others: []string{"2 1 1 ca", "3 0 1 hand"}}
-	ta := &TLSA{Owner: ee.Owner, TTL: 300, Params: [3]uint8{2, 1, 1}, Others: []string{"3 1 1 old", "3 0 1 hand"}}
+	ee := &TLSA{Owner: "_25._tcp.mail.example.test.", TTL: 300, Params: [3]uint8{3, 1, 1}, others: []string{"2 1 1 ca", "3 0 1 hand"}}
+	ta := &TLSA{Owner: ee.Owner, TTL: 300, Params: [3]uint8{2, 1, 1}, others: []string{"3 1 1 old", "3 0 1 hand"}}
 	other := &TLSA{Owner: "_443._tcp.www.example.test.", TTL: 60, Params: [3]uint8{3, 1, 1}}
 	for _, tc := range []struct {
 		name    string

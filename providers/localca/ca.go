@@ -30,6 +30,7 @@ const (
 
 // CA is a local certificate authority kept in Dir.
 type CA struct {
+	Addr       string // local_ca.NAME, for values known after apply
 	Dir        string
 	CommonName string
 	Now        func() time.Time
@@ -37,7 +38,10 @@ type CA struct {
 	cert *x509.Certificate // filled by Observe
 }
 
-var _ certificate.Issuer = (*CA)(nil)
+var (
+	_ certificate.Issuer = (*CA)(nil)
+	_ providers.Resource = (*CA)(nil)
+)
 
 func (ca *CA) certPath() string { return filepath.Join(ca.Dir, "ca.pem") }
 func (ca *CA) keyPath() string  { return filepath.Join(ca.Dir, "ca.key") }
@@ -61,9 +65,21 @@ func (ca *CA) Observe(context.Context) (providers.Value, error) {
 	}, nil
 }
 
-// Desired is the CA the configuration asks for: the observed one while it is
-// valid, else a new one.
-func (ca *CA) Desired(addr string) providers.Value {
+// Plan asks for the observed CA while it is valid, else a new one.
+func (ca *CA) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	v := ca.desired(ca.Addr)
+	return v, providers.Diff(v, observed, providers.Phase{Name: "create", Description: "create the CA key (0600) and certificate in .trustform/"})
+}
+
+// Apply creates the CA; it has no other phase.
+func (ca *CA) Apply(ctx context.Context, phase string) error {
+	if phase != "create" {
+		return fmt.Errorf("local_ca: unknown phase %q", phase)
+	}
+	return ca.Create(ctx)
+}
+
+func (ca *CA) desired(addr string) providers.Value {
 	v := providers.Value{"common_name": providers.String(ca.CommonName)}
 	if ca.cert != nil && ca.cert.Subject.CommonName == ca.CommonName && ca.Now().Before(ca.cert.NotAfter) {
 		v["spki_sha256"] = providers.String(certificate.SPKIHash(ca.cert.PublicKey))

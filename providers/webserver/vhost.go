@@ -7,6 +7,7 @@ import (
 
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
 )
 
 // Vhost is a managed config file together with what its server really
@@ -15,6 +16,56 @@ import (
 type Vhost struct {
 	*ServerConfig
 	Probe *probe.Vhost // nil: not probed
+	// Certificate is what a TLS vhost serves (nil for plain HTTP); CertAddr
+	// its address.
+	Certificate providers.KeyDeployer
+	CertAddr    schema.Address
+	ConfigFile  string // config_file as configured, for step descriptions
+}
+
+var _ providers.Resource = (*Vhost)(nil)
+
+// Plan renders the file and says what the server should serve. A vhost
+// whose file is as wanted still reloads when its certificate is redeployed
+// under it.
+func (v *Vhost) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	desired := v.Desired()
+	for k, a := range v.ServedDesired(v.servedLeaf()) {
+		desired[k] = a
+	}
+	redeployed := v.Certificate != nil && v.Certificate.KeyPlan().Issue
+	var after []providers.Dep
+	if redeployed {
+		after = []providers.Dep{{Addr: v.CertAddr}}
+	}
+	ch := providers.Diff(desired, observed, providers.Phase{Name: PhaseWrite, Description: "write " + v.ConfigFile + ", run the config test, reload"})
+	switch {
+	case ch != nil:
+		ch.After = after
+	case redeployed && observed != nil:
+		ch = &providers.Change{Action: providers.Update, Reload: true, After: after,
+			Reasons: []string{v.CertAddr.String() + " is redeployed; the server must reload to serve it"},
+			Phases:  []providers.Phase{{Name: PhaseReload, Description: "reload the server so it serves the new certificate"}}}
+	}
+	return desired, ch
+}
+
+// servedLeaf is the certificate the server should present: the one in its
+// certificate file, unknown while it is being issued.
+func (v *Vhost) servedLeaf() *providers.Attr {
+	if v.Certificate == nil {
+		return nil
+	}
+	kp := v.Certificate.KeyPlan()
+	if kp.Issue {
+		a := providers.Unknown(v.CertAddr.String() + " is deployed")
+		return &a
+	}
+	if len(kp.Live) > 0 {
+		a := providers.String(probe.Leaf(kp.Live[0]))
+		return &a
+	}
+	return nil
 }
 
 // Observe reads the file and, when the file exists, probes the server.
@@ -38,7 +89,8 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 // and workers of the previous configuration may answer for a while (after
 // two quick reloads, nginx can run two generations side by side). So the
 // served state must be seen three times in a row, for up to 10s.
-func (v *Vhost) Apply(ctx context.Context, phase string, want providers.Value) error {
+func (v *Vhost) Apply(ctx context.Context, phase string) error {
+	want := v.ServedDesired(v.servedLeaf())
 	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
 		return err
 	}
@@ -105,4 +157,14 @@ func (v *Vhost) ServedDesired(cert *providers.Attr) providers.Value {
 		out["served_challenge"] = providers.String("not redirected")
 	}
 	return out
+}
+
+// Probed says where the running server is probed and what the
+// configuration sends there, for the rules' live checks; ok is false when
+// no server runs.
+func (v *Vhost) Probed() (addr, hsts, acmeWebroot string, ok bool) {
+	if v.Probe == nil {
+		return "", "", "", false
+	}
+	return v.Probe.Addr, v.Site.HSTS, v.Site.ACMEWebroot, true
 }

@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/acme"
+	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/webserver"
+	"github.com/trustform/trustform/schema"
+)
+
+// binder makes the provider object of one block: a resource, or for
+// dns_zone the zone its TLSA RRsets change. It runs after the blocks the
+// block refers to were bound.
+type binder func(b *binding, block any) (any, hcl.Diagnostics)
+
+// binders is the table of what each block kind binds to. Kinds that only
+// configure others (host, tls_policy) bind to nothing.
+func binders() map[string]binder {
+	return map[string]binder{
+		"dns_zone":     bindZone,
+		"local_ca":     bindLocalCA,
+		"acme_account": bindAccount,
+		"certificate":  bindCertificate,
+		"tlsa":         bindTLSA,
+		"vhost":        bindVhost,
+		"apt_key":      bindAPTKey,
+		"apt_source":   bindAPTSource,
+	}
+}
+
+// binding is one run's binding of a configuration.
+type binding struct {
+	cfg   *schema.Config
+	now   func() time.Time
+	bound map[schema.Address]any
+	// dns01 serialises dns-01 orders (see acme.Issuer.DNSLock).
+	dns01 sync.Mutex
+}
+
+// host is the door to the host a resource names: the local machine today.
+func (b *binding) host(schema.Ref) host.Host { return host.Local{} }
+
+// target is a path as the managed host sees it: relative paths are relative
+// to the configuration directory.
+func (b *binding) target(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(b.cfg.Dir, p)
+}
+
+// keyDeployer is the bound certificate at a reference, if any.
+func (b *binding) keyDeployer(r schema.Ref) providers.KeyDeployer {
+	k, _ := b.bound[r.Address].(providers.KeyDeployer)
+	return k
+}
+
+func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
+	z := block.(*schema.DNSZone)
+	if z.Server == "" {
+		return &dns.ZoneFile{
+			Host:          b.host(schema.Ref{}),
+			Origin:        dnsFqdn(z.Zone),
+			Path:          b.cfg.LocalPath(schema.Ref{}, z.ZoneFile),
+			ReloadCommand: z.ReloadCommand,
+			Now:           b.now,
+		}, nil
+	}
+	secretFile := ""
+	if z.TSIG.SecretFile != "" {
+		secretFile = b.cfg.LocalPath(schema.Ref{}, z.TSIG.SecretFile)
+	}
+	secret, err := dns.ReadSecret(secretFile, z.TSIG.Name, os.Getenv)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the TSIG secret", Detail: err.Error(), Subject: z.TSIG.DeclRange.Ptr()}}
+	}
+	var diags hcl.Diagnostics
+	if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "TSIG secret readable by others",
+			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", secretFile, st.Mode().Perm(), z.Zone), Subject: z.TSIG.DeclRange.Ptr()})
+	}
+	return &dns.Server{
+		Origin:        dnsFqdn(z.Zone),
+		Primary:       z.Server,
+		KeyName:       dnsFqdn(z.TSIG.Name),
+		Algorithm:     dns.Algorithms[z.TSIG.Algorithm],
+		Secret:        secret,
+		Nameservers:   withPort(z.Nameservers),
+		RequireDNSSEC: z.RequireDNSSEC,
+	}, diags
+}
+
+func bindLocalCA(b *binding, block any) (any, hcl.Diagnostics) {
+	c := block.(*schema.LocalCA)
+	cn := c.CommonName
+	if cn == "" {
+		cn = "trustform local CA (" + c.Name + ")"
+	}
+	return &localca.CA{Addr: "local_ca." + c.Name, Dir: filepath.Join(b.cfg.StateDir(), "local_ca", c.Name), CommonName: cn, Now: b.now}, nil
+}
+
+func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
+	a := block.(*schema.ACMEAccount)
+	var roots []string
+	for _, r := range a.CARoots {
+		roots = append(roots, b.cfg.LocalPath(schema.Ref{}, r))
+	}
+	return &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name)}, nil
+}
+
+func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
+	c := block.(*schema.Certificate)
+	addr := schema.Address{Type: "certificate", Name: c.Name}
+	cert := &certificate.Certificate{
+		Addr:        addr.String(),
+		Host:        b.host(c.Host),
+		Domains:     c.Domains,
+		KeyType:     c.KeyType,
+		ReuseKey:    *c.ReuseKey,
+		RenewBefore: c.RenewBeforeDuration,
+		CertPath:    b.cfg.LocalPath(c.Host, c.CertFile),
+		KeyPath:     b.cfg.LocalPath(c.Host, c.KeyFile),
+		KeyFile:     c.KeyFile,
+		IssuerAddr:  c.Issuer.Address,
+		Now:         b.now,
+	}
+	for _, t := range b.cfg.TLSAs {
+		cert.KeepNext = cert.KeepNext || t.PublishNext && t.Certificate.Address == addr
+	}
+	switch iss := b.bound[c.Issuer.Address].(type) {
+	case certificate.Issuer: // the local CA
+		cert.Issuer = iss
+	case orderer: // an ACME account
+		o, diags := b.acmeOrder(c)
+		cert.Issuer = iss.Issuer(o)
+		return cert, diags
+	}
+	return cert, nil
+}
+
+// orderer is an issuer whose orders take the certificate's settings (an
+// ACME account).
+type orderer interface {
+	Issuer(acme.Order) certificate.Issuer
+}
+
+// acmeOrder is how an ACME account orders a certificate: http-01 through
+// the webroot of the HTTP vhost serving its first name (lego's own server on
+// http_address, default :80, when none does), dns-01 through the RFC 2136
+// primary of its zone.
+func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics) {
+	iss := acme.Order{Challenge: c.Challenge, HTTPAddress: c.HTTPAddress, DNSLock: &b.dns01}
+	if iss.HTTPAddress == "" {
+		iss.HTTPAddress = ":80"
+	}
+	if c.Challenge == "dns-01" {
+		name := dnsFqdn(strings.TrimPrefix(c.Domains[0], "*."))
+		for _, z := range b.cfg.Zones {
+			zone, _ := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(acme.RFC2136)
+			if origin := dnsFqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) {
+				iss.DNS = zone
+			}
+		}
+		if iss.DNS == nil {
+			return iss, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No zone for dns-01",
+				Detail:  fmt.Sprintf("certificate.%s uses dns-01, but no dns_zone with a server and a tsig key contains %s.", c.Name, c.Domains[0]),
+				Subject: c.ChallengeRange.Ptr()}}
+		}
+		return iss, nil
+	}
+	for _, v := range b.cfg.Vhosts {
+		if v.Certificate.Set() || v.ACMEWebroot == "" || !rules.Serves(v.ServerNames, c.Domains[0]) {
+			continue
+		}
+		iss.Webroot = b.cfg.LocalPath(v.Host, v.ACMEWebroot)
+		if p := webserver.Prober(b.cfg, v); p != nil {
+			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(p.Addr)
+		}
+	}
+	return iss, nil
+}
+
+func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
+	t := block.(*schema.TLSA)
+	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
+	if !ok {
+		return nil, nil // its zone already has a diagnostic
+	}
+	var endpoints []dns.Endpoint
+	for _, v := range b.cfg.Vhosts {
+		if p := webserver.Prober(b.cfg, v); p != nil && p.TLS {
+			endpoints = append(endpoints, dns.Endpoint{Addr: p.Addr, Names: v.ServerNames})
+		}
+	}
+	return &dns.TLSA{
+		Zone:          zone,
+		ZoneName:      t.Zone.Address.Name,
+		Owner:         t.FQDN,
+		TTL:           t.TTLSeconds,
+		Params:        t.Params,
+		RequireDNSSEC: b.cfg.Zone(t.Zone).RequireDNSSEC,
+		PublishNext:   t.PublishNext,
+		RolloverWait:  t.Wait,
+		Certificate:   b.keyDeployer(t.Certificate),
+		CertAddr:      t.Certificate.Address,
+		Endpoints:     endpoints,
+	}, nil
+}
+
+func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
+	v := block.(*schema.Vhost)
+	return webserver.New(b.cfg, v, b.host(v.Host), b.keyDeployer(v.Certificate)), nil
+}
+
+func bindAPTKey(b *binding, block any) (any, hcl.Diagnostics) {
+	k := block.(*schema.APTKey)
+	path := b.cfg.LocalPath(k.Host, k.Keyring)
+	return &apt.Key{
+		Host:        b.host(k.Host),
+		Fingerprint: k.Fingerprint,
+		URL:         k.URL,
+		Keyserver:   k.Keyserver,
+		Keyring:     b.target(k.Keyring),
+		KeyringFile: k.Keyring,
+		Path:        path,
+		ConfigDir:   b.cfg.Dir,
+		EtcApt:      etcApt(path, b.cfg.LocalPath(k.Host, "/etc/apt")),
+		RenewBefore: k.RenewBeforeDuration,
+		Now:         b.now,
+	}, nil
+}
+
+func bindAPTSource(b *binding, block any) (any, hcl.Diagnostics) {
+	s := block.(*schema.APTSource)
+	return &apt.Source{
+		Host:       b.host(s.Host),
+		Key:        s.SignedBy.Address,
+		Address:    "apt_source." + s.Name,
+		File:       b.target(s.File),
+		Path:       b.cfg.LocalPath(s.Host, s.File),
+		Types:      s.Types,
+		URIs:       s.URIs,
+		Suites:     s.Suites,
+		Components: s.Components,
+		SignedBy:   b.target(b.cfg.APTKey(s.SignedBy).Keyring),
+	}, nil
+}
+
+// etcApt is the APT configuration directory a keyring belongs to: the one
+// around .../etc/apt/keyrings/, else the host's /etc/apt.
+func etcApt(keyring, hostEtcApt string) string {
+	if dir := filepath.Dir(keyring); filepath.Base(dir) == "keyrings" && strings.HasSuffix(filepath.Dir(dir), filepath.Join("etc", "apt")) {
+		return filepath.Dir(dir)
+	}
+	return hostEtcApt
+}
+
+// withPort gives every nameserver a port, 53 by default.
+func withPort(servers []string) []string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			s = net.JoinHostPort(strings.Trim(s, "[]"), "53")
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func dnsFqdn(s string) string {
+	s = strings.ToLower(s)
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

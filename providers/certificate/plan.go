@@ -1,0 +1,78 @@
+package certificate
+
+import (
+	"github.com/trustform/trustform/providers"
+)
+
+// Plan decides the certificate's change. Without DANE its phases are one
+// issue (or deploy-next for a staged key), then with publish_next a fresh
+// next key; tlsa-before-cert lays out a rollover instead where TLSA records
+// pin the key.
+func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (providers.Value, *providers.Change) {
+	c.replacing = opts.Replace && !c.replaced
+	in := c.intentFor(c.replacing)
+	c.intent = in
+	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}}
+	switch {
+	case len(c.Chain) == 0:
+		ch.Action = providers.Create
+	case in.NewKey:
+		ch.Action = providers.Replace
+	case in.Issue, in.StageNext:
+		ch.Action = providers.Update
+	default:
+		return in.Value, nil
+	}
+	kp := c.KeyPlan()
+	switch {
+	case !in.Issue: // publish_next only needs a next key
+	case !in.NewKey:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "renew with the same key; TLSA 3 1 1 records stay valid"})
+	case kp.Staged:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseDeployNext, Description: "issue for the staged key and deploy it"})
+	case len(c.Chain) == 0:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "generate a key (0600), issue and deploy the certificate"})
+	default:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssueNewKey, Description: "issue for a fresh key and deploy it"})
+	}
+	if in.StageNext {
+		ch.Phases = append(ch.Phases, kp.NextPhase)
+	}
+	return in.Value, ch
+}
+
+// KeyPlan is what the last Plan does to the key served.
+func (c *Certificate) KeyPlan() providers.KeyPlan {
+	in := c.intent
+	kp := providers.KeyPlan{
+		Issue:     in.Issue,
+		NewKey:    in.NewKey,
+		Staged:    in.Target != nil && c.NextKey != nil && SPKIHash(in.Target) == SPKIHash(c.NextKey),
+		StageNext: in.StageNext,
+		NextPhase: providers.Phase{Name: PhaseStageKey, Description: "generate the next key, kept staged and published (" + c.KeyFile + ".next, 0600)"},
+		Live:      c.Chain,
+		Target:    in.Target,
+		Next:      in.Next,
+	}
+	if c.StagedChainFor(in.Target) {
+		kp.StagedChain, kp.Chain = true, c.StagedChain
+	}
+	return kp
+}
+
+// Parallel: issuing waits on the CA, so independent issues run side by side.
+func (c *Certificate) Parallel(phase string) bool {
+	return phase == PhaseIssue || phase == PhaseIssueNewKey
+}
+
+// Due says why the certificate must be renewed now (expiry, the CA's
+// renewal information, a changed configuration), if it must.
+func (c *Certificate) Due() []string {
+	if len(c.Chain) == 0 {
+		return nil
+	}
+	if in := c.intentFor(false); in.Issue {
+		return in.Reasons
+	}
+	return nil
+}

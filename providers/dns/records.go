@@ -1,0 +1,126 @@
+package dns
+
+import (
+	"crypto/x509"
+	"fmt"
+	"slices"
+
+	"github.com/trustform/trustform/providers"
+)
+
+// recordSet is what a TLSA RRset should hold for its certificate's plan.
+type recordSet struct {
+	target  string // the record for the key (or CA) being, or to be, served
+	live    string // the record for what is served now, if anything
+	unknown string // why target is not known yet
+	// With publish_next, the record of the next key kept staged after the
+	// change, or why it is not known yet.
+	next, nextUnknown string
+}
+
+// unknownWhy says why the RRset's final content is not known yet, if so.
+func (s recordSet) unknownWhy() string {
+	if s.unknown != "" {
+		return s.unknown
+	}
+	return s.nextUnknown
+}
+
+// steady is the RRset once the change is complete: the served key's record,
+// and the next key's with publish_next. Both must be known.
+func (s recordSet) steady() []string {
+	if s.next == "" {
+		return []string{s.target}
+	}
+	return slices.Sorted(slices.Values([]string{s.target, s.next}))
+}
+
+// write is what a step writes into the RRset. Every step keeps the record
+// of what is served now (RFC 7671 §8); a publish only adds to what is
+// published, every other step sets the steady RRset.
+func (s recordSet) write(phase string, published []string) ([]string, error) {
+	if s.unknown != "" || (phase != PhasePublish && s.nextUnknown != "") {
+		return nil, fmt.Errorf("the records are still unknown (waiting for %s); run plan again", s.unknownWhy())
+	}
+	want := []string{s.target}
+	if s.next != "" {
+		want = append(want, s.next)
+	}
+	if s.live != "" {
+		want = append(want, s.live)
+	}
+	if phase == PhasePublish {
+		want = append(want, published...)
+	}
+	slices.Sort(want)
+	return slices.Compact(want), nil
+}
+
+// records derives the RRset from the certificate's plan: the end-entity key
+// (usage 1, 3) or the issuing CA (usage 0, 2, see caRecords).
+func (t *TLSA) records() recordSet {
+	kp := t.Certificate.KeyPlan()
+	if t.TrustAnchor() {
+		return t.caRecords(kp)
+	}
+	var out recordSet
+	if len(kp.Live) > 0 {
+		out.live = certRecord(t.Params, kp.Live[0])
+	}
+	switch {
+	case t.Params[1] == 0 && (kp.Issue || len(kp.Live) == 0):
+		out.unknown = t.CertAddr.String() + " is issued"
+	case t.Params[1] == 0:
+		out.target = out.live
+	case kp.Target == nil:
+		out.unknown = t.CertAddr.String() + " generates its new key"
+	default:
+		rec, err := KeyRecord(t.Params, kp.Target)
+		if err != nil {
+			out.unknown = err.Error()
+		}
+		out.target = rec
+	}
+	if t.PublishNext {
+		out.nextUnknown = t.CertAddr.String() + " stages its next key"
+		if kp.Next != nil {
+			rec, err := KeyRecord(t.Params, kp.Next)
+			out.next, out.nextUnknown = rec, ""
+			if err != nil {
+				out.nextUnknown = err.Error()
+			}
+		}
+	}
+	return out
+}
+
+// caRecords derives a trust-anchor RRset (usage 0, 2): it pins the CA that
+// issued the leaf, as the server sends it (Pinned). Which CA issues a new
+// certificate is known only once it is issued, into the staged chain.
+func (t *TLSA) caRecords(kp providers.KeyPlan) recordSet {
+	var out recordSet
+	if ca := Pinned(t.Params[0], kp.Live); ca != nil {
+		out.live = certRecord(t.Params, ca)
+	}
+	switch {
+	case !kp.Issue:
+		out.target = out.live
+	case kp.StagedChain:
+		if ca := Pinned(t.Params[0], kp.Chain); ca != nil {
+			out.target = certRecord(t.Params, ca)
+		}
+	}
+	if out.target == "" {
+		out.unknown = t.CertAddr.String() + " is issued"
+	}
+	return out
+}
+
+// certRecord is the record of a certificate; the parameters were validated.
+func certRecord(params [3]uint8, c *x509.Certificate) string {
+	rec, err := Record(params, c)
+	if err != nil {
+		return ""
+	}
+	return rec
+}

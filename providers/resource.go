@@ -1,0 +1,73 @@
+package providers
+
+import (
+	"context"
+
+	"github.com/trustform/trustform/schema"
+)
+
+// Resource is the contract between the engine and a provider: one managed
+// object, declared by one block. The engine knows resources only through it
+// (and the optional roles below), never a provider's concrete type.
+//
+// In a run the engine calls, for every resource:
+//   - Observe, read-only, after the resources it refers to were observed and
+//     in parallel with the others. Absent is (nil, nil), not an error.
+//   - Plan, in dependency order (a TLSA RRset after its certificate), given
+//     what Observe returned: the desired value and the change that gets
+//     there (nil: none). Values
+//     known only once a step has run are Unknown, never guessed.
+//   - Apply, once for each step of the change, in the order the rules
+//     decide; after each, Observe and Plan again, so later steps see it.
+type Resource interface {
+	Observe(ctx context.Context) (Value, error)
+	Plan(observed Value, opts PlanOptions) (Value, *Change)
+	Apply(ctx context.Context, phase string) error
+}
+
+// PlanOptions are what the command line asks of one resource.
+type PlanOptions struct {
+	Replace bool // -replace: a certificate gets a new key
+}
+
+// Change is what a resource needs to reach its desired value, as data.
+type Change struct {
+	Action  Action
+	Reasons []string
+	// Phases are the steps the change takes on its own, in order. The rules
+	// may lay out other steps instead (a key rollover).
+	Phases []Phase
+	// After lists the steps of other resources the first phase waits for.
+	After []Dep
+	// Reload: the change alters nothing of the value (a server reloads to
+	// serve a redeployed certificate), so plans show the observed value.
+	Reload bool
+}
+
+// Phase is one step of a change.
+type Phase struct {
+	Name        string
+	Description string
+	// Placed: a rule decides where the step goes and adds it (an APT key
+	// leaves the legacy keyrings only after the sources that use it).
+	Placed bool
+}
+
+// Dep names the step of another resource a change waits for: the step of
+// Phase, or its last step when Phase is empty.
+type Dep struct {
+	Addr  schema.Address
+	Phase string
+}
+
+// Diff is the change of a resource whose only logic is "make it as
+// desired": create what is absent, update what differs (naming what).
+func Diff(desired, observed Value, phases ...Phase) *Change {
+	if observed == nil {
+		return &Change{Action: Create, Reasons: []string{"it does not exist yet"}, Phases: phases}
+	}
+	if d := Differs(desired, observed); len(d) > 0 {
+		return &Change{Action: Update, Reasons: DiffReasons(d, desired, observed), Phases: phases}
+	}
+	return nil
+}

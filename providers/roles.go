@@ -1,0 +1,108 @@
+package providers
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"time"
+)
+
+// The optional roles a resource may play, beside the Resource contract.
+// The engine and the rules ask for them with interface assertions; each
+// names what one kind of resource offers that others do not.
+
+// Batched resources apply consecutive independent steps together: the TLSA
+// RRsets of one zone in one RFC 2136 UPDATE.
+type Batched interface {
+	Resource
+	// BatchKey groups what may share a batch ("" for nothing).
+	BatchKey() string
+	// ApplyBatch carries out one step of each item at once, all or nothing.
+	// It returns the resources whose observation is stale now, the items'
+	// and others' (RRsets sharing an owner name), error or not.
+	ApplyBatch(ctx context.Context, items []BatchItem) ([]Resource, error)
+}
+
+// BatchItem is one step of a batch.
+type BatchItem struct {
+	Resource Resource
+	Phase    string
+}
+
+// Parallel resources have slow phases (an ACME order) whose independent
+// steps may run side by side.
+type Parallel interface {
+	Resource
+	Parallel(phase string) bool
+}
+
+// Propagating resources are served by several servers (a TLSA RRset on
+// every authoritative server); tlsa-before-cert counts from when every
+// server serves a record. Observe fills what these return.
+type Propagating interface {
+	Resource
+	Visible() []string // records every server serves
+	Lagging() []string // servers that do not serve what the primary does
+	Everywhere() bool  // every server serves what the primary does
+}
+
+// Renewing resources run out even when nothing changed (a certificate
+// nearing expiry, an APT key about to expire): Due says why they need
+// attention now, for drift reports. Observe must have run.
+type Renewing interface {
+	Resource
+	Due() []string
+}
+
+// Warner resources have something to say about what was observed that is
+// not a change (a server lagging, signatures missing). Plan must have run.
+type Warner interface {
+	Resource
+	Warnings() []Warning
+}
+
+// Warning is a warning about one resource; the engine points it at its block.
+type Warning struct {
+	Summary, Detail string
+}
+
+// KeyDeployer is a certificate as the resources that follow it see it:
+// TLSA RRsets pin its key, vhosts serve it, tlsa-before-cert orders its
+// rollover. Plan must have run.
+type KeyDeployer interface {
+	Resource
+	KeyPlan() KeyPlan
+}
+
+// KeyPlan is what a certificate's change does to the key it serves.
+type KeyPlan struct {
+	Issue       bool // a certificate is issued and deployed
+	NewKey      bool // ... for a key that is not served now
+	Staged      bool // that key waits staged already (KEY_FILE.next)
+	StagedChain bool // a chain for it waits staged already (CERT_FILE.next)
+	// StageNext: a fresh next key is staged after the change (publish_next);
+	// NextPhase is that step.
+	StageNext bool
+	NextPhase Phase
+
+	Live   []*x509.Certificate // the deployed chain, leaf first
+	Chain  []*x509.Certificate // the staged chain, when it is issued for Target
+	Target crypto.PublicKey    // the key served after the change; nil until generated
+	Next   crypto.PublicKey    // publish_next: the next key kept staged after it
+}
+
+// Pin is a TLSA RRset as tlsa-before-cert sees it. Plan must have run.
+type Pin interface {
+	Resource
+	// TrustAnchor: usage 0 or 2, the RRset pins the issuing CA.
+	TrustAnchor() bool
+	// Target is the record of the key (or CA) to be served; "" with why
+	// while it is not known yet.
+	Target() (record, why string)
+	// Published reports whether record is among the observed records.
+	Published(record string) bool
+	// Settled reports whether the observed RRset is already the steady one
+	// (nothing left to prune).
+	Settled() bool
+	Wait() time.Duration
+}

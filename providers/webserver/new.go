@@ -1,0 +1,89 @@
+package webserver
+
+import (
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/schema"
+)
+
+// New binds a vhost block: the site rendered for its server, the file on h,
+// and the prober of its running server (none when reload_command is empty:
+// no server runs, as in the quickstart). cert is the certificate the vhost
+// serves, nil for plain HTTP.
+func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDeployer) *Vhost {
+	var r Renderer = Nginx{}
+	if v.Server == "apache" {
+		r = Apache{}
+	}
+	target := func(p string) string { // as the server sees it
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(cfg.Dir, p)
+	}
+	listen, _ := schema.ParseListen(v.Listen)
+	site := Site{
+		Address:       "vhost." + v.Name,
+		Listen:        listen,
+		Names:         v.ServerNames,
+		Root:          target(v.Root),
+		RedirectHTTPS: v.RedirectHTTPS,
+		ACMEWebroot:   target(v.ACMEWebroot),
+	}
+	if c := cfg.Certificate(v.Certificate); c != nil {
+		site.CertFile, site.KeyFile = target(c.CertFile), target(c.KeyFile)
+		site.Protocols, site.Ciphers = cfg.TLSPolicy(v.TLSPolicy).Effective()
+	}
+	if hs := v.HSTS; hs != nil {
+		site.HSTS = HSTSHeader(hs.MaxAge, hs.IncludeSubdomains, hs.Preload)
+	}
+	if src := cfg.Vhost(v.HSTSFrom); src != nil && src.HSTS != nil && (src.HSTS.OnHTTP == nil || *src.HSTS.OnHTTP) {
+		site.HSTS = HSTSHeader(src.HSTS.MaxAge, src.HSTS.IncludeSubdomains, src.HSTS.Preload)
+	}
+	sc := &ServerConfig{
+		Host:          h,
+		Renderer:      r,
+		Site:          site,
+		TargetPath:    target(v.ConfigFile),
+		Path:          cfg.LocalPath(v.Host, v.ConfigFile),
+		TestCommand:   r.DefaultTestCommand(),
+		ReloadCommand: r.DefaultReloadCommand(),
+	}
+	if v.TestCommand != nil {
+		sc.TestCommand = *v.TestCommand
+	}
+	if v.ReloadCommand != nil {
+		sc.ReloadCommand = *v.ReloadCommand
+	}
+	out := &Vhost{ServerConfig: sc, Probe: Prober(cfg, v), ConfigFile: v.ConfigFile}
+	if cert != nil {
+		out.Certificate, out.CertAddr = cert, v.Certificate.Address
+	}
+	return out
+}
+
+// Prober returns the prober of a vhost with a running server, or nil.
+func Prober(cfg *schema.Config, v *schema.Vhost) *probe.Vhost {
+	if v.ReloadCommand != nil && *v.ReloadCommand == "" {
+		return nil
+	}
+	listen, _ := schema.ParseListen(v.Listen)
+	addr, port, _ := net.SplitHostPort(listen)
+	if addr == "*" {
+		addr = "127.0.0.1"
+		if h := cfg.Host(v.Host); h != nil && h.Address != "" {
+			addr = h.Address
+		}
+	}
+	return &probe.Vhost{
+		Addr:        net.JoinHostPort(strings.Trim(addr, "[]"), port),
+		Names:       v.ServerNames,
+		TLS:         v.Certificate.Set(),
+		ACMEWebroot: v.ACMEWebroot != "",
+	}
+}

@@ -1,0 +1,24 @@
+package schema
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The kinds table names exactly the block types a configuration file
+// decodes, in the same order.
+func TestKindsMatchFileBlocks(t *testing.T) {
+	ft := reflect.TypeOf(file{})
+	var decoded []string
+	for i := range ft.NumField() {
+		decoded = append(decoded, strings.Split(ft.Field(i).Tag.Get("hcl"), ",")[0])
+	}
+	var table []string
+	for _, k := range Kinds() {
+		table = append(table, k.Type)
+	}
+	if !reflect.DeepEqual(decoded, table) {
+		t.Errorf("file decodes %v, the kinds table lists %v", decoded, table)
+	}
+}
