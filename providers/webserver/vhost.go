@@ -3,6 +3,7 @@ package webserver
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trustform/trustform/providers"
@@ -115,8 +116,15 @@ func (v *Vhost) Apply(ctx context.Context, phase string) error {
 		}
 	}
 	if stable < 3 {
-		got, _ := v.Probe.Observe(ctx)
-		return fmt.Errorf("after the reload the server still does not serve what it should (%v differ): is the server running, and is reload_command right?", providers.Differs(want, got))
+		got, err := v.Probe.Observe(ctx)
+		if err != nil {
+			return fmt.Errorf("after the reload the server cannot be probed (%v): is the server running, and is reload_command right?", err)
+		}
+		var differ []string
+		for _, k := range providers.Differs(want, got) {
+			differ = append(differ, fmt.Sprintf("%s is %s, want %s", k, got[k], want[k]))
+		}
+		return fmt.Errorf("after the reload the server still does not serve what it should (%s): is the server running, and is reload_command right?", strings.Join(differ, "; "))
 	}
 	return nil
 }
