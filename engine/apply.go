@@ -354,8 +354,10 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 // records).
 func (r *Run) touched(batch []plan.Step, stale []providers.Resource) []*graph.Node {
 	var out []*graph.Node
+	seen := map[*graph.Node]bool{}
 	add := func(n *graph.Node) {
-		if n != nil && !slices.Contains(out, n) {
+		if n != nil && !seen[n] {
+			seen[n] = true
 			out = append(out, n)
 		}
 	}
@@ -365,25 +367,26 @@ func (r *Run) touched(batch []plan.Step, stale []providers.Resource) []*graph.No
 	for _, res := range stale {
 		add(r.g.NodeOf(res))
 	}
-	for _, n := range slices.Clone(out) {
-		b, ok := n.Res.(providers.Batched)
-		if !ok {
-			continue
+	keys := map[string]bool{}
+	for _, n := range out {
+		if o, ok := n.Res.(overlapper); ok {
+			keys[o.OverlapKey()] = true
 		}
-		for _, o := range r.g.Nodes {
-			if ob, ok := o.Res.(overlapper); ok && b.BatchKey() == ob.BatchKey() && ob.Overlaps(n.Res) {
-				add(o)
+	}
+	if len(keys) > 0 {
+		for _, n := range r.g.Nodes {
+			if o, ok := n.Res.(overlapper); ok && keys[o.OverlapKey()] {
+				add(n)
 			}
 		}
 	}
 	return out
 }
 
-// overlapper is a batched resource whose observation another one's change
-// makes stale (TLSA RRsets at one owner name).
+// overlapper is a resource whose observation the change of another with the
+// same key makes stale (TLSA RRsets at one owner name).
 type overlapper interface {
-	providers.Batched
-	Overlaps(other providers.Resource) bool
+	OverlapKey() string
 }
 
 // waitUntil blocks until a gate opens, with a countdown.

@@ -55,15 +55,6 @@ type binding struct {
 // host is the door to the host a resource names: the local machine today.
 func (b *binding) host(schema.Ref) host.Host { return host.Local{} }
 
-// target is a path as the managed host sees it: relative paths are relative
-// to the configuration directory.
-func (b *binding) target(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(b.cfg.Dir, p)
-}
-
 // keyDeployer is the bound certificate at a reference, if any.
 func (b *binding) keyDeployer(r schema.Ref) providers.KeyDeployer {
 	k, _ := b.bound[r.Address].(providers.KeyDeployer)
@@ -235,7 +226,7 @@ func bindAPTKey(b *binding, block any) (any, hcl.Diagnostics) {
 		Fingerprint: k.Fingerprint,
 		URL:         k.URL,
 		Keyserver:   k.Keyserver,
-		Keyring:     b.target(k.Keyring),
+		Keyring:     b.cfg.Target(k.Keyring),
 		KeyringFile: k.Keyring,
 		Path:        path,
 		ConfigDir:   b.cfg.Dir,
@@ -251,13 +242,13 @@ func bindAPTSource(b *binding, block any) (any, hcl.Diagnostics) {
 		Host:       b.host(s.Host),
 		Key:        s.SignedBy.Address,
 		Address:    "apt_source." + s.Name,
-		File:       b.target(s.File),
+		File:       b.cfg.Target(s.File),
 		Path:       b.cfg.LocalPath(s.Host, s.File),
 		Types:      s.Types,
 		URIs:       s.URIs,
 		Suites:     s.Suites,
 		Components: s.Components,
-		SignedBy:   b.target(b.cfg.APTKey(s.SignedBy).Keyring),
+		SignedBy:   b.cfg.Target(b.cfg.APTKey(s.SignedBy).Keyring),
 	}, nil
 }
 

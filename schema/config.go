@@ -78,5 +78,14 @@ func (c *Config) LocalPath(host Ref, p string) string {
 	return filepath.Clean(p)
 }
 
+// Target is a path as the managed host sees it: relative paths are
+// relative to the configuration directory.
+func (c *Config) Target(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
 // StateDir is where trustform keeps state and local secrets (the local CA key).
 func (c *Config) StateDir() string { return filepath.Join(c.Dir, ".trustform") }

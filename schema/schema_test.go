@@ -1,14 +1,11 @@
 package schema_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/schema"
@@ -32,10 +29,7 @@ func TestDiagnostics(t *testing.T) {
 			if !diags.HasErrors() {
 				t.Fatalf("%s loads without errors", name)
 			}
-			var buf bytes.Buffer
-			w := hcl.NewDiagnosticTextWriter(&buf, cfg.Files, 100, false)
-			w.WriteDiagnostics(diags)
-			testutil.Golden(t, "diagnostics/"+strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".hcl"), buf.String())
+			testutil.Golden(t, "diagnostics/"+strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".hcl"), testutil.Diagnostics(cfg.Files, diags))
 		})
 	}
 }

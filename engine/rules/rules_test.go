@@ -1,13 +1,10 @@
 package rules_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/testutil"
@@ -37,9 +34,7 @@ func TestRefusals(t *testing.T) {
 			if !diags.HasErrors() {
 				t.Fatalf("no rule refuses %s", name)
 			}
-			var buf bytes.Buffer
-			hcl.NewDiagnosticTextWriter(&buf, cfg.Files, 100, false).WriteDiagnostics(diags)
-			testutil.Golden(t, "refusals/"+strings.TrimSuffix(name, ".hcl"), buf.String())
+			testutil.Golden(t, "refusals/"+strings.TrimSuffix(name, ".hcl"), testutil.Diagnostics(cfg.Files, diags))
 		})
 	}
 }

@@ -3,6 +3,7 @@
 package testutil
 
 import (
+	"bytes"
 	"flag"
 	"io/fs"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
@@ -79,4 +82,12 @@ func Golden(t testing.TB, name, got string) {
 	if string(want) != got {
 		t.Errorf("output differs from %s (run go test -update if the change is intended)\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
+}
+
+// Diagnostics prints diags as the CLI does (file:line:column, snippet), for
+// golden files.
+func Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) string {
+	var buf bytes.Buffer
+	hcl.NewDiagnosticTextWriter(&buf, files, 100, false).WriteDiagnostics(diags)
+	return buf.String()
 }

@@ -210,11 +210,8 @@ func (t *TLSA) Apply(ctx context.Context, phase string) error {
 // BatchKey: the RRsets of one zone change in one transaction.
 func (t *TLSA) BatchKey() string { return "dns_zone." + t.ZoneName }
 
-// Overlaps: RRsets at one owner name see each other's records.
-func (t *TLSA) Overlaps(other providers.Resource) bool {
-	o, ok := other.(*TLSA)
-	return ok && o != t && o.Owner == t.Owner && o.ZoneName == t.ZoneName
-}
+// OverlapKey: RRsets at one owner name see each other's records.
+func (t *TLSA) OverlapKey() string { return t.BatchKey() + " " + t.Owner }
 
 // ApplyBatch writes one step of each RRset of the batch (all of one zone)
 // in one atomic update. A publish or prune that finds its records in place

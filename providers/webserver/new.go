@@ -2,7 +2,6 @@ package webserver
 
 import (
 	"net"
-	"path/filepath"
 	"strings"
 
 	"github.com/trustform/trustform/internal/host"
@@ -20,12 +19,7 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 	if v.Server == "apache" {
 		r = Apache{}
 	}
-	target := func(p string) string { // as the server sees it
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(cfg.Dir, p)
-	}
+	target := cfg.Target // as the server sees it
 	listen, _ := schema.ParseListen(v.Listen)
 	site := Site{
 		Address:       "vhost." + v.Name,
