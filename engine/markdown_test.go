@@ -57,10 +57,14 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-var lineage = regexp.MustCompile(`"state_lineage": "[0-9a-f]{32}"`)
+var (
+	lineage   = regexp.MustCompile(`"state_lineage": "[0-9a-f]{32}"`)
+	tfVersion = regexp.MustCompile(`"trustform_version": "[^"]*"`)
+)
 
 func normalizeJSON(s, dir string) string {
-	return lineage.ReplaceAllString(testutil.Normalize(s, dir), `"state_lineage": "<lineage>"`)
+	s = lineage.ReplaceAllString(testutil.Normalize(s, dir), `"state_lineage": "<lineage>"`)
+	return tfVersion.ReplaceAllString(s, `"trustform_version": "<version>"`)
 }
 
 // TestJSONDrift: a resource gone since the last apply is a "delete" entry of

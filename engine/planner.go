@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/internal/version"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
@@ -18,16 +19,17 @@ import (
 // changes. Observe must have run.
 func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	p := &plan.Plan{
-		FormatVersion:  plan.FormatVersion,
-		Mode:           "normal",
-		CreatedAt:      r.opts.Now().UTC().Truncate(time.Second),
-		ConfigDigest:   r.cfg.Digest,
-		Lineage:        r.st.Lineage,
-		Serial:         r.st.Serial,
-		ObservedDigest: observedDigest(r.g),
-		Changes:        []plan.Change{},
-		Steps:          []plan.Step{},
-		Diagnostics:    []plan.Diagnostic{},
+		FormatVersion:    plan.FormatVersion,
+		TrustformVersion: version.String(),
+		Mode:             "normal",
+		CreatedAt:        r.opts.Now().UTC().Truncate(time.Second),
+		ConfigDigest:     r.cfg.Digest,
+		Lineage:          r.st.Lineage,
+		Serial:           r.st.Serial,
+		ObservedDigest:   observedDigest(r.g),
+		Changes:          []plan.Change{},
+		Steps:            []plan.Step{},
+		Diagnostics:      []plan.Diagnostic{},
 	}
 	for _, a := range r.opts.Replace {
 		p.Replace = append(p.Replace, a.String())

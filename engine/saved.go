@@ -3,27 +3,38 @@ package engine
 import (
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/trustform/trustform/engine/plan"
 )
 
-// Stale says why a saved plan may no longer be applied, or "" when it may:
-// apply PLANFILE carries out exactly what was reviewed, so the configuration,
-// the state and the observed world must all be those the plan was made from.
-// Observe must have run.
-func (r *Run) Stale(p *plan.Plan) string {
+// Approve makes the plan again and returns it when the saved plan approves
+// exactly it, or says why not. apply PLANFILE carries out what was
+// reviewed, so the configuration, the state and the observed world must all
+// be those the plan was made from, and the steps the engine plans now must
+// be the saved ones step for step. The saved file only approves: the steps
+// that run are always the engine's. Observe must have run.
+func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 	switch {
-	case p.Mode == "refresh-only":
-		return "a refresh-only plan only reports drift"
-	case p.ConfigDigest != r.cfg.Digest:
-		return "the configuration changed since the plan was made"
-	case p.Lineage == "" && r.st.Lineage != "":
-		return fmt.Sprintf("the state changed since the plan was made (it was empty then; now at serial %d)", r.st.Serial)
-	case p.Lineage != r.st.Lineage:
-		return "the state belongs to another lineage than the plan's"
-	case p.Serial != r.st.Serial:
-		return fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", r.st.Serial, p.Serial)
-	case p.ObservedDigest != observedDigest(r.g):
-		return "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
+	case saved.Mode == "refresh-only":
+		return nil, nil, "a refresh-only plan only reports drift"
+	case saved.ConfigDigest != r.cfg.Digest:
+		return nil, nil, "the configuration changed since the plan was made"
+	case saved.Lineage == "" && r.st.Lineage != "":
+		return nil, nil, fmt.Sprintf("the state changed since the plan was made (it was empty then; now at serial %d)", r.st.Serial)
+	case saved.Lineage != r.st.Lineage:
+		return nil, nil, "the state belongs to another lineage than the plan's"
+	case saved.Serial != r.st.Serial:
+		return nil, nil, fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", r.st.Serial, saved.Serial)
+	case saved.ObservedDigest != observedDigest(r.g):
+		return nil, nil, "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
 	}
-	return ""
+	p, diags := r.Plan()
+	if diags.HasErrors() {
+		return nil, diags, "the configuration no longer plans"
+	}
+	if why := plan.Differs(saved, p); why != "" {
+		return nil, diags, "the plan file is not the plan it claims to be: " + why
+	}
+	return p, diags, ""
 }

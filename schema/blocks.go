@@ -12,7 +12,9 @@ type Host struct {
 	// so a configuration can manage a tree that is not mounted at "/".
 	Root string `hcl:"root,optional"`
 
-	DeclRange hcl.Range `hcl:",def_range"`
+	AddressRange hcl.Range `hcl:"address,attr_value_range"`
+	RootRange    hcl.Range `hcl:"root,attr_value_range"`
+	DeclRange    hcl.Range `hcl:",def_range"`
 }
 
 // TSIG is the transaction signature key for RFC 2136 updates.
@@ -36,9 +38,10 @@ type DNSZone struct {
 	Nameservers   []string `hcl:"nameservers,optional"`
 	RequireDNSSEC bool     `hcl:"require_dnssec,optional"`
 
-	ZoneRange   hcl.Range `hcl:"name,attr_value_range"`
-	ServerRange hcl.Range `hcl:"server,attr_value_range"`
-	DeclRange   hcl.Range `hcl:",def_range"`
+	ZoneRange     hcl.Range `hcl:"name,attr_value_range"`
+	ServerRange   hcl.Range `hcl:"server,attr_value_range"`
+	ZoneFileRange hcl.Range `hcl:"zone_file,attr_value_range"`
+	DeclRange     hcl.Range `hcl:",def_range"`
 }
 
 // ACMEAccount is an account with an ACME certificate authority.
@@ -76,6 +79,8 @@ type Certificate struct {
 	HTTPAddress string `hcl:"http_address,optional"`
 
 	DomainsRange     hcl.Range `hcl:"domains,attr_value_range"`
+	CertFileRange    hcl.Range `hcl:"cert_file,attr_value_range"`
+	KeyFileRange     hcl.Range `hcl:"key_file,attr_value_range"`
 	ChallengeRange   hcl.Range `hcl:"challenge,attr_value_range"`
 	KeyTypeRange     hcl.Range `hcl:"key_type,attr_value_range"`
 	RenewBeforeRange hcl.Range `hcl:"renew_before,attr_value_range"`
@@ -134,6 +139,7 @@ type TLSPolicy struct {
 	Profile   string   `hcl:"profile,optional"`
 
 	ProtocolsRange hcl.Range `hcl:"protocols,attr_value_range"`
+	CiphersRange   hcl.Range `hcl:"ciphers,attr_value_range"`
 	ProfileRange   hcl.Range `hcl:"profile,attr_value_range"`
 	DeclRange      hcl.Range `hcl:",def_range"`
 }
@@ -169,6 +175,9 @@ type Vhost struct {
 	HostExpr        hcl.Expression `hcl:"host,optional"`
 
 	ServerRange      hcl.Range `hcl:"server,attr_value_range"`
+	ConfigFileRange  hcl.Range `hcl:"config_file,attr_value_range"`
+	RootRange        hcl.Range `hcl:"root,attr_value_range"`
+	ACMEWebrootRange hcl.Range `hcl:"acme_webroot,attr_value_range"`
 	ListenRange      hcl.Range `hcl:"listen,attr_value_range"`
 	ServerNamesRange hcl.Range `hcl:"server_names,attr_value_range"`
 	RedirectRange    hcl.Range `hcl:"redirect_https,attr_value_range"`
@@ -210,7 +219,12 @@ type APTSource struct {
 	SignedByExpr hcl.Expression `hcl:"signed_by"`
 	HostExpr     hcl.Expression `hcl:"host,optional"`
 
-	DeclRange hcl.Range `hcl:",def_range"`
+	FileRange       hcl.Range `hcl:"file,attr_value_range"`
+	TypesRange      hcl.Range `hcl:"types,attr_value_range"`
+	URIsRange       hcl.Range `hcl:"uris,attr_value_range"`
+	SuitesRange     hcl.Range `hcl:"suites,attr_value_range"`
+	ComponentsRange hcl.Range `hcl:"components,attr_value_range"`
+	DeclRange       hcl.Range `hcl:",def_range"`
 
 	SignedBy Ref
 	Host     Ref

@@ -127,6 +127,10 @@ func (c *Config) add(f *file) {
 func (c *Config) index() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	c.Each(func(addr Address, rng hcl.Range, b any) {
+		if d := checkLabel(rng, addr); d != nil {
+			diags = append(diags, d)
+			return
+		}
 		if prev, ok := c.blocks[addr]; ok {
 			p := DeclRange(prev)
 			diags = append(diags, &hcl.Diagnostic{

@@ -36,6 +36,12 @@ func oneOf(v string, set []string) bool {
 // validate checks each block on its own, after references are resolved.
 func (c *Config) validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	for _, h := range c.Hosts {
+		diags = appendNonNil(diags, c.checkPath(h.RootRange, "root", h.Root))
+		if h.Address != "" && net.ParseIP(h.Address) == nil {
+			diags = appendNonNil(diags, checkHostname(h.AddressRange, "address", h.Address, false, false))
+		}
+	}
 	for _, z := range c.Zones {
 		diags = append(diags, c.validateZone(z)...)
 	}
@@ -59,12 +65,14 @@ func (c *Config) validate() hcl.Diagnostics {
 		diags = append(diags, c.validateVhost(b)...)
 	}
 	for _, b := range c.APTKeys {
-		diags = append(diags, validateAPTKey(b)...)
+		diags = append(diags, c.validateAPTKey(b)...)
 	}
 	for _, b := range c.APTSources {
 		if len(b.URIs) == 0 || len(b.Suites) == 0 {
 			diags = append(diags, errAt(b.DeclRange, "Incomplete APT source", "apt_source needs at least one entry in uris and in suites."))
 		}
+		diags = append(diags, validateSourceFields(b)...)
+		diags = appendNonNil(diags, c.checkPath(b.FileRange, "file", b.File))
 		if b.File == "" {
 			b.File = "/etc/apt/sources.list.d/" + b.Name + ".sources"
 		}
@@ -77,9 +85,12 @@ func (c *Config) validate() hcl.Diagnostics {
 
 func (c *Config) validateZone(z *DNSZone) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	if _, ok := dns.IsDomainName(z.Zone); !ok || z.Zone == "" {
-		diags = append(diags, errAt(z.ZoneRange, "Invalid zone name", fmt.Sprintf("%q is not a domain name.", z.Zone)))
+	// dns.IsDomainName accepts spaces and newlines, which a zone file's
+	// $ORIGIN line would turn into records.
+	if d := checkHostname(z.ZoneRange, "name", z.Zone, false, true); d != nil {
+		diags = append(diags, errAt(z.ZoneRange, "Invalid zone name", d.Detail))
 	}
+	diags = appendNonNil(diags, c.checkPath(z.ZoneFileRange, "zone_file", z.ZoneFile))
 	switch {
 	case z.Server != "" && z.ZoneFile != "":
 		diags = append(diags, errAt(z.ServerRange, "Conflicting zone access", "Set either server (an RFC 2136 primary) or zone_file, not both."))
@@ -113,10 +124,12 @@ func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
 		diags = append(diags, errAt(b.DomainsRange, "No domains", "A certificate needs at least one domain."))
 	}
 	for _, d := range b.Domains {
-		if _, ok := dns.IsDomainName(strings.TrimPrefix(d, "*.")); !ok || d == "" || strings.HasSuffix(d, ".") {
+		if checkHostname(b.DomainsRange, "domains", d, true, false) != nil || strings.HasSuffix(d, ".") {
 			diags = append(diags, errAt(b.DomainsRange, "Invalid domain", fmt.Sprintf("%q is not a domain name (write names without a trailing dot).", d)))
 		}
 	}
+	diags = appendNonNil(diags, c.checkPath(b.CertFileRange, "cert_file", b.CertFile))
+	diags = appendNonNil(diags, c.checkPath(b.KeyFileRange, "key_file", b.KeyFile))
 	if b.KeyType == "" {
 		b.KeyType = "ec256"
 	}
@@ -219,8 +232,12 @@ func (c *Config) validateTLSA(b *TLSA) hcl.Diagnostics {
 		diags = append(diags, errAt(b.DeclRange, "Missing TLSA owner", "Set name (e.g. \"_443._tcp.www\"), or port, protocol and hostname."))
 		return diags
 	}
-	if _, ok := dns.IsDomainName(b.FQDN); !ok {
-		diags = append(diags, errAt(b.OwnerRange, "Invalid TLSA owner", fmt.Sprintf("%q is not a domain name.", b.FQDN)))
+	if checkHostname(b.OwnerRange, "name", b.FQDN, false, true) != nil {
+		rng := b.OwnerRange
+		if b.Hostname != "" {
+			rng = b.HostnameRange
+		}
+		diags = append(diags, errAt(rng, "Invalid TLSA owner", fmt.Sprintf("%q is not a domain name.", b.FQDN)))
 	} else if !dns.IsSubDomain(origin, b.FQDN) {
 		rng := b.OwnerRange
 		if b.Hostname != "" {
@@ -305,6 +322,9 @@ func validatePolicy(p *TLSPolicy) hcl.Diagnostics {
 	case len(p.Protocols) == 0:
 		diags = append(diags, errAt(p.DeclRange, "Empty TLS policy", "Set profile, or protocols (and ciphers)."))
 	}
+	if p.Ciphers != "" {
+		diags = appendNonNil(diags, cipherGrammar.check(p.CiphersRange, "ciphers", p.Ciphers))
+	}
 	for _, proto := range p.Protocols {
 		if !tlsProtocols[proto] {
 			diags = append(diags, errAt(p.ProtocolsRange, "Unknown TLS protocol", fmt.Sprintf("%q is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.", proto)))
@@ -324,6 +344,12 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 	if len(v.ServerNames) == 0 {
 		diags = append(diags, errAt(v.ServerNamesRange, "No server names", "A vhost needs at least one name in server_names."))
 	}
+	for _, n := range v.ServerNames {
+		diags = appendNonNil(diags, checkHostname(v.ServerNamesRange, "server_names", n, true, false))
+	}
+	diags = appendNonNil(diags, c.checkPath(v.ConfigFileRange, "config_file", v.ConfigFile))
+	diags = appendNonNil(diags, c.checkPath(v.RootRange, "root", v.Root))
+	diags = appendNonNil(diags, c.checkPath(v.ACMEWebrootRange, "acme_webroot", v.ACMEWebroot))
 	if v.Certificate.Set() && v.RedirectHTTPS {
 		diags = append(diags, errAt(v.RedirectRange, "Redirect on a TLS vhost", "redirect_https belongs on the plain-HTTP vhost; this one has a certificate."))
 	}
@@ -340,14 +366,17 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 	return diags
 }
 
-var hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$`)
+var (
+	hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$`)
+	uriScheme      = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
+)
 
 // NormalizeFingerprint upper-cases a fingerprint and drops the spaces gpg prints.
 func NormalizeFingerprint(s string) string {
 	return strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "0x"))
 }
 
-func validateAPTKey(k *APTKey) hcl.Diagnostics {
+func (c *Config) validateAPTKey(k *APTKey) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	fpr := NormalizeFingerprint(k.Fingerprint)
 	switch {
@@ -366,7 +395,9 @@ func validateAPTKey(k *APTKey) hcl.Diagnostics {
 	if k.Keyring == "" {
 		k.Keyring = "/etc/apt/keyrings/" + k.Name + ".gpg"
 	}
-	if !strings.HasSuffix(k.Keyring, ".gpg") && !strings.HasSuffix(k.Keyring, ".asc") {
+	if d := c.checkPath(k.KeyringRange, "keyring", k.Keyring); d != nil {
+		diags = append(diags, d)
+	} else if !strings.HasSuffix(k.Keyring, ".gpg") && !strings.HasSuffix(k.Keyring, ".asc") {
 		diags = append(diags, errAt(k.KeyringRange, "Invalid keyring name", "APT reads a keyring as binary when it ends in .gpg and armored when it ends in .asc; use one of them."))
 	}
 	k.RenewBeforeDuration = 30 * 24 * 3600e9
@@ -408,4 +439,32 @@ func ListenPort(s string) string {
 	}
 	_, p, _ := net.SplitHostPort(l)
 	return p
+}
+
+// validateSourceFields: each value is one word of a deb822 field; a newline
+// would start a field of its own ("Trusted: yes" switches signature checks
+// off).
+func validateSourceFields(b *APTSource) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, t := range b.Types {
+		if t != "deb" && t != "deb-src" {
+			diags = append(diags, errAt(b.TypesRange, "Invalid APT source type", fmt.Sprintf("types holds \"deb\" or \"deb-src\"; got %q.", t)))
+		}
+	}
+	diags = append(diags, uriGrammar.checkAll(b.URIsRange, "uris", b.URIs)...)
+	for _, u := range b.URIs {
+		if !uriScheme.MatchString(u) {
+			diags = append(diags, errAt(b.URIsRange, "APT URI without a scheme", fmt.Sprintf("%q: APT needs the method, as in \"https://deb.example.org/debian\".", u)))
+		}
+	}
+	diags = append(diags, debWordGrammar.checkAll(b.SuitesRange, "suites", b.Suites)...)
+	diags = append(diags, debWordGrammar.checkAll(b.ComponentsRange, "components", b.Components)...)
+	return diags
+}
+
+func appendNonNil(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
+	if d == nil {
+		return diags
+	}
+	return append(diags, d)
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/schema"
@@ -64,9 +66,13 @@ func cmdApply(args []string, chdir string, e env) int {
 	}
 	defer s.close()
 
-	p := saved
+	var p *plan.Plan
 	if saved != nil {
-		if why := s.run.Stale(saved); why != "" {
+		var d hcl.Diagnostics
+		var why string
+		p, d, why = s.run.Approve(saved)
+		printDiags(e, s.cfg, append(diags, d...), c.color(e) && !*asJSON)
+		if why != "" {
 			return errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
 		}
 	} else {

@@ -91,13 +91,15 @@ type Summary struct {
 
 // Plan is what plan computes and apply carries out.
 type Plan struct {
-	FormatVersion string       `json:"format_version"`
-	Mode          string       `json:"mode"` // "normal" or "refresh-only"
-	CreatedAt     time.Time    `json:"created_at"`
-	Changes       []Change     `json:"changes"`
-	Steps         []Step       `json:"steps"`
-	Diagnostics   []Diagnostic `json:"diagnostics"`
-	Summary       Summary      `json:"summary"`
+	FormatVersion string `json:"format_version"`
+	// TrustformVersion is the trustform that made the plan.
+	TrustformVersion string       `json:"trustform_version"`
+	Mode             string       `json:"mode"` // "normal" or "refresh-only"
+	CreatedAt        time.Time    `json:"created_at"`
+	Changes          []Change     `json:"changes"`
+	Steps            []Step       `json:"steps"`
+	Diagnostics      []Diagnostic `json:"diagnostics"`
+	Summary          Summary      `json:"summary"`
 
 	// What the plan relied on; apply PLANFILE refuses it when any changed.
 	ConfigDigest   string   `json:"config_digest"`

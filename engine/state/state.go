@@ -1,15 +1,19 @@
 package state
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/trustform/trustform/internal/files"
+	"github.com/trustform/trustform/internal/version"
 
 	"github.com/trustform/trustform/providers"
 )
@@ -19,8 +23,10 @@ const Version = 1
 
 // State is the content of state.json.
 type State struct {
-	Version int    `json:"version"`
-	Lineage string `json:"lineage"`
+	Version int `json:"version"`
+	// TrustformVersion is the trustform that last wrote the file.
+	TrustformVersion string `json:"trustform_version,omitempty"`
+	Lineage          string `json:"lineage"`
 	// Serial counts writes; a saved plan records it to notice later applies.
 	Serial    int64                `json:"serial"`
 	Resources map[string]*Resource `json:"resources"`
@@ -50,12 +56,25 @@ func Load(path string) (*State, error) {
 		// before any apply still matches the state that apply starts from.
 		return &State{Version: Version, Resources: map[string]*Resource{}}, nil
 	}
+	// Strict: a file with keys this trustform does not know was written by
+	// another program or a newer trustform, and saving it would drop them.
 	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("it is truncated")
+		}
 		return nil, fmt.Errorf("state file %s is damaged: %w", path, err)
 	}
-	if s.Version != Version {
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("state file %s is damaged: it holds more than one JSON object", path)
+	}
+	switch {
+	case s.Version != Version:
 		return nil, fmt.Errorf("state file %s has version %d; this trustform reads version %d", path, s.Version, Version)
+	case version.Newer(s.TrustformVersion):
+		return nil, fmt.Errorf("state file %s was written by trustform %s, newer than this one (%s); use that version or a later one", path, s.TrustformVersion, version.String())
 	}
 	if s.Resources == nil {
 		s.Resources = map[string]*Resource{}
@@ -69,6 +88,7 @@ func (s *State) Save(path string) error {
 		s.Lineage = newLineage()
 	}
 	s.Serial++
+	s.TrustformVersion = version.String()
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err

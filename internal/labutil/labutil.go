@@ -37,24 +37,60 @@ func Binary(t testing.TB, name string, paths ...string) string {
 	return ""
 }
 
-// FreePort finds a loopback port free for both TCP and UDP.
+// FreePort reserves a loopback port free for both TCP and UDP until the
+// test ends. A server often binds its port long after the lab chose it (nginx
+// binds a vhost's port at the reload that adds it), so a port from bind(0)
+// could meanwhile go to another test's listener or outgoing connection: the
+// ports come from below the kernel's ephemeral range instead, each held by a
+// lock file that every test process of the suite respects.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	dir := filepath.Join(os.TempDir(), "trustform-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 10000, ephemeralLow()
+	start := lo + int(time.Now().UnixNano()%int64(hi-lo))
+	for i := range hi - lo {
+		port := lo + (start-lo+i)%(hi-lo)
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o666)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil || !bindable(port) {
+			f.Close()
+			continue
 		}
+		t.Cleanup(func() { f.Close() })
+		return port
 	}
 	t.Fatal("no free loopback port")
 	return 0
+}
+
+// ephemeralLow is where the kernel's ephemeral ports begin.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if f := strings.Fields(string(b)); err == nil && len(f) == 2 {
+		if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+			return n
+		}
+	}
+	return 32768
+}
+
+func bindable(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	defer l.Close()
+	u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	u.Close()
+	return true
 }
 
 // OpenDir is a temp directory that a server's unprivileged workers can read.
