@@ -73,7 +73,7 @@ func (c *Config) LocalPath(host Ref, p string) string {
 		if !filepath.IsAbs(root) {
 			root = filepath.Join(c.Dir, root)
 		}
-		return filepath.Join(root, p)
+		return filepath.Join(root, filepath.Clean(p)) // p is absolute: Clean keeps it from climbing out of root
 	}
 	return filepath.Clean(p)
 }

@@ -125,6 +125,11 @@ func (c *Config) checkPath(rng hcl.Range, attr, v string) *hcl.Diagnostic {
 	if d := pathGrammar.check(rng, attr, v); d != nil {
 		return d
 	}
+	for _, part := range strings.Split(v, "/") {
+		if part == ".." {
+			return errAt(rng, "Path leaves its directory", fmt.Sprintf("%s %q has a \"..\" component; write the path without it, so that it stays under the host's root and the configuration directory.", attr, v))
+		}
+	}
 	if t := c.Target(v); t != v {
 		if d := pathGrammar.check(rng, attr, t); d != nil {
 			d.Detail = fmt.Sprintf("%s is relative, so the server reads it as %q, which has a character outside %s. Use an absolute path, or move the configuration to a directory whose path has none.", attr, t, pathGrammar.rules)

@@ -55,13 +55,41 @@ func Load(dir string) (*Config, hcl.Diagnostics) {
 	}
 	srcs := make(map[string][]byte, len(names))
 	for _, n := range names {
-		b, err := os.ReadFile(n)
+		path, err := configFile(abs, n)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration file", Detail: err.Error()}}
+		}
+		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration file", Detail: err.Error()}}
 		}
 		srcs[filepath.Base(n)] = b
 	}
 	return Parse(abs, srcs)
+}
+
+// configFile resolves a configuration file. A symlink is followed only to a
+// configuration file inside the directory: diagnostics quote the source, so
+// a link to a secret (or to anything outside) would print it.
+func configFile(dir, name string) (string, error) {
+	st, err := os.Lstat(name)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return name, err
+	}
+	target, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return "", err
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(realDir, target)
+	inside := err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+	if !inside || !(strings.HasSuffix(target, ".hcl") || strings.HasSuffix(target, ".hcl.json")) {
+		return "", fmt.Errorf("%s is a symbolic link to a file that is not a configuration file of %s; trustform reads no file through it", filepath.Base(name), dir)
+	}
+	return target, nil
 }
 
 // Parse decodes configuration sources given by file name (the base names
@@ -80,6 +108,10 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 	for _, n := range names {
 		fmt.Fprintf(sum, "%s\x00%d\x00", n, len(srcs[n]))
 		sum.Write(srcs[n])
+		if d := checkLimits(n, srcs[n], strings.HasSuffix(n, ".json")); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		var f *hcl.File
 		var d hcl.Diagnostics
 		if strings.HasSuffix(n, ".json") {

@@ -110,3 +110,24 @@ func TestParseListen(t *testing.T) {
 		}
 	}
 }
+
+// TestParserLimits: inputs that crashed the process or ran for minutes
+// inside the HCL parser are diagnostics, found before it runs.
+func TestParserLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, src, want string
+	}{
+		{"100,000 nested brackets", "deep.hcl", "x = " + strings.Repeat("[", 100000), "Nesting too deep"},
+		{"nested interpolations", "tmpl.hcl", "x = \"" + strings.Repeat("${", 200) + "\"", "Nesting too deep"},
+		{"nested JSON", "deep.hcl.json", strings.Repeat(`{"a":`, 100000), "Nesting too deep"},
+		{"a 1M-line heredoc", "heredoc.hcl", "x = <<EOT\n" + strings.Repeat("a\n", 1000000) + "EOT\n", "Heredoc too long"},
+		{"a 50 MB file", "big.hcl", "# " + strings.Repeat("x", 50<<20) + "\n", "Configuration file too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := schema.Parse("/config", map[string][]byte{tc.file: []byte(tc.src)})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
+				t.Fatalf("want %q, got %v", tc.want, diags)
+			}
+		})
+	}
+}

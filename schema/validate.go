@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,6 +57,7 @@ func (c *Config) validate() hcl.Diagnostics {
 	for _, b := range c.TLSAs {
 		diags = append(diags, c.validateTLSA(b)...)
 	}
+	diags = append(diags, c.validateManagedFiles()...)
 	diags = append(diags, c.validatePublishNext()...)
 	diags = append(diags, c.validateTLSAOwners()...)
 	for _, b := range c.TLSPolicies {
@@ -467,4 +469,65 @@ func appendNonNil(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
 		return diags
 	}
 	return append(diags, d)
+}
+
+// validateManagedFiles: a file trustform writes (and shows in plans) is
+// never one of its secrets nor anything in its state directory, and is
+// managed by one block only. A config_file naming the local CA's key would
+// print the key in the plan that CI posts on the pull request, and write a
+// vhost over it.
+func (c *Config) validateManagedFiles() hcl.Diagnostics {
+	type managed struct {
+		what string // "certificate.www key_file"
+		rng  hcl.Range
+		path string
+	}
+	var all []managed
+	add := func(addr Address, attr string, rng hcl.Range, host Ref, p string) {
+		if p != "" {
+			all = append(all, managed{addr.String() + " " + attr, rng, c.LocalPath(host, p)})
+		}
+	}
+	for _, b := range c.Certificates {
+		a := Address{Type: "certificate", Name: b.Name}
+		add(a, "cert_file", b.CertFileRange, b.Host, b.CertFile)
+		add(a, "key_file", b.KeyFileRange, b.Host, b.KeyFile)
+	}
+	for _, b := range c.Vhosts {
+		add(Address{Type: "vhost", Name: b.Name}, "config_file", b.ConfigFileRange, b.Host, b.ConfigFile)
+	}
+	for _, b := range c.APTKeys {
+		add(Address{Type: "apt_key", Name: b.Name}, "keyring", b.KeyringRange, b.Host, b.Keyring)
+	}
+	for _, b := range c.APTSources {
+		add(Address{Type: "apt_source", Name: b.Name}, "file", b.FileRange, b.Host, b.File)
+	}
+	for _, z := range c.Zones {
+		add(Address{Type: "dns_zone", Name: z.Name}, "zone_file", z.ZoneFileRange, Ref{}, z.ZoneFile)
+	}
+	secrets := map[string]string{}
+	for _, z := range c.Zones {
+		if z.TSIG != nil && z.TSIG.SecretFile != "" {
+			secrets[c.LocalPath(Ref{}, z.TSIG.SecretFile)] = "the TSIG secret of dns_zone." + z.Name
+		}
+	}
+	var diags hcl.Diagnostics
+	seen := map[string]managed{}
+	stateDir := c.StateDir() + string(filepath.Separator)
+	for _, m := range all {
+		switch prev, dup := seen[m.path]; {
+		case strings.HasPrefix(m.path+string(filepath.Separator), stateDir):
+			diags = append(diags, errAt(m.rng, "Managed file in the state directory",
+				fmt.Sprintf("%s is %s, inside %s, where trustform keeps its state and secrets (the local CA key, ACME account keys). Choose a path outside it.", m.what, m.path, c.StateDir())))
+		case secrets[m.path] != "":
+			diags = append(diags, errAt(m.rng, "Managed file is a secret",
+				fmt.Sprintf("%s is %s, %s. trustform would show and overwrite it.", m.what, m.path, secrets[m.path])))
+		case dup:
+			diags = append(diags, errAt(m.rng, "Two blocks manage one file",
+				fmt.Sprintf("%s and %s (%s) are both %s; each would overwrite the other.", m.what, prev.what, prev.rng, m.path)))
+		default:
+			seen[m.path] = m
+		}
+	}
+	return diags
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/trustform/trustform/internal/files"
 )
@@ -39,7 +40,23 @@ func (Local) Remove(path string) error { return files.Remove(path) }
 // Glob lists the paths matching pattern.
 func (Local) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
 
-// Run runs command with sh -c.
+// Run runs command with sh -c, in trustform's environment less its
+// secrets: a test_command or reload_command is the server's, not a place
+// for TSIG keys.
 func (Local) Run(ctx context.Context, command string) ([]byte, error) {
-	return exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !SecretEnv(name) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	return cmd.CombinedOutput()
+}
+
+// SecretEnv says whether an environment variable carries a secret of
+// trustform's (TRUSTFORM_TSIG_SECRET_NAME and any other TRUSTFORM_*SECRET*
+// or TRUSTFORM_*KEY* variable).
+func SecretEnv(name string) bool {
+	rest, ok := strings.CutPrefix(strings.ToUpper(name), "TRUSTFORM_")
+	return ok && (strings.Contains(rest, "SECRET") || strings.Contains(rest, "KEY") || strings.Contains(rest, "HMAC"))
 }

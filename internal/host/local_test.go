@@ -83,3 +83,20 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Errorf("a file that did not exist is still there: %v", err)
 	}
 }
+
+// TestSecretEnvNotInherited: a reload_command does not see the TSIG secret
+// that trustform was given in its environment.
+func TestSecretEnvNotInherited(t *testing.T) {
+	t.Setenv("TRUSTFORM_TSIG_SECRET_UPDATE_KEY", "c2VjcmV0")
+	t.Setenv("TRUSTFORM_HARMLESS", "kept")
+	out, err := host.Local{}.Run(t.Context(), "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "c2VjcmV0") {
+		t.Error("the command saw the TSIG secret")
+	}
+	if !strings.Contains(string(out), "TRUSTFORM_HARMLESS=kept") || !strings.Contains(string(out), "PATH=") {
+		t.Errorf("the rest of the environment is missing:\n%s", out)
+	}
+}

@@ -67,6 +67,9 @@ func (s *Source) Observe(context.Context) (providers.Value, error) {
 	if err != nil || b == nil {
 		return nil, err
 	}
+	if !providers.Managed(b) {
+		return providers.Value{"file": providers.String(s.File), "content": providers.String(providers.Unmanaged(b))}, nil
+	}
 	return s.value(string(b)), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,10 +61,15 @@ func ParseZone(b []byte, origin, name string) ([]mdns.RR, error) {
 		rrs = append(rrs, rr)
 	}
 	if err := zp.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s", parseToken.ReplaceAllString(err.Error(), " at line $1 (the text there is not shown: the file may not be a zone file)"))
 	}
 	return rrs, nil
 }
+
+// parseToken is the token miekg/dns quotes in a parse error. A zone_file
+// pointed at another file (a password file, a key) would have the error
+// print its content, so the token is dropped and the position kept.
+var parseToken = regexp.MustCompile(`: "(?:[^"\\]|\\.)*" at line: (\d+:\d+)$`)
 
 // TLSA returns the TLSA records at owner.
 func (z *ZoneFile) TLSA(_ context.Context, owner string) ([]*mdns.TLSA, error) {

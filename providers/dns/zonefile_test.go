@@ -121,3 +121,18 @@ func FuzzParseZone(f *testing.F) {
 		}
 	})
 }
+
+// TestZoneErrorsQuoteNoContent: a zone_file pointed at a password file
+// fails with the position of the first bad line, not its text.
+func TestZoneErrorsQuoteNoContent(t *testing.T) {
+	_, err := dns.ParseZone([]byte("root:$6$c2VjcmV0aGFzaA:19000:0:99999:7:::\n"), "example.test.", "/etc/shadow")
+	if err == nil {
+		t.Fatal("a password file parses as a zone")
+	}
+	if strings.Contains(err.Error(), "c2VjcmV0") || strings.Contains(err.Error(), "root:") {
+		t.Errorf("the error quotes the file: %v", err)
+	}
+	if !strings.Contains(err.Error(), "/etc/shadow") || !strings.Contains(err.Error(), "at line 1:") {
+		t.Errorf("the error does not say where: %v", err)
+	}
+}

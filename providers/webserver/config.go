@@ -55,6 +55,9 @@ func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
 	if err != nil || b == nil {
 		return nil, err
 	}
+	if !providers.Managed(b) {
+		return providers.Value{"config_file": providers.String(s.TargetPath), "content": providers.String(providers.Unmanaged(b))}, nil
+	}
 	return s.value(string(b)), nil
 }
 
