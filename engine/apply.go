@@ -173,12 +173,26 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		for _, b := range batch {
 			fmt.Fprintf(o.Log, "step %d/%d: %s %s %s\n", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
 		}
+		if r.st.Pending == nil {
+			r.st.Pending = map[string]string{}
+		}
+		for _, b := range batch {
+			r.st.Pending[b.Address] = b.Phase
+		}
+		if err := o.Save(r.st); err != nil {
+			return out, fmt.Errorf("saving state: %w", err)
+		}
 		var err error
 		var stale []providers.Resource
 		if r.parallel(s) {
 			err = r.executeParallel(ctx, batch)
 		} else {
 			stale, err = r.execute(ctx, batch)
+		}
+		if err == nil {
+			for _, b := range batch {
+				delete(r.st.Pending, b.Address)
+			}
 		}
 		for _, n := range r.touched(batch, stale) {
 			r.record(ctx, n)
@@ -201,6 +215,11 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		for a := range r.st.Resources {
 			if r.g.Node(mustParse(a)) == nil {
 				delete(r.st.Resources, a)
+			}
+		}
+		for a := range r.st.Pending {
+			if r.g.Node(mustParse(a)) == nil {
+				delete(r.st.Pending, a)
 			}
 		}
 		if err := o.Save(r.st); err != nil {

@@ -52,8 +52,15 @@ type binding struct {
 	dns01 sync.Mutex
 }
 
-// host is the door to the host a resource names: the local machine today.
-func (b *binding) host(schema.Ref) host.Host { return host.Local{} }
+// host is the door to the host a resource names: the local machine today,
+// with no link followed below its root or the configuration directory.
+func (b *binding) host(r schema.Ref) host.Host {
+	roots := []string{b.cfg.Dir}
+	if h := b.cfg.Host(r); h != nil && h.Root != "" {
+		roots = append(roots, b.cfg.LocalPath(r, "/"))
+	}
+	return host.Local{Roots: roots}
+}
 
 // keyDeployer is the bound certificate at a reference, if any.
 func (b *binding) keyDeployer(r schema.Ref) providers.KeyDeployer {

@@ -83,4 +83,9 @@ func (r *Run) desire() {
 
 func (r *Run) plan(n *graph.Node) {
 	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr)})
+	if phase, ok := r.st.Pending[n.Addr.String()]; ok && n.Change == nil {
+		n.Change = &providers.Change{Action: providers.Update,
+			Reasons: []string{"its " + phase + " step started and did not finish (trustform was stopped, or the step failed): it runs again"},
+			Phases:  []providers.Phase{{Name: phase, Description: "run the " + phase + " step again"}}}
+	}
 }

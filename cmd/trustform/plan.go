@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"os"
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/internal/files"
 )
 
 func cmdPlan(args []string, chdir string, e env) int {
@@ -47,7 +47,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 		if err := plan.WriteJSON(&buf, p); err != nil {
 			return errorf(e, "%v", err)
 		}
-		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		if err := files.WriteAtomic(*out, buf.Bytes(), 0o644); err != nil {
 			return errorf(e, "saving the plan: %v", err)
 		}
 	}

@@ -26,7 +26,13 @@ func (s *session) close() {
 	}
 }
 
-func (s *session) save(st *state.State) error { return st.Save(state.Path(s.cfg.StateDir())) }
+// save writes the state while the lock is still this run's.
+func (s *session) save(st *state.State) error {
+	if err := s.lock.Held(); err != nil {
+		return err
+	}
+	return st.Save(state.Path(s.cfg.StateDir()))
+}
 
 // open loads the configuration, takes the lock, reads state and observes the
 // world. On failure it has printed the diagnostics and returns nil.

@@ -25,26 +25,53 @@ func (h Holder) String() string {
 
 // Lock is an exclusive flock(2) on .trustform/lock. The kernel releases it
 // when the process dies, so a crash never leaves a stale lock.
-type Lock struct{ f *os.File }
+type Lock struct {
+	f    *os.File
+	path string
+}
+
+// Held fails when the lock file was removed or replaced since Acquire:
+// another trustform may then have taken a lock of its own, so this one
+// must stop writing state.
+func (l *Lock) Held() error {
+	if !same(l.f, l.path) {
+		return fmt.Errorf("%s was removed or replaced while this run held it; another trustform may be running, so this one stops here", l.path)
+	}
+	return nil
+}
 
 // ErrLocked is returned when the lock stays taken for the whole timeout.
 var ErrLocked = errors.New("state is locked")
 
-// Acquire takes the lock of stateDir, waiting up to timeout.
+// Acquire takes the lock of stateDir, waiting up to timeout. The lock file
+// is opened without following a link (one planted there would be truncated),
+// and after flock it must still be the file at the path: a lock on a file
+// that was removed or replaced meanwhile locks nobody out.
 func Acquire(stateDir, operation string, timeout time.Duration) (*Lock, error) {
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+	if err := Dir(stateDir); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(stateDir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
 	deadline := time.Now().Add(timeout)
+	var f *os.File
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		var err error
+		if f == nil {
+			if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600); err != nil {
+				if errors.Is(err, syscall.ELOOP) {
+					return nil, fmt.Errorf("%s is a symbolic link; trustform locks only its own file (remove the link)", path)
+				}
+				return nil, err
+			}
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			break
+			if same(f, path) {
+				break
+			}
+			f.Close() // locked a file that is no longer the lock: try the one there now
+			f = nil
+			continue
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
@@ -66,12 +93,50 @@ func Acquire(stateDir, operation string, timeout time.Duration) (*Lock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt(append(b, '\n'), 0)
 	}
-	return &Lock{f}, nil
+	return &Lock{f, path}, nil
 }
 
 // Release lets the next trustform in.
 func (l *Lock) Release() error {
-	l.f.Truncate(0)
+	if same(l.f, l.path) {
+		l.f.Truncate(0)
+	}
 	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	return errors.Join(err, l.f.Close())
+}
+
+// same reports whether the open file f is the file at path now.
+func same(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Lstat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+// Dir makes sure stateDir is trustform's own: created with mode 0700 when
+// missing; otherwise a real directory (not a link, which would carry state
+// and the local CA key elsewhere), owned by the running user, that no one
+// else can read or write.
+func Dir(stateDir string) error {
+	st, err := os.Lstat(stateDir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.Mkdir(stateDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		st, err = os.Lstat(stateDir)
+	}
+	if err != nil {
+		return err
+	}
+	sys, _ := st.Sys().(*syscall.Stat_t)
+	switch {
+	case st.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link; the state directory must be a real directory (state and the local CA key would land where it points)", stateDir)
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", stateDir)
+	case sys != nil && int(sys.Uid) != os.Geteuid():
+		return fmt.Errorf("%s belongs to uid %d, not to this user (uid %d): the state directory must be the running user's own", stateDir, sys.Uid, os.Geteuid())
+	case st.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%s has mode %04o; other users could read or change the state and the local CA key: run chmod 700 %s", stateDir, st.Mode().Perm(), stateDir)
+	}
+	return nil
 }

@@ -30,6 +30,12 @@ type State struct {
 	// Serial counts writes; a saved plan records it to notice later applies.
 	Serial    int64                `json:"serial"`
 	Resources map[string]*Resource `json:"resources"`
+	// Pending holds, per address, the phase of a step that started but did
+	// not finish (trustform was killed, or the step failed): recorded
+	// before the step's first write, so that the next plan runs it again
+	// even when its files already look done (a vhost written but never
+	// tested or reloaded).
+	Pending map[string]string `json:"pending,omitempty"`
 }
 
 // Resource is what trustform last saw of one resource.

@@ -12,10 +12,26 @@ import (
 	"github.com/trustform/trustform/internal/files"
 )
 
-// Local is the machine trustform runs on.
-type Local struct{}
+// Local is the machine trustform runs on. Roots are the directories that a
+// configuration manages files under (a host's root, the configuration
+// directory): below the deepest one that holds a path, no directory on the
+// way to a written file may be a symbolic link; outside them, none from "/".
+type Local struct {
+	Roots []string
+}
 
 var _ Host = Local{}
+
+// boundary is the deepest root holding path, or "/".
+func (l Local) boundary(path string) string {
+	best := "/"
+	for _, r := range l.Roots {
+		if rel, err := filepath.Rel(r, path); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && len(r) > len(best) {
+			best = r
+		}
+	}
+	return best
+}
 
 // ReadFile reads path; missing is (nil, nil).
 func (Local) ReadFile(path string) ([]byte, error) { return files.ReadOptional(path) }
@@ -30,12 +46,20 @@ func (Local) Stat(path string) (fs.FileInfo, error) {
 }
 
 // WriteFile replaces path atomically with mode perm.
-func (Local) WriteFile(path string, data []byte, perm fs.FileMode) error {
+func (l Local) WriteFile(path string, data []byte, perm fs.FileMode) error {
+	if err := files.NoLinksBeneath(l.boundary(path), path); err != nil {
+		return err
+	}
 	return files.WriteAtomic(path, data, perm)
 }
 
 // Remove deletes path.
-func (Local) Remove(path string) error { return files.Remove(path) }
+func (l Local) Remove(path string) error {
+	if err := files.NoLinksBeneath(l.boundary(filepath.Dir(path)), filepath.Dir(path)); err != nil {
+		return err
+	}
+	return files.Remove(path)
+}
 
 // Glob lists the paths matching pattern.
 func (Local) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }

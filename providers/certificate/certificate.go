@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"strings"
@@ -46,6 +47,7 @@ const (
 	PhaseIssueNewKey = "issue-new-key" // issue for a fresh key and deploy
 	PhaseStageCert   = "stage-cert"    // issue for the target key into the staged chain file
 	PhaseDeployNext  = "deploy-next"   // deploy the staged chain, or issue for the staged key, and deploy it
+	PhaseProtect     = "protect"       // set the key file's mode back to 0600
 )
 
 // Certificate is a certificate chain and its private key, deployed as files.
@@ -76,6 +78,10 @@ type Certificate struct {
 	// with a DANE-TA RRset, its issuing CA is published before it is served.
 	StagedChain []*x509.Certificate
 	RenewAt     time.Time // the CA's suggested renewal start (ARI), if it has one
+	// KeyPlanted says why the key file may be another user's (see
+	// host.Planted); such a key is never adopted as a first key.
+	KeyPlanted string
+	KeyMode    fs.FileMode // the key file's permission bits
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
@@ -97,6 +103,7 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
+	c.KeyPlanted, c.KeyMode = "", 0
 	next, err := c.readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
@@ -114,6 +121,14 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 		return nil, err
 	}
 	c.LiveKey = live
+	if live != nil {
+		if c.KeyPlanted, err = host.Planted(c.Host, c.KeyPath); err != nil {
+			return nil, err
+		}
+		if c.KeyMode, err = host.Mode(c.Host, c.KeyPath); err != nil {
+			return nil, err
+		}
+	}
 	if chain == nil {
 		return nil, nil
 	}
@@ -124,6 +139,9 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 		"key_type":    providers.String(KeyTypeOf(leaf.PublicKey)),
 		"not_after":   providers.String(leaf.NotAfter.UTC().Format(time.RFC3339)),
 		"spki_sha256": providers.String(SPKIHash(leaf.PublicKey)),
+	}
+	if live != nil {
+		v["key_mode"] = providers.String(fmt.Sprintf("%04o", c.KeyMode))
 	}
 	if live == nil || SPKIHash(live) != SPKIHash(leaf.PublicKey) {
 		v["key_matches"] = providers.String("false")
@@ -166,7 +184,12 @@ type Intent struct {
 	// staged one has the wrong type, or this change deploys it.
 	StageNext bool
 	// Next is the next key that stays staged after this change (KeepNext).
-	Next    crypto.PublicKey
+	Next crypto.PublicKey
+	// Adopt: the first issue uses the key already at key_file.
+	Adopt bool
+	// Protect: the key file's mode is looser than 0600, and nothing else
+	// rewrites it.
+	Protect bool
 	Reasons []string
 }
 
@@ -192,6 +215,14 @@ func (c *Certificate) intentFor(replace bool) Intent {
 	case leaf == nil:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "no certificate at "+c.CertPath)
+		if c.LiveKey != nil && c.ReuseKey && KeyTypeOf(c.LiveKey) == c.KeyType {
+			if why := c.untrustedKey(); why != "" {
+				in.Reasons = append(in.Reasons, "the existing key at "+c.KeyFile+" is not adopted ("+why+"): a new key is generated")
+			} else {
+				in.Adopt = true
+				in.Reasons = append(in.Reasons, "adopting the existing key at "+c.KeyFile)
+			}
+		}
 	case replace:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace)")
@@ -231,6 +262,10 @@ func (c *Certificate) intentFor(replace bool) Intent {
 			in.NewKey = true
 			in.Reasons = append(in.Reasons, "reuse_key = false: renewals get a new key")
 		}
+		if !in.NewKey && c.KeyMode&0o077 != 0 {
+			in.Protect = !in.Issue
+			in.Reasons = append(in.Reasons, fmt.Sprintf("%s has mode %04o: a private key is 0600 (others could read it: consider -replace)", c.KeyFile, c.KeyMode))
+		}
 	}
 	switch {
 	case !in.NewKey:
@@ -245,6 +280,9 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		in.Value["spki_sha256"] = providers.String(SPKIHash(in.Target))
 	} else {
 		in.Value["spki_sha256"] = providers.Unknown(addr + " generates its new key")
+	}
+	if leaf != nil {
+		in.Value["key_mode"] = providers.String("0600")
 	}
 	if in.Issue {
 		in.Value["not_after"] = providers.Unknown(addr + " is issued")
@@ -300,6 +338,12 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 			return err
 		}
 		return c.Host.WriteFile(c.NextCertPath(), chain, 0o644)
+	case PhaseProtect:
+		b, err := c.Host.ReadFile(c.KeyPath)
+		if err != nil || b == nil {
+			return err
+		}
+		return c.Host.WriteFile(c.KeyPath, b, 0o600)
 	case PhaseIssue:
 		key, err := c.liveKeyIfReusable()
 		if err != nil {
@@ -404,7 +448,7 @@ func NewKey(keyType string) (crypto.Signer, error) {
 
 // liveKeyIfReusable returns the live private key when renewals may reuse it.
 func (c *Certificate) liveKeyIfReusable() (crypto.Signer, error) {
-	if !c.ReuseKey {
+	if !c.ReuseKey || (len(c.Chain) == 0 && !c.intent.Adopt) {
 		return nil, nil
 	}
 	key, err := c.readPrivateKey(c.KeyPath)
@@ -543,4 +587,16 @@ func (c *Certificate) readPublicKey(path string) (crypto.PublicKey, error) {
 		return nil, err
 	}
 	return k.Public(), nil
+}
+
+// untrustedKey says why the key file is not adopted as a first key: it may
+// be another user's, or others may have read it.
+func (c *Certificate) untrustedKey() string {
+	if c.KeyPlanted != "" {
+		return c.KeyPlanted
+	}
+	if c.KeyMode&0o077 != 0 {
+		return fmt.Sprintf("mode %04o, readable by other users", c.KeyMode)
+	}
+	return ""
 }

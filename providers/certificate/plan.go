@@ -18,18 +18,22 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 		ch.Action = providers.Create
 	case in.NewKey:
 		ch.Action = providers.Replace
-	case in.Issue, in.StageNext:
+	case in.Issue, in.StageNext, in.Protect:
 		ch.Action = providers.Update
 	default:
 		return in.Value, nil
 	}
 	kp := c.KeyPlan()
 	switch {
+	case in.Protect:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseProtect, Description: "set " + c.KeyFile + " back to mode 0600"})
 	case !in.Issue: // publish_next only needs a next key
 	case !in.NewKey:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "renew with the same key; TLSA 3 1 1 records stay valid"})
 	case kp.Staged:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseDeployNext, Description: "issue for the staged key and deploy it"})
+	case len(c.Chain) == 0 && in.Adopt:
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "adopt the existing key at " + c.KeyFile + ", issue and deploy the certificate"})
 	case len(c.Chain) == 0:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "generate a key (0600), issue and deploy the certificate"})
 	default:

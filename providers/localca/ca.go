@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -58,25 +59,43 @@ func (ca *CA) Observe(context.Context) (providers.Value, error) {
 		return nil, fmt.Errorf("%s: %w", ca.certPath(), err)
 	}
 	ca.cert = c
-	return providers.Value{
+	v := providers.Value{
 		"common_name": providers.String(c.Subject.CommonName),
 		"spki_sha256": providers.String(certificate.SPKIHash(c.PublicKey)),
 		"not_after":   providers.String(c.NotAfter.UTC().Format(time.RFC3339)),
-	}, nil
+	}
+	if st, err := os.Lstat(ca.keyPath()); err == nil {
+		v["key_mode"] = providers.String(fmt.Sprintf("%04o", st.Mode().Perm()))
+	}
+	return v, nil
 }
 
-// Plan asks for the observed CA while it is valid, else a new one.
+// Plan asks for the observed CA while it is valid, else a new one. A CA
+// key whose mode is looser than 0600 only gets its mode back.
 func (ca *CA) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := ca.desired(ca.Addr)
-	return v, providers.Diff(v, observed, providers.Phase{Name: "create", Description: "create the CA key (0600) and certificate in .trustform/"})
+	ch := providers.Diff(v, observed, providers.Phase{Name: "create", Description: "create the CA key (0600) and certificate in .trustform/"})
+	if d := providers.Differs(v, observed); len(d) == 1 && d[0] == "key_mode" {
+		ch = &providers.Change{Action: providers.Update,
+			Reasons: []string{"the CA key has mode " + observed["key_mode"].Str + ": a private key is 0600 (others could read it)"},
+			Phases:  []providers.Phase{{Name: "protect", Description: "set the CA key back to mode 0600"}}}
+	}
+	return v, ch
 }
 
-// Apply creates the CA; it has no other phase.
+// Apply creates the CA, or protects its key.
 func (ca *CA) Apply(ctx context.Context, phase string) error {
-	if phase != "create" {
-		return fmt.Errorf("local_ca: unknown phase %q", phase)
+	switch phase {
+	case "create":
+		return ca.Create(ctx)
+	case "protect":
+		b, err := files.ReadOptional(ca.keyPath())
+		if err != nil || b == nil {
+			return err
+		}
+		return files.WriteAtomic(ca.keyPath(), b, 0o600)
 	}
-	return ca.Create(ctx)
+	return fmt.Errorf("local_ca: unknown phase %q", phase)
 }
 
 func (ca *CA) desired(addr string) providers.Value {
@@ -84,6 +103,7 @@ func (ca *CA) desired(addr string) providers.Value {
 	if ca.cert != nil && ca.cert.Subject.CommonName == ca.CommonName && ca.Now().Before(ca.cert.NotAfter) {
 		v["spki_sha256"] = providers.String(certificate.SPKIHash(ca.cert.PublicKey))
 		v["not_after"] = providers.String(ca.cert.NotAfter.UTC().Format(time.RFC3339))
+		v["key_mode"] = providers.String("0600")
 		return v
 	}
 	v["spki_sha256"] = providers.Unknown(addr + " is created")

@@ -1,0 +1,55 @@
+package host
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Planted says why the file at path may have been put there by another
+// user, or "" when it cannot have been: it is owned by the running user or
+// root, in a directory owned by them that no other user can write. A key
+// that fails this is never adopted. A missing file is "".
+func Planted(h Host, path string) (string, error) {
+	st, err := h.Stat(path)
+	if err != nil || st == nil {
+		return "", err
+	}
+	if why := ours(st); why != "" {
+		return path + " " + why, nil
+	}
+	dir, err := h.Stat(filepath.Dir(path))
+	if err != nil || dir == nil {
+		return "", err
+	}
+	if why := ours(dir); why != "" {
+		return "its directory " + filepath.Dir(path) + " " + why, nil
+	}
+	if dir.Mode().Perm()&0o022 != 0 {
+		return fmt.Sprintf("its directory %s has mode %04o, writable by other users", filepath.Dir(path), dir.Mode().Perm()), nil
+	}
+	return "", nil
+}
+
+// Mode is the permission bits of the file at path (0 when it is missing).
+func Mode(h Host, path string) (fs.FileMode, error) {
+	st, err := h.Stat(path)
+	if err != nil || st == nil {
+		return 0, err
+	}
+	return st.Mode().Perm(), nil
+}
+
+// ours says why st is not owned by the running user or root, if it is not.
+func ours(st fs.FileInfo) string {
+	if st.Mode()&fs.ModeSymlink != 0 {
+		return "is a symbolic link"
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || sys.Uid == 0 || int(sys.Uid) == os.Geteuid() {
+		return ""
+	}
+	return fmt.Sprintf("belongs to uid %d, not to this user (uid %d) or root", sys.Uid, os.Geteuid())
+}
