@@ -11,7 +11,6 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 )
 
-
 // TestSecretsPrinted: nothing trustform did not write reaches a plan, and no
 // configuration file is read through a link to a secret.
 func TestSecretsPrinted(t *testing.T) {
