@@ -167,11 +167,15 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		iss.HTTPAddress = ":80"
 	}
 	if c.Challenge == "dns-01" {
+		// The deepest zone holding the name: with example.test and
+		// sub.example.test both configured, www.sub.example.test's TXT
+		// record belongs to the second.
 		name := dnsFqdn(strings.TrimPrefix(c.Domains[0], "*."))
+		depth := -1
 		for _, z := range b.cfg.Zones {
 			zone, _ := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(acme.RFC2136)
-			if origin := dnsFqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) {
-				iss.DNS = zone
+			if origin := dnsFqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) && len(origin) > depth {
+				iss.DNS, depth = zone, len(origin)
 			}
 		}
 		if iss.DNS == nil {

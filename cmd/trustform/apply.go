@@ -28,11 +28,14 @@ func cmdApply(args []string, chdir string, e env) int {
 	var targets, replace addrList
 	fs.Var(&targets, "target", "limit the apply to this resource and what it depends on (repeatable)")
 	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := c.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 1 {
 		return errorf(e, "apply takes at most one plan file; got %q", fs.Args())
+	}
+	if *asJSON && !*auto && fs.NArg() == 0 {
+		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
 	var saved *plan.Plan
 	opts := engine.Options{Parallelism: *parallelism, Replace: replace, Targets: targets}
@@ -71,7 +74,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		var d hcl.Diagnostics
 		var why string
 		p, d, why = s.run.Approve(saved)
-		printDiags(e, s.cfg, append(diags, d...), c.color(e) && !*asJSON)
+		printDiags(e, &c, s.cfg, append(diags, d...), *asJSON)
 		if why != "" {
 			return errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
 		}
@@ -79,7 +82,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		var d = diags
 		p, d = s.run.Plan()
 		diags = append(diags, d...)
-		printDiags(e, s.cfg, diags, c.color(e) && !*asJSON)
+		printDiags(e, &c, s.cfg, diags, *asJSON)
 		if diags.HasErrors() {
 			return 1
 		}
@@ -88,6 +91,9 @@ func cmdApply(args []string, chdir string, e env) int {
 		}
 		if !p.HasChanges() {
 			return 0
+		}
+		if !*auto && !c.input {
+			return errorf(e, "apply needs approval, and -input=false forbids asking: add -auto-approve, or apply a reviewed plan file")
 		}
 		if !*auto {
 			fmt.Fprint(e.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ")

@@ -65,7 +65,7 @@ func TestFmt(t *testing.T) {
 	path := filepath.Join(dir, "main.hcl")
 	os.WriteFile(path, []byte("local_ca \"ca\" {\ncommon_name=\"x\"\n}\n"), 0o644)
 	code, out, _ := runIn(false, nil, "fmt", "-check", "-diff", dir)
-	if code != 1 || !strings.Contains(out, "main.hcl") || !strings.Contains(out, `+  common_name = "x"`) {
+	if code != 3 || !strings.Contains(out, "main.hcl") || !strings.Contains(out, `+  common_name = "x"`) {
 		t.Fatalf("fmt -check -diff: exit %d\n%s", code, out)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "common_name=") {

@@ -19,10 +19,10 @@ import (
 func cmdFmt(args []string, chdir string, e env) int {
 	var c common
 	fs := newFlagSet("fmt", e.stderr, chdir, &c)
-	check := fs.Bool("check", false, "only report files that are not formatted (exit 1)")
+	check := fs.Bool("check", false, "only report files that are not formatted (exit 3)")
 	diff := fs.Bool("diff", false, "show the changes as a unified diff")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := c.parse(fs, args); !ok {
+		return code
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
@@ -55,8 +55,8 @@ func cmdFmt(args []string, chdir string, e env) int {
 			return errorf(e, "%v", err)
 		}
 		if _, diags := hclwrite.ParseConfig(src, p, hcl.InitialPos); diags.HasErrors() {
-			printDiags(e, nil, diags, c.color(e))
-			return 1
+			printDiags(e, &c, nil, diags, false)
+			return 2 // as terraform fmt: a syntax error
 		}
 		out := hclwrite.Format(src)
 		if bytes.Equal(src, out) {
@@ -78,7 +78,7 @@ func cmdFmt(args []string, chdir string, e env) int {
 		}
 	}
 	if *check && unformatted > 0 {
-		return 1
+		return 3 // as terraform fmt -check
 	}
 	return 0
 }

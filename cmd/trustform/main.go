@@ -12,9 +12,6 @@ import (
 	"strings"
 )
 
-// Version is the trustform version.
-const Version = "0.1.0"
-
 // env is the process's world, passed in so tests can run commands in-process.
 type env struct {
 	stdin          io.Reader
@@ -39,10 +36,17 @@ Commands:
   show       show a saved plan (or the state)
   version    print the version
 
+Global options:
+  -chdir=DIR  switch to DIR before anything else: the configuration is read
+              there, and relative paths given to the command are relative to it
+
 Run "trustform COMMAND -h" for a command's options.
 `
 
 func run(args []string, e env) int {
+	if wd, err := os.Getwd(); err == nil {
+		defer os.Chdir(wd) // -chdir changes directory; tests run commands in-process
+	}
 	chdir := "."
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch {
@@ -77,8 +81,7 @@ func run(args []string, e env) int {
 	case "show":
 		return cmdShow(rest, chdir, e)
 	case "version":
-		fmt.Fprintf(e.stdout, "trustform v%s\n", Version)
-		return 0
+		return cmdVersion(rest, e)
 	}
 	fmt.Fprintf(e.stderr, "Error: unknown command %q\n\n%s", cmd, usage)
 	return 1

@@ -20,8 +20,8 @@ func cmdPlan(args []string, chdir string, e env) int {
 	var targets, replace addrList
 	fs.Var(&targets, "target", "limit the plan to this resource and what it depends on (repeatable)")
 	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := c.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return errorf(e, "plan takes no arguments; got %q", fs.Args())
@@ -38,7 +38,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	p, d := s.run.Plan()
 	diags = append(diags, d...)
 	p.Diagnostics = plan.Diagnostics(diags)
-	printDiags(e, s.cfg, diags, c.color(e) && !*asJSON && !*asMarkdown)
+	printDiags(e, &c, s.cfg, diags, *asJSON || *asMarkdown)
 	if diags.HasErrors() {
 		return 1
 	}

@@ -28,8 +28,10 @@ func (s *session) close() {
 
 // save writes the state while the lock is still this run's.
 func (s *session) save(st *state.State) error {
-	if err := s.lock.Held(); err != nil {
-		return err
+	if s.lock != nil {
+		if err := s.lock.Held(); err != nil {
+			return err
+		}
 	}
 	return st.Save(state.Path(s.cfg.StateDir()))
 }
@@ -39,16 +41,21 @@ func (s *session) save(st *state.State) error {
 func open(ctx context.Context, e env, c *common, op string, opts engine.Options) (*session, hcl.Diagnostics, bool) {
 	cfg, diags := schema.Load(c.chdir)
 	if diags.HasErrors() {
-		printDiags(e, cfg, diags, c.color(e))
+		printDiags(e, c, cfg, diags, false)
 		return nil, diags, false
 	}
 	s := &session{cfg: cfg}
-	lock, err := state.Acquire(cfg.StateDir(), op, c.lockTimeout)
-	if err != nil {
+	if c.lock {
+		lock, err := state.Acquire(cfg.StateDir(), op, c.lockTimeout)
+		if err != nil {
+			errorf(e, "%v", err)
+			return nil, diags, false
+		}
+		s.lock = lock
+	} else if err := state.Dir(cfg.StateDir()); err != nil {
 		errorf(e, "%v", err)
 		return nil, diags, false
 	}
-	s.lock = lock
 	st, err := state.Load(state.Path(cfg.StateDir()))
 	if err != nil {
 		s.close()
@@ -63,7 +70,7 @@ func open(ctx context.Context, e env, c *common, op string, opts engine.Options)
 		diags = append(diags, run.Observe(ctx)...)
 	}
 	if diags.HasErrors() {
-		printDiags(e, cfg, diags, c.color(e))
+		printDiags(e, c, cfg, diags, false)
 		s.close()
 		return nil, diags, false
 	}

@@ -17,8 +17,8 @@ func cmdShow(args []string, chdir string, e env) int {
 	fs := newFlagSet("show", e.stderr, chdir, &c)
 	asJSON := fs.Bool("json", false, "print as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print a plan as a pull-request comment (Markdown)")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	if code, ok := c.parse(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() == 0 { // no plan: show the state
 		cfgDir := c.chdir

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/schema"
 )
@@ -10,17 +14,43 @@ import (
 func cmdValidate(args []string, chdir string, e env) int {
 	var c common
 	fs := newFlagSet("validate", e.stderr, chdir, &c)
-	if err := fs.Parse(args); err != nil {
-		return 1
+	asJSON := fs.Bool("json", false, "print the result as JSON, as terraform validate -json does")
+	if code, ok := c.parse(fs, args); !ok {
+		return code
 	}
 	cfg, diags := schema.Load(c.chdir)
 	if !diags.HasErrors() {
 		diags = append(diags, rules.Refuse(cfg)...)
 	}
-	printDiags(e, cfg, diags, c.color(e))
+	if *asJSON {
+		writeValidateJSON(e, diags)
+	} else {
+		printDiags(e, &c, cfg, diags, false)
+	}
 	if diags.HasErrors() {
 		return 1
 	}
-	fmt.Fprintln(e.stdout, "The configuration is valid.")
+	if !*asJSON {
+		fmt.Fprintln(e.stdout, "The configuration is valid.")
+	}
 	return 0
+}
+
+// writeValidateJSON writes Terraform's validate -json object.
+func writeValidateJSON(e env, diags hcl.Diagnostics) {
+	warnings := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			warnings++
+		}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(struct {
+		FormatVersion string            `json:"format_version"`
+		Valid         bool              `json:"valid"`
+		ErrorCount    int               `json:"error_count"`
+		WarningCount  int               `json:"warning_count"`
+		Diagnostics   []plan.Diagnostic `json:"diagnostics"`
+	}{"1.0", !diags.HasErrors(), len(diags) - warnings, warnings, plan.Diagnostics(diags)})
 }

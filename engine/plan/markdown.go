@@ -86,7 +86,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	if len(warnings) > 0 {
 		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
 		for _, wn := range warnings {
-			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, wn.Text)
+			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, Escape(wn.Text, false))
 		}
 		head.WriteString("\n")
 	}
@@ -102,19 +102,22 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		steps.WriteString("\n")
 	}
-	var details strings.Builder
-	details.WriteString("<details><summary>Changes in detail</summary>\n\n```diff\n")
+	var diff strings.Builder
 	for _, c := range p.Changes {
 		var one strings.Builder
 		fmt.Fprintf(&one, "# %s: %s\n", c.Address, c.Action)
 		writeChange(&one, c, painter{})
-		details.WriteString(diffPrefix(one.String()))
+		diff.WriteString(diffPrefix(one.String()))
 	}
-	details.WriteString("```\n\n</details>\n")
+	f := fence(diff.String())
+	var details strings.Builder
+	details.WriteString("<details><summary>Changes in detail</summary>\n\n" + f + "diff\n")
+	details.WriteString(diff.String())
+	details.WriteString(f + "\n\n</details>\n")
 
 	out := head.String() + steps.String() + details.String()
 	if len(out) > MarkdownLimit {
-		out = head.String() + truncate(steps.String()+details.String(), MarkdownLimit-len(head.String()))
+		out = head.String() + truncate(steps.String()+details.String(), f, MarkdownLimit-len(head.String()))
 	}
 	_, err := io.WriteString(w, out)
 	return err
@@ -123,15 +126,15 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 // truncate cuts the steps and details to fit in room characters (never the
 // verdict, summary or warnings before them), at a line end, closing the
 // folded block and saying that it was cut.
-func truncate(body string, room int) string {
-	const open = "<details><summary>Changes in detail</summary>\n\n```diff\n"
-	const note = "```\n\n*Truncated: the full plan is longer than a comment may be. `trustform show PLANFILE` prints all of it.*\n\n</details>\n"
+func truncate(body, fence string, room int) string {
+	open := "<details><summary>Changes in detail</summary>\n\n" + fence + "diff\n"
+	note := fence + "\n\n*Truncated: the full plan is longer than a comment may be. `trustform show PLANFILE` prints all of it.*\n\n</details>\n"
 	keep := max(room-len(note)-len(open), 0)
 	cut := body[:min(keep, len(body))]
 	if i := strings.LastIndex(cut, "\n"); i >= 0 {
 		cut = cut[:i+1]
 	}
-	if !strings.Contains(cut, "```diff") {
+	if !strings.Contains(cut, fence+"diff") {
 		cut += open
 	}
 	return cut + note

@@ -102,7 +102,7 @@ func writeSteps(w io.Writer, p *Plan, pt painter) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(line+"  "+strings.Join(extra, "  "), " "))
 		if s.Description != "" {
-			fmt.Fprintf(w, "       %s %s\n", strings.Repeat(" ", 1), s.Description)
+			fmt.Fprintf(w, "         %s\n", Escape(s.Description, false))
 		}
 	}
 }
@@ -161,7 +161,7 @@ func writeChange(w io.Writer, c Change, pt painter) {
 	}
 	fmt.Fprintln(w, "    }")
 	for _, r := range c.Reasons {
-		fmt.Fprintf(w, "    # because %s\n", r)
+		fmt.Fprintf(w, "    # because %s\n", Escape(r, false))
 	}
 }
 
@@ -177,7 +177,7 @@ func writeAttr(w io.Writer, pt painter, a Action, k string, width int, v provide
 	if v.Known() && strings.Contains(v.Str, "\n") {
 		fmt.Fprintf(w, "      %s %-*s = <<EOT\n", pt.action(a, a.Glyph()), width, k)
 		for _, l := range strings.Split(strings.TrimSuffix(v.Str, "\n"), "\n") {
-			fmt.Fprintf(w, "            %s\n", l)
+			fmt.Fprintf(w, "            %s\n", Escape(l, false))
 		}
 		fmt.Fprintln(w, "        EOT")
 		return
@@ -247,9 +247,7 @@ func writeLineDiff(w io.Writer, pt painter, before, after string) {
 	}
 }
 
+// nl is one line of a file as printed: escaped, ending in a newline.
 func nl(s string) string {
-	if strings.HasSuffix(s, "\n") {
-		return s
-	}
-	return s + "\n"
+	return Escape(strings.TrimSuffix(s, "\n"), false) + "\n"
 }

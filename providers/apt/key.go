@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -254,16 +255,12 @@ func (k *Key) fetch(ctx context.Context) ([]byte, string, error) {
 		b, err := os.ReadFile(p)
 		return b, p, err
 	case "https", "http", "hkp", "hkps":
-		if u.Scheme == "hkp" {
-			u.Scheme = "http"
-		} else if u.Scheme == "hkps" {
-			u.Scheme = "https"
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, HTTPURL(u).String(), nil)
 		if err != nil {
 			return nil, src, err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		// A keyserver that never answers must not hold a plan forever.
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 		if err != nil {
 			return nil, src, err
 		}
@@ -275,6 +272,22 @@ func (k *Key) fetch(ctx context.Context) ([]byte, string, error) {
 		return b, src, err
 	}
 	return nil, src, fmt.Errorf("unsupported key URL scheme %q in %s", u.Scheme, src)
+}
+
+// HTTPURL is where a key URL is fetched over HTTP: hkp:// is HTTP on HKP's
+// own port 11371 unless one is given, hkps:// is HTTPS.
+func HTTPURL(u *url.URL) *url.URL {
+	out := *u
+	switch u.Scheme {
+	case "hkp":
+		out.Scheme = "http"
+		if u.Port() == "" {
+			out.Host = net.JoinHostPort(u.Hostname(), "11371")
+		}
+	case "hkps":
+		out.Scheme = "https"
+	}
+	return &out
 }
 
 // readKeys parses armored or binary OpenPGP public keys.

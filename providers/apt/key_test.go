@@ -2,6 +2,7 @@ package apt_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +59,21 @@ func TestKeyWrongFingerprintRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("a keyring was written for a refused key")
+	}
+}
+
+// TestHKPPort: hkp:// keyservers are asked on HKP's port, 11371, not on 80.
+func TestHKPPort(t *testing.T) {
+	for in, want := range map[string]string{
+		"hkp://keys.example.test/pks/lookup":    "http://keys.example.test:11371/pks/lookup",
+		"hkp://keys.example.test:80/pks/lookup": "http://keys.example.test:80/pks/lookup",
+		"hkp://[2001:db8::1]/pks/lookup":        "http://[2001:db8::1]:11371/pks/lookup",
+		"hkps://keys.openpgp.org/pks/lookup":    "https://keys.openpgp.org/pks/lookup",
+		"https://vendor.example.test/key.asc":   "https://vendor.example.test/key.asc",
+	} {
+		u, _ := url.Parse(in)
+		if got := apt.HTTPURL(u).String(); got != want {
+			t.Errorf("%s is fetched from %s, want %s", in, got, want)
+		}
 	}
 }

@@ -1,0 +1,54 @@
+package plan
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Escape makes a string safe to print on a terminal or in Markdown: control
+// characters (ESC sequences could erase the lines above an approval prompt)
+// and bidirectional overrides (which reorder what a reviewer reads) are
+// written as Go escapes. Newlines are kept only where multiline is true.
+func Escape(s string, multiline bool) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return hidden(r, multiline) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r, multiline) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hidden(r rune, multiline bool) bool {
+	switch {
+	case r == '\n':
+		return !multiline
+	case r == '\t':
+		return false
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return unicode.IsControl(r) || r == unicode.ReplacementChar
+}
+
+// fence is a Markdown code fence longer than any run of backticks in s, so
+// that no content can close it.
+func fence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
