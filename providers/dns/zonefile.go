@@ -19,7 +19,9 @@ import (
 //
 // Writing re-serialises the zone from parsed records, as BIND does for
 // dynamic zones: records trustform does not manage keep their data, but
-// comments and layout are not preserved.
+// comments and layout are not preserved. $INCLUDE lines (DNSSEC keys) are
+// kept, at the end, with their origin made explicit; the files they name
+// are not read, so records in them are not seen.
 type ZoneFile struct {
 	Host          host.Host // where the zone file is and the reload runs
 	Origin        string    // fully qualified
@@ -28,8 +30,9 @@ type ZoneFile struct {
 	Now           func() time.Time
 
 	mu     sync.Mutex
-	rrs    []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
-	parsed bool
+	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
+	includes []string  // $INCLUDE lines, written back as they were
+	parsed   bool
 }
 
 var _ Zone = (*ZoneFile)(nil)
@@ -45,11 +48,12 @@ func (z *ZoneFile) load() error {
 	if b == nil {
 		return fmt.Errorf("zone %s: the zone file %s does not exist", z.Origin, z.Path)
 	}
-	rrs, err := ParseZone(b, z.Origin, z.Path)
+	rest, includes := splitIncludes(b, z.Origin)
+	rrs, err := ParseZone(rest, z.Origin, z.Path)
 	if err != nil {
 		return err
 	}
-	z.rrs, z.parsed = rrs, true
+	z.rrs, z.includes, z.parsed = rrs, includes, true
 	return nil
 }
 
@@ -144,6 +148,9 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 	for _, rr := range out {
 		buf.WriteString(rr.String())
 		buf.WriteByte('\n')
+	}
+	for _, inc := range z.includes {
+		buf.WriteString(inc + "\n")
 	}
 	snap, err := host.Take(z.Host, z.Path)
 	if err != nil {

@@ -3,6 +3,7 @@ package dns_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/dns"
 )
 
@@ -105,6 +107,8 @@ func TestNextSerial(t *testing.T) {
 	}
 }
 
+// FuzzParseZone: a zone file is read without a panic, and an error never
+// quotes the file's text.
 func FuzzParseZone(f *testing.F) {
 	f.Add([]byte(zone))
 	f.Add([]byte("$ORIGIN x.\n@ IN SOA a b 1 2 3 4 5\n"))
@@ -112,6 +116,9 @@ func FuzzParseZone(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rrs, err := dns.ParseZone(b, "example.test.", "fuzz")
 		if err != nil {
+			if strings.Contains(err.Error(), `: "`) {
+				t.Fatalf("the error quotes a token: %v", err)
+			}
 			return
 		}
 		for _, rr := range rrs {
@@ -134,5 +141,39 @@ func TestZoneErrorsQuoteNoContent(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "/etc/shadow") || !strings.Contains(err.Error(), "at line 1:") {
 		t.Errorf("the error does not say where: %v", err)
+	}
+}
+
+
+// TestZoneFileIncludes: a zone that pulls its DNSSEC key in with $INCLUDE
+// (BIND's usual layout, dnssec-keygen's key file) is managed, the include is
+// kept, and BIND's own named-checkzone loads the result with the key.
+func TestZoneFileIncludes(t *testing.T) {
+	keygen := labutil.Binary(t, "dnssec-keygen", "/usr/bin/dnssec-keygen", "/usr/sbin/dnssec-keygen")
+	checkzone := labutil.Binary(t, "named-checkzone", "/usr/bin/named-checkzone", "/usr/sbin/named-checkzone")
+	dir := t.TempDir()
+	out, err := exec.Command(keygen, "-K", dir, "-a", "ECDSAP256SHA256", "-n", "ZONE", "example.test").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dnssec-keygen: %v\n%s", err, out)
+	}
+	keyFile := filepath.Join(dir, strings.TrimSpace(string(out))+".key")
+	path := filepath.Join(dir, "zone")
+	os.WriteFile(path, []byte(zone+"$INCLUDE "+keyFile+"\n$ORIGIN sub.example.test.\nhost IN A 192.0.2.9\n"), 0o644)
+	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: time.Now}
+	if err := z.Update(context.Background(), []dns.RRset{{Owner: "_25._tcp.mail.example.test.", TTL: 300, Records: []string{"3 1 1 99887766"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "$INCLUDE "+keyFile+" example.test.\n") {
+		t.Errorf("the include is not kept with its origin:\n%s", b)
+	}
+	dump, err := exec.Command(checkzone, "-D", "example.test", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("named-checkzone refuses the written zone: %v\n%s\n%s", err, dump, b)
+	}
+	for _, want := range []string{"DNSKEY", "_25._tcp.mail.example.test.", "host.sub.example.test."} {
+		if !strings.Contains(string(dump), want) {
+			t.Errorf("named-checkzone's view lacks %s:\n%s", want, dump)
+		}
 	}
 }
