@@ -29,7 +29,7 @@ type ZoneFile struct {
 	ReloadCommand string // run after each write, e.g. "rndc reload example.org"
 	Now           func() time.Time
 
-	mu     sync.Mutex
+	mu       sync.Mutex
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
 	includes []string  // $INCLUDE lines, written back as they were
 	parsed   bool

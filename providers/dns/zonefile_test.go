@@ -144,7 +144,6 @@ func TestZoneErrorsQuoteNoContent(t *testing.T) {
 	}
 }
 
-
 // TestZoneFileIncludes: a zone that pulls its DNSSEC key in with $INCLUDE
 // (BIND's usual layout, dnssec-keygen's key file) is managed, the include is
 // kept, and BIND's own named-checkzone loads the result with the key.
