@@ -69,3 +69,18 @@ progress=$(mktemp)
 cleanup+=("rm -f $progress")
 go build -o "$progress" ./internal/testprogress
 go test -race -count=1 -json "$@" ./... | "$progress"
+
+# The readers of untrusted input, fuzzed for a bounded time each from their
+# committed corpus (testdata/fuzz): FUZZTIME=0 skips this.
+fuzztime=${FUZZTIME:-20s}
+if [ "$fuzztime" != 0 ]; then
+  for target in schema:FuzzParse engine/plan:FuzzReadJSON engine/state:FuzzLoad providers/dns:FuzzParseZone \
+                providers/apt:FuzzReadKeys providers/apt:FuzzSourceReadBack providers/webserver:FuzzReadBack; do
+    pkg=${target%%:*} name=${target#*:}
+    echo "fuzz $pkg $name for $fuzztime"
+    if ! out=$(go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "./$pkg" 2>&1); then
+      echo "$out" >&2
+      exit 1
+    fi
+  done
+fi
