@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/go-acme/lego/v4/certcrypto"
@@ -116,6 +117,19 @@ func TestDriftBlindSpots(t *testing.T) {
 		t.Error("repairing the mode changed the key")
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the repair")
+
+	if err := os.Chown(key, 65534, 65534); err != nil {
+		t.Skipf("the owner case needs root: %v", err)
+	}
+	r = tf(t, dir, "plan", "-detailed-exitcode")
+	mustCode(t, r, 2, "plan after chown")
+	if !strings.Contains(r.stdout, "belongs to uid 65534") {
+		t.Errorf("the plan does not name the owner:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "repair the owner")
+	if st, _ := os.Stat(key); st.Sys().(*syscall.Stat_t).Uid != uint32(os.Geteuid()) {
+		t.Errorf("the key still belongs to uid %d", st.Sys().(*syscall.Stat_t).Uid)
+	}
 }
 
 // TestAnotherUsersKeyAdopted: a key found at key_file before the first

@@ -17,14 +17,14 @@ func Planted(h Host, path string) (string, error) {
 	if err != nil || st == nil {
 		return "", err
 	}
-	if why := ours(st); why != "" {
+	if why := Foreign(st); why != "" {
 		return path + " " + why, nil
 	}
 	dir, err := h.Stat(filepath.Dir(path))
 	if err != nil || dir == nil {
 		return "", err
 	}
-	if why := ours(dir); why != "" {
+	if why := Foreign(dir); why != "" {
 		return "its directory " + filepath.Dir(path) + " " + why, nil
 	}
 	if dir.Mode().Perm()&0o022 != 0 {
@@ -33,17 +33,8 @@ func Planted(h Host, path string) (string, error) {
 	return "", nil
 }
 
-// Mode is the permission bits of the file at path (0 when it is missing).
-func Mode(h Host, path string) (fs.FileMode, error) {
-	st, err := h.Stat(path)
-	if err != nil || st == nil {
-		return 0, err
-	}
-	return st.Mode().Perm(), nil
-}
-
-// ours says why st is not owned by the running user or root, if it is not.
-func ours(st fs.FileInfo) string {
+// Foreign says why st is not the running user's or root's, if it is not.
+func Foreign(st fs.FileInfo) string {
 	if st.Mode()&fs.ModeSymlink != 0 {
 		return "is a symbolic link"
 	}

@@ -82,6 +82,7 @@ type Certificate struct {
 	// host.Planted); such a key is never adopted as a first key.
 	KeyPlanted string
 	KeyMode    fs.FileMode // the key file's permission bits
+	KeyForeign string      // why the key file is not this user's or root's, if so
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
@@ -103,7 +104,7 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
-	c.KeyPlanted, c.KeyMode = "", 0
+	c.KeyPlanted, c.KeyMode, c.KeyForeign = "", 0, ""
 	next, err := c.readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
@@ -125,8 +126,12 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 		if c.KeyPlanted, err = host.Planted(c.Host, c.KeyPath); err != nil {
 			return nil, err
 		}
-		if c.KeyMode, err = host.Mode(c.Host, c.KeyPath); err != nil {
+		st, err := c.Host.Stat(c.KeyPath)
+		if err != nil {
 			return nil, err
+		}
+		if st != nil {
+			c.KeyMode, c.KeyForeign = st.Mode().Perm(), host.Foreign(st)
 		}
 	}
 	if chain == nil {
@@ -265,6 +270,10 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		if !in.NewKey && c.KeyMode&0o077 != 0 {
 			in.Protect = !in.Issue
 			in.Reasons = append(in.Reasons, fmt.Sprintf("%s has mode %04o: a private key is 0600 (others could read it: consider -replace)", c.KeyFile, c.KeyMode))
+		}
+		if !in.NewKey && c.KeyForeign != "" {
+			in.Protect = !in.Issue
+			in.Reasons = append(in.Reasons, c.KeyFile+" "+c.KeyForeign+": it is written again as this user's (consider -replace)")
 		}
 	}
 	switch {

@@ -26,7 +26,7 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 	kp := c.KeyPlan()
 	switch {
 	case in.Protect:
-		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseProtect, Description: "set " + c.KeyFile + " back to mode 0600"})
+		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseProtect, Description: "write " + c.KeyFile + " again, as this user's with mode 0600"})
 	case !in.Issue: // publish_next only needs a next key
 	case !in.NewKey:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "renew with the same key; TLSA 3 1 1 records stay valid"})
