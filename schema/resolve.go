@@ -28,13 +28,23 @@ func (c *Config) resolve() hcl.Diagnostics {
 		}
 		*dst = r
 	}
+	// need is ref for a required reference: gohcl lets a missing attribute
+	// of type hcl.Expression through as a null expression.
+	need := func(dst *Ref, expr hcl.Expression, attr string, block hcl.Range, types ...string) {
+		before := len(diags)
+		ref(dst, expr, attr, types...)
+		if !dst.Set() && len(diags) == before {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing required argument",
+				Detail: fmt.Sprintf("The argument %q is required, but no definition was found.", attr), Subject: block.Ptr()})
+		}
+	}
 	for _, b := range c.Certificates {
-		ref(&b.Issuer, b.IssuerExpr, "issuer", "local_ca", "acme_account")
+		need(&b.Issuer, b.IssuerExpr, "issuer", b.DeclRange, "local_ca", "acme_account")
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
 	for _, b := range c.TLSAs {
-		ref(&b.Zone, b.ZoneExpr, "zone", "dns_zone")
-		ref(&b.Certificate, b.CertificateExpr, "certificate", "certificate")
+		need(&b.Zone, b.ZoneExpr, "zone", b.DeclRange, "dns_zone")
+		need(&b.Certificate, b.CertificateExpr, "certificate", b.DeclRange, "certificate")
 	}
 	for _, b := range c.Vhosts {
 		ref(&b.Certificate, b.CertificateExpr, "certificate", "certificate")
@@ -46,7 +56,7 @@ func (c *Config) resolve() hcl.Diagnostics {
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
 	for _, b := range c.APTSources {
-		ref(&b.SignedBy, b.SignedByExpr, "signed_by", "apt_key")
+		need(&b.SignedBy, b.SignedByExpr, "signed_by", b.DeclRange, "apt_key")
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
 	return diags
