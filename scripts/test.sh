@@ -4,7 +4,8 @@
 # The integration tests talk to real servers, started by the tests themselves
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
-# for vhosts, Pebble for ACME. This script
+# for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts.
+# This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
 set -euo pipefail
@@ -26,6 +27,9 @@ declare -A packages=(
   [/usr/bin/apt-ftparchive]=apt-utils
   [/usr/sbin/nginx]=nginx
   [/usr/sbin/apache2]=apache2
+  [/usr/sbin/sshd]=openssh-server
+  [/usr/bin/ssh]=openssh-client
+  [/usr/bin/sudo]=sudo
 )
 missing=()
 for file in "${!packages[@]}"; do

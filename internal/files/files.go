@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // WriteAtomic writes data to path with mode perm so that readers see either
@@ -51,35 +50,6 @@ func WriteAtomic(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	return SyncDir(dir)
-}
-
-// NoLinksBeneath fails when path, or a directory on the way to it below
-// boundary, is a symbolic link. Without it a link planted at out/etc/ssl
-// would carry keys written "under root" to wherever it points. Components
-// that do not exist yet are fine: trustform creates them as directories.
-func NoLinksBeneath(boundary, path string) error {
-	rel, err := filepath.Rel(boundary, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return fmt.Errorf("%s is not under %s", path, boundary)
-	}
-	p := filepath.Clean(boundary)
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		if part == "." {
-			continue
-		}
-		p = filepath.Join(p, part)
-		st, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if st.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("%s is a symbolic link; trustform does not write through links (remove it, or point the configuration at the real path)", p)
-		}
-	}
-	return nil
 }
 
 // refuseSymlink fails when path is a symbolic link.

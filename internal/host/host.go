@@ -18,7 +18,8 @@ import (
 // the first byte; it refuses to write through a symlink at path. Remove of a
 // missing file succeeds. Glob lists the paths matching a filepath.Match
 // pattern, sorted. Run runs command with sh -c and returns its
-// combined output; a non-zero exit is an error, with the output kept.
+// combined output; a non-zero exit is an error, with the output kept. UID
+// is the user trustform acts as there, whose files it trusts (with root's).
 type Host interface {
 	ReadFile(path string) ([]byte, error)
 	Stat(path string) (fs.FileInfo, error)
@@ -26,4 +27,5 @@ type Host interface {
 	Remove(path string) error
 	Glob(pattern string) ([]string, error)
 	Run(ctx context.Context, command string) ([]byte, error)
+	UID() int
 }

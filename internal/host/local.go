@@ -47,7 +47,7 @@ func (Local) Stat(path string) (fs.FileInfo, error) {
 
 // WriteFile replaces path atomically with mode perm.
 func (l Local) WriteFile(path string, data []byte, perm fs.FileMode) error {
-	if err := files.NoLinksBeneath(l.boundary(path), path); err != nil {
+	if err := noLinksBeneath(os.Lstat, l.boundary(path), path); err != nil {
 		return err
 	}
 	return files.WriteAtomic(path, data, perm)
@@ -55,7 +55,7 @@ func (l Local) WriteFile(path string, data []byte, perm fs.FileMode) error {
 
 // Remove deletes path.
 func (l Local) Remove(path string) error {
-	if err := files.NoLinksBeneath(l.boundary(filepath.Dir(path)), filepath.Dir(path)); err != nil {
+	if err := noLinksBeneath(os.Lstat, l.boundary(filepath.Dir(path)), filepath.Dir(path)); err != nil {
 		return err
 	}
 	return files.Remove(path)
@@ -76,6 +76,9 @@ func (Local) Run(ctx context.Context, command string) ([]byte, error) {
 	}
 	return cmd.CombinedOutput()
 }
+
+// UID is the user trustform runs as.
+func (Local) UID() int { return os.Geteuid() }
 
 // SecretEnv says whether an environment variable carries a secret of
 // trustform's (TRUSTFORM_TSIG_SECRET_NAME and any other TRUSTFORM_*SECRET*

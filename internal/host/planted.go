@@ -3,9 +3,10 @@ package host
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/pkg/sftp"
 )
 
 // Planted says why the file at path may have been put there by another
@@ -17,14 +18,14 @@ func Planted(h Host, path string) (string, error) {
 	if err != nil || st == nil {
 		return "", err
 	}
-	if why := Foreign(st); why != "" {
+	if why := Foreign(h, st); why != "" {
 		return path + " " + why, nil
 	}
 	dir, err := h.Stat(filepath.Dir(path))
 	if err != nil || dir == nil {
 		return "", err
 	}
-	if why := Foreign(dir); why != "" {
+	if why := Foreign(h, dir); why != "" {
 		return "its directory " + filepath.Dir(path) + " " + why, nil
 	}
 	if dir.Mode().Perm()&0o022 != 0 {
@@ -33,14 +34,23 @@ func Planted(h Host, path string) (string, error) {
 	return "", nil
 }
 
-// Foreign says why st is not the running user's or root's, if it is not.
-func Foreign(st fs.FileInfo) string {
+// Foreign says why st, a file on h, is not the user trustform acts as
+// there or root's, if it is not.
+func Foreign(h Host, st fs.FileInfo) string {
 	if st.Mode()&fs.ModeSymlink != 0 {
 		return "is a symbolic link"
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || sys.Uid == 0 || int(sys.Uid) == os.Geteuid() {
+	var uid int
+	switch sys := st.Sys().(type) {
+	case *syscall.Stat_t:
+		uid = int(sys.Uid)
+	case *sftp.FileStat:
+		uid = int(sys.UID)
+	default:
 		return ""
 	}
-	return fmt.Sprintf("belongs to uid %d, not to this user (uid %d) or root", sys.Uid, os.Geteuid())
+	if uid == 0 || uid == h.UID() {
+		return ""
+	}
+	return fmt.Sprintf("belongs to uid %d, not to this user (uid %d) or root", uid, h.UID())
 }

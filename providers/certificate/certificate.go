@@ -131,7 +131,7 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 			return nil, err
 		}
 		if st != nil {
-			c.KeyMode, c.KeyForeign = st.Mode().Perm(), host.Foreign(st)
+			c.KeyMode, c.KeyForeign = st.Mode().Perm(), host.Foreign(c.Host, st)
 		}
 	}
 	if chain == nil {

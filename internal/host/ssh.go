@@ -1,0 +1,433 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// SSHConfig says how to reach a host over SSH.
+type SSHConfig struct {
+	Name         string // host.NAME, for messages
+	Address      string // host:port
+	User         string
+	IdentityFile string // the private key; "" for the agent at SSH_AUTH_SOCK
+	KnownHosts   string // checked strictly: an unknown or changed key is refused
+	Jump         string // a bastion, [user@]host[:port], or ""
+	Become       bool   // commands and files through sudo -n, as root
+	Root         string // below it no link is followed on the way to a written file
+	Timeout      time.Duration
+}
+
+// SSH is a host reached over one SSH connection, dialled on first use and
+// shared by every file operation and command of the run: files go over an
+// SFTP server started in a session of that connection (through sudo -n
+// with become), with umask 077, so a file exists 0600 from its creation
+// until it has its mode.
+type SSH struct {
+	cfg SSHConfig
+
+	mu      sync.Mutex
+	client  *ssh.Client
+	jump    *ssh.Client
+	sftp    *sftp.Client
+	uid     int
+	dialErr error
+}
+
+var _ Host = (*SSH)(nil)
+
+// NewSSH returns the host; nothing is dialled until it is used.
+func NewSSH(cfg SSHConfig) *SSH {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Root == "" {
+		cfg.Root = "/"
+	}
+	return &SSH{cfg: cfg}
+}
+
+// Close ends the connection.
+func (h *SSH) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	if h.sftp != nil {
+		errs = append(errs, h.sftp.Close())
+	}
+	if h.client != nil {
+		errs = append(errs, h.client.Close())
+	}
+	if h.jump != nil {
+		errs = append(errs, h.jump.Close())
+	}
+	h.sftp, h.client, h.jump = nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// connect dials once; a failure is kept, so every later operation of the
+// run reports the same reason at once instead of waiting again.
+func (h *SSH) connect() (*ssh.Client, *sftp.Client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.client != nil || h.dialErr != nil {
+		return h.client, h.sftp, h.dialErr
+	}
+	err := h.dial()
+	if err != nil {
+		h.dialErr = fmt.Errorf("%s (%s): %w", h.cfg.Name, h.cfg.Address, err)
+	}
+	return h.client, h.sftp, h.dialErr
+}
+
+func (h *SSH) dial() error {
+	cfg, err := h.clientConfig(h.cfg.User)
+	if err != nil {
+		return err
+	}
+	var conn net.Conn
+	if h.cfg.Jump != "" {
+		user, addr := splitUserHost(h.cfg.Jump, h.cfg.User)
+		jcfg, err := h.clientConfig(user)
+		if err != nil {
+			return err
+		}
+		if h.jump, err = ssh.Dial("tcp", addr, jcfg); err != nil {
+			return fmt.Errorf("through the jump host %s: %w", addr, err)
+		}
+		conn, err = h.jump.Dial("tcp", h.cfg.Address)
+		if err != nil {
+			return fmt.Errorf("through the jump host %s: %w", addr, err)
+		}
+	} else if conn, err = net.DialTimeout("tcp", h.cfg.Address, h.cfg.Timeout); err != nil {
+		return err
+	}
+	conn.SetDeadline(time.Now().Add(h.cfg.Timeout))
+	c, chans, reqs, err := ssh.NewClientConn(conn, h.cfg.Address, cfg)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	conn.SetDeadline(time.Time{})
+	h.client = ssh.NewClient(c, chans, reqs)
+	if h.sftp, err = h.startSFTP(); err != nil {
+		h.client.Close()
+		h.client = nil
+		return err
+	}
+	if h.cfg.Become {
+		h.uid = 0
+		return nil
+	}
+	out, err := h.output(context.Background(), "id -u")
+	if err != nil {
+		return fmt.Errorf("id -u: %w", err)
+	}
+	h.uid, err = strconv.Atoi(strings.TrimSpace(string(out)))
+	return err
+}
+
+// startSFTP runs OpenSSH's sftp-server in a session with umask 077 (as root
+// through sudo -n with become): where it lives differs between systems.
+func (h *SSH) startSFTP() (*sftp.Client, error) {
+	s, err := h.client.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	s.Stderr = &stderr
+	find := `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p" -u 077; done; echo "no sftp-server found" >&2; exit 127`
+	cmd := "sh -c " + quote(find)
+	if h.cfg.Become {
+		cmd = "sudo -n " + cmd
+	}
+	if err := s.Start(cmd); err != nil {
+		return nil, err
+	}
+	c, err := sftp.NewClientPipe(r, w)
+	if err != nil {
+		s.Wait()
+		return nil, fmt.Errorf("starting the SFTP server (%s): %v: %s", map[bool]string{true: "through sudo -n", false: "as " + h.cfg.User}[h.cfg.Become], err, strings.TrimSpace(stderr.String()))
+	}
+	return c, nil
+}
+
+func (h *SSH) clientConfig(user string) (*ssh.ClientConfig, error) {
+	auth, err := h.auth()
+	if err != nil {
+		return nil, err
+	}
+	known, err := knownhosts.New(h.cfg.KnownHosts)
+	if err != nil {
+		return nil, fmt.Errorf("known_hosts: %w", err)
+	}
+	return &ssh.ClientConfig{
+		User:            user,
+		Auth:            []ssh.AuthMethod{auth},
+		HostKeyCallback: h.strict(known),
+		Timeout:         h.cfg.Timeout,
+	}, nil
+}
+
+// strict refuses an unknown or changed host key, naming the host, the
+// address and the fingerprints: there is no trust on first use.
+func (h *SSH) strict(known ssh.HostKeyCallback) ssh.HostKeyCallback {
+	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := known(hostname, remote, key)
+		var ke *knownhosts.KeyError
+		if !errors.As(err, &ke) {
+			return err
+		}
+		got := ssh.FingerprintSHA256(key)
+		if len(ke.Want) == 0 {
+			return fmt.Errorf("unknown host key %s %s for %s: %s does not know it, and trustform does not trust a key on first use. Check the fingerprint with the host's administrator, then add it: ssh-keyscan -p PORT HOST >> %s",
+				key.Type(), got, hostname, h.cfg.KnownHosts, h.cfg.KnownHosts)
+		}
+		var want []string
+		for _, k := range ke.Want {
+			want = append(want, fmt.Sprintf("%s %s (%s:%d)", k.Key.Type(), ssh.FingerprintSHA256(k.Key), k.Filename, k.Line))
+		}
+		return fmt.Errorf("the host key of %s changed: it presents %s %s, and known_hosts has %s. Someone may be intercepting the connection; nothing was sent to the host", hostname, key.Type(), got, strings.Join(want, ", "))
+	}
+}
+
+func (h *SSH) auth() (ssh.AuthMethod, error) {
+	if h.cfg.IdentityFile != "" {
+		b, err := os.ReadFile(h.cfg.IdentityFile)
+		if err != nil {
+			return nil, fmt.Errorf("identity_file: %w", err)
+		}
+		signer, err := ssh.ParsePrivateKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("identity_file %s: %w", h.cfg.IdentityFile, err)
+		}
+		return ssh.PublicKeys(signer), nil
+	}
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	if sock == "" {
+		return nil, errors.New("no identity_file, and no SSH agent (SSH_AUTH_SOCK is not set)")
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		return nil, fmt.Errorf("the SSH agent at %s: %w", sock, err)
+	}
+	return ssh.PublicKeysCallback(agent.NewClient(conn).Signers), nil
+}
+
+// UID is the user trustform acts as on the host: the login user, or root
+// with become.
+func (h *SSH) UID() int {
+	h.connect()
+	return h.uid
+}
+
+// ReadFile reads path; missing is (nil, nil).
+func (h *SSH) ReadFile(p string) ([]byte, error) {
+	_, fc, err := h.connect()
+	if err != nil {
+		return nil, err
+	}
+	f, err := fc.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// Stat describes path without following a final link; missing is (nil, nil).
+func (h *SSH) Stat(p string) (fs.FileInfo, error) {
+	_, fc, err := h.connect()
+	if err != nil {
+		return nil, err
+	}
+	st, err := fc.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return st, err
+}
+
+// WriteFile replaces path atomically on the host: a temporary file in the
+// same directory (0600 from its creation: the SFTP server's umask is 077),
+// written, synced, given its mode and renamed over path. A link at path, or
+// on the way to it below the host's root, is refused.
+func (h *SSH) WriteFile(p string, data []byte, perm fs.FileMode) error {
+	_, fc, err := h.connect()
+	if err != nil {
+		return err
+	}
+	if err := noLinksBeneath(fc.Lstat, h.cfg.Root, p); err != nil {
+		return err
+	}
+	dir := path.Dir(p)
+	if err := h.mkdirAll(fc, dir); err != nil {
+		return err
+	}
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	tmp := path.Join(dir, "."+path.Base(p)+".tmp"+hex.EncodeToString(suffix))
+	f, err := fc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", h.cfg.Name, tmp, err)
+	}
+	defer fc.Remove(tmp) // fails harmlessly after the rename
+	write := func() error {
+		if _, err := f.Write(data); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil && !errors.Is(err, sftp.ErrSSHFxOpUnsupported) {
+			return err
+		}
+		return f.Chmod(perm)
+	}
+	if err := errors.Join(write(), f.Close()); err != nil {
+		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+	}
+	if err := fc.PosixRename(tmp, p); err != nil {
+		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+	}
+	return nil
+}
+
+// mkdirAll creates the missing directories of dir, 0755 as they would be
+// created on this machine.
+func (h *SSH) mkdirAll(fc *sftp.Client, dir string) error {
+	if st, err := fc.Stat(dir); err == nil && st.IsDir() {
+		return nil
+	}
+	if parent := path.Dir(dir); parent != dir {
+		if err := h.mkdirAll(fc, parent); err != nil {
+			return err
+		}
+	}
+	if err := fc.Mkdir(dir); err != nil {
+		if st, serr := fc.Stat(dir); serr == nil && st.IsDir() {
+			return nil
+		}
+		return fmt.Errorf("%s: %s: %w", h.cfg.Name, dir, err)
+	}
+	return fc.Chmod(dir, 0o755)
+}
+
+// Remove deletes path; a missing file is not an error.
+func (h *SSH) Remove(p string) error {
+	_, fc, err := h.connect()
+	if err != nil {
+		return err
+	}
+	if err := noLinksBeneath(fc.Lstat, h.cfg.Root, path.Dir(p)); err != nil {
+		return err
+	}
+	if err := fc.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+	}
+	return nil
+}
+
+// Glob lists the paths matching pattern, sorted.
+func (h *SSH) Glob(pattern string) ([]string, error) {
+	_, fc, err := h.connect()
+	if err != nil {
+		return nil, err
+	}
+	out, err := fc.Glob(pattern)
+	sort.Strings(out)
+	return out, err
+}
+
+// Run runs command with sh -c on the host (through sudo -n with become).
+func (h *SSH) Run(ctx context.Context, command string) ([]byte, error) {
+	if _, _, err := h.connect(); err != nil {
+		return nil, err
+	}
+	return h.output(ctx, command)
+}
+
+func (h *SSH) output(ctx context.Context, command string) ([]byte, error) {
+	s, err := h.client.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
+	}
+	defer s.Close()
+	line := "sh -c " + quote(command)
+	if h.cfg.Become {
+		line = "sudo -n " + line
+	}
+	out := &combined{}
+	s.Stdout, s.Stderr = out, out
+	done := make(chan error, 1)
+	go func() { done <- s.Run(line) }()
+	select {
+	case err := <-done:
+		return out.bytes(), err
+	case <-ctx.Done():
+		s.Signal(ssh.SIGKILL)
+		s.Close()
+		return out.bytes(), ctx.Err()
+	}
+}
+
+// combined is stdout and stderr in one buffer: the session copies each in
+// a goroutine of its own.
+type combined struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *combined) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(p)
+}
+
+func (c *combined) bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Bytes()
+}
+
+// quote makes s one word for a POSIX shell.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// splitUserHost parses a jump host, [user@]host[:port].
+func splitUserHost(s, defaultUser string) (user, addr string) {
+	user = defaultUser
+	if u, rest, ok := strings.Cut(s, "@"); ok {
+		user, s = u, rest
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		s = net.JoinHostPort(s, "22")
+	}
+	return user, s
+}

@@ -1,0 +1,108 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/host/sshtest"
+	"github.com/trustform/trustform/internal/labutil"
+)
+
+func sshHost(lab *sshtest.Lab, root string) *host.SSH {
+	return host.NewSSH(host.SSHConfig{Name: "host.test", Address: lab.Addr, User: lab.User,
+		IdentityFile: lab.IdentityFile, KnownHosts: lab.KnownHosts, Root: root, Timeout: 5 * time.Second})
+}
+
+// TestSSHFiles: files over SFTP behave as on this machine: absent is a
+// value, writes are atomic with their mode (a key 0600), links are refused,
+// and commands run on the host.
+func TestSSHFiles(t *testing.T) {
+	lab := sshtest.Start(t)
+	root := labutil.OpenDir(t, "sshroot")
+	h := sshHost(lab, root)
+	defer h.Close()
+	key := filepath.Join(root, "etc", "ssl", "private", "www.key")
+	if b, err := h.ReadFile(key); b != nil || err != nil {
+		t.Fatalf("absent file: %q, %v", b, err)
+	}
+	if st, err := h.Stat(key); st != nil || err != nil {
+		t.Fatalf("absent stat: %v, %v", st, err)
+	}
+	if err := h.WriteFile(key, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(key)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the key on the host: %v, %v", st, err)
+	}
+	if d, _ := os.Stat(filepath.Dir(key)); d.Mode().Perm() != 0o755 {
+		t.Errorf("created directory has mode %04o", d.Mode().Perm())
+	}
+	if b, err := h.ReadFile(key); string(b) != "secret\n" || err != nil {
+		t.Fatalf("read back: %q, %v", b, err)
+	}
+	if err := h.WriteFile(key, []byte("new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(key)); len(ents) != 1 {
+		t.Errorf("temporary files left behind: %v", ents)
+	}
+	if h.UID() != os.Geteuid() {
+		t.Errorf("UID %d, want %d", h.UID(), os.Geteuid())
+	}
+	out, err := h.Run(context.Background(), "echo $((1+2)); exit 0")
+	if err != nil || strings.TrimSpace(string(out)) != "3" {
+		t.Fatalf("run: %q, %v", out, err)
+	}
+	if _, err := h.Run(context.Background(), "echo failing >&2; exit 3"); err == nil {
+		t.Error("a failing command succeeded")
+	}
+	got, err := h.Glob(filepath.Join(root, "etc", "ssl", "*", "*.key"))
+	if err != nil || len(got) != 1 || got[0] != key {
+		t.Errorf("glob: %v, %v", got, err)
+	}
+
+	// A link planted in the managed tree.
+	elsewhere := t.TempDir()
+	os.Symlink(elsewhere, filepath.Join(root, "etc", "nginx"))
+	if err := h.WriteFile(filepath.Join(root, "etc", "nginx", "site.conf"), []byte("x"), 0o644); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("write through a linked directory: %v", err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) > 0 {
+		t.Errorf("written where the link points: %v", ents)
+	}
+	if err := h.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Remove(key); err != nil {
+		t.Errorf("removing a missing file: %v", err)
+	}
+}
+
+// TestSSHHostKeys: an unknown host key and a changed one are refused,
+// naming the host, its address and the fingerprints; nothing is sent.
+func TestSSHHostKeys(t *testing.T) {
+	lab := sshtest.Start(t)
+	lab.TrustHostKey(t, sshtest.OtherKey(t))
+	h := sshHost(lab, "/")
+	_, err := h.ReadFile("/etc/hostname")
+	if err == nil || !strings.Contains(err.Error(), "host key of") || !strings.Contains(err.Error(), "changed") ||
+		!strings.Contains(err.Error(), "host.test") || !strings.Contains(err.Error(), lab.Addr) || strings.Count(err.Error(), "SHA256:") != 2 {
+		t.Errorf("a changed host key: %v", err)
+	}
+	os.WriteFile(lab.KnownHosts, nil, 0o600)
+	h = sshHost(lab, "/")
+	if _, err := h.ReadFile("/etc/hostname"); err == nil || !strings.Contains(err.Error(), "unknown host key") {
+		t.Errorf("an unknown host key: %v", err)
+	}
+	lab.Stop(t)
+	h = sshHost(lab, "/")
+	if _, err := h.ReadFile("/etc/hostname"); err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "host.test") {
+		t.Errorf("a host that is down: %v", err)
+	}
+}

@@ -1,0 +1,153 @@
+// Package sshtest runs a real OpenSSH sshd for tests, on a loopback port
+// with its own host key, configuration and authorized key (no system
+// configuration touched). Each Lab is one "host" of a fleet.
+package sshtest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/trustform/trustform/internal/labutil"
+)
+
+// Lab is one running sshd.
+type Lab struct {
+	Dir          string
+	Addr         string // 127.0.0.1:port
+	Port         int
+	User         string // the login user: the one running the tests
+	IdentityFile string // the client's private key (0600)
+	KnownHosts   string // a known_hosts file that knows this sshd's host key
+	HostKey      ssh.PublicKey
+	proc         *labutil.Proc
+	bin, config  string
+}
+
+// Start runs sshd; it stops with the test.
+func Start(t testing.TB) *Lab {
+	t.Helper()
+	bin := labutil.Binary(t, "sshd", "/usr/sbin/sshd")
+	keygen := labutil.Binary(t, "ssh-keygen", "/usr/bin/ssh-keygen")
+	dir := labutil.OpenDir(t, "sshlab")
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := &Lab{Dir: dir, Port: labutil.FreePort(t), User: u.Username, bin: bin}
+	lab.Addr = fmt.Sprintf("127.0.0.1:%d", lab.Port)
+	hostKey := filepath.Join(dir, "host_ed25519")
+	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	lab.HostKey = readPublic(t, hostKey+".pub")
+	lab.IdentityFile = filepath.Join(dir, "id_ed25519")
+	client := newClientKey(t, lab.IdentityFile)
+	authorized := filepath.Join(dir, "authorized_keys")
+	must(t, os.WriteFile(authorized, ssh.MarshalAuthorizedKey(client), 0o600))
+	lab.KnownHosts = filepath.Join(dir, "known_hosts")
+	lab.TrustHostKey(t, lab.HostKey)
+	lab.config = filepath.Join(dir, "sshd_config")
+	must(t, os.WriteFile(lab.config, []byte(fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+PidFile %s/sshd.pid
+AuthorizedKeysFile %s
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+MaxSessions 100
+MaxStartups 100
+Subsystem sftp internal-sftp
+LogLevel ERROR
+`, lab.Port, hostKey, dir, authorized)), 0o600))
+	lab.start(t)
+	return lab
+}
+
+func (l *Lab) start(t testing.TB) {
+	t.Helper()
+	// sshd insists on its privilege separation directory, which the
+	// package's own (never started) service would create.
+	if _, err := os.Stat("/run/sshd"); err != nil && os.Geteuid() == 0 {
+		must(t, os.MkdirAll("/run/sshd", 0o755))
+	}
+	if out, err := exec.Command(l.bin, "-t", "-f", l.config).CombinedOutput(); err != nil {
+		t.Fatalf("sshd -t: %v\n%s", err, out)
+	}
+	l.proc = labutil.Start(t, exec.Command(l.bin, "-D", "-e", "-f", l.config))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", l.Addr); err == nil {
+			c.Close()
+			return
+		}
+	}
+	t.Fatalf("sshd does not listen on %s", l.Addr)
+}
+
+// Stop kills sshd and every session it runs, as a host that goes down.
+func (l *Lab) Stop(t testing.TB) {
+	t.Helper()
+	if err := l.proc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Restart starts sshd again after Stop, with the same host key.
+func (l *Lab) Restart(t testing.TB) { l.start(t) }
+
+// TrustHostKey writes known_hosts with key for this sshd's address.
+func (l *Lab) TrustHostKey(t testing.TB, key ssh.PublicKey) {
+	t.Helper()
+	line := fmt.Sprintf("[127.0.0.1]:%d %s", l.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))))
+	must(t, os.WriteFile(l.KnownHosts, []byte(line+"\n"), 0o600))
+}
+
+// OtherKey is a host key that is not this sshd's, for a known_hosts that
+// remembers another one.
+func OtherKey(t testing.TB) ssh.PublicKey {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	must(t, err)
+	k, err := ssh.NewPublicKey(pub)
+	must(t, err)
+	return k
+}
+
+func newClientKey(t testing.TB, path string) ssh.PublicKey {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	must(t, err)
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	must(t, err)
+	must(t, os.WriteFile(path, pem.EncodeToMemory(block), 0o600))
+	k, err := ssh.NewPublicKey(pub)
+	must(t, err)
+	return k
+}
+
+func readPublic(t testing.TB, path string) ssh.PublicKey {
+	b, err := os.ReadFile(path)
+	must(t, err)
+	k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	must(t, err)
+	return k
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
