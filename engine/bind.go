@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,13 +49,33 @@ type binding struct {
 	cfg   *schema.Config
 	now   func() time.Time
 	bound map[schema.Address]any
+	// remotes are the SSH hosts by name: one connection each for the run.
+	remotes map[string]*host.SSH
 	// dns01 serialises dns-01 orders (see acme.Issuer.DNSLock).
 	dns01 sync.Mutex
 }
 
-// host is the door to the host a resource names: the local machine today,
-// with no link followed below its root or the configuration directory.
+// host is the door to the host a resource names: the SSH host (one per
+// name), or the local machine with no link followed below its root or the
+// configuration directory.
 func (b *binding) host(r schema.Ref) host.Host {
+	if h := b.cfg.Host(r); h != nil && h.SSH != nil {
+		if s := b.remotes[h.Name]; s != nil {
+			return s
+		}
+		s := host.NewSSH(host.SSHConfig{
+			Name:         "host." + h.Name,
+			Address:      net.JoinHostPort(h.Address, strconv.Itoa(h.SSH.PortNumber)),
+			User:         h.SSH.User,
+			IdentityFile: h.SSH.IdentityFile,
+			KnownHosts:   h.SSH.KnownHosts,
+			Jump:         h.SSH.Jump,
+			Become:       h.SSH.Become,
+			Root:         h.Root,
+		})
+		b.remotes[h.Name] = s
+		return s
+	}
 	roots := []string{b.cfg.Dir}
 	if h := b.cfg.Host(r); h != nil && h.Root != "" {
 		roots = append(roots, b.cfg.LocalPath(r, "/"))
@@ -189,7 +210,7 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		if v.Certificate.Set() || v.ACMEWebroot == "" || !rules.Serves(v.ServerNames, c.Domains[0]) {
 			continue
 		}
-		iss.Webroot = b.cfg.LocalPath(v.Host, v.ACMEWebroot)
+		iss.Webroot, iss.WebrootHost = b.cfg.LocalPath(v.Host, v.ACMEWebroot), b.host(v.Host)
 		if p := webserver.Prober(b.cfg, v); p != nil {
 			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(p.Addr)
 		}

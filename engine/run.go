@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
@@ -30,6 +32,17 @@ type Run struct {
 	opts Options
 	g    *graph.Graph
 	live hcl.Diagnostics // what running servers answer against the rules
+	// remotes are the SSH hosts of the run, each one connection.
+	remotes []*host.SSH
+}
+
+// Close ends the run's connections to SSH hosts.
+func (r *Run) Close() error {
+	var errs []error
+	for _, h := range r.remotes {
+		errs = append(errs, h.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // New checks the rules that refuse a configuration and binds its blocks to
@@ -55,12 +68,12 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	g, d := bind(cfg, opts.Now)
+	g, remotes, d := bind(cfg, opts.Now)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: g}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: g, remotes: remotes}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the

@@ -6,15 +6,17 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
 // bind makes the provider object of every block, through the binders
-// table, in reference order, and a graph node for every resource.
-func bind(cfg *schema.Config, now func() time.Time) (*graph.Graph, hcl.Diagnostics) {
+// table, in reference order, and a graph node for every resource. It
+// returns the SSH hosts the resources use, for the run to close.
+func bind(cfg *schema.Config, now func() time.Time) (*graph.Graph, []*host.SSH, hcl.Diagnostics) {
 	g := graph.New(cfg)
-	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}}
+	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{}}
 	table := binders()
 	var diags hcl.Diagnostics
 	for _, k := range schema.Kinds() { // kinds are listed after the kinds they refer to
@@ -43,5 +45,11 @@ func bind(cfg *schema.Config, now func() time.Time) (*graph.Graph, hcl.Diagnosti
 			}
 		})
 	}
-	return g, diags
+	var remotes []*host.SSH
+	for _, h := range cfg.Hosts {
+		if r := b.remotes[h.Name]; r != nil {
+			remotes = append(remotes, r)
+		}
+	}
+	return g, remotes, diags
 }

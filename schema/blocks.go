@@ -11,10 +11,29 @@ type Host struct {
 	// Root prefixes every absolute file path of the resources on this host,
 	// so a configuration can manage a tree that is not mounted at "/".
 	Root string `hcl:"root,optional"`
+	// SSH makes the host remote: its files and commands go over SSH.
+	SSH *SSH `hcl:"ssh,block"`
 
 	AddressRange hcl.Range `hcl:"address,attr_value_range"`
 	RootRange    hcl.Range `hcl:"root,attr_value_range"`
 	DeclRange    hcl.Range `hcl:",def_range"`
+}
+
+// SSH is how a remote host is reached.
+type SSH struct {
+	User         string `hcl:"user,optional"`
+	Port         *int   `hcl:"port,optional"`
+	IdentityFile string `hcl:"identity_file,optional"`
+	KnownHosts   string `hcl:"known_hosts,optional"`
+	Jump         string `hcl:"jump,optional"`
+	Become       bool   `hcl:"become,optional"`
+
+	PortRange hcl.Range `hcl:"port,attr_value_range"`
+	JumpRange hcl.Range `hcl:"jump,attr_value_range"`
+	DeclRange hcl.Range `hcl:",def_range"`
+
+	// PortNumber is Port with its default, 22.
+	PortNumber int
 }
 
 // TSIG is the transaction signature key for RFC 2136 updates.

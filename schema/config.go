@@ -58,12 +58,16 @@ func (c *Config) Vhost(r Ref) *Vhost { v, _ := c.blocks[r.Address].(*Vhost); ret
 // APTKey returns the apt_key r refers to.
 func (c *Config) APTKey(r Ref) *APTKey { v, _ := c.blocks[r.Address].(*APTKey); return v }
 
-// LocalPath maps a file path of a resource to where it is on this machine.
-// Relative paths are relative to the configuration directory. Absolute paths
-// are the paths on the target host, placed under the host's root, if any.
+// LocalPath maps a file path of a resource to where the host door finds
+// it: on this machine, relative paths are relative to the configuration
+// directory and absolute ones placed under the host's root, if any; on an
+// SSH host, the path there under its root.
 func (c *Config) LocalPath(host Ref, p string) string {
 	if p == "" {
 		return ""
+	}
+	if h := c.Host(host); h != nil && h.SSH != nil { // a path on the remote host
+		return filepath.Join(h.Root, filepath.Clean(p))
 	}
 	if !filepath.IsAbs(p) {
 		return filepath.Join(c.Dir, p)

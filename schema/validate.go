@@ -3,6 +3,8 @@ package schema
 import (
 	"fmt"
 	"net"
+	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -42,6 +44,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		if h.Address != "" && net.ParseIP(h.Address) == nil {
 			diags = appendNonNil(diags, checkHostname(h.AddressRange, "address", h.Address, false, false))
 		}
+		diags = append(diags, validateSSH(h)...)
 	}
 	for _, z := range c.Zones {
 		diags = append(diags, c.validateZone(z)...)
@@ -481,12 +484,23 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 		what string // "certificate.www key_file"
 		rng  hcl.Range
 		path string
+		host string // "" for this machine, else the SSH host's name
 	}
 	var all []managed
+	var diags hcl.Diagnostics
 	add := func(addr Address, attr string, rng hcl.Range, host Ref, p string) {
-		if p != "" {
-			all = append(all, managed{addr.String() + " " + attr, rng, c.LocalPath(host, p)})
+		if p == "" {
+			return
 		}
+		m := managed{addr.String() + " " + attr, rng, c.LocalPath(host, p), ""}
+		if h := c.Host(host); h != nil && h.SSH != nil {
+			if !filepath.IsAbs(p) {
+				diags = append(diags, errAt(rng, "Relative path on an SSH host", fmt.Sprintf("%s %s %q is on host.%s, reached over SSH: write the path as the host sees it, absolute.", addr, attr, p, h.Name)))
+				return
+			}
+			m.host = h.Name
+		}
+		all = append(all, m)
 	}
 	for _, b := range c.Certificates {
 		a := Address{Type: "certificate", Name: b.Name}
@@ -511,23 +525,65 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 			secrets[c.LocalPath(Ref{}, z.TSIG.SecretFile)] = "the TSIG secret of dns_zone." + z.Name
 		}
 	}
-	var diags hcl.Diagnostics
 	seen := map[string]managed{}
 	stateDir := c.StateDir() + string(filepath.Separator)
 	for _, m := range all {
-		switch prev, dup := seen[m.path]; {
-		case strings.HasPrefix(m.path+string(filepath.Separator), stateDir):
+		key := m.host + ":" + m.path
+		switch prev, dup := seen[key]; {
+		case m.host == "" && strings.HasPrefix(m.path+string(filepath.Separator), stateDir):
 			diags = append(diags, errAt(m.rng, "Managed file in the state directory",
 				fmt.Sprintf("%s is %s, inside %s, where trustform keeps its state and secrets (the local CA key, ACME account keys). Choose a path outside it.", m.what, m.path, c.StateDir())))
-		case secrets[m.path] != "":
+		case m.host == "" && secrets[m.path] != "":
 			diags = append(diags, errAt(m.rng, "Managed file is a secret",
 				fmt.Sprintf("%s is %s, %s. trustform would show and overwrite it.", m.what, m.path, secrets[m.path])))
 		case dup:
 			diags = append(diags, errAt(m.rng, "Two blocks manage one file",
 				fmt.Sprintf("%s and %s (%s) are both %s; each would overwrite the other.", m.what, prev.what, prev.rng, m.path)))
 		default:
-			seen[m.path] = m
+			seen[key] = m
 		}
 	}
+	return diags
+}
+
+// validateSSH fills in an ssh block's defaults: the local user's name, port
+// 22, ~/.ssh/known_hosts, root "/".
+func validateSSH(h *Host) hcl.Diagnostics {
+	s := h.SSH
+	if s == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	if h.Address == "" {
+		diags = append(diags, errAt(s.DeclRange, "SSH host without an address", fmt.Sprintf("host.%s has an ssh block: set address, the name or IP trustform connects to.", h.Name)))
+	}
+	if h.Root == "" {
+		h.Root = "/"
+	} else if !strings.HasPrefix(h.Root, "/") {
+		diags = append(diags, errAt(h.RootRange, "Relative root on an SSH host", "root is a directory on the remote host: write it as an absolute path."))
+	}
+	s.PortNumber = 22
+	if s.Port != nil {
+		if *s.Port < 1 || *s.Port > 65535 {
+			diags = append(diags, errAt(s.PortRange, "Port out of range", fmt.Sprintf("port must be 1 to 65535; got %d.", *s.Port)))
+		}
+		s.PortNumber = *s.Port
+	}
+	if s.User == "" {
+		if u, err := user.Current(); err == nil {
+			s.User = u.Username
+		}
+	}
+	home, _ := os.UserHomeDir()
+	expand := func(p string) string {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			return filepath.Join(home, rest)
+		}
+		return p
+	}
+	if s.KnownHosts == "" {
+		s.KnownHosts = "~/.ssh/known_hosts"
+	}
+	s.KnownHosts, s.IdentityFile = expand(s.KnownHosts), expand(s.IdentityFile)
 	return diags
 }

@@ -21,6 +21,9 @@ type session struct {
 }
 
 func (s *session) close() {
+	if s.run != nil {
+		s.run.Close()
+	}
 	if s.lock != nil {
 		s.lock.Release()
 	}

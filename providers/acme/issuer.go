@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers/certificate"
 
 	"github.com/go-acme/lego/v4/acme"
@@ -20,7 +20,6 @@ import (
 	"github.com/go-acme/lego/v4/challenge/http01"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
-	"github.com/go-acme/lego/v4/providers/http/webroot"
 )
 
 // Issuer obtains certificates for one certificate block from an account.
@@ -33,9 +32,10 @@ type Issuer struct {
 type Order struct {
 	Challenge string // "http-01" or "dns-01"
 
-	// http-01: the webroot of the HTTP vhost serving the names (on this
-	// machine); without one, lego's own server listens on HTTPAddress.
+	// http-01: the webroot of the HTTP vhost serving the names, on that
+	// vhost's host; without one, lego's own server listens on HTTPAddress.
 	Webroot     string
+	WebrootHost host.Host // where Webroot is
 	HTTPAddress string
 	// PreCheck, if set, runs before an order (http-01 through a vhost: the
 	// challenge path must not be redirected); its error stops the order.
@@ -149,15 +149,7 @@ func (i *Issuer) setChallenge(client *lego.Client) error {
 			dns01.DisableAuthoritativeNssPropagationRequirement())
 	default:
 		if i.Webroot != "" {
-			// The vhost serves acme_webroot; a fresh one may not exist yet.
-			if err := os.MkdirAll(i.Webroot, 0o755); err != nil {
-				return err
-			}
-			p, err := webroot.NewHTTPProvider(i.Webroot)
-			if err != nil {
-				return err
-			}
-			return client.Challenge.SetHTTP01Provider(p)
+			return client.Challenge.SetHTTP01Provider(webroot{i.WebrootHost, i.Webroot})
 		}
 		host, port, err := net.SplitHostPort(i.HTTPAddress)
 		if err != nil {
