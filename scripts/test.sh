@@ -30,6 +30,7 @@ declare -A packages=(
   [/usr/sbin/sshd]=openssh-server
   [/usr/bin/ssh]=openssh-client
   [/usr/bin/sudo]=sudo
+  [/usr/bin/pkill]=procps
 )
 missing=()
 for file in "${!packages[@]}"; do

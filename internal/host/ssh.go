@@ -250,6 +250,11 @@ func (h *SSH) UID() int {
 
 // ReadFile reads path; missing is (nil, nil).
 func (h *SSH) ReadFile(p string) ([]byte, error) {
+	b, err := h.readFile(p)
+	return b, h.named(err)
+}
+
+func (h *SSH) readFile(p string) ([]byte, error) {
 	_, fc, err := h.connect()
 	if err != nil {
 		return nil, err
@@ -259,7 +264,7 @@ func (h *SSH) ReadFile(p string) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	defer f.Close()
 	return io.ReadAll(f)
@@ -267,6 +272,11 @@ func (h *SSH) ReadFile(p string) ([]byte, error) {
 
 // Stat describes path without following a final link; missing is (nil, nil).
 func (h *SSH) Stat(p string) (fs.FileInfo, error) {
+	st, err := h.stat(p)
+	return st, h.named(err)
+}
+
+func (h *SSH) stat(p string) (fs.FileInfo, error) {
 	_, fc, err := h.connect()
 	if err != nil {
 		return nil, err
@@ -283,6 +293,10 @@ func (h *SSH) Stat(p string) (fs.FileInfo, error) {
 // written, synced, given its mode and renamed over path. A link at path, or
 // on the way to it below the host's root, is refused.
 func (h *SSH) WriteFile(p string, data []byte, perm fs.FileMode) error {
+	return h.named(h.writeFile(p, data, perm))
+}
+
+func (h *SSH) writeFile(p string, data []byte, perm fs.FileMode) error {
 	_, fc, err := h.connect()
 	if err != nil {
 		return err
@@ -299,7 +313,7 @@ func (h *SSH) WriteFile(p string, data []byte, perm fs.FileMode) error {
 	tmp := path.Join(dir, "."+path.Base(p)+".tmp"+hex.EncodeToString(suffix))
 	f, err := fc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", h.cfg.Name, tmp, err)
+		return fmt.Errorf("%s: %w", tmp, err)
 	}
 	defer fc.Remove(tmp) // fails harmlessly after the rename
 	write := func() error {
@@ -312,10 +326,10 @@ func (h *SSH) WriteFile(p string, data []byte, perm fs.FileMode) error {
 		return f.Chmod(perm)
 	}
 	if err := errors.Join(write(), f.Close()); err != nil {
-		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	if err := fc.PosixRename(tmp, p); err != nil {
-		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	return nil
 }
@@ -335,13 +349,17 @@ func (h *SSH) mkdirAll(fc *sftp.Client, dir string) error {
 		if st, serr := fc.Stat(dir); serr == nil && st.IsDir() {
 			return nil
 		}
-		return fmt.Errorf("%s: %s: %w", h.cfg.Name, dir, err)
+		return fmt.Errorf("%s: %w", dir, err)
 	}
 	return fc.Chmod(dir, 0o755)
 }
 
 // Remove deletes path; a missing file is not an error.
 func (h *SSH) Remove(p string) error {
+	return h.named(h.remove(p))
+}
+
+func (h *SSH) remove(p string) error {
 	_, fc, err := h.connect()
 	if err != nil {
 		return err
@@ -350,13 +368,18 @@ func (h *SSH) Remove(p string) error {
 		return err
 	}
 	if err := fc.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s: %s: %w", h.cfg.Name, p, err)
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	return nil
 }
 
 // Glob lists the paths matching pattern, sorted.
 func (h *SSH) Glob(pattern string) ([]string, error) {
+	out, err := h.glob(pattern)
+	return out, h.named(err)
+}
+
+func (h *SSH) glob(pattern string) ([]string, error) {
 	_, fc, err := h.connect()
 	if err != nil {
 		return nil, err
@@ -368,6 +391,11 @@ func (h *SSH) Glob(pattern string) ([]string, error) {
 
 // Run runs command with sh -c on the host (through sudo -n with become).
 func (h *SSH) Run(ctx context.Context, command string) ([]byte, error) {
+	out, err := h.run(ctx, command)
+	return out, h.named(err)
+}
+
+func (h *SSH) run(ctx context.Context, command string) ([]byte, error) {
 	if _, _, err := h.connect(); err != nil {
 		return nil, err
 	}
@@ -377,7 +405,7 @@ func (h *SSH) Run(ctx context.Context, command string) ([]byte, error) {
 func (h *SSH) output(ctx context.Context, command string) ([]byte, error) {
 	s, err := h.client.NewSession()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", h.cfg.Name, err)
+		return nil, err
 	}
 	defer s.Close()
 	line := "sh -c " + quote(command)
@@ -415,6 +443,15 @@ func (c *combined) bytes() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.buf.Bytes()
+}
+
+// named puts the host's name in front of an error that lacks it, so that a
+// failed step says which host failed it.
+func (h *SSH) named(err error) error {
+	if err == nil || strings.Contains(err.Error(), h.cfg.Name) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", h.cfg.Name, err)
 }
 
 // quote makes s one word for a POSIX shell.

@@ -142,6 +142,11 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // a clean shutdown) and waits until none is left. Stopping twice is harmless.
 func (p *Proc) Stop() error {
 	pgid := p.cmd.Process.Pid
+	// Children that left the group (sshd's per-connection processes call
+	// setsid) are found by their parents and go too.
+	for _, pid := range Descendants(pgid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	syscall.Kill(-pgid, syscall.SIGCONT) // a stopped process (a test's SIGSTOP) must run to die
 	syscall.Kill(-pgid, syscall.SIGKILL)
 	<-p.done
@@ -154,11 +159,34 @@ func (p *Proc) Stop() error {
 	return fmt.Errorf("%s (process group %d) still has processes %v 5s after it was killed", p.cmd.Path, pgid, Group(pgid))
 }
 
-// Group lists the live processes (zombies aside) of process group pgid, as
-// /proc shows them.
-func Group(pgid int) []int {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+// Descendants lists the live processes descended from pid, as /proc shows
+// them.
+func Descendants(pid int) []int {
+	parent := map[int]int{}
+	for _, st := range procStats() {
+		parent[st.pid] = st.ppid
+	}
 	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type procStat struct {
+	pid, ppid, pgrp int
+	state           string
+}
+
+// procStats reads pid, state, ppid and process group of every process.
+func procStats() []procStat {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []procStat
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -170,11 +198,25 @@ func Group(pgid int) []int {
 			continue
 		}
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" || f[2] != strconv.Itoa(pgid) {
+		if len(f) < 3 {
 			continue
 		}
 		pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
-		out = append(out, pid)
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
+		out = append(out, procStat{pid, ppid, pgrp, f[0]})
+	}
+	return out
+}
+
+// Group lists the live processes (zombies aside) of process group pgid, as
+// /proc shows them.
+func Group(pgid int) []int {
+	var out []int
+	for _, st := range procStats() {
+		if st.pgrp == pgid && st.state != "Z" && st.state != "X" {
+			out = append(out, st.pid)
+		}
 	}
 	return out
 }

@@ -106,6 +106,9 @@ func (l *Lab) Stop(t testing.TB) {
 	}
 }
 
+// Pid is sshd's process id, which is also its process group's.
+func (l *Lab) Pid() int { return l.proc.Pid() }
+
 // Restart starts sshd again after Stop, with the same host key.
 func (l *Lab) Restart(t testing.TB) { l.start(t) }
 

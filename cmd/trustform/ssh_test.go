@@ -1,0 +1,208 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trustform/trustform/internal/host/sshtest"
+	"github.com/trustform/trustform/internal/labutil"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
+)
+
+// sshFleet is two hosts reached over real sshd: "web" runs the nginx of the
+// lab (its files at their real paths, root "/"), "apt" is an APT client whose
+// files live under a root of its own.
+type sshFleet struct {
+	dir      string
+	web, apt *sshtest.Lab
+	nginx    *nginxtest.Lab
+	aptRoot  string
+	webKey   string // the TLS key on the web host
+	aptKey   string // the certificate key on the APT host
+}
+
+const fleetConfig = `
+host "web" {
+  address = "127.0.0.1"
+  ssh {
+    port          = %[1]d
+    identity_file = %[2]q
+    known_hosts   = %[3]q
+  }
+}
+
+host "apt" {
+  address = "127.0.0.1"
+  root    = %[4]q
+  ssh {
+    port          = %[5]d
+    identity_file = %[6]q
+    known_hosts   = %[7]q
+  }
+}
+
+local_ca "fleet" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.fleet
+  cert_file = "%[8]s/certs/www.pem"
+  key_file  = "%[8]s/certs/www.key"
+  host      = host.web
+}
+
+certificate "client" {
+  domains   = ["apt.example.test"]
+  issuer    = local_ca.fleet
+  cert_file = "/etc/ssl/apt-client.pem"
+  key_file  = "/etc/ssl/private/apt-client.key"
+  host      = host.apt
+}
+
+vhost "https" {
+  server         = "nginx"
+  config_file    = "%[9]s/https.conf"
+  listen         = %[10]q
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  test_command   = %[11]q
+  reload_command = %[12]q
+  host           = host.web
+}
+
+# A plain status page on the APT host.
+vhost "status" {
+  server         = "nginx"
+  config_file    = "/etc/nginx/sites-enabled/status.conf"
+  listen         = "8080"
+  server_names   = ["apt.example.test"]
+  test_command   = ""
+  reload_command = ""
+  host           = host.apt
+}
+
+apt_key "example" {
+  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
+  url         = "file:keys/example-archive.asc"
+  keyring     = "/etc/apt/keyrings/example.gpg"
+  host        = host.apt
+}
+
+apt_source "example" {
+  file       = "/etc/apt/sources.list.d/example.sources"
+  uris       = ["https://apt.example.test/debian"]
+  suites     = ["stable"]
+  components = ["main"]
+  signed_by  = apt_key.example
+  host       = host.apt
+}
+`
+
+func startFleet(t *testing.T) *sshFleet {
+	f := &sshFleet{web: sshtest.Start(t), apt: sshtest.Start(t), nginx: nginxtest.Start(t), aptRoot: labutil.OpenDir(t, "apthost")}
+	f.dir = t.TempDir()
+	key, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart", "keys", "example-archive.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(f.dir, "keys"), 0o755)
+	os.WriteFile(filepath.Join(f.dir, "keys", "example-archive.asc"), key, 0o644)
+	cfg := fmt.Sprintf(fleetConfig, f.web.Port, f.web.IdentityFile, f.web.KnownHosts, f.aptRoot, f.apt.Port, f.apt.IdentityFile, f.apt.KnownHosts,
+		f.nginx.Prefix, f.nginx.Sites, f.nginx.HTTPS, f.nginx.TestCommand, f.nginx.ReloadCommand)
+	os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(cfg), 0o644)
+	f.webKey = filepath.Join(f.nginx.Prefix, "certs", "www.key")
+	f.aptKey = filepath.Join(f.aptRoot, "etc", "ssl", "private", "apt-client.key")
+	return f
+}
+
+// TestSSHFleet: a certificate and a TLS vhost (nginx really reloaded over
+// SSH, and probed from here) on one host, a certificate and an APT source on
+// another, each reached over its own real sshd. The second plan is empty,
+// the keys are 0600 on their hosts, and no key crossed to this machine.
+func TestSSHFleet(t *testing.T) {
+	f := startFleet(t)
+	r := tf(t, f.dir, "apply", "-auto-approve")
+	mustCode(t, r, 0, "apply over SSH")
+	for _, key := range []string{f.webKey, f.aptKey} {
+		st, err := os.Stat(key)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s on its host: %v, %v", key, st, err)
+		}
+	}
+	for _, p := range []string{"etc/apt/keyrings/example.gpg", "etc/apt/sources.list.d/example.sources", "etc/ssl/apt-client.pem"} {
+		if _, err := os.Stat(filepath.Join(f.aptRoot, p)); err != nil {
+			t.Errorf("not under the APT host's root: %v", err)
+		}
+	}
+	mustCode(t, tf(t, f.dir, "plan", "-detailed-exitcode"), 0, "second plan over SSH")
+	served := servedSPKI(t, f.nginx.HTTPS, "www.example.test")
+	if got := keyFileSPKI(t, f.webKey); got != served {
+		t.Errorf("nginx serves %s, the key on the web host is %s", served[:8], got[:8])
+	}
+	// Nothing of either key on this machine: not in state, not in the plan.
+	for _, key := range []string{f.webKey, f.aptKey} {
+		b, _ := os.ReadFile(key)
+		secret := strings.Split(string(b), "\n")[1]
+		filepath.WalkDir(f.dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if c, _ := os.ReadFile(p); strings.Contains(string(c), secret) {
+					t.Errorf("key material of %s in %s", key, p)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// TestSSHHostKeyChanged: a host whose key changed is refused before
+// anything is written to it, naming the host, the address and both keys.
+func TestSSHHostKeyChanged(t *testing.T) {
+	f := startFleet(t)
+	f.apt.TrustHostKey(t, sshtest.OtherKey(t))
+	r := tf(t, f.dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply to a host whose key changed")
+	for _, want := range []string{"host.apt", f.apt.Addr, "changed", "SHA256:"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(f.aptRoot); len(ents) > 0 {
+		t.Errorf("written to the refused host: %v", ents)
+	}
+}
+
+// TestSSHHostDown: a host that is down fails the plan with its name and the
+// reason; an apply that loses a host halfway stops at the first step that
+// needs it, and the next apply, with the host back, finishes.
+func TestSSHHostDown(t *testing.T) {
+	f := startFleet(t)
+	f.apt.Stop(t)
+	r := tf(t, f.dir, "plan")
+	mustCode(t, r, 1, "plan with a host down")
+	if !strings.Contains(r.stderr, "host.apt") || !strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("the failure does not name the host and the reason:\n%s", r.stderr)
+	}
+	f.apt.Restart(t)
+	// The APT host goes down mid-apply: the test of its vhost kills its
+	// sshd, and with it the connection trustform is using.
+	cfg := filepath.Join(f.dir, "main.hcl")
+	b, _ := os.ReadFile(cfg)
+	kill := fmt.Sprintf("pkill -9 -P %[1]d; kill -9 -%[1]d", f.apt.Pid())
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), `test_command   = ""`, fmt.Sprintf("test_command   = %q", kill), 1)), 0o644)
+	r = tf(t, f.dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply that loses a host")
+	if !strings.Contains(r.stderr, "vhost.status") || !strings.Contains(r.stderr, "host.apt") {
+		t.Errorf("the failure does not name the step and the host:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(f.aptRoot, "etc/apt/sources.list.d/example.sources")); err == nil {
+		t.Error("a step after the host went down was carried out")
+	}
+	f.apt.Stop(t) // reap what the kill left
+	f.apt.Restart(t)
+	os.WriteFile(cfg, b, 0o644)
+	mustCode(t, tf(t, f.dir, "apply", "-auto-approve"), 0, "apply after the host is back")
+	mustCode(t, tf(t, f.dir, "plan", "-detailed-exitcode"), 0, "plan after the resumed apply")
+}
