@@ -5,39 +5,45 @@ import (
 	"strings"
 )
 
-// splitIncludes takes the $INCLUDE lines out of a master file and returns
-// the rest, line numbers kept, and each include as a line that means the
-// same at the end of the file: with the $ORIGIN and $TTL in force where it
-// stood. BIND zones pull their DNSSEC keys in this way. trustform neither
-// reads the included files (they are not its records, and a path could name
-// any file) nor drops them: they are written back as they were.
-func splitIncludes(b []byte, origin string) ([]byte, []string) {
-	if !bytes.Contains(b, []byte("$INCLUDE")) {
+// keptDirectives takes the $INCLUDE and $GENERATE lines out of a master
+// file and returns the rest, line numbers kept, and each directive as lines
+// that mean the same at the end of the file: with the $ORIGIN and $TTL in
+// force where it stood. BIND zones pull their DNSSEC keys in with $INCLUDE;
+// reverse zones use $GENERATE. trustform reads neither what an include
+// names (not its records, and a path could name any file) nor what a
+// $GENERATE expands to (up to 65,536 records per line), and writes both
+// back as they were.
+func keptDirectives(b []byte, origin string) ([]byte, []string) {
+	if !bytes.Contains(b, []byte("$INCLUDE")) && !bytes.Contains(b, []byte("$GENERATE")) {
 		return b, nil
 	}
 	lines := strings.SplitAfter(string(b), "\n")
-	var includes []string
+	var kept []string
 	ttl := ""
 	for i, l := range lines {
 		f := strings.Fields(strings.SplitN(l, ";", 2)[0])
-		switch {
-		case len(f) == 2 && strings.EqualFold(f[0], "$ORIGIN"):
-			origin = absolute(f[1], origin)
-		case len(f) == 2 && strings.EqualFold(f[0], "$TTL"):
-			ttl = f[1]
-		case len(f) >= 2 && strings.EqualFold(f[0], "$INCLUDE") && l[0] == '$':
-			inc := "$INCLUDE " + f[1] + " " + origin
-			if len(f) >= 3 {
-				inc = "$INCLUDE " + f[1] + " " + absolute(f[2], origin)
+		if len(f) == 0 || l[0] != '$' {
+			continue
+		}
+		switch strings.ToUpper(f[0]) {
+		case "$ORIGIN":
+			if len(f) == 2 {
+				origin = absolute(f[1], origin)
 			}
+		case "$TTL":
+			if len(f) == 2 {
+				ttl = f[1]
+			}
+		case "$INCLUDE", "$GENERATE":
+			d := "$ORIGIN " + origin + "\n"
 			if ttl != "" {
-				inc = "$TTL " + ttl + "\n" + inc
+				d += "$TTL " + ttl + "\n"
 			}
-			includes = append(includes, inc)
+			kept = append(kept, d+strings.TrimRight(l, "\r\n"))
 			lines[i] = "\n"
 		}
 	}
-	return []byte(strings.Join(lines, "")), includes
+	return []byte(strings.Join(lines, "")), kept
 }
 
 // absolute qualifies a name relative to origin.

@@ -19,9 +19,10 @@ import (
 //
 // Writing re-serialises the zone from parsed records, as BIND does for
 // dynamic zones: records trustform does not manage keep their data, but
-// comments and layout are not preserved. $INCLUDE lines (DNSSEC keys) are
-// kept, at the end, with their origin made explicit; the files they name
-// are not read, so records in them are not seen.
+// comments and layout are not preserved. $INCLUDE (DNSSEC keys) and
+// $GENERATE lines are kept, at the end, with the $ORIGIN and $TTL they stood
+// under; what they include or generate is not read, so records there are
+// not seen.
 type ZoneFile struct {
 	Host          host.Host // where the zone file is and the reload runs
 	Origin        string    // fully qualified
@@ -31,7 +32,7 @@ type ZoneFile struct {
 
 	mu       sync.Mutex
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
-	includes []string  // $INCLUDE lines, written back as they were
+	includes []string  // $INCLUDE and $GENERATE lines, written back as they were
 	parsed   bool
 }
 
@@ -48,8 +49,7 @@ func (z *ZoneFile) load() error {
 	if b == nil {
 		return fmt.Errorf("zone %s: the zone file %s does not exist", z.Origin, z.Path)
 	}
-	rest, includes := splitIncludes(b, z.Origin)
-	rrs, err := ParseZone(rest, z.Origin, z.Path)
+	rrs, includes, err := ReadZone(b, z.Origin, z.Path)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,16 @@ func (z *ZoneFile) load() error {
 	return nil
 }
 
-// ParseZone reads a master file with miekg/dns's zone parser.
+// ReadZone reads a master file: its records, parsed with miekg/dns's zone
+// parser, and its $INCLUDE and $GENERATE directives, kept as they are.
+func ReadZone(b []byte, origin, name string) ([]mdns.RR, []string, error) {
+	rest, kept := keptDirectives(b, origin)
+	rrs, err := ParseZone(rest, origin, name)
+	return rrs, kept, err
+}
+
+// ParseZone parses the records of a master file with miekg/dns's zone
+// parser (which expands a $GENERATE and refuses an $INCLUDE).
 func ParseZone(b []byte, origin, name string) ([]mdns.RR, error) {
 	zp := mdns.NewZoneParser(bytes.NewReader(b), origin, name)
 	var rrs []mdns.RR

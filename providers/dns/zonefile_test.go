@@ -107,14 +107,14 @@ func TestNextSerial(t *testing.T) {
 	}
 }
 
-// FuzzParseZone: a zone file is read without a panic, and an error never
-// quotes the file's text.
+// FuzzParseZone: a zone file is read as trustform reads it without a
+// panic, and an error never quotes the file's text.
 func FuzzParseZone(f *testing.F) {
 	f.Add([]byte(zone))
 	f.Add([]byte("$ORIGIN x.\n@ IN SOA a b 1 2 3 4 5\n"))
 	f.Add([]byte("$INCLUDE /etc/passwd\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rrs, err := dns.ParseZone(b, "example.test.", "fuzz")
+		rrs, _, err := dns.ReadZone(b, "example.test.", "fuzz")
 		if err != nil {
 			if strings.Contains(err.Error(), `: "`) {
 				t.Fatalf("the error quotes a token: %v", err)
@@ -145,8 +145,9 @@ func TestZoneErrorsQuoteNoContent(t *testing.T) {
 }
 
 // TestZoneFileIncludes: a zone that pulls its DNSSEC key in with $INCLUDE
-// (BIND's usual layout, dnssec-keygen's key file) is managed, the include is
-// kept, and BIND's own named-checkzone loads the result with the key.
+// (BIND's usual layout, dnssec-keygen's key file) and has a $GENERATE is
+// managed, both are kept, and BIND's own named-checkzone loads the result
+// with the key and the generated records.
 func TestZoneFileIncludes(t *testing.T) {
 	keygen := labutil.Binary(t, "dnssec-keygen", "/usr/bin/dnssec-keygen", "/usr/sbin/dnssec-keygen")
 	checkzone := labutil.Binary(t, "named-checkzone", "/usr/bin/named-checkzone", "/usr/sbin/named-checkzone")
@@ -157,20 +158,21 @@ func TestZoneFileIncludes(t *testing.T) {
 	}
 	keyFile := filepath.Join(dir, strings.TrimSpace(string(out))+".key")
 	path := filepath.Join(dir, "zone")
-	os.WriteFile(path, []byte(zone+"$INCLUDE "+keyFile+"\n$ORIGIN sub.example.test.\nhost IN A 192.0.2.9\n"), 0o644)
+	os.WriteFile(path, []byte(zone+"$INCLUDE "+keyFile+"\n$ORIGIN sub.example.test.\nhost IN A 192.0.2.9\n$GENERATE 1-3 dhcp-$ A 192.0.2.$\n"), 0o644)
 	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: time.Now}
 	if err := z.Update(context.Background(), []dns.RRset{{Owner: "_25._tcp.mail.example.test.", TTL: 300, Records: []string{"3 1 1 99887766"}}}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.Contains(string(b), "$INCLUDE "+keyFile+" example.test.\n") {
-		t.Errorf("the include is not kept with its origin:\n%s", b)
+	if !strings.Contains(string(b), "$ORIGIN example.test.\n$TTL 3600\n$INCLUDE "+keyFile+"\n") ||
+		!strings.Contains(string(b), "$ORIGIN sub.example.test.\n$TTL 3600\n$GENERATE 1-3 dhcp-$ A 192.0.2.$\n") {
+		t.Errorf("the include and the generate are not kept with their origin:\n%s", b)
 	}
 	dump, err := exec.Command(checkzone, "-D", "example.test", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("named-checkzone refuses the written zone: %v\n%s\n%s", err, dump, b)
 	}
-	for _, want := range []string{"DNSKEY", "_25._tcp.mail.example.test.", "host.sub.example.test."} {
+	for _, want := range []string{"DNSKEY", "_25._tcp.mail.example.test.", "host.sub.example.test.", "dhcp-3.sub.example.test."} {
 		if !strings.Contains(string(dump), want) {
 			t.Errorf("named-checkzone's view lacks %s:\n%s", want, dump)
 		}
