@@ -52,6 +52,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The SSH tests' unprivileged login user, with passwordless sudo, for
+# become = true (only where this script may create users).
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+if ! id trustform-test >/dev/null 2>&1 && { [ -z "$sudo" ] || $sudo true 2>/dev/null; }; then
+  echo "scripts/test.sh: creating the user trustform-test (sudo without password) for the SSH become tests"
+  # No password, but not locked: sshd without PAM refuses locked accounts.
+  $sudo useradd --system --create-home --shell /bin/sh --password '*' trustform-test
+  echo 'trustform-test ALL=(root) NOPASSWD: ALL' | $sudo tee /etc/sudoers.d/trustform-test >/dev/null
+  $sudo chmod 440 /etc/sudoers.d/trustform-test
+fi
+
 # Pebble, Let's Encrypt's ACME test server, and its DNS helper.
 gobin=$(go env GOPATH)/bin
 for tool in pebble pebble-challtestsrv; do

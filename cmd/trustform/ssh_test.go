@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/trustform/trustform/internal/host/sshtest"
@@ -205,4 +207,60 @@ func TestSSHHostDown(t *testing.T) {
 	os.WriteFile(cfg, b, 0o644)
 	mustCode(t, tf(t, f.dir, "apply", "-auto-approve"), 0, "apply after the host is back")
 	mustCode(t, tf(t, f.dir, "plan", "-detailed-exitcode"), 0, "plan after the resumed apply")
+}
+
+// TestSSHBecome: with become, a login user who cannot write root's
+// directories deploys a key there through sudo -n: the key is root's and
+// 0600, written in place (never through a temp file of the login user's),
+// and the second plan is empty. Without become the same write is refused by
+// the host, naming it.
+func TestSSHBecome(t *testing.T) {
+	if _, err := user.Lookup(sshtest.BecomeUser); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the login user %s does not exist: scripts/test.sh creates it (it needs root or sudo)", sshtest.BecomeUser)
+		}
+		t.Skipf("SKIPPED: become needs the user %s with passwordless sudo, which scripts/test.sh creates as root", sshtest.BecomeUser)
+	}
+	lab := sshtest.StartAs(t, sshtest.BecomeUser)
+	root := labutil.OpenDir(t, "becomehost") // root's, 0755: the login user cannot write it
+	dir := t.TempDir()
+	cfg := func(become bool) {
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(`
+host "mx" {
+  address = "127.0.0.1"
+  root    = %q
+  ssh {
+    user          = %q
+    port          = %d
+    identity_file = %q
+    known_hosts   = %q
+    become        = %t
+  }
+}
+
+local_ca "ca" {}
+
+certificate "mail" {
+  domains   = ["mail.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "/etc/ssl/mail.pem"
+  key_file  = "/etc/ssl/private/mail.key"
+  host      = host.mx
+}
+`, root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, become)), 0o644)
+	}
+	cfg(false)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply without become")
+	if !strings.Contains(r.stderr, "host.mx") || !strings.Contains(strings.ToLower(r.stderr), "permission denied") {
+		t.Errorf("the refusal does not name the host and the reason:\n%s", r.stderr)
+	}
+	cfg(true)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with become")
+	key := filepath.Join(root, "etc", "ssl", "private", "mail.key")
+	st, err := os.Stat(key)
+	if err != nil || st.Mode().Perm() != 0o600 || st.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Fatalf("the key: %v, %v", st, err)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "second plan with become")
 }

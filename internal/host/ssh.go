@@ -138,7 +138,12 @@ func (h *SSH) dial() error {
 		h.uid = 0
 		return nil
 	}
-	out, err := h.output(context.Background(), "id -u")
+	s, err := h.client.NewSession()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	out, err := s.Output("id -u") // stdout only: sshd may say things on stderr
 	if err != nil {
 		return fmt.Errorf("id -u: %w", err)
 	}

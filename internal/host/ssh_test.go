@@ -106,3 +106,41 @@ func TestSSHHostKeys(t *testing.T) {
 		t.Errorf("a host that is down: %v", err)
 	}
 }
+
+// TestSSHJump: a host behind a bastion is reached through it (ProxyJump):
+// with forwarding refused on the bastion the host cannot be reached, with
+// it allowed it can.
+func TestSSHJump(t *testing.T) {
+	target := sshtest.Start(t)
+	for _, allowed := range []bool{false, true} {
+		extra := "AllowTcpForwarding no"
+		if allowed {
+			extra = "AllowTcpForwarding yes"
+		}
+		bastion := sshtest.StartAs(t, target.User, extra)
+		known := filepath.Join(t.TempDir(), "known_hosts")
+		a, _ := os.ReadFile(target.KnownHosts)
+		b, _ := os.ReadFile(bastion.KnownHosts)
+		os.WriteFile(known, append(a, b...), 0o600)
+		// One identity for both: the bastion's lab accepts the target's key too.
+		os.WriteFile(filepath.Join(bastion.Dir, "authorized_keys"), mustRead(t, filepath.Join(target.Dir, "authorized_keys")), 0o644)
+		h := host.NewSSH(host.SSHConfig{Name: "host.behind", Address: target.Addr, User: target.User, IdentityFile: target.IdentityFile,
+			KnownHosts: known, Jump: target.User + "@" + bastion.Addr, Timeout: 5 * time.Second})
+		out, err := h.Run(context.Background(), "echo through")
+		h.Close()
+		switch {
+		case allowed && (err != nil || strings.TrimSpace(string(out)) != "through"):
+			t.Errorf("through the bastion: %q, %v", out, err)
+		case !allowed && (err == nil || !strings.Contains(err.Error(), "jump host")):
+			t.Errorf("a bastion that forwards nothing let the connection through: %q, %v", out, err)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

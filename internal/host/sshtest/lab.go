@@ -35,17 +35,28 @@ type Lab struct {
 	bin, config  string
 }
 
-// Start runs sshd; it stops with the test.
+// BecomeUser is the unprivileged login user of the become tests, with
+// passwordless sudo; scripts/test.sh creates it where it runs as root.
+const BecomeUser = "trustform-test"
+
+// Start runs sshd for the user running the tests; it stops with the test.
 func Start(t testing.TB) *Lab {
 	t.Helper()
-	bin := labutil.Binary(t, "sshd", "/usr/sbin/sshd")
-	keygen := labutil.Binary(t, "ssh-keygen", "/usr/bin/ssh-keygen")
-	dir := labutil.OpenDir(t, "sshlab")
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab := &Lab{Dir: dir, Port: labutil.FreePort(t), User: u.Username, bin: bin}
+	return StartAs(t, u.Username)
+}
+
+// StartAs runs sshd that lets login (with the lab's key) as login, with
+// extra lines of sshd_config.
+func StartAs(t testing.TB, login string, extra ...string) *Lab {
+	t.Helper()
+	bin := labutil.Binary(t, "sshd", "/usr/sbin/sshd")
+	keygen := labutil.Binary(t, "ssh-keygen", "/usr/bin/ssh-keygen")
+	dir := labutil.OpenDir(t, "sshlab")
+	lab := &Lab{Dir: dir, Port: labutil.FreePort(t), User: login, bin: bin}
 	lab.Addr = fmt.Sprintf("127.0.0.1:%d", lab.Port)
 	hostKey := filepath.Join(dir, "host_ed25519")
 	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
@@ -55,7 +66,8 @@ func Start(t testing.TB) *Lab {
 	lab.IdentityFile = filepath.Join(dir, "id_ed25519")
 	client := newClientKey(t, lab.IdentityFile)
 	authorized := filepath.Join(dir, "authorized_keys")
-	must(t, os.WriteFile(authorized, ssh.MarshalAuthorizedKey(client), 0o600))
+	// sshd reads it as the login user.
+	must(t, os.WriteFile(authorized, ssh.MarshalAuthorizedKey(client), 0o644))
 	lab.KnownHosts = filepath.Join(dir, "known_hosts")
 	lab.TrustHostKey(t, lab.HostKey)
 	lab.config = filepath.Join(dir, "sshd_config")
@@ -73,7 +85,8 @@ MaxSessions 100
 MaxStartups 100
 Subsystem sftp internal-sftp
 LogLevel ERROR
-`, lab.Port, hostKey, dir, authorized)), 0o600))
+%s
+`, lab.Port, hostKey, dir, authorized, strings.Join(extra, "\n"))), 0o600))
 	lab.start(t)
 	return lab
 }
