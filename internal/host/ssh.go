@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -129,59 +130,66 @@ func (h *SSH) dial() error {
 	}
 	conn.SetDeadline(time.Time{})
 	h.client = ssh.NewClient(c, chans, reqs)
-	if h.sftp, err = h.startSFTP(); err != nil {
+	if h.sftp, h.uid, err = h.startSFTP(); err != nil {
 		h.client.Close()
 		h.client = nil
 		return err
 	}
-	if h.cfg.Become {
-		h.uid = 0
-		return nil
-	}
-	s, err := h.client.NewSession()
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	out, err := s.Output("id -u") // stdout only: sshd may say things on stderr
-	if err != nil {
-		return fmt.Errorf("id -u: %w", err)
-	}
-	h.uid, err = strconv.Atoi(strings.TrimSpace(string(out)))
-	return err
+	return nil
 }
 
 // startSFTP runs OpenSSH's sftp-server in a session with umask 077 (as root
 // through sudo -n with become): where it lives differs between systems.
-func (h *SSH) startSFTP() (*sftp.Client, error) {
+// The same session first says the uid it runs as, on stderr, so that a
+// connection costs one command: on sshd an exec takes as long as the
+// key exchange.
+func (h *SSH) startSFTP() (*sftp.Client, int, error) {
 	s, err := h.client.NewSession()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	w, err := s.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	r, err := s.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var stderr bytes.Buffer
-	s.Stderr = &stderr
-	find := `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p" -u 077; done; echo "no sftp-server found" >&2; exit 127`
-	cmd := "sh -c " + quote(find)
+	e, err := s.StderrPipe()
+	if err != nil {
+		return nil, 0, err
+	}
+	script := `id -u >&2; for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p" -u 077; done; echo "no sftp-server found" >&2; exit 127`
+	cmd := "sh -c " + quote(script)
 	if h.cfg.Become {
 		cmd = "sudo -n " + cmd
 	}
 	if err := s.Start(cmd); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	stderr := bufio.NewReader(e)
+	first, _ := stderr.ReadString('\n')
+	uid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		rest, _ := io.ReadAll(io.LimitReader(stderr, 4096))
+		return nil, 0, fmt.Errorf("starting the SFTP server (%s): %s", h.as(), strings.TrimSpace(first+string(rest)))
+	}
+	go io.Copy(io.Discard, stderr) // sftp-server's own messages
 	c, err := sftp.NewClientPipe(r, w)
 	if err != nil {
 		s.Wait()
-		return nil, fmt.Errorf("starting the SFTP server (%s): %v: %s", map[bool]string{true: "through sudo -n", false: "as " + h.cfg.User}[h.cfg.Become], err, strings.TrimSpace(stderr.String()))
+		return nil, 0, fmt.Errorf("starting the SFTP server (%s): %v", h.as(), err)
 	}
-	return c, nil
+	return c, uid, nil
+}
+
+// as says whom the host's commands run as.
+func (h *SSH) as() string {
+	if h.cfg.Become {
+		return "as root through sudo -n"
+	}
+	return "as " + h.cfg.User
 }
 
 func (h *SSH) clientConfig(user string) (*ssh.ClientConfig, error) {
