@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -34,6 +35,25 @@ type Run struct {
 	live hcl.Diagnostics // what running servers answer against the rules
 	// remotes are the SSH hosts of the run, each one connection.
 	remotes []*host.SSH
+}
+
+// connect dials the SSH hosts side by side, at most opts.Parallelism at a
+// time, before anything is observed: otherwise resources of one host would
+// wait for its connection in observation slots that other hosts could use.
+// A host that cannot be reached says so in the first observation that
+// needs it.
+func (r *Run) connect() {
+	sem := make(chan struct{}, max(r.opts.Parallelism, 1))
+	var wg sync.WaitGroup
+	for _, h := range r.remotes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			h.Connect()
+		}()
+	}
+	wg.Wait()
 }
 
 // Close ends the run's connections to SSH hosts.
@@ -79,6 +99,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 // Observe reads the live world (read-only, bounded-parallel), then runs the
 // rules' live checks on what the servers answered.
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
+	r.connect()
 	diags := observe(ctx, r.g, r.opts.Parallelism)
 	if !diags.HasErrors() {
 		r.live = rules.Live(ctx, r.probed())

@@ -85,6 +85,12 @@ func (h *SSH) Close() error {
 	return errors.Join(errs...)
 }
 
+// Connect dials the host now rather than at its first use.
+func (h *SSH) Connect() error {
+	_, _, err := h.connect()
+	return err
+}
+
 // connect dials once; a failure is kept, so every later operation of the
 // run reports the same reason at once instead of waiting again.
 func (h *SSH) connect() (*ssh.Client, *sftp.Client, error) {
@@ -160,7 +166,7 @@ func (h *SSH) startSFTP() (*sftp.Client, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	script := `id -u >&2; for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p" -u 077; done; echo "no sftp-server found" >&2; exit 127`
+	script := `echo "trustform-uid $(id -u)" >&2; for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p" -u 077; done; echo "no sftp-server found" >&2; exit 127`
 	cmd := "sh -c " + quote(script)
 	if h.cfg.Become {
 		cmd = "sudo -n " + cmd
@@ -168,12 +174,30 @@ func (h *SSH) startSFTP() (*sftp.Client, int, error) {
 	if err := s.Start(cmd); err != nil {
 		return nil, 0, err
 	}
+	// The uid line may come after what the host's shell or sudo said
+	// first; those lines explain a failure. A host that says nothing in
+	// time is given up, its connection closed.
+	timer := time.AfterFunc(h.cfg.Timeout, func() { h.client.Close() })
+	defer timer.Stop()
 	stderr := bufio.NewReader(e)
-	first, _ := stderr.ReadString('\n')
-	uid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil {
-		rest, _ := io.ReadAll(io.LimitReader(stderr, 4096))
-		return nil, 0, fmt.Errorf("starting the SFTP server (%s): %s", h.as(), strings.TrimSpace(first+string(rest)))
+	uid := -1
+	var said []string
+	for len(said) < 20 {
+		line, err := stderr.ReadString('\n')
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "trustform-uid "); ok {
+			uid, _ = strconv.Atoi(rest)
+			break
+		}
+		if strings.TrimSpace(line) != "" {
+			said = append(said, strings.TrimSpace(line))
+		}
+		if err != nil {
+			break
+		}
+	}
+	if uid < 0 {
+		s.Close()
+		return nil, 0, fmt.Errorf("starting the SFTP server (%s): %s", h.as(), strings.Join(said, "; "))
 	}
 	go io.Copy(io.Discard, stderr) // sftp-server's own messages
 	c, err := sftp.NewClientPipe(r, w)

@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,4 +144,29 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestSSHAgent: without identity_file the key comes from the SSH agent at
+// SSH_AUTH_SOCK (a real ssh-agent holding the lab's key).
+func TestSSHAgent(t *testing.T) {
+	lab := sshtest.Start(t)
+	agentBin := labutil.Binary(t, "ssh-agent", "/usr/bin/ssh-agent")
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	labutil.Start(t, exec.Command(agentBin, "-D", "-a", sock))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+	}
+	add := exec.Command("ssh-add", lab.IdentityFile)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	h := host.NewSSH(host.SSHConfig{Name: "host.agent", Address: lab.Addr, User: lab.User, KnownHosts: lab.KnownHosts, Timeout: 5 * time.Second})
+	defer h.Close()
+	if out, err := h.Run(context.Background(), "echo agent"); err != nil || strings.TrimSpace(string(out)) != "agent" {
+		t.Fatalf("through the agent: %q, %v", out, err)
+	}
 }
