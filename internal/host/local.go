@@ -69,6 +69,7 @@ func (Local) Glob(pattern string) ([]string, error) { return filepath.Glob(patte
 // for TSIG keys.
 func (Local) Run(ctx context.Context, command string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = []string{} // never nil: nil would pass the whole environment on
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); !SecretEnv(name) {
 			cmd.Env = append(cmd.Env, kv)
