@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -107,14 +108,14 @@ func (h *SSH) connect() (*ssh.Client, *sftp.Client, error) {
 }
 
 func (h *SSH) dial() error {
-	cfg, err := h.clientConfig(h.cfg.User)
+	cfg, err := h.clientConfig(h.cfg.User, h.cfg.Address)
 	if err != nil {
 		return err
 	}
 	var conn net.Conn
 	if h.cfg.Jump != "" {
 		user, addr := splitUserHost(h.cfg.Jump, h.cfg.User)
-		jcfg, err := h.clientConfig(user)
+		jcfg, err := h.clientConfig(user, addr)
 		if err != nil {
 			return err
 		}
@@ -216,7 +217,7 @@ func (h *SSH) as() string {
 	return "as " + h.cfg.User
 }
 
-func (h *SSH) clientConfig(user string) (*ssh.ClientConfig, error) {
+func (h *SSH) clientConfig(user, addr string) (*ssh.ClientConfig, error) {
 	auth, err := h.auth()
 	if err != nil {
 		return nil, err
@@ -226,11 +227,46 @@ func (h *SSH) clientConfig(user string) (*ssh.ClientConfig, error) {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	return &ssh.ClientConfig{
-		User:            user,
-		Auth:            []ssh.AuthMethod{auth},
-		HostKeyCallback: h.strict(known),
-		Timeout:         h.cfg.Timeout,
+		User:              user,
+		Auth:              []ssh.AuthMethod{auth},
+		HostKeyCallback:   h.strict(known),
+		HostKeyAlgorithms: knownAlgorithms(known, addr),
+		Timeout:           h.cfg.Timeout,
 	}, nil
+}
+
+// knownAlgorithms lists the host key algorithms of the keys known_hosts has
+// for addr, so that the server is asked for one of those: a host known by
+// its ECDSA key that offers Ed25519 first would otherwise look changed.
+// The callback is asked about a key no host has; its answer lists the keys
+// it knows. Nil (the defaults) when it knows none.
+func knownAlgorithms(known ssh.HostKeyCallback, addr string) []string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil
+	}
+	probe, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	remote, _ := net.ResolveTCPAddr("tcp", addr)
+	if remote == nil {
+		remote = &net.TCPAddr{}
+	}
+	var ke *knownhosts.KeyError
+	if !errors.As(known(knownhosts.Normalize(addr), remote, probe), &ke) {
+		return nil
+	}
+	var algos []string
+	for _, k := range ke.Want {
+		switch t := k.Key.Type(); t {
+		case ssh.KeyAlgoRSA:
+			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
+		default:
+			algos = append(algos, t)
+		}
+	}
+	return algos
 }
 
 // strict refuses an unknown or changed host key, naming the host, the

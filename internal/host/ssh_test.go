@@ -4,10 +4,13 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/host/sshtest"
@@ -169,4 +172,33 @@ func TestSSHAgent(t *testing.T) {
 	if out, err := h.Run(context.Background(), "echo agent"); err != nil || strings.TrimSpace(string(out)) != "agent" {
 		t.Fatalf("through the agent: %q, %v", out, err)
 	}
+}
+
+// TestSSHKnownKeyType: a host known by its ECDSA key, which offers an
+// Ed25519 one first, is asked for the key known_hosts has, not refused as
+// changed.
+func TestSSHKnownKeyType(t *testing.T) {
+	ecdsa := filepath.Join(labutil.OpenDir(t, "hostkeys"), "host_ecdsa")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", ecdsa).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	lab := sshtest.StartAs(t, currentUser(t), "HostKey "+ecdsa)
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(mustRead(t, ecdsa+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.TrustHostKey(t, pub)
+	h := sshHost(lab, "/")
+	defer h.Close()
+	if _, err := h.Run(context.Background(), "true"); err != nil {
+		t.Fatalf("a host known by its ECDSA key: %v", err)
+	}
+}
+
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
 }
