@@ -64,6 +64,11 @@ func Load(path string) (*State, error) {
 	}
 	// Strict: a file with keys this trustform does not know was written by
 	// another program or a newer trustform, and saving it would drop them.
+	return decode(b, "state file "+path)
+}
+
+// decode reads a state document strictly; where names it in errors.
+func decode(b []byte, where string) (*State, error) {
 	var s State
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -71,16 +76,16 @@ func Load(path string) (*State, error) {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = errors.New("it is truncated")
 		}
-		return nil, fmt.Errorf("state file %s is damaged: %w", path, err)
+		return nil, fmt.Errorf("%s is damaged: %w", where, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("state file %s is damaged: it holds more than one JSON object", path)
+		return nil, fmt.Errorf("%s is damaged: it holds more than one JSON object", where)
 	}
 	switch {
 	case s.Version != Version:
-		return nil, fmt.Errorf("state file %s has version %d; this trustform reads version %d", path, s.Version, Version)
+		return nil, fmt.Errorf("%s has version %d; this trustform reads version %d", where, s.Version, Version)
 	case version.Newer(s.TrustformVersion):
-		return nil, fmt.Errorf("state file %s was written by trustform %s, newer than this one (%s); use that version or a later one", path, s.TrustformVersion, version.String())
+		return nil, fmt.Errorf("%s was written by trustform %s, newer than this one (%s); use that version or a later one", where, s.TrustformVersion, version.String())
 	}
 	if s.Resources == nil {
 		s.Resources = map[string]*Resource{}
@@ -90,12 +95,7 @@ func Load(path string) (*State, error) {
 
 // Save bumps the serial and writes the file atomically.
 func (s *State) Save(path string) error {
-	if s.Lineage == "" {
-		s.Lineage = newLineage()
-	}
-	s.Serial++
-	s.TrustformVersion = version.String()
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := s.next()
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,17 @@ func (s *State) Save(path string) error {
 		return err
 	}
 	return files.WriteAtomic(path, append(b, '\n'), 0o600)
+}
+
+// next is the document of the state's next serial, a lineage born with
+// the first.
+func (s *State) next() ([]byte, error) {
+	if s.Lineage == "" {
+		s.Lineage = newLineage()
+	}
+	s.Serial++
+	s.TrustformVersion = version.String()
+	return json.MarshalIndent(s, "", "  ")
 }
 
 // Get returns the resource at addr, or nil.

@@ -1,0 +1,219 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SchemaVersion is the version of the tables trustform keeps in PostgreSQL.
+const SchemaVersion = 1
+
+// PostgresStore is the state in PostgreSQL, shared by every runner (CI
+// jobs, timers, laptops): one row per state name with its lineage, serial
+// and the same JSON document as state.json. The lock is a session advisory
+// lock, so it frees itself when its holder's connection ends, however the
+// holder died; a table says who holds it. The password never is in the
+// connection string: libpq's PGPASSWORD, PGPASSFILE and ~/.pgpass apply
+// (pgx reads them).
+type PostgresStore struct {
+	ConnStr string
+	Schema  string // default "trustform"
+	Name    string // default "default"
+
+	conn   *pgx.Conn
+	locked bool
+	serial int64 // the serial last loaded or saved: a save from another one lost a race
+}
+
+var _ Store = (*PostgresStore)(nil)
+
+// server names the database server for errors, without user or password.
+func (p *PostgresStore) server() string {
+	cfg, err := pgx.ParseConfig(p.ConnStr)
+	if err != nil {
+		return "the PostgreSQL server"
+	}
+	return fmt.Sprintf("PostgreSQL at %s:%d (database %s)", cfg.Host, cfg.Port, cfg.Database)
+}
+
+func (p *PostgresStore) table(name string) string {
+	return pgx.Identifier{p.Schema, name}.Sanitize()
+}
+
+// open connects once and creates or migrates the tables.
+func (p *PostgresStore) open(ctx context.Context) error {
+	if p.conn != nil {
+		return nil
+	}
+	if p.Schema == "" {
+		p.Schema = "trustform"
+	}
+	if p.Name == "" {
+		p.Name = "default"
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, p.ConnStr)
+	if err != nil {
+		return fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
+	}
+	p.conn = conn
+	_, err = conn.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %[1]s;
+CREATE TABLE IF NOT EXISTS %[2]s (version int NOT NULL);
+CREATE TABLE IF NOT EXISTS %[3]s (name text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL, document jsonb NOT NULL, updated_at timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS %[4]s (name text PRIMARY KEY, holder jsonb NOT NULL);
+INSERT INTO %[2]s (version) SELECT %[5]d WHERE NOT EXISTS (SELECT 1 FROM %[2]s);`,
+		pgx.Identifier{p.Schema}.Sanitize(), p.table("schema_version"), p.table("states"), p.table("locks"), SchemaVersion))
+	if err != nil {
+		return fmt.Errorf("state: creating trustform's tables in %s: %w", p.server(), err)
+	}
+	var v int
+	if err := conn.QueryRow(ctx, "SELECT max(version) FROM "+p.table("schema_version")).Scan(&v); err != nil {
+		return err
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("state: the tables in %s schema %s are of version %d, made by a newer trustform; this one knows version %d", p.server(), p.Schema, v, SchemaVersion)
+	}
+	return nil
+}
+
+// key is the advisory lock of this state name.
+func (p *PostgresStore) key() int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "trustform\x00%s\x00%s", p.Schema, p.Name)
+	return int64(h.Sum64())
+}
+
+// Lock takes the advisory lock, polling until timeout, and records the
+// holder; giving up, it names who holds it.
+func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time.Duration) error {
+	if err := p.open(ctx); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var ok bool
+		if err := p.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", p.key()).Scan(&ok); err != nil {
+			return fmt.Errorf("state: locking in %s: %w", p.server(), err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			var h Holder
+			var raw []byte
+			if p.conn.QueryRow(ctx, "SELECT holder FROM "+p.table("locks")+" WHERE name = $1", p.Name).Scan(&raw) == nil && json.Unmarshal(raw, &h) == nil {
+				return fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer)", ErrLocked, h, timeout)
+			}
+			return fmt.Errorf("%w by another trustform; waited %s", ErrLocked, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p.locked = true
+	host, _ := os.Hostname()
+	holder, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Operation: operation, Since: time.Now()})
+	_, err := p.conn.Exec(ctx, "INSERT INTO "+p.table("locks")+" (name, holder) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder", p.Name, holder)
+	return err
+}
+
+// Held fails when the connection that holds the lock is gone: then the
+// lock is gone with it.
+func (p *PostgresStore) Held() error {
+	if !p.locked {
+		return nil
+	}
+	if err := p.conn.Ping(context.Background()); err != nil {
+		return fmt.Errorf("state: the connection to %s that held the lock is lost (%v); another trustform may hold it now, so this one stops here", p.server(), err)
+	}
+	return nil
+}
+
+// Load reads the state of Name; none yet is a new, empty state.
+func (p *PostgresStore) Load(ctx context.Context) (*State, error) {
+	if err := p.open(ctx); err != nil {
+		return nil, err
+	}
+	var doc []byte
+	err := p.conn.QueryRow(ctx, "SELECT document FROM "+p.table("states")+" WHERE name = $1", p.Name).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		p.serial = 0
+		return &State{Version: Version, Resources: map[string]*Resource{}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: reading %q from %s: %w", p.Name, p.server(), err)
+	}
+	st, err := decode(doc, fmt.Sprintf("the state %q in %s", p.Name, p.server()))
+	if err != nil {
+		return nil, err
+	}
+	p.serial = st.Serial
+	return st, nil
+}
+
+// Save writes the next serial of st in one transaction that checks the
+// serial stored is still the one loaded: a writer that lost a race fails
+// loudly and overwrites nothing.
+func (p *PostgresStore) Save(ctx context.Context, st *State) error {
+	if err := p.Held(); err != nil {
+		return err
+	}
+	tx, err := p.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
+	}
+	defer tx.Rollback(ctx)
+	var stored int64
+	var lineage string
+	err = tx.QueryRow(ctx, "SELECT serial, lineage FROM "+p.table("states")+" WHERE name = $1 FOR UPDATE", p.Name).Scan(&stored, &lineage)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		stored = 0
+	case err != nil:
+		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
+	}
+	if stored != p.serial || (lineage != "" && st.Lineage != "" && lineage != st.Lineage) {
+		return fmt.Errorf("state: %q in %s is at serial %d, not %d as this run read it: another trustform wrote it meanwhile; nothing was overwritten", p.Name, p.server(), stored, p.serial)
+	}
+	serial, lineage0 := st.Serial, st.Lineage
+	doc, err := st.next()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p.serial != st.Serial { // not committed: st stays the state that is stored
+			st.Serial, st.Lineage = serial, lineage0
+		}
+	}()
+	if _, err := tx.Exec(ctx, "INSERT INTO "+p.table("states")+` (name, lineage, serial, document, updated_at) VALUES ($1, $2, $3, $4, now())
+ON CONFLICT (name) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, document = EXCLUDED.document, updated_at = now()`,
+		p.Name, st.Lineage, st.Serial, doc); err != nil {
+		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
+	}
+	p.serial = st.Serial
+	return nil
+}
+
+// Close ends the connection, and with it the lock.
+func (p *PostgresStore) Close() error {
+	if p.conn == nil {
+		return nil
+	}
+	if p.locked {
+		p.conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", p.key())
+	}
+	return p.conn.Close(context.Background())
+}

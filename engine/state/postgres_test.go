@@ -1,0 +1,63 @@
+package state_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/engine/state/pgtest"
+	"github.com/trustform/trustform/providers"
+)
+
+// TestPostgresStore: two runners share one state in a real PostgreSQL; the
+// lock names its holder and frees itself when the holder's connection
+// ends; a writer that read an older serial loses loudly and overwrites
+// nothing.
+func TestPostgresStore(t *testing.T) {
+	lab := pgtest.Start(t)
+	t.Setenv("PGPASSWORD", lab.Password)
+	ctx := context.Background()
+	a := &state.PostgresStore{ConnStr: lab.ConnStr(), Name: "prod"}
+	b := &state.PostgresStore{ConnStr: lab.ConnStr(), Name: "prod"}
+	defer b.Close()
+	if err := a.Lock(ctx, "apply", 0); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Lock(ctx, "plan", 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "state is locked by trustform apply (pid") {
+		t.Fatalf("a second lock: %v", err)
+	}
+	st, err := a.Load(ctx)
+	if err != nil || st.Serial != 0 {
+		t.Fatalf("a new state: %v, %v", st, err)
+	}
+	st.Set("certificate.www", "certificate", providers.Value{"domains": providers.List("www.example.test")}, time.Now())
+	if err := a.Save(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := b.Load(ctx) // read without the lock, as a racing runner would
+	if err != nil || stale.Serial != 1 || stale.Get("certificate.www") == nil {
+		t.Fatalf("the other runner reads %v, %v", stale, err)
+	}
+	if err := a.Save(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Save(ctx, stale)
+	if err == nil || !strings.Contains(err.Error(), "another trustform wrote it meanwhile") {
+		t.Fatalf("a lost race: %v", err)
+	}
+	if stale.Serial != 1 {
+		t.Errorf("the failed save changed the serial in memory to %d", stale.Serial)
+	}
+	a.Close() // the holder's connection ends
+	start := time.Now()
+	if err := b.Lock(ctx, "plan", 5*time.Second); err != nil {
+		t.Fatalf("the lock did not free itself: %v", err)
+	}
+	t.Logf("the lock was taken %s after its holder's connection ended", time.Since(start).Round(time.Millisecond))
+	if got, err := b.Load(ctx); err != nil || got.Serial != 2 {
+		t.Fatalf("after the race the state is %v, %v; want serial 2", got, err)
+	}
+}
