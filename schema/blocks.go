@@ -249,8 +249,21 @@ type APTSource struct {
 	Host     Ref
 }
 
+// State says where state is kept when not in .trustform/: a PostgreSQL
+// database that every runner shares. The label is the store's type.
+type State struct {
+	Type    string `hcl:"type,label"`
+	ConnStr string `hcl:"conn_str"`
+	Schema  string `hcl:"schema,optional"`
+	Name    string `hcl:"name,optional"`
+
+	ConnStrRange hcl.Range `hcl:"conn_str,attr_value_range"`
+	DeclRange    hcl.Range `hcl:",def_range"`
+}
+
 // file is the top-level shape of one configuration file.
 type file struct {
+	States       []*State       `hcl:"state,block"`
 	Hosts        []*Host        `hcl:"host,block"`
 	Zones        []*DNSZone     `hcl:"dns_zone,block"`
 	ACMEAccounts []*ACMEAccount `hcl:"acme_account,block"`

@@ -26,8 +26,11 @@ type Config struct {
 	Vhosts       []*Vhost
 	APTKeys      []*APTKey
 	APTSources   []*APTSource
+	// State is the shared state store, or nil for .trustform/.
+	State *State
 
 	blocks map[Address]any
+	states []*State
 }
 
 // Block returns the block at addr (one of the pointer types of this

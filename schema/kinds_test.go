@@ -7,12 +7,15 @@ import (
 )
 
 // The kinds table names exactly the block types a configuration file
-// decodes, in the same order.
+// decodes, in the same order, but for the state block: it is a setting of
+// the whole configuration, not a block that others refer to.
 func TestKindsMatchFileBlocks(t *testing.T) {
 	ft := reflect.TypeOf(file{})
 	var decoded []string
 	for i := range ft.NumField() {
-		decoded = append(decoded, strings.Split(ft.Field(i).Tag.Get("hcl"), ",")[0])
+		if name := strings.Split(ft.Field(i).Tag.Get("hcl"), ",")[0]; name != "state" {
+			decoded = append(decoded, name)
+		}
 	}
 	var table []string
 	for _, k := range Kinds() {

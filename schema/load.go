@@ -143,6 +143,7 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 }
 
 func (c *Config) add(f *file) {
+	c.states = append(c.states, f.States...)
 	c.Hosts = append(c.Hosts, f.Hosts...)
 	c.Zones = append(c.Zones, f.Zones...)
 	c.ACMEAccounts = append(c.ACMEAccounts, f.ACMEAccounts...)

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -60,6 +61,7 @@ func (c *Config) validate() hcl.Diagnostics {
 	for _, b := range c.TLSAs {
 		diags = append(diags, c.validateTLSA(b)...)
 	}
+	diags = append(diags, c.validateState()...)
 	diags = append(diags, c.validateManagedFiles()...)
 	diags = append(diags, c.validatePublishNext()...)
 	diags = append(diags, c.validateTLSAOwners()...)
@@ -585,5 +587,36 @@ func validateSSH(h *Host) hcl.Diagnostics {
 		s.KnownHosts = "~/.ssh/known_hosts"
 	}
 	s.KnownHosts, s.IdentityFile = expand(s.KnownHosts), expand(s.IdentityFile)
+	return diags
+}
+
+// validateState: at most one state block, of a known type, with no
+// password in its connection string (libpq's PGPASSWORD, PGPASSFILE and
+// ~/.pgpass give it; a configuration is reviewed in pull requests).
+func (c *Config) validateState() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, s := range c.states {
+		switch {
+		case i > 0:
+			diags = append(diags, errAt(s.DeclRange, "Two state blocks", fmt.Sprintf("State is kept in one place; the first state block is at %s.", c.states[0].DeclRange)))
+			continue
+		case s.Type != "postgres":
+			diags = append(diags, errAt(s.DeclRange, "Unknown state store", fmt.Sprintf("state %q: the only store besides .trustform/ is \"postgres\".", s.Type)))
+			continue
+		}
+		u, err := url.Parse(s.ConnStr)
+		if _, hasPw := u.User.Password(); err == nil && hasPw || strings.Contains(strings.ToLower(s.ConnStr), "password=") {
+			diags = append(diags, errAt(s.ConnStrRange, "Password in conn_str",
+				"The connection string is part of the configuration, which is reviewed and stored in repositories: leave the password out and give it through PGPASSWORD, PGPASSFILE or ~/.pgpass."))
+			continue
+		}
+		if s.Schema == "" {
+			s.Schema = "trustform"
+		}
+		if s.Name == "" {
+			s.Name = "default"
+		}
+		c.State = s
+	}
 	return diags
 }

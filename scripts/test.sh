@@ -4,7 +4,8 @@
 # The integration tests talk to real servers, started by the tests themselves
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
-# for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts.
+# for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts,
+# PostgreSQL for shared state.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -36,6 +37,9 @@ missing=()
 for file in "${!packages[@]}"; do
   [ -e "$file" ] || missing+=("${packages[$file]}")
 done
+# PostgreSQL for the shared state (its cluster is not started: the tests
+# run their own with initdb).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${missing[*]}"
   sudo=""

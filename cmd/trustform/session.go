@@ -14,29 +14,31 @@ import (
 
 // session is a loaded configuration with its state locked.
 type session struct {
-	cfg  *schema.Config
-	st   *state.State
-	lock *state.Lock
-	run  *engine.Run
+	cfg   *schema.Config
+	st    *state.State
+	store state.Store
+	run   *engine.Run
 }
 
 func (s *session) close() {
 	if s.run != nil {
 		s.run.Close()
 	}
-	if s.lock != nil {
-		s.lock.Release()
+	if s.store != nil {
+		s.store.Close()
 	}
 }
 
 // save writes the state while the lock is still this run's.
-func (s *session) save(st *state.State) error {
-	if s.lock != nil {
-		if err := s.lock.Held(); err != nil {
-			return err
-		}
+func (s *session) save(st *state.State) error { return s.store.Save(context.Background(), st) }
+
+// storeOf is where a configuration keeps its state: its state block's
+// PostgreSQL, or .trustform/ beside it.
+func storeOf(cfg *schema.Config) state.Store {
+	if b := cfg.State; b != nil {
+		return &state.PostgresStore{ConnStr: b.ConnStr, Schema: b.Schema, Name: b.Name}
 	}
-	return st.Save(state.Path(s.cfg.StateDir()))
+	return &state.DirStore{Dir: cfg.StateDir()}
 }
 
 // open loads the configuration, takes the lock, reads state and observes the
@@ -47,19 +49,15 @@ func open(ctx context.Context, e env, c *common, op string, opts engine.Options)
 		printDiags(e, c, cfg, diags, false)
 		return nil, diags, false
 	}
-	s := &session{cfg: cfg}
+	s := &session{cfg: cfg, store: storeOf(cfg)}
 	if c.lock {
-		lock, err := state.Acquire(cfg.StateDir(), op, c.lockTimeout)
-		if err != nil {
+		if err := s.store.Lock(ctx, op, c.lockTimeout); err != nil {
+			s.close()
 			errorf(e, "%v", err)
 			return nil, diags, false
 		}
-		s.lock = lock
-	} else if err := state.Dir(cfg.StateDir()); err != nil {
-		errorf(e, "%v", err)
-		return nil, diags, false
 	}
-	st, err := state.Load(state.Path(cfg.StateDir()))
+	st, err := s.store.Load(ctx)
 	if err != nil {
 		s.close()
 		errorf(e, "%v", err)

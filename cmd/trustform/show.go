@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -8,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/trustform/trustform/engine/plan"
-	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -20,9 +20,14 @@ func cmdShow(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() == 0 { // no plan: show the state
-		cfgDir := c.chdir
-		st, err := state.Load(state.Path(configStateDir(cfgDir)))
+	if fs.NArg() == 0 { // no plan: show the state, from wherever the configuration keeps it
+		cfg, diags := schema.Load(c.chdir)
+		if cfg == nil || diags.HasErrors() {
+			cfg = &schema.Config{Dir: c.chdir}
+		}
+		store := storeOf(cfg)
+		defer store.Close()
+		st, err := store.Load(context.Background())
 		if err != nil {
 			return errorf(e, "%v", err)
 		}
@@ -68,9 +73,4 @@ func cmdShow(args []string, chdir string, e env) int {
 	}
 	plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
 	return 0
-}
-
-func configStateDir(dir string) string {
-	cfg := schema.Config{Dir: dir}
-	return cfg.StateDir()
 }
