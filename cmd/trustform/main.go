@@ -34,6 +34,7 @@ Commands:
   plan       show what apply would do
   apply      carry out a plan
   show       show a saved plan (or the state)
+  state      pull, push FILE, list or rm ADDR: the state where it is kept
   version    print the version
 
 Global options:
@@ -80,6 +81,8 @@ func run(args []string, e env) int {
 		return cmdApply(rest, chdir, e)
 	case "show":
 		return cmdShow(rest, chdir, e)
+	case "state":
+		return cmdState(rest, chdir, e)
 	case "version":
 		return cmdVersion(rest, e)
 	}

@@ -129,3 +129,80 @@ func dumpState(t *testing.T, lab *pgtest.Lab) string {
 	}
 	return out.String()
 }
+
+// TestStateMovesToPostgresAndBack: local state moves into PostgreSQL and
+// back with state pull and state push, the documented sequence; the plan is
+// empty on each side; push refuses another lineage and a serial that goes
+// back; state list and state rm work on either store.
+func TestStateMovesToPostgresAndBack(t *testing.T) {
+	lab := pgtest.Start(t)
+	env := []string{"PGPASSWORD=" + lab.Password}
+	dir := quickstart(t)
+	mustCode(t, tfEnv(t, dir, env, "apply", "-auto-approve"), 0, "apply with local state")
+	pull := tfEnv(t, dir, env, "state", "pull")
+	mustCode(t, pull, 0, "state pull (local)")
+	saved := filepath.Join(dir, "state-backup.json")
+	os.WriteFile(saved, []byte(pull.stdout), 0o600)
+
+	cfg := filepath.Join(dir, "main.hcl")
+	b, _ := os.ReadFile(cfg)
+	block := fmt.Sprintf("state \"postgres\" {\n  conn_str = %q\n}\n\n", lab.ConnStr())
+	os.WriteFile(cfg, append([]byte(block), b...), 0o644)
+	mustCode(t, tfEnv(t, dir, env, "state", "push", saved), 0, "state push into PostgreSQL")
+	os.Rename(filepath.Join(dir, ".trustform", "state.json"), filepath.Join(dir, "local-state.old"))
+	mustCode(t, tfEnv(t, dir, env, "plan", "-detailed-exitcode"), 0, "plan on the state in PostgreSQL")
+	list := tfEnv(t, dir, env, "state", "list")
+	if !strings.Contains(list.stdout, "certificate.www\n") || !strings.Contains(list.stdout, "tlsa.mail_smtp\n") {
+		t.Errorf("state list:\n%s", list.stdout)
+	}
+
+	// Pushes that would lose a state are refused.
+	other := strings.Replace(pull.stdout, `"lineage": "`, `"lineage": "0`, 1)
+	os.WriteFile(filepath.Join(dir, "other.json"), []byte(other), 0o600)
+	if r := tfEnv(t, dir, env, "state", "push", filepath.Join(dir, "other.json")); r.code != 1 || !strings.Contains(r.stderr, "another configuration's state") {
+		t.Errorf("push of another lineage: %d\n%s", r.code, r.stderr)
+	}
+	again := tfEnv(t, dir, env, "state", "pull")
+	os.WriteFile(filepath.Join(dir, "again.json"), []byte(again.stdout), 0o600)
+	mustCode(t, tfEnv(t, dir, env, "state", "push", filepath.Join(dir, "again.json")), 0, "a push moves the serial on")
+	if r := tfEnv(t, dir, env, "state", "push", saved); r.code != 1 || !strings.Contains(r.stderr, "would go back") {
+		t.Errorf("push of an older serial: %d\n%s", r.code, r.stderr)
+	}
+
+	// And back.
+	back := tfEnv(t, dir, env, "state", "pull")
+	mustCode(t, back, 0, "state pull (PostgreSQL)")
+	os.WriteFile(saved, []byte(back.stdout), 0o600)
+	os.WriteFile(cfg, b, 0o644)
+	mustCode(t, tfEnv(t, dir, env, "state", "push", saved), 0, "state push into .trustform")
+	mustCode(t, tfEnv(t, dir, env, "plan", "-detailed-exitcode"), 0, "plan on the local state again")
+	mustCode(t, tfEnv(t, dir, env, "state", "rm", "apt_source.example"), 0, "state rm")
+	if list := tfEnv(t, dir, env, "state", "list"); strings.Contains(list.stdout, "apt_source.example") {
+		t.Errorf("state rm left it:\n%s", list.stdout)
+	}
+}
+
+// TestPostgresDown: a state database that cannot be reached fails the plan
+// naming the server, and nothing is applied.
+func TestPostgresDown(t *testing.T) {
+	dir := quickstart(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
+	cfg := filepath.Join(dir, "main.hcl")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append([]byte(fmt.Sprintf("state \"postgres\" {\n  conn_str = \"postgres://trustform@%s/trustform\"\n}\n\n", addr)), b...), 0o644)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with the state database down")
+	if !strings.Contains(r.stderr, "cannot reach PostgreSQL at 127.0.0.1:"+addr[strings.LastIndex(addr, ":")+1:]) {
+		t.Errorf("the error does not name the server:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("something was applied")
+	}
+	if r := tf(t, dir, "validate"); r.code != 0 {
+		t.Errorf("validate needs no database: %s", r.stderr)
+	}
+	os.WriteFile(cfg, append([]byte(fmt.Sprintf("state \"postgres\" {\n  conn_str = \"postgres://trustform:hunter2@%s/trustform\"\n}\n\n", addr)), b...), 0o644)
+	if r := tf(t, dir, "validate"); r.code != 1 || !strings.Contains(r.stderr, "Password in conn_str") {
+		t.Errorf("a password in conn_str: %d\n%s", r.code, r.stderr)
+	}
+}

@@ -174,25 +174,24 @@ func (p *PostgresStore) Save(ctx context.Context, st *State) error {
 	}
 	defer tx.Rollback(ctx)
 	var stored int64
-	var lineage string
-	err = tx.QueryRow(ctx, "SELECT serial, lineage FROM "+p.table("states")+" WHERE name = $1 FOR UPDATE", p.Name).Scan(&stored, &lineage)
+	err = tx.QueryRow(ctx, "SELECT serial FROM "+p.table("states")+" WHERE name = $1 FOR UPDATE", p.Name).Scan(&stored)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		stored = 0
 	case err != nil:
 		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
 	}
-	if stored != p.serial || (lineage != "" && st.Lineage != "" && lineage != st.Lineage) {
+	if stored != p.serial {
 		return fmt.Errorf("state: %q in %s is at serial %d, not %d as this run read it: another trustform wrote it meanwhile; nothing was overwritten", p.Name, p.server(), stored, p.serial)
 	}
-	serial, lineage0 := st.Serial, st.Lineage
+	serial, lineage := st.Serial, st.Lineage
 	doc, err := st.next()
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if p.serial != st.Serial { // not committed: st stays the state that is stored
-			st.Serial, st.Lineage = serial, lineage0
+			st.Serial, st.Lineage = serial, lineage
 		}
 	}()
 	if _, err := tx.Exec(ctx, "INSERT INTO "+p.table("states")+` (name, lineage, serial, document, updated_at) VALUES ($1, $2, $3, $4, now())
