@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -205,4 +208,46 @@ func TestPostgresDown(t *testing.T) {
 	if r := tf(t, dir, "validate"); r.code != 1 || !strings.Contains(r.stderr, "Password in conn_str") {
 		t.Errorf("a password in conn_str: %d\n%s", r.code, r.stderr)
 	}
+}
+
+// TestPostgresLockHolderKilled: while one runner's apply holds the lock in
+// a slow step, the other's plan gives up naming it; after kill -9 of the
+// holder the lock is free as soon as PostgreSQL sees its connection end.
+func TestPostgresLockHolderKilled(t *testing.T) {
+	lab := pgtest.Start(t)
+	env := []string{"PGPASSWORD=" + lab.Password}
+	slow, fast := quickstart(t), quickstart(t)
+	for i, dir := range []string{slow, fast} {
+		cfg := filepath.Join(dir, "main.hcl")
+		b, _ := os.ReadFile(cfg)
+		c := fmt.Sprintf("state \"postgres\" {\n  conn_str = %q\n  name     = \"shared\"\n}\n\n", lab.ConnStr()) + string(b)
+		if i == 0 { // the https vhost's test takes a minute
+			c = strings.Replace(c, `test_command   = "" # no nginx runs in the quickstart`, `test_command   = "sleep 60"`, 1)
+		}
+		os.WriteFile(cfg, []byte(c), 0o644)
+	}
+	cmd := exec.Command(binary, "-chdir="+slow, "apply", "-auto-approve", "-lock-timeout=30s")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+	var applyOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &applyOut, &applyOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var r result
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		r = tfEnv(t, fast, env, "plan", "-lock-timeout=1s")
+		if r.code == 1 && strings.Contains(r.stderr, "state is locked by trustform apply (pid "+fmt.Sprint(cmd.Process.Pid)) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(r.stderr, "state is locked by trustform apply (pid "+fmt.Sprint(cmd.Process.Pid)) {
+		t.Fatalf("the other runner's plan does not name the holder (exit %d):\n%s\nthe apply:\n%s", r.code, r.stderr, applyOut.String())
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	start := time.Now()
+	mustCode(t, tfEnv(t, fast, env, "plan", "-lock-timeout=30s"), 0, "plan after the holder was killed")
+	t.Logf("after kill -9 of the holder, the plan (lock and all) took %s", time.Since(start).Round(10*time.Millisecond))
 }

@@ -15,6 +15,9 @@ import (
 // SchemaVersion is the version of the tables trustform keeps in PostgreSQL.
 const SchemaVersion = 1
 
+// migrationKey is the advisory lock under which the tables are created.
+const migrationKey int64 = 0x7472757374666f72 // "trustfor"
+
 // PostgresStore is the state in PostgreSQL, shared by every runner (CI
 // jobs, timers, laptops): one row per state name with its lineage, serial
 // and the same JSON document as state.json. The lock is a session advisory
@@ -65,7 +68,18 @@ func (p *PostgresStore) open(ctx context.Context) error {
 		return fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
 	}
 	p.conn = conn
-	_, err = conn.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %[1]s;
+	// Two runners creating the tables at once would collide (CREATE ...
+	// IF NOT EXISTS is not safe against a concurrent CREATE): one at a time,
+	// under a transaction's advisory lock.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("state: %s: %w", p.server(), err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationKey); err != nil {
+		return fmt.Errorf("state: %s: %w", p.server(), err)
+	}
+	_, err = tx.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %[1]s;
 CREATE TABLE IF NOT EXISTS %[2]s (version int NOT NULL);
 CREATE TABLE IF NOT EXISTS %[3]s (name text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL, document jsonb NOT NULL, updated_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS %[4]s (name text PRIMARY KEY, holder jsonb NOT NULL);
@@ -75,8 +89,11 @@ INSERT INTO %[2]s (version) SELECT %[5]d WHERE NOT EXISTS (SELECT 1 FROM %[2]s);
 		return fmt.Errorf("state: creating trustform's tables in %s: %w", p.server(), err)
 	}
 	var v int
-	if err := conn.QueryRow(ctx, "SELECT max(version) FROM "+p.table("schema_version")).Scan(&v); err != nil {
+	if err := tx.QueryRow(ctx, "SELECT max(version) FROM "+p.table("schema_version")).Scan(&v); err != nil {
 		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("state: creating trustform's tables in %s: %w", p.server(), err)
 	}
 	if v > SchemaVersion {
 		return fmt.Errorf("state: the tables in %s schema %s are of version %d, made by a newer trustform; this one knows version %d", p.server(), p.Schema, v, SchemaVersion)
