@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -228,8 +229,8 @@ func TestPostgresLockHolderKilled(t *testing.T) {
 	}
 	cmd := exec.Command(binary, "-chdir="+slow, "apply", "-auto-approve", "-lock-timeout=30s")
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
-	var applyOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &applyOut, &applyOut
+	applyOut := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = applyOut, applyOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -250,4 +251,68 @@ func TestPostgresLockHolderKilled(t *testing.T) {
 	start := time.Now()
 	mustCode(t, tfEnv(t, fast, env, "plan", "-lock-timeout=30s"), 0, "plan after the holder was killed")
 	t.Logf("after kill -9 of the holder, the plan (lock and all) took %s", time.Since(start).Round(10*time.Millisecond))
+}
+
+// TestPostgresConnectionLost: the state database drops the apply's
+// connection in the middle of a step: the apply stops there, saying the
+// lock is gone with the connection, and the next apply resumes from the
+// last committed serial and finishes.
+func TestPostgresConnectionLost(t *testing.T) {
+	lab := pgtest.Start(t)
+	env := []string{"PGPASSWORD=" + lab.Password}
+	dir := quickstart(t)
+	cfg := filepath.Join(dir, "main.hcl")
+	b, _ := os.ReadFile(cfg)
+	flag := filepath.Join(dir, "slow")
+	os.WriteFile(flag, nil, 0o644)
+	test := fmt.Sprintf(`if [ -e %s ]; then sleep 3; fi`, flag)
+	c := fmt.Sprintf("state \"postgres\" {\n  conn_str = %q\n}\n\n", lab.ConnStr()) +
+		strings.Replace(string(b), `test_command   = "" # no nginx runs in the quickstart`, fmt.Sprintf("test_command   = %q", test), 1)
+	os.WriteFile(cfg, []byte(c), 0o644)
+
+	cmd := exec.Command(binary, "-chdir="+dir, "apply", "-auto-approve")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Once the apply is in the slow test, its connection goes.
+	t.Setenv("PGPASSWORD", lab.Password)
+	admin, err := pgx.Connect(context.Background(), lab.ConnStr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(out.String(), "vhost.https write"); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := admin.Exec(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	if err == nil || !strings.Contains(out.String(), "vhost.https") || !strings.Contains(out.String(), "PostgreSQL") {
+		t.Fatalf("the apply does not stop at its step naming the lost connection (%v):\n%s", err, out.String())
+	}
+	os.Remove(flag)
+	mustCode(t, tfEnv(t, dir, env, "apply", "-auto-approve"), 0, "the next apply")
+	mustCode(t, tfEnv(t, dir, env, "plan", "-detailed-exitcode"), 0, "plan after the resumed apply")
+}
+
+// syncBuffer is a process's output, read while the process still writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
