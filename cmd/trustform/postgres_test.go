@@ -316,3 +316,87 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestPostgresTwentyApplies: twenty applies started at once from two
+// working copies that disagree on a setting (each flips the APT source's
+// suite back) queue on the one lock; the state ends parseable, and its
+// serial counts every flip exactly once.
+func TestPostgresTwentyApplies(t *testing.T) {
+	lab := pgtest.Start(t)
+	env := []string{"PGPASSWORD=" + lab.Password}
+	server := labutil.OpenDir(t, "pgserver")
+	key, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart", "keys", "example-archive.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := map[string]string{"stable": t.TempDir(), "trixie": t.TempDir()}
+	for suite, d := range copies {
+		os.MkdirAll(filepath.Join(d, "keys"), 0o755)
+		os.WriteFile(filepath.Join(d, "keys", "example-archive.asc"), key, 0o644)
+		os.WriteFile(filepath.Join(d, "main.hcl"), []byte(fmt.Sprintf(`
+state "postgres" {
+  conn_str = %q
+}
+
+host "server" {
+  root = %q
+}
+
+apt_key "example" {
+  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
+  url         = "file:keys/example-archive.asc"
+  keyring     = "/etc/apt/keyrings/example.gpg"
+  host        = host.server
+}
+
+apt_source "example" {
+  file      = "/etc/apt/sources.list.d/example.sources"
+  uris      = ["https://apt.example.test/debian"]
+  suites    = [%q]
+  signed_by = apt_key.example
+  host      = host.server
+}
+`, lab.ConnStr(), server, suite)), 0o644)
+	}
+	t.Setenv("PGPASSWORD", lab.Password)
+	serial := func() int64 {
+		st := &state.PostgresStore{ConnStr: lab.ConnStr()}
+		defer st.Close()
+		s, err := st.Load(context.Background())
+		if err != nil {
+			t.Fatalf("the state does not parse: %v", err)
+		}
+		return s.Serial
+	}
+	mustCode(t, tfEnv(t, copies["stable"], env, "apply", "-auto-approve"), 0, "first apply")
+	s0 := serial()
+	mustCode(t, tfEnv(t, copies["trixie"], env, "apply", "-auto-approve"), 0, "one flip")
+	perFlip := serial() - s0
+
+	var wg sync.WaitGroup
+	results := make([]result, 20)
+	for i := range results {
+		dir := copies[[]string{"stable", "trixie"}[i%2]]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = tfEnv(t, dir, env, "apply", "-auto-approve", "-lock-timeout=5m")
+		}()
+	}
+	wg.Wait()
+	flips := 0
+	for i, r := range results {
+		switch {
+		case r.code != 0:
+			t.Errorf("apply %d: exit %d\n%s", i, r.code, r.stderr)
+		case strings.Contains(r.stdout, "Apply complete: 1 step(s) applied."):
+			flips++
+		case !strings.Contains(r.stdout, "No changes."):
+			t.Errorf("apply %d neither flipped nor found nothing to do:\n%s", i, r.stdout)
+		}
+	}
+	if got, want := serial(), s0+perFlip*int64(1+flips); got != want {
+		t.Errorf("the serial is %d after %d flips of %d writes each from %d; want %d", got, flips, perFlip, s0, want)
+	}
+	t.Logf("%d of 20 applies flipped the setting; %d writes each", flips, perFlip)
+}
