@@ -604,8 +604,12 @@ func (c *Config) validateState() hcl.Diagnostics {
 			diags = append(diags, errAt(s.DeclRange, "Unknown state store", fmt.Sprintf("state %q: the only store besides .trustform/ is \"postgres\".", s.Type)))
 			continue
 		}
-		u, err := url.Parse(s.ConnStr)
-		if _, hasPw := u.User.Password(); err == nil && hasPw || strings.Contains(strings.ToLower(s.ConnStr), "password=") {
+		hasPw := strings.Contains(strings.ToLower(s.ConnStr), "password=")
+		if u, err := url.Parse(s.ConnStr); err == nil && u.User != nil {
+			_, inURL := u.User.Password()
+			hasPw = hasPw || inURL
+		}
+		if hasPw {
 			diags = append(diags, errAt(s.ConnStrRange, "Password in conn_str",
 				"The connection string is part of the configuration, which is reviewed and stored in repositories: leave the password out and give it through PGPASSWORD, PGPASSFILE or ~/.pgpass."))
 			continue

@@ -32,40 +32,12 @@ func TestPostgresState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := func(suite string) string {
-		return fmt.Sprintf(`
-state "postgres" {
-  conn_str = %q
-  name     = "ci"
-}
-
-host "server" {
-  root = %q
-}
-
-apt_key "example" {
-  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
-  url         = "file:keys/example-archive.asc"
-  keyring     = "/etc/apt/keyrings/example.gpg"
-  host        = host.server
-}
-
-apt_source "example" {
-  file       = "/etc/apt/sources.list.d/example.sources"
-  uris       = ["https://apt.example.test/debian"]
-  suites     = [%q]
-  components = ["main"]
-  signed_by  = apt_key.example
-  host       = host.server
-}
-`, lab.ConnStr(), server, suite)
-	}
 	copies := []string{t.TempDir(), t.TempDir()}
 	write := func(suite string) {
 		for _, d := range copies {
 			os.MkdirAll(filepath.Join(d, "keys"), 0o755)
 			os.WriteFile(filepath.Join(d, "keys", "example-archive.asc"), key, 0o644)
-			os.WriteFile(filepath.Join(d, "main.hcl"), []byte(config(suite)), 0o644)
+			os.WriteFile(filepath.Join(d, "main.hcl"), []byte(sharedAPTConfig(lab, server, suite)), 0o644)
 		}
 	}
 	a, b := copies[0], copies[1]
@@ -333,34 +305,11 @@ func TestPostgresTwentyApplies(t *testing.T) {
 	for suite, d := range copies {
 		os.MkdirAll(filepath.Join(d, "keys"), 0o755)
 		os.WriteFile(filepath.Join(d, "keys", "example-archive.asc"), key, 0o644)
-		os.WriteFile(filepath.Join(d, "main.hcl"), []byte(fmt.Sprintf(`
-state "postgres" {
-  conn_str = %q
-}
-
-host "server" {
-  root = %q
-}
-
-apt_key "example" {
-  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
-  url         = "file:keys/example-archive.asc"
-  keyring     = "/etc/apt/keyrings/example.gpg"
-  host        = host.server
-}
-
-apt_source "example" {
-  file      = "/etc/apt/sources.list.d/example.sources"
-  uris      = ["https://apt.example.test/debian"]
-  suites    = [%q]
-  signed_by = apt_key.example
-  host      = host.server
-}
-`, lab.ConnStr(), server, suite)), 0o644)
+		os.WriteFile(filepath.Join(d, "main.hcl"), []byte(sharedAPTConfig(lab, server, suite)), 0o644)
 	}
 	t.Setenv("PGPASSWORD", lab.Password)
 	serial := func() int64 {
-		st := &state.PostgresStore{ConnStr: lab.ConnStr()}
+		st := &state.PostgresStore{ConnStr: lab.ConnStr(), Name: "ci"}
 		defer st.Close()
 		s, err := st.Load(context.Background())
 		if err != nil {
@@ -399,4 +348,36 @@ apt_source "example" {
 		t.Errorf("the serial is %d after %d flips of %d writes each from %d; want %d", got, flips, perFlip, s0, want)
 	}
 	t.Logf("%d of 20 applies flipped the setting; %d writes each", flips, perFlip)
+}
+
+// sharedAPTConfig is a configuration whose state is "ci" in the lab's
+// PostgreSQL, managing an APT key and source under server: the one
+// configuration that the runners of these tests check out.
+func sharedAPTConfig(lab *pgtest.Lab, server, suite string) string {
+	return fmt.Sprintf(`
+state "postgres" {
+  conn_str = %q
+  name     = "ci"
+}
+
+host "server" {
+  root = %q
+}
+
+apt_key "example" {
+  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
+  url         = "file:keys/example-archive.asc"
+  keyring     = "/etc/apt/keyrings/example.gpg"
+  host        = host.server
+}
+
+apt_source "example" {
+  file       = "/etc/apt/sources.list.d/example.sources"
+  uris       = ["https://apt.example.test/debian"]
+  suites     = [%q]
+  components = ["main"]
+  signed_by  = apt_key.example
+  host       = host.server
+}
+`, lab.ConnStr(), server, suite)
 }

@@ -116,12 +116,16 @@ type Proc struct {
 
 // Start starts cmd in a new process group. Its whole group is stopped when
 // the test ends, and the test fails when a process of the group survives.
+// Should the test process itself be killed (no cleanup runs then), the
+// kernel kills the server with it (PR_SET_PDEATHSIG): a lab never outlives
+// its test.
 func Start(t testing.TB, cmd *exec.Cmd) *Proc {
 	t.Helper()
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}

@@ -6,7 +6,6 @@ package pgtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -58,17 +57,14 @@ func Start(t testing.TB) *Lab {
 	}
 	cmd := run("postgres", "-D", data, "-p", strconv.Itoa(lab.Port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
 	labutil.Start(t, cmd)
+	var out []byte
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", lab.Addr); err == nil {
-			c.Close()
-			if out, err := exec.Command(filepath.Join(bin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(lab.Port)).CombinedOutput(); err == nil {
-				return lab
-			} else if time.Now().Add(time.Second).After(deadline) {
-				t.Fatalf("pg_isready: %s", out)
-			}
+		var err error
+		if out, err = exec.Command(filepath.Join(bin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(lab.Port)).CombinedOutput(); err == nil {
+			return lab
 		}
 	}
-	t.Fatalf("postgres does not listen on %s", lab.Addr)
+	t.Fatalf("postgres does not accept connections on %s: %s", lab.Addr, out)
 	return nil
 }
 
