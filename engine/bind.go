@@ -130,7 +130,9 @@ func bindLocalCA(b *binding, block any) (any, hcl.Diagnostics) {
 	if cn == "" {
 		cn = "trustform local CA (" + c.Name + ")"
 	}
-	return &localca.CA{Addr: "local_ca." + c.Name, Dir: filepath.Join(b.cfg.StateDir(), "local_ca", c.Name), CommonName: cn, Now: b.now}, nil
+	return &localca.CA{Addr: "local_ca." + c.Name, Dir: filepath.Join(b.cfg.StateDir(), "local_ca", c.Name),
+		KeyFile: b.cfg.LocalPath(schema.Ref{}, c.KeyFile), CertFile: b.cfg.LocalPath(schema.Ref{}, c.CertFile),
+		CommonName: cn, Now: b.now}, nil
 }
 
 func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
@@ -139,7 +141,8 @@ func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
 	for _, r := range a.CARoots {
 		roots = append(roots, b.cfg.LocalPath(schema.Ref{}, r))
 	}
-	return &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name)}, nil
+	return &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name),
+		KeyFile: b.cfg.LocalPath(schema.Ref{}, a.KeyFile)}, nil
 }
 
 func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {

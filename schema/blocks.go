@@ -69,16 +69,27 @@ type ACMEAccount struct {
 	Directory string   `hcl:"directory"`
 	Email     string   `hcl:"email,optional"`
 	CARoots   []string `hcl:"ca_roots,optional"`
+	// KeyFile is where the account key lives on the machine running
+	// trustform, for runners that share it through their secret store
+	// (default: in the state directory).
+	KeyFile string `hcl:"key_file,optional"`
 
-	DeclRange hcl.Range `hcl:",def_range"`
+	KeyFileRange hcl.Range `hcl:"key_file,attr_value_range"`
+	DeclRange    hcl.Range `hcl:",def_range"`
 }
 
-// LocalCA is the embedded default issuer: a CA whose key lives in the state directory.
+// LocalCA is the embedded default issuer: a CA whose key lives in the
+// state directory, or in KeyFile and CertFile on the machine running
+// trustform, for runners that share it through their secret store.
 type LocalCA struct {
 	Name       string `hcl:"name,label"`
 	CommonName string `hcl:"common_name,optional"`
+	KeyFile    string `hcl:"key_file,optional"`
+	CertFile   string `hcl:"cert_file,optional"`
 
-	DeclRange hcl.Range `hcl:",def_range"`
+	KeyFileRange  hcl.Range `hcl:"key_file,attr_value_range"`
+	CertFileRange hcl.Range `hcl:"cert_file,attr_value_range"`
+	DeclRange     hcl.Range `hcl:",def_range"`
 }
 
 // Certificate is a certificate and its private key, deployed as files.

@@ -54,6 +54,10 @@ func (c *Config) validate() hcl.Diagnostics {
 		if a.Directory == "" {
 			diags = append(diags, errAt(a.DeclRange, "Missing ACME directory", "acme_account needs the directory URL of its CA."))
 		}
+		diags = appendNonNil(diags, c.checkPath(a.KeyFileRange, "key_file", a.KeyFile))
+	}
+	for _, ca := range c.LocalCAs {
+		diags = append(diags, c.validateLocalCA(ca)...)
 	}
 	for _, b := range c.Certificates {
 		diags = append(diags, c.validateCertificate(b)...)
@@ -86,6 +90,19 @@ func (c *Config) validate() hcl.Diagnostics {
 		if len(b.Types) == 0 {
 			b.Types = []string{"deb"}
 		}
+	}
+	return diags
+}
+
+// validateLocalCA: a CA key kept outside the state directory needs its
+// certificate beside it, or a runner that has the key still lacks the CA.
+func (c *Config) validateLocalCA(ca *LocalCA) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	diags = appendNonNil(diags, c.checkPath(ca.KeyFileRange, "key_file", ca.KeyFile))
+	diags = appendNonNil(diags, c.checkPath(ca.CertFileRange, "cert_file", ca.CertFile))
+	if (ca.KeyFile == "") != (ca.CertFile == "") {
+		diags = append(diags, errAt(ca.DeclRange, "CA key and certificate kept apart",
+			fmt.Sprintf("local_ca.%s sets only one of key_file and cert_file. Set both (every runner needs the CA certificate, which is public and can be committed, and its key, which is secret and comes from your secret store), or neither, to keep both in the state directory.", ca.Name)))
 	}
 	return diags
 }

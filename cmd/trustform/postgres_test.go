@@ -17,6 +17,7 @@ import (
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/engine/state/pgtest"
 	"github.com/trustform/trustform/internal/labutil"
+	"github.com/trustform/trustform/providers/acme/pebbletest"
 )
 
 // TestPostgresState: two working copies of one configuration (two CI
@@ -82,6 +83,14 @@ func TestPostgresState(t *testing.T) {
 // dumpState is every row of trustform's tables, as text.
 func dumpState(t *testing.T, lab *pgtest.Lab) string {
 	t.Helper()
+	return dumpStateOf(t, lab, "apt_source.example")
+}
+
+// dumpStateOf is every row of trustform's tables, as text, which must
+// hold addr.
+func dumpStateOf(t *testing.T, lab *pgtest.Lab, addr string) string {
+	t.Helper()
+	t.Setenv("PGPASSWORD", lab.Password)
 	conn, err := pgx.Connect(context.Background(), lab.ConnStr())
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +109,7 @@ func dumpState(t *testing.T, lab *pgtest.Lab) string {
 		}
 		rows.Close()
 	}
-	if !strings.Contains(out.String(), "apt_source.example") {
+	if !strings.Contains(out.String(), addr) {
 		t.Fatalf("the dump does not hold the state:\n%s", out.String())
 	}
 	return out.String()
@@ -380,4 +389,86 @@ apt_source "example" {
   host       = host.server
 }
 `, lab.ConnStr(), server, suite)
+}
+
+// TestPostgresSharedSecrets: the private material stays in files that the
+// runners get from their secret store (key_file on local_ca and on
+// acme_account), never in the database. A runner with the shared files
+// plans nothing after another's apply (it finds the ACME account at the CA
+// by its key); a runner without the CA key is refused with the reason; a
+// runner without the account key says it registers a new account.
+func TestPostgresSharedSecrets(t *testing.T) {
+	lab := pgtest.Start(t)
+	pebble := pebbletest.Start(t, pebbletest.Options{})
+	env := []string{"PGPASSWORD=" + lab.Password}
+	server := labutil.OpenDir(t, "pgserver")
+	secrets := labutil.OpenDir(t, "secrets") // what the secret store hands each runner
+	cfg := acmeAccount(pebble) + fmt.Sprintf(`
+state "postgres" {
+  conn_str = %q
+  name     = "secrets"
+}
+
+host "server" {
+  root = %q
+}
+
+local_ca "corp" {
+  key_file  = %q
+  cert_file = %q
+}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.corp
+  cert_file = "/etc/ssl/www.pem"
+  key_file  = "/etc/ssl/www.key"
+  host      = host.server
+}
+`, lab.ConnStr(), server, filepath.Join(secrets, "ca.key"), filepath.Join(secrets, "ca.pem"))
+	cfg = strings.Replace(cfg, "ca_roots", fmt.Sprintf("key_file  = %q\n  ca_roots", filepath.Join(secrets, "account.key")), 1)
+	a, b := t.TempDir(), t.TempDir()
+	for _, d := range []string{a, b} {
+		os.WriteFile(filepath.Join(d, "main.hcl"), []byte(cfg), 0o644)
+	}
+	mustCode(t, tfEnv(t, a, env, "apply", "-auto-approve"), 0, "apply on runner A")
+	for _, f := range []string{"ca.key", "account.key"} {
+		if st, err := os.Stat(filepath.Join(secrets, f)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want a file with mode 0600", f, st, err)
+		}
+	}
+	mustCode(t, tfEnv(t, b, env, "plan", "-detailed-exitcode"), 0, "plan on runner B, which has the shared files but not A's .trustform")
+
+	dump := dumpStateOf(t, lab, "certificate.www")
+	for _, f := range []string{filepath.Join(secrets, "ca.key"), filepath.Join(secrets, "account.key"), filepath.Join(server, "etc/ssl/www.key")} {
+		key, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := strings.Split(strings.TrimSpace(string(key)), "\n")[1] // the first line of key material
+		if strings.Contains(dump, body) {
+			t.Errorf("%s is in the database", f)
+		}
+	}
+	if strings.Contains(dump, "PRIVATE KEY") || strings.Contains(dump, lab.Password) {
+		t.Errorf("private material in the database:\n%s", dump)
+	}
+
+	// A runner whose secret store lacks the CA key is refused, not handed a new CA.
+	key, _ := os.ReadFile(filepath.Join(secrets, "ca.key"))
+	os.Remove(filepath.Join(secrets, "ca.key"))
+	r := tfEnv(t, b, env, "plan")
+	mustCode(t, r, 1, "plan without the CA key")
+	if msg := strings.Join(strings.Fields(r.stderr), " "); !strings.Contains(msg, "its key "+filepath.Join(secrets, "ca.key")+" is not") || !strings.Contains(msg, "secret store") {
+		t.Errorf("the missing CA key is not explained:\n%s", r.stderr)
+	}
+	os.WriteFile(filepath.Join(secrets, "ca.key"), key, 0o600)
+
+	// Without the account key, the plan says a new account is registered.
+	os.Rename(filepath.Join(secrets, "account.key"), filepath.Join(secrets, "account.key.away"))
+	r = tfEnv(t, b, env, "plan", "-no-color")
+	mustCode(t, r, 0, "plan without the account key")
+	if msg := strings.Join(strings.Fields(r.stdout), " "); !strings.Contains(msg, "no account key at "+filepath.Join(secrets, "account.key")) || !strings.Contains(msg, "under the same contact (hostmaster@example.test)") {
+		t.Errorf("the plan does not say a new account is registered:\n%s", r.stdout)
+	}
 }

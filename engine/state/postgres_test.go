@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/engine/state/pgtest"
+	"github.com/trustform/trustform/internal/version"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -59,5 +62,19 @@ func TestPostgresStore(t *testing.T) {
 	t.Logf("the lock was taken %s after its holder's connection ended", time.Since(start).Round(time.Millisecond))
 	if got, err := b.Load(ctx); err != nil || got.Serial != 2 {
 		t.Fatalf("after the race the state is %v, %v; want serial 2", got, err)
+	}
+
+	// A document that a newer trustform wrote is refused, both versions named.
+	conn, err := pgx.Connect(ctx, lab.ConnStr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE trustform.states SET document = jsonb_set(document, '{trustform_version}', '"v99.0.0"') WHERE name = 'prod'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Load(ctx)
+	if err == nil || !strings.Contains(err.Error(), "written by trustform v99.0.0, newer than this one ("+version.String()+")") {
+		t.Fatalf("a state from a newer trustform: %v", err)
 	}
 }

@@ -6,15 +6,19 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/trustform/trustform/internal/files"
 
+	"github.com/go-acme/lego/v4/acme"
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
@@ -22,16 +26,21 @@ import (
 	"github.com/trustform/trustform/providers"
 )
 
-// Account is an ACME account, kept in Dir (account.key 0600, account.json).
+// Account is an ACME account, kept in Dir (account.key 0600, account.json),
+// or with its key in KeyFile, which runners share through their secret
+// store: a runner that has the key but not account.json finds the account
+// at the CA by its key.
 type Account struct {
 	Directory string
 	Email     string
 	CARoots   []string // extra roots for the CA's HTTPS (a test CA)
 	Dir       string
+	KeyFile   string
 
-	mu  sync.Mutex // issues run in parallel; they share the key and the registration
-	uri string     // filled by Observe / Register
-	key crypto.Signer
+	mu         sync.Mutex // issues run in parallel; they share the key and the registration
+	uri        string     // filled by Observe / Register
+	key        crypto.Signer
+	keyMissing bool // Observe found no key: a new account will be registered
 }
 
 // user is lego's view of the account.
@@ -51,14 +60,36 @@ type saved struct {
 	Email     string `json:"email"`
 }
 
-func (a *Account) keyPath() string  { return filepath.Join(a.Dir, "account.key") }
+func (a *Account) keyPath() string {
+	if a.KeyFile != "" {
+		return a.KeyFile
+	}
+	return filepath.Join(a.Dir, "account.key")
+}
+
 func (a *Account) infoPath() string { return filepath.Join(a.Dir, "account.json") }
 
-// Observe reads the stored account.
+// Observe reads the stored account. Without its key there is no usable
+// account; with the key but no account.json (another runner registered
+// it) the CA is asked for the account of that key.
 func (a *Account) Observe(context.Context) (providers.Value, error) {
+	_, err := os.Lstat(a.keyPath())
+	a.mu.Lock()
+	a.keyMissing = errors.Is(err, fs.ErrNotExist)
+	missing := a.keyMissing
+	a.mu.Unlock()
+	if missing {
+		return nil, nil
+	}
 	b, err := files.ReadOptional(a.infoPath())
-	if err != nil || b == nil {
+	if err != nil {
 		return nil, err
+	}
+	if b == nil {
+		if a.KeyFile == "" {
+			return nil, nil
+		}
+		return a.resolve()
 	}
 	var s saved
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -70,12 +101,62 @@ func (a *Account) Observe(context.Context) (providers.Value, error) {
 	return providers.Value{"directory": providers.String(s.Directory), "email": providers.String(s.Email)}, nil
 }
 
+// resolve asks the CA for the account of the key (RFC 8555 §7.3.1,
+// onlyReturnExisting); none is absent.
+func (a *Account) resolve() (providers.Value, error) {
+	key, err := a.loadKey(false)
+	if err != nil {
+		return nil, err
+	}
+	client, err := a.client(key, "")
+	if err != nil {
+		return nil, fmt.Errorf("reaching %s: %w", a.Directory, err)
+	}
+	reg, err := client.Registration.ResolveAccountByKey()
+	var problem *acme.ProblemDetails
+	if errors.As(err, &problem) && strings.HasSuffix(problem.Type, ":accountDoesNotExist") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up the account of %s at %s: %w", a.keyPath(), a.Directory, err)
+	}
+	a.mu.Lock()
+	a.uri = reg.URI
+	a.mu.Unlock()
+	email := ""
+	for _, c := range reg.Body.Contact {
+		if e, ok := strings.CutPrefix(c, "mailto:"); ok {
+			email = e
+			break
+		}
+	}
+	return providers.Value{"directory": providers.String(a.Directory), "email": providers.String(email)}, nil
+}
+
 var _ providers.Resource = (*Account)(nil)
 
 // Plan asks for an account of the configured directory and email.
 func (a *Account) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := providers.Value{"directory": providers.String(a.Directory), "email": providers.String(a.Email)}
-	return v, providers.Diff(v, observed, providers.Phase{Name: "register", Description: "register the account; its key stays in .trustform/ (0600)"})
+	where := ".trustform/"
+	if a.KeyFile != "" {
+		where = a.KeyFile
+	}
+	ch := providers.Diff(v, observed, providers.Phase{Name: "register", Description: "register the account; its key stays in " + where + " (0600)"})
+	a.mu.Lock()
+	missing := a.keyMissing
+	a.mu.Unlock()
+	if ch != nil && missing && a.KeyFile != "" {
+		ch.Reasons = []string{fmt.Sprintf("no account key at %s on this machine: a new account is registered under the same contact (%s); certificates already issued stay valid. Give this runner the shared key to keep one account.", a.KeyFile, orNone(a.Email))}
+	}
+	return v, ch
+}
+
+func orNone(email string) string {
+	if email == "" {
+		return "no e-mail"
+	}
+	return email
 }
 
 // Apply registers the account; it has no other phase.
@@ -127,7 +208,7 @@ func (a *Account) loadKey(create bool) (crypto.Signer, error) {
 	}
 	if b == nil {
 		if !create {
-			return nil, fmt.Errorf("no account key in %s: apply the acme_account first", a.Dir)
+			return nil, fmt.Errorf("no account key at %s: apply the acme_account first", a.keyPath())
 		}
 		k, err := certcrypto.GeneratePrivateKey(certcrypto.EC256)
 		if err != nil {

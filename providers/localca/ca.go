@@ -29,10 +29,14 @@ const (
 	CAValidity   = 10 * 365 * 24 * time.Hour
 )
 
-// CA is a local certificate authority kept in Dir.
+// CA is a local certificate authority kept in Dir, or in KeyFile and
+// CertFile when the configuration keeps them elsewhere (runners sharing the
+// CA through their secret store).
 type CA struct {
 	Addr       string // local_ca.NAME, for values known after apply
 	Dir        string
+	KeyFile    string
+	CertFile   string
 	CommonName string
 	Now        func() time.Time
 
@@ -44,15 +48,32 @@ var (
 	_ providers.Resource = (*CA)(nil)
 )
 
-func (ca *CA) certPath() string { return filepath.Join(ca.Dir, "ca.pem") }
-func (ca *CA) keyPath() string  { return filepath.Join(ca.Dir, "ca.key") }
+func (ca *CA) certPath() string {
+	if ca.CertFile != "" {
+		return ca.CertFile
+	}
+	return filepath.Join(ca.Dir, "ca.pem")
+}
+
+func (ca *CA) keyPath() string {
+	if ca.KeyFile != "" {
+		return ca.KeyFile
+	}
+	return filepath.Join(ca.Dir, "ca.key")
+}
 
 // Observe reads the CA certificate.
 func (ca *CA) Observe(context.Context) (providers.Value, error) {
 	ca.cert = nil
 	b, err := files.ReadOptional(ca.certPath())
-	if err != nil || b == nil {
+	if err != nil {
 		return nil, err
+	}
+	if err := ca.bothOrNeither(b != nil); err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, nil
 	}
 	c, err := certcrypto.ParsePEMCertificate(b)
 	if err != nil {
@@ -70,17 +91,42 @@ func (ca *CA) Observe(context.Context) (providers.Value, error) {
 	return v, nil
 }
 
+// bothOrNeither refuses a CA kept in key_file and cert_file of which this
+// machine has only one half: creating a new CA there would re-issue every
+// certificate the shared one signed.
+func (ca *CA) bothOrNeither(haveCert bool) error {
+	if ca.KeyFile == "" {
+		return nil
+	}
+	_, err := os.Lstat(ca.keyPath())
+	haveKey := err == nil
+	switch {
+	case haveCert && !haveKey:
+		return fmt.Errorf("the CA certificate %s is here but its key %s is not: give this machine the CA key from your secret store (a new CA would re-issue every certificate)", ca.certPath(), ca.keyPath())
+	case haveKey && !haveCert:
+		return fmt.Errorf("the CA key %s is here but its certificate %s is not: give this machine the CA certificate too", ca.keyPath(), ca.certPath())
+	}
+	return nil
+}
+
 // Plan asks for the observed CA while it is valid, else a new one. A CA
 // key whose mode is looser than 0600 only gets its mode back.
 func (ca *CA) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := ca.desired(ca.Addr)
-	ch := providers.Diff(v, observed, providers.Phase{Name: "create", Description: "create the CA key (0600) and certificate in .trustform/"})
+	ch := providers.Diff(v, observed, providers.Phase{Name: "create", Description: ca.createDescription()})
 	if d := providers.Differs(v, observed); len(d) == 1 && d[0] == "key_mode" {
 		ch = &providers.Change{Action: providers.Update,
 			Reasons: []string{"the CA key has mode " + observed["key_mode"].Str + ": a private key is 0600 (others could read it)"},
 			Phases:  []providers.Phase{{Name: "protect", Description: "set the CA key back to mode 0600"}}}
 	}
 	return v, ch
+}
+
+func (ca *CA) createDescription() string {
+	if ca.KeyFile == "" {
+		return "create the CA key (0600) and certificate in .trustform/"
+	}
+	return "create the CA key " + ca.KeyFile + " (0600) and certificate " + ca.CertFile + "; give every runner both"
 }
 
 // Apply creates the CA, or protects its key.

@@ -1,0 +1,68 @@
+# The configuration the workflow and the systemd units run (trust/ in the
+# repository). State and lock live in PostgreSQL, so every runner (a pull
+# request's plan, the merge's apply, the drift timer, a colleague's laptop)
+# sees the last apply; nothing depends on files surviving in the checkout.
+# The secrets come from each runner's secret store into secrets/ (never
+# committed: see README.md); the rest is in the repository.
+
+state "postgres" {
+  # No password here: PGPASSWORD or ~/.pgpass on the runner.
+  conn_str = "postgres://trustform@db.example.net/trustform?sslmode=verify-full"
+  name     = "production"
+}
+
+host "web1" {
+  address = "192.0.2.80"
+  ssh {
+    user          = "deploy"
+    identity_file = "secrets/deploy_ed25519" # secret TRUSTFORM_SSH_KEY
+    known_hosts   = "known_hosts"            # committed, checked by hand
+    become        = true
+  }
+}
+
+dns_zone "example" {
+  name   = "example.net"
+  server = "192.0.2.53:53"
+  tsig {
+    name        = "trustform"
+    secret_file = "secrets/tsig.secret" # secret TRUSTFORM_TSIG_SECRET
+  }
+}
+
+acme_account "le" {
+  directory = "https://acme-v02.api.letsencrypt.org/directory"
+  email     = "hostmaster@example.net"
+  key_file  = "secrets/acme-account.key" # secret TRUSTFORM_ACME_ACCOUNT_KEY
+}
+
+# The internal CA for the intranet: its certificate is public (committed),
+# its key a secret.
+local_ca "intranet" {
+  common_name = "Example intranet CA"
+  cert_file   = "ca/intranet.pem"
+  key_file    = "secrets/intranet-ca.key" # secret TRUSTFORM_CA_KEY
+}
+
+certificate "www" {
+  domains   = ["www.example.net"]
+  issuer    = acme_account.le
+  challenge = "dns-01"
+  cert_file = "/etc/ssl/www/fullchain.pem"
+  key_file  = "/etc/ssl/www/privkey.pem"
+  host      = host.web1
+}
+
+tlsa "www_https" {
+  zone        = dns_zone.example
+  name        = "_443._tcp.www"
+  certificate = certificate.www
+}
+
+certificate "intranet" {
+  domains   = ["intranet.example.net"]
+  issuer    = local_ca.intranet
+  cert_file = "/etc/ssl/intranet/fullchain.pem"
+  key_file  = "/etc/ssl/intranet/privkey.pem"
+  host      = host.web1
+}
