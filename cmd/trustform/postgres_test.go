@@ -18,6 +18,7 @@ import (
 	"github.com/trustform/trustform/engine/state/pgtest"
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/dns/dnstest"
 )
 
 // TestPostgresState: two working copies of one configuration (two CI
@@ -86,8 +87,8 @@ func dumpState(t *testing.T, lab *pgtest.Lab) string {
 	return dumpStateOf(t, lab, "apt_source.example")
 }
 
-// dumpStateOf is every row of trustform's tables, as text, which must
-// hold addr.
+// dumpStateOf is every row of every table in trustform's schema, as
+// text, which must hold addr.
 func dumpStateOf(t *testing.T, lab *pgtest.Lab, addr string) string {
 	t.Helper()
 	t.Setenv("PGPASSWORD", lab.Password)
@@ -97,7 +98,21 @@ func dumpStateOf(t *testing.T, lab *pgtest.Lab, addr string) string {
 	}
 	defer conn.Close(context.Background())
 	var out strings.Builder
-	for _, table := range []string{"schema_version", "states", "locks"} {
+	var tables []string
+	rows, err := conn.Query(context.Background(), "SELECT table_name FROM information_schema.tables WHERE table_schema = 'trustform'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) < 3 {
+		t.Fatalf("trustform's tables are %v", tables)
+	}
+	for _, table := range tables {
 		rows, err := conn.Query(context.Background(), "SELECT t::text FROM trustform."+table+" t")
 		if err != nil {
 			t.Fatal(err)
@@ -393,7 +408,7 @@ apt_source "example" {
 
 // TestPostgresSharedSecrets: the private material stays in files that the
 // runners get from their secret store (key_file on local_ca and on
-// acme_account), never in the database. A runner with the shared files
+// acme_account, secret_file of a zone's TSIG key), never in the database. A runner with the shared files
 // plans nothing after another's apply (it finds the ACME account at the CA
 // by its key); a runner without the CA key is refused with the reason; a
 // runner without the account key says it registers a new account.
@@ -403,7 +418,25 @@ func TestPostgresSharedSecrets(t *testing.T) {
 	env := []string{"PGPASSWORD=" + lab.Password}
 	server := labutil.OpenDir(t, "pgserver")
 	secrets := labutil.OpenDir(t, "secrets") // what the secret store hands each runner
+	dns := dnstest.Start(t, "example.test")
+	os.WriteFile(filepath.Join(secrets, "tsig.secret"), []byte(dns.Secret), 0o600)
 	cfg := acmeAccount(pebble) + fmt.Sprintf(`
+dns_zone "example" {
+  name        = "example.test"
+  server      = %q
+  nameservers = [%q]
+  tsig {
+    name        = "trustform-key"
+    secret_file = %q
+  }
+}
+
+tlsa "www_https" {
+  zone        = dns_zone.example
+  name        = "_443._tcp.www"
+  certificate = certificate.www
+}
+`, dns.Primary.Addr, dns.Primary.Addr, filepath.Join(secrets, "tsig.secret")) + fmt.Sprintf(`
 state "postgres" {
   conn_str = %q
   name     = "secrets"
@@ -450,7 +483,10 @@ certificate "www" {
 			t.Errorf("%s is in the database", f)
 		}
 	}
-	if strings.Contains(dump, "PRIVATE KEY") || strings.Contains(dump, lab.Password) {
+	if !strings.Contains(dump, "tlsa.www_https") {
+		t.Fatalf("the TLSA records are not in the state:\n%s", dump)
+	}
+	if strings.Contains(dump, "PRIVATE KEY") || strings.Contains(dump, lab.Password) || strings.Contains(dump, dns.Secret) {
 		t.Errorf("private material in the database:\n%s", dump)
 	}
 
