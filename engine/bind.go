@@ -20,6 +20,8 @@ import (
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
@@ -39,6 +41,7 @@ func binders() map[string]binder {
 		"certificate":  bindCertificate,
 		"tlsa":         bindTLSA,
 		"vhost":        bindVhost,
+		"service":      bindService,
 		"apt_key":      bindAPTKey,
 		"apt_source":   bindAPTSource,
 	}
@@ -230,7 +233,14 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 	var endpoints []dns.Endpoint
 	for _, v := range b.cfg.Vhosts {
 		if p := webserver.Prober(b.cfg, v); p != nil && p.TLS {
-			endpoints = append(endpoints, dns.Endpoint{Addr: p.Addr, Names: v.ServerNames})
+			endpoints = append(endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: p.Addr, Addr: p.Addr}, Names: v.ServerNames})
+		}
+	}
+	for _, s := range b.cfg.Services {
+		for _, e := range s.Endpoints {
+			ep, _ := schema.ParseEndpoint(e) // validated
+			names := b.cfg.Certificate(s.Certificate).Domains
+			endpoints = append(endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS}, Names: names})
 		}
 	}
 	return &dns.TLSA{
@@ -251,6 +261,26 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
 	v := block.(*schema.Vhost)
 	return webserver.New(b.cfg, v, b.host(v.Host), b.keyDeployer(v.Certificate)), nil
+}
+
+func bindService(b *binding, block any) (any, hcl.Diagnostics) {
+	s := block.(*schema.Service)
+	cert := b.cfg.Certificate(s.Certificate)
+	svc := &service.Service{
+		Host:          b.host(s.Host),
+		Certificate:   b.keyDeployer(s.Certificate),
+		CertAddr:      s.Certificate.Address,
+		CertPath:      b.cfg.LocalPath(cert.Host, cert.CertFile),
+		KeyPath:       b.cfg.LocalPath(cert.Host, cert.KeyFile),
+		Name:          cert.Domains[0],
+		TestCommand:   s.TestCommand,
+		ReloadCommand: s.ReloadCommand,
+	}
+	for _, e := range s.Endpoints {
+		ep, _ := schema.ParseEndpoint(e) // validated
+		svc.Endpoints = append(svc.Endpoints, probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS})
+	}
+	return svc, nil
 }
 
 func bindAPTKey(b *binding, block any) (any, hcl.Diagnostics) {

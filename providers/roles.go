@@ -96,6 +96,11 @@ type Pin interface {
 	Resource
 	// TrustAnchor: usage 0 or 2, the RRset pins the issuing CA.
 	TrustAnchor() bool
+	// CertBound: the record is computed from an issued certificate (the
+	// issuing CA's for usage 0 and 2, the whole leaf for selector 0), not
+	// from a key alone, so every new certificate is issued into a staged
+	// chain before its record can be published.
+	CertBound() bool
 	// Target is the record of the key (or CA) to be served; "" with why
 	// while it is not known yet.
 	Target() (record, why string)

@@ -219,6 +219,26 @@ type Vhost struct {
 	Host        Ref
 }
 
+// Service is a TLS daemon that reads a certificate from its files
+// (Postfix, Dovecot, HAProxy, …): tested and reloaded after each change of
+// the files, and observed live at its endpoints.
+type Service struct {
+	Name            string         `hcl:"name,label"`
+	CertificateExpr hcl.Expression `hcl:"certificate"`
+	Endpoints       []string       `hcl:"endpoints"`
+	TestCommand     string         `hcl:"test_command,optional"`
+	ReloadCommand   string         `hcl:"reload_command,optional"`
+	HostExpr        hcl.Expression `hcl:"host,optional"`
+
+	EndpointsRange     hcl.Range `hcl:"endpoints,attr_value_range"`
+	TestCommandRange   hcl.Range `hcl:"test_command,attr_value_range"`
+	ReloadCommandRange hcl.Range `hcl:"reload_command,attr_value_range"`
+	DeclRange          hcl.Range `hcl:",def_range"`
+
+	Certificate Ref
+	Host        Ref
+}
+
 // APTKey is an APT repository signing key, pinned by its full fingerprint.
 type APTKey struct {
 	Name        string         `hcl:"name,label"`
@@ -283,6 +303,7 @@ type file struct {
 	TLSAs        []*TLSA        `hcl:"tlsa,block"`
 	TLSPolicies  []*TLSPolicy   `hcl:"tls_policy,block"`
 	Vhosts       []*Vhost       `hcl:"vhost,block"`
+	Services     []*Service     `hcl:"service,block"`
 	APTKeys      []*APTKey      `hcl:"apt_key,block"`
 	APTSources   []*APTSource   `hcl:"apt_source,block"`
 }

@@ -24,6 +24,7 @@ type Config struct {
 	TLSAs        []*TLSA
 	TLSPolicies  []*TLSPolicy
 	Vhosts       []*Vhost
+	Services     []*Service
 	APTKeys      []*APTKey
 	APTSources   []*APTSource
 	// State is the shared state store, or nil for .trustform/.

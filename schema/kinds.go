@@ -29,6 +29,7 @@ func Kinds() []Kind {
 		{"tlsa", 2, func(c *Config) []any { return list(c.TLSAs) }},
 		{"tls_policy", 0, func(c *Config) []any { return list(c.TLSPolicies) }},
 		{"vhost", 3, func(c *Config) []any { return list(c.Vhosts) }},
+		{"service", 3, func(c *Config) []any { return list(c.Services) }},
 		{"apt_key", 4, func(c *Config) []any { return list(c.APTKeys) }},
 		{"apt_source", 5, func(c *Config) []any { return list(c.APTSources) }},
 	}

@@ -152,6 +152,7 @@ func (c *Config) add(f *file) {
 	c.TLSAs = append(c.TLSAs, f.TLSAs...)
 	c.TLSPolicies = append(c.TLSPolicies, f.TLSPolicies...)
 	c.Vhosts = append(c.Vhosts, f.Vhosts...)
+	c.Services = append(c.Services, f.Services...)
 	c.APTKeys = append(c.APTKeys, f.APTKeys...)
 	c.APTSources = append(c.APTSources, f.APTSources...)
 }

@@ -52,6 +52,10 @@ func (c *Config) resolve() hcl.Diagnostics {
 		ref(&b.HSTSFrom, b.HSTSFromExpr, "hsts_from", "vhost")
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
+	for _, b := range c.Services {
+		need(&b.Certificate, b.CertificateExpr, "certificate", b.DeclRange, "certificate")
+		ref(&b.Host, b.HostExpr, "host", "host")
+	}
 	for _, b := range c.APTKeys {
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
@@ -97,6 +101,8 @@ func (c *Config) Refs(addr Address) []Ref {
 		add(b.Zone, b.Certificate)
 	case *Vhost:
 		add(b.Certificate, b.TLSPolicy, b.HSTSFrom, b.Host)
+	case *Service:
+		add(b.Certificate, b.Host)
 	case *APTKey:
 		add(b.Host)
 	case *APTSource:

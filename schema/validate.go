@@ -75,6 +75,13 @@ func (c *Config) validate() hcl.Diagnostics {
 	for _, b := range c.Vhosts {
 		diags = append(diags, c.validateVhost(b)...)
 	}
+	for _, b := range c.Services {
+		diags = append(diags, validateService(b)...)
+		if cert := c.Certificate(b.Certificate); cert != nil && cert.Host.Address != b.Host.Address {
+			diags = append(diags, errAt(b.DeclRange, "Service and certificate on different hosts",
+				fmt.Sprintf("service.%s runs on %s, but %s is deployed to %s: a daemon reads its certificate files on its own machine.", b.Name, hostName(b.Host), b.Certificate.Address, hostName(cert.Host))))
+		}
+	}
 	for _, b := range c.APTKeys {
 		diags = append(diags, c.validateAPTKey(b)...)
 	}
@@ -90,6 +97,35 @@ func (c *Config) validate() hcl.Diagnostics {
 		if len(b.Types) == 0 {
 			b.Types = []string{"deb"}
 		}
+	}
+	return diags
+}
+
+func hostName(r Ref) string {
+	if !r.Set() {
+		return "the machine trustform runs on"
+	}
+	return r.Address.String()
+}
+
+// validateService: every endpoint parses; a service with none has nothing
+// to check.
+func validateService(b *Service) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if len(b.Endpoints) == 0 {
+		diags = append(diags, errAt(b.EndpointsRange, "No endpoints", fmt.Sprintf("service.%s needs at least one endpoint, such as \"smtp://192.0.2.25:25\": trustform checks there what the service serves.", b.Name)))
+	}
+	seen := map[string]bool{}
+	for _, e := range b.Endpoints {
+		ep, err := ParseEndpoint(e)
+		if err != nil {
+			diags = append(diags, errAt(b.EndpointsRange, "Invalid endpoint", err.Error()+"."))
+			continue
+		}
+		if seen[ep.Addr] {
+			diags = append(diags, errAt(b.EndpointsRange, "Endpoint listed twice", fmt.Sprintf("%s is listed twice in service.%s.", ep.Addr, b.Name)))
+		}
+		seen[ep.Addr] = true
 	}
 	return diags
 }
@@ -279,8 +315,8 @@ func (c *Config) validatePublishNext() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	first := map[Address]*TLSA{}
 	for _, b := range c.TLSAs {
-		if b.Params[0] != 1 && b.Params[0] != 3 {
-			continue
+		if (b.Params[0] != 1 && b.Params[0] != 3) || b.Params[1] != 1 {
+			continue // no next key record exists for these: see publish_next's own check
 		}
 		f, ok := first[b.Certificate.Address]
 		if !ok {

@@ -59,9 +59,10 @@ func (r tlsaBeforeCert) Opens(gate []plan.GateWait, visibleAt func(addr, record 
 }
 
 // Layout lays out a certificate change when it must: a new key while TLSA
-// records pin the live one, or a new certificate while a trust-anchor RRset
-// pins its CA. Stage the key (and the chain for DANE-TA), publish its
-// record beside the old ones, wait, deploy, prune. With publish_next the
+// records pin the live one, or a new certificate while an RRset pins a
+// certificate (its CA for DANE-TA, the whole leaf for selector 0). Stage
+// the key, and the chain where a record pins a certificate; publish the
+// records beside the old ones, wait, deploy, prune. With publish_next the
 // staged key is already published (the gate is open) and a fresh next key
 // is staged after the deploy, its record published with the prune.
 func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
@@ -70,8 +71,8 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 		return false
 	}
 	kp := kd.KeyPlan()
-	live, ta := pins(g, n.Addr)
-	if !kp.Issue || (len(ta) == 0 && (!kp.NewKey || len(live) == 0)) {
+	keyPins, chainPins := pins(g, n.Addr)
+	if !kp.Issue || (len(chainPins) == 0 && (!kp.NewKey || len(keyPins) == 0)) {
 		return false
 	}
 	b := n.Block.(*schema.Certificate)
@@ -88,19 +89,22 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 		then(g.AddStep(n.Addr, action, certificate.PhaseStageKey, rule,
 			"generate the next key beside the live one ("+b.KeyFile+".next, 0600)"))
 	}
-	if len(ta) > 0 && !kp.StagedChain {
+	if len(chainPins) > 0 && !kp.StagedChain {
 		then(g.AddStep(n.Addr, action, certificate.PhaseStageCert, rule,
-			"issue into "+b.CertFile+".next: the issuing CA's record is published before the certificate is served"))
+			"issue into "+b.CertFile+".next: "+stagedWhy(chainPins)+" published before the certificate is served"))
 	}
 	var publishes []*graph.Step
 	var gate []plan.GateWait
-	for _, tn := range slices.Concat(live, ta) {
+	for _, tn := range slices.Concat(keyPins, chainPins) {
 		pin := tn.Res.(providers.Pin)
 		target, unknown := pin.Target()
 		if unknown != "" || !pin.Published(target) {
 			desc := "publish the next key's record beside the current ones"
-			if pin.TrustAnchor() {
+			switch {
+			case pin.TrustAnchor():
 				desc = "publish the record of the CA that issued the staged certificate, unless it is published already"
+			case pin.CertBound():
+				desc = "publish the staged certificate's record beside the current ones"
 			}
 			p := g.AddStep(tn.Addr, plan.Update, dns.PhasePublish, rule, desc)
 			p.After(last, rule)
@@ -109,7 +113,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 		gate = append(gate, plan.GateWait{Address: tn.Addr.String(), Record: target, Wait: pin.Wait().String()})
 	}
 	desc := "issue the certificate for the staged key and deploy it"
-	if len(ta) > 0 {
+	if len(chainPins) > 0 {
 		desc = "deploy the staged certificate"
 	}
 	final := g.AddStep(n.Addr, action, certificate.PhaseDeployNext, rule, desc)
@@ -121,7 +125,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 	if kp.StageNext {
 		g.AddStep(n.Addr, action, kp.NextPhase.Name, "", kp.NextPhase.Description).After(last, "")
 	}
-	for _, tn := range slices.Concat(live, ta) {
+	for _, tn := range slices.Concat(keyPins, chainPins) {
 		g.LaidOut(tn.Addr)
 		pin := tn.Res.(providers.Pin)
 		if pin.Settled() {
@@ -133,6 +137,8 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 			desc += "; publish the new next key's"
 		case pin.TrustAnchor():
 			desc = "remove the records of a CA no longer in the served chain"
+		case pin.CertBound():
+			desc = "remove the records of the certificate no longer served"
 		}
 		g.AddStep(tn.Addr, plan.Update, dns.PhasePrune, rule, desc).After(g.Last(n.Addr), rule)
 	}
@@ -142,29 +148,50 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 	return true
 }
 
-// pins lists the TLSA RRsets of cert that are published now, the
-// end-entity ones and the trust-anchor ones: a new key or a new issuing CA
-// must not outrun them.
-func pins(g *graph.Graph, cert schema.Address) (ee, ta []*graph.Node) {
+// pins lists the TLSA RRsets of cert that are published now: those that
+// pin its key, and those that pin a certificate (the issuing CA, or the
+// whole leaf with selector 0). A new key, or any new certificate for the
+// second kind, must not outrun them.
+func pins(g *graph.Graph, cert schema.Address) (key, chain []*graph.Node) {
 	for _, n := range g.Nodes {
 		pin, ok := n.Res.(providers.Pin)
 		if !ok || n.Observed == nil || n.Block.(*schema.TLSA).Certificate.Address != cert {
 			continue
 		}
-		if pin.TrustAnchor() {
-			ta = append(ta, n)
+		if pin.CertBound() {
+			chain = append(chain, n)
 		} else {
-			ee = append(ee, n)
+			key = append(key, n)
 		}
 	}
-	return ee, ta
+	return key, chain
+}
+
+// stagedWhy says what waits for a staged chain: the records of its CA, of
+// itself, or both.
+func stagedWhy(chain []*graph.Node) string {
+	var ca, leaf bool
+	for _, n := range chain {
+		if n.Res.(providers.Pin).TrustAnchor() {
+			ca = true
+		} else {
+			leaf = true
+		}
+	}
+	switch {
+	case ca && leaf:
+		return "the records of its issuing CA and of itself are"
+	case leaf:
+		return "its own record is"
+	}
+	return "the issuing CA's record is"
 }
 
 // Order: a TLSA RRset's own step follows its certificate's; and a TLSA
 // step that may remove records (every one but a publish) comes only after
-// every vhost serving the certificate has been reloaded and seen serving
-// the certificate file, not merely after the files changed: until then the
-// server presents the old key. This holds for a rollover's prune and for a
+// every vhost and service serving the certificate has been reloaded and
+// seen serving the certificate file, not merely after the files changed:
+// until then the server presents the old key. This holds for a rollover's prune and for a
 // plain update alike (a run that resumes after the certificate was deployed
 // sees only the latter).
 func (r tlsaBeforeCert) Order(g *graph.Graph) {
@@ -180,6 +207,11 @@ func (r tlsaBeforeCert) Order(g *graph.Graph) {
 		for _, v := range g.Config.Vhosts {
 			if v.Certificate.Address == t.Certificate.Address {
 				s.After(g.Last(schema.Address{Type: "vhost", Name: v.Name}), r.Name())
+			}
+		}
+		for _, v := range g.Config.Services {
+			if v.Certificate.Address == t.Certificate.Address {
+				s.After(g.Last(schema.Address{Type: "service", Name: v.Name}), r.Name())
 			}
 		}
 	}

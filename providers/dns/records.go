@@ -57,24 +57,19 @@ func (s recordSet) write(phase string, published []string) ([]string, error) {
 }
 
 // records derives the RRset from the certificate's plan: the end-entity key
-// (usage 1, 3) or the issuing CA (usage 0, 2, see caRecords).
+// (usage 1, 3 with selector 1), or a certificate (see chainRecords).
 func (t *TLSA) records() recordSet {
 	kp := t.Certificate.KeyPlan()
-	if t.TrustAnchor() {
-		return t.caRecords(kp)
+	if t.CertBound() {
+		return t.chainRecords(kp)
 	}
 	var out recordSet
 	if len(kp.Live) > 0 {
 		out.live = certRecord(t.Params, kp.Live[0])
 	}
-	switch {
-	case t.Params[1] == 0 && (kp.Issue || len(kp.Live) == 0):
-		out.unknown = t.CertAddr.String() + " is issued"
-	case t.Params[1] == 0:
-		out.target = out.live
-	case kp.Target == nil:
+	if kp.Target == nil {
 		out.unknown = t.CertAddr.String() + " generates its new key"
-	default:
+	} else {
 		rec, err := KeyRecord(t.Params, kp.Target)
 		if err != nil {
 			out.unknown = err.Error()
@@ -94,20 +89,21 @@ func (t *TLSA) records() recordSet {
 	return out
 }
 
-// caRecords derives a trust-anchor RRset (usage 0, 2): it pins the CA that
-// issued the leaf, as the server sends it (Pinned). Which CA issues a new
-// certificate is known only once it is issued, into the staged chain.
-func (t *TLSA) caRecords(kp providers.KeyPlan) recordSet {
+// chainRecords derives an RRset that pins a certificate: the CA that issued
+// the leaf, as the server sends it (usage 0, 2), or the leaf itself
+// (selector 0). What a new certificate's record is, is known only once it
+// is issued, into the staged chain.
+func (t *TLSA) chainRecords(kp providers.KeyPlan) recordSet {
 	var out recordSet
-	if ca := Pinned(t.Params[0], kp.Live); ca != nil {
-		out.live = certRecord(t.Params, ca)
+	if c := Pinned(t.Params[0], kp.Live); c != nil {
+		out.live = certRecord(t.Params, c)
 	}
 	switch {
 	case !kp.Issue:
 		out.target = out.live
 	case kp.StagedChain:
-		if ca := Pinned(t.Params[0], kp.Chain); ca != nil {
-			out.target = certRecord(t.Params, ca)
+		if c := Pinned(t.Params[0], kp.Chain); c != nil {
+			out.target = certRecord(t.Params, c)
 		}
 	}
 	if out.target == "" {

@@ -49,9 +49,10 @@ type TLSA struct {
 	observed                 providers.Value
 }
 
-// Endpoint is a TLS service that can be probed: where, and for which names.
+// Endpoint is a TLS service that can be probed (a vhost, a mail service's
+// endpoint): where and how, and for which names.
 type Endpoint struct {
-	Addr  string // host:port
+	probe.Endpoint
 	Names []string
 }
 
@@ -116,10 +117,10 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 
 // servedBy finds the endpoint that answers the RRset's service: the port
 // and host of its owner name (_443._tcp.www.example.org.).
-func (t *TLSA) servedBy() (addr, host string, ok bool) {
+func (t *TLSA) servedBy() (ep probe.Endpoint, host string, ok bool) {
 	labels := strings.SplitN(strings.TrimSuffix(t.Owner, "."), ".", 3)
 	if len(labels) < 3 || !strings.HasPrefix(labels[0], "_") {
-		return "", "", false
+		return probe.Endpoint{}, "", false
 	}
 	port, host := strings.TrimPrefix(labels[0], "_"), labels[2]
 	for _, e := range t.Endpoints {
@@ -127,21 +128,22 @@ func (t *TLSA) servedBy() (addr, host string, ok bool) {
 			continue
 		}
 		if _, p, err := net.SplitHostPort(e.Addr); err == nil && p == port {
-			return e.Addr, host, true
+			return e.Endpoint, host, true
 		}
 	}
-	return "", "", false
+	return probe.Endpoint{}, "", false
 }
 
 // servedMatch is the built-in DANE check: the chain served at addr for host
 // must match a record every authoritative server publishes. It says "yes",
 // or the served record and the published ones, so a mismatch is drift that
 // names the record and digest.
-func (t *TLSA) servedMatch(ctx context.Context, addr, host string) string {
-	chain, err := probe.ServedChain(ctx, addr, host)
+func (t *TLSA) servedMatch(ctx context.Context, ep probe.Endpoint, host string) string {
+	chain, err := ep.Chain(ctx, host, 0)
 	if err != nil {
 		return "unreachable: " + err.Error()
 	}
+	addr := ep.URL
 	if len(Matching(t.visible, chain)) > 0 {
 		return "yes"
 	}
@@ -258,6 +260,10 @@ func (t *TLSA) Everywhere() bool {
 
 // TrustAnchor: usage 0 or 2 pins the issuing CA.
 func (t *TLSA) TrustAnchor() bool { return t.Params[0] == 0 || t.Params[0] == 2 }
+
+// CertBound: a trust anchor, or selector 0 (the whole certificate, as in
+// RFC 7671's "3 0 1" examples), changes with every certificate issued.
+func (t *TLSA) CertBound() bool { return t.TrustAnchor() || t.Params[1] == 0 }
 
 // Target is the record of what is to be served, or why it is not known yet.
 func (t *TLSA) Target() (string, string) {

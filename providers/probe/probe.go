@@ -200,10 +200,3 @@ func SortedProtocols(p []string) []string {
 	slices.SortFunc(out, func(a, b string) int { return rank[a] - rank[b] })
 	return out
 }
-
-// ServedChain handshakes with SNI name at addr and returns the chain the
-// server presents, leaf first.
-func ServedChain(ctx context.Context, addr, name string) ([]*x509.Certificate, error) {
-	h := (&Vhost{Addr: addr}).handshake(ctx, name, 0)
-	return h.chain, h.err
-}
