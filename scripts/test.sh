@@ -32,6 +32,9 @@ declare -A packages=(
   [/usr/bin/ssh]=openssh-client
   [/usr/bin/sudo]=sudo
   [/usr/bin/pkill]=procps
+  [/usr/sbin/postfix]=postfix
+  [/usr/sbin/dovecot]=dovecot-imapd
+  [/usr/bin/openssl]=openssl
 )
 missing=()
 for file in "${!packages[@]}"; do

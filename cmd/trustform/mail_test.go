@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/service/mailtest"
+)
+
+// mailLab is a mail server as DANE for SMTP (RFC 7672) deploys it: real
+// Postfix (smtpd with STARTTLS) and Dovecot (IMAP with STARTTLS, IMAPS)
+// reading one certificate from the local CA, pinned at the SMTP port by a
+// 3 0 1 and a 3 1 1 RRset (two tlsa blocks, one owner) and at the IMAPS
+// port by 3 1 1, on a real BIND primary and secondary with DNSSEC.
+type mailLab struct {
+	dir, cert, key string
+	dns            *dnstest.Lab
+	postfix        *mailtest.Postfix
+	dovecot        *mailtest.Dovecot
+	smtpOwner      string
+	imapsOwner     string
+}
+
+func startMailLab(t *testing.T) *mailLab {
+	files := filepathJoin(t)
+	l := &mailLab{dir: t.TempDir(), cert: filepath.Join(files, "mail.pem"), key: filepath.Join(files, "mail.key")}
+	l.dns = dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail")
+	l.postfix = mailtest.StartPostfix(t, l.cert, l.key)
+	l.dovecot = mailtest.StartDovecot(t, l.cert, l.key)
+	smtpPort, imapsPort := port(l.postfix.SMTP), port(l.dovecot.IMAPS)
+	l.smtpOwner = "_" + smtpPort + "._tcp.mail.example.test."
+	l.imapsOwner = "_" + imapsPort + "._tcp.mail.example.test."
+	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
+	cfg := fmt.Sprintf(`dns_zone "example" {
+  name           = "example.test"
+  server         = %[1]q
+  nameservers    = [%[1]q, %[2]q]
+  require_dnssec = true
+  tsig {
+    name        = "trustform-key"
+    secret_file = "tsig.secret"
+  }
+}
+
+local_ca "ca" {}
+
+certificate "mail" {
+  domains   = ["mail.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "ec256"
+  cert_file = %[3]q
+  key_file  = %[4]q
+}
+
+tlsa "mail_smtp" {
+  zone          = dns_zone.example
+  port          = %[5]s
+  hostname      = "mail.example.test"
+  certificate   = certificate.mail
+  selector      = 0
+  ttl           = 30
+  rollover_wait = "1s"
+}
+
+tlsa "mail_smtp_spki" {
+  zone          = dns_zone.example
+  port          = %[5]s
+  hostname      = "mail.example.test"
+  certificate   = certificate.mail
+  ttl           = 30
+  rollover_wait = "1s"
+}
+
+tlsa "mail_imaps" {
+  zone          = dns_zone.example
+  port          = %[6]s
+  hostname      = "mail.example.test"
+  certificate   = certificate.mail
+  ttl           = 30
+  rollover_wait = "1s"
+}
+
+service "mx" {
+  certificate    = certificate.mail
+  endpoints      = ["smtp://%[7]s"]
+  test_command   = %[8]q
+  reload_command = %[9]q
+}
+
+service "imap" {
+  certificate    = certificate.mail
+  endpoints      = ["imaps://%[10]s", "imap://%[11]s"]
+  test_command   = %[12]q
+  reload_command = %[13]q
+}
+`, l.dns.Primary.Addr, l.dns.Secondary.Addr, l.cert, l.key, smtpPort, imapsPort,
+		l.postfix.SMTP, l.postfix.TestCommand, l.postfix.ReloadCommand,
+		l.dovecot.IMAPS, l.dovecot.IMAP, l.dovecot.TestCommand, l.dovecot.ReloadCommand)
+	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)
+	return l
+}
+
+func filepathJoin(t *testing.T) string {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	return dir
+}
+
+func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
+
+func (l *mailLab) edit(t *testing.T, old, new string) {
+	t.Helper()
+	p := filepath.Join(l.dir, "main.hcl")
+	cfg, _ := os.ReadFile(p)
+	if !bytes.Contains(cfg, []byte(old)) {
+		t.Fatalf("main.hcl has no %q", old)
+	}
+	os.WriteFile(p, bytes.Replace(cfg, []byte(old), []byte(new), 1), 0o644)
+}
+
+// opensslDANE verifies what the endpoint serves against records with
+// OpenSSL's own DANE code (s_client -dane_tlsa_rrdata), independently of
+// trustform; starttls is s_client's -starttls protocol, "" for TLS at once.
+func opensslDANE(addr, starttls string, records []string) error {
+	args := []string{"s_client", "-connect", addr, "-servername", "mail.example.test",
+		"-dane_tlsa_domain", "mail.example.test", "-verify_return_error", "-brief"}
+	if starttls != "" {
+		args = append(args, "-starttls", starttls)
+	}
+	for _, r := range records {
+		args = append(args, "-dane_tlsa_rrdata", r)
+	}
+	cmd := exec.Command("openssl", args...)
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, lastLines(string(out), 3))
+	}
+	if !strings.Contains(string(out), "Verified peername") && !strings.Contains(string(out), "Verification: OK") {
+		return fmt.Errorf("not verified: %s", lastLines(string(out), 3))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+// watchMail is the independent checker of RFC 7672: every 0.2 s, for the
+// SMTP endpoint (STARTTLS) and the IMAPS endpoint, the RRset of every
+// authoritative server must verify what is served, with OpenSSL's DANE
+// verifier. stop returns the checks made and the violations seen.
+func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
+	var mu sync.Mutex
+	var checks int
+	var violations []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			for _, ep := range []struct{ owner, addr, starttls string }{
+				{l.smtpOwner, l.postfix.SMTP, "smtp"},
+				{l.imapsOwner, l.dovecot.IMAPS, ""},
+			} {
+				for _, n := range l.dns.Servers() {
+					recs := served(t, n, ep.owner)
+					err := opensslDANE(ep.addr, ep.starttls, recs)
+					mu.Lock()
+					checks++
+					if err != nil {
+						violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s: %s does not verify: %v", time.Now().Format("05.000"), n.Addr, recs, ep.owner, ep.addr, err))
+					}
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	return func() (int, []string) {
+		close(done)
+		wg.Wait()
+		return checks, violations
+	}
+}
+
+// TestMailDANE: trustform manages a mail server's certificate under DANE
+// for SMTP. The first apply replaces the placeholder, reloads Postfix and
+// Dovecot and publishes the records; then a same-key renewal and a key
+// change each roll over with the records side by side for rollover_wait
+// and one record per combination at the end, while OpenSSL's DANE
+// verifier, every 0.2 s, finds what Postfix (through STARTTLS) and Dovecot
+// serve verified by the RRset of both authoritative servers.
+func TestMailDANE(t *testing.T) {
+	l := startMailLab(t)
+	r := tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s")
+	mustCode(t, r, 0, "first apply")
+	for _, owner := range []string{l.smtpOwner, l.imapsOwner} {
+		waitServed(t, l.dns.Secondary, owner, served(t, l.dns.Primary, owner))
+	}
+	if r := tf(t, l.dir, "plan", "-detailed-exitcode"); r.code != 0 {
+		t.Fatalf("plan after the first apply: exit %d\n%s%s\npostfix:\n%s", r.code, r.stdout, r.stderr, l.postfix.Log())
+	}
+	// The checker's verifier tells a match from a mismatch.
+	if err := opensslDANE(l.postfix.SMTP, "smtp", served(t, l.dns.Primary, l.smtpOwner)); err != nil {
+		t.Fatalf("Postfix does not verify against the published records: %v", err)
+	}
+	if err := opensslDANE(l.postfix.SMTP, "smtp", []string{"3 0 1 " + strings.Repeat("ab", 32)}); err == nil {
+		t.Fatal("OpenSSL verified Postfix against a record of another certificate")
+	}
+	stop := l.watchMail(t)
+	smtpRecords := func() (full, spki int) {
+		for _, rec := range served(t, l.dns.Primary, l.smtpOwner) {
+			switch {
+			case strings.HasPrefix(rec, "3 0 1 "):
+				full++
+			case strings.HasPrefix(rec, "3 1 1 "):
+				spki++
+			}
+		}
+		return full, spki
+	}
+	for _, change := range []struct{ name, old, new string }{
+		{"same-key renewal", `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`},
+		{"key change", `key_type  = "ec256"`, `key_type  = "ec384"`},
+	} {
+		l.edit(t, change.old, change.new)
+		mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, change.name+": apply up to the gate")
+		if full, _ := smtpRecords(); full != 2 {
+			t.Errorf("%s: at the gate the SMTP RRset holds %d 3 0 1 records, want the live certificate's and the staged one's", change.name, full)
+		}
+		mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"), 0, change.name+": apply -wait")
+		if full, spki := smtpRecords(); full != 1 || spki != 1 {
+			t.Errorf("%s: after the rollover the SMTP RRset holds %d 3 0 1 and %d 3 1 1 records, want one of each", change.name, full, spki)
+		}
+		mustCode(t, tf(t, l.dir, "plan", "-detailed-exitcode"), 0, change.name+": plan after the rollover")
+	}
+	checks, violations := stop()
+	t.Logf("%d checks by OpenSSL's DANE verifier, %d violations", checks, len(violations))
+	if len(violations) > 0 {
+		t.Errorf("%d moments where what is served does not verify:\n%s", len(violations), strings.Join(violations, "\n"))
+	}
+	if checks < 20 {
+		t.Errorf("only %d checks", checks)
+	}
+}
