@@ -258,3 +258,49 @@ func TestMailDANE(t *testing.T) {
 		t.Errorf("only %d checks", checks)
 	}
 }
+
+// TestMailServiceDrift: Postfix serving a certificate other than the one
+// trustform deployed (swapped by hand, then postfix reload) is drift that
+// names the endpoint; apply puts the managed certificate back and reloads.
+// A config test that fails after a deployment stops the apply at the
+// service and puts the previous certificate files back, which Postfix
+// keeps serving.
+func TestMailServiceDrift(t *testing.T) {
+	l := startMailLab(t)
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+	deployed, _ := os.ReadFile(l.cert)
+
+	swapped := otherCert(t) // a self-signed certificate
+	os.WriteFile(l.cert, []byte(swapped), 0o644)
+	os.WriteFile(l.key, []byte(otherKey), 0o600)
+	if out, err := exec.Command("sh", "-c", l.postfix.ReloadCommand).CombinedOutput(); err != nil {
+		t.Fatalf("postfix reload: %v %s", err, out)
+	}
+	time.Sleep(time.Second) // smtpd processes of the old configuration finish
+	r := tf(t, l.dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "plan -refresh-only after the swap")
+	if !strings.Contains(r.stdout, "smtp://"+l.postfix.SMTP) {
+		t.Errorf("the drift report does not name the SMTP endpoint:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"), 0, "apply after the swap")
+	mustCode(t, tf(t, l.dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+
+	// A failing config test: the renewal's files are put back.
+	before, _ := os.ReadFile(l.cert)
+	if bytes.Equal(before, deployed) || string(before) == swapped {
+		t.Fatal("the repair did not deploy a new certificate from the CA")
+	}
+	l.edit(t, `test_command   = "`+l.postfix.TestCommand+`"`, `test_command   = "echo 'postfix/postfix-script: fatal: bad main.cf' >&2; exit 1"`)
+	l.edit(t, `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`)
+	r = tf(t, l.dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s")
+	mustCode(t, r, 1, "apply with a failing test_command")
+	if !strings.Contains(r.stderr, "service.mx") || !strings.Contains(r.stderr, "bad main.cf") || !strings.Contains(r.stderr, "hold the previous certificate again") {
+		t.Errorf("the failure does not name the service, its output and the restore:\n%s", r.stderr)
+	}
+	if after, _ := os.ReadFile(l.cert); !bytes.Equal(after, before) {
+		t.Error("the certificate file was not put back after the failed test")
+	}
+	if err := opensslDANE(l.postfix.SMTP, "smtp", served(t, l.dns.Primary, l.smtpOwner)); err != nil {
+		t.Errorf("after the failed test Postfix does not verify against the published records: %v", err)
+	}
+}
