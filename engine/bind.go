@@ -243,7 +243,14 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 			endpoints = append(endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS}, Names: names})
 		}
 	}
+	var zones []dns.Zone
+	for _, z := range b.cfg.Zones {
+		if zz, ok := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(dns.Zone); ok {
+			zones = append(zones, zz)
+		}
+	}
 	return &dns.TLSA{
+		MXZones:       zones,
 		Zone:          zone,
 		ZoneName:      t.Zone.Address.Name,
 		Owner:         t.FQDN,

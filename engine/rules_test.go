@@ -181,49 +181,53 @@ vhost "shop" {
 				os.WriteFile(filepath.Join(dir, "etc/apt/trusted.gpg.d/vendor.asc"), b, 0o644)
 			}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "zone"), []byte(zoneFile), 0o644)
-			key, err := os.ReadFile(filepath.Join("..", "examples", "quickstart", "keys", "example-archive.asc"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.WriteFile(filepath.Join(dir, "key.asc"), key, 0o644)
-			if tc.setup != nil {
-				tc.setup(dir)
-			}
-			if tc.first != "" {
-				writeConfig(t, dir, tc.first)
-				p, run, _ := planIn(t, dir, engine.Options{})
-				if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
-					t.Fatalf("applying the first configuration: %v", err)
-				}
-			}
-			if tc.edit != nil {
-				tc.edit(dir)
-			}
-			writeConfig(t, dir, tc.config)
-			p, _, diags := planIn(t, dir, tc.opts)
-			var out bytes.Buffer
-			if tc.refused {
-				if !diags.HasErrors() {
-					t.Fatalf("the configuration was not refused")
-				}
-				cfg, _ := schema.Load(dir)
-				hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
-			} else {
-				if diags.HasErrors() {
-					t.Fatalf("refused: %v", diags)
-				}
-				plan.WriteText(&out, p, plan.TextOptions{})
-				if len(diags) > 0 {
-					cfg, _ := schema.Load(dir)
-					hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
-				}
-			}
-			testutil.Golden(t, "rules/"+tc.name, testutil.Normalize(out.String(), dir))
-		})
+		t.Run(tc.name, func(t *testing.T) { runCase(t, tc, "rules") })
 	}
+}
+
+// runCase applies tc.first if set, plans tc.config and compares the plan
+// and its diagnostics, or the refusal, with golden file DIR/NAME.
+func runCase(t *testing.T, tc ruleCase, golden string) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "zone"), []byte(zoneFile), 0o644)
+	key, err := os.ReadFile(filepath.Join("..", "examples", "quickstart", "keys", "example-archive.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "key.asc"), key, 0o644)
+	if tc.setup != nil {
+		tc.setup(dir)
+	}
+	if tc.first != "" {
+		writeConfig(t, dir, tc.first)
+		p, run, _ := planIn(t, dir, engine.Options{})
+		if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
+			t.Fatalf("applying the first configuration: %v", err)
+		}
+	}
+	if tc.edit != nil {
+		tc.edit(dir)
+	}
+	writeConfig(t, dir, tc.config)
+	p, _, diags := planIn(t, dir, tc.opts)
+	var out bytes.Buffer
+	if tc.refused {
+		if !diags.HasErrors() {
+			t.Fatalf("the configuration was not refused")
+		}
+		cfg, _ := schema.Load(dir)
+		hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
+	} else {
+		if diags.HasErrors() {
+			t.Fatalf("refused: %v", diags)
+		}
+		plan.WriteText(&out, p, plan.TextOptions{})
+		if len(diags) > 0 {
+			cfg, _ := schema.Load(dir)
+			hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
+		}
+	}
+	testutil.Golden(t, golden+"/"+tc.name, testutil.Normalize(out.String(), dir))
 }
 
 func writeConfig(t *testing.T, dir, src string) {

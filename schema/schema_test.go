@@ -34,6 +34,29 @@ func TestDiagnostics(t *testing.T) {
 	}
 }
 
+// TestWarnings loads each file of testdata/warnings, which must load
+// without errors but with warnings, and compares them with their golden file.
+func TestWarnings(t *testing.T) {
+	names, err := filepath.Glob("testdata/warnings/*.hcl")
+	if err != nil || len(names) == 0 {
+		t.Fatal("no test cases", err)
+	}
+	for _, path := range names {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			if diags.HasErrors() || len(diags) == 0 {
+				t.Fatalf("%s: want warnings and no error, got %v", name, diags)
+			}
+			testutil.Golden(t, "warnings/"+strings.TrimSuffix(name, ".hcl"), testutil.Diagnostics(cfg.Files, diags))
+		})
+	}
+}
+
 func TestValidConfigDefaults(t *testing.T) {
 	cfg, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`
 dns_zone "z" {

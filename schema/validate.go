@@ -69,6 +69,7 @@ func (c *Config) validate() hcl.Diagnostics {
 	diags = append(diags, c.validateManagedFiles()...)
 	diags = append(diags, c.validatePublishNext()...)
 	diags = append(diags, c.validateTLSAOwners()...)
+	diags = append(diags, c.mailWarnings()...)
 	for _, b := range c.TLSPolicies {
 		diags = append(diags, validatePolicy(b)...)
 	}

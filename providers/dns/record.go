@@ -111,3 +111,14 @@ func Matching(records []string, chain []*x509.Certificate) []string {
 	}
 	return out
 }
+
+// mxTargets are the lower-case targets of the MX records at owner.
+func mxTargets(rrs []mdns.RR, owner string) []string {
+	out := []string{}
+	for _, rr := range rrs {
+		if mx, ok := rr.(*mdns.MX); ok && strings.EqualFold(mx.Hdr.Name, owner) {
+			out = append(out, strings.ToLower(mdns.Fqdn(mx.Mx)))
+		}
+	}
+	return out
+}

@@ -98,6 +98,15 @@ func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
 	return out, nil
 }
 
+// MX lists the targets of the apex MX RRset as the primary serves it.
+func (s *Server) MX(ctx context.Context) ([]string, error) {
+	r, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeMX)
+	if err != nil {
+		return nil, err
+	}
+	return mxTargets(r.Answer, s.Origin), nil
+}
+
 // primaryAnswer is the primary's answer for owner from the last TLSA call,
 // or a fresh one.
 func (s *Server) primaryAnswer(ctx context.Context, owner string) (*mdns.Msg, error) {

@@ -40,6 +40,9 @@ type TLSA struct {
 	// Endpoints are the TLS services trustform probes (vhosts); the one on
 	// the owner's port and host is checked against the records (served_match).
 	Endpoints []Endpoint
+	// MXZones are every managed zone, whose apex MX RRsets an SMTP owner's
+	// host should be a target of (RFC 7672 §2.2.2).
+	MXZones []Zone
 
 	// Filled by Observe: this resource's records every authoritative server
 	// serves (what the tlsa-before-cert gate counts from), the servers that
@@ -47,6 +50,7 @@ type TLSA struct {
 	// observed value.
 	visible, lagging, others []string
 	observed                 providers.Value
+	mx                       []string // MX targets of MXZones, for an SMTP owner; nil: none seen
 }
 
 // Endpoint is a TLS service that can be probed (a vhost, a mail service's
@@ -95,6 +99,9 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	t.lagging = lagging
 	t.visible, _ = t.split(visible)
+	if t.mx, err = t.mxTargets(ctx); err != nil {
+		return nil, err
+	}
 	own, others := t.split(Presentation(rrs))
 	t.others = others
 	if len(own) == 0 {
@@ -113,6 +120,31 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	t.observed = v
 	return v, nil
+}
+
+// smtpHost is the host of an SMTP owner (_25._tcp.HOST.), or "".
+func (t *TLSA) smtpHost() string {
+	h, _ := strings.CutPrefix(t.Owner, "_25._tcp.")
+	if h == t.Owner {
+		return ""
+	}
+	return h
+}
+
+// mxTargets lists the MX targets of every managed zone, for an SMTP owner.
+func (t *TLSA) mxTargets(ctx context.Context) ([]string, error) {
+	if t.smtpHost() == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, z := range t.MXZones {
+		mx, err := z.MX(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mx...)
+	}
+	return out, nil
 }
 
 // servedBy finds the endpoint that answers the RRset's service: the port
@@ -293,6 +325,10 @@ func (t *TLSA) Warnings() []providers.Warning {
 	if len(t.lagging) > 0 {
 		out = append(out, providers.Warning{Summary: "not every authoritative server serves the primary's RRset",
 			Detail: "Lagging: " + strings.Join(t.lagging, ", ") + ". A key rollover's wait counts only from when every server serves the new records."})
+	}
+	if h := t.smtpHost(); len(t.mx) > 0 && !slices.Contains(t.mx, h) {
+		out = append(out, providers.Warning{Summary: h + " is not an MX host",
+			Detail: fmt.Sprintf("Sending MTAs look for TLSA records only at the hosts the MX records name (RFC 7672 §2.2.2), and the managed zones' MX records name %s: %s is never consulted. Point the RRset at an MX host, or the MX at this host.", strings.Join(t.mx, ", "), t.Owner)})
 	}
 	if t.observed == nil {
 		return out

@@ -100,6 +100,16 @@ func (z *ZoneFile) TLSA(_ context.Context, owner string) ([]*mdns.TLSA, error) {
 	return out, nil
 }
 
+// MX lists the targets of the apex MX RRset in the file.
+func (z *ZoneFile) MX(context.Context) ([]string, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if err := z.load(); err != nil {
+		return nil, err
+	}
+	return mxTargets(z.rrs, z.Origin), nil
+}
+
 // Update replaces the given RRsets, bumps the SOA serial, writes the file
 // atomically and runs the reload command. If the reload fails, the previous
 // file is put back and the error says what the command printed.
