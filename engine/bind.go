@@ -100,6 +100,7 @@ func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
 			Origin:        dnsFqdn(z.Zone),
 			Path:          b.cfg.LocalPath(schema.Ref{}, z.ZoneFile),
 			ReloadCommand: z.ReloadCommand,
+			Nameservers:   withPort(z.Nameservers),
 			Now:           b.now,
 		}, nil
 	}

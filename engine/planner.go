@@ -37,15 +37,16 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	for _, a := range r.opts.Targets {
 		p.Targets = append(p.Targets, a.String())
 	}
-	diags := append(r.forgotten(), r.warnings()...)
-	diags = append(diags, r.live...)
+	diags := r.forgotten()
 	if r.opts.RefreshOnly {
+		diags = append(append(diags, r.warnings()...), r.live...)
 		p.Mode = "refresh-only"
 		r.drift(p)
 		p.Tally()
 		return p, diags
 	}
 	r.desire()
+	diags = append(append(diags, r.warnings()...), r.live...) // after desire: Warner resources have planned
 	r.buildSteps()
 	ordered, err := r.g.Order()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,7 +35,7 @@ func daneBind(t *testing.T) (string, *dnstest.Lab) {
 }
 
 // served returns the TLSA records at owner on n, failing unless each RRset
-// comes with an RRSIG.
+// comes with an RRSIG where the zone is signed.
 func served(t *testing.T, n *dnstest.Named, owner string) []string {
 	t.Helper()
 	r := n.Query(t, owner, mdns.TypeTLSA)
@@ -48,7 +49,7 @@ func served(t *testing.T, n *dnstest.Named, owner string) []string {
 			signed = signed || rr.TypeCovered == mdns.TypeTLSA
 		}
 	}
-	if len(recs) > 0 && !signed {
+	if len(recs) > 0 && !signed && n.Signed {
 		t.Errorf("%s serves %s without an RRSIG", n.Addr, owner)
 	}
 	slices.Sort(recs)
@@ -185,5 +186,71 @@ func TestRecordChangedBetweenPlanAndApply(t *testing.T) {
 	}
 	if got := served(t, lab.Primary, "_443._tcp.www.example.test."); !slices.Equal(got, []string{"3 1 1 00ff"}) {
 		t.Errorf("the other edit was overwritten: %v", got)
+	}
+}
+
+// TestZoneFileNameservers: a zone_file zone served by a real BIND primary
+// (loading the file at reload_command) and a secondary listed in
+// nameservers. While the secondary is held back, a key rollover's gate
+// stays closed however long rollover_wait has passed, and apply names the
+// secondary; once it serves the new records, the rollover completes.
+func TestZoneFileNameservers(t *testing.T) {
+	lab := dnstest.StartFileZone(t, "example.test", "www IN A 127.0.0.1")
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`dns_zone "example" {
+  name           = "example.test"
+  zone_file      = %q
+  reload_command = %q
+  nameservers    = [%q, %q]
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "ec256"
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+
+tlsa "www" {
+  zone          = dns_zone.example
+  name          = "_443._tcp.www"
+  certificate   = certificate.www
+  ttl           = 30
+  rollover_wait = "1s"
+}
+`, lab.ZoneFile, lab.ReloadCommand, lab.Primary.Addr, lab.Secondary.Addr)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
+	owner := "_443._tcp.www.example.test."
+	waitServed(t, lab.Secondary, owner, served(t, lab.Primary, owner))
+	before, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
+	lab.Secondary.Pause()
+	for run := 0; run < 2; run++ {
+		r := tf(t, dir, "apply", "-auto-approve")
+		mustCode(t, r, 0, "apply with the secondary held back")
+		if !strings.Contains(r.stdout+r.stderr, lab.Secondary.Addr) {
+			t.Errorf("apply does not name the lagging secondary %s:\n%s%s", lab.Secondary.Addr, r.stdout, r.stderr)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "www.pem")); !bytes.Equal(got, before) {
+			t.Fatal("the certificate was deployed while the secondary did not serve its record")
+		}
+		if recs := served(t, lab.Primary, owner); len(recs) != 2 {
+			t.Fatalf("the primary serves %v; want the old and the new record", recs)
+		}
+		time.Sleep(1500 * time.Millisecond) // past rollover_wait: only the secondary holds the gate
+	}
+	lab.Secondary.Resume()
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "apply -wait once the secondary is back")
+	if got, _ := os.ReadFile(filepath.Join(dir, "www.pem")); bytes.Equal(got, before) {
+		t.Fatal("the certificate was not deployed")
+	}
+	waitServed(t, lab.Secondary, owner, served(t, lab.Primary, owner))
+	if recs := served(t, lab.Secondary, owner); len(recs) != 1 {
+		t.Errorf("after the rollover the secondary serves %v; want one record", recs)
 	}
 }

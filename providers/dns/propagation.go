@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -100,10 +101,32 @@ func (s *Server) nameservers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Propagation for a zone file: what the file holds is what is served.
+// Propagation for a zone file: with Nameservers, the records every one of
+// them serves of what the file holds (after reload_command, a server
+// loads the file; secondaries follow by NOTIFY and transfer), and those
+// that serve something else; without, what the file holds is taken as
+// served (the plan says so: see TLSA.Warnings).
 func (z *ZoneFile) Propagation(ctx context.Context, owner string) (visible, lagging []string, err error) {
 	rrs, err := z.TLSA(ctx, owner)
-	return Presentation(rrs), nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	want := Presentation(rrs)
+	visible = want
+	for _, ns := range z.Nameservers {
+		r, err := ask(ctx, ns, owner, mdns.TypeTLSA, 2*time.Second)
+		if err != nil {
+			lagging = append(lagging, ns+" (no answer)")
+			visible = nil
+			continue
+		}
+		got := Presentation(tlsaOf(r, owner))
+		if !slices.Equal(got, want) {
+			lagging = append(lagging, ns)
+		}
+		visible = intersect(visible, got)
+	}
+	return visible, lagging, nil
 }
 
 // Signed cannot be told from a zone file; the schema refuses require_dnssec

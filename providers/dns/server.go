@@ -55,17 +55,23 @@ func (s *Server) timeout() time.Duration {
 // query asks addr for owner/qtype with EDNS DO, over UDP with TCP fallback
 // on truncation.
 func (s *Server) query(ctx context.Context, addr, owner string, qtype uint16) (*mdns.Msg, error) {
+	return ask(ctx, addr, owner, qtype, s.timeout())
+}
+
+// ask sends one query (with EDNS0 and the DO bit, over TCP when the answer
+// is truncated); NXDOMAIN is an answer, other failures are errors.
+func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Duration) (*mdns.Msg, error) {
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(owner), qtype)
 	m.SetEdns0(4096, true)
-	c := &mdns.Client{Net: "udp", Timeout: s.timeout(), UDPSize: 4096}
+	c := &mdns.Client{Net: "udp", Timeout: timeout, UDPSize: 4096}
 	r, _, err := c.ExchangeContext(ctx, m, addr)
 	if err == nil && r.Truncated {
 		c.Net = "tcp"
 		r, _, err = c.ExchangeContext(ctx, m, addr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("query %s TLSA at %s: %w", owner, addr, err)
+		return nil, fmt.Errorf("query %s %s at %s: %w", owner, mdns.TypeToString[qtype], addr, err)
 	}
 	if r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeNameError {
 		return nil, fmt.Errorf("query %s at %s: %s", owner, addr, mdns.RcodeToString[r.Rcode])

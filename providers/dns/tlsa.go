@@ -330,6 +330,10 @@ func (t *TLSA) Warnings() []providers.Warning {
 		out = append(out, providers.Warning{Summary: h + " is not an MX host",
 			Detail: fmt.Sprintf("Sending MTAs look for TLSA records only at the hosts the MX records name (RFC 7672 §2.2.2), and the managed zones' MX records name %s: %s is never consulted. Point the RRset at an MX host, or the MX at this host.", strings.Join(t.mx, ", "), t.Owner)})
 	}
+	if zf, ok := t.Zone.(*ZoneFile); ok && len(zf.Nameservers) == 0 && t.observed != nil && !t.Settled() { // a rollover under way
+		out = append(out, providers.Warning{Summary: "the wait counts from the zone file's write",
+			Detail: fmt.Sprintf("dns_zone.%s has no nameservers, so trustform cannot see when the servers serve the new records of %s: rollover_wait counts from the write of the zone file. List the zone's servers in nameservers so that the wait counts from when every one of them serves them.", t.ZoneName, t.Owner)})
+	}
 	if t.observed == nil {
 		return out
 	}

@@ -28,7 +28,10 @@ type ZoneFile struct {
 	Origin        string    // fully qualified
 	Path          string
 	ReloadCommand string // run after each write, e.g. "rndc reload example.org"
-	Now           func() time.Time
+	// Nameservers (host:port) serve the zone; a rollover's wait counts from
+	// when all of them serve the new records. None: from the file's write.
+	Nameservers []string
+	Now         func() time.Time
 
 	mu       sync.Mutex
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse

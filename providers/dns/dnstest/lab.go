@@ -34,20 +34,38 @@ type Lab struct {
 	Secret    string // base64 TSIG secret of KeyName (hmac-sha256)
 	Primary   *Named
 	Secondary *Named
+	// ZoneFile and ReloadCommand: for StartFileZone, the primary's zone
+	// file and the command that makes it load the file again.
+	ZoneFile, ReloadCommand string
 }
 
 // Named is one running named.
 type Named struct {
-	Addr string // 127.0.0.1:port
-	Dir  string
-	cmd  *exec.Cmd
-	proc *labutil.Proc
+	Addr   string // 127.0.0.1:port
+	Dir    string
+	Signed bool // the zone is DNSSEC-signed (Start, not StartFileZone)
+	cmd    *exec.Cmd
+	proc   *labutil.Proc
 }
 
 // Start runs a primary and a secondary for zone (e.g. "example.test.") with
 // an SOA, an NS and the given extra records, and waits until both serve the
 // signed zone.
 func Start(t testing.TB, zone string, extra ...string) *Lab {
+	t.Helper()
+	return start(t, zone, true, extra)
+}
+
+// StartFileZone runs a primary that loads the zone from ZoneFile (no
+// dynamic updates, no signing: what trustform's zone_file zones write) and
+// reloads it with ReloadCommand, and a secondary that follows by NOTIFY and
+// transfer.
+func StartFileZone(t testing.TB, zone string, extra ...string) *Lab {
+	t.Helper()
+	return start(t, zone, false, extra)
+}
+
+func start(t testing.TB, zone string, dynamic bool, extra []string) *Lab {
 	t.Helper()
 	named := labutil.Binary(t, "named", "/usr/sbin/named")
 	secretBytes := make([]byte, 32)
@@ -87,8 +105,7 @@ func Start(t testing.TB, zone string, extra ...string) *Lab {
 controls { };
 `, n.Dir, filepath.Join(n.Dir, "named.pid"), port, extra)
 	}
-	primaryConf := options(lab.Primary, fmt.Sprintf(`notify explicit; notify-delay 0; also-notify { 127.0.0.1 port %d; }; allow-transfer { any; }; key-directory %q;`, sPort, filepath.Join(lab.Primary.Dir, "keys"))) +
-		key + logging(lab.Primary.Dir) + fmt.Sprintf(`zone %q {
+	zoneConf := fmt.Sprintf(`zone %q {
   type primary;
   file "zone.db";
   dnssec-policy default;
@@ -96,6 +113,13 @@ controls { };
   update-policy { grant %s zonesub ANY; };
 };
 `, lab.Zone, KeyName)
+	if !dynamic {
+		zoneConf = fmt.Sprintf("zone %q {\n  type primary;\n  file \"zone.db\";\n};\n", lab.Zone)
+		lab.ZoneFile = filepath.Join(lab.Primary.Dir, "zone.db")
+		lab.ReloadCommand = "kill -HUP $(cat " + filepath.Join(lab.Primary.Dir, "named.pid") + ")"
+	}
+	primaryConf := options(lab.Primary, fmt.Sprintf(`notify explicit; notify-delay 0; also-notify { 127.0.0.1 port %d; }; allow-transfer { any; }; key-directory %q;`, sPort, filepath.Join(lab.Primary.Dir, "keys"))) +
+		key + logging(lab.Primary.Dir) + zoneConf
 	secondaryConf := options(lab.Secondary, "") + logging(lab.Secondary.Dir) + fmt.Sprintf(`zone %q {
   type secondary;
   file "zone.db";
@@ -105,7 +129,8 @@ controls { };
 	lab.Primary.start(t, named, primaryConf)
 	lab.Secondary.start(t, named, secondaryConf)
 	for _, n := range []*Named{lab.Primary, lab.Secondary} {
-		n.waitSigned(t, lab.Zone)
+		n.Signed = dynamic
+		n.waitSigned(t, lab.Zone, dynamic)
 	}
 	return lab
 }
@@ -126,15 +151,22 @@ func (n *Named) start(t testing.TB, named, conf string) {
 
 // waitSigned waits until the server answers the zone's DNSKEY with an RRSIG:
 // signed, loaded, transferred.
-func (n *Named) waitSigned(t testing.TB, zone string) {
+func (n *Named) waitSigned(t testing.TB, zone string, signed bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		m := new(mdns.Msg)
-		m.SetQuestion(zone, mdns.TypeDNSKEY)
+		qtype := mdns.TypeDNSKEY
+		if !signed {
+			qtype = mdns.TypeSOA
+		}
+		m.SetQuestion(zone, qtype)
 		m.SetEdns0(4096, true)
 		c := &mdns.Client{Net: "tcp", Timeout: time.Second}
 		if r, _, err := c.Exchange(m, n.Addr); err == nil && r.Rcode == mdns.RcodeSuccess {
+			if !signed && len(r.Answer) > 0 {
+				return
+			}
 			for _, rr := range r.Answer {
 				if _, ok := rr.(*mdns.RRSIG); ok {
 					return
