@@ -27,7 +27,9 @@ import (
 // always parse. Three rollovers: a key_type change with the local CA (on
 // nginx, and on Apache); an
 // emergency -replace with Pebble of a certificate pinned by a 3 1 1 and a
-// DANE-TA 2 1 1 RRset; and a -replace with publish_next.
+// DANE-TA 2 1 1 RRset; a -replace with publish_next; and the mail case, a
+// same-key renewal under 3 0 1 on Postfix and Dovecot, checked by
+// OpenSSL's DANE verifier through STARTTLS.
 func TestRolloverKilledAtEveryStep(t *testing.T) {
 	for _, server := range []string{"nginx", "apache"} {
 		t.Run("key-type-change/local-ca/"+server, func(t *testing.T) {
@@ -48,6 +50,16 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		// nothing left to do)
 		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 6, []string{"-replace=certificate.www"})
 	})
+	t.Run("same-key-renewal/local-ca/postfix-3-0-1", func(t *testing.T) {
+		l := startMailLab(t)
+		mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+		for _, owner := range []string{l.smtpOwner, l.imapsOwner} {
+			waitServed(t, l.dns.Secondary, owner, served(t, l.dns.Primary, owner))
+		}
+		l.edit(t, `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`)
+		// stage-cert, publish, deploy-next, the two services' reloads, prune
+		killAtEveryStepWatched(t, l.dir, l.watchMail(t), 5, nil)
+	})
 	t.Run("replace/pebble/publish-next", func(t *testing.T) {
 		lab := startDANELab(t, func(cfg string) string {
 			return strings.ReplaceAll(cfg, `rollover_wait = "10s"`, "rollover_wait = \"1s\"\n  publish_next  = true")
@@ -65,7 +77,13 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 // was a boundary (at least min kills) and that the checker saw no violation.
 func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string, min int, args []string) {
 	t.Helper()
-	stop := watchDANE(t, dir, servers, services)
+	killAtEveryStepWatched(t, dir, watchDANE(t, dir, servers, services), min, args)
+}
+
+// killAtEveryStepWatched is killAtEveryStep with a checker already
+// watching; stop ends it.
+func killAtEveryStepWatched(t *testing.T, dir string, stop func() (int, []string), min int, args []string) {
+	t.Helper()
 	kills := 0
 	var runs []string
 	for run := 0; run < 25; run++ {

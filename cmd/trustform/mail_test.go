@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/service/mailtest"
 )
@@ -158,7 +159,8 @@ func lastLines(s string, n int) string {
 // watchMail is the independent checker of RFC 7672: every 0.2 s, for the
 // SMTP endpoint (STARTTLS) and the IMAPS endpoint, the RRset of every
 // authoritative server must verify what is served, with OpenSSL's DANE
-// verifier. stop returns the checks made and the violations seen.
+// verifier; and the state file must parse. stop returns the checks made
+// and the violations seen.
 func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
 	var mu sync.Mutex
 	var checks int
@@ -188,6 +190,11 @@ func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
 					}
 					mu.Unlock()
 				}
+			}
+			if _, err := state.Load(filepath.Join(l.dir, ".trustform", "state.json")); err != nil {
+				mu.Lock()
+				violations = append(violations, "state.json: "+err.Error())
+				mu.Unlock()
 			}
 		}
 	}()
