@@ -37,6 +37,21 @@ tlsa "smtp_spki" {
 }
 `
 
+// services are Postfix and Dovecot using the certificate; nothing listens
+// on their endpoints here, so they are observed unreachable.
+const services = `
+service "mx" {
+  certificate    = certificate.mail
+  endpoints      = ["smtp://127.0.0.1:1"]
+  test_command   = "true"
+  reload_command = "true"
+}
+service "imap" {
+  certificate    = certificate.mail
+  endpoints      = ["imaps://127.0.0.1:1", "imap://127.0.0.1:2"]
+}
+`
+
 // TestMailPlans: the plans of a mail server's DANE records, and RFC 7672's
 // warnings that need the live zone.
 func TestMailPlans(t *testing.T) {
@@ -53,6 +68,8 @@ func TestMailPlans(t *testing.T) {
 		{name: "selector-0-same-key-renewal", first: ec256, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
   renew_before = "100d"`, 1)},
 		{name: "selector-0-key-change", first: ec256, config: ec384},
+		{name: "selector-0-renewal-reloads-services", first: ec256, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
+  renew_before = "100d"`, 1) + services},
 		{name: "smtp-owner-not-mx", config: ec256, setup: withMX("mx.example.test.")},
 		{name: "smtp-owner-is-mx", config: ec256, setup: withMX("mail.example.test.")},
 	} {
