@@ -52,6 +52,17 @@ service "imap" {
 }
 `
 
+// daneTA pins the issuing CA at the same owner (2 1 1).
+const daneTA = `
+tlsa "smtp_ca" {
+  zone          = dns_zone.example
+  name          = "_25._tcp.mail"
+  certificate   = certificate.mail
+  usage         = 2
+  rollover_wait = "1h"
+}
+`
+
 // TestMailPlans: the plans of a mail server's DANE records, and RFC 7672's
 // warnings that need the live zone.
 func TestMailPlans(t *testing.T) {
@@ -70,6 +81,8 @@ func TestMailPlans(t *testing.T) {
 		{name: "selector-0-key-change", first: ec256, config: ec384},
 		{name: "selector-0-renewal-reloads-services", first: ec256, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
   renew_before = "100d"`, 1) + services},
+		{name: "selector-0-and-dane-ta-renewal", first: ec256 + daneTA, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
+  renew_before = "100d"`, 1) + daneTA},
 		{name: "smtp-owner-not-mx", config: ec256, setup: withMX("mx.example.test.")},
 		{name: "smtp-owner-is-mx", config: ec256, setup: withMX("mail.example.test.")},
 	} {

@@ -222,6 +222,11 @@ func TestMailDANE(t *testing.T) {
 	if r := tf(t, l.dir, "plan", "-detailed-exitcode"); r.code != 0 {
 		t.Fatalf("plan after the first apply: exit %d\n%s%s\npostfix:\n%s", r.code, r.stdout, r.stderr, l.postfix.Log())
 	}
+	// The built-in DANE check went through STARTTLS (SMTP) and TLS (IMAPS).
+	st, _ := os.ReadFile(filepath.Join(l.dir, ".trustform", "state.json"))
+	if n := strings.Count(string(st), `"served_match": "yes"`); n != 3 {
+		t.Errorf("%d RRsets have served_match = yes in state, want all 3:\n%s", n, st)
+	}
 	// The checker's verifier tells a match from a mismatch.
 	if err := opensslDANE(l.postfix.SMTP, "smtp", served(t, l.dns.Primary, l.smtpOwner)); err != nil {
 		t.Fatalf("Postfix does not verify against the published records: %v", err)
