@@ -212,9 +212,13 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		}
 	}
 	if len(out.Held) == 0 {
-		for a := range r.st.Resources {
-			if r.g.Node(mustParse(a)) == nil {
+		for a, sr := range r.st.Resources {
+			addr := mustParse(a)
+			switch n := r.g.Node(addr); {
+			case n == nil || r.cfg.Gone(addr):
 				delete(r.st.Resources, a)
+			default:
+				sr.Block = r.cfg.Source(addr) // what a later removal of the block deletes
 			}
 		}
 		for a := range r.st.Pending {
@@ -363,6 +367,9 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 		return
 	}
 	sr := r.st.Set(n.Addr.String(), n.Addr.Type, v, now)
+	if !r.cfg.Gone(n.Addr) {
+		sr.Block = r.cfg.Source(n.Addr)
+	}
 	if p, ok := n.Res.(providers.Propagating); ok {
 		sr.SeeRecords(p.Visible(), now)
 	}

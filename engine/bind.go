@@ -162,6 +162,7 @@ func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
 		CertPath:    b.cfg.LocalPath(c.Host, c.CertFile),
 		KeyPath:     b.cfg.LocalPath(c.Host, c.KeyFile),
 		KeyFile:     c.KeyFile,
+		CertFile:    c.CertFile,
 		IssuerAddr:  c.Issuer.Address,
 		Now:         b.now,
 	}

@@ -25,6 +25,8 @@ func TestMarkdown(t *testing.T) {
 		{"first-deployment", "", ec256 + vhosts + aptPair},
 		{"dane-rollover", ec256 + vhosts, ec384 + vhosts},
 		{"hsts-preload-switch", ec256 + weakHSTS, ec256 + vhosts},
+		{"removal", ec256 + vhosts + aptPair, ec256 + vhosts},
+		{"warnings-only", ec256 + aptPair, ec256 + "\nremoved {\n  from    = apt_source.vendor\n  destroy = false\n}\nremoved {\n  from    = apt_key.vendor\n  destroy = false\n}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -43,6 +45,7 @@ func TestMarkdown(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
+			p.Diagnostics = plan.Diagnostics(diags) // as the command line does
 			var out bytes.Buffer
 			if err := plan.WriteMarkdown(&out, p); err != nil {
 				t.Fatal(err)

@@ -37,7 +37,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	for _, a := range r.opts.Targets {
 		p.Targets = append(p.Targets, a.String())
 	}
-	diags := r.forgotten()
+	diags := append(r.forgotten(), r.gone...)
 	if r.opts.RefreshOnly {
 		diags = append(append(diags, r.warnings()...), r.live...)
 		p.Mode = "refresh-only"
@@ -46,7 +46,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		return p, diags
 	}
 	r.desire()
-	diags = append(append(diags, r.warnings()...), r.live...) // after desire: Warner resources have planned
+	diags = append(append(append(diags, r.goneWarnings()...), r.warnings()...), r.live...) // after desire: Warner resources have planned
 	r.buildSteps()
 	ordered, err := r.g.Order()
 	if err != nil {
@@ -169,7 +169,7 @@ func (r *Run) warnings() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, n := range r.g.Nodes {
 		wr, ok := n.Res.(providers.Warner)
-		if !ok {
+		if !ok || r.cfg.Gone(n.Addr) { // a removed block's findings do not matter: it goes
 			continue
 		}
 		rng := schema.DeclRange(n.Block)
@@ -181,8 +181,9 @@ func (r *Run) warnings() hcl.Diagnostics {
 }
 
 // forgotten warns about resources in state that the configuration no longer
-// declares: trustform leaves the live object alone rather than delete keys,
-// records or files on a guess.
+// declares and that cannot be planned for deletion (no block recorded for
+// them, or a removed block asks to forget them): trustform leaves the live
+// object alone and forgets it at the next apply.
 func (r *Run) forgotten() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var addrs []string
@@ -193,11 +194,16 @@ func (r *Run) forgotten() hcl.Diagnostics {
 	}
 	slices.Sort(addrs)
 	for _, a := range addrs {
-		diags = append(diags, &hcl.Diagnostic{
+		d := &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  a + " is no longer in the configuration",
 			Detail:   "trustform leaves what it manages in place and forgets it at the next apply. Remove the live object by hand if it should go.",
-		})
+		}
+		if r.cfg.Forget(mustParse(a)) {
+			d.Summary = a + " is forgotten, as its removed block asks"
+			d.Detail = "destroy = false: what it managed stays in place, and trustform no longer manages it after the next apply."
+		}
+		diags = append(diags, d)
 	}
 	return diags
 }

@@ -35,6 +35,9 @@ type Run struct {
 	live hcl.Diagnostics // what running servers answer against the rules
 	// remotes are the SSH hosts of the run, each one connection.
 	remotes []*host.SSH
+	// gone says why blocks removed from the configuration cannot be
+	// planned for deletion, where they cannot (they are forgotten).
+	gone hcl.Diagnostics
 }
 
 // connect dials the SSH hosts side by side, at most opts.Parallelism at a
@@ -88,12 +91,13 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	cfg, gone := withGone(cfg, st)
 	g, remotes, d := bind(cfg, opts.Now)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: g, remotes: remotes}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: g, remotes: remotes, gone: gone}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the
@@ -116,6 +120,13 @@ func (r *Run) desire() {
 }
 
 func (r *Run) plan(n *graph.Node) {
+	if r.cfg.Gone(n.Addr) {
+		n.Desired, n.Change = nil, nil
+		if d, ok := n.Res.(providers.Deleter); ok && n.Observed != nil {
+			n.Change = d.Delete(n.Observed)
+		}
+		return
+	}
 	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr)})
 	if phase, ok := r.st.Pending[n.Addr.String()]; ok && n.Change == nil {
 		n.Change = &providers.Change{Action: providers.Update,

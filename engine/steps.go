@@ -29,6 +29,7 @@ func (r *Run) buildSteps() {
 	for _, o := range rules.Orderers() {
 		o.Order(g)
 	}
+	orderDeletions(g)
 }
 
 func laidOut(ls []rules.Layouter, g *graph.Graph, n *graph.Node) bool {

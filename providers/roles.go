@@ -46,6 +46,21 @@ type Propagating interface {
 	Everywhere() bool  // every server serves what the primary does
 }
 
+// Deleter resources delete what they managed once their block is removed
+// from the configuration (its TLSA records, a vhost file, an APT source or
+// keyring, a certificate's files); the others (a service, an issuer) are
+// only forgotten. The engine rebinds a removed block from the source that
+// state recorded, observes it, and asks Delete, with observed not nil.
+type Deleter interface {
+	Resource
+	// Delete is the change that deletes it: Action Delete and its phases,
+	// which Apply carries out.
+	Delete(observed Value) *Change
+}
+
+// PhaseDelete is the usual phase of a deletion.
+const PhaseDelete = "delete"
+
 // Renewing resources run out even when nothing changed (a certificate
 // nearing expiry, an APT key about to expire): Due says why they need
 // attention now, for drift reports. Observe must have run.

@@ -306,4 +306,5 @@ type file struct {
 	Services     []*Service     `hcl:"service,block"`
 	APTKeys      []*APTKey      `hcl:"apt_key,block"`
 	APTSources   []*APTSource   `hcl:"apt_source,block"`
+	Removed      []*Removed     `hcl:"removed,block"`
 }

@@ -29,9 +29,12 @@ type Config struct {
 	APTSources   []*APTSource
 	// State is the shared state store, or nil for .trustform/.
 	State *State
+	// Removed are the removed blocks: what to forget instead of delete.
+	Removed []*Removed
 
 	blocks map[Address]any
 	states []*State
+	gone   map[Address]bool // see WithGone
 }
 
 // Block returns the block at addr (one of the pointer types of this

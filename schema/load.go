@@ -134,6 +134,7 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 	}
 	diags = append(diags, cfg.index()...)
 	diags = append(diags, cfg.resolve()...)
+	diags = append(diags, cfg.resolveRemoved()...)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
@@ -155,6 +156,7 @@ func (c *Config) add(f *file) {
 	c.Services = append(c.Services, f.Services...)
 	c.APTKeys = append(c.APTKeys, f.APTKeys...)
 	c.APTSources = append(c.APTSources, f.APTSources...)
+	c.Removed = append(c.Removed, f.Removed...)
 }
 
 // index registers every block under its address, refusing duplicates.

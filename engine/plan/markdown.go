@@ -78,11 +78,13 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	warnings := Warnings(p)
 	fmt.Fprintf(&head, "### trustform plan: %s\n\n", verdict(p, len(warnings)))
 	if !p.HasChanges() {
+		writeDiagnostics(&head, p)
 		_, err := io.WriteString(w, head.String())
 		return err
 	}
 	s := p.Summary
 	fmt.Fprintf(&head, "| create | update | replace | delete | wait |\n|---:|---:|---:|---:|---:|\n| %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Replace, s.Delete, s.Wait)
+	writeDiagnostics(&head, p)
 	if len(warnings) > 0 {
 		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
 		for _, wn := range warnings {
@@ -123,6 +125,40 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	return err
 }
 
+// writeDiagnostics lists every warning of the plan (a block removed, a
+// server lagging, a rule's live finding): a comment that leaves one out
+// tells less than the terminal does.
+func writeDiagnostics(b *strings.Builder, p *Plan) {
+	n := 0
+	for _, d := range p.Diagnostics {
+		if d.Severity != "warning" {
+			continue
+		}
+		if n == 0 {
+			b.WriteString("> [!CAUTION]\n> **Warnings:**\n")
+		}
+		n++
+		fmt.Fprintf(b, "> - **%s**", Escape(d.Summary, false))
+		if d.Detail != "" {
+			fmt.Fprintf(b, ": %s", Escape(strings.Join(strings.Fields(d.Detail), " "), false))
+		}
+		b.WriteString("\n")
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+}
+
+func warningCount(p *Plan) int {
+	n := 0
+	for _, d := range p.Diagnostics {
+		if d.Severity == "warning" {
+			n++
+		}
+	}
+	return n
+}
+
 // truncate cuts the steps and details to fit in room characters (never the
 // verdict, summary or warnings before them), at a line end, closing the
 // folded block and saying that it was cut.
@@ -142,12 +178,16 @@ func truncate(body, fence string, room int) string {
 
 func verdict(p *Plan, warnings int) string {
 	switch {
-	case p.Mode == "refresh-only" && len(p.Changes) == 0:
+	case p.Mode == "refresh-only" && len(p.Changes) == 0 && warningCount(p) == 0:
 		return "no drift ✅"
+	case p.Mode == "refresh-only" && len(p.Changes) == 0:
+		return fmt.Sprintf("no drift, %d warning(s) ⚠️", warningCount(p))
 	case p.Mode == "refresh-only":
 		return fmt.Sprintf("drift in %d resource(s) ⚠️", len(p.Changes))
-	case !p.HasChanges():
+	case !p.HasChanges() && warningCount(p) == 0:
 		return "no changes ✅"
+	case !p.HasChanges():
+		return fmt.Sprintf("no changes, %d warning(s) ⚠️", warningCount(p))
 	}
 	v := fmt.Sprintf("%d step(s) to apply", len(p.Steps))
 	if p.Summary.Wait > 0 {

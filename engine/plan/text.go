@@ -139,6 +139,8 @@ func writeChange(w io.Writer, c Change, pt painter) {
 		b, hasB := c.Before[k]
 		a, hasA := c.After[k]
 		switch {
+		case !hasA && c.Action == Delete && !strings.Contains(b.Str, "\n"):
+			writeAttr(w, pt, Delete, k, width, b) // what is deleted, as observed
 		case !hasA:
 			continue // observed-only facts are not part of the change
 		case !hasB:

@@ -130,7 +130,7 @@ func (r acmeChallengeNotRedirected) Order(g *graph.Graph) {
 		}
 		for _, vn := range g.Nodes {
 			v, ok := vn.Block.(*schema.Vhost)
-			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || !Serves(v.ServerNames, c.Domains[0]) {
+			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || vn.Change.Action == providers.Delete || !Serves(v.ServerNames, c.Domains[0]) {
 				continue
 			}
 			if vn.Observed != nil && vn.Observed["acme_webroot"].Equal(vn.Desired["acme_webroot"]) {

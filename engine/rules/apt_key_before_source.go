@@ -27,7 +27,7 @@ func (r aptKeyBeforeSource) Name() string { return string(r) }
 // remove-legacy phase is added here, after the sources.
 func (r aptKeyBeforeSource) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		if src, ok := n.Block.(*schema.APTSource); ok && n.Change != nil {
+		if src, ok := n.Block.(*schema.APTSource); ok && n.Change != nil && n.Change.Action != providers.Delete {
 			g.Last(n.Addr).Claim(g.Dep(providers.Dep{Addr: src.SignedBy.Address, Phase: apt.PhaseWrite}), r.Name())
 		}
 	}

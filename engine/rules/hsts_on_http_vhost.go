@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
@@ -189,7 +190,7 @@ func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostic
 func (r hstsOnHTTPVhost) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
 		v, ok := n.Block.(*schema.Vhost)
-		if !ok || n.Change == nil {
+		if !ok || n.Change == nil || n.Change.Action == providers.Delete {
 			continue
 		}
 		if s := g.Last(n.Addr); s != nil && s.Phase == webserver.PhaseWrite && n.Desired["hsts"].Str != "" && (n.Observed == nil || n.Observed["hsts"].Str == "") {

@@ -197,7 +197,7 @@ func stagedWhy(chain []*graph.Node) string {
 func (r tlsaBeforeCert) Order(g *graph.Graph) {
 	for _, s := range g.Steps {
 		t, ok := g.Node(s.Addr).Block.(*schema.TLSA)
-		if !ok {
+		if !ok || s.Action == plan.Delete { // a deletion goes before what it pinned: see the engine's deletion order
 			continue
 		}
 		s.Claim(g.Last(t.Certificate.Address), r.Name())

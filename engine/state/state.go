@@ -46,6 +46,9 @@ type Resource struct {
 	// on every authoritative server.
 	VisibleAt map[string]time.Time `json:"visible_at,omitempty"`
 	AppliedAt time.Time            `json:"applied_at"`
+	// Block is the resource's block as last applied: when the block is
+	// removed from the configuration, it says what to delete.
+	Block string `json:"block,omitempty"`
 }
 
 // Path is where the state of a configuration directory lives.

@@ -162,9 +162,20 @@ func (k *Key) Apply(ctx context.Context, phase string) error {
 		return k.write(ctx)
 	case PhaseRemoveLegacy:
 		return k.removeLegacy()
+	case providers.PhaseDelete:
+		return k.Host.Remove(k.Path)
 	}
 	return fmt.Errorf("apt_key: unknown phase %q", phase)
 }
+
+// Delete removes the keyring: nothing trusts the key any more.
+func (k *Key) Delete(providers.Value) *providers.Change {
+	return &providers.Change{Action: providers.Delete,
+		Reasons: []string{"its block is gone: " + k.KeyringFile + " would go on trusting " + k.Fingerprint},
+		Phases:  []providers.Phase{{Name: providers.PhaseDelete, Description: "remove " + k.KeyringFile}}}
+}
+
+var _ providers.Deleter = (*Key)(nil)
 
 // write fetches the key, refuses it unless its primary fingerprint is the
 // pinned one (and, when refreshing a key that runs out, unless it lasts

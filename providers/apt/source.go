@@ -74,9 +74,21 @@ func (s *Source) Observe(context.Context) (providers.Value, error) {
 }
 
 // Apply writes the file.
-func (s *Source) Apply(context.Context, string) error {
+func (s *Source) Apply(_ context.Context, phase string) error {
+	if phase == providers.PhaseDelete {
+		return s.Host.Remove(s.Path)
+	}
 	return s.Host.WriteFile(s.Path, []byte(s.Render()), 0o644)
 }
+
+// Delete removes the .sources file: apt-get stops using the repository.
+func (s *Source) Delete(providers.Value) *providers.Change {
+	return &providers.Change{Action: providers.Delete,
+		Reasons: []string{"its block is gone: apt-get would keep fetching from " + strings.Join(s.URIs, ", ")},
+		Phases:  []providers.Phase{{Name: providers.PhaseDelete, Description: "remove " + s.File}}}
+}
+
+var _ providers.Deleter = (*Source)(nil)
 
 func signedBy(content string) string {
 	for _, l := range strings.Split(content, "\n") {

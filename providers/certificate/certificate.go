@@ -61,6 +61,7 @@ type Certificate struct {
 	CertPath    string // where the chain is written on this machine
 	KeyPath     string // where the key is written (mode 0600)
 	KeyFile     string // key_file as configured, for step descriptions
+	CertFile    string // cert_file as configured, for step descriptions
 	Issuer      Issuer
 	IssuerAddr  schema.Address
 	Now         func() time.Time
@@ -93,6 +94,7 @@ var (
 	_ providers.KeyDeployer = (*Certificate)(nil)
 	_ providers.Parallel    = (*Certificate)(nil)
 	_ providers.Renewing    = (*Certificate)(nil)
+	_ providers.Deleter     = (*Certificate)(nil)
 )
 
 // NextKeyPath is where a staged next key waits, beside the live key.
@@ -372,8 +374,29 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 		return c.issueAndDeploy(ctx, key)
 	case PhaseDeployNext:
 		return c.deployNext(ctx)
+	case providers.PhaseDelete:
+		return c.remove()
 	}
 	return fmt.Errorf("certificate: unknown phase %q", phase)
+}
+
+// Delete removes the certificate's files: chain and key, what is staged
+// beside them, and the previous pair (an old private key, too).
+func (c *Certificate) Delete(providers.Value) *providers.Change {
+	return &providers.Change{Action: providers.Delete,
+		Reasons: []string{"its block is gone: nothing trustform manages serves it any more"},
+		Phases:  []providers.Phase{{Name: providers.PhaseDelete, Description: "remove " + c.CertFile + ", " + c.KeyFile + " and their .next and .prev copies"}}}
+}
+
+func (c *Certificate) remove() error {
+	for _, p := range []string{c.CertPath, c.KeyPath} {
+		for _, f := range []string{p, p + ".next", p + ".prev"} {
+			if err := c.Host.Remove(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deployNext deploys the staged chain with its key (the staged or the live

@@ -65,6 +65,7 @@ var (
 	_ providers.Propagating = (*TLSA)(nil)
 	_ providers.Warner      = (*TLSA)(nil)
 	_ providers.Pin         = (*TLSA)(nil)
+	_ providers.Deleter     = (*TLSA)(nil)
 )
 
 // owns reports whether a record (as Presentation writes it) has t's parameters.
@@ -235,6 +236,16 @@ func (t *TLSA) Plan(observed providers.Value, _ providers.PlanOptions) (provider
 	return v, ch
 }
 
+// Delete removes the records of this resource's usage, selector and
+// matching type; the other parameters' records at the owner stay.
+func (t *TLSA) Delete(observed providers.Value) *providers.Change {
+	return &providers.Change{Action: providers.Delete,
+		Reasons: []string{fmt.Sprintf("its block is gone: the %s records %s no longer pin anything trustform manages, and the next rollover would leave them stale", t.params(), observed["records"])},
+		Phases:  []providers.Phase{{Name: providers.PhaseDelete, Description: fmt.Sprintf("remove its %s records from %s in zone %s; records of other parameters stay", t.params(), t.Owner, t.ZoneName)}}}
+}
+
+func (t *TLSA) params() string { return fmt.Sprintf("%d %d %d", t.Params[0], t.Params[1], t.Params[2]) }
+
 // Apply carries out one step on its own.
 func (t *TLSA) Apply(ctx context.Context, phase string) error {
 	_, err := t.ApplyBatch(ctx, []providers.BatchItem{{Resource: t, Phase: phase}})
@@ -260,9 +271,12 @@ func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]p
 		if u.observed != nil {
 			published = u.observed["records"].List
 		}
-		want, err := u.records().write(it.Phase, published)
-		if err != nil {
-			return touched, fmt.Errorf("tlsa %s: %w", u.Owner, err)
+		want := []string{}
+		if it.Phase != providers.PhaseDelete {
+			var err error
+			if want, err = u.records().write(it.Phase, published); err != nil {
+				return touched, fmt.Errorf("tlsa %s: %w", u.Owner, err)
+			}
 		}
 		if (it.Phase == PhasePublish || it.Phase == PhasePrune) && slices.Equal(want, published) {
 			continue

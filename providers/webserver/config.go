@@ -67,6 +67,8 @@ func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
 	switch phase {
 	case PhaseReload:
 		return s.run(ctx, "reload", s.ReloadCommand)
+	case providers.PhaseDelete:
+		return s.remove(ctx)
 	case PhaseChallenge:
 		v = s.ChallengeOnly()
 	case PhaseWrite:
@@ -85,6 +87,25 @@ func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
 			return fmt.Errorf("%w; restoring %s failed too: %v", err, s.Path, rerr)
 		}
 		return fmt.Errorf("%w; %s restored to its previous content", err, s.Path)
+	}
+	return s.run(ctx, "reload", s.ReloadCommand)
+}
+
+// remove deletes the file, tests the configuration without it (putting it
+// back if the test fails) and reloads.
+func (s *ServerConfig) remove(ctx context.Context) error {
+	snap, err := host.Take(s.Host, s.Path)
+	if err != nil {
+		return err
+	}
+	if err := s.Host.Remove(s.Path); err != nil {
+		return err
+	}
+	if err := s.run(ctx, "config test", s.TestCommand); err != nil {
+		if rerr := snap.Restore(); rerr != nil {
+			return fmt.Errorf("%w; restoring %s failed too: %v", err, s.Path, rerr)
+		}
+		return fmt.Errorf("%w; %s put back", err, s.Path)
 	}
 	return s.run(ctx, "reload", s.ReloadCommand)
 }

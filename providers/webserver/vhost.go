@@ -24,7 +24,14 @@ type Vhost struct {
 	ConfigFile  string // config_file as configured, for step descriptions
 }
 
-var _ providers.Resource = (*Vhost)(nil)
+var _ providers.Deleter = (*Vhost)(nil)
+
+// Delete removes the file, then tests and reloads the server without it.
+func (v *Vhost) Delete(providers.Value) *providers.Change {
+	return &providers.Change{Action: providers.Delete,
+		Reasons: []string{"its block is gone: the server would go on serving it"},
+		Phases:  []providers.Phase{{Name: providers.PhaseDelete, Description: "remove " + v.ConfigFile + ", run the config test, reload"}}}
+}
 
 // Plan renders the file and says what the server should serve. A vhost
 // whose file is as wanted still reloads when its certificate is redeployed
@@ -95,7 +102,7 @@ func (v *Vhost) Apply(ctx context.Context, phase string) error {
 	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
 		return err
 	}
-	if v.Probe == nil {
+	if v.Probe == nil || phase == providers.PhaseDelete {
 		return nil
 	}
 	if phase == PhaseChallenge {
