@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -18,8 +17,10 @@ import (
 
 // ApplyOptions shape an apply.
 type ApplyOptions struct {
-	Wait bool      // wait at time gates instead of stopping there
-	Log  io.Writer // progress, one line per step, and gate countdowns
+	Wait bool // wait at time gates instead of stopping there
+	// Progress receives what the apply does as it goes (nil: nothing);
+	// the command line shows it as fits where it is read.
+	Progress func(Event)
 	// Save persists state; it is called after every step.
 	Save func(*state.State) error
 	// AfterStep, if set, is called after each step (or batch) has been
@@ -39,6 +40,32 @@ type Outcome struct {
 	Lagging []string    // authoritative servers that do not serve the new records yet
 }
 
+// Event is one thing an apply reports while it runs.
+type Event struct {
+	Kind EventKind
+	Step int // the step's index, 0 for none
+	// Key names what a wait waits for; it stays the same while the reason
+	// does (the countdown in Text changes every second, the key does not).
+	Key  string
+	Text string
+}
+
+// EventKind is what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	EventStep EventKind = "step" // a step starts
+	EventWait EventKind = "wait" // a step waits, again and again while it does
+	EventNote EventKind = "note" // once: a gate opened, servers still behind
+)
+
+func (o ApplyOptions) emit(kind EventKind, step int, key, format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{Kind: kind, Step: step, Key: key, Text: fmt.Sprintf(format, args...)})
+	}
+}
+
 // passGate decides whether a gated step may run now. Without -wait a closed
 // gate holds the step; with it, apply polls the authoritative servers until
 // the records are visible everywhere and then counts down the wait.
@@ -55,15 +82,16 @@ func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Ou
 			if out.OpensAt.IsZero() || open.Before(out.OpensAt) {
 				out.OpensAt = open
 			}
-			fmt.Fprintf(o.Log, "step %d: %s %s waits for %s until %s\n", s.Index, s.Address, s.Phase, s.Rule, open.UTC().Format(time.RFC3339))
+			o.emit(EventNote, s.Index, "", "step %d: %s %s waits for %s until %s", s.Index, s.Address, s.Phase, s.Rule, open.UTC().Format(time.RFC3339))
 			return false, nil
 		case !o.Wait:
 			out.Lagging = append(out.Lagging, r.lagging(gate)...)
-			fmt.Fprintf(o.Log, "step %d: %s %s waits for %s: the new TLSA records are not served by every authoritative server yet (lagging: %s)\n",
+			o.emit(EventNote, s.Index, "", "step %d: %s %s waits for %s: the new TLSA records are not served by every authoritative server yet (lagging: %s)",
 				s.Index, s.Address, s.Phase, s.Rule, strings.Join(r.lagging(gate), ", "))
 			return false, nil
 		case !visible:
-			fmt.Fprintf(o.Log, "\rstep %d: waiting for every authoritative server to serve the new records (lagging: %s) ", s.Index, strings.Join(r.lagging(gate), ", "))
+			lagging := strings.Join(r.lagging(gate), ", ")
+			o.emit(EventWait, s.Index, "servers "+lagging, "step %d: waiting for every authoritative server to serve the new records (lagging: %s)", s.Index, lagging)
 			select {
 			case <-ctx.Done():
 				return false, ctx.Err()
@@ -73,7 +101,7 @@ func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Ou
 				r.record(ctx, r.g.Node(mustParse(g.Address)))
 			}
 		default:
-			if err := waitUntil(ctx, open, s, o.Log); err != nil {
+			if err := waitUntil(ctx, open, s, o); err != nil {
 				return false, err
 			}
 		}
@@ -98,7 +126,7 @@ func (r *Run) lagging(gate []plan.GateWait) []string {
 // awaitPropagation polls, after a TLSA batch, until every authoritative
 // server serves what was written (recording visible_at then), for at most
 // limit; a later gate waits for servers still behind.
-func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Writer, limit time.Duration) {
+func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, o ApplyOptions, limit time.Duration) {
 	if limit == 0 {
 		limit = 30 * time.Second
 	}
@@ -117,7 +145,7 @@ func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Wr
 		}
 		if !waiting || time.Now().After(deadline) || ctx.Err() != nil {
 			if len(behind) > 0 {
-				fmt.Fprintf(log, "not yet served everywhere after %s (lagging: %s); the gate will wait for them\n", limit, strings.Join(slices.Compact(behind), ", "))
+				o.emit(EventNote, batch[0].Index, "", "not yet served everywhere after %s (lagging: %s); the gate will wait for them", limit, strings.Join(slices.Compact(behind), ", "))
 			}
 			return
 		}
@@ -135,9 +163,6 @@ func (r *Run) awaitPropagation(ctx context.Context, batch []plan.Step, log io.Wr
 func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome, error) {
 	if p.Mode == "refresh-only" {
 		return nil, errors.New("a refresh-only plan reports drift and changes nothing; run plan and apply without -refresh-only to repair it")
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
 	}
 	r.desire() // intents of certificates, for TLSA records computed at apply time
 	r.noteVisible()
@@ -171,7 +196,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			batch = append(batch, steps[i])
 		}
 		for _, b := range batch {
-			fmt.Fprintf(o.Log, "step %d/%d: %s %s %s\n", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
+			o.emit(EventStep, b.Index, "", "step %d/%d: %s %s %s", b.Index, len(steps), b.Action.Glyph(), b.Address, b.Phase)
 		}
 		if r.st.Pending == nil {
 			r.st.Pending = map[string]string{}
@@ -198,7 +223,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			r.record(ctx, n)
 		}
 		if err == nil {
-			r.awaitPropagation(ctx, batch, o.Log, o.PropagationWait)
+			r.awaitPropagation(ctx, batch, o, o.PropagationWait)
 		}
 		if serr := o.Save(r.st); serr != nil {
 			return out, errors.Join(err, fmt.Errorf("saving state: %w", serr))
@@ -416,19 +441,18 @@ type overlapper interface {
 }
 
 // waitUntil blocks until a gate opens, with a countdown.
-func waitUntil(ctx context.Context, open time.Time, s plan.Step, log io.Writer) error {
+func waitUntil(ctx context.Context, open time.Time, s plan.Step, o ApplyOptions) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		left := time.Until(open)
 		if left <= 0 {
-			fmt.Fprintf(log, "\rstep %d: %s gate open%30s\n", s.Index, s.Rule, "")
+			o.emit(EventNote, s.Index, "", "step %d: %s gate open", s.Index, s.Rule)
 			return nil
 		}
-		fmt.Fprintf(log, "\rstep %d: %s %s waits for %s: %s left ", s.Index, s.Address, s.Phase, s.Rule, left.Round(time.Second))
+		o.emit(EventWait, s.Index, "gate", "step %d: %s %s waits for %s: %s left", s.Index, s.Address, s.Phase, s.Rule, left.Round(time.Second))
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(log)
 			return ctx.Err()
 		case <-tick.C:
 		case <-time.After(left):

@@ -107,8 +107,8 @@ func cmdApply(args []string, chdir string, e env) int {
 	if !*asJSON {
 		fmt.Fprintln(e.stdout)
 	}
-	log := e.stderr
-	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Log: log, Save: s.save, PropagationWait: *propagation, AfterStep: faultHook(e)})
+	pr := &progress{w: e.stderr, tty: e.errTTY, json: *asJSON, now: time.Now}
+	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Progress: pr.event, Save: s.save, PropagationWait: *propagation, AfterStep: faultHook(e)})
 	if *asJSON {
 		writeOutcome(e, out, err)
 	}

@@ -11,7 +11,7 @@ import (
 // runIn runs a command in-process with a fake terminal setting.
 func runIn(tty bool, environ map[string]string, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }, tty: tty}
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }, tty: tty, errTTY: tty}
 	code := run(args, e)
 	return code, out.String(), errb.String()
 }

@@ -243,6 +243,9 @@ func TestKeyRollover(t *testing.T) {
 
 	r = tf(t, dir, "apply", "-auto-approve", "-wait")
 	mustCode(t, r, 0, "apply -wait")
+	if strings.Contains(r.stderr, "\r") || !strings.Contains(r.stderr, "gate open") {
+		t.Errorf("apply -wait into a pipe wrote a carriage return, or no line for the gate opening:\n%q", r.stderr)
+	}
 	if liveSPKI() == old {
 		t.Fatal("the certificate did not change")
 	}

@@ -89,3 +89,8 @@ func (e env) clock() func() time.Time {
 func (c *common) color(e env) bool {
 	return e.tty && !c.noColor && e.getenv("NO_COLOR") == ""
 }
+
+// colorErr is color for what goes to stderr.
+func (c *common) colorErr(e env) bool {
+	return e.errTTY && !c.noColor && e.getenv("NO_COLOR") == ""
+}

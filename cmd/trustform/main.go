@@ -6,6 +6,8 @@
 package main
 
 import (
+	"golang.org/x/term"
+
 	"fmt"
 	"io"
 	"os"
@@ -18,11 +20,14 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	tty            bool // stdout is a terminal
+	errTTY         bool // stderr is a terminal
 }
 
 func main() {
-	st, _ := os.Stdout.Stat()
-	e := env{os.Stdin, os.Stdout, os.Stderr, os.Getenv, st != nil && st.Mode()&os.ModeCharDevice != 0}
+	// Per stream: `plan >plan.txt` still colours the diagnostics on the
+	// terminal, and `validate 2>err.txt` writes no escape codes into the file.
+	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)
+	e := env{os.Stdin, os.Stdout, os.Stderr, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd()))}
 	os.Exit(run(os.Args[1:], e))
 }
 

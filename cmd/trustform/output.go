@@ -21,7 +21,7 @@ func printDiags(e env, c *common, cfg *schema.Config, diags hcl.Diagnostics, pla
 	if cfg != nil {
 		files = cfg.Files
 	}
-	w := hcl.NewDiagnosticTextWriter(e.stderr, files, 100, c.color(e) && !plain)
+	w := hcl.NewDiagnosticTextWriter(e.stderr, files, 100, c.colorErr(e) && !plain)
 	warnings := 0
 	for _, d := range diags {
 		d := *d
