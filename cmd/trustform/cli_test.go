@@ -103,3 +103,18 @@ func TestShowSavedPlanAndVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// TestColorPerStream: colour is decided for each stream on its own:
+// `validate >/dev/tty 2>err.txt` writes no escape codes into err.txt.
+func TestColorPerStream(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("apt_key \"x\" {\n  fingerprint = \"8B48AD6246925553\"\n  url = \"k.asc\"\n}\n"), 0o644)
+	var out, errb strings.Builder
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, tty: true, errTTY: false}
+	if code := run([]string{"-chdir=" + dir, "validate"}, e); code != 1 {
+		t.Fatalf("validate exit %d", code)
+	}
+	if strings.Contains(errb.String(), "\x1b[") || !strings.Contains(errb.String(), "Short key ID") {
+		t.Errorf("stderr, not a terminal, got colour or no diagnostic:\n%q", errb.String())
+	}
+}
