@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,6 +94,42 @@ apt_source "vendor" {
 }
 `
 
+// twoCertVhosts: two vhosts of server on one address, www with
+// certificate.www and shop with a certificate for shopName.
+func twoCertVhosts(server, shopName string) string {
+	return fmt.Sprintf(`
+certificate "shop" {
+  domains   = [%[2]q]
+  issuer    = local_ca.ca
+  cert_file = "shop.pem"
+  key_file  = "shop.key"
+}
+tls_policy "p" {
+  profile = "mozilla-intermediate"
+}
+vhost "www" {
+  server         = %[1]q
+  config_file    = "www.conf"
+  listen         = "192.0.2.10:443"
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.p
+  test_command   = ""
+  reload_command = ""
+}
+vhost "shop" {
+  server         = %[1]q
+  config_file    = "shop.conf"
+  listen         = "192.0.2.10:443"
+  server_names   = [%[2]q]
+  certificate    = certificate.shop
+  tls_policy     = tls_policy.p
+  test_command   = ""
+  reload_command = ""
+}
+`, server, shopName)
+}
+
 // ruleCase is one configuration, optionally applied in a first form before
 // the planned one, with the plan or the refusal compared to a golden file.
 type ruleCase struct {
@@ -173,6 +210,9 @@ vhost "shop" {
   reload_command = ""
 }
 `},
+		{name: "cipher-consistency/apache-overlapping-certificates", refused: true, config: ec256 + twoCertVhosts("apache", "*.example.test")},
+		{name: "cipher-consistency/nginx-overlapping-certificates", config: ec256 + twoCertVhosts("nginx", "*.example.test")},
+		{name: "cipher-consistency/apache-separate-certificates", config: ec256 + twoCertVhosts("apache", "shop.example.org")},
 		{name: "apt-key-before-source/ordering", config: aptPair},
 		{name: "apt-key-before-source/legacy-removed-last", config: strings.ReplaceAll(aptPair, `"keyrings/vendor.gpg"`, `"etc/apt/keyrings/vendor.gpg"`),
 			setup: func(dir string) { // the key is also trusted globally, the apt-key way

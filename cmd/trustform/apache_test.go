@@ -150,3 +150,49 @@ func TestApacheMisdirectedWithoutSharedPolicy(t *testing.T) {
 		t.Errorf("plan does not report the live 421:\n%s", r.stderr)
 	}
 }
+
+// The certificate half of the rule, on the real server: two vhosts on one
+// address with the same TLS settings but different certificate files, one
+// certificate covering the other's name, make Apache answer 421 on a
+// reused connection (mod_ssl compares the files); a configuration that
+// would do this is refused by plan, before anything is written.
+func TestApacheMisdirectedByCertificates(t *testing.T) {
+	lab := apachetest.Start(t)
+	dir := t.TempDir()
+	cfg := apacheConfig(lab, filepath.Join(lab.Root, "acme"), "tls_policy.intermediate", "tls_policy.intermediate")
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+
+	// By hand: vhost www serves another certificate, as a second
+	// certificate block would make it.
+	os.WriteFile(filepath.Join(dir, "certs/other.pem"), []byte(otherCert(t)), 0o644)
+	os.WriteFile(filepath.Join(dir, "certs/other.key"), []byte(otherKey), 0o600)
+	wwwConf := filepath.Join(lab.Sites, "www.conf")
+	b, _ := os.ReadFile(wwwConf)
+	edited := strings.ReplaceAll(strings.ReplaceAll(string(b), "certs/www.pem", "certs/other.pem"), "certs/www.key", "certs/other.key")
+	if edited == string(b) {
+		t.Fatalf("www.conf names no certs/www.pem:\n%s", b)
+	}
+	os.WriteFile(wwwConf, []byte(edited), 0o644)
+	run0(t, lab.ReloadCommand)
+	waitFor(t, func() bool {
+		status, err := probe.ReusedConnectionStatus(context.Background(), lab.HTTPS, "example.test", "www.example.test")
+		return err == nil && status == 421
+	})
+
+	other := strings.Replace(cfg, `vhost "www" {`, `certificate "other" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "certs/other.pem"
+  key_file  = "certs/other.key"
+}
+
+vhost "www" {`, 1)
+	other = strings.Replace(other, "server_names   = [\"www.example.test\"]\n  certificate    = certificate.www", "server_names   = [\"www.example.test\"]\n  certificate    = certificate.other", 1)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(other), 0o644)
+	r := tf(t, dir, "plan")
+	mustCode(t, r, 1, "plan of two overlapping certificates on one Apache address")
+	if msg := strings.Join(strings.Fields(r.stderr), " "); !strings.Contains(msg, "cipher-consistency: Apache vhosts on") || !strings.Contains(msg, "421 Misdirected Request") {
+		t.Errorf("the refusal does not explain the 421:\n%s", r.stderr)
+	}
+}

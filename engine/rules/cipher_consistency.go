@@ -12,7 +12,8 @@ import (
 )
 
 // CipherConsistency: all TLS vhosts sharing one IP:port have identical
-// protocols and ciphers. Browsers reuse one connection across names that
+// protocols and ciphers (and, on Apache, the same certificate files when a
+// certificate covers the other vhost's names). Browsers reuse one connection across names that
 // share an address and certificate; Apache (2.4.18+, HTTP/2) then answers
 // "421 Misdirected Request" when the vhosts' TLS settings differ, and nginx
 // silently applies the default server's settings to all of them.
@@ -60,6 +61,7 @@ func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
 			}
 			return "protocols " + protocols + "; ciphers " + ciphers
 		}
+		diags = append(diags, r.certificates(cfg, l, vs)...)
 		first := settings(vs[0])
 		same := true
 		for _, v := range vs[1:] {
@@ -83,6 +85,50 @@ func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
 				"default server's settings to all of them. Give these vhosts one tls_policy:\n"+strings.Join(lines, "\n")))
 	}
 	return diags
+}
+
+// certificates: mod_ssl also compares the certificate and key files of the
+// handshake's vhost and the request's (ssl_server_compatible) and answers
+// 421 when they differ. That happens only when a browser reuses the
+// connection, which it does when the certificate it was shown covers the
+// other name; so two Apache vhosts on one address with different
+// certificates are refused when one's certificate covers the other's names.
+func (r cipherConsistency) certificates(cfg *schema.Config, listen string, vs []*schema.Vhost) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, a := range vs {
+		for _, b := range vs[i+1:] {
+			if a.Server != "apache" || b.Server != "apache" || a.Certificate.Address == b.Certificate.Address {
+				continue
+			}
+			ca, cb := cfg.Certificate(a.Certificate), cfg.Certificate(b.Certificate)
+			if ca == nil || cb == nil || (ca.CertFile == cb.CertFile && ca.KeyFile == cb.KeyFile) {
+				continue
+			}
+			covered, by, owner := coveredName(ca, b), a, b
+			if covered == "" {
+				covered, by, owner = coveredName(cb, a), b, a
+			}
+			if covered == "" {
+				continue // no browser reuses a connection between them
+			}
+			diags = append(diags, refusal(r, b.DeclRange, "Apache vhosts on "+listen+" serve different certificates that overlap",
+				fmt.Sprintf("%s (of vhost.%s) covers %s, a name of vhost.%s, so a browser that connected to vhost.%s reuses the connection for %s. "+
+					"mod_ssl then compares the two vhosts' certificate and key files (%s, %s against %s, %s) and answers \"421 Misdirected Request\" because they differ. "+
+					"Serve both names with one certificate, or give the vhosts certificates that do not cover each other's names, or separate addresses.",
+					by.Certificate.Address, by.Name, covered, owner.Name, by.Name, covered, ca.CertFile, ca.KeyFile, cb.CertFile, cb.KeyFile)))
+		}
+	}
+	return diags
+}
+
+// coveredName is the first name of v that certificate c covers, or "".
+func coveredName(c *schema.Certificate, v *schema.Vhost) string {
+	for _, n := range v.ServerNames {
+		if Serves(c.Domains, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 // Live proves the rule on running Apache servers: for every address with
