@@ -1,25 +1,57 @@
 package schema
 
-import "strings"
+import (
+	_ "embed"
+	"encoding/json"
+	"strings"
+)
 
-// Mozilla's server-side TLS guidelines, version 6.0. The cipher string is
-// the OpenSSL list for TLS 1.2; TLS 1.3 suites are left to the library's
-// defaults, as the guidelines recommend.
-var profiles = map[string]struct {
-	protocols []string
-	ciphers   string
-}{
-	"mozilla-modern": {
-		protocols: []string{"TLSv1.3"},
-	},
-	"mozilla-intermediate": {
-		protocols: []string{"TLSv1.2", "TLSv1.3"},
-		ciphers: strings.Join([]string{
-			"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-			"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-			"ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-		}, ":"),
-	},
+// Mozilla's server-side TLS guidelines, kept as Mozilla publishes them
+// (schema/mozilla/NOTICE): the profiles are data, not constants.
+//
+//go:embed mozilla/guidelines-6.0.json
+var mozillaGuidelines []byte
+
+// Profile is one configuration of Mozilla's guidelines, as the web server
+// renderers need it.
+type Profile struct {
+	Name             string   // "mozilla-intermediate"
+	Version          string   // of the guidelines: "6.0"
+	Protocols        []string // tls_versions
+	Ciphers          []string // ciphers.openssl, for TLS 1.2 and older
+	Ciphersuites     []string // TLS 1.3 suites, IANA names
+	Curves           []string // tls_curves, in preference order
+	CertificateTypes []string // "ecdsa", "rsa"
+}
+
+// MozillaProfile returns the profile named "mozilla-intermediate" or
+// "mozilla-modern", and whether there is one.
+func MozillaProfile(name string) (*Profile, bool) {
+	conf, ok := strings.CutPrefix(name, "mozilla-")
+	if !ok {
+		return nil, false
+	}
+	var g struct {
+		Version        json.Number `json:"version"`
+		Configurations map[string]struct {
+			Ciphers struct {
+				OpenSSL []string `json:"openssl"`
+			} `json:"ciphers"`
+			Ciphersuites     []string `json:"ciphersuites"`
+			Curves           []string `json:"tls_curves"`
+			Versions         []string `json:"tls_versions"`
+			CertificateTypes []string `json:"certificate_types"`
+		} `json:"configurations"`
+	}
+	if err := json.Unmarshal(mozillaGuidelines, &g); err != nil {
+		panic("schema/mozilla/guidelines-6.0.json: " + err.Error()) // embedded: a broken file is a broken build
+	}
+	c, ok := g.Configurations[conf]
+	if !ok || conf == "old" {
+		return nil, false
+	}
+	return &Profile{Name: name, Version: g.Version.String(), Protocols: c.Versions, Ciphers: c.Ciphers.OpenSSL,
+		Ciphersuites: c.Ciphersuites, Curves: c.Curves, CertificateTypes: c.CertificateTypes}, true
 }
 
 // Effective returns the protocols and cipher string a policy stands for,
@@ -28,10 +60,19 @@ func (p *TLSPolicy) Effective() (protocols []string, ciphers string) {
 	if p == nil {
 		return nil, ""
 	}
-	if prof, ok := profiles[p.Profile]; ok {
-		return prof.protocols, prof.ciphers
+	if prof, ok := MozillaProfile(p.Profile); ok {
+		return prof.Protocols, strings.Join(prof.Ciphers, ":")
 	}
 	return p.Protocols, p.Ciphers
+}
+
+// Mozilla returns the policy's Mozilla profile, or nil.
+func (p *TLSPolicy) Mozilla() *Profile {
+	if p == nil {
+		return nil
+	}
+	prof, _ := MozillaProfile(p.Profile)
+	return prof
 }
 
 var tlsProtocols = map[string]bool{"TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}

@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,6 +76,7 @@ func (c *Config) validate() hcl.Diagnostics {
 	}
 	for _, b := range c.Vhosts {
 		diags = append(diags, c.validateVhost(b)...)
+		diags = append(diags, c.validateProfileKey(b)...)
 	}
 	for _, b := range c.Services {
 		diags = append(diags, validateService(b)...)
@@ -371,13 +373,32 @@ func (c *Config) validateTLSAOwners() hcl.Diagnostics {
 	return diags
 }
 
+// validateProfileKey: a profile allows only its certificate types;
+// mozilla-modern's are ECDSA only.
+func (c *Config) validateProfileKey(v *Vhost) hcl.Diagnostics {
+	prof, cert := c.TLSPolicy(v.TLSPolicy).Mozilla(), c.Certificate(v.Certificate)
+	if prof == nil || cert == nil {
+		return nil
+	}
+	kind := "ecdsa"
+	if strings.HasPrefix(cert.KeyType, "rsa") {
+		kind = "rsa"
+	}
+	if slices.Contains(prof.CertificateTypes, kind) {
+		return nil
+	}
+	return hcl.Diagnostics{errAt(v.DeclRange, "Certificate type outside the TLS profile",
+		fmt.Sprintf("vhost.%s uses %s under %s, whose certificates are %s only (Mozilla's guidelines %s, certificate_types). Set key_type = \"ec256\" on %s, or use mozilla-intermediate.",
+			v.Name, cert.KeyType, prof.Name, strings.Join(prof.CertificateTypes, ", "), prof.Version, v.Certificate.Address))}
+}
+
 func validatePolicy(p *TLSPolicy) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	switch {
 	case p.Profile != "" && (len(p.Protocols) > 0 || p.Ciphers != ""):
 		diags = append(diags, errAt(p.ProfileRange, "Conflicting TLS policy", "Set either profile, or protocols and ciphers, not both."))
 	case p.Profile != "":
-		if _, ok := profiles[p.Profile]; !ok {
+		if _, ok := MozillaProfile(p.Profile); !ok {
 			diags = append(diags, errAt(p.ProfileRange, "Unknown TLS profile", fmt.Sprintf("%q is not \"mozilla-modern\" or \"mozilla-intermediate\".", p.Profile)))
 		}
 	case len(p.Protocols) == 0:

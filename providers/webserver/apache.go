@@ -44,6 +44,13 @@ func (Apache) Render(s Site) string {
 			optional("SSLCipherSuite ", s.Ciphers, ""),
 			optional("SSLHonorCipherOrder ", map[bool]string{true: "off"}[protocols != ""], ""),
 		))
+		if m := s.Mozilla; m != nil {
+			b.WriteString(Indent("    ",
+				optional("SSLOpenSSLConfCmd Curves ", strings.Join(s.Versions.curves(m.Curves), ":"), ""),
+				optional("SSLCipherSuite TLSv1.3 ", strings.Join(m.Ciphersuites, ":"), ""),
+				"SSLSessionTickets off", // mod_ssl never rotates its ticket keys
+			))
+		}
 		if s.HSTS != "" {
 			b.WriteString("    Header always set Strict-Transport-Security \"" + s.HSTS + "\"\n")
 		}

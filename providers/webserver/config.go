@@ -49,8 +49,12 @@ func (s *ServerConfig) value(content string) providers.Value {
 	return v
 }
 
-// Observe reads the file as it is.
-func (s *ServerConfig) Observe(context.Context) (providers.Value, error) {
+// Observe reads the file as it is, and the versions the server runs (for
+// a TLS site with a Mozilla profile, whose lines depend on them).
+func (s *ServerConfig) Observe(ctx context.Context) (providers.Value, error) {
+	if s.Site.Mozilla != nil && s.Site.Versions == (Versions{}) {
+		s.Site.Versions = observeVersions(ctx, s.Host, s.TestCommand)
+	}
 	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {
 		return nil, err

@@ -32,6 +32,7 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 	if c := cfg.Certificate(v.Certificate); c != nil {
 		site.CertFile, site.KeyFile = target(c.CertFile), target(c.KeyFile)
 		site.Protocols, site.Ciphers = cfg.TLSPolicy(v.TLSPolicy).Effective()
+		site.Mozilla = cfg.TLSPolicy(v.TLSPolicy).Mozilla()
 	}
 	if hs := v.HSTS; hs != nil {
 		site.HSTS = HSTSHeader(hs.MaxAge, hs.IncludeSubdomains, hs.Preload)

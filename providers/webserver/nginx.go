@@ -46,6 +46,16 @@ func (Nginx) Render(s Site) string {
 			optional("ssl_ciphers ", s.Ciphers, ";"),
 			optional("ssl_prefer_server_ciphers ", map[bool]string{true: "off"}[len(s.Protocols) > 0], ";"),
 		))
+		if m := s.Mozilla; m != nil {
+			b.WriteString(Indent("    ",
+				optional("ssl_ecdh_curve ", strings.Join(s.Versions.curves(m.Curves), ":"), ";"),
+				"ssl_session_timeout 1d;",
+				"ssl_session_cache shared:MozSSL:10m; # about 40000 sessions",
+				// nginx rotates ticket keys itself since 1.23.2; before, a
+				// ticket key lives as long as the process: forward secrecy lost.
+				map[bool]string{false: "ssl_session_tickets off;"}[atLeast(s.Versions.Server, "1.23.2")],
+			))
+		}
 		if s.HSTS != "" {
 			b.WriteString("\n    add_header Strict-Transport-Security \"" + s.HSTS + "\" always;\n")
 		}

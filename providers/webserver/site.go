@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 // Site is a virtual host as the web server providers render it: the
@@ -17,6 +18,12 @@ type Site struct {
 	KeyFile       string
 	Protocols     []string
 	Ciphers       string
+	// Mozilla is the TLS policy's Mozilla profile, whose other lines
+	// (curves, sessions, TLS 1.3 suites) are rendered too; nil for none.
+	Mozilla *schema.Profile
+	// Versions are what the server runs, observed: the Mozilla lines
+	// that depend on them follow.
+	Versions Versions
 	Root          string
 	RedirectHTTPS bool
 	ACMEWebroot   string
