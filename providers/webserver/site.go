@@ -11,19 +11,19 @@ import (
 // Site is a virtual host as the web server providers render it: the
 // configuration with references resolved and paths as the server sees them.
 type Site struct {
-	Address       string // "vhost.NAME", written into the managed file's header
-	Listen        string // host:port, "*" for every address
-	Names         []string
-	CertFile      string // empty for plain HTTP
-	KeyFile       string
-	Protocols     []string
-	Ciphers       string
+	Address   string // "vhost.NAME", written into the managed file's header
+	Listen    string // host:port, "*" for every address
+	Names     []string
+	CertFile  string // empty for plain HTTP
+	KeyFile   string
+	Protocols []string
+	Ciphers   string
 	// Mozilla is the TLS policy's Mozilla profile, whose other lines
 	// (curves, sessions, TLS 1.3 suites) are rendered too; nil for none.
 	Mozilla *schema.Profile
 	// Versions are what the server runs, observed: the Mozilla lines
 	// that depend on them follow.
-	Versions Versions
+	Versions      Versions
 	Root          string
 	RedirectHTTPS bool
 	ACMEWebroot   string
