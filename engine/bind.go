@@ -220,10 +220,25 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		}
 		iss.Webroot, iss.WebrootHost = b.cfg.LocalPath(v.Host, v.ACMEWebroot), b.host(v.Host)
 		if p := webserver.Prober(b.cfg, v); p != nil {
-			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(p.Addr)
+			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(iss.WebrootHost, iss.Webroot, b.challengeDial(p.Addr))
 		}
 	}
 	return iss, nil
+}
+
+// challengeDial is where a CA's requests for a name land: the HTTP vhost
+// at httpAddr, and the running TLS vhost that serves the name, for a
+// redirect to https.
+func (b *binding) challengeDial(httpAddr string) func(name string) map[string]string {
+	return func(name string) map[string]string {
+		dial := map[string]string{"http": httpAddr}
+		for _, v := range b.cfg.Vhosts {
+			if p := webserver.Prober(b.cfg, v); p != nil && p.TLS && rules.Serves(v.ServerNames, name) {
+				dial["https"] = p.Addr
+			}
+		}
+		return dial
+	}
 }
 
 func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {

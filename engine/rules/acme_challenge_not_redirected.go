@@ -2,16 +2,17 @@ package rules
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
-	"net"
-	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/providers/webserver"
@@ -84,37 +85,44 @@ func (r acmeChallengeNotRedirected) Live(_ context.Context, vhosts []Probed) hcl
 	return diags
 }
 
-// PreCheck returns the check an http-01 issuer runs before it orders: it
-// asks the HTTP vhost at addr for a challenge path of each name and refuses
-// to order while one is redirected, since the CA would follow the redirect
-// and fail the authorization (and count the failure against rate limits).
-func (r acmeChallengeNotRedirected) PreCheck(addr string) func(ctx context.Context, domains []string) error {
+// PreCheck returns the check an http-01 issuer runs before it orders: for
+// each name it writes a random token under the webroot (on the vhost's
+// host), fetches it as the CA would (probe.Challenge: port 80, following
+// redirects to http or https on the default ports) and removes it. Any
+// answer but the token (a 400 from a redirect target, a 404, a redirect
+// elsewhere) stops the order before the CA counts a failed authorization.
+func (r acmeChallengeNotRedirected) PreCheck(webroot host.Host, dir string, dial func(name string) map[string]string) func(ctx context.Context, domains []string) error {
 	return func(ctx context.Context, domains []string) error {
-		client := &http.Client{
-			Timeout:       5 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			Transport: &http.Transport{DialContext: func(ctx context.Context, n, _ string) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, n, addr)
-			}},
-		}
 		for _, d := range domains {
 			if strings.HasPrefix(d, "*.") {
 				continue // wildcards are validated with dns-01 only
 			}
-			url := "http://" + d + "/.well-known/acme-challenge/" + probe.ChallengeProbe
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			resp, err := client.Do(req)
-			if err != nil {
-				return fmt.Errorf("%s: GET %s at %s: %w; not ordering", r.Name(), url, addr, err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-				return fmt.Errorf("%s: GET %s is answered %d %s; the CA would follow that and fail the authorization, so nothing was ordered",
-					r.Name(), url, resp.StatusCode, resp.Header.Get("Location"))
+			if err := r.roundTrip(ctx, webroot, dir, d, dial(d)); err != nil {
+				return fmt.Errorf("%s: %w; nothing was ordered", r.Name(), err)
 			}
 		}
 		return nil
 	}
+}
+
+// roundTrip writes a token for name, fetches it back, and removes it.
+func (r acmeChallengeNotRedirected) roundTrip(ctx context.Context, h host.Host, dir, name string, dial map[string]string) error {
+	b := make([]byte, 24)
+	rand.Read(b)
+	token := "trustform-" + base64.RawURLEncoding.EncodeToString(b)
+	path := filepath.Join(dir, ".well-known", "acme-challenge", token)
+	if err := h.WriteFile(path, []byte(token), 0o644); err != nil {
+		return fmt.Errorf("writing a test token into %s: %w", dir, err)
+	}
+	defer h.Remove(path)
+	got, err := probe.Challenge(ctx, name, token, dial)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: the CA would get no token: %w", name, err)
+	case strings.TrimSpace(got) != token:
+		return fmt.Errorf("%s: the challenge path answers 200 but not with the token written into %s: is acme_webroot the directory the vhost serves?", name, dir)
+	}
+	return nil
 }
 
 // Order makes http-01 certificates wait for the HTTP vhost that answers

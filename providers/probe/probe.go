@@ -75,7 +75,16 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 	out["served_redirect"] = providers.String(root.redirect())
 	out["served_hsts"] = providers.String(root.hsts)
 	if v.ACMEWebroot {
-		out["served_challenge"] = providers.String(v.get(ctx, "http", name, "/.well-known/acme-challenge/"+ChallengeProbe).challenge())
+		out["served_challenge"] = providers.String("not redirected")
+		for _, n := range v.Names { // every name: each is validated on its own
+			if c := v.get(ctx, "http", n, "/.well-known/acme-challenge/"+ChallengeProbe).challenge(); c != "not redirected" {
+				if len(v.Names) > 1 {
+					c = strings.Replace(c, ": ", ": "+n+": ", 1)
+				}
+				out["served_challenge"] = providers.String(c)
+				break
+			}
+		}
 	}
 	return out, nil
 }
