@@ -56,6 +56,8 @@ type binding struct {
 	remotes map[string]*host.SSH
 	// dns01 serialises dns-01 orders (see acme.Issuer.DNSLock).
 	dns01 sync.Mutex
+	// challenges are the http-01 pre-order checks made so far.
+	challenges []challenge
 }
 
 // host is the door to the host a resource names: the SSH host (one per
@@ -221,6 +223,7 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		iss.Webroot, iss.WebrootHost = b.cfg.LocalPath(v.Host, v.ACMEWebroot), b.host(v.Host)
 		if p := webserver.Prober(b.cfg, v); p != nil {
 			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(iss.WebrootHost, iss.Webroot, b.challengeDial(p.Addr))
+			b.challenges = append(b.challenges, challenge{cert: c, check: iss.PreCheck})
 		}
 	}
 	return iss, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,8 @@ type Run struct {
 	live hcl.Diagnostics // what running servers answer against the rules
 	// remotes are the SSH hosts of the run, each one connection.
 	remotes []*host.SSH
+	// challenges are the http-01 round trips, run by plan -refresh-only.
+	challenges []challenge
 	// gone says why blocks removed from the configuration cannot be
 	// planned for deletion, where they cannot (they are forgotten).
 	gone hcl.Diagnostics
@@ -92,12 +95,12 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 		return nil, diags
 	}
 	cfg, gone := withGone(cfg, st)
-	g, remotes, d := bind(cfg, opts.Now)
+	w, d := bind(cfg, opts.Now)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: g, remotes: remotes, gone: gone}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: w.g, remotes: w.remotes, challenges: w.challenges, gone: gone}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the
@@ -107,6 +110,23 @@ func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
 	diags := observe(ctx, r.g, r.opts.Parallelism)
 	if !diags.HasErrors() {
 		r.live = rules.Live(ctx, r.probed())
+		if r.opts.RefreshOnly {
+			r.live = append(r.live, r.roundTrips(ctx)...)
+		}
+	}
+	return diags
+}
+
+// roundTrips runs the http-01 token round trip of every ACME certificate
+// validated through a vhost, as its next renewal would: a drift check then
+// learns that renewals will fail before the certificate expires.
+func (r *Run) roundTrips(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, c := range r.challenges {
+		if err := c.check(ctx, c.cert.Domains); err != nil {
+			diags = append(diags, rules.Warning(rules.ACMEChallengeNotRedirected, c.cert.DeclRange, "certificate."+c.cert.Name+" would not renew",
+				strings.Replace(strings.TrimPrefix(err.Error(), rules.ACMEChallengeNotRedirected.Name()+": "), "nothing was ordered", "the next renewal fails the same way", 1)))
+		}
 	}
 	return diags
 }

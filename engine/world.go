@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -11,10 +12,24 @@ import (
 	"github.com/trustform/trustform/schema"
 )
 
+// world is what binding a configuration makes: the graph of resources,
+// the SSH hosts they use (for the run to close), and the http-01 round
+// trips that the ACME orders run first (for plan -refresh-only to run too).
+type world struct {
+	g          *graph.Graph
+	remotes    []*host.SSH
+	challenges []challenge
+}
+
+// challenge is the pre-order check of an http-01 certificate.
+type challenge struct {
+	cert  *schema.Certificate
+	check func(ctx context.Context, domains []string) error
+}
+
 // bind makes the provider object of every block, through the binders
-// table, in reference order, and a graph node for every resource. It
-// returns the SSH hosts the resources use, for the run to close.
-func bind(cfg *schema.Config, now func() time.Time) (*graph.Graph, []*host.SSH, hcl.Diagnostics) {
+// table, in reference order, and a graph node for every resource.
+func bind(cfg *schema.Config, now func() time.Time) (world, hcl.Diagnostics) {
 	g := graph.New(cfg)
 	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{}}
 	table := binders()
@@ -51,5 +66,5 @@ func bind(cfg *schema.Config, now func() time.Time) (*graph.Graph, []*host.SSH, 
 			remotes = append(remotes, r)
 		}
 	}
-	return g, remotes, diags
+	return world{g: g, remotes: remotes, challenges: b.challenges}, diags
 }

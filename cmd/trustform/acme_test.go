@@ -69,6 +69,22 @@ func TestACMEHTTP01(t *testing.T) {
 		return servedSPKI(t, lab.HTTPS, "www.example.test") == fileSPKI(t, filepath.Join(dir, "certs/www.pem"))
 	})
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "drift check after apply")
+
+	// A hand edit serves the challenge path from another directory: the
+	// drift check's token round trip says the next renewal fails (404).
+	conf := filepath.Join(lab.Sites, "http.conf")
+	good, _ := os.ReadFile(conf)
+	os.WriteFile(conf, []byte(strings.ReplaceAll(string(good), webroot, lab.Prefix)), 0o644)
+	run0(t, lab.ReloadCommand)
+	r = tf(t, dir, "plan", "-refresh-only")
+	for _, want := range []string{"acme-challenge-not-redirected: certificate.www would not renew", "404", "the next renewal fails the same way"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the drift check lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	os.WriteFile(conf, good, 0o644)
+	run0(t, lab.ReloadCommand)
 
 	// Neither the account key nor the certificate key is in state, plan JSON or output.
 	state, _ := os.ReadFile(filepath.Join(dir, ".trustform/state.json"))
