@@ -177,6 +177,13 @@ func TestRules(t *testing.T) {
 			"preload            = true", "preload            = true\n    on_http            = false", 1)},
 		{name: "hsts-on-http-vhost/name-not-covered", refused: true,
 			config: ec256 + strings.ReplaceAll(vhosts, `["example.test", "www.example.test"]`, `["example.test", "www.example.test", "shop.example.test"]`)},
+		{name: "hsts-on-http-vhost/zone-names-without-https", config: ec256 + vhosts, setup: func(dir string) {
+			os.WriteFile(filepath.Join(dir, "zone"), []byte(zoneFile+"mail 3600 IN A 192.0.2.25\nwww 3600 IN AAAA 2001:db8::10\n"), 0o644)
+		}},
+		{name: "hsts-on-http-vhost/preload-without-registrable-domain", refused: true,
+			config: ec256 + strings.ReplaceAll(vhosts, `["example.test", "www.example.test"]`, `["www.example.test"]`)},
+		{name: "hsts-on-http-vhost/preload-public-suffix", refused: true,
+			config: strings.ReplaceAll(ec256, `["example.test", "www.example.test"]`, `["github.io"]`) + strings.ReplaceAll(vhosts, `["example.test", "www.example.test"]`, `["github.io"]`)},
 		{name: "acme-challenge-not-redirected/redirect-swallows-challenge", refused: true,
 			config: `acme_account "le" {
   directory = "https://acme.example.test/directory"

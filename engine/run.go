@@ -38,6 +38,7 @@ type Run struct {
 	remotes []*host.SSH
 	// challenges are the http-01 round trips, run by plan -refresh-only.
 	challenges []challenge
+	zones      []namedZone
 	// gone says why blocks removed from the configuration cannot be
 	// planned for deletion, where they cannot (they are forgotten).
 	gone hcl.Diagnostics
@@ -100,7 +101,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: w.g, remotes: w.remotes, challenges: w.challenges, gone: gone}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: w.g, remotes: w.remotes, challenges: w.challenges, zones: w.zones, gone: gone}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the
@@ -113,8 +114,25 @@ func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
 		if r.opts.RefreshOnly {
 			r.live = append(r.live, r.roundTrips(ctx)...)
 		}
+		if rules.Preloads(r.cfg) {
+			r.live = append(r.live, r.preloadedNames(ctx)...)
+		}
 	}
 	return diags
+}
+
+// preloadedNames checks the names every managed zone publishes against an
+// HSTS preload that covers subdomains.
+func (r *Run) preloadedNames(ctx context.Context) hcl.Diagnostics {
+	var hosts, unlisted []string
+	for _, z := range r.zones {
+		h, err := z.zone.Hosts(ctx)
+		if err != nil {
+			unlisted = append(unlisted, z.addr.String()+" ("+err.Error()+")")
+		}
+		hosts = append(hosts, h...)
+	}
+	return rules.HSTSOnHTTPVhost.Published(r.cfg, hosts, unlisted)
 }
 
 // roundTrips runs the http-01 token round trip of every ACME certificate

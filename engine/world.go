@@ -9,6 +9,7 @@ import (
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -19,6 +20,13 @@ type world struct {
 	g          *graph.Graph
 	remotes    []*host.SSH
 	challenges []challenge
+	zones      []namedZone // in configuration order
+}
+
+// namedZone is a bound dns_zone, for the checks that read a whole zone.
+type namedZone struct {
+	addr schema.Address
+	zone dns.Zone
 }
 
 // challenge is the pre-order check of an http-01 certificate.
@@ -66,5 +74,12 @@ func bind(cfg *schema.Config, now func() time.Time) (world, hcl.Diagnostics) {
 			remotes = append(remotes, r)
 		}
 	}
-	return world{g: g, remotes: remotes, challenges: b.challenges}, diags
+	var zones []namedZone
+	for _, z := range cfg.Zones {
+		a := schema.Address{Type: "dns_zone", Name: z.Name}
+		if zone, ok := b.bound[a].(dns.Zone); ok {
+			zones = append(zones, namedZone{a, zone})
+		}
+	}
+	return world{g: g, remotes: remotes, challenges: b.challenges, zones: zones}, diags
 }

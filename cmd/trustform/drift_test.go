@@ -48,7 +48,7 @@ tlsa "www" {
 	for _, tc := range []struct {
 		kind, address, reason string
 		cause                 func()
-		repair                string // configuration to apply after, if not the original
+		warn                  string // a warning plan -refresh-only prints too
 	}{
 		{"certificate renewal due", "certificate.www", "within renew_before", func() {
 			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)), 0o644)
@@ -70,6 +70,11 @@ tlsa "www" {
 		{"HSTS header changed", "vhost.https", "served_hsts", func() {
 			editAndReload(httpsConf, "max-age=63072000", "max-age=600")
 		}, ""},
+		{"a second HSTS header", "vhost.https", "served_hsts", func() {
+			b, _ := os.ReadFile(httpsConf)
+			i := strings.Index(string(b), "add_header Strict-Transport-Security")
+			editAndReload(httpsConf, string(b[i:]), "add_header 'Strict-Transport-Security' 'max-age=600' always;\n    "+string(b[i:]))
+		}, "more than one Strict-Transport-Security header"},
 		{"redirect changed", "vhost.http", "served_redirect", func() {
 			editAndReload(httpConf, "return 301 https://$host$request_uri;", "return 302 https://elsewhere.example/;")
 		}, ""},
@@ -92,6 +97,9 @@ tlsa "www" {
 			}
 			if !named() {
 				t.Fatalf("no drift entry for %s naming %q (last: %+v)", tc.address, tc.reason, entry)
+			}
+			if r := tf(t, dir, "plan", "-refresh-only"); !strings.Contains(r.stderr, tc.warn) {
+				t.Errorf("plan -refresh-only does not warn %q:\n%s", tc.warn, r.stderr)
 			}
 			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 			mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply repairing "+tc.kind)

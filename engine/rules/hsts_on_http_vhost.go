@@ -3,10 +3,12 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers"
@@ -40,8 +42,7 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 	for _, v := range cfg.Vhosts {
 		diags = append(diags, r.refuseBlock(v)...)
 	}
-	httpByName, httpsByName := indexVhosts(cfg, false), indexVhosts(cfg, true)
-	preloaded := map[string]*schema.Vhost{} // names whose HSTS covers subdomains, for the preload check
+	httpByName := indexVhosts(cfg, false)
 	for _, v := range cfg.Vhosts {
 		h := v.HSTS
 		if h == nil || !v.Certificate.Set() {
@@ -80,20 +81,38 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 				}
 			}
 		}
-		if h.Preload && h.IncludeSubdomains {
+	}
+	bare := bareSubdomains(cfg, declaredNames(cfg))
+	for _, v := range cfg.Vhosts {
+		if names := bare[v]; len(names) > 0 {
+			diags = append(diags, refusal(r, v.HSTS.PreloadRange,
+				"preload with subdomains that do not serve HTTPS",
+				fmt.Sprintf("includeSubDomains with preload forces HTTPS on every subdomain, but no TLS vhost serves %s. Those names would become unreachable in browsers.", strings.Join(names, ", "))))
+		}
+	}
+	diags = append(diags, r.refuseRegistrable(cfg)...)
+	return diags
+}
+
+// bareSubdomains lists, per vhost whose HSTS preload covers subdomains,
+// the names under its names that no TLS vhost serves, sorted. The preload
+// list forces HTTPS on them, so they become unreachable in browsers.
+func bareSubdomains(cfg *schema.Config, names []string) map[*schema.Vhost][]string {
+	httpsByName := indexVhosts(cfg, true)
+	preloaded := map[string]*schema.Vhost{}
+	for _, v := range cfg.Vhosts {
+		if preloadsSubdomains(v) {
 			for _, n := range v.ServerNames {
 				preloaded[strings.ToLower(strings.TrimPrefix(n, "*."))] = v
 			}
 		}
 	}
-	// HTTPS on every declared subdomain of a preloaded name: walk each web
-	// name's parents up to a preloaded one.
 	bare := map[*schema.Vhost][]string{}
-	for _, name := range declaredNames(cfg) {
+	for _, name := range names {
 		if len(httpsByName.lookup(name)) > 0 {
 			continue
 		}
-		for parent := name; ; {
+		for parent := name; ; { // walk the name's parents up to a preloaded one
 			_, up, ok := strings.Cut(parent, ".")
 			if !ok {
 				break
@@ -105,14 +124,99 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 			parent = up
 		}
 	}
+	for _, names := range bare {
+		sort.Strings(names)
+	}
+	return bare
+}
+
+// refuseRegistrable: the preload list takes registrable domains only
+// (eTLD+1 by the Public Suffix List) and reads the header there, so a name
+// under preload needs its registrable domain served with preload too; a
+// public suffix cannot be preloaded at all.
+func (r hstsOnHTTPVhost) refuseRegistrable(cfg *schema.Config) hcl.Diagnostics {
+	served := map[string]bool{} // names served with a preload header that covers subdomains
 	for _, v := range cfg.Vhosts {
-		if names := bare[v]; len(names) > 0 {
-			diags = append(diags, refusal(r, v.HSTS.PreloadRange,
-				"preload with subdomains that do not serve HTTPS",
-				fmt.Sprintf("includeSubDomains with preload forces HTTPS on every subdomain, but no TLS vhost serves %s. Those names would become unreachable in browsers.", strings.Join(names, ", "))))
+		if preloadsSubdomains(v) {
+			for _, n := range v.ServerNames {
+				served[strings.ToLower(n)] = true
+			}
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, v := range cfg.Vhosts {
+		if !preloadsSubdomains(v) || v.HSTS.MaxAge < schema.MinPreloadMaxAge {
+			continue // refuseBlock already said what preload lacks
+		}
+		var missing []string
+		for _, n := range v.ServerNames {
+			n = strings.ToLower(strings.TrimPrefix(n, "*."))
+			domain, err := publicsuffix.EffectiveTLDPlusOne(n)
+			switch {
+			case err != nil:
+				diags = append(diags, refusal(r, v.HSTS.PreloadRange, "HSTS preload for a public suffix",
+					fmt.Sprintf("vhost.%s asks for preload on %s, which is a public suffix (Public Suffix List): no registrable domain to preload, and the list refuses it.", v.Name, n)))
+			case !served[domain] && !slices.Contains(missing, domain):
+				missing = append(missing, domain)
+			}
+		}
+		if len(missing) > 0 {
+			diags = append(diags, refusal(r, v.HSTS.PreloadRange, "HSTS preload without its registrable domain",
+				fmt.Sprintf("The preload list takes registrable domains only and reads the header there: %s (by the Public Suffix List) must itself be served by a TLS vhost with hsts { preload = true, include_subdomains = true }. vhost.%s's preload is otherwise never used. Serve %s with this header, or drop preload.",
+					strings.Join(missing, ", "), v.Name, strings.Join(missing, ", "))))
 		}
 	}
 	return diags
+}
+
+// Published warns, for a preload that covers subdomains, about names that
+// managed zones publish (A or AAAA) under it and no TLS vhost serves: the
+// preload list will force HTTPS on them (a mail host, a name server). The
+// configuration's own names are refused by Refuse; zones whose names could
+// not be listed are said, so that "no warning" is not read as "checked".
+func (r hstsOnHTTPVhost) Published(cfg *schema.Config, hosts []string, unlisted []string) hcl.Diagnostics {
+	declared := map[string]bool{}
+	for _, n := range declaredNames(cfg) {
+		declared[n] = true
+	}
+	var names []string
+	for _, h := range hosts {
+		if h = strings.ToLower(strings.TrimSuffix(h, ".")); !declared[h] && !strings.HasPrefix(h, "*.") {
+			names = append(names, h)
+		}
+	}
+	var diags hcl.Diagnostics
+	bare := bareSubdomains(cfg, names)
+	for _, v := range cfg.Vhosts {
+		if names := bare[v]; len(names) > 0 {
+			diags = append(diags, Warning(r, v.HSTS.PreloadRange, "preload forces HTTPS on names the zones publish",
+				fmt.Sprintf("includeSubDomains with preload makes browsers use HTTPS for every subdomain of the names vhost.%s serves, and the managed zones publish addresses for %s, which no TLS vhost here serves. Serve HTTPS there (another server may already), or drop include_subdomains before submitting the domain.",
+					v.Name, strings.Join(names, ", "))))
+		}
+	}
+	for _, u := range unlisted {
+		for _, v := range cfg.Vhosts {
+			if preloadsSubdomains(v) {
+				diags = append(diags, Warning(r, v.HSTS.PreloadRange, "names of a zone not checked for preload",
+					"The names that "+u+" publishes could not be listed, so which of them preload forces to HTTPS was not checked. Allow the zone's TSIG key to transfer the zone (allow-transfer) for the check."))
+				break
+			}
+		}
+	}
+	return diags
+}
+
+// Preloads reports whether a vhost's preload covers subdomains: only then
+// are the zones' names worth listing.
+func Preloads(cfg *schema.Config) bool {
+	return slices.ContainsFunc(cfg.Vhosts, preloadsSubdomains)
+}
+
+// preloadsSubdomains: a TLS vhost whose HSTS asks for preload with
+// includeSubDomains.
+func preloadsSubdomains(v *schema.Vhost) bool {
+	h := v.HSTS
+	return h != nil && h.Preload && h.IncludeSubdomains && v.Certificate.Set()
 }
 
 // refuseBlock checks one vhost's hsts block on its own: preload's
@@ -165,6 +269,15 @@ func declaredNames(cfg *schema.Config) []string {
 func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, v := range vhosts {
+		if n := probe.HSTSHeaders(v.Observed["served_hsts"].Str); n > 1 {
+			scheme := "http"
+			if v.Block.Certificate.Set() {
+				scheme = "https"
+			}
+			diags = append(diags, Warning(r, v.Block.DeclRange, "more than one Strict-Transport-Security header",
+				fmt.Sprintf("GET %s://%s/ is answered with %d Strict-Transport-Security headers (%s). Browsers obey only the first (RFC 6797 §8.1) and the preload list refuses the domain. Another add_header or Header line, or the application behind the server, sends the others: remove them, trustform's is the one in the configuration.",
+					scheme, v.Block.ServerNames[0], n, strings.SplitN(v.Observed["served_hsts"].Str, ": ", 2)[1])))
+		}
 		if v.Block.Certificate.Set() || !v.Block.RedirectHTTPS {
 			continue
 		}

@@ -122,3 +122,15 @@ func mxTargets(rrs []mdns.RR, owner string) []string {
 	}
 	return out
 }
+
+// addressOwners lists the owners of A and AAAA records, lower case, sorted.
+func addressOwners(rrs []mdns.RR) []string {
+	out := []string{}
+	for _, rr := range rrs {
+		if t := rr.Header().Rrtype; t == mdns.TypeA || t == mdns.TypeAAAA {
+			out = append(out, strings.ToLower(rr.Header().Name))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -113,6 +113,30 @@ func (s *Server) MX(ctx context.Context) ([]string, error) {
 	return mxTargets(r.Answer, s.Origin), nil
 }
 
+// Hosts lists the owners of A and AAAA records in a zone transfer (AXFR)
+// from the primary, signed with the zone's TSIG key.
+func (s *Server) Hosts(ctx context.Context) ([]string, error) {
+	m := new(mdns.Msg)
+	m.SetAxfr(s.Origin)
+	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
+	tr := &mdns.Transfer{DialTimeout: s.timeout(), ReadTimeout: 4 * s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
+	ch, err := tr.In(m, s.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, err)
+	}
+	var rrs []mdns.RR
+	for env := range ch {
+		if env.Error != nil {
+			return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, env.Error)
+		}
+		rrs = append(rrs, env.RR...)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return addressOwners(rrs), nil
+}
+
 // primaryAnswer is the primary's answer for owner from the last TLSA call,
 // or a fresh one.
 func (s *Server) primaryAnswer(ctx context.Context, owner string) (*mdns.Msg, error) {

@@ -149,3 +149,21 @@ func TestServerUpdateMessageCount(t *testing.T) {
 		})
 	}
 }
+
+// Hosts reads the zone's address records in one TSIG-signed transfer; a
+// server that refuses the transfer is an error naming the zone and server.
+func TestServerHosts(t *testing.T) {
+	lab := dnstest.Start(t, "example.test", "www IN A 127.0.0.1", "mail IN AAAA ::1", "_25._tcp.mail IN TLSA 3 1 1 00")
+	s := labServer(lab)
+	got, err := s.Hosts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "mail.example.test.,ns1.example.test.,ns2.example.test.,www.example.test."; strings.Join(got, ",") != want {
+		t.Errorf("Hosts = %v, want %s", got, want)
+	}
+	s.Primary = lab.Secondary.Addr // its allow-transfer is BIND's default
+	if _, err := s.Hosts(context.Background()); err == nil || !strings.Contains(err.Error(), "zone example.test.: transfer from "+lab.Secondary.Addr) {
+		t.Errorf("a refused transfer: %v", err)
+	}
+}

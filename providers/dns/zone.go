@@ -21,6 +21,11 @@ type Zone interface {
 	// MX lists the targets (fully qualified, lower case) of the apex MX
 	// RRset; none is an empty list.
 	MX(ctx context.Context) ([]string, error)
+	// Hosts lists the owner names (fully qualified, lower case, sorted)
+	// that carry A or AAAA records: the names browsers can reach. A server
+	// that refuses a zone transfer is an error, since its names cannot be
+	// listed otherwise.
+	Hosts(ctx context.Context) ([]string, error)
 }
 
 // RRset is the complete TLSA RRset wanted at Owner; no Records deletes it.

@@ -113,6 +113,16 @@ func (z *ZoneFile) MX(context.Context) ([]string, error) {
 	return mxTargets(z.rrs, z.Origin), nil
 }
 
+// Hosts lists the owners of A and AAAA records in the file.
+func (z *ZoneFile) Hosts(context.Context) ([]string, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if err := z.load(); err != nil {
+		return nil, err
+	}
+	return addressOwners(z.rrs), nil
+}
+
 // Update replaces the given RRsets, bumps the SOA serial, writes the file
 // atomically and runs the reload command. If the reload fails, the previous
 // file is put back and the error says what the command printed.

@@ -178,3 +178,14 @@ func TestZoneFileIncludes(t *testing.T) {
 		}
 	}
 }
+
+// Hosts lists each owner of A or AAAA records once, lower case.
+func TestZoneFileHosts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zone")
+	os.WriteFile(path, []byte(zone+"WWW IN A 192.0.2.10\nwww IN AAAA 2001:db8::10\n"), 0o640)
+	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: time.Now}
+	got, err := z.Hosts(context.Background())
+	if err != nil || strings.Join(got, ",") != "ns1.example.test.,www.example.test." {
+		t.Errorf("Hosts = %v, %v", got, err)
+	}
+}

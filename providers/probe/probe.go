@@ -167,7 +167,32 @@ func (v *Vhost) get(ctx context.Context, scheme, name, path string) response {
 		return response{err: err}
 	}
 	resp.Body.Close()
-	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), hsts: resp.Header.Get("Strict-Transport-Security"), host: name}
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), hsts: hstsHeader(resp.Header), host: name}
+}
+
+// hstsHeader is the Strict-Transport-Security header as observed: its
+// value, or every value when the response has more than one (a hand-added
+// add_header, a backend's own), which the preload list refuses and browsers
+// read only the first of (RFC 6797 §8.1).
+func hstsHeader(h http.Header) string {
+	vals := h.Values("Strict-Transport-Security")
+	if len(vals) > 1 {
+		return fmt.Sprintf("%d headers: %s", len(vals), strings.Join(vals, " | "))
+	}
+	return h.Get("Strict-Transport-Security")
+}
+
+// HSTSHeaders is how many Strict-Transport-Security headers an observed
+// served_hsts stands for.
+func HSTSHeaders(served string) int {
+	var n int
+	if _, err := fmt.Sscanf(served, "%d headers: ", &n); err == nil && n > 1 {
+		return n
+	}
+	if served == "" {
+		return 0
+	}
+	return 1
 }
 
 // redirect describes the answer to GET /: "301 https://NAME/" or "200 (no redirect)".

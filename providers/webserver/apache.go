@@ -1,7 +1,6 @@
 package webserver
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/trustform/trustform/providers"
@@ -82,29 +81,49 @@ func (Apache) Render(s Site) string {
 	return b.String()
 }
 
-var (
-	apacheHstsRe     = regexp.MustCompile(`(?m)^\s*Header\s+(?:always\s+)?set\s+Strict-Transport-Security\s+"([^"]*)"`)
-	apacheRedirectRe = regexp.MustCompile(`(?m)^\s*(?:RewriteRule\s+\S+\s+(\S+)\s+\[[^\]]*R=30|Redirect\s+(?:permanent\s+)?/\s+(\S+))`)
-	apacheAcmeRe     = regexp.MustCompile(`(?m)^\s*Alias\s+/\.well-known/acme-challenge/\s+(\S+)`)
-)
-
-// Summarize reads the HSTS header, redirect target and challenge webroot.
+// Summarize reads the HSTS header, redirect target and challenge webroot,
+// the way httpd reads them: any quoting, any section.
 func (Apache) Summarize(content string) providers.Value {
-	redirect := ""
-	if m := apacheRedirectRe.FindStringSubmatch(content); m != nil {
-		redirect = m[1] + m[2]
-	}
-	webroot := ""
-	if m := apacheAcmeRe.FindStringSubmatch(content); m != nil {
-		webroot = strings.TrimSuffix(strings.TrimSuffix(m[1], "/"), "/.well-known/acme-challenge")
-	}
-	hsts := ""
-	if m := apacheHstsRe.FindStringSubmatch(content); m != nil {
-		hsts = m[1]
+	var hsts, redirect, webroot string
+	for _, d := range apacheDirectives(content) {
+		a := d.args
+		switch strings.ToLower(d.name) {
+		case "header":
+			if len(a) > 0 && (strings.EqualFold(a[0], "always") || strings.EqualFold(a[0], "onsuccess")) {
+				a = a[1:]
+			}
+			if len(a) >= 3 && isHeaderSet(a[0]) && strings.EqualFold(a[1], "Strict-Transport-Security") {
+				hsts = firstOf(hsts, a[2])
+			}
+		case "rewriterule":
+			if len(a) >= 3 && strings.Contains(strings.ToUpper(a[2]), "R=30") {
+				redirect = firstOf(redirect, a[1])
+			}
+		case "redirect", "redirectpermanent", "redirecttemp":
+			if len(a) >= 2 && !strings.HasPrefix(a[0], "/") {
+				a = a[1:] // the status: permanent, temp, 301…
+			}
+			if len(a) >= 2 && a[0] == "/" { // the whole site, not one path
+				redirect = firstOf(redirect, a[1])
+			}
+		case "alias":
+			if len(a) == 2 && strings.HasPrefix(strings.TrimSuffix(a[0], "/")+"/", "/.well-known/acme-challenge/") {
+				webroot = firstOf(webroot, challengeDir(a[1], true))
+			}
+		}
 	}
 	return providers.Value{
 		"hsts":         providers.String(hsts),
 		"redirect":     providers.String(redirect),
 		"acme_webroot": providers.String(webroot),
 	}
+}
+
+// isHeaderSet reports whether a Header action sets a value.
+func isHeaderSet(action string) bool {
+	switch strings.ToLower(action) {
+	case "set", "append", "add", "merge", "setifempty":
+		return true
+	}
+	return false
 }

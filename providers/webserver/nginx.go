@@ -2,7 +2,6 @@ package webserver
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/trustform/trustform/providers"
@@ -86,24 +85,35 @@ func (Nginx) Render(s Site) string {
 	return b.String()
 }
 
-var (
-	nginxHstsRe     = regexp.MustCompile(`(?m)^\s*add_header\s+Strict-Transport-Security\s+"([^"]*)"`)
-	nginxRedirectRe = regexp.MustCompile(`(?m)^\s*return\s+30[1278]\s+(\S+);`)
-	nginxAcmeRe     = regexp.MustCompile(`(?s)location\s+\^?~?\s*/\.well-known/acme-challenge/\s*\{[^}]*?root\s+([^;]+);`)
-)
-
-// Summarize reads the HSTS header, redirect target and challenge webroot.
+// Summarize reads the HSTS header, redirect target and challenge webroot,
+// the way nginx reads them: any quoting, any block.
 func (Nginx) Summarize(content string) providers.Value {
+	var hsts, redirect, webroot string
+	for _, d := range nginxDirectives(content) {
+		switch {
+		case d.name == "add_header" && len(d.args) >= 2 && strings.EqualFold(d.args[0], "Strict-Transport-Security"):
+			hsts = firstOf(hsts, d.args[1])
+		case d.name == "return" && len(d.args) == 2 && isRedirect(d.args[0]):
+			redirect = firstOf(redirect, d.args[1])
+		case d.name == "root" || d.name == "alias":
+			if loc, ok := d.within("location"); ok && len(d.args) == 1 && challengeLocation(loc.args) {
+				webroot = firstOf(webroot, challengeDir(d.args[0], d.name == "alias"))
+			}
+		}
+	}
 	return providers.Value{
-		"hsts":         providers.String(first(nginxHstsRe, content)),
-		"redirect":     providers.String(first(nginxRedirectRe, content)),
-		"acme_webroot": providers.String(first(nginxAcmeRe, content)),
+		"hsts":         providers.String(hsts),
+		"redirect":     providers.String(redirect),
+		"acme_webroot": providers.String(webroot),
 	}
 }
 
-func first(re *regexp.Regexp, s string) string {
-	if m := re.FindStringSubmatch(s); m != nil {
-		return strings.TrimSpace(m[1])
+// challengeLocation reports whether a location's arguments match the
+// ACME challenge path (a prefix, ^~ or = match; regex locations are not
+// read back).
+func challengeLocation(args []string) bool {
+	if len(args) == 2 && (args[0] == "^~" || args[0] == "=") {
+		args = args[1:]
 	}
-	return ""
+	return len(args) == 1 && strings.HasPrefix(strings.TrimSuffix(args[0], "/")+"/", "/.well-known/acme-challenge/")
 }
