@@ -154,3 +154,22 @@ func TestParserLimits(t *testing.T) {
 		})
 	}
 }
+
+// OpenPGP v6 keys (RFC 9580) have 64-hex-digit fingerprints; a length in
+// between is neither.
+func TestAPTKeyFingerprintLengths(t *testing.T) {
+	for fpr, ok := range map[string]bool{
+		strings.Repeat("ab", 20): true,
+		strings.Repeat("AB", 32): true,
+		strings.Repeat("AB", 24): false,
+	} {
+		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`apt_key "k" {
+  fingerprint = "` + fpr + `"
+  url         = "key.asc"
+}
+`)})
+		if diags.HasErrors() == ok {
+			t.Errorf("fingerprint of %d digits: %v", len(fpr), diags)
+		}
+	}
+}

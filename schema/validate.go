@@ -449,7 +449,7 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 }
 
 var (
-	hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$`)
+	hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$|^[0-9A-F]{64}$`) // v4 (SHA-1) or v6 (SHA-256, RFC 9580)
 	uriScheme      = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
 )
 
@@ -466,10 +466,10 @@ func (c *Config) validateAPTKey(k *APTKey) hcl.Diagnostics {
 		k.Fingerprint = fpr
 	case regexp.MustCompile(`^[0-9A-F]{8}$|^[0-9A-F]{16}$`).MatchString(fpr):
 		diags = append(diags, errAt(k.FingerprintRange, "Short key ID instead of a fingerprint",
-			fmt.Sprintf("%q is a %d-digit key ID. Key IDs are easy to forge (colliding keys exist on public keyservers), so an APT key is pinned by its full 40-hex-digit fingerprint, as `gpg --show-keys --with-fingerprint KEYFILE` prints it.", k.Fingerprint, len(fpr))))
+			fmt.Sprintf("%q is a %d-digit key ID. Key IDs are easy to forge (colliding keys exist on public keyservers), so an APT key is pinned by its full fingerprint (40 hex digits, 64 for an OpenPGP v6 key), as `gpg --show-keys --with-fingerprint KEYFILE` prints it.", k.Fingerprint, len(fpr))))
 	default:
 		diags = append(diags, errAt(k.FingerprintRange, "Invalid fingerprint",
-			fmt.Sprintf("fingerprint must be the key's full fingerprint: 40 hex digits; got %q.", k.Fingerprint)))
+			fmt.Sprintf("fingerprint must be the key's full fingerprint: 40 hex digits (64 for an OpenPGP v6 key); got %q.", k.Fingerprint)))
 	}
 	if (k.URL == "") == (k.Keyserver == "") {
 		diags = append(diags, errAt(k.DeclRange, "Missing key source", "Set exactly one of url (https:, file: or a path) and keyserver."))

@@ -32,7 +32,7 @@ const (
 // Key is an APT signing key kept alone in its own keyring file.
 type Key struct {
 	Host        host.Host // where the keyrings are
-	Fingerprint string    // 40 upper-case hex digits
+	Fingerprint string    // upper-case hex: 40 digits, 64 for a v6 key
 	URL         string    // https:, http:, file: or a local path
 	Keyserver   string
 	Keyring     string // target path, as Signed-By names it
@@ -197,6 +197,10 @@ func (k *Key) write(ctx context.Context) error {
 		}
 	}
 	if key == nil {
+		if primary := primaryOf(el, k.Fingerprint); primary != "" {
+			return fmt.Errorf("refused the key from %s: %s is the fingerprint of a subkey of the key %s (gpg's NO_PUBKEY and EXPKEYSIG messages name the signing subkey); pin the primary key: fingerprint = %q; nothing was written",
+				where, k.Fingerprint, primary, primary)
+		}
 		return fmt.Errorf("refused the key from %s: it has fingerprint %s, but the configuration pins %s; nothing was written",
 			where, strings.Join(fingerprints(el), ", "), k.Fingerprint)
 	}
@@ -311,6 +315,19 @@ func readKeys(b []byte) (openpgp.EntityList, error) {
 
 func fingerprint(e *openpgp.Entity) string {
 	return strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
+}
+
+// primaryOf is the primary fingerprint of the key that has fpr as a
+// subkey, or "".
+func primaryOf(el openpgp.EntityList, fpr string) string {
+	for _, e := range el {
+		for _, sub := range e.Subkeys {
+			if strings.EqualFold(hex.EncodeToString(sub.PublicKey.Fingerprint), fpr) {
+				return fingerprint(e)
+			}
+		}
+	}
+	return ""
 }
 
 func fingerprints(el openpgp.EntityList) []string {
