@@ -61,9 +61,11 @@ type Deleter interface {
 // PhaseDelete is the usual phase of a deletion.
 const PhaseDelete = "delete"
 
-// Renewing resources run out even when nothing changed (a certificate
-// nearing expiry, an APT key about to expire): Due says why they need
-// attention now, for drift reports. Observe must have run.
+// Renewing resources need attention even when nothing changed since the
+// last apply: they run out (a certificate nearing expiry, an APT key about
+// to expire) or something beside them breaks them (another file's entry
+// for an APT source's repository). Due says why, for drift reports.
+// Observe must have run.
 type Renewing interface {
 	Resource
 	Due() []string

@@ -103,7 +103,7 @@ go test -race -count=1 -json "$@" ./... | "$progress"
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != 0 ]; then
   for target in schema:FuzzParse engine/plan:FuzzReadJSON engine/state:FuzzLoad providers/dns:FuzzParseZone \
-                providers/apt:FuzzReadKeys providers/apt:FuzzSourceReadBack providers/webserver:FuzzReadBack; do
+                providers/apt:FuzzReadKeys providers/apt:FuzzSourceReadBack providers/apt:FuzzConflicts providers/webserver:FuzzReadBack; do
     pkg=${target%%:*} name=${target#*:}
     echo "fuzz $pkg $name for $fuzztime"
     if ! out=$(go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "./$pkg" 2>&1); then

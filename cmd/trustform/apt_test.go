@@ -155,3 +155,80 @@ func readURL(u string) ([]byte, error) {
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body)
 }
+
+// The blog-post leftover: an old .list line for the same repository with
+// another keyring makes the real apt-get update fail while the managed
+// source is fine. A drift check names the file and line; apply comments the
+// line out, and apt-get update works again.
+func TestAPTConflictingListEntry(t *testing.T) {
+	repo := apttest.NewRepo(t, "2y")
+	root := t.TempDir()
+	dir := aptConfig(t, repo, root, repo.Fingerprint, fmt.Sprintf("url         = %q", repo.KeyURL))
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	if out, ok := apttest.AptUpdate(t, root); !ok {
+		t.Fatalf("apt-get update after apply:\n%s", out)
+	}
+	old := filepath.Join(root, "etc/apt/sources.list.d/vendor-old.list")
+	line := "deb [arch=amd64 signed-by=/usr/share/keyrings/vendor-old.gpg] " + repo.URL + " stable main\n"
+	os.WriteFile(old, []byte("# from the vendor's 2019 install guide\n"+line), 0o644)
+	if out, ok := apttest.AptUpdate(t, root); ok || !strings.Contains(out, "Conflicting values set for option Signed-By") {
+		t.Fatalf("apt-get update should fail on the conflict:\n%s", out)
+	}
+	r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "drift check")
+	if !strings.Contains(r.stdout, old+":2 also lists "+repo.URL+" stable with Signed-By /usr/share/keyrings/vendor-old.gpg") {
+		t.Errorf("the drift does not name the line:\n%s", r.stdout)
+	}
+	r = tf(t, dir, "plan")
+	if !strings.Contains(r.stdout, "disable-conflicts") || !strings.Contains(r.stdout, "apply comments that line out") {
+		t.Errorf("the plan does not propose the fix:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with the conflict")
+	if out, ok := apttest.AptUpdate(t, root); !ok {
+		t.Fatalf("apt-get update after the fix:\n%s", out)
+	}
+	b, _ := os.ReadFile(old)
+	if !strings.Contains(string(b), "# from the vendor's 2019 install guide\n# disabled by trustform (apt_source.vendor") || !strings.HasSuffix(string(b), line) {
+		t.Errorf("the old line is not kept, commented out:\n%s", b)
+	}
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "drift check after the fix")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the fix")
+}
+
+// A deb822 stanza with Trusted: yes switches signature checking off for the
+// repository (apt-get installs unsigned packages from it): disabled with
+// Enabled: no. A stanza that also lists another repository is not touched:
+// apply stops there naming it.
+func TestAPTTrustedStanza(t *testing.T) {
+	repo := apttest.NewRepo(t, "2y")
+	root := t.TempDir()
+	dir := aptConfig(t, repo, root, repo.Fingerprint, fmt.Sprintf("url         = %q", repo.KeyURL))
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	mixed := filepath.Join(root, "etc/apt/sources.list.d/mixed.sources")
+	os.WriteFile(mixed, []byte("Types: deb\nURIs: "+repo.URL+"\nSuites: stable testing\nComponents: main\nTrusted: yes\n"), 0o644)
+	r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "drift check")
+	if !strings.Contains(r.stdout, mixed+":1 also lists "+repo.URL+" stable with trusted=yes") {
+		t.Errorf("the drift does not name the stanza:\n%s", r.stdout)
+	}
+	r = tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with a stanza naming another suite")
+	if !strings.Contains(r.stderr, mixed+":1 names other repositories too") {
+		t.Errorf("apply does not say why it stopped:\n%s", r.stderr)
+	}
+	if b, _ := os.ReadFile(mixed); strings.Contains(string(b), "Enabled") {
+		t.Errorf("a stanza for another suite was disabled:\n%s", b)
+	}
+	os.WriteFile(mixed, []byte("Types: deb\nURIs: "+repo.URL+"\nSuites: stable\nComponents: main\nTrusted: yes\n\nTypes: deb\nURIs: "+repo.URL+"\nSuites: testing\nComponents: main\n"), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with the stanza split")
+	b, _ := os.ReadFile(mixed)
+	if !strings.HasPrefix(string(b), "Types: deb\nEnabled: no\n") || strings.Count(string(b), "Enabled") != 1 {
+		t.Errorf("the trusted stanza is not disabled alone:\n%s", b)
+	}
+	// The test repository has no testing suite: apt-get update reports
+	// that, but no conflict, and fetches stable signed.
+	if out, _ := apttest.AptUpdate(t, root); strings.Contains(out, "Conflicting") || !strings.Contains(out, "stable InRelease") {
+		t.Fatalf("apt-get update after the fix:\n%s", out)
+	}
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "drift check after the fix")
+}

@@ -2,6 +2,7 @@ package apt
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/trustform/trustform/internal/host"
@@ -21,7 +22,13 @@ type Source struct {
 	Suites     []string
 	Components []string
 	SignedBy   string // the keyring's target path
+
+	conflicts []conflict // other files' entries for these repositories, as observed
 }
+
+// PhaseDisableConflicts turns off other files' entries for the source's
+// repositories that apt-get cannot merge with it.
+const PhaseDisableConflicts = "disable-conflicts"
 
 // Render writes the deb822 stanza.
 func (s *Source) Render() string {
@@ -48,35 +55,91 @@ func (s *Source) value(content string) providers.Value {
 	}
 }
 
-var _ providers.Resource = (*Source)(nil)
+var (
+	_ providers.Resource = (*Source)(nil)
+	_ providers.Renewing = (*Source)(nil)
+)
 
-// Plan asks for the rendered file; it waits for the keyring it names
-// (apt-key-before-source).
+// Due names the other files' entries that break the source even though its
+// own file is as applied.
+func (s *Source) Due() []string {
+	var out []string
+	for _, c := range s.conflicts {
+		out = append(out, s.reason(c))
+	}
+	return out
+}
+
+// Plan asks for the rendered file, which waits for the keyring it names
+// (apt-key-before-source), and for no other entry of its repositories
+// that apt-get cannot merge with it (each named file:line).
 func (s *Source) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := s.value(s.Render())
-	ch := providers.Diff(v, observed, providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"})
+	ch := providers.Diff(v, withoutConflicts(observed), providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"})
 	if ch != nil {
 		ch.After = []providers.Dep{{Addr: s.Key, Phase: PhaseWrite}}
 	}
+	if len(s.conflicts) == 0 {
+		return v, ch
+	}
+	if ch == nil {
+		ch = &providers.Change{Action: providers.Update}
+	}
+	var where []string
+	for _, c := range s.conflicts {
+		ch.Reasons = append(ch.Reasons, s.reason(c))
+		where = append(where, c.where())
+	}
+	ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseDisableConflicts,
+		Description: "disable the entries apt-get cannot merge with this source: " + strings.Join(slices.Compact(where), ", ")})
 	return v, ch
 }
 
-// Observe reads the file.
+// withoutConflicts is what the file itself says.
+func withoutConflicts(observed providers.Value) providers.Value {
+	if observed == nil {
+		return nil
+	}
+	v := observed.Clone()
+	delete(v, "conflicts")
+	return v
+}
+
+// Observe reads the file, and every other sources file apt-get reads with
+// it for entries that conflict.
 func (s *Source) Observe(context.Context) (providers.Value, error) {
+	cs, err := s.findConflicts()
+	if err != nil {
+		return nil, err
+	}
+	s.conflicts = cs
 	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {
 		return nil, err
 	}
+	var v providers.Value
 	if !providers.Managed(b) {
-		return providers.Value{"file": providers.String(s.File), "content": providers.String(providers.Unmanaged(b))}, nil
+		v = providers.Value{"file": providers.String(s.File), "content": providers.String(providers.Unmanaged(b))}
+	} else {
+		v = s.value(string(b))
 	}
-	return s.value(string(b)), nil
+	if len(cs) > 0 { // the plan wants none: the diff shows them going
+		var where []string
+		for _, c := range cs {
+			where = append(where, c.where())
+		}
+		v["conflicts"] = providers.List(slices.Compact(where)...)
+	}
+	return v, nil
 }
 
-// Apply writes the file.
+// Apply writes the file, or disables the conflicting entries.
 func (s *Source) Apply(_ context.Context, phase string) error {
-	if phase == providers.PhaseDelete {
+	switch phase {
+	case providers.PhaseDelete:
 		return s.Host.Remove(s.Path)
+	case PhaseDisableConflicts:
+		return s.disableConflicts()
 	}
 	return s.Host.WriteFile(s.Path, []byte(s.Render()), 0o644)
 }
