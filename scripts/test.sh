@@ -92,7 +92,9 @@ go build ./...
 progress=$(mktemp)
 cleanup+=("rm -f $progress")
 go build -o "$progress" ./internal/testprogress
-go test -race -count=1 -json "$@" ./... | "$progress"
+# One package (cmd/trustform: real servers, one after another) runs longer
+# than go test's default ten-minute timeout on a two-core runner.
+go test -race -count=1 -timeout=60m -json "$@" ./... | "$progress"
 
 # The readers of untrusted input, fuzzed for a bounded number of inputs
 # each from their committed corpus (testdata/fuzz): FUZZTIME=0 skips this.
