@@ -148,7 +148,7 @@ func BenchmarkParse10k(b *testing.B) {
 func BenchmarkValidate10k(b *testing.B) {
 	dir := generate(b, benchHosts)
 	reportPeak(b, func() {
-		cfg, diags := schema.Load(dir)
+		cfg, diags := schema.Load(dir, schema.Inputs{})
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}
@@ -163,7 +163,7 @@ func BenchmarkValidate10k(b *testing.B) {
 func BenchmarkPlan10k(b *testing.B) {
 	dir := generate(b, benchHosts)
 	reportPeak(b, func() {
-		cfg, diags := schema.Load(dir)
+		cfg, diags := schema.Load(dir, schema.Inputs{})
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}

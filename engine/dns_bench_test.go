@@ -35,7 +35,7 @@ func BenchmarkObserveTLSA2000(b *testing.B) {
 		for _, parallelism := range []int{10, 50} {
 			b.Run(fmt.Sprintf("%s/parallelism-%d", path.name, parallelism), func(b *testing.B) {
 				dir := tlsaConfig(b, lab, path.addr, n)
-				cfg, diags := schema.Load(dir)
+				cfg, diags := schema.Load(dir, schema.Inputs{})
 				if diags.HasErrors() {
 					b.Fatal(diags)
 				}

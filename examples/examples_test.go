@@ -29,7 +29,7 @@ func TestExamplesLoad(t *testing.T) {
 		}
 		n++
 		t.Run(e.Name(), func(t *testing.T) {
-			cfg, diags := schema.Load(e.Name())
+			cfg, diags := schema.Load(e.Name(), schema.Inputs{})
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}

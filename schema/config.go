@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Config is a whole configuration directory, decoded and validated.
@@ -31,10 +33,17 @@ type Config struct {
 	State *State
 	// Removed are the removed blocks: what to forget instead of delete.
 	Removed []*Removed
+	// Variables are the variable blocks, each with its value.
+	Variables []*Variable
 
 	blocks map[Address]any
 	states []*State
 	gone   map[Address]bool // see WithGone
+
+	locals map[string]cty.Value
+	parser *hclparse.Parser  // shared with variables files, for diagnostics
+	inputs Inputs            // what the values came with, for WithGone
+	auto   map[string][]byte // *.auto.vars
 }
 
 // Block returns the block at addr (one of the pointer types of this

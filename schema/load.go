@@ -35,9 +35,10 @@ func ConfigFiles(dir string) ([]string, error) {
 }
 
 // Load reads every *.hcl and *.hcl.json file of dir, decodes and validates
-// them. The Config is returned even with errors, so that diagnostics can be
-// printed with their source.
-func Load(dir string) (*Config, hcl.Diagnostics) {
+// them, with variable values from in and the *.auto.vars files of dir. The
+// Config is returned even with errors, so that diagnostics can be printed
+// with their source.
+func Load(dir string, in Inputs) (*Config, hcl.Diagnostics) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration directory", Detail: err.Error()}}
@@ -65,7 +66,11 @@ func Load(dir string) (*Config, hcl.Diagnostics) {
 		}
 		srcs[filepath.Base(n)] = b
 	}
-	return Parse(abs, srcs)
+	auto, err := autoVars(abs)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variables file", Detail: err.Error()}}
+	}
+	return ParseWith(abs, srcs, in, auto)
 }
 
 // configFile resolves a configuration file. A symlink is followed only to a
@@ -93,10 +98,21 @@ func configFile(dir, name string) (string, error) {
 }
 
 // Parse decodes configuration sources given by file name (the base names
-// used in diagnostics), as Load does for a directory.
+// used in diagnostics), as Load does for a directory, with no variable
+// values from outside.
 func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}}
+	return ParseWith(dir, srcs, Inputs{}, nil)
+}
+
+// topLevel are the blocks read before the others: their values are what
+// the others' expressions are evaluated with.
+var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"}}}
+
+// ParseWith is Parse with variable values: in, and the contents of
+// *.auto.vars files by name.
+func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -105,6 +121,8 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 
 	var diags hcl.Diagnostics
 	sum := sha256.New()
+	var variables, locals hcl.Blocks
+	var bodies []hcl.Body
 	for _, n := range names {
 		fmt.Fprintf(sum, "%s\x00%d\x00", n, len(srcs[n]))
 		sum.Write(srcs[n])
@@ -123,11 +141,36 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 		if f == nil || f.Body == nil {
 			continue
 		}
-		var blocks file
-		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &blocks)...)
-		cfg.add(&blocks)
+		content, rest, d := f.Body.PartialContent(topLevel)
+		diags = append(diags, d...)
+		variables = append(variables, content.Blocks.OfType("variable")...)
+		locals = append(locals, content.Blocks.OfType("locals")...)
+		bodies = append(bodies, rest)
+	}
+	values, d := cfg.variableValues(in, auto, func(name string) ([]byte, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		return os.ReadFile(name)
+	})
+	diags = append(diags, d...)
+	diags = append(diags, cfg.decodeVariables(variables, values)...)
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.decodeLocals(locals)...)
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.checkNames(bodies)...)
+	}
+	if !diags.HasErrors() {
+		ctx := cfg.evalContext()
+		for _, body := range bodies {
+			var blocks file
+			diags = append(diags, gohcl.DecodeBody(body, ctx, &blocks)...)
+			cfg.add(&blocks)
+		}
 	}
 	cfg.Files = parser.Files()
+	fmt.Fprintf(sum, "%s\x00", cfg.VariablesDigest())
 	cfg.Digest = hex.EncodeToString(sum.Sum(nil))
 	if diags.HasErrors() {
 		return cfg, diags

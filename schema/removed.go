@@ -97,7 +97,7 @@ func (c *Config) WithGone(sources map[Address]string) (*Config, hcl.Diagnostics)
 		gone.WriteString(sources[a] + "\n\n")
 	}
 	srcs[GoneFile] = []byte(gone.String())
-	out, diags := Parse(c.Dir, srcs)
+	out, diags := ParseWith(c.Dir, srcs, c.inputs, c.auto)
 	if out != nil {
 		out.Digest = c.Digest
 		out.gone = map[Address]bool{}

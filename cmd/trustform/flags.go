@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
+
 	"flag"
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 	"io"
 	"os"
 	"strings"
@@ -40,6 +42,37 @@ type common struct {
 	lock            bool // -lock=false: run without the state lock
 	input           bool // -input=false: never ask, fail instead
 	compactWarnings bool
+	vars            varArgs // -var and -var-file, in command-line order
+}
+
+// varArgs is the repeatable -var NAME=VALUE and -var-file FILE, kept in one
+// list: the later of the two wins, as in Terraform.
+type varArgs struct{ list *[]schema.VarArg }
+
+type varFlag struct {
+	varArgs
+	file bool
+}
+
+func (f varFlag) String() string { return "" }
+
+func (f varFlag) Set(s string) error {
+	if f.file {
+		*f.list = append(*f.list, schema.VarArg{File: s})
+		return nil
+	}
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q: want -var NAME=VALUE", s)
+	}
+	*f.list = append(*f.list, schema.VarArg{Name: name, Value: value})
+	return nil
+}
+
+// load reads the configuration with the variable values of the command
+// line and the environment.
+func (c *common) load() (*schema.Config, hcl.Diagnostics) {
+	return schema.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
 }
 
 func newFlagSet(name string, stderr io.Writer, chdir string, c *common) *flag.FlagSet {
@@ -52,6 +85,9 @@ func newFlagSet(name string, stderr io.Writer, chdir string, c *common) *flag.Fl
 	fs.BoolVar(&c.lock, "lock", true, "hold the state lock (-lock=false is dangerous: another run may write state beside this one)")
 	fs.BoolVar(&c.input, "input", true, "ask for input; with -input=false a question is an error")
 	fs.BoolVar(&c.compactWarnings, "compact-warnings", false, "print warnings as one line each")
+	c.vars = varArgs{list: new([]schema.VarArg)}
+	fs.Var(varFlag{c.vars, false}, "var", "set a variable: -var NAME=VALUE (repeatable; overrides "+schema.EnvPrefix+"NAME and *"+schema.AutoVarsSuffix+")")
+	fs.Var(varFlag{c.vars, true}, "var-file", "read variable values from an HCL file of NAME = VALUE lines (repeatable)")
 	return fs
 }
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/schema"
 )
 
 // cmdState is Terraform's state subcommands over whichever store the
@@ -26,7 +25,7 @@ func cmdState(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	cfg, diags := schema.Load(c.chdir)
+	cfg, diags := c.load()
 	if diags.HasErrors() {
 		printDiags(e, &c, cfg, diags, false)
 		return 1

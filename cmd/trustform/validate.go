@@ -8,7 +8,6 @@ import (
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/rules"
-	"github.com/trustform/trustform/schema"
 )
 
 func cmdValidate(args []string, chdir string, e env) int {
@@ -18,7 +17,7 @@ func cmdValidate(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	cfg, diags := schema.Load(c.chdir)
+	cfg, diags := c.load()
 	if !diags.HasErrors() {
 		diags = append(diags, rules.Refuse(cfg)...)
 	}

@@ -1,0 +1,292 @@
+package schema
+
+import (
+	"fmt"
+	"math/big"
+	"net/netip"
+	"os"
+	"slices"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// Expressions are evaluated by go-cty through an hcl.EvalContext holding
+// var.NAME, local.NAME and, in a for_each block, each.key and each.value;
+// the functions are go-cty's standard library under Terraform's names,
+// with hcl's try and can, and the two Terraform functions the standard
+// library lacks (file, cidrhost), written here.
+
+// functions is the function table of expressions.
+func (c *Config) functions() map[string]function.Function {
+	return map[string]function.Function{
+		"abs":        stdlib.AbsoluteFunc,
+		"can":        tryfunc.CanFunc,
+		"ceil":       stdlib.CeilFunc,
+		"chomp":      stdlib.ChompFunc,
+		"cidrhost":   cidrHostFunc,
+		"coalesce":   stdlib.CoalesceFunc,
+		"compact":    stdlib.CompactFunc,
+		"concat":     stdlib.ConcatFunc,
+		"contains":   stdlib.ContainsFunc,
+		"distinct":   stdlib.DistinctFunc,
+		"element":    stdlib.ElementFunc,
+		"file":       c.fileFunc(),
+		"flatten":    stdlib.FlattenFunc,
+		"floor":      stdlib.FloorFunc,
+		"format":     stdlib.FormatFunc,
+		"formatlist": stdlib.FormatListFunc,
+		"indent":     stdlib.IndentFunc,
+		"join":       stdlib.JoinFunc,
+		"jsondecode": stdlib.JSONDecodeFunc,
+		"jsonencode": stdlib.JSONEncodeFunc,
+		"keys":       stdlib.KeysFunc,
+		"length":     stdlib.LengthFunc,
+		"lookup":     stdlib.LookupFunc,
+		"lower":      stdlib.LowerFunc,
+		"max":        stdlib.MaxFunc,
+		"merge":      stdlib.MergeFunc,
+		"min":        stdlib.MinFunc,
+		"range":      stdlib.RangeFunc,
+		"regex":      stdlib.RegexFunc,
+		"replace":    stdlib.ReplaceFunc,
+		"reverse":    stdlib.ReverseListFunc,
+		"setproduct": stdlib.SetProductFunc,
+		"slice":      stdlib.SliceFunc,
+		"sort":       stdlib.SortFunc,
+		"split":      stdlib.SplitFunc,
+		"strlen":     stdlib.StrlenFunc,
+		"substr":     stdlib.SubstrFunc,
+		"title":      stdlib.TitleFunc,
+		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":      stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":   stdlib.MakeToFunc(cty.Number),
+		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":   stdlib.MakeToFunc(cty.String),
+		"trim":       stdlib.TrimFunc,
+		"trimprefix": stdlib.TrimPrefixFunc,
+		"trimspace":  stdlib.TrimSpaceFunc,
+		"trimsuffix": stdlib.TrimSuffixFunc,
+		"try":        tryfunc.TryFunc,
+		"upper":      stdlib.UpperFunc,
+		"values":     stdlib.ValuesFunc,
+		"zipmap":     stdlib.ZipmapFunc,
+	}
+}
+
+// fileFunc reads a file of the configuration directory as UTF-8 text.
+// os.Root keeps the path inside the directory, symlinks included: a
+// configuration from a pull request cannot read /etc/shadow into a plan.
+func (c *Config) fileFunc() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder {
+			return b.NotNull()
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			root, err := os.OpenRoot(c.Dir)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			defer root.Close()
+			st, err := root.Stat(name)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("file(%q): %w (paths are relative to the configuration directory and stay inside it)", name, err)
+			}
+			if st.Size() > MaxFileSize {
+				return cty.NilVal, fmt.Errorf("file(%q): %d bytes, more than %d", name, st.Size(), MaxFileSize)
+			}
+			b, err := root.ReadFile(name)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("file(%q): %w", name, err)
+			}
+			if !utf8.Valid(b) {
+				return cty.NilVal, fmt.Errorf("file(%q) is not UTF-8 text", name)
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+// cidrHostFunc is Terraform's cidrhost(prefix, hostnum): the address
+// hostnum places into the prefix (negative counts from the end).
+var cidrHostFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "prefix", Type: cty.String}, {Name: "hostnum", Type: cty.Number}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		p, err := netip.ParsePrefix(args[0].AsString())
+		if err != nil {
+			return cty.NilVal, err
+		}
+		p = p.Masked()
+		num, _ := args[1].AsBigFloat().Int(nil)
+		size := new(big.Int).Lsh(big.NewInt(1), uint(p.Addr().BitLen()-p.Bits()))
+		if num.Sign() < 0 {
+			num.Add(num, size)
+		}
+		if num.Sign() < 0 || num.Cmp(size) >= 0 {
+			return cty.NilVal, fmt.Errorf("prefix %s has no host number %s", p, args[1].AsBigFloat().String())
+		}
+		b := p.Addr().AsSlice()
+		addr := new(big.Int).Add(new(big.Int).SetBytes(b), num).FillBytes(make([]byte, len(b)))
+		a, _ := netip.AddrFromSlice(addr)
+		return cty.StringVal(a.String()), nil
+	},
+})
+
+// evalContext is the context of every expression outside for_each blocks.
+func (c *Config) evalContext() *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for _, v := range c.Variables {
+		vars[v.Name] = v.Value
+	}
+	return &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars), "local": cty.ObjectVal(c.locals)},
+		Functions: c.functions(),
+	}
+}
+
+// decodeLocals evaluates every locals attribute, each after the locals it
+// refers to; a local that refers to itself, directly or not, is an error.
+func (c *Config) decodeLocals(blocks hcl.Blocks) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	exprs := map[string]*hcl.Attribute{}
+	for _, b := range blocks {
+		attrs, d := b.Body.JustAttributes()
+		diags = append(diags, d...)
+		for n, a := range attrs {
+			if prev := exprs[n]; prev != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
+					Detail: fmt.Sprintf("local.%s was already defined at %s.", n, prev.NameRange), Subject: a.NameRange.Ptr(), Context: prev.NameRange.Ptr()})
+				continue
+			}
+			exprs[n] = a
+		}
+	}
+	c.locals = map[string]cty.Value{}
+	pending := make([]string, 0, len(exprs))
+	for n := range exprs {
+		pending = append(pending, n)
+	}
+	sort.Strings(pending)
+	for len(pending) > 0 {
+		var next []string
+		for _, n := range pending {
+			if !c.localsReady(exprs[n].Expr, exprs) {
+				next = append(next, n)
+				continue
+			}
+			v, d := exprs[n].Expr.Value(c.evalContext())
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				v = cty.DynamicVal
+			}
+			c.locals[n] = v
+		}
+		if len(next) == len(pending) { // no progress: a cycle
+			for _, n := range next {
+				diags = append(diags, errAt(exprs[n].Expr.Range(), "Local value refers to itself",
+					fmt.Sprintf("local.%s cannot be computed: it depends on itself through the locals %v.", n, next)))
+			}
+			break
+		}
+		pending = next
+	}
+	return diags
+}
+
+// localsReady reports whether every local an expression refers to has a
+// value (or is not declared: evaluation then says so).
+func (c *Config) localsReady(e hcl.Expression, exprs map[string]*hcl.Attribute) bool {
+	return !slices.ContainsFunc(e.Variables(), func(t hcl.Traversal) bool {
+		if t.RootName() != "local" || len(t) < 2 {
+			return false
+		}
+		a, ok := t[1].(hcl.TraverseAttr)
+		if !ok {
+			return false
+		}
+		_, have := c.locals[a.Name]
+		return !have && exprs[a.Name] != nil
+	})
+}
+
+// Sensitive lists the values of the sensitive variables, as text: plans,
+// state and output show "(sensitive)" instead of them.
+func (c *Config) Sensitive() []string {
+	var out []string
+	for _, v := range c.Variables {
+		if v.Sensitive {
+			out = append(out, leafStrings(v.Value)...)
+		}
+	}
+	return out
+}
+
+// leafStrings are the strings and numbers inside a value.
+func leafStrings(v cty.Value) []string {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	switch {
+	case v.Type() == cty.String:
+		if s := v.AsString(); s != "" {
+			return []string{s}
+		}
+	case v.Type() == cty.Number:
+		return []string{v.AsBigFloat().Text('f', -1)}
+	case v.CanIterateElements():
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, leafStrings(e)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// checkNames refuses references to variables and locals that are not
+// declared, with Terraform's wording, before evaluation would say only
+// "Unsupported attribute".
+func (c *Config) checkNames(bodies []hcl.Body) hcl.Diagnostics {
+	declared := map[string]bool{}
+	for _, v := range c.Variables {
+		declared["var."+v.Name] = true
+	}
+	for n := range c.locals {
+		declared["local."+n] = true
+	}
+	var diags hcl.Diagnostics
+	for _, b := range bodies {
+		sb, ok := b.(*hclsyntax.Body)
+		if !ok {
+			continue // JSON: evaluation reports it
+		}
+		hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+			e, ok := n.(*hclsyntax.ScopeTraversalExpr)
+			if !ok || len(e.Traversal) < 2 {
+				return nil
+			}
+			root := e.Traversal.RootName()
+			a, ok := e.Traversal[1].(hcl.TraverseAttr)
+			if !ok || (root != "var" && root != "local") || declared[root+"."+a.Name] {
+				return nil
+			}
+			what := map[string]string{"var": "input variable", "local": "local value"}[root]
+			how := map[string]string{"var": "a variable \"" + a.Name + "\" block", "local": "a locals block"}[root]
+			diags = append(diags, errAt(e.SrcRange, "Reference to undeclared "+what,
+				fmt.Sprintf("%s.%s is not declared. Declare it with %s.", root, a.Name, how)))
+			return nil
+		})
+	}
+	return diags
+}

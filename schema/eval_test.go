@@ -1,0 +1,129 @@
+package schema_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/schema"
+)
+
+// evalDir writes files into a temp directory and loads it with in.
+func evalDir(t *testing.T, in schema.Inputs, files map[string]string) (*schema.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	for n, s := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755)
+		os.WriteFile(filepath.Join(dir, n), []byte(s), 0o644)
+	}
+	cfg, diags := schema.Load(dir, in)
+	if diags.HasErrors() {
+		t.Fatalf("%v", diags)
+	}
+	return cfg, dir
+}
+
+// Each construct evaluates as in Terraform: templates, conditionals, for
+// expressions, locals that use each other, and the functions.
+func TestEvaluation(t *testing.T) {
+	cfg, _ := evalDir(t, schema.Inputs{}, map[string]string{"main.hcl": `
+variable "domain" { default = "Example.Test" }
+variable "hosts" {
+  type    = map(string)
+  default = { mx1 = "192.0.2.0/24", mx2 = "198.51.100.0/24" }
+}
+locals {
+  names = [for h in sort(keys(var.hosts)) : "${h}.${local.zone}"]
+  zone  = lower(var.domain)
+  ip    = cidrhost(var.hosts["mx2"], 10)
+}
+local_ca "main" {
+  common_name = format("%s CA (%s)", upper(local.zone), join("+", local.names))
+}
+certificate "c" {
+  domains   = concat(local.names, [local.ip])
+  issuer    = local_ca.main
+  cert_file = "certs/${local.zone}.pem"
+  key_file  = "certs/${local.zone}.key"
+  key_type  = length(var.hosts) > 1 ? "ec384" : "ec256"
+}
+apt_key "k" {
+  fingerprint = trimspace(file("keys/fpr.txt"))
+  url         = "key.asc"
+}
+`, "keys/fpr.txt": "734608F7CD36DD4E720A4C708BF26C0845ABC4F2\n"})
+	if got := cfg.LocalCAs[0].CommonName; got != "EXAMPLE.TEST CA (mx1.example.test+mx2.example.test)" {
+		t.Errorf("common_name = %q", got)
+	}
+	c := cfg.Certificates[0]
+	if want := []string{"mx1.example.test", "mx2.example.test", "198.51.100.10"}; !slices.Equal(c.Domains, want) || c.KeyType != "ec384" || c.CertFile != "certs/example.test.pem" {
+		t.Errorf("certificate: domains %v key_type %q cert_file %q", c.Domains, c.KeyType, c.CertFile)
+	}
+	if cfg.APTKeys[0].Fingerprint != "734608F7CD36DD4E720A4C708BF26C0845ABC4F2" {
+		t.Errorf("file() gave %q", cfg.APTKeys[0].Fingerprint)
+	}
+}
+
+// file() reads inside the configuration directory only, symlinks too.
+func TestFileStaysInside(t *testing.T) {
+	dir := t.TempDir()
+	os.Symlink("/etc/passwd", filepath.Join(dir, "passwd"))
+	for _, p := range []string{"../../../etc/passwd", "/etc/passwd", "passwd"} {
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("`+p+`") }`), 0o644)
+		_, diags := schema.Load(dir, schema.Inputs{})
+		if !diags.HasErrors() || strings.Contains(diags.Error(), "root:") {
+			t.Errorf("file(%q): %v", p, diags)
+		}
+	}
+}
+
+// Values from outside, lowest precedence first: the environment, the
+// *.auto.vars files in lexical order, then -var and -var-file in
+// command-line order; complex types from the command line are HCL.
+func TestVariablePrecedence(t *testing.T) {
+	files := map[string]string{
+		"main.hcl":       "variable \"a\" {}\nvariable \"b\" {}\nvariable \"c\" {}\nvariable \"d\" { type = list(string) }\nvariable \"e\" { default = \"default\" }\n",
+		"1.auto.vars":    "b = \"auto1\"\nc = \"auto1\"\n",
+		"2.auto.vars":    "c = \"auto2\"\n",
+		"prod.vars":      "d = [\"from\", \"file\"]\n",
+		"ignored.tfvars": "e = \"not read\"\n",
+	}
+	in := schema.Inputs{
+		Env:  []string{"TRUSTFORM_VAR_a=env", "TRUSTFORM_VAR_b=env", "TRUSTFORM_VAR_d=[\"env\"]", "OTHER=x"},
+		Args: []schema.VarArg{{Name: "c", Value: "flag"}, {File: "prod.vars"}},
+	}
+	cfg, _ := evalDir(t, in, files)
+	got := map[string]string{}
+	for _, v := range cfg.Variables {
+		if v.Value.Type().IsListType() {
+			var parts []string
+			for _, e := range v.Value.AsValueSlice() {
+				parts = append(parts, e.AsString())
+			}
+			got[v.Name] = strings.Join(parts, ",")
+			continue
+		}
+		got[v.Name] = v.Value.AsString()
+	}
+	want := map[string]string{"a": "env", "b": "auto1", "c": "flag", "d": "from,file", "e": "default"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("var.%s = %q, want %q", k, got[k], w)
+		}
+	}
+	in.Args = append(in.Args, schema.VarArg{Name: "d", Value: `["last"]`})
+	if cfg, _ = evalDir(t, in, files); cfg.Variables[3].Value.AsValueSlice()[0].AsString() != "last" {
+		t.Error("a later -var does not win over an earlier -var-file")
+	}
+	in.Args = []schema.VarArg{{Name: "nope", Value: "x"}}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(files["main.hcl"]), 0o644)
+	_, diags := schema.Load(dir, in)
+	if !slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool { return d.Summary == "Value for undeclared variable" }) {
+		t.Errorf("-var for an undeclared variable: %v", diags)
+	}
+}

@@ -1,0 +1,4 @@
+locals {
+  a = "${local.b}.test"
+  b = local.a
+}

@@ -1,0 +1,4 @@
+variable "domain" {
+  type        = string
+  description = "The zone every name lives under."
+}

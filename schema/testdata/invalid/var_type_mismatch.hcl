@@ -1,0 +1,4 @@
+variable "ttl" {
+  type    = number
+  default = "an hour"
+}

@@ -1,0 +1,3 @@
+local_ca "main" {
+  common_name = var.ca_name
+}
