@@ -99,7 +99,8 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		p.Changes = append(p.Changes, plan.Change{
 			Address: n.Addr.String(),
 			Type:    n.Addr.Type,
-			Name:    n.Addr.Name,
+			Name:    n.Addr.Base(),
+			Index:   n.Addr.Key(),
 			Action:  n.Change.Action,
 			Before:  n.Observed,
 			After:   after,
@@ -157,7 +158,7 @@ func (r *Run) drift(p *plan.Plan) {
 			}
 		}
 		if ch != nil {
-			ch.Address, ch.Type, ch.Name = n.Addr.String(), n.Addr.Type, n.Addr.Name
+			ch.Address, ch.Type, ch.Name, ch.Index = n.Addr.String(), n.Addr.Type, n.Addr.Base(), n.Addr.Key()
 			p.Changes = append(p.Changes, *ch)
 		}
 	}

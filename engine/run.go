@@ -72,6 +72,15 @@ func (r *Run) Close() error {
 	return errors.Join(errs...)
 }
 
+// expand turns addresses of for_each blocks into their instances.
+func expand(cfg *schema.Config, addrs []schema.Address) []schema.Address {
+	var out []schema.Address
+	for _, a := range addrs {
+		out = append(out, cfg.Expand(a)...)
+	}
+	return out
+}
+
 // New checks the rules that refuse a configuration and binds its blocks to
 // their providers.
 func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnostics) {
@@ -82,6 +91,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 		opts.Parallelism = 10
 	}
 	diags := rules.Refuse(cfg)
+	opts.Replace, opts.Targets = expand(cfg, opts.Replace), expand(cfg, opts.Targets)
 	for _, r := range opts.Replace {
 		if r.Type != "certificate" || cfg.Block(r) == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -replace", Detail: r.String() + " is not a certificate of this configuration; -replace forces a new key for a certificate."})

@@ -44,6 +44,8 @@ type Config struct {
 	parser *hclparse.Parser  // shared with variables files, for diagnostics
 	inputs Inputs            // what the values came with, for WithGone
 	auto   map[string][]byte // *.auto.vars
+
+	evaluated map[any]evaluated // how each block was decoded
 }
 
 // Block returns the block at addr (one of the pointer types of this

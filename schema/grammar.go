@@ -109,7 +109,8 @@ func checkHostname(rng hcl.Range, attr, v string, wildcard, service bool) *hcl.D
 // addresses, file headers and state keys, where a dot, newline or backtick
 // would change what the line means.
 func checkLabel(rng hcl.Range, addr Address) *hcl.Diagnostic {
-	if hclsyntax.ValidIdentifier(addr.Name) {
+	base, key, inst := SplitInstance(addr.Name)
+	if hclsyntax.ValidIdentifier(base) && (!inst || instanceKey.MatchString(key)) {
 		return nil
 	}
 	return errAt(rng, "Invalid "+addr.Type+" name",

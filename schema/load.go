@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
@@ -112,7 +111,7 @@ var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable"
 // *.auto.vars files by name.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto}
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -164,9 +163,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	if !diags.HasErrors() {
 		ctx := cfg.evalContext()
 		for _, body := range bodies {
-			var blocks file
-			diags = append(diags, gohcl.DecodeBody(body, ctx, &blocks)...)
-			cfg.add(&blocks)
+			diags = append(diags, cfg.decodeBlocks(body, ctx)...)
 		}
 	}
 	cfg.Files = parser.Files()

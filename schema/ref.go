@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Address names a block: TYPE.NAME. It is also the resource address used in
@@ -16,14 +18,21 @@ type Address struct {
 
 func (a Address) String() string { return a.Type + "." + a.Name }
 
+// Base is the block's label, without an instance's key.
+func (a Address) Base() string { b, _, _ := SplitInstance(a.Name); return b }
+
+// Key is an instance's for_each key, or "".
+func (a Address) Key() string { _, k, _ := SplitInstance(a.Name); return k }
+
 // IsZero reports whether a is the empty address.
 func (a Address) IsZero() bool { return a.Type == "" }
 
-// ParseAddress parses "TYPE.NAME".
+// ParseAddress parses "TYPE.NAME" or, for an instance, TYPE.NAME["KEY"].
 func ParseAddress(s string) (Address, error) {
 	typ, name, ok := strings.Cut(s, ".")
-	if !ok || typ == "" || name == "" || strings.Contains(name, ".") {
-		return Address{}, fmt.Errorf("%q is not a resource address (want TYPE.NAME, e.g. certificate.www)", s)
+	base, key, inst := SplitInstance(name)
+	if !ok || typ == "" || !hclsyntax.ValidIdentifier(base) || (inst && !instanceKey.MatchString(key)) || (!inst && name != base) {
+		return Address{}, fmt.Errorf("%q is not a resource address (want TYPE.NAME, e.g. certificate.www, or TYPE.NAME[\"KEY\"])", s)
 	}
 	if !isBlockType(typ) {
 		return Address{}, fmt.Errorf("%q: unknown block type %q", s, typ)
@@ -58,16 +67,27 @@ func decodeRef(expr hcl.Expression, attr string, types ...string) (Ref, hcl.Diag
 			Subject:  expr.Range().Ptr(),
 		}}
 	}
-	if len(trav) != 2 {
+	key, keyed := "", len(trav) == 3
+	if keyed {
+		ix, ok := trav[2].(hcl.TraverseIndex)
+		keyed = ok && ix.Key.Type() == cty.String && ix.Key.IsKnown() && !ix.Key.IsNull()
+		if keyed {
+			key = ix.Key.AsString()
+		}
+	}
+	if len(trav) != 2 && !keyed {
 		return Ref{}, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid reference",
-			Detail:   fmt.Sprintf("%s must be a reference of the form TYPE.NAME, such as %s.NAME.", attr, types[0]),
+			Detail:   fmt.Sprintf("%s must be a reference of the form TYPE.NAME, such as %s.NAME, or TYPE.NAME[\"KEY\"] for an instance of a for_each block.", attr, types[0]),
 			Subject:  expr.Range().Ptr(),
 		}}
 	}
 	typ := trav.RootName()
 	name, ok := trav[1].(hcl.TraverseAttr)
+	if ok && keyed {
+		name.Name = InstanceName(name.Name, key)
+	}
 	if !ok {
 		return Ref{}, hcl.Diagnostics{{
 			Severity: hcl.DiagError,

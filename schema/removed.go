@@ -49,10 +49,15 @@ func (c *Config) resolveRemoved() hcl.Diagnostics {
 	return diags
 }
 
-// Source is the text of the block at addr, as written in its file, for
-// state: when the block goes, its source tells what to delete. Blocks of
-// JSON files have none.
+// Source is the text of the block at addr, for state: when the block
+// goes, its source tells what to delete. It is the block as written when
+// that stands on its own; an instance of a for_each block, or a block
+// that uses variables or locals, is written out with its values, since
+// they may be gone with it. Blocks of JSON files have none.
 func (c *Config) Source(addr Address) string {
+	if ev, ok := c.evaluated[c.blocks[addr]]; ok && (ev.instance || usesValues(ev.block)) {
+		return c.render(addr, ev)
+	}
 	names := make([]string, 0, len(c.Files))
 	for n := range c.Files {
 		names = append(names, n)

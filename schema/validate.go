@@ -95,7 +95,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		diags = append(diags, validateSourceFields(b)...)
 		diags = appendNonNil(diags, c.checkPath(b.FileRange, "file", b.File))
 		if b.File == "" {
-			b.File = "/etc/apt/sources.list.d/" + b.Name + ".sources"
+			b.File = "/etc/apt/sources.list.d/" + fileName(b.Name) + ".sources"
 		}
 		if len(b.Types) == 0 {
 			b.Types = []string{"deb"}
@@ -475,7 +475,7 @@ func (c *Config) validateAPTKey(k *APTKey) hcl.Diagnostics {
 		diags = append(diags, errAt(k.DeclRange, "Missing key source", "Set exactly one of url (https:, file: or a path) and keyserver."))
 	}
 	if k.Keyring == "" {
-		k.Keyring = "/etc/apt/keyrings/" + k.Name + ".gpg"
+		k.Keyring = "/etc/apt/keyrings/" + fileName(k.Name) + ".gpg"
 	}
 	if d := c.checkPath(k.KeyringRange, "keyring", k.Keyring); d != nil {
 		diags = append(diags, d)

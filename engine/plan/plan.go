@@ -29,7 +29,8 @@ const (
 type Change struct {
 	Address string          `json:"address"`
 	Type    string          `json:"type"`
-	Name    string          `json:"name"`
+	Name    string          `json:"name"`            // the block's label
+	Index   string          `json:"index,omitempty"` // the for_each key of an instance
 	Action  Action          `json:"action"`
 	Before  providers.Value `json:"before"`
 	After   providers.Value `json:"after"`

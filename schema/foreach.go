@@ -1,0 +1,235 @@
+package schema
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// A block with for_each declares one instance per key of a map or set of
+// strings, as in Terraform: certificate "www" with for_each = {mx1 = …}
+// is certificate.www["mx1"], decoded with each.key and each.value. An
+// instance's name carries its key, so addresses, state and plans need
+// nothing more than the name.
+
+// instanceKey is what a for_each key may be: it lands in addresses, state
+// keys, file headers and default file names, where a quote, newline or
+// slash would change what a line means.
+var instanceKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`)
+
+// InstanceName is the name of a block's instance for a key: www["mx1"].
+func InstanceName(name, key string) string { return name + "[" + strconv.Quote(key) + "]" }
+
+// SplitInstance splits www["mx1"] into www and mx1; a plain name has no key.
+func SplitInstance(name string) (base, key string, ok bool) {
+	i := strings.IndexByte(name, '[')
+	if i < 0 || !strings.HasSuffix(name, "]") {
+		return name, "", false
+	}
+	k, err := strconv.Unquote(name[i+1 : len(name)-1])
+	if err != nil {
+		return name, "", false
+	}
+	return name[:i], k, true
+}
+
+// fileName is a name fit for a default file name: www-mx1.
+func fileName(name string) string {
+	if base, key, ok := SplitInstance(name); ok {
+		return base + "-" + key
+	}
+	return name
+}
+
+var forEachSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "for_each"}}}
+
+// decodeBlocks decodes the resource blocks of one file, each instance of
+// a for_each block with its own each.
+func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnostics {
+	sch, _ := gohcl.ImpliedBodySchema(&file{})
+	content, diags := body.Content(sch)
+	for _, blk := range content.Blocks {
+		fe, inner, d := blk.Body.PartialContent(forEachSchema)
+		diags = append(diags, d...)
+		one := *blk
+		one.Body = inner
+		attr := fe.Attributes["for_each"]
+		if attr == nil {
+			diags = append(diags, c.decodeInstance(&one, ctx, "")...)
+			continue
+		}
+		if blk.Type == "state" || blk.Type == "removed" {
+			diags = append(diags, errAt(attr.NameRange, "for_each not allowed here", "A "+blk.Type+" block is not a resource: it cannot have for_each."))
+			continue
+		}
+		each, d := forEach(attr, ctx)
+		diags = append(diags, d...)
+		keys := make([]string, 0, len(each))
+		for k := range each {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ictx := ctx.NewChild()
+			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": each[k]})}
+			diags = append(diags, c.decodeInstance(&one, ictx, k)...)
+		}
+	}
+	return diags
+}
+
+// forEach evaluates a for_each: a map (or object) or a set of strings,
+// known when the configuration is read, with keys fit for addresses.
+func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, hcl.Diagnostics) {
+	v, diags := attr.Expr.Value(ctx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	bad := func(detail string) (map[string]cty.Value, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each argument", Detail: detail, Subject: attr.Expr.Range().Ptr(), Expression: attr.Expr, EvalContext: ctx}}
+	}
+	switch {
+	case !v.IsWhollyKnown():
+		return bad("The for_each value is not known when the configuration is read; it may only use variables, locals and functions, not values that resources produce.")
+	case v.IsNull():
+		return bad("The for_each value is null: give a map, or a set of strings.")
+	}
+	t := v.Type()
+	out := map[string]cty.Value{}
+	switch {
+	case t.IsMapType() || t.IsObjectType():
+		for k, e := range v.AsValueMap() {
+			out[k] = e
+		}
+	case t.IsSetType() && t.ElementType() == cty.String:
+		for _, e := range v.AsValueSlice() {
+			if e.IsNull() {
+				return bad("The for_each set holds a null value.")
+			}
+			out[e.AsString()] = e
+		}
+	case t.IsListType() || t.IsTupleType():
+		return bad("for_each takes a map or a set of strings, not a list: a list's order would become the instances' identity. Convert it with toset(…).")
+	default:
+		return bad("for_each takes a map or a set of strings, not " + t.FriendlyName() + ".")
+	}
+	for k := range out {
+		if !instanceKey.MatchString(k) {
+			return bad(fmt.Sprintf("The key %q cannot name an instance: keys are letters, digits and _ . : - (a host name, an address), as they land in addresses and file names.", k))
+		}
+	}
+	return out, nil
+}
+
+// decodeInstance decodes one block (an instance when key is set) into the
+// configuration; its references are bound to ctx, so that
+// certificate.www[each.key] names the right instance.
+func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string) hcl.Diagnostics {
+	var f file
+	diags := gohcl.DecodeBody(oneBlock{blk}, ctx, &f)
+	c.add(&f)
+	var decoded any
+	fv := reflect.ValueOf(&f).Elem()
+	for i := range fv.NumField() {
+		if s := fv.Field(i); s.Len() > 0 {
+			decoded = s.Index(0).Interface()
+		}
+	}
+	if decoded == nil {
+		return diags
+	}
+	v := reflect.ValueOf(decoded).Elem()
+	if key != "" {
+		name := v.FieldByName("Name")
+		name.SetString(InstanceName(name.String(), key))
+	}
+	exprT := reflect.TypeFor[hcl.Expression]()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Type() == exprT && !f.IsNil() {
+			f.Set(reflect.ValueOf(hcl.Expression(boundExpr{f.Interface().(hcl.Expression), ctx})))
+		}
+	}
+	c.evaluated[decoded] = evaluated{blk, ctx, key != ""}
+	return diags
+}
+
+// evaluated is how a block was decoded, for its source in state.
+type evaluated struct {
+	block    *hcl.Block
+	ctx      *hcl.EvalContext
+	instance bool
+}
+
+// oneBlock is a body holding one block, so that gohcl decodes a single
+// instance, labels and ranges included.
+type oneBlock struct{ b *hcl.Block }
+
+func (o oneBlock) Content(s *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	return &hcl.BodyContent{Blocks: hcl.Blocks{o.b}, MissingItemRange: o.b.DefRange}, nil
+}
+
+func (o oneBlock) PartialContent(s *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
+	c, d := o.Content(s)
+	return c, hcl.EmptyBody(), d
+}
+
+func (o oneBlock) JustAttributes() (hcl.Attributes, hcl.Diagnostics) { return nil, nil }
+
+func (o oneBlock) MissingItemRange() hcl.Range { return o.b.DefRange }
+
+// boundExpr is a reference expression with the context it was written in:
+// an index such as certificate.www[each.key] is a traversal once each.key
+// is known.
+type boundExpr struct {
+	hcl.Expression
+	ctx *hcl.EvalContext
+}
+
+// AsTraversal makes hcl.AbsTraversalForExpr see the bound reference.
+func (b boundExpr) AsTraversal() hcl.Traversal {
+	if t, d := hcl.AbsTraversalForExpr(b.Expression); !d.HasErrors() {
+		return t
+	}
+	ix, ok := b.Expression.(*hclsyntax.IndexExpr)
+	if !ok {
+		return nil
+	}
+	coll, d := hcl.AbsTraversalForExpr(ix.Collection)
+	if d.HasErrors() {
+		return nil
+	}
+	k, d := ix.Key.Value(b.ctx)
+	if d.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+		return nil
+	}
+	return append(coll[:len(coll):len(coll)], hcl.TraverseIndex{Key: k, SrcRange: ix.Key.Range()})
+}
+
+// UnwrapExpression lets hcl look through the binding.
+func (b boundExpr) UnwrapExpression() hcl.Expression { return b.Expression }
+
+// Expand is the addresses a command-line address names: itself, or every
+// instance of a for_each block when it names the block as a whole.
+func (c *Config) Expand(a Address) []Address {
+	if c.blocks[a] != nil || a.Key() != "" {
+		return []Address{a}
+	}
+	var out []Address
+	c.Each(func(addr Address, _ hcl.Range, _ any) {
+		if addr.Type == a.Type && addr.Base() == a.Name && addr.Key() != "" {
+			out = append(out, addr)
+		}
+	})
+	if out == nil {
+		return []Address{a}
+	}
+	return out
+}
