@@ -269,7 +269,7 @@ func (r *Run) noteVisible() {
 		}
 		sr := r.st.Get(n.Addr.String())
 		if sr == nil {
-			sr = r.st.Set(n.Addr.String(), n.Addr.Type, n.Observed, now)
+			sr = r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Observed), now)
 		}
 		sr.SeeRecords(p.Visible(), now)
 	}
@@ -391,7 +391,7 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 		delete(r.st.Resources, n.Addr.String())
 		return
 	}
-	sr := r.st.Set(n.Addr.String(), n.Addr.Type, v, now)
+	sr := r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(v), now)
 	if !r.cfg.Gone(n.Addr) {
 		sr.Block = r.cfg.Source(n.Addr)
 	}

@@ -24,6 +24,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		Mode:             "normal",
 		CreatedAt:        r.opts.Now().UTC().Truncate(time.Second),
 		ConfigDigest:     r.cfg.Digest,
+		Variables:        r.cfg.VariableRecord(),
 		Lineage:          r.st.Lineage,
 		Serial:           r.st.Serial,
 		ObservedDigest:   observedDigest(r.g),
@@ -102,8 +103,8 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			Name:    n.Addr.Base(),
 			Index:   n.Addr.Key(),
 			Action:  n.Change.Action,
-			Before:  n.Observed,
-			After:   after,
+			Before:  r.redact(n.Observed),
+			After:   r.redact(after),
 			Reasons: n.Change.Reasons,
 		})
 	}
@@ -145,14 +146,14 @@ func (r *Run) drift(p *plan.Plan) {
 		case n.Observed == nil:
 			ch = &plan.Change{Action: plan.Delete, Before: sr.Value, Reasons: []string{"it was applied, but is gone now"}}
 		default:
-			if d := providers.Differs(sr.Value, n.Observed); len(d) > 0 {
-				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: n.Observed, Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
+			if d := providers.Differs(sr.Value, r.redact(n.Observed)); len(d) > 0 {
+				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: r.redact(n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
 			}
 		}
 		if rn, ok := n.Res.(providers.Renewing); ok && n.Observed != nil {
 			if due := rn.Due(); len(due) > 0 {
 				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: n.Observed, After: n.Observed}
+					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Observed), After: r.redact(n.Observed)}
 				}
 				ch.Reasons = append(ch.Reasons, due...)
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -18,6 +19,8 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 	switch {
 	case saved.Mode == "refresh-only":
 		return nil, nil, "a refresh-only plan only reports drift"
+	case variableChanged(saved.Variables, r.cfg.VariableRecord()) != "":
+		return nil, nil, "var." + variableChanged(saved.Variables, r.cfg.VariableRecord()) + " is not the value the plan was made with"
 	case saved.ConfigDigest != r.cfg.Digest:
 		return nil, nil, "the configuration changed since the plan was made"
 	case saved.Lineage == "" && r.st.Lineage != "":
@@ -37,4 +40,25 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 		return nil, diags, "the plan file is not the plan it claims to be: " + why
 	}
 	return p, diags, ""
+}
+
+// variableChanged names a variable whose value differs from the saved
+// plan's, in name order, or "".
+func variableChanged(saved, now map[string]string) string {
+	var names []string
+	for n := range saved {
+		names = append(names, n)
+	}
+	for n := range now {
+		if _, ok := saved[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if saved[n] != now[n] {
+			return n
+		}
+	}
+	return ""
 }

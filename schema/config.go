@@ -44,6 +44,8 @@ type Config struct {
 	parser *hclparse.Parser  // shared with variables files, for diagnostics
 	inputs Inputs            // what the values came with, for WithGone
 	auto   map[string][]byte // *.auto.vars
+	// varFiles are the variables files among Files.
+	varFiles map[string]bool
 
 	evaluated map[any]evaluated // how each block was decoded
 }

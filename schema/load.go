@@ -111,7 +111,7 @@ var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable"
 // *.auto.vars files by name.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}}
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)

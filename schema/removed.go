@@ -90,7 +90,9 @@ const GoneFile = "(blocks removed from the configuration, as the state recorded 
 func (c *Config) WithGone(sources map[Address]string) (*Config, hcl.Diagnostics) {
 	srcs := map[string][]byte{}
 	for n, f := range c.Files {
-		srcs[n] = f.Bytes
+		if !c.varFiles[n] {
+			srcs[n] = f.Bytes
+		}
 	}
 	var gone strings.Builder
 	addrs := make([]Address, 0, len(sources))

@@ -90,6 +90,7 @@ func (c *Config) variableValues(in Inputs, auto map[string][]byte, read func(nam
 		}
 	}
 	file := func(name string, src []byte) {
+		c.varFiles[name] = true
 		f, d := c.parser.ParseHCL(src, name)
 		diags = append(diags, d...)
 		if f == nil {
@@ -306,4 +307,23 @@ func (c *Config) VariablesDigest() string {
 		fmt.Fprintf(sum, "%s\x00%s\x00", v.Name, b)
 	}
 	return hex.EncodeToString(sum.Sum(nil))
+}
+
+// VariableRecord is what a saved plan records of each variable's value:
+// the value as JSON, or for a sensitive one a SHA-256 of it.
+func (c *Config) VariableRecord() map[string]string {
+	out := map[string]string{}
+	for _, v := range c.Variables {
+		if v.Value == cty.NilVal || !v.Value.IsWhollyKnown() {
+			continue
+		}
+		b, _ := ctyjson.Marshal(v.Value, cty.DynamicPseudoType)
+		if v.Sensitive {
+			sum := sha256.Sum256(b)
+			out[v.Name] = "(sensitive) sha256:" + hex.EncodeToString(sum[:])
+			continue
+		}
+		out[v.Name] = string(b)
+	}
+	return out
 }

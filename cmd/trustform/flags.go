@@ -70,9 +70,18 @@ func (f varFlag) Set(s string) error {
 }
 
 // load reads the configuration with the variable values of the command
-// line and the environment.
-func (c *common) load() (*schema.Config, hcl.Diagnostics) {
-	return schema.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
+// line and the environment; from then on the output hides the sensitive
+// ones.
+func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
+	cfg, diags := schema.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
+	if cfg != nil {
+		for _, w := range []io.Writer{e.stdout, e.stderr} {
+			if r, ok := w.(*redactor); ok {
+				r.secrets = cfg.Sensitive()
+			}
+		}
+	}
+	return cfg, diags
 }
 
 func newFlagSet(name string, stderr io.Writer, chdir string, c *common) *flag.FlagSet {

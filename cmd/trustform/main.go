@@ -27,7 +27,7 @@ func main() {
 	// Per stream: `plan >plan.txt` still colours the diagnostics on the
 	// terminal, and `validate 2>err.txt` writes no escape codes into the file.
 	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)
-	e := env{os.Stdin, os.Stdout, os.Stderr, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd()))}
+	e := env{os.Stdin, &redactor{w: os.Stdout}, &redactor{w: os.Stderr}, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd()))}
 	os.Exit(run(os.Args[1:], e))
 }
 

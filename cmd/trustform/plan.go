@@ -47,7 +47,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 		if err := plan.WriteJSON(&buf, p); err != nil {
 			return errorf(e, "%v", err)
 		}
-		if err := files.WriteAtomic(*out, buf.Bytes(), 0o644); err != nil {
+		if err := files.WriteAtomic(*out, []byte(hide(s.cfg.Sensitive(), buf.String())), 0o644); err != nil {
 			return errorf(e, "saving the plan: %v", err)
 		}
 	}

@@ -44,7 +44,7 @@ func storeOf(cfg *schema.Config) state.Store {
 // open loads the configuration, takes the lock, reads state and observes the
 // world. On failure it has printed the diagnostics and returns nil.
 func open(ctx context.Context, e env, c *common, op string, opts engine.Options) (*session, hcl.Diagnostics, bool) {
-	cfg, diags := c.load()
+	cfg, diags := c.load(e)
 	if diags.HasErrors() {
 		printDiags(e, c, cfg, diags, false)
 		return nil, diags, false

@@ -21,7 +21,7 @@ func cmdShow(args []string, chdir string, e env) int {
 		return code
 	}
 	if fs.NArg() == 0 { // no plan: show the state, from wherever the configuration keeps it
-		cfg, diags := c.load()
+		cfg, diags := c.load(e)
 		if cfg == nil || diags.HasErrors() {
 			cfg = &schema.Config{Dir: c.chdir}
 		}

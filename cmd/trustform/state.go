@@ -25,7 +25,7 @@ func cmdState(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	cfg, diags := c.load()
+	cfg, diags := c.load(e)
 	if diags.HasErrors() {
 		printDiags(e, &c, cfg, diags, false)
 		return 1

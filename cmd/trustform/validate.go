@@ -17,7 +17,7 @@ func cmdValidate(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	cfg, diags := c.load()
+	cfg, diags := c.load(e)
 	if !diags.HasErrors() {
 		diags = append(diags, rules.Refuse(cfg)...)
 	}

@@ -103,12 +103,15 @@ type Plan struct {
 	Summary          Summary      `json:"summary"`
 
 	// What the plan relied on; apply PLANFILE refuses it when any changed.
-	ConfigDigest   string   `json:"config_digest"`
-	Lineage        string   `json:"state_lineage"`
-	Serial         int64    `json:"state_serial"`
-	ObservedDigest string   `json:"observed_digest"`
-	Replace        []string `json:"replace,omitempty"`
-	Targets        []string `json:"targets,omitempty"`
+	ConfigDigest string `json:"config_digest"`
+	// Variables are the values the plan was made with (JSON; a sensitive
+	// one as its digest).
+	Variables      map[string]string `json:"variables,omitempty"`
+	Lineage        string            `json:"state_lineage"`
+	Serial         int64             `json:"state_serial"`
+	ObservedDigest string            `json:"observed_digest"`
+	Replace        []string          `json:"replace,omitempty"`
+	Targets        []string          `json:"targets,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would do anything.

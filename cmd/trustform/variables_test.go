@@ -1,0 +1,95 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const variablesConfig = `variable "cas" {
+  type    = set(string)
+  default = ["a"]
+}
+variable "org" {
+  type    = string
+  default = "Example"
+}
+variable "token" {
+  type      = string
+  sensitive = true
+}
+local_ca "ca" {
+  common_name = "${var.org} CA ${var.token}"
+}
+certificate "site" {
+  for_each  = var.cas
+  domains   = ["${each.key}.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "certs/${each.key}.pem"
+  key_file  = "certs/${each.key}.key"
+}
+`
+
+// -var beats TRUSTFORM_VAR_, for_each keys become instances, and a
+// sensitive value appears nowhere: not in plans (text, JSON, Markdown, the
+// saved file), not in apply's output, not in state.
+func TestVariablesFromOutside(t *testing.T) {
+	const secret = "s3cr3t-t0ken-4711"
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(variablesConfig), 0o644)
+	os.WriteFile(filepath.Join(dir, "org.auto.vars"), []byte("org = \"FromAutoVars\"\n"), 0o644)
+	env := []string{"TRUSTFORM_VAR_token=" + secret, "TRUSTFORM_VAR_cas=[\"env\"]"}
+	var outputs []string
+	run := func(want int, args ...string) result {
+		r := tfEnv(t, dir, env, args...)
+		mustCode(t, r, want, strings.Join(args, " "))
+		outputs = append(outputs, r.stdout, r.stderr)
+		return r
+	}
+	r := run(0, "plan", "-var", `cas=["mx1","mx2"]`)
+	for _, want := range []string{`certificate.site["mx1"] will be created`, `certificate.site["mx2"] will be created`, `FromAutoVars CA (sensitive)`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, `site["env"]`) {
+		t.Error("TRUSTFORM_VAR_cas won over -var")
+	}
+	run(0, "plan", "-json", "-var", `cas=["mx1","mx2"]`)
+	run(0, "plan", "-markdown", "-var", `cas=["mx1","mx2"]`)
+	run(0, "plan", "-var", `cas=["mx1","mx2"]`, "-out", "tf.plan")
+	r = run(1, "apply", "-var", `cas=["mx1"]`, "tf.plan")
+	if !strings.Contains(r.stderr, "var.cas is not the value the plan was made with") {
+		t.Errorf("a plan applied with other values is not refused naming the variable:\n%s", r.stderr)
+	}
+	run(0, "apply", "-var", `cas=["mx1","mx2"]`, "tf.plan")
+	run(0, "show")
+	run(0, "plan", "-detailed-exitcode", "-var", `cas=["mx1","mx2"]`)
+	r = run(2, "plan", "-detailed-exitcode", "-var", `cas=["mx1"]`)
+	if !strings.Contains(r.stdout, `certificate.site["mx2"] will be destroyed`) || !strings.Contains(r.stdout, "0 to create, 0 to update, 0 to replace, 1 to delete") {
+		t.Errorf("dropping a key does not plan that instance's deletion alone:\n%s", r.stdout)
+	}
+	run(0, "apply", "-auto-approve", "-var", `cas=["mx1"]`)
+	if _, err := os.Stat(filepath.Join(dir, "certs/mx2.pem")); !os.IsNotExist(err) {
+		t.Error("the dropped instance's certificate is still there")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "certs/mx1.pem")); err != nil {
+		t.Error("the kept instance's certificate is gone")
+	}
+	for i, o := range outputs {
+		if strings.Contains(o, secret) {
+			t.Errorf("output %d shows the sensitive value:\n%s", i, o)
+		}
+	}
+	filepath.WalkDir(filepath.Join(dir, ".trustform"), func(p string, d fs.DirEntry, err error) error {
+		if b, _ := os.ReadFile(p); err == nil && !d.IsDir() && strings.Contains(string(b), secret) {
+			t.Errorf("%s holds the sensitive value", p)
+		}
+		return nil
+	})
+	if b, _ := os.ReadFile(filepath.Join(dir, "tf.plan")); strings.Contains(string(b), secret) || !strings.Contains(string(b), `"token": "(sensitive) sha256:`) {
+		t.Errorf("the saved plan does not record the sensitive value as a digest only:\n%s", b)
+	}
+}
