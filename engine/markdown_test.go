@@ -26,6 +26,7 @@ func TestMarkdown(t *testing.T) {
 		{"dane-rollover", ec256 + vhosts, ec384 + vhosts},
 		{"hsts-preload-switch", ec256 + weakHSTS, ec256 + vhosts},
 		{"removal", ec256 + vhosts + aptPair, ec256 + vhosts},
+		{"for-each-instances", ec256 + fleet("mx1", "mx2"), ec256 + fleet("mx1", "mx3")},
 		{"warnings-only", ec256 + aptPair, ec256 + "\nremoved {\n  from    = apt_source.vendor\n  destroy = false\n}\nremoved {\n  from    = apt_key.vendor\n  destroy = false\n}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +57,11 @@ func TestMarkdown(t *testing.T) {
 				t.Fatal(err)
 			}
 			testutil.Golden(t, "json/"+tc.name, normalizeJSON(out.String(), dir))
+			if strings.HasPrefix(tc.name, "for-each") {
+				out.Reset()
+				plan.WriteText(&out, p, plan.TextOptions{})
+				testutil.Golden(t, "text/"+tc.name, testutil.Normalize(out.String(), dir))
+			}
 		})
 	}
 }
@@ -93,4 +99,28 @@ func TestJSONDrift(t *testing.T) {
 	out.Reset()
 	plan.WriteMarkdown(&out, p)
 	testutil.Golden(t, "markdown/drift-delete", testutil.Normalize(out.String(), dir))
+}
+
+// fleet is certificates and TLSA records for hosts, written with for_each.
+func fleet(hosts ...string) string {
+	return `
+variable "mx" {
+  type    = set(string)
+  default = ["` + strings.Join(hosts, `", "`) + `"]
+}
+certificate "mx" {
+  for_each  = var.mx
+  domains   = ["${each.key}.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "certs/${each.key}.pem"
+  key_file  = "certs/${each.key}.key"
+}
+tlsa "mx" {
+  for_each    = var.mx
+  zone        = dns_zone.example
+  port        = 25
+  hostname    = "${each.key}.example.test"
+  certificate = certificate.mx[each.key]
+}
+`
 }

@@ -63,6 +63,11 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		one.Body = inner
 		attr := fe.Attributes["for_each"]
 		if attr == nil {
+			if e := eachUse(blk.Body); e != nil {
+				diags = append(diags, errAt(e.SrcRange, "Reference to each outside for_each",
+					"each.key and each.value exist only in a block with for_each."))
+				continue
+			}
 			diags = append(diags, c.decodeInstance(&one, ctx, "")...)
 			continue
 		}
@@ -89,12 +94,17 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 // forEach evaluates a for_each: a map (or object) or a set of strings,
 // known when the configuration is read, with keys fit for addresses.
 func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, hcl.Diagnostics) {
+	bad := func(detail string) (map[string]cty.Value, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each argument", Detail: detail, Subject: attr.Expr.Range().Ptr(), Expression: attr.Expr, EvalContext: ctx}}
+	}
+	for _, t := range attr.Expr.Variables() {
+		if r := t.RootName(); r != "var" && r != "local" {
+			return bad("The for_each value must be known when the configuration is read: it may use variables, locals and functions, not " + r + " (what a resource holds is known only once it is applied).")
+		}
+	}
 	v, diags := attr.Expr.Value(ctx)
 	if diags.HasErrors() {
 		return nil, diags
-	}
-	bad := func(detail string) (map[string]cty.Value, hcl.Diagnostics) {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each argument", Detail: detail, Subject: attr.Expr.Range().Ptr(), Expression: attr.Expr, EvalContext: ctx}}
 	}
 	switch {
 	case !v.IsWhollyKnown():
@@ -232,4 +242,20 @@ func (c *Config) Expand(a Address) []Address {
 		return []Address{a}
 	}
 	return out
+}
+
+// eachUse is the first reference to each in a body, or nil.
+func eachUse(b hcl.Body) *hclsyntax.ScopeTraversalExpr {
+	sb, ok := b.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	var found *hclsyntax.ScopeTraversalExpr
+	hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+		if e, ok := n.(*hclsyntax.ScopeTraversalExpr); ok && found == nil && e.Traversal.RootName() == "each" {
+			found = e
+		}
+		return nil
+	})
+	return found
 }

@@ -18,6 +18,11 @@ func (c *Config) resolve() hcl.Diagnostics {
 			return
 		}
 		if _, ok := c.blocks[r.Address]; !ok {
+			if inst := c.Expand(r.Address); inst[0] != r.Address {
+				diags = append(diags, errAt(r.Range, "Reference to a for_each block as a whole",
+					fmt.Sprintf("%s has for_each: refer to one of its instances, such as %s (or %s[each.key] in a block with the same for_each).", r.Address, inst[0], r.Address)))
+				return
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Reference to undeclared " + r.Type,

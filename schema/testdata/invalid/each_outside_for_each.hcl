@@ -1,0 +1,3 @@
+local_ca "ca" {
+  common_name = each.key
+}

@@ -1,0 +1,4 @@
+local_ca "ca" {
+  for_each = toset(["a"])
+}
+local_ca "ca[\"a\"]" {}

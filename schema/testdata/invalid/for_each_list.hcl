@@ -1,0 +1,3 @@
+local_ca "ca" {
+  for_each = ["a", "b"]
+}
