@@ -93,3 +93,16 @@ func TestVariablesFromOutside(t *testing.T) {
 		t.Errorf("the saved plan does not record the sensitive value as a digest only:\n%s", b)
 	}
 }
+
+// fmt formats the language's new constructs as it does the rest.
+func TestFmtVariablesAndForEach(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("variable \"hosts\" {\ntype=set(string)\ndefault=[\"a\"]\n}\nlocals {\nzone=\"example.test\"\n}\nlocal_ca \"ca\" {\nfor_each=var.hosts\ncommon_name=\"${each.key}.${local.zone}\"\n}\n"), 0o644)
+	mustCode(t, tf(t, dir, "fmt", "-check"), 3, "fmt -check of an unformatted file")
+	mustCode(t, tf(t, dir, "fmt"), 0, "fmt")
+	want := "variable \"hosts\" {\n  type    = set(string)\n  default = [\"a\"]\n}\nlocals {\n  zone = \"example.test\"\n}\nlocal_ca \"ca\" {\n  for_each    = var.hosts\n  common_name = \"${each.key}.${local.zone}\"\n}\n"
+	if b, _ := os.ReadFile(filepath.Join(dir, "main.hcl")); string(b) != want {
+		t.Errorf("fmt wrote:\n%s\nwant:\n%s", b, want)
+	}
+	mustCode(t, tf(t, dir, "validate"), 0, "validate after fmt")
+}
