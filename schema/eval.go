@@ -47,7 +47,7 @@ func (c *Config) functions() map[string]function.Function {
 		"jsondecode": stdlib.JSONDecodeFunc,
 		"jsonencode": stdlib.JSONEncodeFunc,
 		"keys":       stdlib.KeysFunc,
-		"length":     stdlib.LengthFunc,
+		"length":     lengthFunc,
 		"lookup":     stdlib.LookupFunc,
 		"lower":      stdlib.LowerFunc,
 		"max":        stdlib.MaxFunc,
@@ -139,6 +139,26 @@ var cidrHostFunc = function.New(&function.Spec{
 		addr := new(big.Int).Add(new(big.Int).SetBytes(b), num).FillBytes(make([]byte, len(b)))
 		a, _ := netip.AddrFromSlice(addr)
 		return cty.StringVal(a.String()), nil
+	},
+})
+
+// lengthFunc is Terraform's length: go-cty's counts lists, maps and
+// tuples; Terraform's also objects (what a { for … } expression makes) and
+// strings (in characters).
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v := args[0]
+		switch t := v.Type(); {
+		case !v.IsKnown():
+			return cty.UnknownVal(cty.Number), nil
+		case t == cty.String:
+			return stdlib.Strlen(v)
+		case t.IsObjectType():
+			return cty.NumberIntVal(int64(len(t.AttributeTypes()))), nil
+		}
+		return stdlib.Length(v)
 	},
 })
 

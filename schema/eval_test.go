@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -125,5 +127,32 @@ func TestVariablePrecedence(t *testing.T) {
 	_, diags := schema.Load(dir, in)
 	if !slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool { return d.Summary == "Value for undeclared variable" }) {
 		t.Errorf("-var for an undeclared variable: %v", diags)
+	}
+}
+
+// TestEvaluationGolden writes every block of testdata/eval/*.hcl out with
+// its values, as state records it, and compares with the golden file.
+func TestEvaluationGolden(t *testing.T) {
+	names, _ := filepath.Glob("testdata/eval/*.hcl")
+	if len(names) == 0 {
+		t.Fatal("no test cases")
+	}
+	for _, path := range names {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			src, _ := os.ReadFile(path)
+			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			var out strings.Builder
+			cfg.Each(func(a schema.Address, _ hcl.Range, _ any) {
+				fmt.Fprintf(&out, "# %s\n%s\n", a, cfg.Source(a))
+			})
+			if strings.Contains(out.String(), "not-in-any-output") {
+				t.Error("a sensitive value is written out")
+			}
+			testutil.Golden(t, "eval/"+strings.TrimSuffix(name, ".hcl"), out.String())
+		})
 	}
 }
