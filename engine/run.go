@@ -91,12 +91,28 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 		opts.Parallelism = 10
 	}
 	diags := rules.Refuse(cfg)
-	opts.Replace, opts.Targets = expand(cfg, opts.Replace), expand(cfg, opts.Targets)
+	var replace []schema.Address
 	for _, r := range opts.Replace {
-		if r.Type != "certificate" || cfg.Block(r) == nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -replace", Detail: r.String() + " is not a certificate of this configuration; -replace forces a new key for a certificate."})
+		sel := cfg.Select(r)
+		if r.Type != "certificate" && r.Type != "host" {
+			sel = nil
+		}
+		for _, a := range sel {
+			if a.Type != "certificate" {
+				sel = nil
+			}
+		}
+		if len(sel) == 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -replace",
+				Detail: r.String() + " names no certificate of this configuration; -replace forces a new key for certificates: certificate.NAME, certificate.NAME[\"KEY\"], certificate.NAME[*], certificate.* or host.NAME (the certificates deployed to it)."})
+		}
+		for _, a := range sel {
+			if !slices.Contains(replace, a) {
+				replace = append(replace, a)
+			}
 		}
 	}
+	opts.Replace, opts.Targets = replace, expand(cfg, opts.Targets)
 	for _, t := range opts.Targets {
 		if cfg.Block(t) == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -target", Detail: t.String() + " is not declared in this configuration."})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,4 +259,64 @@ func eachUse(b hcl.Body) *hclsyntax.ScopeTraversalExpr {
 		return nil
 	})
 	return found
+}
+
+// ParsePattern parses what -replace selects: an address, TYPE.* (every
+// block of the type), TYPE.NAME[*] (every instance of a for_each block).
+func ParsePattern(s string) (Address, error) {
+	if typ, name, ok := strings.Cut(s, "."); ok && isBlockType(typ) {
+		if base, found := strings.CutSuffix(name, "[*]"); name == "*" || found && hclsyntax.ValidIdentifier(base) {
+			return Address{typ, name}, nil
+		}
+	}
+	return ParseAddress(s)
+}
+
+// Select is the certificates a -replace pattern names: itself or its
+// instances (see Expand); every certificate for TYPE.*; every instance for
+// NAME[*]; for host.NAME, every certificate deployed to that host, as its
+// own host or through a vhost or service there. Nil when none match.
+func (c *Config) Select(p Address) []Address {
+	var out []Address
+	add := func(a Address) {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	base, all := strings.CutSuffix(p.Name, "[*]")
+	switch {
+	case p.Type == "host":
+		for _, h := range c.Expand(p) {
+			for _, b := range c.Certificates {
+				if b.Host.Address == h {
+					add(Address{"certificate", b.Name})
+				}
+			}
+			for _, v := range c.Vhosts {
+				if v.Host.Address == h && v.Certificate.Set() {
+					add(v.Certificate.Address)
+				}
+			}
+			for _, s := range c.Services {
+				if s.Host.Address == h {
+					add(s.Certificate.Address)
+				}
+			}
+		}
+		slices.SortFunc(out, func(a, b Address) int { return strings.Compare(a.String(), b.String()) })
+		return out
+	case p.Name == "*" || all:
+		c.Each(func(a Address, _ hcl.Range, _ any) {
+			if a.Type == p.Type && (p.Name == "*" || a.Base() == base && a.Key() != "") {
+				add(a)
+			}
+		})
+		return out
+	}
+	for _, a := range c.Expand(p) {
+		if c.blocks[a] != nil {
+			add(a)
+		}
+	}
+	return out
 }

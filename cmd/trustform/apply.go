@@ -25,9 +25,10 @@ func cmdApply(args []string, chdir string, e env) int {
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
-	var targets, replace addrList
+	var targets addrList
+	var replace patternList
 	fs.Var(&targets, "target", "limit the apply to this resource and what it depends on (repeatable)")
-	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
+	fs.Var(&replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
@@ -38,7 +39,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
 	var saved *plan.Plan
-	opts := engine.Options{Parallelism: *parallelism, Replace: replace, Targets: targets}
+	opts := engine.Options{Parallelism: *parallelism, Replace: replace.addrList, Targets: targets}
 	if fs.NArg() == 1 {
 		f, err := os.Open(fs.Arg(0))
 		if err != nil {
@@ -49,7 +50,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 		}
-		if len(replace) > 0 || len(targets) > 0 {
+		if len(replace.addrList) > 0 || len(targets) > 0 {
 			return errorf(e, "-replace and -target belong to plan when applying a saved plan")
 		}
 		for _, a := range saved.Replace {

@@ -14,7 +14,7 @@ import (
 	"github.com/trustform/trustform/schema"
 )
 
-// addrList is a repeatable flag of resource addresses (-target, -replace).
+// addrList is a repeatable flag of resource addresses (-target).
 type addrList []schema.Address
 
 func (l *addrList) String() string {
@@ -31,6 +31,19 @@ func (l *addrList) Set(s string) error {
 		return err
 	}
 	*l = append(*l, a)
+	return nil
+}
+
+// patternList is -replace: addresses or patterns (certificate.*,
+// certificate.NAME[*], host.NAME).
+type patternList struct{ addrList }
+
+func (l *patternList) Set(s string) error {
+	a, err := schema.ParsePattern(s)
+	if err != nil {
+		return err
+	}
+	l.addrList = append(l.addrList, a)
 	return nil
 }
 

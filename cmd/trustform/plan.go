@@ -17,9 +17,10 @@ func cmdPlan(args []string, chdir string, e env) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
-	var targets, replace addrList
+	var targets addrList
+	var replace patternList
 	fs.Var(&targets, "target", "limit the plan to this resource and what it depends on (repeatable)")
-	fs.Var(&replace, "replace", "force a new key for this certificate (repeatable)")
+	fs.Var(&replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
@@ -29,7 +30,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	ctx, cancel := interruptible()
 	defer cancel()
 	s, diags, ok := open(ctx, e, &c, "plan", engine.Options{
-		Parallelism: *parallelism, Targets: targets, Replace: replace, RefreshOnly: *refreshOnly,
+		Parallelism: *parallelism, Targets: targets, Replace: replace.addrList, RefreshOnly: *refreshOnly,
 	})
 	if !ok {
 		return 1
