@@ -128,3 +128,28 @@ type Pin interface {
 	Settled() bool
 	Wait() time.Duration
 }
+
+// KeyHolder resources hold a private key and its certificate: Held says
+// what, for the inventory (trustform show) an incident starts from. It
+// reads; it changes nothing.
+type KeyHolder interface {
+	Resource
+	Held(ctx context.Context) (*Held, error)
+}
+
+// Held is a deployed certificate and its key, as read from the host; nil
+// fields where nothing is deployed yet.
+type Held struct {
+	Domains    []string   `json:"domains"`
+	KeyType    string     `json:"key_type"`
+	SPKISHA256 string     `json:"spki_sha256"` // what a 3 1 1 record carries
+	Serial     string     `json:"serial"`      // hex, as openssl x509 -serial prints it
+	Issuer     string     `json:"issuer"`      // the issuing CA's subject
+	NotBefore  *time.Time `json:"not_before"`
+	NotAfter   *time.Time `json:"not_after"`
+	RenewFrom  *time.Time `json:"renew_from,omitempty"`  // the CA's renewal window (ARI), where it says
+	KeyWritten *time.Time `json:"key_written,omitempty"` // when the key file was last written: the key's generation
+	CertFile   string     `json:"cert_file"`
+	KeyFile    string     `json:"key_file"`
+	NextKey    string     `json:"next_spki_sha256,omitempty"` // a staged next key (publish_next)
+}

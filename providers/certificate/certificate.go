@@ -632,3 +632,32 @@ func (c *Certificate) untrustedKey() string {
 	}
 	return ""
 }
+
+var _ providers.KeyHolder = (*Certificate)(nil)
+
+// Held reads the deployed chain and key for the inventory.
+func (c *Certificate) Held(ctx context.Context) (*providers.Held, error) {
+	if _, err := c.Observe(ctx); err != nil {
+		return nil, err
+	}
+	h := &providers.Held{Domains: c.Domains, KeyType: c.KeyType, CertFile: c.CertFile, KeyFile: c.KeyFile}
+	if c.NextKey != nil {
+		h.NextKey = SPKIHash(c.NextKey)
+	}
+	if st, err := c.Host.Stat(c.KeyPath); err == nil && st != nil {
+		t := st.ModTime().UTC().Truncate(time.Second)
+		h.KeyWritten = &t
+	}
+	if len(c.Chain) == 0 {
+		return h, nil
+	}
+	leaf := c.Chain[0]
+	nb, na := leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
+	h.Domains, h.KeyType, h.SPKISHA256 = sortedNames(leaf), KeyTypeOf(leaf.PublicKey), SPKIHash(leaf.PublicKey)
+	h.Serial, h.Issuer, h.NotBefore, h.NotAfter = strings.ToUpper(leaf.SerialNumber.Text(16)), leaf.Issuer.String(), &nb, &na
+	if !c.RenewAt.IsZero() {
+		t := c.RenewAt.UTC()
+		h.RenewFrom = &t
+	}
+	return h, nil
+}

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
+)
+
+// Holding is one certificate of the inventory: what it holds and where it
+// is used, so that "where does this key live" has one answer.
+type Holding struct {
+	Address string `json:"address"`
+	providers.Held
+	Host     string   `json:"host"`      // host.NAME, or "" for this machine
+	UsedBy   []string `json:"used_by"`   // vhosts and services, with their endpoints
+	PinnedBy []string `json:"pinned_by"` // TLSA RRsets: owner name and parameters
+}
+
+// Inventory reads every certificate where it is deployed (read-only; no
+// other resource is observed) and relates it to what serves and pins it.
+func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
+	r.connect()
+	used, pinned := map[schema.Address][]string{}, map[schema.Address][]string{}
+	r.cfg.Each(func(a schema.Address, _ hcl.Range, b any) {
+		for _, ref := range r.cfg.Refs(a) {
+			if ref.Type != "certificate" {
+				continue
+			}
+			switch b := b.(type) {
+			case *schema.Vhost:
+				used[ref.Address] = append(used[ref.Address], fmt.Sprintf("%s (%s %s, %s)", a, b.Server, b.Listen, strings.Join(b.ServerNames, " ")))
+			case *schema.Service:
+				used[ref.Address] = append(used[ref.Address], fmt.Sprintf("%s (%s)", a, strings.Join(b.Endpoints, " ")))
+			case *schema.TLSA:
+				pinned[ref.Address] = append(pinned[ref.Address], fmt.Sprintf("%s (%s TLSA %d %d %d)", a, b.FQDN, b.Params[0], b.Params[1], b.Params[2]))
+			}
+		}
+	})
+	var out []Holding
+	for _, n := range r.g.Nodes {
+		kh, ok := n.Res.(providers.KeyHolder)
+		if !ok || r.cfg.Gone(n.Addr) {
+			continue
+		}
+		held, err := kh.Held(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Addr, err)
+		}
+		h := Holding{Address: n.Addr.String(), Held: *held, UsedBy: orEmpty(used[n.Addr]), PinnedBy: orEmpty(pinned[n.Addr])}
+		if c, ok := n.Block.(*schema.Certificate); ok && c.Host.Set() {
+			h.Host = c.Host.Address.String()
+		}
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b Holding) int { return strings.Compare(a.Address, b.Address) })
+	return out, nil
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
