@@ -103,6 +103,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&steps, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), st.Address, st.Phase, joinInts(st.DependsOn), code(st.Rule), nb)
 		}
 		steps.WriteString("\n")
+		steps.WriteString(gantt(p))
 	}
 	var diff strings.Builder
 	for _, c := range p.Changes {
