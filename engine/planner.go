@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -108,6 +109,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			Reasons: n.Change.Reasons,
 		})
 	}
+	r.oldKeyTrust(p)
 	p.Tally()
 	return p, diags
 }
@@ -213,4 +215,34 @@ func (r *Run) forgotten() hcl.Diagnostics {
 func mustParse(a string) schema.Address {
 	addr, _ := schema.ParseAddress(a)
 	return addr
+}
+
+// oldKeyTrust adds to each re-keyed certificate's change until when its
+// old key stays trusted, which is what a key compromise asks: in DNS until
+// the TLSA records that pin it are pruned, at the CA until the old
+// certificate expires (nothing revokes it).
+func (r *Run) oldKeyTrust(p *plan.Plan) {
+	for i, c := range p.Changes {
+		if c.Action != plan.Replace || c.Type != "certificate" || c.Before == nil {
+			continue
+		}
+		var prunes []string
+		for _, s := range p.Steps {
+			a, err := schema.ParseAddress(s.Address)
+			if err != nil || s.Phase != "prune" || !slices.ContainsFunc(r.cfg.Refs(a), func(ref schema.Ref) bool { return ref.Address.String() == c.Address }) {
+				continue
+			}
+			prunes = append(prunes, fmt.Sprintf("step %d (%s prune)", s.Index, s.Address))
+		}
+		var says []string
+		if len(prunes) > 0 {
+			says = append(says, "in DNS until "+strings.Join(prunes, ", "))
+		}
+		if na := c.Before["not_after"].Str; na != "" {
+			says = append(says, "at the CA until the old certificate expires ("+na+"); nothing revokes it")
+		}
+		if len(says) > 0 {
+			p.Changes[i].Reasons = append(slices.Clone(c.Reasons), "the old key stays trusted "+strings.Join(says, ", and "))
+		}
+	}
 }
