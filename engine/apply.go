@@ -237,6 +237,13 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		}
 	}
 	if len(out.Held) == 0 {
+		for _, n := range r.g.Nodes {
+			if f, ok := n.Res.(providers.Finisher); ok {
+				if err := f.Finish(ctx); err != nil {
+					return out, fmt.Errorf("%s: tidying up after the apply: %w", n.Addr, err)
+				}
+			}
+		}
 		for a, sr := range r.st.Resources {
 			addr := mustParse(a)
 			switch n := r.g.Node(addr); {

@@ -153,3 +153,12 @@ type Held struct {
 	KeyFile    string     `json:"key_file"`
 	NextKey    string     `json:"next_spki_sha256,omitempty"` // a staged next key (publish_next)
 }
+
+// Finisher resources tidy up once a whole apply has run through, nothing
+// held at a gate: what a step had to keep until every later step was done
+// (a replaced key's .prev copy, kept so that a failed reload could put it
+// back) goes then.
+type Finisher interface {
+	Resource
+	Finish(ctx context.Context) error
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,5 +58,14 @@ certificate "mail" {
 			t.Errorf("%s kept its key", k)
 		}
 	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { // no copy of an old key anywhere
+		b, _ := os.ReadFile(p)
+		for k, old := range before {
+			if err == nil && !d.IsDir() && len(old) > 0 && strings.Contains(string(b), strings.TrimSpace(string(old))) {
+				t.Errorf("%s still holds the old key of %s", p, k)
+			}
+		}
+		return nil
+	})
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the re-key")
 }

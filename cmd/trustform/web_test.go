@@ -206,7 +206,7 @@ func TestNginxVhosts(t *testing.T) {
 		r = tf(t, dir, "plan")
 		folded := strings.Join(strings.Fields(r.stderr), " ")
 		return strings.Contains(folded, "acme-challenge-not-redirected: the challenge path is redirected") &&
-			strings.Contains(folded, `is answered "301 https://example.test/.well-known/acme-challenge/trustform-probe"`)
+			strings.Contains(folded, `is answered "example.test: 301 https://example.test/.well-known/acme-challenge/trustform-probe"`) // every name is probed, each named
 	}
 	for i := 0; i < 50 && !quoted(); i++ {
 		time.Sleep(100 * time.Millisecond)

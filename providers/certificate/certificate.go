@@ -232,7 +232,7 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		}
 	case replace:
 		in.Issue, in.NewKey = true, true
-		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace)")
+		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace); once the apply is through, no copy of the old key stays: "+c.KeyFile+".prev is removed")
 	case staged && !c.KeepNext:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "a staged next key waits in "+c.NextKeyPath())
@@ -660,4 +660,22 @@ func (c *Certificate) Held(ctx context.Context) (*providers.Held, error) {
 		h.RenewFrom = &t
 	}
 	return h, nil
+}
+
+var _ providers.Finisher = (*Certificate)(nil)
+
+// Finish removes the previous key and chain once the run that replaced
+// the key (-replace: a compromise) is through: the services that might
+// have needed them back have reloaded, and a leaked key must not stay on
+// the host as KEY_FILE.prev.
+func (c *Certificate) Finish(context.Context) error {
+	if !c.replaced {
+		return nil
+	}
+	for _, p := range []string{c.KeyPath + ".prev", c.CertPath + ".prev"} {
+		if err := c.Host.Remove(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
