@@ -12,7 +12,7 @@ import (
 // it must return diagnostics, never panic.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/invalid/*")
-	seeds = append(seeds, "../examples/quickstart/main.hcl")
+	seeds = append(seeds, "../examples/quickstart/main.hcl", "../examples/fleet/main.hcl", "testdata/eval/constructs.hcl")
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err == nil {
