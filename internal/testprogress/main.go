@@ -28,6 +28,7 @@ func main() {
 	output := map[string][]string{} // package/test -> its output so far
 	var passed, failed, skipped int
 	var failures []string
+	finished := map[string]bool{} // package/test that reported pass, fail or skip
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<24)
 	for in.Scan() {
@@ -42,6 +43,7 @@ func main() {
 			output[key] = append(output[key], e.Output)
 		case "pass", "fail", "skip":
 			if e.Test != "" {
+				finished[key] = true
 				switch e.Action {
 				case "pass":
 					passed++
@@ -59,6 +61,18 @@ func main() {
 			}
 			if e.Action == "fail" && len(output[key]) > 0 {
 				fmt.Print(strings.Join(output[key], "")) // package-level output: a panic, a build failure
+			}
+			if e.Action == "fail" {
+				// A test that never finished (the package timed out, or
+				// panicked in it): its output ends with why.
+				for k, lines := range output {
+					if strings.HasPrefix(k, e.Package+" ") && k != key && !finished[k] {
+						failed++
+						failures = append(failures, k+" (did not finish)")
+						fmt.Printf("--- UNFINISHED %s\n%s", k, strings.Join(lines[max(0, len(lines)-40):], ""))
+						delete(output, k)
+					}
+				}
 			}
 			verdict := strings.ToUpper(e.Action)
 			if e.Action == "skip" {
