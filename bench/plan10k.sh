@@ -52,7 +52,7 @@ vhost "h${i}_https" {
   hsts {
     max_age            = 63072000
     include_subdomains = true
-    preload            = true
+    preload            = false # preload needs the apex served with it: not part of this fleet
   }
 }
 vhost "h${i}_http" {

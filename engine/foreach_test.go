@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trustform/trustform/engine"
+	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/schema"
 )
@@ -113,7 +114,9 @@ func fleetDir(tb testing.TB, cfg string) string {
 	return dir
 }
 
-func planJSON(tb testing.TB, dir string) string {
+// freshPlan plans dir on a machine where nothing was applied yet, as
+// `trustform plan` does.
+func freshPlan(tb testing.TB, dir string) *plan.Plan {
 	tb.Helper()
 	cfg, diags := schema.Load(dir, schema.Inputs{})
 	if diags.HasErrors() {
@@ -130,6 +133,12 @@ func planJSON(tb testing.TB, dir string) string {
 	if d.HasErrors() {
 		tb.Fatal(d)
 	}
+	return p
+}
+
+func planJSON(tb testing.TB, dir string) string {
+	tb.Helper()
+	p := freshPlan(tb, dir)
 	b, _ := json.MarshalIndent(struct{ Changes, Steps any }{p.Changes, p.Steps}, "", " ")
 	return strings.ReplaceAll(string(b), dir, "$DIR")
 }

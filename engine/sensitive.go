@@ -1,9 +1,8 @@
 package engine
 
 import (
-	"strings"
-
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 // redact replaces the values of sensitive variables with "(sensitive)" in
@@ -14,17 +13,11 @@ func (r *Run) redact(v providers.Value) providers.Value {
 	if len(secrets) == 0 || v == nil {
 		return v
 	}
-	hide := func(s string) string {
-		for _, x := range secrets {
-			s = strings.ReplaceAll(s, x, "(sensitive)")
-		}
-		return s
-	}
 	out := v.Clone()
 	for k, a := range out {
-		a.Str = hide(a.Str)
+		a.Str = schema.Hide(secrets, a.Str)
 		for i := range a.List {
-			a.List[i] = hide(a.List[i])
+			a.List[i] = schema.Hide(secrets, a.List[i])
 		}
 		out[k] = a
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -249,6 +250,15 @@ func (c *Config) Sensitive() []string {
 		}
 	}
 	return out
+}
+
+// Hide replaces every secret in s with "(sensitive)": the one way plans,
+// state, sources and output mask the values of sensitive variables.
+func Hide(secrets []string, s string) string {
+	for _, x := range secrets {
+		s = strings.ReplaceAll(s, x, "(sensitive)")
+	}
+	return s
 }
 
 // leafStrings are the strings and numbers inside a value.

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -42,11 +41,7 @@ func (c *Config) render(addr Address, ev evaluated) string {
 	}
 	f := hclwrite.NewEmptyFile()
 	c.renderBody(f.Body().AppendNewBlock(addr.Type, []string{addr.Name}).Body(), src, ev.ctx)
-	out := string(f.Bytes())
-	for _, s := range c.Sensitive() {
-		out = strings.ReplaceAll(out, s, "(sensitive)")
-	}
-	return out
+	return Hide(c.Sensitive(), string(f.Bytes()))
 }
 
 func (c *Config) renderBody(dst *hclwrite.Body, src *hclsyntax.Body, ctx *hcl.EvalContext) {

@@ -38,7 +38,7 @@ Commands:
   fmt        rewrite configuration files in canonical format
   plan       show what apply would do
   apply      carry out a plan
-  show       show a saved plan (or the state)
+  show       show a saved plan, or the inventory of certificates
   state      pull, push FILE, list or rm ADDR: the state where it is kept
   version    print the version
 

@@ -6,6 +6,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/files"
+	"github.com/trustform/trustform/schema"
 )
 
 func cmdPlan(args []string, chdir string, e env) int {
@@ -48,7 +49,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 		if err := plan.WriteJSON(&buf, p); err != nil {
 			return errorf(e, "%v", err)
 		}
-		if err := files.WriteAtomic(*out, []byte(hide(s.cfg.Sensitive(), buf.String())), 0o644); err != nil {
+		if err := files.WriteAtomic(*out, []byte(schema.Hide(s.cfg.Sensitive(), buf.String())), 0o644); err != nil {
 			return errorf(e, "saving the plan: %v", err)
 		}
 	}

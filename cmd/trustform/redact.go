@@ -2,7 +2,8 @@ package main
 
 import (
 	"io"
-	"strings"
+
+	"github.com/trustform/trustform/schema"
 )
 
 // redactor writes through to w with the values of sensitive variables
@@ -18,16 +19,8 @@ func (r *redactor) Write(p []byte) (int, error) {
 	if len(r.secrets) == 0 {
 		return r.w.Write(p)
 	}
-	if _, err := io.WriteString(r.w, hide(r.secrets, string(p))); err != nil {
+	if _, err := io.WriteString(r.w, schema.Hide(r.secrets, string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// hide replaces every secret in s.
-func hide(secrets []string, s string) string {
-	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "(sensitive)")
-	}
-	return s
 }
