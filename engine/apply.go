@@ -165,6 +165,12 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		return nil, errors.New("a refresh-only plan reports drift and changes nothing; run plan and apply without -refresh-only to repair it")
 	}
 	r.desire() // intents of certificates, for TLSA records computed at apply time
+	keep := r.targetSet()
+	for _, n := range r.g.Nodes {
+		if keep == nil || keep[n.Addr] {
+			r.retire(n) // approved: -revoke is recorded before the first step
+		}
+	}
 	r.noteVisible()
 	if err := o.Save(r.st); err != nil {
 		return nil, err
@@ -242,6 +248,12 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 				if err := f.Finish(ctx); err != nil {
 					return out, fmt.Errorf("%s: tidying up after the apply: %w", n.Addr, err)
 				}
+				r.retire(n)
+			}
+		}
+		for a := range r.st.Retiring {
+			if r.g.Node(mustParse(a)) == nil || r.cfg.Gone(mustParse(a)) {
+				delete(r.st.Retiring, a)
 			}
 		}
 		for a, sr := range r.st.Resources {
@@ -391,6 +403,7 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 	}
 	n.Observed = v
 	if _, ok := n.Res.(providers.KeyDeployer); ok {
+		r.retire(n) // what the step retired (a revocation done), before planning from state again
 		r.plan(n)
 	}
 	now := r.opts.Now()

@@ -138,7 +138,7 @@ func bindLocalCA(b *binding, block any) (any, hcl.Diagnostics) {
 	}
 	return &localca.CA{Addr: "local_ca." + c.Name, Dir: filepath.Join(b.cfg.StateDir(), "local_ca", c.Name),
 		KeyFile: b.cfg.LocalPath(schema.Ref{}, c.KeyFile), CertFile: b.cfg.LocalPath(schema.Ref{}, c.CertFile),
-		CommonName: cn, Now: b.now}, nil
+		CRLFile: b.cfg.LocalPath(schema.Ref{}, c.CRLFile), CommonName: cn, Now: b.now}, nil
 }
 
 func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {

@@ -12,6 +12,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/schema"
 )
 
 // TestMarkdown renders the pull-request comment, and the JSON, of typical
@@ -20,14 +21,19 @@ func TestMarkdown(t *testing.T) {
 	ec256 := strings.ReplaceAll(base, "KEYTYPE", "ec256")
 	ec384 := strings.ReplaceAll(base, "KEYTYPE", "ec384")
 	weakHSTS := strings.Replace(strings.Replace(vhosts, "include_subdomains = true", "include_subdomains = false", 1), "preload            = true", "preload            = false", 1)
-	for _, tc := range []struct{ name, first, config string }{
-		{"no-changes", ec256, ec256},
-		{"first-deployment", "", ec256 + vhosts + aptPair},
-		{"dane-rollover", ec256 + vhosts, ec384 + vhosts},
-		{"hsts-preload-switch", ec256 + weakHSTS, ec256 + vhosts},
-		{"removal", ec256 + vhosts + aptPair, ec256 + vhosts},
-		{"for-each-instances", ec256 + fleet("mx1", "mx2"), ec256 + fleet("mx1", "mx3")},
-		{"warnings-only", ec256 + aptPair, ec256 + "\nremoved {\n  from    = apt_source.vendor\n  destroy = false\n}\nremoved {\n  from    = apt_key.vendor\n  destroy = false\n}\n"},
+	www := []schema.Address{{Type: "certificate", Name: "www"}}
+	for _, tc := range []struct {
+		name, first, config string
+		opts                engine.Options
+	}{
+		{"no-changes", ec256, ec256, engine.Options{}},
+		{"first-deployment", "", ec256 + vhosts + aptPair, engine.Options{}},
+		{"dane-rollover", ec256 + vhosts, ec384 + vhosts, engine.Options{}},
+		{"key-compromise", ec256 + vhosts, ec256 + vhosts, engine.Options{Replace: www, Revoke: "keyCompromise"}},
+		{"hsts-preload-switch", ec256 + weakHSTS, ec256 + vhosts, engine.Options{}},
+		{"removal", ec256 + vhosts + aptPair, ec256 + vhosts, engine.Options{}},
+		{"for-each-instances", ec256 + fleet("mx1", "mx2"), ec256 + fleet("mx1", "mx3"), engine.Options{}},
+		{"warnings-only", ec256 + aptPair, ec256 + "\nremoved {\n  from    = apt_source.vendor\n  destroy = false\n}\nremoved {\n  from    = apt_key.vendor\n  destroy = false\n}\n", engine.Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -42,7 +48,7 @@ func TestMarkdown(t *testing.T) {
 				}
 			}
 			writeConfig(t, dir, tc.config)
-			p, _, diags := planIn(t, dir, engine.Options{})
+			p, _, diags := planIn(t, dir, tc.opts)
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
@@ -57,7 +63,7 @@ func TestMarkdown(t *testing.T) {
 				t.Fatal(err)
 			}
 			testutil.Golden(t, "json/"+tc.name, normalizeJSON(out.String(), dir))
-			if strings.HasPrefix(tc.name, "for-each") {
+			if strings.HasPrefix(tc.name, "for-each") || tc.name == "key-compromise" {
 				out.Reset()
 				plan.WriteText(&out, p, plan.TextOptions{})
 				testutil.Golden(t, "text/"+tc.name, testutil.Normalize(out.String(), dir))

@@ -13,6 +13,7 @@ import (
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/version"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -39,6 +40,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	for _, a := range r.opts.Targets {
 		p.Targets = append(p.Targets, a.String())
 	}
+	p.Revoke = r.opts.Revoke
 	diags := append(r.forgotten(), r.gone...)
 	if r.opts.RefreshOnly {
 		diags = append(append(diags, r.warnings()...), r.live...)
@@ -62,14 +64,15 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			continue
 		}
 		ps := plan.Step{
-			Index:       len(p.Steps) + 1,
-			Address:     s.Addr.String(),
-			Action:      s.Action,
-			Phase:       s.Phase,
-			Rule:        s.Rule,
-			DependsOn:   []int{},
-			Description: s.Desc,
-			Gate:        s.Gate,
+			Index:        len(p.Steps) + 1,
+			Address:      s.Addr.String(),
+			Action:       s.Action,
+			Phase:        s.Phase,
+			Rule:         s.Rule,
+			DependsOn:    []int{},
+			Description:  s.Desc,
+			Gate:         s.Gate,
+			Irreversible: s.Irreversible,
 		}
 		index[s] = ps.Index
 		for d := range s.Deps {
@@ -152,6 +155,14 @@ func (r *Run) drift(p *plan.Plan) {
 				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: r.redact(n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
 			}
 		}
+		for _, rt := range r.st.Retiring[n.Addr.String()] {
+			if rt.Reason != "" && !rt.Revoked {
+				if ch == nil {
+					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Observed), After: r.redact(n.Observed)}
+				}
+				ch.Reasons = append(ch.Reasons, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+"): run apply")
+			}
+		}
 		if rn, ok := n.Res.(providers.Renewing); ok && n.Observed != nil {
 			if due := rn.Due(); len(due) > 0 {
 				if ch == nil {
@@ -219,15 +230,19 @@ func mustParse(a string) schema.Address {
 
 // oldKeyTrust adds to each re-keyed certificate's change until when its
 // old key stays trusted, which is what a key compromise asks: in DNS until
-// the TLSA records that pin it are pruned, at the CA until the old
-// certificate expires (nothing revokes it).
+// the TLSA records that pin it are pruned, at the CA until it is revoked
+// (-revoke) or expires.
 func (r *Run) oldKeyTrust(p *plan.Plan) {
 	for i, c := range p.Changes {
 		if c.Action != plan.Replace || c.Type != "certificate" || c.Before == nil {
 			continue
 		}
 		var prunes []string
+		revoke := ""
 		for _, s := range p.Steps {
+			if s.Address == c.Address && s.Phase == certificate.PhaseRevoke {
+				revoke = fmt.Sprintf("at the CA until step %d revokes it", s.Index)
+			}
 			a, err := schema.ParseAddress(s.Address)
 			if err != nil || s.Phase != "prune" || !slices.ContainsFunc(r.cfg.Refs(a), func(ref schema.Ref) bool { return ref.Address.String() == c.Address }) {
 				continue
@@ -238,8 +253,15 @@ func (r *Run) oldKeyTrust(p *plan.Plan) {
 		if len(prunes) > 0 {
 			says = append(says, "in DNS until "+strings.Join(prunes, ", "))
 		}
-		if na := c.Before["not_after"].Str; na != "" {
-			says = append(says, "at the CA until the old certificate expires ("+na+"); nothing revokes it")
+		switch na := c.Before["not_after"].Str; {
+		case revoke != "":
+			says = append(says, revoke)
+		case na != "":
+			hint := ""
+			if slices.ContainsFunc(r.opts.Replace, func(a schema.Address) bool { return a.String() == c.Address }) {
+				hint = " (add -revoke=keyCompromise)"
+			}
+			says = append(says, "at the CA until the old certificate expires ("+na+"); nothing revokes it"+hint)
 		}
 		if len(says) > 0 {
 			p.Changes[i].Reasons = append(slices.Clone(c.Reasons), "the old key stays trusted "+strings.Join(says, ", and "))

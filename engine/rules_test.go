@@ -168,6 +168,8 @@ func TestRules(t *testing.T) {
 		{name: "tlsa-before-cert/publish-next-switched-on", first: ec256, config: withNext(ec256)},
 		{name: "tlsa-before-cert/publish-next-replace", first: withNext(ec256), config: withNext(ec256), opts: engine.Options{Replace: []schema.Address{www}}},
 		{name: "tlsa-before-cert/publish-next-key-type-change", first: withNext(ec256), config: withNext(ec384)},
+		{name: "revoke-after-served/replace", first: ec256 + vhosts, config: ec256 + vhosts, opts: engine.Options{Replace: []schema.Address{www}, Revoke: "keyCompromise"}},
+		{name: "revoke-after-served/publish-next-replace", first: withNext(ec256), config: withNext(ec256), opts: engine.Options{Replace: []schema.Address{www}, Revoke: "superseded"}},
 		{name: "hsts-on-http-vhost/ordering", config: ec256 + vhosts},
 		{name: "hsts-on-http-vhost/http-vhost-without-redirect", refused: true,
 			config: ec256 + strings.Replace(vhosts, "redirect_https = true", "redirect_https = false", 1)},

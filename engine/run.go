@@ -23,7 +23,11 @@ type Options struct {
 	Parallelism int              // observation at once; default 10
 	Targets     []schema.Address // limit the plan to these and what they depend on
 	Replace     []schema.Address // certificates whose key is replaced
-	RefreshOnly bool             // report drift since the last apply instead of planning
+	// Revoke is -revoke's reason: the certificates Replace replaces are
+	// revoked once their successors are served. Only an apply that is
+	// approved with it records the revocations in state.
+	Revoke      string
+	RefreshOnly bool // report drift since the last apply instead of planning
 	Now         func() time.Time
 }
 
@@ -112,6 +116,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 			}
 		}
 	}
+	diags = append(diags, checkRevoke(opts.Revoke, replace)...)
 	opts.Replace, opts.Targets = replace, expand(cfg, opts.Targets)
 	for _, t := range opts.Targets {
 		if cfg.Block(t) == nil {
@@ -191,7 +196,8 @@ func (r *Run) plan(n *graph.Node) {
 		}
 		return
 	}
-	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr)})
+	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{
+		Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]})
 	if phase, ok := r.st.Pending[n.Addr.String()]; ok && n.Change == nil {
 		n.Change = &providers.Change{Action: providers.Update,
 			Reasons: []string{"its " + phase + " step started and did not finish (trustform was stopped, or the step failed): it runs again"},

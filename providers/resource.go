@@ -28,6 +28,14 @@ type Resource interface {
 // PlanOptions are what the command line asks of one resource.
 type PlanOptions struct {
 	Replace bool // -replace: a certificate gets a new key
+	// Revoke is -revoke's reason (RFC 5280, as certbot names it): the
+	// certificate that Replace replaces is revoked once its successor is
+	// served. "" for none.
+	Revoke string
+	// Retiring are the certificates an approved earlier apply replaced
+	// and whose retirement is not done yet (state keeps them): a key to
+	// remove from the host, a revocation to carry out.
+	Retiring []Retired
 }
 
 // Change is what a resource needs to reach its desired value, as data.
@@ -51,6 +59,8 @@ type Phase struct {
 	// Placed: a rule decides where the step goes and adds it (an APT key
 	// leaves the legacy keyrings only after the sources that use it).
 	Placed bool
+	// Irreversible: nothing undoes the step (a revocation), so plans flag it.
+	Irreversible bool
 }
 
 // Dep names the step of another resource a change waits for: the step of

@@ -162,3 +162,28 @@ type Finisher interface {
 	Resource
 	Finish(ctx context.Context) error
 }
+
+// Retirer resources retire what -replace replaced: the old certificate's
+// key leaves the host, and with -revoke the CA revokes the certificate.
+// A retirement outlives the run that approved it (an apply that waits at
+// a gate revokes when the rollover completes), so the engine keeps
+// Retiring in state and hands it back through PlanOptions. Plan must
+// have run.
+type Retirer interface {
+	Resource
+	// Retiring is what is still to do: the entries handed in, those the
+	// last Plan added, less those done.
+	Retiring() []Retired
+}
+
+// Retired is a certificate replaced because its key must no longer be
+// trusted, until its retirement is done.
+type Retired struct {
+	Serial      string `json:"serial"`      // hex, as openssl x509 -serial prints it
+	SPKISHA256  string `json:"spki_sha256"` // its key: no copy of it may stay on the host
+	NotAfter    string `json:"not_after"`
+	Certificate string `json:"certificate"` // the leaf, PEM: what the CA is asked to revoke
+	// Reason is -revoke's reason; "" when only the key is to go.
+	Reason  string `json:"reason,omitempty"`
+	Revoked bool   `json:"revoked,omitempty"` // the CA has revoked it
+}

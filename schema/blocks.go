@@ -86,9 +86,13 @@ type LocalCA struct {
 	CommonName string `hcl:"common_name,optional"`
 	KeyFile    string `hcl:"key_file,optional"`
 	CertFile   string `hcl:"cert_file,optional"`
+	// CRLFile is where the CA's CRL is written, re-signed on every
+	// revocation (-revoke); default crl.pem beside the CA in .trustform/.
+	CRLFile string `hcl:"crl_file,optional"`
 
 	KeyFileRange  hcl.Range `hcl:"key_file,attr_value_range"`
 	CertFileRange hcl.Range `hcl:"cert_file,attr_value_range"`
+	CRLFileRange  hcl.Range `hcl:"crl_file,attr_value_range"`
 	DeclRange     hcl.Range `hcl:",def_range"`
 }
 

@@ -139,6 +139,7 @@ func (c *Config) validateLocalCA(ca *LocalCA) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	diags = appendNonNil(diags, c.checkPath(ca.KeyFileRange, "key_file", ca.KeyFile))
 	diags = appendNonNil(diags, c.checkPath(ca.CertFileRange, "cert_file", ca.CertFile))
+	diags = appendNonNil(diags, c.checkPath(ca.CRLFileRange, "crl_file", ca.CRLFile))
 	if (ca.KeyFile == "") != (ca.CertFile == "") {
 		diags = append(diags, errAt(ca.DeclRange, "CA key and certificate kept apart",
 			fmt.Sprintf("local_ca.%s sets only one of key_file and cert_file. Set both (every runner needs the CA certificate, which is public and can be committed, and its key, which is secret and comes from your secret store), or neither, to keep both in the state directory.", ca.Name)))

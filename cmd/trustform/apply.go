@@ -25,6 +25,7 @@ func cmdApply(args []string, chdir string, e env) int {
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
+	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	var targets addrList
 	var replace patternList
 	fs.Var(&targets, "target", "limit the apply to this resource and what it depends on (repeatable)")
@@ -39,7 +40,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
 	var saved *plan.Plan
-	opts := engine.Options{Parallelism: *parallelism, Replace: replace.addrList, Targets: targets}
+	opts := engine.Options{Parallelism: *parallelism, Replace: replace.addrList, Revoke: *revoke, Targets: targets}
 	if fs.NArg() == 1 {
 		f, err := os.Open(fs.Arg(0))
 		if err != nil {
@@ -50,9 +51,10 @@ func cmdApply(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 		}
-		if len(replace.addrList) > 0 || len(targets) > 0 {
-			return errorf(e, "-replace and -target belong to plan when applying a saved plan")
+		if len(replace.addrList) > 0 || len(targets) > 0 || *revoke != "" {
+			return errorf(e, "-replace, -revoke and -target belong to plan when applying a saved plan")
 		}
+		opts.Revoke = saved.Revoke // the reviewed plan's: a revocation enters only as approved
 		for _, a := range saved.Replace {
 			addr, _ := schema.ParseAddress(a)
 			opts.Replace = append(opts.Replace, addr)

@@ -18,6 +18,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	var targets addrList
 	var replace patternList
 	fs.Var(&targets, "target", "limit the plan to this resource and what it depends on (repeatable)")
@@ -31,7 +32,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	ctx, cancel := interruptible()
 	defer cancel()
 	s, diags, ok := open(ctx, e, &c, "plan", engine.Options{
-		Parallelism: *parallelism, Targets: targets, Replace: replace.addrList, RefreshOnly: *refreshOnly,
+		Parallelism: *parallelism, Targets: targets, Replace: replace.addrList, Revoke: *revoke, RefreshOnly: *refreshOnly,
 	})
 	if !ok {
 		return 1

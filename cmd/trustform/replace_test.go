@@ -58,14 +58,20 @@ certificate "mail" {
 			t.Errorf("%s kept its key", k)
 		}
 	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { // no copy of an old key anywhere
+	noOldKeys(t, dir, before)
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the re-key")
+}
+
+// noOldKeys fails for every file under dir that holds one of the old keys.
+func noOldKeys(t *testing.T, dir string, old map[string][]byte) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		b, _ := os.ReadFile(p)
-		for k, old := range before {
-			if err == nil && !d.IsDir() && len(old) > 0 && strings.Contains(string(b), strings.TrimSpace(string(old))) {
+		for k, key := range old {
+			if err == nil && !d.IsDir() && len(key) > 0 && strings.Contains(string(b), strings.TrimSpace(string(key))) {
 				t.Errorf("%s still holds the old key of %s", p, k)
 			}
 		}
 		return nil
 	})
-	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the re-key")
 }

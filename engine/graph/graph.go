@@ -31,8 +31,10 @@ type Step struct {
 	Desc   string
 	Deps   map[*Step]string // dependency → the rule that demands it ("" for a plain reference)
 	Gate   []plan.GateWait
-	Index  int // position in the ordered plan, from 1
-	level  int
+	// Irreversible: nothing undoes the step (a revocation).
+	Irreversible bool
+	Index        int // position in the ordered plan, from 1
+	level        int
 }
 
 // After makes s wait for dep. The first rule that orders a step names it.

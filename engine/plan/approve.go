@@ -31,7 +31,7 @@ func Differs(saved, planned *Plan) string {
 func sameStep(a, b Step) bool {
 	return a.Index == b.Index && a.Address == b.Address && a.Action == b.Action && a.Phase == b.Phase &&
 		a.Rule == b.Rule && slices.Equal(a.DependsOn, b.DependsOn) && slices.Equal(a.Gate, b.Gate) &&
-		(a.NotBefore == nil) == (b.NotBefore == nil)
+		(a.NotBefore == nil) == (b.NotBefore == nil) && a.Irreversible == b.Irreversible
 }
 
 func describe(s Step) string {
@@ -41,6 +41,9 @@ func describe(s Step) string {
 	}
 	if s.NotBefore != nil {
 		d += " behind a time gate"
+	}
+	if s.Irreversible {
+		d += " (irreversible)"
 	}
 	if len(s.DependsOn) > 0 {
 		d += fmt.Sprintf(" after %v", s.DependsOn)

@@ -18,12 +18,15 @@ type Warning struct {
 }
 
 // Warnings lists the risky steps of a plan: TLSA records removed, keys
-// changed, HSTS preload or includeSubDomains switched on, APT keys replaced.
+// changed, HSTS preload or includeSubDomains switched on, APT keys replaced,
+// and whatever cannot be undone (a revocation).
 func Warnings(p *Plan) []Warning {
 	var out []Warning
 	for _, s := range p.Steps {
 		c := p.Change(s.Address)
 		switch {
+		case s.Irreversible:
+			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` **cannot be undone** (rule `%s`): %s.", s.Address, s.Rule, strings.TrimSuffix(s.Description, ": this cannot be undone"))})
 		case s.Phase == "prune" || (strings.HasPrefix(s.Address, "tlsa.") && c != nil && c.Action == Delete):
 			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes TLSA records: clients that cached them must already accept the new certificate (rule `%s`).", s.Address, s.Rule)})
 		case s.Phase == "issue-new-key" || ((s.Phase == "deploy-next" || s.Phase == "issue") && c != nil && c.Action == Replace):
@@ -100,7 +103,11 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			if st.NotBefore != nil {
 				nb = st.NotBefore.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(&steps, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), st.Address, st.Phase, joinInts(st.DependsOn), code(st.Rule), nb)
+			phase := st.Phase
+			if st.Irreversible {
+				phase += " **(irreversible)**"
+			}
+			fmt.Fprintf(&steps, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), st.Address, phase, joinInts(st.DependsOn), code(st.Rule), nb)
 		}
 		steps.WriteString("\n")
 		steps.WriteString(gantt(p))

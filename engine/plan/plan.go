@@ -50,6 +50,8 @@ type Step struct {
 	// Gate says what NotBefore is computed from, so apply can recompute it
 	// from state when the step is reached (a publish in the same run moves it).
 	Gate []GateWait `json:"gate,omitempty"`
+	// Irreversible: nothing undoes the step once it ran (a revocation).
+	Irreversible bool `json:"irreversible,omitempty"`
 }
 
 // GateWait is one condition of a time gate: Record of the TLSA RRset at
@@ -111,6 +113,7 @@ type Plan struct {
 	Serial         int64             `json:"state_serial"`
 	ObservedDigest string            `json:"observed_digest"`
 	Replace        []string          `json:"replace,omitempty"`
+	Revoke         string            `json:"revoke,omitempty"` // -revoke's reason
 	Targets        []string          `json:"targets,omitempty"`
 }
 

@@ -100,6 +100,9 @@ func writeSteps(w io.Writer, p *Plan, pt painter) {
 		if s.Rule != "" {
 			extra = append(extra, "["+s.Rule+"]")
 		}
+		if s.Irreversible {
+			extra = append(extra, pt.paint("1;31", "IRREVERSIBLE"))
+		}
 		fmt.Fprintln(w, strings.TrimRight(line+"  "+strings.Join(extra, "  "), " "))
 		if s.Description != "" {
 			fmt.Fprintf(w, "         %s\n", Escape(s.Description, false))

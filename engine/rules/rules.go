@@ -33,7 +33,7 @@ type Refuser interface {
 
 // All lists every rule, in the order their diagnostics are reported.
 func All() []Rule {
-	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource}
+	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed}
 }
 
 // Refuse runs every rule that can refuse a configuration.
@@ -101,8 +101,9 @@ type Orderer interface {
 }
 
 // Orderers lists the rules that order steps, in the order they run: the
-// first rule that orders a step names it, and the challenge phase comes
-// before the HSTS header it precedes.
+// first rule that orders a step names it, the challenge phase comes
+// before the HSTS header it precedes, and a revocation is added once every
+// other step is there.
 func Orderers() []Orderer {
-	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, APTKeyBeforeSource}
+	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed}
 }

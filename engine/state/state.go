@@ -36,6 +36,12 @@ type State struct {
 	// even when its files already look done (a vhost written but never
 	// tested or reloaded).
 	Pending map[string]string `json:"pending,omitempty"`
+	// Retiring holds, per certificate, what an approved -replace still has
+	// to do for the certificates it replaced: revoke them (-revoke), and
+	// remove every copy of their key from the host. Each entry says which
+	// serial, so a revocation that failed (the CA was down) is retried by
+	// the next apply.
+	Retiring map[string][]providers.Retired `json:"retiring,omitempty"`
 }
 
 // Resource is what trustform last saw of one resource.

@@ -49,6 +49,8 @@ var (
 	hexRe  = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	timeRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 	durRe  = regexp.MustCompile(`\(in \d+[hms0-9.]*\)`)
+	// serialRe: a certificate's serial, random, as plans name it.
+	serialRe = regexp.MustCompile(`\bcertificate [0-9A-F]{16,40}\b`)
 )
 
 // Normalize replaces what differs between runs (the temp dir, key hashes,
@@ -59,6 +61,7 @@ func Normalize(s, dir string) string {
 	}
 	s = hexRe.ReplaceAllString(s, "<sha256>")
 	s = timeRe.ReplaceAllString(s, "<time>")
+	s = serialRe.ReplaceAllString(s, "certificate <serial>")
 	return durRe.ReplaceAllString(s, "(in <duration>)")
 }
 

@@ -88,6 +88,9 @@ type Certificate struct {
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
 	replaced  bool   // -replace is done: the key was replaced in this run
+	// retiring are the replaced certificates still to revoke or whose key
+	// may still be on the host (the last Plan's, see retire.go).
+	retiring []providers.Retired
 }
 
 var (
@@ -95,6 +98,7 @@ var (
 	_ providers.Parallel    = (*Certificate)(nil)
 	_ providers.Renewing    = (*Certificate)(nil)
 	_ providers.Deleter     = (*Certificate)(nil)
+	_ providers.KeyHolder   = (*Certificate)(nil)
 )
 
 // NextKeyPath is where a staged next key waits, beside the live key.
@@ -329,7 +333,7 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 // deploys has run, -replace is done for this run: the key was replaced.
 func (c *Certificate) Apply(ctx context.Context, phase string) error {
 	in := c.intent
-	if phase != PhaseStageKey && c.replacing {
+	if phase != PhaseStageKey && phase != PhaseRevoke && c.replacing {
 		c.replaced = true
 	}
 	switch phase {
@@ -374,6 +378,8 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 		return c.issueAndDeploy(ctx, key)
 	case PhaseDeployNext:
 		return c.deployNext(ctx)
+	case PhaseRevoke:
+		return c.revoke(ctx)
 	case providers.PhaseDelete:
 		return c.remove()
 	}
@@ -633,8 +639,6 @@ func (c *Certificate) untrustedKey() string {
 	return ""
 }
 
-var _ providers.KeyHolder = (*Certificate)(nil)
-
 // Held reads the deployed chain and key for the inventory.
 func (c *Certificate) Held(ctx context.Context) (*providers.Held, error) {
 	if _, err := c.Observe(ctx); err != nil {
@@ -654,28 +658,10 @@ func (c *Certificate) Held(ctx context.Context) (*providers.Held, error) {
 	leaf := c.Chain[0]
 	nb, na := leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
 	h.Domains, h.KeyType, h.SPKISHA256 = sortedNames(leaf), KeyTypeOf(leaf.PublicKey), SPKIHash(leaf.PublicKey)
-	h.Serial, h.Issuer, h.NotBefore, h.NotAfter = strings.ToUpper(leaf.SerialNumber.Text(16)), leaf.Issuer.String(), &nb, &na
+	h.Serial, h.Issuer, h.NotBefore, h.NotAfter = serialOf(leaf), leaf.Issuer.String(), &nb, &na
 	if !c.RenewAt.IsZero() {
 		t := c.RenewAt.UTC()
 		h.RenewFrom = &t
 	}
 	return h, nil
-}
-
-var _ providers.Finisher = (*Certificate)(nil)
-
-// Finish removes the previous key and chain once the run that replaced
-// the key (-replace: a compromise) is through: the services that might
-// have needed them back have reloaded, and a leaked key must not stay on
-// the host as KEY_FILE.prev.
-func (c *Certificate) Finish(context.Context) error {
-	if !c.replaced {
-		return nil
-	}
-	for _, p := range []string{c.KeyPath + ".prev", c.CertPath + ".prev"} {
-		if err := c.Host.Remove(p); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -12,6 +12,8 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 	c.replacing = opts.Replace && !c.replaced
 	in := c.intentFor(c.replacing)
 	c.intent = in
+	c.retire(opts)
+	revoke := c.toRevoke()
 	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}}
 	switch {
 	case len(c.Chain) == 0:
@@ -20,6 +22,10 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 		ch.Action = providers.Replace
 	case in.Issue, in.StageNext, in.Protect:
 		ch.Action = providers.Update
+	case len(revoke) > 0:
+		ch.Action, ch.Reasons = providers.Update, c.retiringReasons(revoke)
+		ch.Phases = []providers.Phase{c.revokePhase(revoke)}
+		return in.Value, ch
 	default:
 		return in.Value, nil
 	}
@@ -41,6 +47,9 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 	}
 	if in.StageNext {
 		ch.Phases = append(ch.Phases, kp.NextPhase)
+	}
+	if len(revoke) > 0 {
+		ch.Phases = append(ch.Phases, c.revokePhase(revoke))
 	}
 	return in.Value, ch
 }

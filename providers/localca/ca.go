@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"os"
@@ -37,6 +38,7 @@ type CA struct {
 	Dir        string
 	KeyFile    string
 	CertFile   string
+	CRLFile    string // where the CRL is written; default crl.pem in Dir
 	CommonName string
 	Now        func() time.Time
 
@@ -44,8 +46,9 @@ type CA struct {
 }
 
 var (
-	_ certificate.Issuer = (*CA)(nil)
-	_ providers.Resource = (*CA)(nil)
+	_ certificate.Issuer  = (*CA)(nil)
+	_ certificate.Revoker = (*CA)(nil)
+	_ providers.Resource  = (*CA)(nil)
 )
 
 func (ca *CA) certPath() string {
@@ -185,26 +188,94 @@ func (ca *CA) Create(context.Context) error {
 	return files.WriteAtomic(ca.certPath(), certcrypto.PEMEncode(certcrypto.DERCertificateBytes(der)), 0o644)
 }
 
+func (ca *CA) crlPath() string {
+	if ca.CRLFile != "" {
+		return ca.CRLFile
+	}
+	return filepath.Join(ca.Dir, "crl.pem")
+}
+
+// Revoke adds cert to the CA's CRL and signs it again: the entries it
+// held, this one, a number one higher. It is valid for LeafValidity, by
+// when every certificate it lists has expired. key is not needed: the CA
+// signs.
+func (ca *CA) Revoke(_ context.Context, cert *x509.Certificate, _ crypto.Signer, reason int) error {
+	caCert, caKey, err := ca.load()
+	if err != nil {
+		return err
+	}
+	if cert.CheckSignatureFrom(caCert) != nil {
+		return fmt.Errorf("the certificate %s was not issued by this CA", cert.SerialNumber.Text(16))
+	}
+	crl := &x509.RevocationList{Number: big.NewInt(1)}
+	b, err := files.ReadOptional(ca.crlPath())
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		block, _ := pem.Decode(b)
+		if block == nil {
+			return fmt.Errorf("%s holds no PEM CRL", ca.crlPath())
+		}
+		old, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ca.crlPath(), err)
+		}
+		if err := old.CheckSignatureFrom(caCert); err != nil {
+			return fmt.Errorf("%s is not signed by this CA: %w", ca.crlPath(), err)
+		}
+		crl.RevokedCertificateEntries, crl.Number = old.RevokedCertificateEntries, new(big.Int).Add(old.Number, big.NewInt(1))
+		for _, e := range old.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return nil // revoked already
+			}
+		}
+	}
+	now := ca.Now()
+	crl.ThisUpdate, crl.NextUpdate = now.Add(-time.Minute), now.Add(LeafValidity)
+	crl.RevokedCertificateEntries = append(crl.RevokedCertificateEntries, x509.RevocationListEntry{
+		SerialNumber: cert.SerialNumber, RevocationTime: now.UTC(), ReasonCode: reason,
+	})
+	der, err := x509.CreateRevocationList(rand.Reader, crl, caCert, caKey)
+	if err != nil {
+		return err
+	}
+	return files.WriteAtomic(ca.crlPath(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644)
+}
+
+// load reads the CA's certificate and key.
+func (ca *CA) load() (*x509.Certificate, crypto.Signer, error) {
+	caCertPEM, err := files.ReadOptional(ca.certPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	caKeyPEM, err := files.ReadOptional(ca.keyPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	if caCertPEM == nil || caKeyPEM == nil {
+		return nil, nil, fmt.Errorf("local CA in %s does not exist yet", ca.Dir)
+	}
+	caCert, err := certcrypto.ParsePEMCertificate(caCertPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	caKey, err := certcrypto.ParsePEMPrivateKey(caKeyPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, ok := caKey.(crypto.Signer)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: unsupported key", ca.keyPath())
+	}
+	return caCert, signer, nil
+}
+
 // Issue signs a certificate for domains and key's public half. The chain
 // holds the CA certificate too, as a server sends it, so DANE-TA (usage 2)
 // records can pin the CA.
 func (ca *CA) Issue(_ context.Context, domains []string, key crypto.Signer) ([]byte, error) {
-	caCertPEM, err := files.ReadOptional(ca.certPath())
-	if err != nil {
-		return nil, err
-	}
-	caKeyPEM, err := files.ReadOptional(ca.keyPath())
-	if err != nil {
-		return nil, err
-	}
-	if caCertPEM == nil || caKeyPEM == nil {
-		return nil, fmt.Errorf("local CA in %s does not exist yet", ca.Dir)
-	}
-	caCert, err := certcrypto.ParsePEMCertificate(caCertPEM)
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := certcrypto.ParsePEMPrivateKey(caKeyPEM)
+	caCert, caKey, err := ca.load()
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +294,7 @@ func (ca *CA) Issue(_ context.Context, domains []string, key crypto.Signer) ([]b
 		return nil, err
 	}
 	leaf := certcrypto.PEMEncode(certcrypto.DERCertificateBytes(der))
-	return append(leaf, caCertPEM...), nil
+	return append(leaf, certcrypto.PEMEncode(certcrypto.DERCertificateBytes(caCert.Raw))...), nil
 }
 
 // Issued reports whether the leaf of chain verifies against this CA.

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"slices"
+
+	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
+	"github.com/trustform/trustform/schema"
+)
+
+// RevokeAfterServed: a certificate replaced with -revoke is revoked only
+// after its successor is deployed and every vhost and service using it
+// has reloaded and been seen serving the successor. Revoked first, the
+// servers would go on presenting a revoked certificate, and clients that
+// check revocation would refuse them.
+const RevokeAfterServed revokeAfterServed = "revoke-after-served"
+
+type revokeAfterServed string
+
+var _ Orderer = RevokeAfterServed
+
+// Name is the rule's name.
+func (r revokeAfterServed) Name() string { return string(r) }
+
+// Order adds each certificate's revoke phase last: after its own steps and
+// after the steps of the vhosts and services that serve it.
+func (r revokeAfterServed) Order(g *graph.Graph) {
+	for _, n := range g.Nodes {
+		if n.Change == nil {
+			continue
+		}
+		i := slices.IndexFunc(n.Change.Phases, func(p providers.Phase) bool { return p.Name == certificate.PhaseRevoke })
+		if i < 0 {
+			continue
+		}
+		ph := n.Change.Phases[i]
+		deployed := g.Last(n.Addr)
+		s := g.AddStep(n.Addr, n.Change.Action, ph.Name, r.Name(), ph.Description)
+		s.Irreversible = ph.Irreversible
+		s.After(deployed, r.Name())
+		if deployed == nil {
+			for _, d := range n.Change.After {
+				s.After(g.Dep(d), "")
+			}
+		}
+		for _, v := range g.Config.Vhosts {
+			if v.Certificate.Address == n.Addr {
+				s.After(g.Last(schema.Address{Type: "vhost", Name: v.Name}), r.Name())
+			}
+		}
+		for _, v := range g.Config.Services {
+			if v.Certificate.Address == n.Addr {
+				s.After(g.Last(schema.Address{Type: "service", Name: v.Name}), r.Name())
+			}
+		}
+	}
+}
