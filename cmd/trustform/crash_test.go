@@ -193,8 +193,12 @@ func handshakeRecords(addr, name string) ([]string, error) {
 	}
 	defer c.Close()
 	var out []string
-	for i, cert := range c.ConnectionState().PeerCertificates[:min(2, len(c.ConnectionState().PeerCertificates))] {
+	chain := c.ConnectionState().PeerCertificates
+	for i, cert := range chain[:min(2, len(chain))] {
 		out = append(out, []string{"3 1 1 ", "2 1 1 "}[i]+spkiHex(cert.RawSubjectPublicKeyInfo))
+	}
+	if len(chain) > 0 {
+		out = append(out, "3 0 1 "+spkiHex(chain[0].Raw)) // the whole leaf (selector 0)
 	}
 	return out, nil
 }
@@ -218,8 +222,8 @@ func coversEveryCombination(recs, matching []string) bool {
 // watchDANE is the independent checker: every 20 ms, for each TLSA owner, it
 // handshakes the TLS service at its address and asks every authoritative
 // server for the RRset; on all of them, each combination in the RRset (3 1 1
-// of the served key, 2 1 1 of the CA that issued it) must hold the record of
-// what is served. It
+// of the served key, 2 1 1 of the CA that issued it, 3 0 1 of the whole leaf) must hold the record of
+// what is served; 3 0 1 of the whole leaf). It
 // also parses the state file. stop ends it and returns the number of checks
 // and the violations seen.
 func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string) (stop func() (int, []string)) {

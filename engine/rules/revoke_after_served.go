@@ -13,7 +13,9 @@ import (
 // after its successor is deployed and every vhost and service using it
 // has reloaded and been seen serving the successor. Revoked first, the
 // servers would go on presenting a revoked certificate, and clients that
-// check revocation would refuse them.
+// check revocation would refuse them. It comes after the TLSA records of
+// the old key are pruned, too: a CA that is down then delays only the
+// revocation, which the next apply retries.
 const RevokeAfterServed revokeAfterServed = "revoke-after-served"
 
 type revokeAfterServed string
@@ -23,8 +25,9 @@ var _ Orderer = RevokeAfterServed
 // Name is the rule's name.
 func (r revokeAfterServed) Name() string { return string(r) }
 
-// Order adds each certificate's revoke phase last: after its own steps and
-// after the steps of the vhosts and services that serve it.
+// Order adds each certificate's revoke phase last: after its own steps,
+// the steps of the vhosts and services that serve it and of the TLSA
+// RRsets that pin it.
 func (r revokeAfterServed) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
 		if n.Change == nil {
@@ -52,6 +55,11 @@ func (r revokeAfterServed) Order(g *graph.Graph) {
 		for _, v := range g.Config.Services {
 			if v.Certificate.Address == n.Addr {
 				s.After(g.Last(schema.Address{Type: "service", Name: v.Name}), r.Name())
+			}
+		}
+		for _, v := range g.Config.TLSAs {
+			if v.Certificate.Address == n.Addr {
+				s.After(g.Last(schema.Address{Type: "tlsa", Name: v.Name}), r.Name())
 			}
 		}
 	}

@@ -105,7 +105,7 @@ func (c *Certificate) revoke(ctx context.Context) error {
 			return err
 		}
 		if err := rv.Revoke(ctx, leaf, key, RevocationReasons()[r.Reason]); err != nil {
-			return fmt.Errorf("revoking the replaced certificate %s (%s) at %s: %w", r.Serial, r.Reason, c.IssuerAddr, err)
+			return fmt.Errorf("revoking the replaced certificate %s (%s) at %s: %w (its successor stays deployed; state keeps the revocation and the next apply retries it)", r.Serial, r.Reason, c.IssuerAddr, err)
 		}
 		c.retiring[i].Revoked = true
 	}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ type Lab struct {
 	cmd        *exec.Cmd
 	proc       *labutil.Proc
 	addr, mgmt string
+	front      *front // what Directory reaches: Pebble's ACME port, or nothing while Down
 }
 
 // Start runs Pebble (and pebble-challtestsrv when no DNS server is given).
@@ -55,7 +57,10 @@ func Start(t testing.TB, opts Options) *Lab {
 	labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
 	l := &Lab{dir: t.TempDir(), opts: opts,
 		addr: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), mgmt: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))}
-	l.Directory, l.Management = "https://"+l.addr+"/dir", "https://"+l.mgmt
+	l.front = &front{addr: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), backend: l.addr}
+	l.Up(t)
+	t.Cleanup(l.front.down)
+	l.Directory, l.Management = "https://"+l.front.addr+"/dir", "https://"+l.mgmt
 	l.RootsFile = filepath.Join(l.dir, "roots.pem")
 	writeTLS(t, l.dir)
 	if opts.DNSServer == "" {
@@ -98,14 +103,53 @@ func (l *Lab) Stop() {
 	l.proc.Stop()
 }
 
-// IssuingRoot is the root Pebble signs this run's certificates under.
-func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate {
+// Down makes the CA unreachable, as an outage: connections to Directory
+// are refused. Pebble keeps running, with every account, order and
+// certificate it knows.
+func (l *Lab) Down() { l.front.down() }
+
+// Up makes the CA reachable again after Down.
+func (l *Lab) Up(t testing.TB) {
 	t.Helper()
+	if err := l.front.up(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Status is what Pebble's management interface says of the certificate
+// with serial (hex): "Valid" or "Revoked" and, revoked, the RFC 5280
+// reason code; "" when Pebble does not know it.
+func (l *Lab) Status(t testing.TB, serial string) (status string, reason *int) {
+	t.Helper()
+	resp, err := l.management().Get(l.Management + "/cert-status-by-serial/" + serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	var st struct {
+		Status string
+		Reason *int
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("cert-status-by-serial/%s: %v", serial, err)
+	}
+	return st.Status, st.Reason
+}
+
+func (l *Lab) management() *http.Client {
 	pool := x509.NewCertPool()
 	b, _ := os.ReadFile(l.RootsFile)
 	pool.AppendCertsFromPEM(b)
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := c.Get(l.Management + "/roots/0")
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// IssuingRoot is the root Pebble signs this run's certificates under.
+func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate {
+	t.Helper()
+	resp, err := l.management().Get(l.Management + "/roots/0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,4 +190,74 @@ func writeTLS(t testing.TB, dir string) {
 	os.WriteFile(filepath.Join(dir, "roots.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
 	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+}
+
+// front forwards TCP connections to Pebble's ACME port. Pebble names its
+// URLs after the Host a request asks for, so clients never learn the port
+// behind it.
+type front struct {
+	addr, backend string
+	mu            sync.Mutex
+	ln            net.Listener
+	conns         map[net.Conn]bool
+}
+
+func (f *front) up() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	f.ln, f.conns = ln, map[net.Conn]bool{}
+	go f.serve(ln)
+	return nil
+}
+
+func (f *front) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b, err := net.Dial("tcp", f.backend)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		if !f.track(c, b) {
+			continue
+		}
+		go func() { io.Copy(b, c); b.Close() }()
+		go func() { io.Copy(c, b); c.Close() }()
+	}
+}
+
+// track keeps the pair for down to cut, unless down came first.
+func (f *front) track(c, b net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conns == nil {
+		c.Close()
+		b.Close()
+		return false
+	}
+	f.conns[c], f.conns[b] = true, true
+	return true
+}
+
+// down stops listening and cuts every connection.
+func (f *front) down() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ln != nil {
+		f.ln.Close()
+	}
+	for c := range f.conns {
+		c.Close()
+	}
+	f.ln, f.conns = nil, nil
 }
