@@ -20,6 +20,9 @@ type Holding struct {
 	Host     string   `json:"host"`      // host.NAME, or "" for this machine
 	UsedBy   []string `json:"used_by"`   // vhosts and services, with their endpoints
 	PinnedBy []string `json:"pinned_by"` // TLSA RRsets: owner name and parameters
+	// ToRevoke are the certificates it replaced that an approved -revoke
+	// has not revoked yet (state's retiring): "SERIAL (REASON)".
+	ToRevoke []string `json:"to_revoke,omitempty"`
 }
 
 // Inventory reads every certificate where it is deployed (read-only; no
@@ -53,6 +56,11 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 			return nil, fmt.Errorf("%s: %w", n.Addr, err)
 		}
 		h := Holding{Address: n.Addr.String(), Held: *held, UsedBy: orEmpty(used[n.Addr]), PinnedBy: orEmpty(pinned[n.Addr])}
+		for _, rt := range r.st.Retiring[h.Address] {
+			if rt.Reason != "" && !rt.Revoked {
+				h.ToRevoke = append(h.ToRevoke, rt.Serial+" ("+rt.Reason+")")
+			}
+		}
 		if c, ok := n.Block.(*schema.Certificate); ok && c.Host.Set() {
 			h.Host = c.Host.Address.String()
 		}

@@ -129,6 +129,9 @@ func writeInventoryText(e env, held []engine.Holding, st *state.State) {
 		if h.NextKey != "" {
 			rows = append(rows, [2]string{"next key", "SPKI SHA-256 " + h.NextKey + " (staged, published ahead)"})
 		}
+		if len(h.ToRevoke) > 0 {
+			rows = append(rows, [2]string{"to revoke", strings.Join(h.ToRevoke, ", ") + ": the certificates it replaced, revoked by the next apply"})
+		}
 		if r := st.Resources[h.Address]; r != nil {
 			rows = append(rows, [2]string{"applied", r.AppliedAt.Format("2006-01-02 15:04 MST")})
 		}

@@ -84,6 +84,14 @@ func TestRevokeLocalCA(t *testing.T) {
 		}
 	}
 
+	inv := tf(t, dir, "show", "-json")
+	mustCode(t, inv, 0, "show -json")
+	for _, c := range []string{"www", "mail"} {
+		if !strings.Contains(inv.stdout, `"`+serials[c]+` (keyCompromise)"`) {
+			t.Errorf("the inventory does not say %s is still to revoke:\n%s", serials[c], inv.stdout)
+		}
+	}
+
 	// Later, without -revoke: the rollover completes, and revokes.
 	later := time.Now().Add(3 * time.Hour)
 	d := tfAt(t, dir, later, "plan", "-refresh-only")
