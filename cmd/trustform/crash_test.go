@@ -185,7 +185,8 @@ func handshakeSPKI(addr, name string) (string, error) {
 
 // handshakeRecords returns the TLSA records that would match what addr
 // serves: "3 1 1" of the leaf's key and "2 1 1" of the issuing CA's key (the
-// second certificate sent), computed here, independently of trustform.
+// second certificate sent), then "3 0 1" of the whole leaf, computed here,
+// independently of trustform.
 func handshakeRecords(addr, name string) ([]string, error) {
 	c, err := tlsDial(addr, name)
 	if err != nil {
