@@ -22,6 +22,19 @@ type Node struct {
 	Wave     int // observed after the waves before it: what it refers to
 }
 
+// Phase returns the phase of the node's change named name, if it has one:
+// a phase the change leaves to a rule to place (Placed).
+func (n *Node) Phase(name string) (providers.Phase, bool) {
+	if n.Change != nil {
+		for _, p := range n.Change.Phases {
+			if p.Name == name {
+				return p, true
+			}
+		}
+	}
+	return providers.Phase{}, false
+}
+
 // Step is one step of a change.
 type Step struct {
 	Addr   schema.Address

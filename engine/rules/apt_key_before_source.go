@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"slices"
-
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/apt"
@@ -32,15 +30,12 @@ func (r aptKeyBeforeSource) Order(g *graph.Graph) {
 		}
 	}
 	for _, n := range g.Nodes {
-		if n.Change == nil {
-			continue
-		}
-		i := slices.IndexFunc(n.Change.Phases, func(p providers.Phase) bool { return p.Name == apt.PhaseRemoveLegacy })
-		if i < 0 {
+		ph, ok := n.Phase(apt.PhaseRemoveLegacy)
+		if !ok {
 			continue
 		}
 		written := g.Last(n.Addr)
-		s := g.AddStep(n.Addr, n.Change.Action, apt.PhaseRemoveLegacy, r.Name(), n.Change.Phases[i].Description)
+		s := g.AddStep(n.Addr, n.Change.Action, apt.PhaseRemoveLegacy, r.Name(), ph.Description)
 		s.After(written, r.Name())
 		for _, src := range g.Config.APTSources {
 			if src.SignedBy.Address == n.Addr {

@@ -1,10 +1,7 @@
 package rules
 
 import (
-	"slices"
-
 	"github.com/trustform/trustform/engine/graph"
-	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/schema"
 )
@@ -30,14 +27,10 @@ func (r revokeAfterServed) Name() string { return string(r) }
 // RRsets that pin it.
 func (r revokeAfterServed) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		if n.Change == nil {
+		ph, ok := n.Phase(certificate.PhaseRevoke)
+		if !ok {
 			continue
 		}
-		i := slices.IndexFunc(n.Change.Phases, func(p providers.Phase) bool { return p.Name == certificate.PhaseRevoke })
-		if i < 0 {
-			continue
-		}
-		ph := n.Change.Phases[i]
 		deployed := g.Last(n.Addr)
 		s := g.AddStep(n.Addr, n.Change.Action, ph.Name, r.Name(), ph.Description)
 		s.Irreversible = ph.Irreversible
