@@ -64,7 +64,7 @@ vhost "submission" {` + sub
 				t.Fatal(err)
 			}
 			key, _ := os.ReadFile(filepath.Join(out, c+".key.pem"))
-			m[c] = old{strings.ToUpper(leaf.SerialNumber.Text(16)), key}
+			m[c] = old{serialHex(leaf), key}
 		}
 		return m
 	}
@@ -94,7 +94,7 @@ vhost "submission" {` + sub
 	servedKey := servedSPKI(t, web, "www.example.test")
 	next := keyFileSPKI(t, filepath.Join(out, "www.key.pem.next"))
 	leaf := servedLeaf(t, mail, "mail.example.test")
-	if servedKey == keyFileSPKIBytes(t, before["www"].key) || strings.ToUpper(leaf.SerialNumber.Text(16)) == before["mail"].serial {
+	if servedKey == keyFileSPKIBytes(t, before["www"].key) || serialHex(leaf) == before["mail"].serial {
 		t.Errorf("an endpoint still serves an old certificate")
 	}
 	wantWeb := slices.Sorted(slices.Values([]string{"3 1 1 " + servedKey, "3 1 1 " + next}))
@@ -130,7 +130,7 @@ vhost "submission" {` + sub
 			t.Errorf("the failed apply does not say %q:\n%s", want, r.stderr)
 		}
 	}
-	if got := servedLeaf(t, mail, "mail.example.test"); strings.ToUpper(got.SerialNumber.Text(16)) == before["mail"].serial {
+	if got := servedLeaf(t, mail, "mail.example.test"); serialHex(got) == before["mail"].serial {
 		t.Errorf("the old certificate is served after the failed revocation")
 	}
 	if rs := readState(t, dir).Retiring["certificate.mail"]; len(rs) != 1 || rs[0].Serial != before["mail"].serial || rs[0].Revoked {
@@ -165,4 +165,11 @@ func keyFileSPKIBytes(t *testing.T, pemKey []byte) string {
 	path := filepath.Join(t.TempDir(), "key.pem")
 	os.WriteFile(path, pemKey, 0o600)
 	return keyFileSPKI(t, path)
+}
+
+// serialHex is a serial as openssl x509 -serial prints it: upper-case
+// hex, whole bytes (a leading 0 where the number has an odd digit count).
+func serialHex(c *x509.Certificate) string {
+	b := c.SerialNumber.Bytes()
+	return strings.ToUpper(hex.EncodeToString(b))
 }

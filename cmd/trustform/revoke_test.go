@@ -38,7 +38,7 @@ func TestRevokeLocalCA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		serials[c] = strings.ToUpper(leaf.SerialNumber.Text(16))
+		serials[c] = serialHex(leaf)
 	}
 
 	for _, bad := range [][]string{{"-revoke=keyCompromise"}, {"-replace=certificate.*", "-revoke=compromised"}} {
