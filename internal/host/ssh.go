@@ -145,6 +145,10 @@ func (h *SSH) dial() error {
 	return nil
 }
 
+// sessionStart bounds how long an authenticated host's login shell may
+// take to start the SFTP server.
+const sessionStart = 60 * time.Second
+
 // startSFTP runs OpenSSH's sftp-server in a session with umask 077 (as root
 // through sudo -n with become): where it lives differs between systems.
 // The same session first says the uid it runs as, on stderr, so that a
@@ -177,8 +181,12 @@ func (h *SSH) startSFTP() (*sftp.Client, int, error) {
 	}
 	// The uid line may come after what the host's shell or sudo said
 	// first; those lines explain a failure. A host that says nothing in
-	// time is given up, its connection closed.
-	timer := time.AfterFunc(h.cfg.Timeout, func() { h.client.Close() })
+	// time is given up, its connection closed. The host is up (it has
+	// authenticated us) but the login shell runs its rc files first, and
+	// those can take seconds when many sessions start at once (a pyenv
+	// init in root's .bashrc took over 10 s with ten on two cores): the
+	// bound is generous.
+	timer := time.AfterFunc(max(h.cfg.Timeout, sessionStart), func() { h.client.Close() })
 	defer timer.Stop()
 	stderr := bufio.NewReader(e)
 	uid := -1
