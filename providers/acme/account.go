@@ -245,8 +245,9 @@ func (a *Account) client(key crypto.Signer, uri string) (*lego.Client, error) {
 	return lego.NewClient(cfg)
 }
 
-// httpClient trusts the system roots plus ca_roots.
-func (a *Account) httpClient() (*http.Client, error) {
+// roots are the system roots plus ca_roots: what the CA's HTTPS and the
+// chains it issues must build to.
+func (a *Account) roots() (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
@@ -259,6 +260,15 @@ func (a *Account) httpClient() (*http.Client, error) {
 		if !pool.AppendCertsFromPEM(b) {
 			return nil, fmt.Errorf("ca_roots: %s holds no PEM certificate", f)
 		}
+	}
+	return pool, nil
+}
+
+// httpClient trusts roots().
+func (a *Account) httpClient() (*http.Client, error) {
+	pool, err := a.roots()
+	if err != nil {
+		return nil, err
 	}
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,

@@ -159,6 +159,16 @@ func (i *Issuer) setChallenge(client *lego.Client) error {
 	}
 }
 
+// Roots are the system roots and the account's ca_roots; nil when a
+// ca_roots file cannot be read (orders report that).
+func (i *Issuer) Roots() *x509.CertPool {
+	pool, err := i.Account.roots()
+	if err != nil {
+		return nil
+	}
+	return pool
+}
+
 // Issued reports whether chain is a chain an ACME CA issued: the leaf is
 // signed by the next certificate. (Which CA is not pinned here.)
 func (i *Issuer) Issued(chain []*x509.Certificate) bool {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-acme/lego/v4/certcrypto"
 
+	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -31,6 +32,10 @@ type Issuer interface {
 	// Issued reports whether chain was issued by this issuer, so a
 	// certificate from another CA shows as drift.
 	Issued(chain []*x509.Certificate) bool
+	// Roots are the roots its chains must build to (chain.Verify), both
+	// before a chain is written and in what a server sends; nil when they
+	// are not known yet (a CA not created), and chains go unchecked.
+	Roots() *x509.CertPool
 }
 
 // RenewalAdvisor is an Issuer that can say when a certificate should be
@@ -268,6 +273,9 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		case !(c.Issuer != nil && c.Issuer.Issued(c.Chain)):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerAddr.String())
+		case c.chainProblem(c.Chain) != nil:
+			in.Issue = true
+			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
 		}
 		if in.Issue && !in.NewKey && !c.ReuseKey && !c.StagedChainFor(c.LiveKey) {
 			in.NewKey = true
@@ -517,7 +525,30 @@ func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("issue from %s: %w", c.IssuerAddr.String(), err)
 	}
+	certs, err := certcrypto.ParsePEMBundle(chain)
+	if err == nil {
+		err = c.chainProblem(certs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the chain %s issued does not verify (%w): nothing is written, the deployed certificate stays", c.IssuerAddr.String(), err)
+	}
 	return chain, nil
+}
+
+// chainProblem is why certs would not verify for a client trusting the
+// issuer's roots, now or, for an expired leaf, just before it expired
+// (expiry is renew_before's business); nil when it verifies or the roots
+// are not known.
+func (c *Certificate) chainProblem(certs []*x509.Certificate) error {
+	roots := c.Issuer.Roots()
+	if roots == nil || len(certs) == 0 {
+		return nil
+	}
+	at := c.Now()
+	if last := certs[0].NotAfter.Add(-time.Minute); at.After(last) {
+		at = last
+	}
+	return chain.Verify(certs, roots, "", at)
 }
 
 // deploy writes key and chain, keeping the previous pair as *.prev until the

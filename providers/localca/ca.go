@@ -305,6 +305,23 @@ func (ca *CA) Issued(chain []*x509.Certificate) bool {
 	return chain[0].CheckSignatureFrom(ca.cert) == nil
 }
 
+// Roots is the CA's certificate, once it exists.
+func (ca *CA) Roots() *x509.CertPool {
+	cert := ca.cert
+	if cert == nil {
+		b, err := files.ReadOptional(ca.certPath())
+		if err != nil || b == nil {
+			return nil
+		}
+		if cert, err = certcrypto.ParsePEMCertificate(b); err != nil {
+			return nil
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
 func serial() *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {

@@ -31,18 +31,36 @@ import (
 	"github.com/trustform/trustform/internal/labutil"
 )
 
-// Options point Pebble at the test's servers.
+// Options point Pebble at the test's servers and set it up as a
+// production CA may be.
 type Options struct {
 	HTTPPort    int    // where http-01 is validated (the HTTP vhost's port)
 	DNSServer   string // host:port for A and TXT lookups; empty starts pebble-challtestsrv
 	NonceReject int    // percentage of good nonces rejected (PEBBLE_WFE_NONCEREJECT)
+	// EAB, when set, makes external account binding required: key ids to
+	// their base64url HMAC keys.
+	EAB map[string]string
+	// Profiles are the ACME profiles offered (default: Pebble's own).
+	Profiles map[string]Profile
+	// AlternateRoots is the number of alternate chains, each to its own
+	// root (PEBBLE_ALTERNATE_ROOTS).
+	AlternateRoots int
+}
+
+// Profile is an ACME profile as Pebble offers it.
+type Profile struct {
+	Description    string `json:"description"`
+	ValidityPeriod uint64 `json:"validityPeriod"` // seconds
 }
 
 // Lab is one running Pebble.
 type Lab struct {
 	Directory  string // the ACME directory URL
 	Management string // https://…: roots, intermediates
-	RootsFile  string // PEM of the CA of Pebble's own HTTPS certificate
+	// RootsFile (for acme_account.ca_roots) holds the CA of Pebble's own
+	// HTTPS certificate and the roots of the chains it issues, those of
+	// every start (Pebble makes new roots each time).
+	RootsFile string
 	dir        string
 	opts       Options
 	cmd        *exec.Cmd
@@ -70,12 +88,17 @@ func Start(t testing.TB, opts Options) *Lab {
 			"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-management", fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)))
 		labutil.Start(t, c)
 	}
-	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{
+	pc := map[string]any{
 		"listenAddress": l.addr, "managementListenAddress": l.mgmt,
 		"certificate": filepath.Join(l.dir, "cert.pem"), "privateKey": filepath.Join(l.dir, "key.pem"),
 		"httpPort": opts.HTTPPort, "tlsPort": labutil.FreePort(t), "ocspResponderURL": "",
-		"externalAccountBindingRequired": false, "retryAfter": map[string]int{"authz": 1, "order": 1},
-	}})
+		"externalAccountBindingRequired": len(opts.EAB) > 0, "externalAccountMACKeys": opts.EAB,
+		"retryAfter": map[string]int{"authz": 1, "order": 1},
+	}
+	if opts.Profiles != nil {
+		pc["profiles"] = opts.Profiles
+	}
+	conf, _ := json.Marshal(map[string]any{"pebble": pc})
 	os.WriteFile(filepath.Join(l.dir, "pebble.json"), conf, 0o644)
 	l.Restart(t)
 	return l
@@ -87,15 +110,30 @@ func (l *Lab) Restart(t testing.TB) {
 	t.Helper()
 	bin := labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
 	l.cmd = exec.Command(bin, "-config", filepath.Join(l.dir, "pebble.json"), "-dnsserver", l.opts.DNSServer)
-	l.cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", fmt.Sprintf("PEBBLE_WFE_NONCEREJECT=%d", l.opts.NonceReject))
+	l.cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", fmt.Sprintf("PEBBLE_WFE_NONCEREJECT=%d", l.opts.NonceReject),
+		fmt.Sprintf("PEBBLE_ALTERNATE_ROOTS=%d", l.opts.AlternateRoots))
 	l.proc = labutil.Start(t, l.cmd)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", l.addr); err == nil {
 			c.Close()
+			l.addRoots(t)
 			return
 		}
 	}
 	t.Fatal("pebble did not start")
+}
+
+// addRoots appends this start's issuing roots to RootsFile.
+func (l *Lab) addRoots(t testing.TB) {
+	t.Helper()
+	f, err := os.OpenFile(l.RootsFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; i <= l.opts.AlternateRoots; i++ {
+		f.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: l.Root(t, i).Raw}))
+	}
 }
 
 // Stop kills Pebble, as a CA outage.
@@ -147,9 +185,18 @@ func (l *Lab) management() *http.Client {
 }
 
 // IssuingRoot is the root Pebble signs this run's certificates under.
-func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate {
+func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate { return l.Root(t, 0) }
+
+// Root is the root of chain i: 0 the default chain, 1… the alternates.
+func (l *Lab) Root(t testing.TB, i int) *x509.Certificate {
 	t.Helper()
-	resp, err := l.management().Get(l.Management + "/roots/0")
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) { // the management port may open last
+		if resp, err = l.management().Get(fmt.Sprintf("https://%s/roots/%d", l.mgmt, i)); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +204,7 @@ func (l *Lab) IssuingRoot(t testing.TB) *x509.Certificate {
 	body, _ := io.ReadAll(resp.Body)
 	block, _ := pem.Decode(body)
 	if block == nil {
-		t.Fatalf("no root from %s/roots/0: %s", l.Management, body)
+		t.Fatalf("no root from %s/roots/%d: %s", l.Management, i, body)
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
