@@ -60,7 +60,7 @@ type Lab struct {
 	// RootsFile (for acme_account.ca_roots) holds the CA of Pebble's own
 	// HTTPS certificate and the roots of the chains it issues, those of
 	// every start (Pebble makes new roots each time).
-	RootsFile string
+	RootsFile  string
 	dir        string
 	opts       Options
 	cmd        *exec.Cmd
