@@ -147,26 +147,35 @@ func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
 	for _, r := range a.CARoots {
 		roots = append(roots, b.cfg.LocalPath(schema.Ref{}, r))
 	}
-	return &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name),
-		KeyFile: b.cfg.LocalPath(schema.Ref{}, a.KeyFile)}, nil
+	acct := &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name),
+		KeyFile: b.cfg.LocalPath(schema.Ref{}, a.KeyFile), TermsAgreed: a.TermsOfServiceAgreed, Now: b.now}
+	if a.EAB != nil {
+		hmac, err := acme.ReadHMACKey(b.cfg.LocalPath(schema.Ref{}, a.EAB.HMACKeyFile), schema.EABEnv(a.Name), os.Getenv)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the EAB HMAC key", Detail: err.Error(), Subject: a.EAB.DeclRange.Ptr()}}
+		}
+		acct.EAB = &acme.EAB{KeyID: a.EAB.KeyID, HMACKey: hmac}
+	}
+	return acct, nil
 }
 
 func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
 	c := block.(*schema.Certificate)
 	addr := schema.Address{Type: "certificate", Name: c.Name}
 	cert := &certificate.Certificate{
-		Addr:        addr.String(),
-		Host:        b.host(c.Host),
-		Domains:     c.Domains,
-		KeyType:     c.KeyType,
-		ReuseKey:    *c.ReuseKey,
-		RenewBefore: c.RenewBeforeDuration,
-		CertPath:    b.cfg.LocalPath(c.Host, c.CertFile),
-		KeyPath:     b.cfg.LocalPath(c.Host, c.KeyFile),
-		KeyFile:     c.KeyFile,
-		CertFile:    c.CertFile,
-		IssuerAddr:  c.Issuer.Address,
-		Now:         b.now,
+		Addr:          addr.String(),
+		Host:          b.host(c.Host),
+		Domains:       c.Domains,
+		KeyType:       c.KeyType,
+		ReuseKey:      *c.ReuseKey,
+		RenewBefore:   c.RenewBeforeDuration,
+		RenewFraction: c.RenewBeforeFraction,
+		CertPath:      b.cfg.LocalPath(c.Host, c.CertFile),
+		KeyPath:       b.cfg.LocalPath(c.Host, c.KeyFile),
+		KeyFile:       c.KeyFile,
+		CertFile:      c.CertFile,
+		IssuerAddr:    c.Issuer.Address,
+		Now:           b.now,
 	}
 	for _, t := range b.cfg.TLSAs {
 		cert.KeepNext = cert.KeepNext || t.PublishNext && t.Certificate.Address == addr
@@ -193,7 +202,7 @@ type orderer interface {
 // http_address, default :80, when none does), dns-01 through the RFC 2136
 // primary of its zone.
 func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics) {
-	iss := acme.Order{Challenge: c.Challenge, HTTPAddress: c.HTTPAddress, DNSLock: &b.dns01}
+	iss := acme.Order{Challenge: c.Challenge, HTTPAddress: c.HTTPAddress, DNSLock: &b.dns01, Profile: c.Profile, PreferredChain: c.PreferredChain}
 	if iss.HTTPAddress == "" {
 		iss.HTTPAddress = ":80"
 	}

@@ -187,9 +187,12 @@ func (r *Run) warnings() hcl.Diagnostics {
 		if !ok || r.cfg.Gone(n.Addr) { // a removed block's findings do not matter: it goes
 			continue
 		}
-		rng := schema.DeclRange(n.Block)
 		for _, w := range wr.Warnings() {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Subject: &rng, Summary: n.Addr.String() + ": " + w.Summary, Detail: w.Detail})
+			rng, sev := schema.AttrRange(n.Block, w.Attr), hcl.DiagWarning
+			if w.Error {
+				sev = hcl.DiagError
+			}
+			diags = append(diags, &hcl.Diagnostic{Severity: sev, Subject: &rng, Summary: n.Addr.String() + ": " + w.Summary, Detail: w.Detail})
 		}
 	}
 	return diags

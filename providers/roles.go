@@ -78,9 +78,14 @@ type Warner interface {
 	Warnings() []Warning
 }
 
-// Warning is a warning about one resource; the engine points it at its block.
+// Warning is a warning about one resource; the engine points it at its
+// block, or at the block's attribute Attr when that is set.
 type Warning struct {
 	Summary, Detail string
+	// Error: the configuration asks for what the server refuses (a profile
+	// the CA does not offer, its terms not agreed to), so the plan stops.
+	Error bool
+	Attr  string
 }
 
 // KeyDeployer is a certificate as the resources that follow it see it:

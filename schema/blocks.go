@@ -73,9 +73,28 @@ type ACMEAccount struct {
 	// trustform, for runners that share it through their secret store
 	// (default: in the state directory).
 	KeyFile string `hcl:"key_file,optional"`
+	// TermsOfServiceAgreed is the user's agreement to the CA's terms,
+	// required to register where the directory publishes terms.
+	TermsOfServiceAgreed bool `hcl:"terms_of_service_agreed,optional"`
+	// EAB binds the account to one at the CA (RFC 8555 §7.3.4), as
+	// commercial CAs require.
+	EAB *EAB `hcl:"eab,block"`
 
 	KeyFileRange hcl.Range `hcl:"key_file,attr_value_range"`
+	TermsRange   hcl.Range `hcl:"terms_of_service_agreed,attr_value_range"`
 	DeclRange    hcl.Range `hcl:",def_range"`
+}
+
+// EAB is an external account binding: the key id the CA gave and its
+// HMAC key, read from HMACKeyFile or, without one, from the environment
+// variable EABEnv(account name). The key is never in state or output.
+type EAB struct {
+	KeyID       string `hcl:"key_id"`
+	HMACKeyFile string `hcl:"hmac_key_file,optional"`
+
+	KeyIDRange       hcl.Range `hcl:"key_id,attr_value_range"`
+	HMACKeyFileRange hcl.Range `hcl:"hmac_key_file,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
 }
 
 // LocalCA is the embedded default issuer: a CA whose key lives in the
@@ -111,6 +130,17 @@ type Certificate struct {
 	// HTTPAddress is where lego's own http-01 server listens when no vhost
 	// serves the names (default ":80").
 	HTTPAddress string `hcl:"http_address,optional"`
+	// Profile is the ACME profile to order (the directory's meta.profiles).
+	Profile string `hcl:"profile,optional"`
+	// PreferredChain is the common name of the root (or of an issuer in
+	// the chain) to prefer among the CA's alternate chains.
+	PreferredChain string `hcl:"preferred_chain,optional"`
+	// Optional files written with cert_file and key_file: the chain
+	// (leaf and intermediates, like cert_file), the intermediates alone,
+	// and leaf, intermediates and key in one file (0600, for HAProxy).
+	FullchainFile string `hcl:"fullchain_file,optional"`
+	ChainFile     string `hcl:"chain_file,optional"`
+	BundleFile    string `hcl:"bundle_file,optional"`
 
 	DomainsRange     hcl.Range `hcl:"domains,attr_value_range"`
 	CertFileRange    hcl.Range `hcl:"cert_file,attr_value_range"`
@@ -118,12 +148,20 @@ type Certificate struct {
 	ChallengeRange   hcl.Range `hcl:"challenge,attr_value_range"`
 	KeyTypeRange     hcl.Range `hcl:"key_type,attr_value_range"`
 	RenewBeforeRange hcl.Range `hcl:"renew_before,attr_value_range"`
+	ProfileRange     hcl.Range `hcl:"profile,attr_value_range"`
+	PreferredRange   hcl.Range `hcl:"preferred_chain,attr_value_range"`
+	FullchainRange   hcl.Range `hcl:"fullchain_file,attr_value_range"`
+	ChainFileRange   hcl.Range `hcl:"chain_file,attr_value_range"`
+	BundleFileRange  hcl.Range `hcl:"bundle_file,attr_value_range"`
 	DeclRange        hcl.Range `hcl:",def_range"`
 
 	Issuer Ref
 	Host   Ref
-	// RenewBeforeDuration is RenewBefore parsed (default 30 days).
+	// RenewBeforeDuration is RenewBefore parsed when it is a duration;
+	// RenewBeforeFraction when it is a fraction of the lifetime ("1/3").
+	// Neither set: 30 days, or a third of a lifetime under 30 days.
 	RenewBeforeDuration Duration
+	RenewBeforeFraction float64
 }
 
 // TLSA is the DANE TLSA RRset of one service.

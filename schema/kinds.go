@@ -79,6 +79,23 @@ func DeclRange(b any) hcl.Range {
 	return r
 }
 
+// AttrRange is where attr's value is in block b (a *Certificate, …), or
+// the block's own range when the attribute is not set or not known.
+func AttrRange(b any, attr string) hcl.Range {
+	v := reflect.ValueOf(b)
+	if attr != "" && v.Kind() == reflect.Pointer && !v.IsNil() {
+		t := v.Elem().Type()
+		for i := range t.NumField() {
+			if t.Field(i).Tag.Get("hcl") == attr+",attr_value_range" {
+				if r, _ := v.Elem().Field(i).Interface().(hcl.Range); r.Filename != "" {
+					return r
+				}
+			}
+		}
+	}
+	return DeclRange(b)
+}
+
 // blockName is a block's label: every block struct has a Name field.
 func blockName(b any) string {
 	return reflect.ValueOf(b).Elem().FieldByName("Name").String()

@@ -86,7 +86,7 @@ apt_key "k" {
 		t.Fatal(diags)
 	}
 	c, tl, k := cfg.Certificates[0], cfg.TLSAs[0], cfg.APTKeys[0]
-	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 30*24*time.Hour {
+	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 0 || c.RenewBeforeFraction != 0 {
 		t.Errorf("certificate defaults: key_type %q reuse_key %v renew_before %v", c.KeyType, *c.ReuseKey, c.RenewBeforeDuration)
 	}
 	if tl.FQDN != "_25._tcp.mail.example.test." || tl.Params != [3]uint8{3, 1, 1} || tl.Wait != 20*time.Minute {

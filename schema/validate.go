@@ -52,10 +52,7 @@ func (c *Config) validate() hcl.Diagnostics {
 		diags = append(diags, c.validateZone(z)...)
 	}
 	for _, a := range c.ACMEAccounts {
-		if a.Directory == "" {
-			diags = append(diags, errAt(a.DeclRange, "Missing ACME directory", "acme_account needs the directory URL of its CA."))
-		}
-		diags = appendNonNil(diags, c.checkPath(a.KeyFileRange, "key_file", a.KeyFile))
+		diags = append(diags, c.validateAccount(a)...)
 	}
 	for _, ca := range c.LocalCAs {
 		diags = append(diags, c.validateLocalCA(ca)...)
@@ -210,14 +207,8 @@ func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
 		t := true
 		b.ReuseKey = &t
 	}
-	b.RenewBeforeDuration = 30 * 24 * 3600e9
-	if b.RenewBefore != "" {
-		d, err := ParseDuration(b.RenewBefore)
-		if err != nil {
-			diags = append(diags, errAt(b.RenewBeforeRange, "Invalid duration", err.Error()))
-		}
-		b.RenewBeforeDuration = d
-	}
+	diags = append(diags, b.parseRenewBefore()...)
+	diags = append(diags, c.validateACMEOrder(b)...)
 	if b.CertFile == b.KeyFile {
 		diags = append(diags, errAt(b.DeclRange, "Certificate and key share a file", "cert_file and key_file must differ: the key file is private (mode 0600)."))
 	}

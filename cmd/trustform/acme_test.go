@@ -20,6 +20,7 @@ func acmeAccount(pebble *pebbletest.Lab) string {
   directory = %q
   email     = "hostmaster@example.test"
   ca_roots  = [%q]
+  terms_of_service_agreed = true
 }
 `, pebble.Directory, pebble.RootsFile)
 }

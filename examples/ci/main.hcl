@@ -34,6 +34,8 @@ acme_account "le" {
   directory = "https://acme-v02.api.letsencrypt.org/directory"
   email     = "hostmaster@example.net"
   key_file  = "secrets/acme-account.key" # secret TRUSTFORM_ACME_ACCOUNT_KEY
+  # Registration agrees to the CA's terms (the plan names them).
+  terms_of_service_agreed = true
 }
 
 # The internal CA for the intranet: its certificate is public (committed),

@@ -21,6 +21,8 @@ acme_account "pebble" {
   directory = "https://127.0.0.1:14000/dir"
   email     = "hostmaster@example.test"
   ca_roots  = ["pebble-roots.pem"]
+  # Registration agrees to the CA's terms (the plan names them).
+  terms_of_service_agreed = true
 }
 
 certificate "www" {

@@ -21,6 +21,8 @@ dns_zone "example" {
 acme_account "le" {
   directory = "https://acme-v02.api.letsencrypt.org/directory"
   email     = "postmaster@example.test"
+  # Registration agrees to the CA's terms (the plan names them).
+  terms_of_service_agreed = true
 }
 
 certificate "mail" {

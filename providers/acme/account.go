@@ -5,9 +5,11 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -33,14 +35,30 @@ import (
 type Account struct {
 	Directory string
 	Email     string
-	CARoots   []string // extra roots for the CA's HTTPS (a test CA)
+	CARoots   []string // extra roots for the CA's HTTPS and chains (a test CA)
 	Dir       string
 	KeyFile   string
+	// TermsAgreed is terms_of_service_agreed: registration agrees to the
+	// terms the directory publishes, and is refused without it.
+	TermsAgreed bool
+	// EAB is the external account binding, if configured.
+	EAB *EAB
+	Now func() time.Time
 
 	mu         sync.Mutex // issues run in parallel; they share the key and the registration
 	uri        string     // filled by Observe / Register
 	key        crypto.Signer
-	keyMissing bool // Observe found no key: a new account will be registered
+	keyMissing bool            // Observe found no key: a new account will be registered
+	dir        *acme.Directory // the CA's directory, as Observe read it (nil: unreachable)
+	dirErr     error
+	registers  bool // the last Plan registers the account
+}
+
+// EAB is an external account binding (RFC 8555 §7.3.4): the key id the CA
+// gave and the base64url HMAC key, which only registration sends.
+type EAB struct {
+	KeyID   string
+	HMACKey string
 }
 
 // user is lego's view of the account.
@@ -72,7 +90,11 @@ func (a *Account) infoPath() string { return filepath.Join(a.Dir, "account.json"
 // Observe reads the stored account. Without its key there is no usable
 // account; with the key but no account.json (another runner registered
 // it) the CA is asked for the account of that key.
-func (a *Account) Observe(context.Context) (providers.Value, error) {
+func (a *Account) Observe(ctx context.Context) (providers.Value, error) {
+	dir, dirErr := a.readDirectory(ctx)
+	a.mu.Lock()
+	a.dir, a.dirErr = dir, dirErr
+	a.mu.Unlock()
 	_, err := os.Lstat(a.keyPath())
 	a.mu.Lock()
 	a.keyMissing = errors.Is(err, fs.ErrNotExist)
@@ -89,7 +111,7 @@ func (a *Account) Observe(context.Context) (providers.Value, error) {
 		if a.KeyFile == "" {
 			return nil, nil
 		}
-		return a.resolve()
+		return a.resolve(ctx)
 	}
 	var s saved
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -103,12 +125,12 @@ func (a *Account) Observe(context.Context) (providers.Value, error) {
 
 // resolve asks the CA for the account of the key (RFC 8555 §7.3.1,
 // onlyReturnExisting); none is absent.
-func (a *Account) resolve() (providers.Value, error) {
+func (a *Account) resolve(ctx context.Context) (providers.Value, error) {
 	key, err := a.loadKey(false)
 	if err != nil {
 		return nil, err
 	}
-	client, err := a.client(key, "")
+	client, err := a.client(ctx, key, "")
 	if err != nil {
 		return nil, fmt.Errorf("reaching %s: %w", a.Directory, err)
 	}
@@ -133,7 +155,10 @@ func (a *Account) resolve() (providers.Value, error) {
 	return providers.Value{"directory": providers.String(a.Directory), "email": providers.String(email)}, nil
 }
 
-var _ providers.Resource = (*Account)(nil)
+var (
+	_ providers.Resource = (*Account)(nil)
+	_ providers.Warner   = (*Account)(nil)
+)
 
 // Plan asks for an account of the configured directory and email.
 func (a *Account) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
@@ -142,14 +167,76 @@ func (a *Account) Plan(observed providers.Value, _ providers.PlanOptions) (provi
 	if a.KeyFile != "" {
 		where = a.KeyFile
 	}
-	ch := providers.Diff(v, observed, providers.Phase{Name: "register", Description: "register the account; its key stays in " + where + " (0600)"})
+	desc := "register the account; its key stays in " + where + " (0600)"
 	a.mu.Lock()
-	missing := a.keyMissing
+	missing, dir := a.keyMissing, a.dir
 	a.mu.Unlock()
+	if dir != nil && dir.Meta.TermsOfService != "" {
+		desc += ", agreeing to the terms of service at " + dir.Meta.TermsOfService
+	}
+	if a.EAB != nil {
+		desc += ", bound to the CA's external account " + a.EAB.KeyID
+	}
+	ch := providers.Diff(v, observed, providers.Phase{Name: "register", Description: desc})
 	if ch != nil && missing && a.KeyFile != "" {
 		ch.Reasons = []string{fmt.Sprintf("no account key at %s on this machine: a new account is registered under the same contact (%s); certificates already issued stay valid. Give this runner the shared key to keep one account.", a.KeyFile, orNone(a.Email))}
 	}
+	a.mu.Lock()
+	a.registers = ch != nil
+	a.mu.Unlock()
 	return v, ch
+}
+
+// Warnings refuse a registration the CA would refuse: terms of service
+// not agreed to, an external account binding missing.
+func (a *Account) Warnings() []providers.Warning {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.registers || a.dir == nil {
+		return nil
+	}
+	var out []providers.Warning
+	if terms := a.dir.Meta.TermsOfService; terms != "" && !a.TermsAgreed {
+		out = append(out, providers.Warning{Error: true, Attr: "terms_of_service_agreed",
+			Summary: "the CA's terms of service are not agreed to",
+			Detail:  fmt.Sprintf("%s asks new accounts to agree to its terms of service at %s. Read them, then set terms_of_service_agreed = true.", a.Directory, terms)})
+	}
+	if a.dir.Meta.ExternalAccountRequired && a.EAB == nil {
+		out = append(out, providers.Warning{Error: true,
+			Summary: "the CA requires external account binding",
+			Detail:  fmt.Sprintf("%s registers only accounts bound to one at the CA (RFC 8555 §7.3.4). Add eab { key_id = \"…\" hmac_key_file = \"…\" } with the key id and HMAC key the CA gave you (or set the HMAC key in the environment).", a.Directory)})
+	}
+	return out
+}
+
+// readDirectory reads the CA's directory: its terms, whether it requires
+// external account binding, the profiles it offers.
+func (a *Account) readDirectory(ctx context.Context) (*acme.Directory, error) {
+	hc, err := a.httpClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Get(a.Directory)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered %s", a.Directory, resp.Status)
+	}
+	var d acme.Directory
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&d); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Directory, err)
+	}
+	return &d, nil
+}
+
+// directory is the CA's directory as observed; nil with the reason when it
+// could not be read.
+func (a *Account) directory() (*acme.Directory, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dir, a.dirErr
 }
 
 func orNone(email string) string {
@@ -173,11 +260,17 @@ func (a *Account) Register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	client, err := a.client(key, "")
+	client, err := a.client(ctx, key, "")
 	if err != nil {
 		return err
 	}
-	reg, err := client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: true})
+	var reg *registration.Resource
+	if a.EAB != nil {
+		reg, err = client.Registration.RegisterWithExternalAccountBinding(registration.RegisterEABOptions{
+			TermsOfServiceAgreed: a.TermsAgreed, Kid: a.EAB.KeyID, HmacEncoded: a.EAB.HMACKey})
+	} else {
+		reg, err = client.Registration.Register(registration.RegisterOptions{TermsOfServiceAgreed: a.TermsAgreed})
+	}
 	if err != nil {
 		return fmt.Errorf("registering with %s: %w", a.Directory, err)
 	}
@@ -228,8 +321,9 @@ func (a *Account) loadKey(create bool) (crypto.Signer, error) {
 	return a.key, nil
 }
 
-// client is a lego client for the account; uri is its registration, if any.
-func (a *Account) client(key crypto.Signer, uri string) (*lego.Client, error) {
+// client is a lego client for the account, its requests bound to ctx; uri
+// is its registration, if any.
+func (a *Account) client(ctx context.Context, key crypto.Signer, uri string) (*lego.Client, error) {
 	u := &user{email: a.Email, key: key}
 	if uri != "" {
 		u.reg = &registration.Resource{URI: uri}
@@ -237,7 +331,7 @@ func (a *Account) client(key crypto.Signer, uri string) (*lego.Client, error) {
 	cfg := lego.NewConfig(u)
 	cfg.CADirURL = a.Directory
 	cfg.UserAgent = "trustform"
-	hc, err := a.httpClient()
+	hc, err := a.httpClient(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -264,13 +358,50 @@ func (a *Account) roots() (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// httpClient trusts roots().
-func (a *Account) httpClient() (*http.Client, error) {
+// httpClient trusts roots(); each request is bounded by 30 s and by ctx,
+// which lego's API does not take: Ctrl-C or -lock-timeout ends an order
+// at its next request.
+func (a *Account) httpClient(ctx context.Context) (*http.Client, error) {
 	pool, err := a.roots()
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,
-	}}, nil
+	}}}, nil
+}
+
+// ctxTransport sends every request under ctx.
+type ctxTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(req.WithContext(t.ctx))
+}
+
+// ReadHMACKey reads an EAB HMAC key from file or, without one, from the
+// environment variable env: base64url as CAs hand it out (padding and the
+// standard alphabet are accepted too). Errors name the file or variable,
+// never the key.
+func ReadHMACKey(file, env string, getenv func(string) string) (string, error) {
+	raw, from := "", "$"+env
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		raw, from = string(b), file
+		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("%s has mode %04o: an HMAC key is a secret, chmod 600 it", file, st.Mode().Perm())
+		}
+	} else if raw = getenv(env); raw == "" {
+		return "", fmt.Errorf("set hmac_key_file or the environment variable %s", env)
+	}
+	key := strings.NewReplacer("+", "-", "/", "_", "=", "").Replace(strings.TrimSpace(raw))
+	if _, err := base64.RawURLEncoding.DecodeString(key); err != nil || key == "" {
+		return "", fmt.Errorf("%s does not hold a base64url HMAC key", from)
+	}
+	return key, nil
 }

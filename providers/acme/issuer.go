@@ -2,19 +2,25 @@ package acme
 
 import (
 	"context"
-	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/certificate"
 
 	"github.com/go-acme/lego/v4/acme"
+	"github.com/go-acme/lego/v4/acme/api"
 	legocert "github.com/go-acme/lego/v4/certificate"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/challenge/http01"
@@ -31,6 +37,10 @@ type Issuer struct {
 // Order are the settings of one certificate's orders.
 type Order struct {
 	Challenge string // "http-01" or "dns-01"
+	// Profile is the ACME profile ordered ("" the CA's default);
+	// PreferredChain the issuer common name of the chain to prefer.
+	Profile        string
+	PreferredChain string
 
 	// http-01: the webroot of the HTTP vhost serving the names, on that
 	// vhost's host; without one, lego's own server listens on HTTPAddress.
@@ -60,17 +70,21 @@ func (a *Account) Issuer(o Order) certificate.Issuer { return &Issuer{Account: a
 var (
 	_ certificate.Issuer         = (*Issuer)(nil)
 	_ certificate.RenewalAdvisor = (*Issuer)(nil)
+	_ certificate.OrderChecker   = (*Issuer)(nil)
+	_ certificate.Waiter         = (*Issuer)(nil)
 )
 
 // RenewAt asks the CA's renewal information (ARI) when leaf should be
-// renewed: the start of its suggested window. A CA without ARI answers an
-// error, which the caller ignores.
-func (i *Issuer) RenewAt(_ context.Context, leaf *x509.Certificate) (time.Time, error) {
+// renewed: a point inside the suggested window, the same for a certificate
+// on every run and spread across a fleet, as RFC 9773 §4.2 asks (the
+// point is derived from the serial). A CA without ARI answers an error,
+// which the caller ignores.
+func (i *Issuer) RenewAt(ctx context.Context, leaf *x509.Certificate) (time.Time, error) {
 	key, err := i.Account.loadKey(false)
 	if err != nil {
 		return time.Time{}, err
 	}
-	client, err := i.Account.client(key, i.Account.registration())
+	client, err := i.Account.client(ctx, key, i.Account.registration())
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -78,32 +92,135 @@ func (i *Issuer) RenewAt(_ context.Context, leaf *x509.Certificate) (time.Time, 
 	if err != nil {
 		return time.Time{}, err
 	}
-	return info.SuggestedWindow.Start, nil
+	return PointInWindow(info.SuggestedWindow.Start, info.SuggestedWindow.End, leaf.SerialNumber.Bytes()), nil
 }
 
-// Issue obtains a chain for domains and key.
-func (i *Issuer) Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error) {
+// PointInWindow is the point of [start, end] that seed picks: a fraction
+// of the window from the SHA-256 of seed.
+func PointInWindow(start, end time.Time, seed []byte) time.Time {
+	if !end.After(start) {
+		return start
+	}
+	sum := sha256.Sum256(seed)
+	frac := float64(binary.BigEndian.Uint64(sum[:8])>>11) / float64(1<<53)
+	return start.Add(time.Duration(frac * float64(end.Sub(start))))
+}
+
+// CheckOrder refuses a profile the CA's directory does not offer.
+func (i *Issuer) CheckOrder() []providers.Warning {
+	if i.Profile == "" {
+		return nil
+	}
+	dir, err := i.Account.directory()
+	if dir == nil {
+		return []providers.Warning{{Attr: "profile", Summary: "profile " + i.Profile + " is not checked",
+			Detail: fmt.Sprintf("The directory of %s could not be read (%v), so whether it offers profile %q is not known.", i.Account.Directory, err, i.Profile)}}
+	}
+	if _, ok := dir.Meta.Profiles[i.Profile]; ok {
+		return nil
+	}
+	offered := "none"
+	if len(dir.Meta.Profiles) > 0 {
+		var l []string
+		for _, name := range slices.Sorted(maps.Keys(dir.Meta.Profiles)) {
+			l = append(l, fmt.Sprintf("%q (%s)", name, dir.Meta.Profiles[name]))
+		}
+		offered = strings.Join(l, ", ")
+	}
+	return []providers.Warning{{Error: true, Attr: "profile", Summary: "the CA offers no profile " + strconv.Quote(i.Profile),
+		Detail: fmt.Sprintf("%s offers these profiles: %s.", i.Account.Directory, offered)}}
+}
+
+// WaitUntil is when the CA said it will take an order for domains again,
+// after a rate limit; zero when it did not.
+func (i *Issuer) WaitUntil(domains []string) (time.Time, string) {
+	h := i.Account.hold(domains)
+	if h == nil {
+		return time.Time{}, ""
+	}
+	return h.Until, h.Problem
+}
+
+// Issue obtains a chain for the request. The order runs under ctx: when
+// ctx ends (Ctrl-C), Issue returns within a few seconds, whatever lego is
+// waiting for, and nothing is deployed.
+func (i *Issuer) Issue(ctx context.Context, req certificate.Request) ([]byte, error) {
+	if until, problem := i.WaitUntil(req.Domains); i.now().Before(until) {
+		return nil, fmt.Errorf("the CA rate-limited these names (%s): no order before %s", problem, until.UTC().Format(time.RFC3339))
+	}
 	if i.PreCheck != nil {
-		if err := i.PreCheck(ctx, domains); err != nil {
+		if err := i.PreCheck(ctx, req.Domains); err != nil {
 			return nil, err
 		}
 	}
-	res, err := i.obtain(domains, key)
+	res, err := i.orderUnder(ctx, req)
 	if err != nil && errors.Is(err, errAccountGone) { // the CA forgot the account: register again, once
 		if rerr := i.Account.Register(ctx); rerr != nil {
 			return nil, rerr
 		}
-		res, err = i.obtain(domains, key)
+		res, err = i.orderUnder(ctx, req)
+	}
+	var limited *acme.RateLimitedError
+	if errors.As(err, &limited) {
+		until := i.now().Add(time.Hour) // a CA that names no time: an hour
+		if d, perr := api.ParseRetryAfter(limited.RetryAfter); perr == nil && d > 0 {
+			until = i.now().Add(d)
+		}
+		i.Account.setHold(req.Domains, &rateHold{Until: until.UTC().Truncate(time.Second), Problem: limited.Detail})
+		return nil, fmt.Errorf("rate limited by the CA (%s): retry after %s", limited.Detail, until.UTC().Format(time.RFC3339))
 	}
 	if err != nil {
 		return nil, err
 	}
+	i.Account.setHold(req.Domains, nil)
 	return res.Certificate, nil
+}
+
+func (i *Issuer) now() time.Time {
+	if i.Account.Now != nil {
+		return i.Account.Now()
+	}
+	return time.Now()
+}
+
+// abandonAfter is how long an interrupted order is given to end by itself
+// (its requests fail at once; lego may be sleeping between polls).
+const abandonAfter = 3 * time.Second
+
+// orderUnder runs an order, returning when it ends or, after ctx ends,
+// within abandonAfter.
+func (i *Issuer) orderUnder(ctx context.Context, req certificate.Request) (*legocert.Resource, error) {
+	type result struct {
+		res *legocert.Resource
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := i.obtain(ctx, req)
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("the order was interrupted (%w): nothing is deployed", context.Cause(ctx))
+		}
+		return r.res, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case <-done:
+	case <-time.After(abandonAfter):
+	}
+	return nil, fmt.Errorf("the order was interrupted (%w): nothing is deployed", context.Cause(ctx))
 }
 
 var errAccountGone = errors.New("account does not exist")
 
-func (i *Issuer) obtain(domains []string, key crypto.Signer) (*legocert.Resource, error) {
+// obtain orders the certificate. A renewal names the certificate it
+// replaces (RFC 9773 §5); a CA that refuses that (it never issued it to
+// this account, or it was replaced already by an order whose certificate
+// was never deployed) gets the order without it.
+func (i *Issuer) obtain(ctx context.Context, req certificate.Request) (*legocert.Resource, error) {
 	if i.Challenge == "dns-01" && i.DNSLock != nil {
 		i.DNSLock.Lock()
 		defer i.DNSLock.Unlock()
@@ -112,14 +229,23 @@ func (i *Issuer) obtain(domains []string, key crypto.Signer) (*legocert.Resource
 	if err != nil {
 		return nil, err
 	}
-	client, err := i.Account.client(accountKey, i.Account.registration())
+	client, err := i.Account.client(ctx, accountKey, i.Account.registration())
 	if err != nil {
 		return nil, err
 	}
-	if err := i.setChallenge(client); err != nil {
+	if err := i.setChallenge(ctx, client); err != nil {
 		return nil, err
 	}
-	res, err := client.Certificate.Obtain(legocert.ObtainRequest{Domains: domains, PrivateKey: key, Bundle: true})
+	or := legocert.ObtainRequest{Domains: req.Domains, PrivateKey: req.Key, Bundle: true,
+		Profile: i.Profile, PreferredChain: i.PreferredChain}
+	if req.Replaces != nil {
+		or.ReplacesCertID, _ = legocert.MakeARICertID(req.Replaces)
+	}
+	res, err := client.Certificate.Obtain(or)
+	if problem, ok := err.(*acme.ProblemDetails); ok && or.ReplacesCertID != "" && !strings.HasSuffix(problem.Type, ":rateLimited") && ctx.Err() == nil {
+		or.ReplacesCertID = ""
+		res, err = client.Certificate.Obtain(or)
+	}
 	var problem *acme.ProblemDetails
 	if errors.As(err, &problem) && strings.HasSuffix(problem.Type, ":accountDoesNotExist") {
 		return nil, fmt.Errorf("%w: %v", errAccountGone, err)
@@ -130,7 +256,7 @@ func (i *Issuer) obtain(domains []string, key crypto.Signer) (*legocert.Resource
 	return res, nil
 }
 
-func (i *Issuer) setChallenge(client *lego.Client) error {
+func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 	switch i.Challenge {
 	case "dns-01":
 		if i.DNS == nil {
@@ -146,7 +272,13 @@ func (i *Issuer) setChallenge(client *lego.Client) error {
 		}
 		return client.Challenge.SetDNS01Provider(p,
 			dns01.AddRecursiveNameservers([]string{primary}),
-			dns01.DisableAuthoritativeNssPropagationRequirement())
+			dns01.DisableAuthoritativeNssPropagationRequirement(),
+			dns01.WrapPreCheck(func(_, fqdn, value string, check dns01.PreCheckFunc) (bool, error) {
+				if err := ctx.Err(); err != nil { // interrupted: stop waiting for propagation
+					return true, err
+				}
+				return check(fqdn, value)
+			}))
 	default:
 		if i.Webroot != "" {
 			return client.Challenge.SetHTTP01Provider(webroot{i.WebrootHost, i.Webroot})

@@ -25,21 +25,21 @@ const keyCompromise = 1
 // (Let's Encrypt does). Otherwise the account signs, and the certificate's
 // key stands in when the account is gone (its key lost, or the CA forgot
 // it). A certificate revoked already is not an error.
-func (i *Issuer) Revoke(_ context.Context, cert *x509.Certificate, key crypto.Signer, reason int) error {
+func (i *Issuer) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.Signer, reason int) error {
 	code := uint(reason)
 	msg := acme.RevokeCertMessage{Certificate: base64.RawURLEncoding.EncodeToString(cert.Raw), Reason: &code}
 	if key != nil && reason == keyCompromise {
-		return revoked(i.revokeWith(key, "", msg))
+		return revoked(i.revokeWith(ctx, key, "", msg))
 	}
-	err := i.revokeByAccount(msg)
+	err := i.revokeByAccount(ctx, msg)
 	if err == nil || key == nil || !accountGone(err) {
 		return revoked(err)
 	}
-	return revoked(i.revokeWith(key, "", msg))
+	return revoked(i.revokeWith(ctx, key, "", msg))
 }
 
 // revokeByAccount signs the revocation with the account key.
-func (i *Issuer) revokeByAccount(msg acme.RevokeCertMessage) error {
+func (i *Issuer) revokeByAccount(ctx context.Context, msg acme.RevokeCertMessage) error {
 	key, err := i.Account.loadKey(false)
 	if err != nil {
 		return errors.Join(errAccountGone, err)
@@ -48,13 +48,13 @@ func (i *Issuer) revokeByAccount(msg acme.RevokeCertMessage) error {
 	if uri == "" {
 		return errAccountGone
 	}
-	return i.revokeWith(key, uri, msg)
+	return i.revokeWith(ctx, key, uri, msg)
 }
 
 // revokeWith posts msg signed by key: with kid, as that account (RFC 8555
 // §6.2); without, with the key itself in the request (the certificate's).
-func (i *Issuer) revokeWith(key crypto.Signer, kid string, msg acme.RevokeCertMessage) error {
-	hc, err := i.Account.httpClient()
+func (i *Issuer) revokeWith(ctx context.Context, key crypto.Signer, kid string, msg acme.RevokeCertMessage) error {
+	hc, err := i.Account.httpClient(ctx)
 	if err != nil {
 		return err
 	}

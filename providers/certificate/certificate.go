@@ -26,9 +26,9 @@ import (
 
 // Issuer issues certificates. The local CA and ACME accounts implement it.
 type Issuer interface {
-	// Issue returns a PEM chain, leaf first, for domains and the public half
-	// of key. It may take time (an ACME order) and must honour ctx.
-	Issue(ctx context.Context, domains []string, key crypto.Signer) ([]byte, error)
+	// Issue returns a PEM chain, leaf first, for the request. It may take
+	// time (an ACME order) and must honour ctx.
+	Issue(ctx context.Context, req Request) ([]byte, error)
 	// Issued reports whether chain was issued by this issuer, so a
 	// certificate from another CA shows as drift.
 	Issued(chain []*x509.Certificate) bool
@@ -38,11 +38,33 @@ type Issuer interface {
 	Roots() *x509.CertPool
 }
 
+// Request is one certificate to issue: for Domains and the public half of
+// Key; Replaces is the certificate it succeeds, if any (an ACME renewal
+// order names it, RFC 9773 §5, so the CA counts it as a renewal).
+type Request struct {
+	Domains  []string
+	Key      crypto.Signer
+	Replaces *x509.Certificate
+}
+
 // RenewalAdvisor is an Issuer that can say when a certificate should be
 // renewed: ACME Renewal Information (RFC 9773). A zero time, or an error,
 // means it has no opinion, and renew_before alone decides.
 type RenewalAdvisor interface {
 	RenewAt(ctx context.Context, leaf *x509.Certificate) (time.Time, error)
+}
+
+// OrderChecker is an Issuer that checks the certificate's order settings
+// against what the CA offers (an ACME profile the directory lists), at
+// plan time. Observe of the issuer must have run.
+type OrderChecker interface {
+	CheckOrder() []providers.Warning
+}
+
+// Waiter is an Issuer that may have been told to wait (an ACME rate
+// limit): no order for domains before the time it returns.
+type Waiter interface {
+	WaitUntil(domains []string) (time.Time, string)
 }
 
 // Phases of a certificate change, in the order a key rollover uses them.
@@ -57,19 +79,22 @@ const (
 
 // Certificate is a certificate chain and its private key, deployed as files.
 type Certificate struct {
-	Addr        string    // certificate.NAME, for values known after apply
-	Host        host.Host // where the files are deployed
-	Domains     []string
-	KeyType     string // ec256, ec384, rsa2048, ...
-	ReuseKey    bool
-	RenewBefore time.Duration
-	CertPath    string // where the chain is written on this machine
-	KeyPath     string // where the key is written (mode 0600)
-	KeyFile     string // key_file as configured, for step descriptions
-	CertFile    string // cert_file as configured, for step descriptions
-	Issuer      Issuer
-	IssuerAddr  schema.Address
-	Now         func() time.Time
+	Addr     string    // certificate.NAME, for values known after apply
+	Host     host.Host // where the files are deployed
+	Domains  []string
+	KeyType  string // ec256, ec384, rsa2048, ...
+	ReuseKey bool
+	// RenewBefore is renew_before as a duration, RenewFraction as a
+	// fraction of the lifetime; both zero: the default (renewWindow).
+	RenewBefore   time.Duration
+	RenewFraction float64
+	CertPath      string // where the chain is written on this machine
+	KeyPath       string // where the key is written (mode 0600)
+	KeyFile       string // key_file as configured, for step descriptions
+	CertFile      string // cert_file as configured, for step descriptions
+	Issuer        Issuer
+	IssuerAddr    schema.Address
+	Now           func() time.Time
 	// KeepNext keeps a staged next key at all times (publish_next on the
 	// certificate's TLSA RRsets, RFC 7671 §8.1). Its key file is then not a
 	// rollover under way but the key the next rollover, planned or
@@ -104,7 +129,16 @@ var (
 	_ providers.Renewing    = (*Certificate)(nil)
 	_ providers.Deleter     = (*Certificate)(nil)
 	_ providers.KeyHolder   = (*Certificate)(nil)
+	_ providers.Warner      = (*Certificate)(nil)
 )
+
+// Warnings are the issuer's findings on the order settings.
+func (c *Certificate) Warnings() []providers.Warning {
+	if oc, ok := c.Issuer.(OrderChecker); ok {
+		return oc.CheckOrder()
+	}
+	return nil
+}
 
 // NextKeyPath is where a staged next key waits, beside the live key.
 func (c *Certificate) NextKeyPath() string { return c.KeyPath + ".next" }
@@ -253,7 +287,7 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		in.Reasons = append(in.Reasons, "the key file does not match the certificate")
 	}
 	if leaf != nil && !in.NewKey {
-		due := leaf.NotAfter.Add(-c.RenewBefore)
+		due := leaf.NotAfter.Add(-c.renewWindow(leaf))
 		switch {
 		case c.StagedChainFor(c.LiveKey):
 			in.Issue = true
@@ -290,6 +324,11 @@ func (c *Certificate) intentFor(replace bool) Intent {
 			in.Reasons = append(in.Reasons, c.KeyFile+" "+c.KeyForeign+": it is written again as this user's (consider -replace)")
 		}
 	}
+	if w, ok := c.Issuer.(Waiter); ok && in.Issue {
+		if until, problem := w.WaitUntil(c.Domains); now.Before(until) {
+			in.Reasons = append(in.Reasons, fmt.Sprintf("waiting for the CA until %s: it rate-limited these names (%s); apply does not order before then", until.UTC().Format(time.RFC3339), problem))
+		}
+	}
 	switch {
 	case !in.NewKey:
 		in.Target = leaf.PublicKey
@@ -313,6 +352,22 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		in.Value["not_after"] = providers.String(leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return in
+}
+
+// renewWindow is how long before its expiry leaf is renewed: renew_before,
+// or by default 30 days, and a third of the lifetime for a certificate
+// that lives less than 30 days (a six-day certificate renews after four).
+func (c *Certificate) renewWindow(leaf *x509.Certificate) time.Duration {
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
+	switch {
+	case c.RenewFraction > 0:
+		return time.Duration(float64(life) * c.RenewFraction)
+	case c.RenewBefore > 0:
+		return c.RenewBefore
+	case life < 30*24*time.Hour:
+		return life / 3
+	}
+	return 30 * 24 * time.Hour
 }
 
 // planNext decides the next key KeepNext keeps staged after this change.
@@ -521,7 +576,11 @@ func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, err
 	if c.Issuer == nil {
 		return nil, errors.New("no issuer available for " + c.IssuerAddr.String())
 	}
-	chain, err := c.Issuer.Issue(ctx, c.Domains, key)
+	req := Request{Domains: c.Domains, Key: key}
+	if len(c.Chain) > 0 {
+		req.Replaces = c.Chain[0]
+	}
+	chain, err := c.Issuer.Issue(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("issue from %s: %w", c.IssuerAddr.String(), err)
 	}

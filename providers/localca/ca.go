@@ -274,7 +274,8 @@ func (ca *CA) load() (*x509.Certificate, crypto.Signer, error) {
 // Issue signs a certificate for domains and key's public half. The chain
 // holds the CA certificate too, as a server sends it, so DANE-TA (usage 2)
 // records can pin the CA.
-func (ca *CA) Issue(_ context.Context, domains []string, key crypto.Signer) ([]byte, error) {
+func (ca *CA) Issue(_ context.Context, req certificate.Request) ([]byte, error) {
+	domains, key := req.Domains, req.Key
 	caCert, caKey, err := ca.load()
 	if err != nil {
 		return nil, err

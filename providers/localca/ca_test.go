@@ -33,7 +33,7 @@ func TestRevoke(t *testing.T) {
 	}
 	issue := func(name string) (*x509.Certificate, string) {
 		key, _ := certificate.NewKey("ec256")
-		chain, err := ca.Issue(ctx, []string{name}, key)
+		chain, err := ca.Issue(ctx, certificate.Request{Domains: []string{name}, Key: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestRevoke(t *testing.T) {
 	other.Create(ctx)
 	other.Observe(ctx)
 	key, _ := certificate.NewKey("ec256")
-	chain, _ := other.Issue(ctx, []string{"x.example.test"}, key)
+	chain, _ := other.Issue(ctx, certificate.Request{Domains: []string{"x.example.test"}, Key: key})
 	foreign, _ := certcrypto.ParsePEMCertificate(chain)
 	if err := other.Revoke(ctx, foreign, nil, 1); err != nil {
 		t.Fatal(err)

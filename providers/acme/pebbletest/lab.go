@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,12 +74,12 @@ func Start(t testing.TB, opts Options) *Lab {
 	labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
 	l := &Lab{dir: t.TempDir(), opts: opts,
 		addr: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), mgmt: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))}
-	l.front = &front{addr: fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), backend: l.addr}
+	l.RootsFile = filepath.Join(l.dir, "roots.pem")
+	writeTLS(t, l.dir)
+	l.front = newFront(t, fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)), l.addr, l.dir)
 	l.Up(t)
 	t.Cleanup(l.front.down)
 	l.Directory, l.Management = "https://"+l.front.addr+"/dir", "https://"+l.mgmt
-	l.RootsFile = filepath.Join(l.dir, "roots.pem")
-	writeTLS(t, l.dir)
 	if opts.DNSServer == "" {
 		bin := labutil.Binary(t, "pebble-challtestsrv", filepath.Join(build.Default.GOPATH, "bin", "pebble-challtestsrv"))
 		l.opts.DNSServer = fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
@@ -110,6 +109,12 @@ func (l *Lab) Restart(t testing.TB) {
 	t.Helper()
 	bin := labutil.Binary(t, "pebble", filepath.Join(build.Default.GOPATH, "bin", "pebble"))
 	l.cmd = exec.Command(bin, "-config", filepath.Join(l.dir, "pebble.json"), "-dnsserver", l.opts.DNSServer)
+	logFile, err := os.OpenFile(filepath.Join(l.dir, "pebble.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	l.cmd.Stdout, l.cmd.Stderr = logFile, logFile
 	l.cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", fmt.Sprintf("PEBBLE_WFE_NONCEREJECT=%d", l.opts.NonceReject),
 		fmt.Sprintf("PEBBLE_ALTERNATE_ROOTS=%d", l.opts.AlternateRoots))
 	l.proc = labutil.Start(t, l.cmd)
@@ -153,6 +158,24 @@ func (l *Lab) Up(t testing.TB) {
 		t.Fatal(err)
 	}
 }
+
+// Log is what Pebble has logged so far (its "ARI: order … is a
+// replacement of …" lines, for one).
+func (l *Lab) Log(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.dir, "pebble.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Slow delays every answer of the CA by d (0: none), as a CA under load.
+func (l *Lab) Slow(d time.Duration) { l.front.setSlow(d) }
+
+// RateLimit makes the CA refuse new orders with a rateLimited problem and
+// Retry-After: after (0: lift the limit), as Let's Encrypt does.
+func (l *Lab) RateLimit(after time.Duration) { l.front.setLimit(after) }
 
 // Status is what Pebble's management interface says of the certificate
 // with serial (hex): "Valid" or "Revoked" and, revoked, the RFC 5280
@@ -237,74 +260,4 @@ func writeTLS(t testing.TB, dir string) {
 	os.WriteFile(filepath.Join(dir, "roots.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
 	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-}
-
-// front forwards TCP connections to Pebble's ACME port. Pebble names its
-// URLs after the Host a request asks for, so clients never learn the port
-// behind it.
-type front struct {
-	addr, backend string
-	mu            sync.Mutex
-	ln            net.Listener
-	conns         map[net.Conn]bool
-}
-
-func (f *front) up() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ln != nil {
-		return nil
-	}
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return err
-	}
-	f.ln, f.conns = ln, map[net.Conn]bool{}
-	go f.serve(ln)
-	return nil
-}
-
-func (f *front) serve(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", f.backend)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		if !f.track(c, b) {
-			continue
-		}
-		go func() { io.Copy(b, c); b.Close() }()
-		go func() { io.Copy(c, b); c.Close() }()
-	}
-}
-
-// track keeps the pair for down to cut, unless down came first.
-func (f *front) track(c, b net.Conn) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.conns == nil {
-		c.Close()
-		b.Close()
-		return false
-	}
-	f.conns[c], f.conns[b] = true, true
-	return true
-}
-
-// down stops listening and cuts every connection.
-func (f *front) down() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ln != nil {
-		f.ln.Close()
-	}
-	for c := range f.conns {
-		c.Close()
-	}
-	f.ln, f.conns = nil, nil
 }
