@@ -177,6 +177,13 @@ func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
 		IssuerAddr:    c.Issuer.Address,
 		Now:           b.now,
 	}
+	for _, cp := range []certificate.Copy{{Attr: "fullchain_file", File: c.FullchainFile, Kind: certificate.FullChain},
+		{Attr: "chain_file", File: c.ChainFile, Kind: certificate.ChainOnly}, {Attr: "bundle_file", File: c.BundleFile, Kind: certificate.Bundle}} {
+		if cp.File != "" {
+			cp.Path = b.cfg.LocalPath(c.Host, cp.File)
+			cert.Copies = append(cert.Copies, cp)
+		}
+	}
 	for _, t := range b.cfg.TLSAs {
 		cert.KeepNext = cert.KeepNext || t.PublishNext && t.Certificate.Address == addr
 	}

@@ -55,19 +55,11 @@ func (c *Config) validateACMEOrder(b *Certificate) hcl.Diagnostics {
 			diags = append(diags, errAt(o.rng, "Invalid character in preferred_chain", fmt.Sprintf("preferred_chain is a common name; %q has a control character.", o.v)))
 		}
 	}
-	seen := map[string]string{b.CertFile: "cert_file", b.KeyFile: "key_file"}
 	for _, f := range []struct {
 		attr, v string
 		rng     hcl.Range
 	}{{"fullchain_file", b.FullchainFile, b.FullchainRange}, {"chain_file", b.ChainFile, b.ChainFileRange}, {"bundle_file", b.BundleFile, b.BundleFileRange}} {
-		if f.v == "" {
-			continue
-		}
-		diags = appendNonNil(diags, c.checkPath(f.rng, f.attr, f.v))
-		if other, dup := seen[f.v]; dup {
-			diags = append(diags, errAt(f.rng, "Certificate files collide", fmt.Sprintf("%s and %s are both %q: each file of a certificate is its own.", f.attr, other, f.v)))
-		}
-		seen[f.v] = f.attr
+		diags = appendNonNil(diags, c.checkPath(f.rng, f.attr, f.v)) // collisions: validateManagedFiles
 	}
 	return diags
 }

@@ -575,6 +575,9 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 		a := Address{Type: "certificate", Name: b.Name}
 		add(a, "cert_file", b.CertFileRange, b.Host, b.CertFile)
 		add(a, "key_file", b.KeyFileRange, b.Host, b.KeyFile)
+		add(a, "fullchain_file", b.FullchainRange, b.Host, b.FullchainFile)
+		add(a, "chain_file", b.ChainFileRange, b.Host, b.ChainFile)
+		add(a, "bundle_file", b.BundleFileRange, b.Host, b.BundleFile)
 	}
 	for _, b := range c.Vhosts {
 		add(Address{Type: "vhost", Name: b.Name}, "config_file", b.ConfigFileRange, b.Host, b.ConfigFile)
@@ -592,6 +595,11 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 	for _, z := range c.Zones {
 		if z.TSIG != nil && z.TSIG.SecretFile != "" {
 			secrets[c.LocalPath(Ref{}, z.TSIG.SecretFile)] = "the TSIG secret of dns_zone." + z.Name
+		}
+	}
+	for _, a := range c.ACMEAccounts {
+		if a.EAB != nil && a.EAB.HMACKeyFile != "" {
+			secrets[c.LocalPath(Ref{}, a.EAB.HMACKeyFile)] = "the EAB HMAC key of acme_account." + a.Name
 		}
 	}
 	seen := map[string]managed{}

@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"os"
@@ -296,7 +296,9 @@ func TestACMEInterrupted(t *testing.T) {
 	pebble.Slow(0)
 	r := tf(t, dir, "plan", "-replace=certificate.api", "-json")
 	mustCode(t, r, 0, "plan after the interruption")
-	var p struct{ Steps []struct{ Address, Phase string } }
+	var p struct {
+		Steps []struct{ Address, Phase string }
+	}
 	json.Unmarshal([]byte(r.stdout), &p)
 	if len(p.Steps) != 1 || p.Steps[0].Phase != "issue-new-key" {
 		t.Errorf("after the interruption the plan is %+v, want the one re-key step", p.Steps)
@@ -306,4 +308,60 @@ func TestACMEInterrupted(t *testing.T) {
 
 func pemOf(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+// fullchain_file, chain_file and bundle_file are written with cert_file
+// and key_file, kept in step with them, and removed with them.
+func TestCertificateCopies(t *testing.T) {
+	dir := quickstart(t)
+	rewrite(t, dir, func(s string) string {
+		return strings.Replace(s, `  key_file  = "/etc/ssl/example/mail.key.pem"`, `  key_file  = "/etc/ssl/example/mail.key.pem"
+  fullchain_file = "/etc/ssl/example/mail.full.pem"
+  chain_file     = "/etc/ssl/example/mail.chain.pem"
+  bundle_file    = "/etc/haproxy/mail.pem"`, 1)
+	})
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	root := filepath.Join(dir, "out")
+	read := func(p string) []byte {
+		b, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cert, key := read("etc/ssl/example/mail.fullchain.pem"), read("etc/ssl/example/mail.key.pem")
+	if !bytes.Equal(read("etc/ssl/example/mail.full.pem"), cert) {
+		t.Errorf("fullchain_file differs from cert_file")
+	}
+	if !bytes.Equal(read("etc/haproxy/mail.pem"), append(bytes.Clone(cert), key...)) {
+		t.Errorf("bundle_file is not cert_file then key_file")
+	}
+	if st, _ := os.Stat(filepath.Join(root, "etc/haproxy/mail.pem")); st.Mode().Perm() != 0o600 {
+		t.Errorf("bundle_file has mode %v, want 0600", st.Mode().Perm())
+	}
+	chain := readChain(t, filepath.Join(root, "etc/ssl/example/mail.chain.pem"))
+	if len(chain) != 1 || !chain[0].IsCA {
+		t.Errorf("chain_file holds %d certificates, want the CA alone", len(chain))
+	}
+	out, err := exec.Command("openssl", "verify", "-CAfile", filepath.Join(root, "etc/ssl/example/mail.chain.pem"), filepath.Join(root, "etc/ssl/example/mail.fullchain.pem")).CombinedOutput()
+	if err != nil {
+		t.Errorf("openssl verify -CAfile chain_file cert_file: %v\n%s", err, out)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+
+	os.WriteFile(filepath.Join(root, "etc/ssl/example/mail.chain.pem"), []byte("stale\n"), 0o644)
+	os.Chmod(filepath.Join(root, "etc/haproxy/mail.pem"), 0o644)
+	r := tf(t, dir, "plan", "-detailed-exitcode")
+	mustCode(t, r, 2, "plan with a stale chain_file")
+	if !strings.Contains(r.stdout, "chain_file /etc/ssl/example/mail.chain.pem, bundle_file /etc/haproxy/mail.pem does not hold what") || !strings.Contains(r.stdout, "write-copies") {
+		t.Errorf("the plan does not rewrite the copies:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply the copies")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after rewriting the copies")
+
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-replace=certificate.mail"), 0, "re-key") // waits at the TLSA gate
+	mustCode(t, tfAt(t, dir, time.Now().Add(3*time.Hour), "apply", "-auto-approve"), 0, "re-key past the gate")
+	if cert2 := read("etc/ssl/example/mail.fullchain.pem"); bytes.Equal(cert2, cert) || !bytes.Equal(read("etc/haproxy/mail.pem"), append(cert2, read("etc/ssl/example/mail.key.pem")...)) {
+		t.Errorf("the re-key did not rewrite bundle_file with the new pair")
+	}
 }

@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -75,7 +76,44 @@ const (
 	PhaseStageCert   = "stage-cert"    // issue for the target key into the staged chain file
 	PhaseDeployNext  = "deploy-next"   // deploy the staged chain, or issue for the staged key, and deploy it
 	PhaseProtect     = "protect"       // set the key file's mode back to 0600
+	PhaseCopies      = "write-copies"  // write the optional copies from cert_file and key_file
 )
+
+// Copy is one optional file made from the deployed chain and key.
+type Copy struct {
+	Attr string   // fullchain_file, chain_file, bundle_file
+	File string   // as configured
+	Path string   // on the host
+	Kind CopyKind // what it holds
+}
+
+// CopyKind is what a copy holds.
+type CopyKind int
+
+const (
+	FullChain CopyKind = iota // leaf and intermediates, as cert_file
+	ChainOnly                 // the intermediates
+	Bundle                    // leaf, intermediates and key (0600), as HAProxy loads it
+)
+
+// copyOf is what c holds for chain (PEM, as issued) and key (PEM), and its mode.
+func copyOf(c Copy, chainPEM, keyPEM []byte) ([]byte, fs.FileMode, error) {
+	switch c.Kind {
+	case ChainOnly:
+		certs, err := certcrypto.ParsePEMBundle(chainPEM)
+		if err != nil {
+			return nil, 0, err
+		}
+		var out []byte
+		for _, x := range certs[1:] {
+			out = append(out, certcrypto.PEMEncode(certcrypto.DERCertificateBytes(x.Raw))...)
+		}
+		return out, 0o644, nil
+	case Bundle:
+		return append(slices.Clone(chainPEM), keyPEM...), 0o600, nil
+	}
+	return chainPEM, 0o644, nil
+}
 
 // Certificate is a certificate chain and its private key, deployed as files.
 type Certificate struct {
@@ -92,9 +130,12 @@ type Certificate struct {
 	KeyPath       string // where the key is written (mode 0600)
 	KeyFile       string // key_file as configured, for step descriptions
 	CertFile      string // cert_file as configured, for step descriptions
-	Issuer        Issuer
-	IssuerAddr    schema.Address
-	Now           func() time.Time
+	// Copies are the optional files written with cert_file and key_file
+	// (fullchain_file, chain_file, bundle_file).
+	Copies     []Copy
+	Issuer     Issuer
+	IssuerAddr schema.Address
+	Now        func() time.Time
 	// KeepNext keeps a staged next key at all times (publish_next on the
 	// certificate's TLSA RRsets, RFC 7671 §8.1). Its key file is then not a
 	// rollover under way but the key the next rollover, planned or
@@ -111,9 +152,10 @@ type Certificate struct {
 	RenewAt     time.Time // the CA's suggested renewal start (ARI), if it has one
 	// KeyPlanted says why the key file may be another user's (see
 	// host.Planted); such a key is never adopted as a first key.
-	KeyPlanted string
-	KeyMode    fs.FileMode // the key file's permission bits
-	KeyForeign string      // why the key file is not this user's or root's, if so
+	KeyPlanted  string
+	KeyMode     fs.FileMode // the key file's permission bits
+	KeyForeign  string      // why the key file is not this user's or root's, if so
+	StaleCopies []string    // the copies that do not hold what cert_file and key_file do
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
@@ -149,7 +191,7 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
-	c.KeyPlanted, c.KeyMode, c.KeyForeign = "", 0, ""
+	c.KeyPlanted, c.KeyMode, c.KeyForeign, c.StaleCopies = "", 0, "", nil
 	next, err := c.readPublicKey(c.NextKeyPath())
 	if err != nil {
 		return nil, err
@@ -181,6 +223,9 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	if chain == nil {
 		return nil, nil
+	}
+	if c.StaleCopies, err = c.staleCopies(); err != nil {
+		return nil, err
 	}
 	c.Chain = chain
 	leaf := chain[0]
@@ -214,6 +259,55 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	return v, nil
 }
 
+// staleCopies lists the copies that differ from what the deployed chain
+// and key make (or have another mode).
+func (c *Certificate) staleCopies() ([]string, error) {
+	if len(c.Copies) == 0 {
+		return nil, nil
+	}
+	chainPEM, err := c.Host.ReadFile(c.CertPath)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := c.Host.ReadFile(c.KeyPath)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, cp := range c.Copies {
+		want, mode, err := copyOf(cp, chainPEM, keyPEM)
+		if err != nil {
+			return nil, err
+		}
+		got, err := c.Host.ReadFile(cp.Path)
+		if err != nil {
+			return nil, err
+		}
+		st, err := c.Host.Stat(cp.Path)
+		if err != nil {
+			return nil, err
+		}
+		if got == nil || !bytes.Equal(got, want) || st == nil || st.Mode().Perm() != mode {
+			stale = append(stale, cp.Attr+" "+cp.File)
+		}
+	}
+	return stale, nil
+}
+
+// writeCopies writes every copy from chainPEM and keyPEM.
+func (c *Certificate) writeCopies(chainPEM, keyPEM []byte) error {
+	for _, cp := range c.Copies {
+		b, mode, err := copyOf(cp, chainPEM, keyPEM)
+		if err != nil {
+			return err
+		}
+		if err := c.Host.WriteFile(cp.Path, b, mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // issuerOf names the issuer of chain: the configured issuer's address, or
 // "other: <issuer DN>". The issuer has been observed already (the engine
 // observes what a resource refers to first).
@@ -240,6 +334,9 @@ type Intent struct {
 	// Protect: the key file's mode is looser than 0600, and nothing else
 	// rewrites it.
 	Protect bool
+	// Copies: an optional copy is missing or out of date, and nothing else
+	// writes it.
+	Copies  bool
 	Reasons []string
 }
 
@@ -318,6 +415,10 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		if !in.NewKey && c.KeyMode&0o077 != 0 {
 			in.Protect = !in.Issue
 			in.Reasons = append(in.Reasons, fmt.Sprintf("%s has mode %04o: a private key is 0600 (others could read it: consider -replace)", c.KeyFile, c.KeyMode))
+		}
+		if !in.Issue && len(c.StaleCopies) > 0 {
+			in.Copies = true
+			in.Reasons = append(in.Reasons, strings.Join(c.StaleCopies, ", ")+" does not hold what "+c.CertFile+" and "+c.KeyFile+" do")
 		}
 		if !in.NewKey && c.KeyForeign != "" {
 			in.Protect = !in.Issue
@@ -422,6 +523,16 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 			return err
 		}
 		return c.Host.WriteFile(c.KeyPath, b, 0o600)
+	case PhaseCopies:
+		chainPEM, err := c.Host.ReadFile(c.CertPath)
+		if err != nil {
+			return err
+		}
+		keyPEM, err := c.Host.ReadFile(c.KeyPath)
+		if err != nil {
+			return err
+		}
+		return c.writeCopies(chainPEM, keyPEM)
 	case PhaseIssue:
 		key, err := c.liveKeyIfReusable()
 		if err != nil {
@@ -458,6 +569,11 @@ func (c *Certificate) Delete(providers.Value) *providers.Change {
 }
 
 func (c *Certificate) remove() error {
+	for _, cp := range c.Copies {
+		if err := c.Host.Remove(cp.Path); err != nil {
+			return err
+		}
+	}
 	for _, p := range []string{c.CertPath, c.KeyPath} {
 		for _, f := range []string{p, p + ".next", p + ".prev"} {
 			if err := c.Host.Remove(f); err != nil {
@@ -625,10 +741,17 @@ func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) er
 			}
 		}
 	}
-	if err := c.Host.WriteFile(c.KeyPath, certcrypto.PEMEncode(key), 0o600); err != nil {
+	keyPEM := certcrypto.PEMEncode(key)
+	if err := c.Host.WriteFile(c.KeyPath, keyPEM, 0o600); err != nil {
 		return err
 	}
 	if err := c.Host.WriteFile(c.CertPath, chain, 0o644); err != nil {
+		return err
+	}
+	// The copies straight after, each replaced atomically: a server reading
+	// a pair of them sees the old pair or the new one for as long as it
+	// sees key_file and cert_file apart.
+	if err := c.writeCopies(chain, keyPEM); err != nil {
 		return err
 	}
 	if err := c.Host.Remove(c.NextCertPath()); err != nil {

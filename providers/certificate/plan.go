@@ -1,6 +1,8 @@
 package certificate
 
 import (
+	"strings"
+
 	"github.com/trustform/trustform/providers"
 )
 
@@ -20,7 +22,7 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 		ch.Action = providers.Create
 	case in.NewKey:
 		ch.Action = providers.Replace
-	case in.Issue, in.StageNext, in.Protect:
+	case in.Issue, in.StageNext, in.Protect, in.Copies:
 		ch.Action = providers.Update
 	case len(revoke) > 0:
 		ch.Action, ch.Reasons = providers.Update, c.retiringReasons(revoke)
@@ -33,6 +35,11 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 	switch {
 	case in.Protect:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseProtect, Description: "write " + c.KeyFile + " again, as this user's with mode 0600"})
+		if in.Copies {
+			ch.Phases = append(ch.Phases, c.copiesPhase())
+		}
+	case in.Copies:
+		ch.Phases = append(ch.Phases, c.copiesPhase())
 	case !in.Issue: // publish_next only needs a next key
 	case !in.NewKey:
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseIssue, Description: "renew with the same key; TLSA 3 1 1 records stay valid"})
@@ -52,6 +59,14 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 		ch.Phases = append(ch.Phases, c.revokePhase(revoke))
 	}
 	return in.Value, ch
+}
+
+func (c *Certificate) copiesPhase() providers.Phase {
+	var files []string
+	for _, cp := range c.Copies {
+		files = append(files, cp.File)
+	}
+	return providers.Phase{Name: PhaseCopies, Description: "write " + strings.Join(files, ", ") + " from " + c.CertFile + " and " + c.KeyFile}
 }
 
 // KeyPlan is what the last Plan does to the key served.
