@@ -303,7 +303,11 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 
 func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
 	v := block.(*schema.Vhost)
-	return webserver.New(b.cfg, v, b.host(v.Host), b.keyDeployer(v.Certificate)), nil
+	vh := webserver.New(b.cfg, v, b.host(v.Host), b.keyDeployer(v.Certificate))
+	if c, ok := b.bound[v.Certificate.Address].(*certificate.Certificate); ok && vh.Probe != nil && c.Issuer != nil {
+		vh.Probe.Roots = c.Issuer.Roots // served chains must build to the issuer's roots
+	}
+	return vh, nil
 }
 
 func bindService(b *binding, block any) (any, hcl.Diagnostics) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
 // The ACME settings production CAs ask for, on Pebble set up as they are:
@@ -364,4 +366,63 @@ func TestCertificateCopies(t *testing.T) {
 	if cert2 := read("etc/ssl/example/mail.fullchain.pem"); bytes.Equal(cert2, cert) || !bytes.Equal(read("etc/haproxy/mail.pem"), append(cert2, read("etc/ssl/example/mail.key.pem")...)) {
 		t.Errorf("the re-key did not rewrite bundle_file with the new pair")
 	}
+}
+
+// A real nginx serving the leaf without its intermediate, the classic
+// outage on Android and in mail: drift naming the vhost and the fault, in
+// text, JSON and Markdown; apply reissues the chain and the drift is gone.
+func TestServedChainIncomplete(t *testing.T) {
+	lab := nginxtest.Start(t)
+	_, port, _ := strings.Cut(lab.HTTP, ":")
+	var httpPort int
+	fmt.Sscan(port, &httpPort)
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: httpPort})
+	dir := t.TempDir()
+	cfg := acmeAccount(pebble) + strings.Replace(
+		webConfig("nginx", lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, filepath.Join(lab.Prefix, "acme"), `  profile = "mozilla-intermediate"`),
+		"  issuer    = local_ca.ca", "  issuer    = acme_account.pebble\n  challenge = \"http-01\"", 1)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `local_ca "ca" {}`, "", 1)), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "drift check after apply")
+
+	chain := readChain(t, filepath.Join(dir, "certs/www.pem"))
+	os.WriteFile(filepath.Join(dir, "certs/www.pem"), pemOf(chain[0]), 0o644) // cert.pem where fullchain.pem belongs
+	if out, err := exec.Command("sh", "-c", lab.ReloadCommand).CombinedOutput(); err != nil {
+		t.Fatalf("reloading nginx: %v\n%s", err, out)
+	}
+	waitFor(t, func() bool { return len(servedChain(t, lab.HTTPS, "www.example.test")) == 1 })
+
+	r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "drift check of the leaf served alone")
+	for _, want := range []string{"vhost.https", "served_chain", "www.example.test incomplete chain: the intermediate CA that issued it (Pebble Intermediate CA"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the drift report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, format := range []string{"-json", "-markdown"} {
+		r := tf(t, dir, "plan", "-refresh-only", format)
+		if !strings.Contains(r.stdout, "served_chain") || !strings.Contains(r.stdout, "incomplete chain") {
+			t.Errorf("plan -refresh-only %s does not report the incomplete chain:\n%s", format, r.stdout)
+		}
+	}
+	r = tf(t, dir, "plan")
+	if !strings.Contains(r.stdout, "does not verify: incomplete chain") {
+		t.Errorf("the plan does not say why the certificate is issued again:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "drift check after the repair")
+	if n := len(servedChain(t, lab.HTTPS, "www.example.test")); n != 2 {
+		t.Errorf("after the repair nginx serves %d certificates, want leaf and intermediate", n)
+	}
+}
+
+// servedChain is what addr sends for name.
+func servedChain(t *testing.T, addr, name string) []*x509.Certificate {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, InsecureSkipVerify: true})
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates
 }

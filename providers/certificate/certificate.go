@@ -401,6 +401,9 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		case !slices.Equal(sortedNames(leaf), names):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "domains change")
+		case len(c.Chain) == 1 && c.chainProblem(c.Chain) != nil: // a leaf without its intermediate
+			in.Issue = true
+			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
 		case !(c.Issuer != nil && c.Issuer.Issued(c.Chain)):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerAddr.String())

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -24,7 +25,13 @@ type Vhost struct {
 	TLS         bool
 	ACMEWebroot bool // the configuration serves the ACME challenge here
 	Timeout     time.Duration
+	// Roots, when set and not nil, are what the served chain must build to
+	// for each name (served_chain), as a client would check it.
+	Roots func() *x509.CertPool
 }
+
+// ChainVerifies is what served_chain says of a name whose chain verifies.
+const ChainVerifies = "verifies"
 
 // ChallengeProbe is the token requested under /.well-known/acme-challenge/.
 const ChallengeProbe = "trustform-probe"
@@ -53,15 +60,27 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 			out["served_certificate"] = providers.String("unreachable: " + t.err.Error())
 			return out, nil
 		}
-		var certs []string
+		var certs, chains []string
+		roots := v.roots()
 		for _, n := range v.Names {
-			if s := v.handshake(ctx, n, 0); s.err == nil {
-				certs = append(certs, n+" "+s.cert)
-			} else {
+			s := v.handshake(ctx, n, 0)
+			if s.err != nil {
 				certs = append(certs, n+" unreachable: "+s.err.Error())
+				continue
+			}
+			certs = append(certs, n+" "+s.cert)
+			if roots != nil {
+				why := ChainVerifies
+				if err := chain.Verify(s.chain, roots, n, time.Now()); err != nil {
+					why = err.Error()
+				}
+				chains = append(chains, n+" "+why)
 			}
 		}
 		out["served_certificate"] = providers.List(certs...)
+		if len(chains) > 0 {
+			out["served_chain"] = providers.List(chains...)
+		}
 		out["served_protocol"] = providers.String(t.version)
 		out["served_protocols"] = providers.List(v.accepted(ctx, name)...)
 		out["served_hsts"] = providers.String(v.get(ctx, "https", name, "/").hsts)
@@ -88,6 +107,17 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	return out, nil
 }
+
+// roots are the roots to verify served chains against; nil: not checked.
+func (v *Vhost) roots() *x509.CertPool {
+	if v.Roots == nil {
+		return nil
+	}
+	return v.Roots()
+}
+
+// VerifiesChain says whether Observe checks served chains.
+func (v *Vhost) VerifiesChain() bool { return v.roots() != nil }
 
 type handshake struct {
 	chain   []*x509.Certificate // as served, leaf first

@@ -149,13 +149,20 @@ func (v *Vhost) ServedDesired(cert *providers.Attr) providers.Value {
 	if s.TLS() {
 		if cert != nil {
 			if cert.Known() {
-				var l []string
+				var l, chains []string
 				for _, n := range s.Names {
 					l = append(l, n+" "+cert.Str)
+					chains = append(chains, n+" "+probe.ChainVerifies)
 				}
 				out["served_certificate"] = providers.List(l...)
+				if v.Probe.VerifiesChain() {
+					out["served_chain"] = providers.List(chains...)
+				}
 			} else {
 				out["served_certificate"] = *cert
+				if v.Probe.VerifiesChain() {
+					out["served_chain"] = *cert
+				}
 			}
 		}
 		if len(s.Protocols) > 0 {
