@@ -323,6 +323,9 @@ func bindService(b *binding, block any) (any, hcl.Diagnostics) {
 		TestCommand:   s.TestCommand,
 		ReloadCommand: s.ReloadCommand,
 	}
+	if c, ok := b.bound[s.Certificate.Address].(*certificate.Certificate); ok && c.Issuer != nil {
+		svc.Roots = c.Issuer.Roots
+	}
 	for _, e := range s.Endpoints {
 		ep, _ := schema.ParseEndpoint(e) // validated
 		svc.Endpoints = append(svc.Endpoints, probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS})

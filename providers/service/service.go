@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-acme/lego/v4/certcrypto"
 
+	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/probe"
@@ -32,6 +33,9 @@ type Service struct {
 	Name          string // SNI sent to the endpoints: the certificate's first name
 	TestCommand   string
 	ReloadCommand string
+	// Roots, when set and not nil, are what each endpoint's chain must
+	// build to (served_chain): the certificate issuer's.
+	Roots func() *x509.CertPool
 	// Settle is how long Apply waits for every endpoint to serve the new
 	// certificate after the reload (default 20 s).
 	Settle time.Duration
@@ -42,22 +46,48 @@ var _ providers.Resource = (*Service)(nil)
 // Observe asks every endpoint for the chain it serves. An endpoint that
 // does not answer is observed as such: drift to report, not an error.
 func (s *Service) Observe(ctx context.Context) (providers.Value, error) {
-	return providers.Value{"served_certificate": providers.List(s.served(ctx)...)}, nil
+	served, chains := s.probe(ctx)
+	v := providers.Value{"served_certificate": providers.List(served...)}
+	if len(chains) > 0 {
+		v["served_chain"] = providers.List(chains...)
+	}
+	return v, nil
 }
 
 // served is "URL LEAF" for every endpoint, as probe.Leaf names a
 // certificate, or "URL unreachable: …".
 func (s *Service) served(ctx context.Context) []string {
-	var out []string
+	out, _ := s.probe(ctx)
+	return out
+}
+
+// probe is served and, with roots, "URL verifies" or "URL <fault>" for
+// the chain of each endpoint that answers.
+func (s *Service) probe(ctx context.Context) (served, chains []string) {
+	roots := s.roots()
 	for _, e := range s.Endpoints {
-		chain, err := e.Chain(ctx, s.Name, 5*time.Second)
+		c, err := e.Chain(ctx, s.Name, 5*time.Second)
 		if err != nil {
-			out = append(out, e.URL+" unreachable: "+oneLine(err))
+			served = append(served, e.URL+" unreachable: "+oneLine(err))
 			continue
 		}
-		out = append(out, e.URL+" "+probe.Leaf(chain[0]))
+		served = append(served, e.URL+" "+probe.Leaf(c[0]))
+		if roots != nil {
+			why := probe.ChainVerifies
+			if err := chain.Verify(c, roots, s.Name, time.Now()); err != nil {
+				why = err.Error()
+			}
+			chains = append(chains, e.URL+" "+why)
+		}
 	}
-	return out
+	return served, chains
+}
+
+func (s *Service) roots() *x509.CertPool {
+	if s.Roots == nil {
+		return nil
+	}
+	return s.Roots()
 }
 
 // Plan: every endpoint serves the certificate file's leaf; while the
@@ -75,6 +105,13 @@ func (s *Service) Plan(observed providers.Value, _ providers.PlanOptions) (provi
 			Reasons: []string{s.CertAddr.String() + " is redeployed; the service must reload to serve it"}}
 	case len(kp.Live) == 0:
 		return desired, nil // nothing deployed yet, and nothing to issue: the certificate's own plan says why
+	}
+	if s.roots() != nil {
+		var l []string
+		for _, e := range s.Endpoints {
+			l = append(l, e.URL+" "+probe.ChainVerifies)
+		}
+		desired["served_chain"] = providers.List(l...)
 	}
 	d := providers.Differs(desired, observed)
 	if len(d) == 0 {
@@ -104,6 +141,11 @@ func (s *Service) mismatches(leaf *x509.Certificate, observed providers.Value) [
 		url, served, _ := strings.Cut(got, " ")
 		if served != want {
 			out = append(out, fmt.Sprintf("%s serves %s, not the deployed %s (%s)", url, served, s.CertAddr, want))
+		}
+	}
+	for _, got := range observed["served_chain"].List {
+		if url, why, _ := strings.Cut(got, " "); why != probe.ChainVerifies {
+			out = append(out, fmt.Sprintf("%s serves a chain that does not verify: %s", url, why))
 		}
 	}
 	if len(out) == 0 {
