@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -54,8 +53,6 @@ type binding struct {
 	bound map[schema.Address]any
 	// remotes are the SSH hosts by name: one connection each for the run.
 	remotes map[string]*host.SSH
-	// dns01 serialises dns-01 orders (see acme.Issuer.DNSLock).
-	dns01 sync.Mutex
 	// challenges are the http-01 pre-order checks made so far.
 	challenges []challenge
 }
@@ -209,7 +206,7 @@ type orderer interface {
 // http_address, default :80, when none does), dns-01 through the RFC 2136
 // primary of its zone.
 func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics) {
-	iss := acme.Order{Challenge: c.Challenge, HTTPAddress: c.HTTPAddress, DNSLock: &b.dns01, Profile: c.Profile, PreferredChain: c.PreferredChain}
+	iss := acme.Order{Challenge: c.Challenge, HTTPAddress: c.HTTPAddress, Profile: c.Profile, PreferredChain: c.PreferredChain}
 	if iss.HTTPAddress == "" {
 		iss.HTTPAddress = ":80"
 	}

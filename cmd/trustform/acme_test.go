@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
@@ -303,4 +304,36 @@ func TestACMEHTTP01BuiltInServer(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
 	verifyChain(t, filepath.Join(dir, "certs/api.pem"), pebble.IssuingRoot(t), "api.example.test")
+}
+
+// dns-01 orders of one zone side by side (-parallelism), each told to the
+// CA only once every authoritative server serves its exact TXT value: with
+// the secondary stopped, every order waits; resumed, all validate. The
+// binary is built with -race.
+func TestACMEDNS01SideBySide(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	dir, pebble, lab := dnsSetup(t, 0, names...)
+	rewrite(t, dir, func(s string) string {
+		return strings.Replace(s, fmt.Sprintf("nameservers = [%q]", lab.Primary.Addr), fmt.Sprintf("nameservers = [%q, %q]", lab.Primary.Addr, lab.Secondary.Addr), 1)
+	})
+	lab.Secondary.Pause()
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() { done <- tf(t, dir, "apply", "-auto-approve") }()
+	time.Sleep(4 * time.Second)
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, "certs", n+".pem")); err == nil {
+			t.Errorf("certs/%s.pem was issued while the secondary served no challenge", n)
+		}
+	}
+	lab.Secondary.Resume()
+	r := <-done
+	mustCode(t, r, 0, "apply")
+	t.Logf("apply took %v, 4 s of it with the secondary stopped", time.Since(start).Round(100*time.Millisecond))
+	for _, n := range names {
+		verifyChain(t, filepath.Join(dir, "certs", n+".pem"), pebble.IssuingRoot(t), n+".example.test")
+	}
+	if strings.Contains(r.stderr, "DATA RACE") {
+		t.Errorf("the race detector found a race:\n%s", r.stderr)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/trustform/trustform/internal/host"
@@ -51,17 +50,19 @@ type Order struct {
 	// challenge path must not be redirected); its error stops the order.
 	PreCheck func(ctx context.Context, domains []string) error
 
-	// dns-01: the zone's RFC 2136 primary and TSIG key. DNSLock is shared by
-	// every dns-01 issuer of a run: lego keeps the recursive nameservers of
-	// dns-01 in a package variable, so dns-01 orders must not overlap.
-	DNS     RFC2136
-	DNSLock *sync.Mutex
+	// dns-01: the zone's RFC 2136 primary and TSIG key.
+	DNS RFC2136
 }
 
 // RFC2136 is a zone changed through its primary with TSIG (dns.Server):
-// what dns-01 needs to publish its challenge records.
+// what dns-01 needs to publish its challenge records and to see them
+// served by every authoritative server.
 type RFC2136 interface {
 	RFC2136() (primary, algorithm, keyName, secret string)
+	Apex() string
+	// TXTServed lists the authoritative servers that do not serve value
+	// in the TXT RRset at fqdn yet.
+	TXTServed(ctx context.Context, fqdn, value string) (lagging []string, err error)
 }
 
 // Issuer is the account's issuer for one certificate's orders.
@@ -221,10 +222,6 @@ var errAccountGone = errors.New("account does not exist")
 // this account, or it was replaced already by an order whose certificate
 // was never deployed) gets the order without it.
 func (i *Issuer) obtain(ctx context.Context, req certificate.Request) (*legocert.Resource, error) {
-	if i.Challenge == "dns-01" && i.DNSLock != nil {
-		i.DNSLock.Lock()
-		defer i.DNSLock.Unlock()
-	}
 	accountKey, err := i.Account.loadKey(false)
 	if err != nil {
 		return nil, err
@@ -262,23 +259,19 @@ func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 		if i.DNS == nil {
 			return errors.New("dns-01 needs a dns_zone with a server and a tsig key for the certificate's names")
 		}
+		// The zone is named (Zones), so lego's provider finds it without its
+		// package-level resolvers, and the pre-check replaces lego's, which
+		// asks those resolvers: no lego global is written, and orders run
+		// side by side.
 		primary, alg, key, secret := i.DNS.RFC2136()
 		p, err := rfc2136.NewDNSProviderConfig(&rfc2136.Config{
-			Nameserver: primary, TSIGAlgorithm: alg, TSIGKey: key, TSIGSecret: secret,
-			TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 500 * time.Millisecond, DNSTimeout: 10 * time.Second,
+			Nameserver: primary, TSIGAlgorithm: alg, TSIGKey: key, TSIGSecret: secret, Zones: []string{i.DNS.Apex()},
+			TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 250 * time.Millisecond, DNSTimeout: 10 * time.Second,
 		})
 		if err != nil {
 			return err
 		}
-		return client.Challenge.SetDNS01Provider(p,
-			dns01.AddRecursiveNameservers([]string{primary}),
-			dns01.DisableAuthoritativeNssPropagationRequirement(),
-			dns01.WrapPreCheck(func(_, fqdn, value string, check dns01.PreCheckFunc) (bool, error) {
-				if err := ctx.Err(); err != nil { // interrupted: stop waiting for propagation
-					return true, err
-				}
-				return check(fqdn, value)
-			}))
+		return client.Challenge.SetDNS01Provider(p, dns01.WrapPreCheck(i.txtServed(ctx)))
 	default:
 		if i.Webroot != "" {
 			return client.Challenge.SetHTTP01Provider(webroot{i.WebrootHost, i.Webroot})
@@ -288,6 +281,25 @@ func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 			host, port = "", "80"
 		}
 		return client.Challenge.SetHTTP01Provider(http01.NewProviderServer(host, port))
+	}
+}
+
+// txtServed is the dns-01 pre-check: the exact TXT value on every
+// authoritative server of the zone, asked through trustform's DNS client,
+// before the CA is told to look. Interrupted (ctx), it stops the wait.
+func (i *Issuer) txtServed(ctx context.Context) dns01.WrapPreCheckFunc {
+	return func(_, fqdn, value string, _ dns01.PreCheckFunc) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		lagging, err := i.DNS.TXTServed(ctx, fqdn, value)
+		if err != nil {
+			return false, err
+		}
+		if len(lagging) > 0 {
+			return false, fmt.Errorf("%s: not served yet by %s", fqdn, strings.Join(lagging, ", "))
+		}
+		return true, nil
 	}
 }
 

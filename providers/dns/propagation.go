@@ -134,3 +134,33 @@ func (z *ZoneFile) Propagation(ctx context.Context, owner string) (visible, lagg
 func (z *ZoneFile) Signed(context.Context, string) (bool, error) {
 	return false, fmt.Errorf("zone %s: a zone file cannot be checked for DNSSEC signatures; require_dnssec needs a server", z.Origin)
 }
+
+// TXTServed asks every authoritative server for the TXT RRset at fqdn and
+// returns those that do not serve value in it yet (an ACME dns-01
+// challenge): what the CA may ask, it must find everywhere.
+func (s *Server) TXTServed(ctx context.Context, fqdn, value string) (lagging []string, err error) {
+	servers, err := s.nameservers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range servers {
+		r, err := s.query(ctx, ns, fqdn, mdns.TypeTXT)
+		if err != nil {
+			lagging = append(lagging, ns+" (no answer)")
+			continue
+		}
+		found := false
+		for _, rr := range r.Answer {
+			if t, ok := rr.(*mdns.TXT); ok && strings.EqualFold(t.Hdr.Name, fqdn) && strings.Join(t.Txt, "") == value {
+				found = true
+			}
+		}
+		if !found {
+			lagging = append(lagging, ns)
+		}
+	}
+	return lagging, nil
+}
+
+// Apex is the zone's name, fully qualified.
+func (s *Server) Apex() string { return s.Origin }
