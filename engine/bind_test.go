@@ -3,14 +3,9 @@ package engine
 import (
 	"testing"
 
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
-
-type fakePrimary string
-
-func (f fakePrimary) RFC2136() (primary, algorithm, keyName, secret string) {
-	return string(f), "hmac-sha256", "k.", "c2VjcmV0"
-}
 
 // TestDNS01DeepestZone: the dns-01 TXT record goes to the deepest zone that
 // holds the name, whatever order the zones are configured in.
@@ -20,7 +15,7 @@ func TestDNS01DeepestZone(t *testing.T) {
 		for i, z := range order {
 			name := []string{"a", "b"}[i]
 			b.cfg.Zones = append(b.cfg.Zones, &schema.DNSZone{Name: name, Zone: z})
-			b.bound[schema.Address{Type: "dns_zone", Name: name}] = fakePrimary(z)
+			b.bound[schema.Address{Type: "dns_zone", Name: name}] = &dns.Server{Origin: z + ".", Primary: z}
 		}
 		o, diags := b.acmeOrder(&schema.Certificate{Name: "www", Challenge: "dns-01", Domains: []string{"www.sub.example.test"}})
 		if diags.HasErrors() {
