@@ -20,39 +20,40 @@ import (
 	"github.com/trustform/trustform/schema"
 )
 
-// BenchmarkObserveTLSA2000 observes 2,000 published TLSA RRsets on a local
-// BIND primary, directly and through a forwarder that adds 20 ms to every
-// answer (a remote server's round trip), at the default parallelism and at
-// 50. dig-ms is `dig +dnssec -f` asking the same 2,000 questions on the same
-// path, one after another.
+// BenchmarkObserveTLSA2000 observes 2,000 published TLSA RRsets of a zone
+// on a local BIND primary and secondary, each behind a forwarder that adds
+// 20 ms to every answer (a remote server's round trip), at the default
+// parallelism: first by zone transfer (one AXFR, one SOA per server), then
+// with the transfer refused (a question per RRset and server). dig-ms is
+// `dig +dnssec -f` asking the same 2,000 questions of the primary, one
+// after another. bench/observe2000.sh prints the ratio.
 func BenchmarkObserveTLSA2000(b *testing.B) {
 	const n = 2000
 	lab := dnstest.Start(b, "example.test")
 	publish(b, lab, n)
-	forwarder := dnstest.DelayProxy(b, lab.Primary.Addr, 20*time.Millisecond)
-	for _, path := range []struct{ name, addr string }{{"direct", lab.Primary.Addr}, {"forwarder-20ms", forwarder}} {
-		dig := digTime(b, path.addr, n)
-		for _, parallelism := range []int{10, 50} {
-			b.Run(fmt.Sprintf("%s/parallelism-%d", path.name, parallelism), func(b *testing.B) {
-				dir := tlsaConfig(b, lab, path.addr, n)
-				cfg, diags := schema.Load(dir, schema.Inputs{})
-				if diags.HasErrors() {
-					b.Fatal(diags)
-				}
-				b.ResetTimer()
-				for b.Loop() {
-					run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{Parallelism: parallelism})
-					if diags.HasErrors() {
-						b.Fatal(diags)
-					}
-					if d := run.Observe(context.Background()); d.HasErrors() {
-						b.Fatal(d)
-					}
-				}
-				b.ReportMetric(float64(dig.Milliseconds()), "dig-ms")
-			})
-		}
+	primary := dnstest.DelayProxy(b, lab.Primary.Addr, 20*time.Millisecond)
+	secondary := dnstest.DelayProxy(b, lab.Secondary.Addr, 20*time.Millisecond)
+	dig := digTime(b, primary, n)
+	dir := tlsaConfig(b, lab, primary, []string{primary, secondary}, n)
+	cfg, diags := schema.Load(dir, schema.Inputs{})
+	if diags.HasErrors() {
+		b.Fatal(diags)
 	}
+	observe := func(b *testing.B) {
+		for b.Loop() {
+			run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{Parallelism: 10})
+			if diags.HasErrors() {
+				b.Fatal(diags)
+			}
+			if d := run.Observe(context.Background()); d.HasErrors() {
+				b.Fatal(d)
+			}
+		}
+		b.ReportMetric(float64(dig.Milliseconds()), "dig-ms")
+	}
+	b.Run("forwarder-20ms/transfer", observe)
+	lab.DenyTransfer(b)
+	b.Run("forwarder-20ms/questions", observe)
 }
 
 // publish puts n TLSA RRsets into the lab's zone.
@@ -73,15 +74,15 @@ func publish(b *testing.B, lab *dnstest.Lab, n int) {
 }
 
 // tlsaConfig writes a configuration of n TLSA RRsets in the lab's zone,
-// reached at addr (which is also the only nameserver checked).
-func tlsaConfig(b *testing.B, lab *dnstest.Lab, addr string, n int) string {
+// its primary reached at addr, checked on nameservers.
+func tlsaConfig(b *testing.B, lab *dnstest.Lab, addr string, nameservers []string, n int) string {
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
 	var s strings.Builder
 	fmt.Fprintf(&s, `dns_zone "z" {
   name        = "example.test"
   server      = %q
-  nameservers = [%q]
+  nameservers = ["%s"]
   tsig {
     name        = %q
     secret_file = "tsig.secret"
@@ -94,7 +95,7 @@ certificate "c" {
   cert_file = "c.pem"
   key_file  = "c.key"
 }
-`, addr, addr, dnstest.KeyName)
+`, addr, strings.Join(nameservers, `", "`), dnstest.KeyName)
 	for i := range n {
 		fmt.Fprintf(&s, "tlsa \"h%d\" {\n  zone        = dns_zone.z\n  port        = 443\n  hostname    = \"h%d.example.test\"\n  certificate = certificate.c\n}\n", i, i)
 	}

@@ -27,9 +27,14 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 	}
 	want := Presentation(tlsaOf(primary, owner))
 	visible = want
+	s.mu.Lock()
+	z := s.snap
+	s.mu.Unlock()
 	for _, ns := range servers {
 		r, err := primary, error(nil)
-		if ns != s.Primary { // the primary's answer is already here
+		// The primary's answer is already here, and a server at the
+		// transferred serial serves the same (transfer.go).
+		if ns != s.Primary && (z == nil || !s.atSerial(ctx, ns, z.serial)) {
 			r, err = s.query(ctx, ns, owner, mdns.TypeTLSA)
 		}
 		if err != nil {

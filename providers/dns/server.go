@@ -35,6 +35,12 @@ type Server struct {
 	observed map[string][]mdns.RR // owner -> RRset as last seen at the primary
 	answers  map[string]*mdns.Msg // owner -> the primary's last answer, reused by Propagation and Signed
 	apexKey  *bool                // whether the apex DNSKEY is signed, asked once per run
+	// The run's zone transfer (transfer.go).
+	xfr           sync.Mutex
+	transferTried bool
+	snap          *snapshot
+	transferErr   error
+	serials       map[string]*uint32 // nameserver -> its SOA serial, nil when it did not answer
 }
 
 var _ Zone = (*Server)(nil)
@@ -82,9 +88,14 @@ func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Dur
 // TLSA returns the RRset at owner as the primary serves it, and remembers it
 // as the prerequisite of the next update.
 func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
-	r, err := s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
-	if err != nil {
-		return nil, err
+	var r *mdns.Msg
+	if z := s.transferred(ctx); z != nil {
+		r = z.answer(owner)
+	} else {
+		var err error
+		if r, err = s.query(ctx, s.Primary, owner, mdns.TypeTLSA); err != nil {
+			return nil, err
+		}
 	}
 	var out []*mdns.TLSA
 	var rrs []mdns.RR
@@ -197,6 +208,7 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 	if err != nil {
 		return err
 	}
+	s.forgetTransfer()
 	s.mu.Lock()
 	for _, set := range sets { // what was read before this write is stale now
 		delete(s.answers, strings.ToLower(mdns.Fqdn(set.Owner)))

@@ -167,3 +167,67 @@ func TestServerHosts(t *testing.T) {
 		t.Errorf("a refused transfer: %v", err)
 	}
 }
+
+// One zone transfer and one SOA per server observe what a question per
+// RRset and server does; a refused transfer, or a server that does not
+// answer, falls back to the questions with the same result.
+func TestServerObservesByTransfer(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	ctx := context.Background()
+	owners := []string{"_443._tcp.a.example.test.", "_443._tcp.b.example.test.", "_25._tcp.mail.example.test.", "_443._tcp.absent.example.test."}
+	w := labServer(lab)
+	var sets []RRset
+	for i, o := range owners[:3] {
+		w.TLSA(ctx, o)
+		sets = append(sets, RRset{Owner: o, TTL: 300, Records: [][]string{{rec1}, {rec1, rec2}, {rec2}}[i]})
+	}
+	if err := w.Update(ctx, sets); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range owners[:3] {
+		waitVisible(t, w, o, sets[i].Records...)
+	}
+	observe := func(s *Server) string {
+		var out []string
+		for _, o := range owners {
+			rrs, err := s.TLSA(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			visible, lagging, err := s.Propagation(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed, err := s.Signed(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %v visible %v lagging %v signed %v", o, Presentation(rrs), visible, lagging, signed))
+		}
+		return strings.Join(out, "\n")
+	}
+
+	byTransfer := labServer(lab)
+	got := observe(byTransfer)
+	if err := byTransfer.TransferError(); err != nil || byTransfer.snap == nil {
+		t.Fatalf("the zone was not transferred: %v", err)
+	}
+	lab.DenyTransfer(t)
+	byQuestions := labServer(lab)
+	if want := observe(byQuestions); got != want {
+		t.Errorf("by transfer:\n%s\nby questions:\n%s", got, want)
+	}
+	if err := byQuestions.TransferError(); err == nil {
+		t.Errorf("the refused transfer was not noticed")
+	}
+	if !strings.Contains(got, "signed true") || !strings.Contains(got, rec2) {
+		t.Errorf("the observation misses records or signatures:\n%s", got)
+	}
+
+	lab.Secondary.Pause()
+	defer lab.Secondary.Resume()
+	paused := observe(labServer(lab))
+	if strings.Count(paused, lab.Secondary.Addr+" (no answer)") != len(owners) {
+		t.Errorf("with the secondary stopped, every RRset should lag there:\n%s", paused)
+	}
+}

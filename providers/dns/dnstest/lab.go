@@ -219,6 +219,33 @@ func (n *Named) Query(t testing.TB, name string, qtype uint16) *mdns.Msg {
 	return r
 }
 
+// DenyTransfer makes the primary refuse zone transfers to the TSIG key
+// (the secondary, which asks without it, still gets them), as a primary
+// whose allow-transfer does not name the update key.
+func (l *Lab) DenyTransfer(t testing.TB) {
+	t.Helper()
+	path := filepath.Join(l.Primary.Dir, "named.conf")
+	conf, err := os.ReadFile(path)
+	must(t, err)
+	must(t, os.WriteFile(path, []byte(strings.Replace(string(conf), "allow-transfer { any; };", fmt.Sprintf("allow-transfer { !key %s; any; };", KeyName), 1)), 0o644))
+	l.Primary.cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m := new(mdns.Msg)
+		m.SetAxfr(l.Zone)
+		m.SetTsig(KeyName+".", mdns.HmacSHA256, 300, time.Now().Unix())
+		tr := &mdns.Transfer{TsigSecret: map[string]string{KeyName + ".": l.Secret}}
+		ch, err := tr.In(m, l.Primary.Addr)
+		refused := err != nil
+		for env := range ch {
+			refused = refused || env.Error != nil
+		}
+		if refused {
+			return
+		}
+	}
+	t.Fatal("the primary still transfers the zone to the TSIG key after its reload")
+}
+
 // Servers are the primary and the secondary.
 func (l *Lab) Servers() []*Named { return []*Named{l.Primary, l.Secondary} }
 
