@@ -53,6 +53,9 @@ type binding struct {
 	bound map[schema.Address]any
 	// remotes are the SSH hosts by name: one connection each for the run.
 	remotes map[string]*host.SSH
+	// endpoints and zones: tlsaContext.
+	endpoints []dns.Endpoint
+	zones     []dns.Zone
 	// challenges are the http-01 pre-order checks made so far.
 	challenges []challenge
 }
@@ -257,31 +260,44 @@ func (b *binding) challengeDial(httpAddr string) func(name string) map[string]st
 	}
 }
 
-func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
-	t := block.(*schema.TLSA)
-	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
-	if !ok {
-		return nil, nil // its zone already has a diagnostic
+// tlsaContext is what every TLSA RRset is checked against: the TLS
+// endpoints of the configuration (for served_match) and its zones (for MX
+// targets), found once per binding, not once per RRset.
+func (b *binding) tlsaContext() ([]dns.Endpoint, []dns.Zone) {
+	if b.endpoints != nil {
+		return b.endpoints, b.zones
 	}
-	var endpoints []dns.Endpoint
+	b.endpoints = []dns.Endpoint{}
 	for _, v := range b.cfg.Vhosts {
 		if p := webserver.Prober(b.cfg, v); p != nil && p.TLS {
-			endpoints = append(endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: p.Addr, Addr: p.Addr}, Names: v.ServerNames})
+			b.endpoints = append(b.endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: p.Addr, Addr: p.Addr}, Names: v.ServerNames})
 		}
 	}
 	for _, s := range b.cfg.Services {
 		for _, e := range s.Endpoints {
 			ep, _ := schema.ParseEndpoint(e) // validated
 			names := b.cfg.Certificate(s.Certificate).Domains
-			endpoints = append(endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS}, Names: names})
+			b.endpoints = append(b.endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS}, Names: names})
 		}
 	}
-	var zones []dns.Zone
 	for _, z := range b.cfg.Zones {
 		if zz, ok := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(dns.Zone); ok {
-			zones = append(zones, zz)
+			b.zones = append(b.zones, zz)
 		}
 	}
+	return b.endpoints, b.zones
+}
+
+func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
+	t := block.(*schema.TLSA)
+	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
+	if !ok {
+		return nil, nil // its zone already has a diagnostic
+	}
+	if s, ok := zone.(*dns.Server); ok {
+		s.Expect(t.FQDN)
+	}
+	endpoints, zones := b.tlsaContext()
 	return &dns.TLSA{
 		MXZones:       zones,
 		Zone:          zone,

@@ -35,7 +35,9 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 		// The primary's answer is already here, and a server at the
 		// transferred serial serves the same (transfer.go).
 		if ns != s.Primary && (z == nil || !s.atSerial(ctx, ns, z.serial)) {
-			r, err = s.query(ctx, ns, owner, mdns.TypeTLSA)
+			if r = s.prefetched(ctx, ns, owner); r == nil {
+				r, err = s.query(ctx, ns, owner, mdns.TypeTLSA)
+			}
 		}
 		if err != nil {
 			lagging = append(lagging, ns+" (no answer)")

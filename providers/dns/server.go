@@ -41,6 +41,9 @@ type Server struct {
 	snap          *snapshot
 	transferErr   error
 	serials       map[string]*uint32 // nameserver -> its SOA serial, nil when it did not answer
+	expected      []string           // owners the configuration manages (Expect)
+	prefetchDone  bool
+	pre           map[string]*mdns.Msg // "server owner" -> its answer, asked together (prefetch)
 }
 
 var _ Zone = (*Server)(nil)
@@ -91,7 +94,7 @@ func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
 	var r *mdns.Msg
 	if z := s.transferred(ctx); z != nil {
 		r = z.answer(owner)
-	} else {
+	} else if r = s.prefetched(ctx, s.Primary, owner); r == nil {
 		var err error
 		if r, err = s.query(ctx, s.Primary, owner, mdns.TypeTLSA); err != nil {
 			return nil, err

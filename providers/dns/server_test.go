@@ -231,3 +231,47 @@ func TestServerObservesByTransfer(t *testing.T) {
 		t.Errorf("with the secondary stopped, every RRset should lag there:\n%s", paused)
 	}
 }
+
+// Without a transfer, the expected RRsets are asked together and observe
+// as the questions one by one do.
+func TestServerPrefetchesWithoutTransfer(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	ctx := context.Background()
+	w := labServer(lab)
+	owners := []string{"_443._tcp.a.example.test.", "_443._tcp.b.example.test.", "_443._tcp.c.example.test."}
+	for _, o := range owners {
+		w.TLSA(ctx, o)
+	}
+	if err := w.Update(ctx, []RRset{{Owner: owners[0], TTL: 300, Records: []string{rec1}}, {Owner: owners[1], TTL: 300, Records: []string{rec2}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, w, owners[0], rec1)
+	waitVisible(t, w, owners[1], rec2)
+	lab.DenyTransfer(t)
+	observe := func(s *Server) string {
+		var out []string
+		for _, o := range owners {
+			rrs, err := s.TLSA(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			visible, lagging, err := s.Propagation(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %v visible %v lagging %v", o, Presentation(rrs), visible, lagging))
+		}
+		return strings.Join(out, "\n")
+	}
+	together := labServer(lab)
+	for _, o := range owners {
+		together.Expect(o)
+	}
+	got := observe(together)
+	if len(together.pre) != 0 || !together.prefetchDone {
+		t.Errorf("the prefetched answers were not all used: %d left", len(together.pre))
+	}
+	if want := observe(labServer(lab)); got != want {
+		t.Errorf("asked together:\n%s\none by one:\n%s", got, want)
+	}
+}

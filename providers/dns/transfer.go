@@ -3,7 +3,9 @@ package dns
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -132,5 +134,79 @@ func (s *Server) atSerial(ctx context.Context, ns string, serial uint32) bool {
 func (s *Server) forgetTransfer() {
 	s.mu.Lock()
 	s.transferTried, s.snap, s.serials = true, nil, nil
+	s.prefetchDone, s.pre = true, nil
+	s.mu.Unlock()
+}
+
+// Without a transfer, the questions of a run are asked together: every
+// RRset the configuration expects in the zone (Expect), of every server,
+// with up to Window of them in flight, apart from -parallelism, which
+// bounds the resources observed at once. DNS questions are small and a
+// server answers thousands a second; the round trip is the cost.
+
+// Window is how many DNS questions a zone has in flight at once.
+const Window = 256
+
+// Expect names an RRset the configuration manages in the zone, so that the
+// first observation fetches it with the others.
+func (s *Server) Expect(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expected = append(s.expected, strings.ToLower(mdns.Fqdn(owner)))
+}
+
+// prefetched takes the answer of ns for owner fetched with the others, if
+// any: each is used once, later observations (after an update) ask again.
+func (s *Server) prefetched(ctx context.Context, ns, owner string) *mdns.Msg {
+	s.prefetch(ctx)
+	key := ns + " " + strings.ToLower(mdns.Fqdn(owner))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.pre[key]
+	delete(s.pre, key)
+	return r
+}
+
+// prefetch asks every expected question of every server, once per run
+// and only when the zone was not transferred.
+func (s *Server) prefetch(ctx context.Context) {
+	s.xfr.Lock()
+	defer s.xfr.Unlock()
+	s.mu.Lock()
+	skip := s.prefetchDone || !s.transferTried || s.snap != nil || len(s.expected) < 2
+	owners := s.expected
+	if !skip {
+		s.prefetchDone = true
+	}
+	s.mu.Unlock()
+	if skip {
+		return
+	}
+	servers, err := s.nameservers(ctx)
+	if err != nil {
+		return // the questions are asked one by one, and fail there
+	}
+	servers = append([]string{s.Primary}, servers...)
+	pre := map[string]*mdns.Msg{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	window := make(chan struct{}, Window)
+	for _, ns := range slices.Compact(servers) {
+		for _, owner := range owners {
+			window <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-window; wg.Done() }()
+				if r, err := s.query(ctx, ns, owner, mdns.TypeTLSA); err == nil {
+					mu.Lock()
+					pre[ns+" "+owner] = r
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	s.mu.Lock()
+	s.pre = pre
 	s.mu.Unlock()
 }
