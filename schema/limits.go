@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -46,6 +47,9 @@ func checkLimits(name string, src []byte, json bool) *hcl.Diagnostic {
 		}
 		return nil
 	}
+	if shallow(src) {
+		return nil
+	}
 	tokens, _ := hclsyntax.LexConfig(src, name, hcl.InitialPos)
 	depth, heredoc := 0, 0
 	for _, t := range tokens {
@@ -66,4 +70,67 @@ func checkLimits(name string, src []byte, json bool) *hcl.Diagnostic {
 		}
 	}
 	return nil
+}
+
+// shallow reports, without the lexer, that a native-syntax source is
+// within the limits: it has no heredoc and no template, and its brackets,
+// outside strings and comments, never nest deeper than MaxNesting. It
+// answers false whenever it is not sure (a template, a heredoc, a string
+// across lines), and the lexer decides. Lexing a file costs as much as
+// parsing it, and most files are plain blocks of attributes, so this is
+// written by hand: hclsyntax has no cheaper scanner to ask.
+func shallow(src []byte) bool {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '[', '{', '(':
+			if depth++; depth > MaxNesting {
+				return false
+			}
+		case ']', '}', ')':
+			depth--
+		case '<':
+			if i+1 < len(src) && src[i+1] == '<' {
+				return false // a heredoc
+			}
+		case '#':
+			i = lineEnd(src, i)
+		case '/':
+			switch {
+			case i+1 < len(src) && src[i+1] == '/':
+				i = lineEnd(src, i)
+			case i+1 < len(src) && src[i+1] == '*':
+				end := bytes.Index(src[i+2:], []byte("*/"))
+				if end < 0 {
+					return false
+				}
+				i += 2 + end + 1
+			}
+		case '"':
+			for i++; ; i++ {
+				if i >= len(src) || src[i] == '\n' {
+					return false // unterminated
+				}
+				if src[i] == '\\' {
+					i++ // the escaped character
+					continue
+				}
+				if src[i] == '"' {
+					break
+				}
+				if (src[i] == '$' || src[i] == '%') && i+1 < len(src) && src[i+1] == '{' {
+					return false // a template (or its $${ escape): the lexer knows
+				}
+			}
+		}
+	}
+	return true
+}
+
+// lineEnd is the index of the newline ending the line at i (or the end).
+func lineEnd(src []byte, i int) int {
+	if n := bytes.IndexByte(src[i:], '\n'); n >= 0 {
+		return i + n
+	}
+	return len(src)
 }
