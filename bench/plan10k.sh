@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-2000}
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 go build -o "$dir/trustform" ./cmd/trustform
 mkdir "$dir/config"
 printf '$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ 3600 IN NS ns1\n' > "$dir/config/zone"

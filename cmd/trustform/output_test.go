@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // TestLabelsAndControlCharacters: a value with terminal escapes or Markdown
@@ -40,5 +44,32 @@ func TestLabelsAndControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(md.stdout, "````diff") {
 		t.Errorf("the details fence does not outgrow the value's backticks:\n%s", md.stdout)
+	}
+}
+
+// Beyond maxSimilar warnings of one kind, the first stands for the rest,
+// naming them; other kinds and -compact-warnings are untouched.
+func TestSimilarWarningsConsolidated(t *testing.T) {
+	var diags hcl.Diagnostics
+	for i := range 8 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: fmt.Sprintf("tlsa.h%d_smtp: DANE for SMTP in a zone not required to be signed", i), Detail: "Sign the zone."})
+	}
+	diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "vhost.a: another finding", Detail: "x"})
+	var stderr bytes.Buffer
+	e := env{stderr: &stderr, getenv: func(string) string { return "" }}
+	printDiags(e, &common{}, nil, diags, true)
+	out := stderr.String()
+	if n := strings.Count(out, "DANE for SMTP"); n != 1 {
+		t.Errorf("%d full warnings of the kind, want 1:\n%s", n, out)
+	}
+	for _, want := range []string{"(and 7 more similar warnings: tlsa.h1_smtp, tlsa.h2_smtp", "tlsa.h7_smtp)", "vhost.a: another finding"} {
+		if !strings.Contains(strings.ReplaceAll(out, "\n", " "), want) {
+			t.Errorf("the warnings lack %q:\n%s", want, out)
+		}
+	}
+	stderr.Reset()
+	printDiags(e, &common{compactWarnings: true}, nil, diags, true)
+	if n := strings.Count(stderr.String(), "DANE for SMTP"); n != 8 {
+		t.Errorf("-compact-warnings shows %d of 8 warnings", n)
 	}
 }
