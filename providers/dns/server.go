@@ -130,6 +130,15 @@ func (s *Server) MX(ctx context.Context) ([]string, error) {
 // Hosts lists the owners of A and AAAA records in a zone transfer (AXFR)
 // from the primary, signed with the zone's TSIG key.
 func (s *Server) Hosts(ctx context.Context) ([]string, error) {
+	rrs, err := s.axfr(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return addressOwners(rrs), nil
+}
+
+// axfr transfers the zone from the primary, signed with the TSIG key.
+func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	m := new(mdns.Msg)
 	m.SetAxfr(s.Origin)
 	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
@@ -141,14 +150,16 @@ func (s *Server) Hosts(ctx context.Context) ([]string, error) {
 	var rrs []mdns.RR
 	for env := range ch {
 		if env.Error != nil {
+			for range ch { // drain: the transfer's goroutine ends
+			}
 			return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, env.Error)
 		}
 		rrs = append(rrs, env.RR...)
 	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return addressOwners(rrs), nil
+	return rrs, nil
 }
 
 // primaryAnswer is the primary's answer for owner from the last TLSA call,

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -62,41 +61,27 @@ func (s *Server) TransferError() error {
 	return s.transferErr
 }
 
-// transfer reads the zone from the primary by AXFR, signed with the TSIG key.
+// transfer reads the zone from the primary by AXFR.
 func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
-	m := new(mdns.Msg)
-	m.SetAxfr(s.Origin)
-	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
-	tr := &mdns.Transfer{DialTimeout: s.timeout(), ReadTimeout: 4 * s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
-	ch, err := tr.In(m, s.Primary)
+	rrs, err := s.axfr(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, err)
+		return nil, err
 	}
 	z := &snapshot{tlsa: map[string][]mdns.RR{}}
 	soa := false
-	for env := range ch {
-		if env.Error != nil {
-			for range ch { // drain: the transfer goroutine ends
-			}
-			return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, env.Error)
-		}
-		for _, rr := range env.RR {
-			switch r := rr.(type) {
-			case *mdns.SOA:
-				z.serial, soa = r.Serial, true
-			case *mdns.TLSA:
+	for _, rr := range rrs {
+		switch r := rr.(type) {
+		case *mdns.SOA:
+			z.serial, soa = r.Serial, true
+		case *mdns.TLSA:
+			owner := strings.ToLower(r.Hdr.Name)
+			z.tlsa[owner] = append(z.tlsa[owner], r)
+		case *mdns.RRSIG:
+			if r.TypeCovered == mdns.TypeTLSA {
 				owner := strings.ToLower(r.Hdr.Name)
 				z.tlsa[owner] = append(z.tlsa[owner], r)
-			case *mdns.RRSIG:
-				if r.TypeCovered == mdns.TypeTLSA {
-					owner := strings.ToLower(r.Hdr.Name)
-					z.tlsa[owner] = append(z.tlsa[owner], r)
-				}
 			}
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	if !soa {
 		return nil, fmt.Errorf("zone %s: transfer from %s had no SOA", s.Origin, s.Primary)
