@@ -184,8 +184,9 @@ func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
 			cert.Copies = append(cert.Copies, cp)
 		}
 	}
-	for _, t := range b.cfg.TLSAs {
-		cert.KeepNext = cert.KeepNext || t.PublishNext && t.Certificate.Address == addr
+	for _, a := range b.cfg.Referrers(addr) {
+		t, ok := b.cfg.Block(a).(*schema.TLSA)
+		cert.KeepNext = cert.KeepNext || ok && t.PublishNext
 	}
 	switch iss := b.bound[c.Issuer.Address].(type) {
 	case certificate.Issuer: // the local CA

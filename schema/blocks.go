@@ -214,6 +214,10 @@ type TLSPolicy struct {
 	CiphersRange   hcl.Range `hcl:"ciphers,attr_value_range"`
 	ProfileRange   hcl.Range `hcl:"profile,attr_value_range"`
 	DeclRange      hcl.Range `hcl:",def_range"`
+
+	// mozilla is Profile read from the guidelines once, when validated:
+	// every vhost of a large fleet asks for it.
+	mozilla *Profile
 }
 
 // HSTS is a Strict-Transport-Security policy.

@@ -36,9 +36,10 @@ type Config struct {
 	// Variables are the variable blocks, each with its value.
 	Variables []*Variable
 
-	blocks map[Address]any
-	states []*State
-	gone   map[Address]bool // see WithGone
+	blocks    map[Address]any
+	referrers map[Address][]Address // see Referrers
+	states    []*State
+	gone      map[Address]bool // see WithGone
 
 	locals map[string]cty.Value
 	parser *hclparse.Parser  // shared with variables files, for diagnostics

@@ -57,6 +57,7 @@ var forEachSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "fo
 func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnostics {
 	sch, _ := gohcl.ImpliedBodySchema(&file{})
 	content, diags := body.Content(sch)
+	fields := fileFields()
 	for _, blk := range content.Blocks {
 		fe, inner, d := blk.Body.PartialContent(forEachSchema)
 		diags = append(diags, d...)
@@ -69,7 +70,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 					"each.key and each.value exist only in a block with for_each."))
 				continue
 			}
-			diags = append(diags, c.decodeInstance(&one, ctx, "")...)
+			diags = append(diags, c.decodeInstance(&one, ctx, "", fields)...)
 			continue
 		}
 		if blk.Type == "state" || blk.Type == "removed" {
@@ -86,7 +87,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		for _, k := range keys {
 			ictx := ctx.NewChild()
 			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": each[k]})}
-			diags = append(diags, c.decodeInstance(&one, ictx, k)...)
+			diags = append(diags, c.decodeInstance(&one, ictx, k, fields)...)
 		}
 	}
 	return diags
@@ -143,33 +144,50 @@ func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, h
 // decodeInstance decodes one block (an instance when key is set) into the
 // configuration; its references are bound to ctx, so that
 // certificate.www[each.key] names the right instance.
-func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string) hcl.Diagnostics {
+//
+// The block is decoded into its own struct, not through the file struct:
+// gohcl derives a schema from struct tags on every call, and the file
+// struct's schema names every block kind (half the cost of decoding a
+// large configuration).
+func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string, fields map[string]int) hcl.Diagnostics {
+	field, ok := fields[blk.Type]
+	if !ok {
+		return nil // body.Content refused it already
+	}
 	var f file
-	diags := gohcl.DecodeBody(oneBlock{blk}, ctx, &f)
-	c.add(&f)
-	var decoded any
-	fv := reflect.ValueOf(&f).Elem()
-	for i := range fv.NumField() {
-		if s := fv.Field(i); s.Len() > 0 {
-			decoded = s.Index(0).Interface()
+	list := reflect.ValueOf(&f).Elem().Field(field)
+	v := reflect.New(list.Type().Elem().Elem())
+	diags := gohcl.DecodeBody(blk.Body, ctx, v.Interface())
+	label, decl := v.Interface().(header).header()
+	*decl = blk.DefRange
+	if label != nil && len(blk.Labels) > 0 {
+		*label = blk.Labels[0]
+		if key != "" {
+			*label = InstanceName(*label, key)
 		}
 	}
-	if decoded == nil {
-		return diags
-	}
-	v := reflect.ValueOf(decoded).Elem()
-	if key != "" {
-		name := v.FieldByName("Name")
-		name.SetString(InstanceName(name.String(), key))
-	}
+	list.Set(reflect.Append(list, v))
+	c.add(&f)
 	exprT := reflect.TypeFor[hcl.Expression]()
-	for i := range v.NumField() {
-		if f := v.Field(i); f.Type() == exprT && !f.IsNil() {
+	for i := range v.Elem().NumField() {
+		if f := v.Elem().Field(i); f.Type() == exprT && !f.IsNil() {
 			f.Set(reflect.ValueOf(hcl.Expression(boundExpr{f.Interface().(hcl.Expression), ctx})))
 		}
 	}
-	c.evaluated[decoded] = evaluated{blk, ctx, key != ""}
+	c.evaluated[v.Interface()] = evaluated{blk, ctx, key != ""}
 	return diags
+}
+
+// fileFields are the fields of the file struct by the block type each holds.
+func fileFields() map[string]int {
+	out := map[string]int{}
+	t := reflect.TypeFor[file]()
+	for i := range t.NumField() {
+		if typ, ok := strings.CutSuffix(t.Field(i).Tag.Get("hcl"), ",block"); ok {
+			out[typ] = i
+		}
+	}
+	return out
 }
 
 // evaluated is how a block was decoded, for its source in state.
@@ -178,23 +196,6 @@ type evaluated struct {
 	ctx      *hcl.EvalContext
 	instance bool
 }
-
-// oneBlock is a body holding one block, so that gohcl decodes a single
-// instance, labels and ranges included.
-type oneBlock struct{ b *hcl.Block }
-
-func (o oneBlock) Content(s *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
-	return &hcl.BodyContent{Blocks: hcl.Blocks{o.b}, MissingItemRange: o.b.DefRange}, nil
-}
-
-func (o oneBlock) PartialContent(s *hcl.BodySchema) (*hcl.BodyContent, hcl.Body, hcl.Diagnostics) {
-	c, d := o.Content(s)
-	return c, hcl.EmptyBody(), d
-}
-
-func (o oneBlock) JustAttributes() (hcl.Attributes, hcl.Diagnostics) { return nil, nil }
-
-func (o oneBlock) MissingItemRange() hcl.Range { return o.b.DefRange }
 
 // boundExpr is a reference expression with the context it was written in:
 // an index such as certificate.www[each.key] is a traversal once each.key

@@ -58,7 +58,8 @@ func list[T any](s []*T) []any {
 func (c *Config) Each(fn func(addr Address, rng hcl.Range, block any)) {
 	for _, k := range Kinds() {
 		for _, b := range k.blocks(c) {
-			fn(Address{k.Type, blockName(b)}, DeclRange(b), b)
+			name, decl := b.(header).header()
+			fn(Address{k.Type, *name}, *decl, b)
 		}
 	}
 }
@@ -71,6 +72,10 @@ func isBlockType(t string) bool {
 // DeclRange returns the declaration range of a block of this package: every
 // block struct has a DeclRange field (gohcl's def_range).
 func DeclRange(b any) hcl.Range {
+	if h, ok := b.(header); ok && !reflect.ValueOf(b).IsNil() {
+		_, decl := h.header()
+		return *decl
+	}
 	v := reflect.ValueOf(b)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return hcl.Range{}
@@ -94,9 +99,4 @@ func AttrRange(b any, attr string) hcl.Range {
 		}
 	}
 	return DeclRange(b)
-}
-
-// blockName is a block's label: every block struct has a Name field.
-func blockName(b any) string {
-	return reflect.ValueOf(b).Elem().FieldByName("Name").String()
 }

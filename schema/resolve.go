@@ -68,8 +68,19 @@ func (c *Config) resolve() hcl.Diagnostics {
 		need(&b.SignedBy, b.SignedByExpr, "signed_by", b.DeclRange, "apt_key")
 		ref(&b.Host, b.HostExpr, "host", "host")
 	}
+	c.referrers = map[Address][]Address{}
+	c.Each(func(a Address, _ hcl.Range, _ any) {
+		for _, r := range c.Refs(a) {
+			c.referrers[r.Address] = append(c.referrers[r.Address], a)
+		}
+	})
 	return diags
 }
+
+// Referrers returns the blocks that refer to addr, in the order of Each.
+// Whoever asks it per block of a fleet would otherwise scan every block
+// each time, and a plan would grow with the square of the fleet.
+func (c *Config) Referrers(addr Address) []Address { return c.referrers[addr] }
 
 // suggest names declared blocks of the wanted type, for "did you mean".
 func (c *Config) suggest(want Address) string {

@@ -60,7 +60,7 @@ func (p *TLSPolicy) Effective() (protocols []string, ciphers string) {
 	if p == nil {
 		return nil, ""
 	}
-	if prof, ok := MozillaProfile(p.Profile); ok {
+	if prof := p.Mozilla(); prof != nil {
 		return prof.Protocols, strings.Join(prof.Ciphers, ":")
 	}
 	return p.Protocols, p.Ciphers
@@ -70,6 +70,9 @@ func (p *TLSPolicy) Effective() (protocols []string, ciphers string) {
 func (p *TLSPolicy) Mozilla() *Profile {
 	if p == nil {
 		return nil
+	}
+	if p.mozilla != nil {
+		return p.mozilla
 	}
 	prof, _ := MozillaProfile(p.Profile)
 	return prof

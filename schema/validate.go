@@ -390,7 +390,8 @@ func validatePolicy(p *TLSPolicy) hcl.Diagnostics {
 	case p.Profile != "" && (len(p.Protocols) > 0 || p.Ciphers != ""):
 		diags = append(diags, errAt(p.ProfileRange, "Conflicting TLS policy", "Set either profile, or protocols and ciphers, not both."))
 	case p.Profile != "":
-		if _, ok := MozillaProfile(p.Profile); !ok {
+		var ok bool
+		if p.mozilla, ok = MozillaProfile(p.Profile); !ok {
 			diags = append(diags, errAt(p.ProfileRange, "Unknown TLS profile", fmt.Sprintf("%q is not \"mozilla-modern\" or \"mozilla-intermediate\".", p.Profile)))
 		}
 	case len(p.Protocols) == 0:

@@ -93,6 +93,18 @@ func (g *Graph) AddNode(n *Node) {
 	g.of[n.Res] = n
 }
 
+// Referrers returns the resources whose blocks refer to addr
+// (schema.Config.Referrers).
+func (g *Graph) Referrers(addr schema.Address) []*Node {
+	var out []*Node
+	for _, a := range g.Config.Referrers(addr) {
+		if n := g.by[a]; n != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Node returns the resource at addr, or nil.
 func (g *Graph) Node(addr schema.Address) *Node { return g.by[addr] }
 

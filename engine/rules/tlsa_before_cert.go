@@ -153,7 +153,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 // whole leaf with selector 0). A new key, or any new certificate for the
 // second kind, must not outrun them.
 func pins(g *graph.Graph, cert schema.Address) (key, chain []*graph.Node) {
-	for _, n := range g.Nodes {
+	for _, n := range g.Referrers(cert) {
 		pin, ok := n.Res.(providers.Pin)
 		if !ok || n.Observed == nil || n.Block.(*schema.TLSA).Certificate.Address != cert {
 			continue
@@ -204,14 +204,10 @@ func (r tlsaBeforeCert) Order(g *graph.Graph) {
 		if s.Phase == dns.PhasePublish {
 			continue
 		}
-		for _, v := range g.Config.Vhosts {
-			if v.Certificate.Address == t.Certificate.Address {
-				s.After(g.Last(schema.Address{Type: "vhost", Name: v.Name}), r.Name())
-			}
-		}
-		for _, v := range g.Config.Services {
-			if v.Certificate.Address == t.Certificate.Address {
-				s.After(g.Last(schema.Address{Type: "service", Name: v.Name}), r.Name())
+		for _, n := range g.Referrers(t.Certificate.Address) {
+			switch n.Block.(type) {
+			case *schema.Vhost, *schema.Service:
+				s.After(g.Last(n.Addr), r.Name())
 			}
 		}
 	}
