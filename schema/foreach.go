@@ -57,7 +57,7 @@ var forEachSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "fo
 func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnostics {
 	sch, _ := gohcl.ImpliedBodySchema(&file{})
 	content, diags := body.Content(sch)
-	fields := fileFields()
+	kinds := fileKinds()
 	for _, blk := range content.Blocks {
 		fe, inner, d := blk.Body.PartialContent(forEachSchema)
 		diags = append(diags, d...)
@@ -70,7 +70,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 					"each.key and each.value exist only in a block with for_each."))
 				continue
 			}
-			diags = append(diags, c.decodeInstance(&one, ctx, "", fields)...)
+			diags = append(diags, c.decodeInstance(&one, ctx, "", kinds)...)
 			continue
 		}
 		if blk.Type == "state" || blk.Type == "removed" {
@@ -87,7 +87,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		for _, k := range keys {
 			ictx := ctx.NewChild()
 			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": each[k]})}
-			diags = append(diags, c.decodeInstance(&one, ictx, k, fields)...)
+			diags = append(diags, c.decodeInstance(&one, ictx, k, kinds)...)
 		}
 	}
 	return diags
@@ -149,22 +149,17 @@ func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, h
 // gohcl derives a schema from struct tags on every call, and the file
 // struct's schema names every block kind (half the cost of decoding a
 // large configuration).
-func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string, fields map[string]int) hcl.Diagnostics {
-	field, ok := fields[blk.Type]
+func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string, kinds map[string]fileKind) hcl.Diagnostics {
+	kind, ok := kinds[blk.Type]
 	if !ok {
 		return nil // body.Content refused it already
 	}
 	var f file
-	list := reflect.ValueOf(&f).Elem().Field(field)
+	list := reflect.ValueOf(&f).Elem().Field(kind.field)
 	v := reflect.New(list.Type().Elem().Elem())
-	diags := gohcl.DecodeBody(blk.Body, ctx, v.Interface())
-	label, decl := v.Interface().(header).header()
-	*decl = blk.DefRange
-	if label != nil && len(blk.Labels) > 0 {
-		*label = blk.Labels[0]
-		if key != "" {
-			*label = InstanceName(*label, key)
-		}
+	diags := kind.decoder.decodeBlock(blk, ctx, v.Elem())
+	if label, _ := v.Interface().(header).header(); label != nil && key != "" {
+		*label = InstanceName(*label, key)
 	}
 	list.Set(reflect.Append(list, v))
 	c.add(&f)
@@ -178,13 +173,20 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 	return diags
 }
 
-// fileFields are the fields of the file struct by the block type each holds.
-func fileFields() map[string]int {
-	out := map[string]int{}
+// fileKind is where blocks of one type go in the file struct, and how
+// they are decoded.
+type fileKind struct {
+	field   int
+	decoder *decoder
+}
+
+// fileKinds are the block types of the file struct.
+func fileKinds() map[string]fileKind {
+	out := map[string]fileKind{}
 	t := reflect.TypeFor[file]()
 	for i := range t.NumField() {
 		if typ, ok := strings.CutSuffix(t.Field(i).Tag.Get("hcl"), ",block"); ok {
-			out[typ] = i
+			out[typ] = fileKind{i, newDecoder(t.Field(i).Type.Elem().Elem())}
 		}
 	}
 	return out

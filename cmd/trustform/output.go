@@ -22,7 +22,7 @@ func printDiags(e env, c *common, cfg *schema.Config, diags hcl.Diagnostics, pla
 	if cfg != nil {
 		files = cfg.Files
 	}
-	w := hcl.NewDiagnosticTextWriter(e.stderr, files, 100, c.colorErr(e) && !plain)
+	color := c.colorErr(e) && !plain
 	warnings := 0
 	similar := similarWarnings(diags)
 	for _, d := range diags {
@@ -45,7 +45,8 @@ func printDiags(e env, c *common, cfg *schema.Config, diags hcl.Diagnostics, pla
 			fmt.Fprintf(e.stderr, "Warning: %s%s\n", d.Summary, where)
 			continue
 		}
-		if err := w.WriteDiagnostic(&d); err != nil {
+		quoted, qd := snippet(files, &d)
+		if err := hcl.NewDiagnosticTextWriter(e.stderr, quoted, 100, color).WriteDiagnostic(qd); err != nil {
 			fmt.Fprintf(e.stderr, "%s: %s\n", d.Summary, d.Detail)
 		}
 	}
