@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -59,18 +61,15 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 	content, diags := body.Content(sch)
 	kinds := fileKinds()
 	for _, blk := range content.Blocks {
-		fe, inner, d := blk.Body.PartialContent(forEachSchema)
+		one, attr, d := splitForEach(blk)
 		diags = append(diags, d...)
-		one := *blk
-		one.Body = inner
-		attr := fe.Attributes["for_each"]
 		if attr == nil {
-			if e := eachUse(blk.Body); e != nil {
+			if e := eachUse(blk.Body, c.parser); e != nil {
 				diags = append(diags, errAt(e.SrcRange, "Reference to each outside for_each",
 					"each.key and each.value exist only in a block with for_each."))
 				continue
 			}
-			diags = append(diags, c.decodeInstance(&one, ctx, "", kinds)...)
+			diags = append(diags, c.decodeInstance(one, ctx, "", kinds)...)
 			continue
 		}
 		if blk.Type == "state" || blk.Type == "removed" {
@@ -87,10 +86,23 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		for _, k := range keys {
 			ictx := ctx.NewChild()
 			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": each[k]})}
-			diags = append(diags, c.decodeInstance(&one, ictx, k, kinds)...)
+			diags = append(diags, c.decodeInstance(one, ictx, k, kinds)...)
 		}
 	}
 	return diags
+}
+
+// splitForEach takes for_each out of a block: the block without it, and
+// the attribute (nil when there is none). Most blocks have none, and are
+// left as they are: hclsyntax copies a body to hide an attribute.
+func splitForEach(blk *hcl.Block) (*hcl.Block, *hcl.Attribute, hcl.Diagnostics) {
+	if sb, ok := blk.Body.(*hclsyntax.Body); ok && sb.Attributes["for_each"] == nil {
+		return blk, nil, nil
+	}
+	fe, inner, diags := blk.Body.PartialContent(forEachSchema)
+	one := *blk
+	one.Body = inner
+	return &one, fe.Attributes["for_each"], diags
 }
 
 // forEach evaluates a for_each: a map (or object) or a set of strings,
@@ -248,10 +260,16 @@ func (c *Config) Expand(a Address) []Address {
 	return out
 }
 
-// eachUse is the first reference to each in a body, or nil.
-func eachUse(b hcl.Body) *hclsyntax.ScopeTraversalExpr {
+// eachUse is the first reference to each in a body, or nil. A block whose
+// source does not hold the word has none (walking every block of a fleet
+// costs more than the look).
+func eachUse(b hcl.Body, parser *hclparse.Parser) *hclsyntax.ScopeTraversalExpr {
 	sb, ok := b.(*hclsyntax.Body)
 	if !ok {
+		return nil
+	}
+	if f := parser.Files()[sb.SrcRange.Filename]; f != nil && sb.SrcRange.End.Byte <= len(f.Bytes) &&
+		!bytes.Contains(f.Bytes[sb.SrcRange.Start.Byte:sb.SrcRange.End.Byte], []byte("each")) {
 		return nil
 	}
 	var found *hclsyntax.ScopeTraversalExpr

@@ -41,7 +41,11 @@ func (g *Graph) Order() ([]*Step, error) {
 		}
 	}
 	out := slices.Clone(g.Steps)
-	rank := func(s *Step) int { k, _ := schema.KindOf(s.Addr.Type); return k.Rank }
+	ranks := map[string]int{}
+	for _, k := range schema.Kinds() {
+		ranks[k.Type] = k.Rank
+	}
+	rank := func(s *Step) int { return ranks[s.Addr.Type] }
 	batch := func(s *Step) string {
 		if b, ok := g.by[s.Addr].Res.(providers.Batched); ok {
 			return b.BatchKey()
