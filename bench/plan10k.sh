@@ -1,17 +1,43 @@
 #!/usr/bin/env bash
-# Times `trustform validate` and `trustform plan` as processes (wall time and
-# peak RSS, via GNU time) on a generated configuration of 2,000 hosts, each
-# with a certificate, two TLSA records and two vhosts: 10,000 resources on
-# the embedded default. The Go benchmarks in engine/bench_test.go measure the
-# same phases in-process, next to plain HCL parsing.
+# trustform plan against bare HCL parsing of the same files (bench/hclparse,
+# the floor: trustform parses first), as processes: wall time and peak RSS
+# (GNU time), the median of RUNS runs each, on generated configurations of
+# 200 and 2,000 hosts, each with a certificate, two TLSA records and two
+# vhosts: 1,000 and 10,000 resources on the embedded default. Prints the
+# ratios (goals at 10,000: <= 2x the time, <= 1.1x the peak memory) and how
+# both grow from 1k to 10k. The Go benchmarks in engine/bench_test.go
+# measure the same phases in-process (go test -bench 10k ./engine).
+# Usage: bench/plan10k.sh [HOSTS...]   (default: 200 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hosts=${1:-2000}
-dir=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
-go build -o "$dir/trustform" ./cmd/trustform
-mkdir "$dir/config"
-printf '$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ 3600 IN NS ns1\n' > "$dir/config/zone"
+if [ ! -x /usr/bin/time ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends time >/dev/null
+fi
+runs=${RUNS:-5}
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+go build -o "$work/trustform" ./cmd/trustform
+go build -o "$work/hclparse" ./bench/hclparse
+
+# median CMD...: the median wall time (s) and peak RSS (KiB) of RUNS runs of CMD.
+median() {
+  local i mid=$(((runs + 1) / 2))
+  : >"$work/runs"
+  for ((i = 0; i < runs; i++)); do
+    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+    cat "$work/time" >>"$work/runs"
+  done
+  echo "$(cut -d' ' -f1 "$work/runs" | sort -n | sed -n "${mid}p") $(cut -d' ' -f2 "$work/runs" | sort -n | sed -n "${mid}p")"
+}
+
+# generate HOSTS DIR: the configuration of HOSTS hosts in DIR.
+generate() {
+  local hosts=$1 dir=$2 i ip
+  mkdir -p "$dir"
+  printf '$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ 3600 IN NS ns1\n' > "$dir/zone"
 {
   printf 'dns_zone "big" {\n  name      = "example.test"\n  zone_file = "zone"\n}\nlocal_ca "ca" {}\ntls_policy "p" {\n  profile = "mozilla-intermediate"\n}\n'
   for ((i = 0; i < hosts; i++)); do
@@ -69,8 +95,22 @@ vhost "h${i}_http" {
 }
 HCL
   done
-} > "$dir/config/main.hcl"
-echo "configuration: $hosts hosts, $(grep -c '^[a-z_]* "' "$dir/config/main.hcl") blocks, $(du -h "$dir/config/main.hcl" | cut -f1)"
-for cmd in validate "plan -no-color"; do
-  /usr/bin/time -f "trustform $cmd: %e s wall, %M KiB peak RSS" "$dir/trustform" -chdir="$dir/config" $cmd > /dev/null
-done
+} > "$dir/main.hcl"
+}
+
+printf '%9s %9s %10s %9s %10s %7s %7s\n' resources "parse s" "parse MiB" "plan s" "plan MiB" "time x" "mem x" | tee "$work/table"
+for hosts in "${@:-200 2000}"; do
+  for h in $hosts; do
+    generate "$h" "$work/h$h"
+    parse=$(median "$work/hclparse" "$work/h$h")
+    plan=$(median "$work/trustform" -chdir="$work/h$h" plan -no-color)
+    read -r pt pm <<<"$parse"
+    read -r tt tm <<<"$plan"
+    awk -v r=$((h * 5)) -v pt="$pt" -v pm="$pm" -v tt="$tt" -v tm="$tm" 'BEGIN {
+      printf "%9d %9.2f %10.1f %9.2f %10.1f %7.2f %7.2f\n", r, pt, pm / 1024, tt, tm / 1024, tt / pt, tm / pm }'
+  done
+done | tee -a "$work/table"
+awk 'NR > 1 { r[NR] = $1; t[NR] = $4; m[NR] = $5; tx[NR] = $6; mx[NR] = $7; n = NR } END {
+  printf "plan of %d resources: %.2fx the time (goal <= 2) and %.2fx the peak memory (goal <= 1.1) of parsing the same files\n", r[n], tx[n], mx[n]
+  if (n > 2) printf "from %d to %d resources (x%.0f): plan time x%.1f, peak memory x%.1f\n", r[2], r[n], r[n] / r[2], t[n] / t[2], m[n] / m[2]
+}' "$work/table"
