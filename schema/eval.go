@@ -296,12 +296,21 @@ func (c *Config) checkNames(bodies []hcl.Body) hcl.Diagnostics {
 		declared["local."+n] = true
 	}
 	var diags hcl.Diagnostics
+	var nodes []hclsyntax.Node
 	for _, b := range bodies {
 		sb, ok := b.(*hclsyntax.Body)
 		if !ok {
 			continue // JSON: evaluation reports it
 		}
-		hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+		nodes = append(nodes, sb.Attributes)
+		for _, blk := range sb.Blocks { // a block that names neither has nothing to check
+			if mayHold(c.parser, blk.Range(), "var") || mayHold(c.parser, blk.Range(), "local") {
+				nodes = append(nodes, blk)
+			}
+		}
+	}
+	for _, n := range nodes {
+		hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
 			e, ok := n.(*hclsyntax.ScopeTraversalExpr)
 			if !ok || len(e.Traversal) < 2 {
 				return nil

@@ -260,6 +260,17 @@ func (c *Config) Expand(a Address) []Address {
 	return out
 }
 
+// mayHold reports whether the source of rng may hold word: false only
+// when its bytes are known and do not. A walk of the syntax tree for a
+// name costs more than looking at the text first.
+func mayHold(parser *hclparse.Parser, rng hcl.Range, word string) bool {
+	f := parser.Files()[rng.Filename]
+	if f == nil || rng.Start.Byte > rng.End.Byte || rng.End.Byte > len(f.Bytes) {
+		return true
+	}
+	return bytes.Contains(f.Bytes[rng.Start.Byte:rng.End.Byte], []byte(word))
+}
+
 // eachUse is the first reference to each in a body, or nil. A block whose
 // source does not hold the word has none (walking every block of a fleet
 // costs more than the look).
@@ -268,8 +279,7 @@ func eachUse(b hcl.Body, parser *hclparse.Parser) *hclsyntax.ScopeTraversalExpr 
 	if !ok {
 		return nil
 	}
-	if f := parser.Files()[sb.SrcRange.Filename]; f != nil && sb.SrcRange.End.Byte <= len(f.Bytes) &&
-		!bytes.Contains(f.Bytes[sb.SrcRange.Start.Byte:sb.SrcRange.End.Byte], []byte("each")) {
+	if !mayHold(parser, sb.SrcRange, "each") {
 		return nil
 	}
 	var found *hclsyntax.ScopeTraversalExpr

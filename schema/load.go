@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -107,6 +108,10 @@ func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
 // the others' expressions are evaluated with.
 var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"}}}
 
+// bigSource is the size of configuration (bytes) whose parse is worth a
+// garbage collection before decoding: a fleet of thousands of blocks.
+const bigSource = 1 << 20
+
 // ParseWith is Parse with variable values: in, and the contents of
 // *.auto.vars files by name.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
@@ -122,7 +127,9 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	sum := sha256.New()
 	var variables, locals hcl.Blocks
 	var bodies []hcl.Body
+	size := 0
 	for _, n := range names {
+		size += len(srcs[n])
 		fmt.Fprintf(sum, "%s\x00%d\x00", n, len(srcs[n]))
 		sum.Write(srcs[n])
 		if d := checkLimits(n, srcs[n], strings.HasSuffix(n, ".json")); d != nil {
@@ -145,6 +152,12 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		variables = append(variables, content.Blocks.OfType("variable")...)
 		locals = append(locals, content.Blocks.OfType("locals")...)
 		bodies = append(bodies, rest)
+	}
+	if size >= bigSource {
+		// HCL's lexer leaves its tokens behind as garbage, as large as the
+		// syntax tree; collected now, before decoding, the heap may grow to
+		// twice the tree rather than twice the tree and the tokens.
+		runtime.GC()
 	}
 	values, d := cfg.variableValues(in, auto, func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {

@@ -45,10 +45,12 @@ func nginxDirectives(src string) []directive {
 			}
 		case c == ';' || c == '{':
 			if len(words) > 0 {
-				d := directive{name: words[0], args: words[1:], in: append([]directive(nil), stack...)}
+				// The stack's array is never written once a directive holds
+				// it: a block is pushed onto a fresh copy (clipped append).
+				d := directive{name: words[0], args: words[1:], in: stack}
 				out = append(out, d)
 				if c == '{' {
-					stack = append(stack, d)
+					stack = append(stack[:len(stack):len(stack)], d)
 				}
 			}
 			words = nil
@@ -65,7 +67,7 @@ func nginxDirectives(src string) []directive {
 			i += n
 		default:
 			start := i
-			for i < len(src) && !strings.ContainsRune(" \t\r\n;{}", rune(src[i])) {
+			for i < len(src) && !nginxBreak(src[i]) {
 				if src[i] == '$' && i+1 < len(src) && src[i+1] == '{' { // ${var} is part of a word
 					if end := strings.IndexByte(src[i:], '}'); end > 0 {
 						i += end
@@ -79,6 +81,15 @@ func nginxDirectives(src string) []directive {
 		}
 	}
 	return out
+}
+
+// nginxBreak reports whether c ends a bare word.
+func nginxBreak(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ';', '{', '}':
+		return true
+	}
+	return false
 }
 
 // apacheDirectives tokenizes an httpd configuration: one directive per
