@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func cmdApply(args []string, chdir string, e env) int {
 			return 1
 		}
 		if !*asJSON {
-			plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
+			inLines(e.stdout, func(w io.Writer) error { plan.WriteText(w, p, plan.TextOptions{Color: c.color(e)}); return nil })
 		}
 		if !p.HasChanges() {
 			return 0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 
 	"github.com/trustform/trustform/engine/plan"
@@ -36,11 +37,11 @@ func cmdShow(args []string, chdir string, e env) int {
 		return 0
 	}
 	if *asMarkdown {
-		if err := plan.WriteMarkdown(e.stdout, p); err != nil {
+		if err := inLines(e.stdout, func(w io.Writer) error { return plan.WriteMarkdown(w, p) }); err != nil {
 			return errorf(e, "%v", err)
 		}
 		return 0
 	}
-	plan.WriteText(e.stdout, p, plan.TextOptions{Color: c.color(e)})
+	inLines(e.stdout, func(w io.Writer) error { plan.WriteText(w, p, plan.TextOptions{Color: c.color(e)}); return nil })
 	return 0
 }
