@@ -175,9 +175,8 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 	}
 	list.Set(reflect.Append(list, v))
 	c.add(&f)
-	exprT := reflect.TypeFor[hcl.Expression]()
 	for i := range v.Elem().NumField() {
-		if f := v.Elem().Field(i); f.Type() == exprT && !f.IsNil() {
+		if f := v.Elem().Field(i); f.Type() == exprType && !f.IsNil() {
 			f.Set(reflect.ValueOf(hcl.Expression(boundExpr{f.Interface().(hcl.Expression), ctx})))
 		}
 	}

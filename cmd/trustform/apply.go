@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -91,7 +90,7 @@ func cmdApply(args []string, chdir string, e env) int {
 			return 1
 		}
 		if !*asJSON {
-			inLines(e.stdout, func(w io.Writer) error { plan.WriteText(w, p, plan.TextOptions{Color: c.color(e)}); return nil })
+			writeText(e, &c, p)
 		}
 		if !p.HasChanges() {
 			return 0

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+
+	"github.com/trustform/trustform/engine/plan"
 )
 
 // lineWriter passes what is written on to w in whole lines, up to 64 KiB
@@ -40,10 +42,18 @@ func (l *lineWriter) Flush() error {
 	return l.err
 }
 
-// inLines runs write with a lineWriter over w.
-func inLines(w io.Writer, write func(io.Writer) error) error {
-	l := &lineWriter{w: w}
-	if err := write(l); err != nil {
+// writeText prints a plan for a terminal (plan.WriteText), in whole lines.
+func writeText(e env, c *common, p *plan.Plan) {
+	l := &lineWriter{w: e.stdout}
+	plan.WriteText(l, p, plan.TextOptions{Color: c.color(e)})
+	l.Flush()
+}
+
+// writeMarkdown prints a plan as a pull-request comment (plan.WriteMarkdown),
+// in whole lines.
+func writeMarkdown(e env, p *plan.Plan) error {
+	l := &lineWriter{w: e.stdout}
+	if err := plan.WriteMarkdown(l, p); err != nil {
 		return err
 	}
 	return l.Flush()

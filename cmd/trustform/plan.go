@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
@@ -61,11 +60,11 @@ func cmdPlan(args []string, chdir string, e env) int {
 			return errorf(e, "%v", err)
 		}
 	case *asMarkdown:
-		if err := inLines(e.stdout, func(w io.Writer) error { return plan.WriteMarkdown(w, p) }); err != nil {
+		if err := writeMarkdown(e, p); err != nil {
 			return errorf(e, "%v", err)
 		}
 	default:
-		inLines(e.stdout, func(w io.Writer) error { plan.WriteText(w, p, plan.TextOptions{Color: c.color(e)}); return nil })
+		writeText(e, &c, p)
 		if *out != "" {
 			e.stdout.Write([]byte("\nSaved the plan to " + *out + ". Apply exactly this plan with: trustform apply " + *out + "\n"))
 		}

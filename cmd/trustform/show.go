@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 
 	"github.com/trustform/trustform/engine/plan"
@@ -37,11 +36,11 @@ func cmdShow(args []string, chdir string, e env) int {
 		return 0
 	}
 	if *asMarkdown {
-		if err := inLines(e.stdout, func(w io.Writer) error { return plan.WriteMarkdown(w, p) }); err != nil {
+		if err := writeMarkdown(e, p); err != nil {
 			return errorf(e, "%v", err)
 		}
 		return 0
 	}
-	inLines(e.stdout, func(w io.Writer) error { plan.WriteText(w, p, plan.TextOptions{Color: c.color(e)}); return nil })
+	writeText(e, &c, p)
 	return 0
 }
