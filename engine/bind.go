@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ type binding struct {
 	zones     []dns.Zone
 	// challenges are the http-01 pre-order checks made so far.
 	challenges []challenge
+	// installed reads each host's package database once (by host name,
+	// "" for this machine).
+	installed map[string]func(server string) webserver.Versions
 }
 
 // host is the door to the host a resource names: the SSH host (one per
@@ -77,6 +81,7 @@ func (b *binding) host(r schema.Ref) host.Host {
 			Jump:         h.SSH.Jump,
 			Become:       h.SSH.Become,
 			Root:         h.Root,
+			Env:          environment(h),
 		})
 		b.remotes[h.Name] = s
 		return s
@@ -85,7 +90,20 @@ func (b *binding) host(r schema.Ref) host.Host {
 	if h := b.cfg.Host(r); h != nil && h.Root != "" {
 		roots = append(roots, b.cfg.LocalPath(r, "/"))
 	}
-	return host.Local{Roots: roots}
+	return host.Local{Roots: roots, Env: environment(b.cfg.Host(r))}
+}
+
+// environment is what a host block sets for commands, NAME=VALUE sorted.
+func environment(h *schema.Host) []string {
+	if h == nil {
+		return nil
+	}
+	var out []string
+	for name, v := range h.Environment {
+		out = append(out, name+"="+v)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // keyDeployer is the bound certificate at a reference, if any.
@@ -317,7 +335,13 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 
 func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
 	v := block.(*schema.Vhost)
-	vh := webserver.New(b.cfg, v, b.host(v.Host), b.keyDeployer(v.Certificate))
+	h := b.host(v.Host)
+	installed, ok := b.installed[v.Host.Address.String()]
+	if !ok {
+		installed = webserver.Installed(h, b.cfg.LocalPath(v.Host, webserver.DpkgStatus))
+		b.installed[v.Host.Address.String()] = installed
+	}
+	vh := webserver.New(b.cfg, v, h, b.keyDeployer(v.Certificate), installed)
 	if c, ok := b.bound[v.Certificate.Address].(*certificate.Certificate); ok && vh.Probe != nil && c.Issuer != nil {
 		vh.Probe.Roots = c.Issuer.Roots // served chains must build to the issuer's roots
 	}

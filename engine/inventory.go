@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
@@ -28,6 +29,7 @@ type Holding struct {
 // Inventory reads every certificate where it is deployed (read-only; no
 // other resource is observed) and relates it to what serves and pins it.
 func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
+	ctx = host.ReadOnly(ctx)
 	r.connect()
 	used, pinned := map[schema.Address][]string{}, map[schema.Address][]string{}
 	r.cfg.Each(func(a schema.Address, _ hcl.Range, b any) {

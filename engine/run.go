@@ -138,6 +138,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 // Observe reads the live world (read-only, bounded-parallel), then runs the
 // rules' live checks on what the servers answered.
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
+	ctx = host.ReadOnly(ctx)
 	r.connect()
 	diags := observe(ctx, r.g, r.opts.Parallelism)
 	if !diags.HasErrors() {

@@ -10,6 +10,7 @@ import (
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -39,7 +40,8 @@ type challenge struct {
 // table, in reference order, and a graph node for every resource.
 func bind(cfg *schema.Config, now func() time.Time) (world, hcl.Diagnostics) {
 	g := graph.New(cfg)
-	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{}}
+	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{},
+		installed: map[string]func(string) webserver.Versions{}}
 	table := binders()
 	var diags hcl.Diagnostics
 	for _, k := range schema.Kinds() { // kinds are listed after the kinds they refer to

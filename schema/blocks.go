@@ -13,10 +13,15 @@ type Host struct {
 	Root string `hcl:"root,optional"`
 	// SSH makes the host remote: its files and commands go over SSH.
 	SSH *SSH `hcl:"ssh,block"`
+	// Environment is set for the commands of this host's resources
+	// (test_command, reload_command), beside PATH, HOME, LANG and the
+	// other variables a command inherits: never the runner's credentials.
+	Environment map[string]string `hcl:"environment,optional"`
 
-	AddressRange hcl.Range `hcl:"address,attr_value_range"`
-	RootRange    hcl.Range `hcl:"root,attr_value_range"`
-	DeclRange    hcl.Range `hcl:",def_range"`
+	AddressRange     hcl.Range `hcl:"address,attr_value_range"`
+	EnvironmentRange hcl.Range `hcl:"environment,attr_value_range"`
+	RootRange        hcl.Range `hcl:"root,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
 }
 
 // SSH is how a remote host is reached.
@@ -249,15 +254,22 @@ type Vhost struct {
 	TestCommand     *string        `hcl:"test_command,optional"`
 	ReloadCommand   *string        `hcl:"reload_command,optional"`
 	HostExpr        hcl.Expression `hcl:"host,optional"`
+	// ServerVersion and OpenSSLVersion say what the host runs, for the
+	// Mozilla profile's version-dependent lines; otherwise they are read
+	// from the host's package database (plan runs no command to ask).
+	ServerVersion  string `hcl:"server_version,optional"`
+	OpenSSLVersion string `hcl:"openssl_version,optional"`
 
-	ServerRange      hcl.Range `hcl:"server,attr_value_range"`
-	ConfigFileRange  hcl.Range `hcl:"config_file,attr_value_range"`
-	RootRange        hcl.Range `hcl:"root,attr_value_range"`
-	ACMEWebrootRange hcl.Range `hcl:"acme_webroot,attr_value_range"`
-	ListenRange      hcl.Range `hcl:"listen,attr_value_range"`
-	ServerNamesRange hcl.Range `hcl:"server_names,attr_value_range"`
-	RedirectRange    hcl.Range `hcl:"redirect_https,attr_value_range"`
-	DeclRange        hcl.Range `hcl:",def_range"`
+	ServerRange         hcl.Range `hcl:"server,attr_value_range"`
+	ServerVersionRange  hcl.Range `hcl:"server_version,attr_value_range"`
+	OpenSSLVersionRange hcl.Range `hcl:"openssl_version,attr_value_range"`
+	ConfigFileRange     hcl.Range `hcl:"config_file,attr_value_range"`
+	RootRange           hcl.Range `hcl:"root,attr_value_range"`
+	ACMEWebrootRange    hcl.Range `hcl:"acme_webroot,attr_value_range"`
+	ListenRange         hcl.Range `hcl:"listen,attr_value_range"`
+	ServerNamesRange    hcl.Range `hcl:"server_names,attr_value_range"`
+	RedirectRange       hcl.Range `hcl:"redirect_https,attr_value_range"`
+	DeclRange           hcl.Range `hcl:",def_range"`
 
 	Certificate Ref
 	TLSPolicy   Ref

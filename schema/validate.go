@@ -47,6 +47,12 @@ func (c *Config) validate() hcl.Diagnostics {
 			diags = appendNonNil(diags, checkHostname(h.AddressRange, "address", h.Address, false, false))
 		}
 		diags = append(diags, validateSSH(h)...)
+		for name, v := range h.Environment {
+			if !envName.MatchString(name) || strings.ContainsRune(v, 0) {
+				diags = append(diags, errAt(h.EnvironmentRange, "Invalid environment variable",
+					fmt.Sprintf("%q: environment names are letters, digits and _, not starting with a digit, and values hold no NUL byte.", name)))
+			}
+		}
 	}
 	for _, z := range c.Zones {
 		diags = append(diags, c.validateZone(z)...)
@@ -422,6 +428,14 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 	for _, n := range v.ServerNames {
 		diags = appendNonNil(diags, checkHostname(v.ServerNamesRange, "server_names", n, true, false))
 	}
+	for _, ver := range []struct {
+		attr, v string
+		rng     hcl.Range
+	}{{"server_version", v.ServerVersion, v.ServerVersionRange}, {"openssl_version", v.OpenSSLVersion, v.OpenSSLVersionRange}} {
+		if ver.v != "" && !versionNumber.MatchString(ver.v) {
+			diags = append(diags, errAt(ver.rng, "Invalid version", fmt.Sprintf("%s is a version number such as \"1.22.1\"; got %q.", ver.attr, ver.v)))
+		}
+	}
 	diags = appendNonNil(diags, c.checkPath(v.ConfigFileRange, "config_file", v.ConfigFile))
 	diags = appendNonNil(diags, c.checkPath(v.RootRange, "root", v.Root))
 	diags = appendNonNil(diags, c.checkPath(v.ACMEWebrootRange, "acme_webroot", v.ACMEWebroot))
@@ -442,6 +456,8 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 }
 
 var (
+	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	versionNumber  = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,6}){0,4}$`)
 	hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$|^[0-9A-F]{64}$`) // v4 (SHA-1) or v6 (SHA-256, RFC 9580)
 	uriScheme      = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
 )

@@ -18,6 +18,9 @@ import (
 // way to a written file may be a symbolic link; outside them, none from "/".
 type Local struct {
 	Roots []string
+	// Env are NAME=VALUE pairs the configuration sets for commands, on top
+	// of CommandEnv's.
+	Env []string
 }
 
 var _ Host = Local{}
@@ -64,27 +67,38 @@ func (l Local) Remove(path string) error {
 // Glob lists the paths matching pattern.
 func (Local) Glob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
 
-// Run runs command with sh -c, in trustform's environment less its
-// secrets: a test_command or reload_command is the server's, not a place
-// for TSIG keys.
-func (Local) Run(ctx context.Context, command string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Env = []string{} // never nil: nil would pass the whole environment on
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); !SecretEnv(name) {
-			cmd.Env = append(cmd.Env, kv)
-		}
+// Run runs command with sh -c, in an environment of its own: the
+// allow-listed variables of trustform's (CommandEnv) and the host's
+// environment, never the runner's credentials (PGPASSWORD, CI tokens,
+// TRUSTFORM_* secrets).
+func (l Local) Run(ctx context.Context, command string) ([]byte, error) {
+	if err := mayRun(ctx); err != nil {
+		return nil, err
 	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = append(CommandEnv(os.Environ()), l.Env...) // never nil: nil would pass the whole environment on
 	return cmd.CombinedOutput()
 }
 
 // UID is the user trustform runs as.
 func (Local) UID() int { return os.Geteuid() }
 
-// SecretEnv says whether an environment variable carries a secret of
-// trustform's (TRUSTFORM_TSIG_SECRET_NAME and any other TRUSTFORM_*SECRET*
-// or TRUSTFORM_*KEY* variable).
-func SecretEnv(name string) bool {
-	rest, ok := strings.CutPrefix(strings.ToUpper(name), "TRUSTFORM_")
-	return ok && (strings.Contains(rest, "SECRET") || strings.Contains(rest, "KEY") || strings.Contains(rest, "HMAC"))
+// commandVars are the variables a command inherits from trustform's
+// environment: where programs are, whose home, which language and time
+// zone. Everything else a command needs is set by the configuration (a
+// host's environment).
+var commandVars = map[string]bool{"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true,
+	"LANG": true, "LANGUAGE": true, "TZ": true, "TMPDIR": true}
+
+// CommandEnv is what a command inherits of environ: the allow-listed
+// variables and the locale's LC_*.
+func CommandEnv(environ []string) []string {
+	out := []string{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if commandVars[name] || strings.HasPrefix(name, "LC_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,19 +85,39 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 }
 
-// TestSecretEnvNotInherited: a reload_command does not see the TSIG secret
-// that trustform was given in its environment.
-func TestSecretEnvNotInherited(t *testing.T) {
+// TestCommandEnvironment: a reload_command sees the allow-listed variables
+// and the host's environment, never the runner's credentials: the TSIG
+// secret, PGPASSWORD, a CI token.
+func TestCommandEnvironment(t *testing.T) {
 	t.Setenv("TRUSTFORM_TSIG_SECRET_UPDATE_KEY", "c2VjcmV0")
-	t.Setenv("TRUSTFORM_HARMLESS", "kept")
-	out, err := host.Local{}.Run(t.Context(), "env")
+	t.Setenv("PGPASSWORD", "pg-hunter2")
+	t.Setenv("GITHUB_TOKEN", "ghs_token")
+	t.Setenv("TRUSTFORM_HARMLESS", "dropped too")
+	t.Setenv("LC_ALL", "C.UTF-8")
+	out, err := host.Local{Env: []string{"SYSTEMCTL_SKIP_REDIRECT=1"}}.Run(t.Context(), "env")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(out), "c2VjcmV0") {
-		t.Error("the command saw the TSIG secret")
+	for _, secret := range []string{"c2VjcmV0", "pg-hunter2", "ghs_token", "dropped too"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("the command saw %q:\n%s", secret, out)
+		}
 	}
-	if !strings.Contains(string(out), "TRUSTFORM_HARMLESS=kept") || !strings.Contains(string(out), "PATH=") {
-		t.Errorf("the rest of the environment is missing:\n%s", out)
+	for _, want := range []string{"PATH=", "LC_ALL=C.UTF-8", "SYSTEMCTL_SKIP_REDIRECT=1"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the command lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestReadOnlyRunsNothing: in an observation's context no command runs.
+func TestReadOnlyRunsNothing(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	_, err := host.Local{}.Run(host.ReadOnly(t.Context()), "touch "+marker)
+	if !errors.Is(err, host.ErrReadOnly) {
+		t.Errorf("Run in a read-only context: %v, want ErrReadOnly", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the command ran")
 	}
 }

@@ -37,6 +37,7 @@ type SSHConfig struct {
 	Become       bool   // commands and files through sudo -n, as root
 	Root         string // below it no link is followed on the way to a written file
 	Timeout      time.Duration
+	Env          []string // NAME=VALUE for every command, set with env(1)
 }
 
 // SSH is a host reached over one SSH connection, dialled on first use and
@@ -472,6 +473,9 @@ func (h *SSH) glob(pattern string) ([]string, error) {
 
 // Run runs command with sh -c on the host (through sudo -n with become).
 func (h *SSH) Run(ctx context.Context, command string) ([]byte, error) {
+	if err := mayRun(ctx); err != nil {
+		return nil, h.named(err)
+	}
 	out, err := h.run(ctx, command)
 	return out, h.named(err)
 }
@@ -490,6 +494,13 @@ func (h *SSH) output(ctx context.Context, command string) ([]byte, error) {
 	}
 	defer s.Close()
 	line := "sh -c " + quote(command)
+	if len(h.cfg.Env) > 0 {
+		words := []string{"env"}
+		for _, kv := range h.cfg.Env {
+			words = append(words, quote(kv))
+		}
+		line = strings.Join(words, " ") + " " + line
+	}
 	if h.cfg.Become {
 		line = "sudo -n " + line
 	}

@@ -2,6 +2,7 @@ package webserver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -28,6 +29,9 @@ type ServerConfig struct {
 	Path          string // where it is on this machine
 	TestCommand   string // empty: skip
 	ReloadCommand string // empty: skip
+	// Installed says what the host runs (its package database), for the
+	// versions the configuration does not state; nil: unknown.
+	Installed func() Versions
 }
 
 // Desired renders the config.
@@ -50,10 +54,13 @@ func (s *ServerConfig) value(content string) providers.Value {
 }
 
 // Observe reads the file as it is, and the versions the server runs (for
-// a TLS site with a Mozilla profile, whose lines depend on them).
+// a TLS site with a Mozilla profile, whose lines depend on them) where the
+// configuration does not state them. It runs no command.
 func (s *ServerConfig) Observe(ctx context.Context) (providers.Value, error) {
-	if s.Site.Mozilla != nil && s.Site.Versions == (Versions{}) {
-		s.Site.Versions = observeVersions(ctx, s.Host, s.TestCommand)
+	if s.Site.Mozilla != nil && s.Installed != nil && (s.Site.Versions.Server == "" || s.Site.Versions.OpenSSL == "") {
+		v := s.Installed()
+		s.Site.Versions.Server = cmp.Or(s.Site.Versions.Server, v.Server)
+		s.Site.Versions.OpenSSL = cmp.Or(s.Site.Versions.OpenSSL, v.OpenSSL)
 	}
 	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {

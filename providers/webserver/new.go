@@ -13,8 +13,9 @@ import (
 // New binds a vhost block: the site rendered for its server, the file on h,
 // and the prober of its running server (none when reload_command is empty:
 // no server runs, as in the quickstart). cert is the certificate the vhost
-// serves, nil for plain HTTP.
-func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDeployer) *Vhost {
+// serves, nil for plain HTTP; installed reads the host's package database
+// (Installed), nil for none.
+func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDeployer, installed func(server string) Versions) *Vhost {
 	var r Renderer = Nginx{}
 	if v.Server == "apache" {
 		r = Apache{}
@@ -28,6 +29,7 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 		Root:          target(v.Root),
 		RedirectHTTPS: v.RedirectHTTPS,
 		ACMEWebroot:   target(v.ACMEWebroot),
+		Versions:      Versions{Server: v.ServerVersion, OpenSSL: v.OpenSSLVersion},
 	}
 	if c := cfg.Certificate(v.Certificate); c != nil {
 		site.CertFile, site.KeyFile = target(c.CertFile), target(c.KeyFile)
@@ -48,6 +50,9 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 		Path:          cfg.LocalPath(v.Host, v.ConfigFile),
 		TestCommand:   r.DefaultTestCommand(),
 		ReloadCommand: r.DefaultReloadCommand(),
+	}
+	if installed != nil {
+		sc.Installed = func() Versions { return installed(v.Server) }
 	}
 	if v.TestCommand != nil {
 		sc.TestCommand = *v.TestCommand

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trustform/trustform/internal/host/sshtest"
+	"github.com/trustform/trustform/internal/labutil"
+)
+
+// The tests of this file are a pull request's author attacking the runner
+// that plans it: each is named after what the author tried.
+
+// payload is a test_command that, run as its first word with -V (as plan
+// once did to learn the server's version), writes who ran it and their
+// environment into dir/PWNED.
+func payload(dir string) string {
+	return "(id;env)>" + dir + "/PWNED;true -t"
+}
+
+// TestPlanRunsAuthorsShell: a vhost whose test_command is a shell payload,
+// with a Mozilla profile (whose lines depend on the server's version), is
+// planned locally and on a host with become: nothing runs, on either.
+func TestPlanRunsAuthorsShell(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		dir, loot := quickstart(t), t.TempDir()
+		rewrite(t, dir, func(s string) string {
+			return strings.Replace(s, `test_command   = "" # no nginx runs in the quickstart`, fmt.Sprintf("test_command   = %q", payload(loot)), 1)
+		})
+		for _, args := range [][]string{{"validate"}, {"plan", "-markdown"}, {"plan", "-refresh-only"}, {"show"}} {
+			tfEnv(t, dir, []string{"PGPASSWORD=pg-hunter2"}, args...)
+			if _, err := os.Stat(filepath.Join(loot, "PWNED")); err == nil {
+				t.Fatalf("%v ran the test_command", args)
+			}
+		}
+	})
+	t.Run("become over SSH", func(t *testing.T) {
+		needBecomeUser(t)
+		lab := sshtest.StartAs(t, sshtest.BecomeUser)
+		root := labutil.OpenDir(t, "becomehost")
+		loot := labutil.OpenDir(t, "loot")
+		os.Chmod(loot, 0o777)
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(`
+host "web" {
+  address = "127.0.0.1"
+  root    = %q
+  ssh {
+    user          = %q
+    port          = %d
+    identity_file = %q
+    known_hosts   = %q
+    become        = true
+  }
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "/etc/ssl/www.pem"
+  key_file  = "/etc/ssl/private/www.key"
+  host      = host.web
+}
+
+tls_policy "modern" {
+  profile = "mozilla-intermediate"
+}
+
+vhost "https" {
+  server         = "nginx"
+  config_file    = "/etc/nginx/sites-enabled/https.conf"
+  listen         = "127.0.0.1:8443"
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.modern
+  test_command   = %q
+  reload_command = ""
+  host           = host.web
+}
+`, root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, payload(loot))), 0o644)
+		r := tfEnv(t, dir, []string{"PGPASSWORD=pg-hunter2"}, "plan", "-markdown")
+		mustCode(t, r, 0, "plan")
+		if b, err := os.ReadFile(filepath.Join(loot, "PWNED")); err == nil {
+			t.Fatalf("plan ran the test_command on the host, through sudo:\n%s", b)
+		}
+	})
+}
+
+// TestCommandsGetNoCredentials: the commands apply runs (test_command,
+// reload_command) see the host's environment and the allow-listed
+// variables, not the runner's PGPASSWORD, CI token or TSIG secret.
+func TestCommandsGetNoCredentials(t *testing.T) {
+	dir, loot := quickstart(t), t.TempDir()
+	rewrite(t, dir, func(s string) string {
+		s = strings.Replace(s, `root    = "out"`, "root    = \"out\"\n  environment = { NGINX_CONF = \"/etc/nginx/nginx.conf\" }", 1)
+		return strings.Replace(s, `test_command   = "" # no nginx runs in the quickstart`, fmt.Sprintf("test_command   = %q", "env >"+loot+"/env"), 1)
+	})
+	mustCode(t, tfEnv(t, dir, []string{"PGPASSWORD=pg-hunter2", "GITHUB_TOKEN=ghs_secret", "TRUSTFORM_TSIG_SECRET_K=c2VjcmV0"}, "apply", "-auto-approve"), 0, "apply")
+	b, err := os.ReadFile(filepath.Join(loot, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"pg-hunter2", "ghs_secret", "c2VjcmV0"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("the test_command saw %s:\n%s", secret, b)
+		}
+	}
+	for _, want := range []string{"PATH=", "NGINX_CONF=/etc/nginx/nginx.conf"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the test_command lacks %s:\n%s", want, b)
+		}
+	}
+}
+
+// needBecomeUser skips (fails under CI, where scripts/test.sh could have
+// made it) a test that needs the become tests' login user.
+func needBecomeUser(t *testing.T) {
+	t.Helper()
+	if _, err := user.Lookup(sshtest.BecomeUser); err != nil {
+		if _, serr := exec.LookPath("sudo"); os.Getenv("CI") == "true" && (os.Geteuid() == 0 || serr == nil && exec.Command("sudo", "-n", "true").Run() == nil) {
+			t.Fatalf("the login user %s does not exist, though scripts/test.sh could have created it", sshtest.BecomeUser)
+		}
+		t.Skipf("SKIPPED: become needs the user %s with passwordless sudo; scripts/test.sh creates it only as root or with sudo -n", sshtest.BecomeUser)
+	}
+}
