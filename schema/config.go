@@ -49,6 +49,10 @@ type Config struct {
 	varFiles map[string]bool
 
 	evaluated map[any]evaluated // how each block was decoded
+	// secretNames are the secrets named by literals, which file() refuses
+	// before reading; fileReads the files it read (see file.go).
+	secretNames map[string]bool
+	fileReads   []string
 }
 
 // Block returns the block at addr (one of the pointer types of this

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
-	"os"
 	"slices"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -79,42 +77,6 @@ func (c *Config) functions() map[string]function.Function {
 		"values":     stdlib.ValuesFunc,
 		"zipmap":     stdlib.ZipmapFunc,
 	}
-}
-
-// fileFunc reads a file of the configuration directory as UTF-8 text.
-// os.Root keeps the path inside the directory, symlinks included: a
-// configuration from a pull request cannot read /etc/shadow into a plan.
-func (c *Config) fileFunc() function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "path", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder {
-			return b.NotNull()
-		},
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			name := args[0].AsString()
-			root, err := os.OpenRoot(c.Dir)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			defer root.Close()
-			st, err := root.Stat(name)
-			if err != nil {
-				return cty.NilVal, fmt.Errorf("file(%q): %w (paths are relative to the configuration directory and stay inside it)", name, err)
-			}
-			if st.Size() > MaxFileSize {
-				return cty.NilVal, fmt.Errorf("file(%q): %d bytes, more than %d", name, st.Size(), MaxFileSize)
-			}
-			b, err := root.ReadFile(name)
-			if err != nil {
-				return cty.NilVal, fmt.Errorf("file(%q): %w", name, err)
-			}
-			if !utf8.Valid(b) {
-				return cty.NilVal, fmt.Errorf("file(%q) is not UTF-8 text", name)
-			}
-			return cty.StringVal(string(b)), nil
-		},
-	})
 }
 
 // cidrHostFunc is Terraform's cidrhost(prefix, hostnum): the address

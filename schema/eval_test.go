@@ -156,3 +156,71 @@ func TestEvaluationGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestFileRefusesSecrets: file() reads no secret of the runner's, however
+// it is named: state, a 0600 file, a private key, a file a block names as a
+// secret, a link to any of them.
+func TestFileRefusesSecrets(t *testing.T) {
+	const secret = "c2VjcmV0LXRzaWcta2V5LW9mLXRoZS1ydW5uZXI="
+	for _, tc := range []struct{ name, file, extra string }{
+		{"state directory", ".trustform/local_ca/example/ca.key", ""},
+		{"state directory, dotted", "./keys/../.trustform/local_ca/example/ca.key", ""},
+		{"a 0600 file", "secrets/tsig.secret", ""},
+		{"a private key readable by all", "keys/leaked.pem", ""},
+		{"a link to the state", "state-link", ""},
+		{"a link inside", "keys-link/fpr.txt", ""},
+		{"named as a TSIG secret by a literal", "keys/tsig.readable", `dns_zone "z" {
+  name   = "example.test"
+  server = "127.0.0.1:53"
+  tsig {
+    name        = "k"
+    algorithm   = "hmac-sha256"
+    secret_file = "keys/tsig.readable"
+  }
+}`},
+		{"named as a TSIG secret by an expression", "keys/tsig.readable", `dns_zone "z" {
+  name   = "example.test"
+  server = "127.0.0.1:53"
+  tsig {
+    name        = "k"
+    algorithm   = "hmac-sha256"
+    secret_file = join("/", ["keys", "tsig.readable"])
+  }
+}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for p, mode := range map[string]os.FileMode{".trustform/local_ca/example/ca.key": 0o644, "secrets/tsig.secret": 0o600, "keys/tsig.readable": 0o644} {
+				os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+				os.WriteFile(filepath.Join(dir, p), []byte(secret+"\n"), mode)
+			}
+			os.WriteFile(filepath.Join(dir, "keys", "leaked.pem"), []byte("-----BEGIN EC PRIVATE KEY-----\n"+secret+"\n-----END EC PRIVATE KEY-----\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "keys", "fpr.txt"), []byte("fine\n"), 0o644)
+			os.Symlink(".trustform/local_ca/example/ca.key", filepath.Join(dir, "state-link"))
+			os.Symlink("keys", filepath.Join(dir, "keys-link"))
+			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("`+tc.file+`") }
+`+tc.extra), 0o644)
+			_, diags := schema.Load(dir, schema.Inputs{})
+			if !diags.HasErrors() {
+				t.Fatalf("file(%q) was read", tc.file)
+			}
+			if !strings.Contains(diags.Error(), "file(") {
+				t.Errorf("the error is not file()'s: %v", diags)
+			}
+			t.Log(diags)
+			if strings.Contains(diags.Error(), secret) {
+				t.Errorf("the diagnostic quotes the secret: %v", diags)
+			}
+		})
+	}
+	t.Run("an ordinary file", func(t *testing.T) {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "keys"), 0o755)
+		os.WriteFile(filepath.Join(dir, "keys", "name.txt"), []byte("Example CA"), 0o644)
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("keys/name.txt") }`), 0o644)
+		cfg, diags := schema.Load(dir, schema.Inputs{})
+		if diags.HasErrors() || cfg.LocalCAs[0].CommonName != "Example CA" {
+			t.Errorf("an ordinary file: %v", diags)
+		}
+	})
+}

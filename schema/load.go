@@ -116,7 +116,7 @@ const bigSource = 1 << 20
 // *.auto.vars files by name.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}}
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -159,6 +159,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		// twice the tree rather than twice the tree and the tokens.
 		runtime.GC()
 	}
+	cfg.literalSecrets(bodies)
 	values, d := cfg.variableValues(in, auto, func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
@@ -193,6 +194,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	}
 	diags = append(diags, cfg.checkCycles()...)
 	diags = append(diags, cfg.validate()...)
+	diags = append(diags, cfg.checkFileReads()...)
 	return cfg, diags
 }
 

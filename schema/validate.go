@@ -608,17 +608,7 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 	for _, z := range c.Zones {
 		add(Address{Type: "dns_zone", Name: z.Name}, "zone_file", z.ZoneFileRange, Ref{}, z.ZoneFile)
 	}
-	secrets := map[string]string{}
-	for _, z := range c.Zones {
-		if z.TSIG != nil && z.TSIG.SecretFile != "" {
-			secrets[c.LocalPath(Ref{}, z.TSIG.SecretFile)] = "the TSIG secret of dns_zone." + z.Name
-		}
-	}
-	for _, a := range c.ACMEAccounts {
-		if a.EAB != nil && a.EAB.HMACKeyFile != "" {
-			secrets[c.LocalPath(Ref{}, a.EAB.HMACKeyFile)] = "the EAB HMAC key of acme_account." + a.Name
-		}
-	}
+	secrets := c.credentialFiles()
 	seen := map[string]managed{}
 	stateDir := c.StateDir() + string(filepath.Separator)
 	for _, m := range all {

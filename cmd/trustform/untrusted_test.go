@@ -130,3 +130,42 @@ func needBecomeUser(t *testing.T) {
 		t.Skipf("SKIPPED: become needs the user %s with passwordless sudo; scripts/test.sh creates it only as root or with sudo -n", sshtest.BecomeUser)
 	}
 }
+
+// TestFileLeaksRunnerSecrets: file() of the local CA's key in .trustform/,
+// or of the TSIG secret the CI layout keeps beside the configuration, does
+// not reach the pull-request comment, the saved plan or any output.
+func TestFileLeaksRunnerSecrets(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	caKey, err := os.ReadFile(filepath.Join(dir, ".trustform", "local_ca", "example", "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tsig = "dHNpZy1zZWNyZXQtb2YtdGhlLXJ1bm5lcg=="
+	os.MkdirAll(filepath.Join(dir, "secrets"), 0o700)
+	os.WriteFile(filepath.Join(dir, "secrets", "tsig.secret"), []byte(tsig+"\n"), 0o600)
+	body := string(caKey[40:80])
+	for _, path := range []string{".trustform/local_ca/example/ca.key", "secrets/tsig.secret"} {
+		rewrite(t, dir, func(s string) string {
+			s, _, _ = strings.Cut(s, "\n# leak\n")
+			return s + "\n# leak\n" + fmt.Sprintf("locals {\n  leak = file(%q)\n}\n", path) + `
+tls_policy "leak" {
+  ciphers = local.leak
+}
+`
+		})
+		for _, args := range [][]string{{"plan", "-markdown", "-out=p.plan"}, {"plan", "-json"}, {"validate"}} {
+			r := tf(t, dir, args...)
+			mustCode(t, r, 1, fmt.Sprintf("%v reading %s", args, path))
+			if strings.Contains(r.stdout+r.stderr, body) || strings.Contains(r.stdout+r.stderr, tsig) {
+				t.Errorf("%v with file(%q) prints the secret:\n%s%s", args, path, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr+r.stdout, "file()") {
+				t.Errorf("%v: the error does not say file() refused:\n%s", args, r.stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "p.plan")); err == nil {
+			t.Error("a plan was saved")
+		}
+	}
+}
