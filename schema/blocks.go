@@ -342,7 +342,9 @@ type APTSource struct {
 // database that every runner shares. The label is the store's type.
 type State struct {
 	Type    string `hcl:"type,label"`
-	ConnStr string `hcl:"conn_str"`
+	// ConnStr may be left to the runner (-backend-config=conn_str=…,
+	// TRUSTFORM_PG_CONN_STR), which then pins it.
+	ConnStr string `hcl:"conn_str,optional"`
 	Schema  string `hcl:"schema,optional"`
 	Name    string `hcl:"name,optional"`
 

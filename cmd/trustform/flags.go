@@ -56,6 +56,7 @@ type common struct {
 	input           bool // -input=false: never ask, fail instead
 	compactWarnings bool
 	vars            varArgs // -var and -var-file, in command-line order
+	backendConfig   []string
 }
 
 // varArgs is the repeatable -var NAME=VALUE and -var-file FILE, kept in one
@@ -107,6 +108,10 @@ func newFlagSet(name string, stderr io.Writer, chdir string, c *common) *flag.Fl
 	fs.BoolVar(&c.lock, "lock", true, "hold the state lock (-lock=false is dangerous: another run may write state beside this one)")
 	fs.BoolVar(&c.input, "input", true, "ask for input; with -input=false a question is an error")
 	fs.BoolVar(&c.compactWarnings, "compact-warnings", false, "print warnings as one line each")
+	fs.Func("backend-config", "pin the PostgreSQL state outside the configuration: conn_str=…, schema=…, name=… (repeatable; TRUSTFORM_PG_CONN_STR too): a state block naming another server is refused", func(s string) error {
+		c.backendConfig = append(c.backendConfig, s)
+		return nil
+	})
 	c.vars = varArgs{list: new([]schema.VarArg)}
 	fs.Var(varFlag{c.vars, false}, "var", "set a variable: -var NAME=VALUE (repeatable; overrides "+schema.EnvPrefix+"NAME and *"+schema.AutoVarsSuffix+")")
 	fs.Var(varFlag{c.vars, true}, "var-file", "read variable values from an HCL file of NAME = VALUE lines (repeatable)")

@@ -29,7 +29,10 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 		}
 		within = d
 	}
-	store := storeOf(cfg)
+	store, err := c.store(e, cfg)
+	if err != nil {
+		return errorf(e, "%v", err)
+	}
 	defer store.Close()
 	st, err := store.Load(context.Background())
 	if err != nil {

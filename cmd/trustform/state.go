@@ -31,7 +31,10 @@ func cmdState(args []string, chdir string, e env) int {
 		return 1
 	}
 	ctx := context.Background()
-	store := storeOf(cfg)
+	store, err := c.store(e, cfg)
+	if err != nil {
+		return errorf(e, "%v", err)
+	}
 	defer store.Close()
 	if sub == "push" || sub == "rm" {
 		if err := store.Lock(ctx, "state "+sub, c.lockTimeout); err != nil {

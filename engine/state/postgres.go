@@ -61,9 +61,13 @@ func (p *PostgresStore) open(ctx context.Context) error {
 	if p.Name == "" {
 		p.Name = "default"
 	}
+	cfg, err := connConfig(p.ConnStr)
+	if err != nil {
+		return err
+	}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, p.ConnStr)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
 	}
