@@ -341,7 +341,7 @@ type APTSource struct {
 // State says where state is kept when not in .trustform/: a PostgreSQL
 // database that every runner shares. The label is the store's type.
 type State struct {
-	Type    string `hcl:"type,label"`
+	Type string `hcl:"type,label"`
 	// ConnStr may be left to the runner (-backend-config=conn_str=…,
 	// TRUSTFORM_PG_CONN_STR), which then pins it.
 	ConnStr string `hcl:"conn_str,optional"`

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"strings"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
