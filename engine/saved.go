@@ -31,6 +31,8 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 		return nil, nil, fmt.Sprintf("the state changed since the plan was made (serial %d, the plan was made at %d)", r.st.Serial, saved.Serial)
 	case saved.ObservedDigest != observedDigest(r.g):
 		return nil, nil, "the live world changed since the plan was made (a record, file or key differs from what the plan observed)"
+	case r.optionsDiffer(saved) != "":
+		return nil, nil, r.optionsDiffer(saved)
 	}
 	p, diags := r.Plan()
 	if diags.HasErrors() {
@@ -40,6 +42,28 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 		return nil, diags, "the plan file is not the plan it claims to be: " + why
 	}
 	return p, diags, ""
+}
+
+// optionsDiffer says how the options the plan was made with (-replace,
+// -revoke, -target) differ from this run's, or "". They are what the engine
+// cannot recompute: the run's come from a plan file only when its
+// signature verifies, and from apply's command line otherwise.
+func (r *Run) optionsDiffer(saved *plan.Plan) string {
+	var replace, targets []string
+	for _, a := range r.opts.Replace {
+		replace = append(replace, a.String())
+	}
+	for _, a := range r.opts.Targets {
+		targets = append(targets, a.String())
+	}
+	same := func(a, b []string) bool {
+		return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+	}
+	if same(saved.Replace, replace) && same(saved.Targets, targets) && saved.Revoke == r.opts.Revoke {
+		return ""
+	}
+	return fmt.Sprintf("the plan was made with %s and this apply runs with %s. A plan's -replace, -revoke and -target are taken from the file only when it is signed with this runner's plan key (TRUSTFORM_PLAN_KEY or -plan-key-file); otherwise give apply the same options",
+		plan.Options(saved.Replace, saved.Revoke, saved.Targets), plan.Options(replace, r.opts.Revoke, targets))
 }
 
 // variableChanged names a variable whose value differs from the saved

@@ -25,6 +25,7 @@ func cmdApply(args []string, chdir string, e env) int {
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
+	keyFile := fs.String("plan-key-file", "", "verify a saved plan with the key in this 0600 file (else TRUSTFORM_PLAN_KEY)")
 	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	var targets addrList
 	var replace patternList
@@ -51,18 +52,31 @@ func cmdApply(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 		}
-		if len(replace.addrList) > 0 || len(targets) > 0 || *revoke != "" {
-			return errorf(e, "-replace, -revoke and -target belong to plan when applying a saved plan")
+		key, err := planKey(e, *keyFile)
+		if err != nil {
+			return errorf(e, "%v", err)
 		}
-		opts.Revoke = saved.Revoke // the reviewed plan's: a revocation enters only as approved
-		for _, a := range saved.Replace {
-			addr, _ := schema.ParseAddress(a)
-			opts.Replace = append(opts.Replace, addr)
+		verified := false
+		if key != nil {
+			if err := plan.Verify(saved, key); err != nil {
+				return errorf(e, "%s is refused: %v. Only a plan signed with this runner's plan key (TRUSTFORM_PLAN_KEY or -plan-key-file) is applied; run plan -out again", fs.Arg(0), err)
+			}
+			verified = true
 		}
-		for _, a := range saved.Targets {
-			addr, _ := schema.ParseAddress(a)
-			opts.Targets = append(opts.Targets, addr)
+		if verified && len(replace.addrList) == 0 && len(targets) == 0 && *revoke == "" {
+			// What the engine cannot recompute, from a file that verifies.
+			opts.Revoke = saved.Revoke
+			for _, a := range saved.Replace {
+				addr, _ := schema.ParseAddress(a)
+				opts.Replace = append(opts.Replace, addr)
+			}
+			for _, a := range saved.Targets {
+				addr, _ := schema.ParseAddress(a)
+				opts.Targets = append(opts.Targets, addr)
+			}
 		}
+		// Otherwise the options are this command line's, and Approve
+		// refuses a plan made with others.
 	}
 	ctx, cancel := interruptible()
 	defer cancel()

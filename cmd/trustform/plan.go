@@ -18,6 +18,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	keyFile := fs.String("plan-key-file", "", "sign the saved plan with the key in this 0600 file (else TRUSTFORM_PLAN_KEY), so apply can trust its -replace, -revoke and -target")
 	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	var targets addrList
 	var replace patternList
@@ -28,6 +29,10 @@ func cmdPlan(args []string, chdir string, e env) int {
 	}
 	if fs.NArg() > 0 {
 		return errorf(e, "plan takes no arguments; got %q", fs.Args())
+	}
+	key, err := planKey(e, *keyFile)
+	if err != nil {
+		return errorf(e, "%v", err)
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -41,16 +46,23 @@ func cmdPlan(args []string, chdir string, e env) int {
 	p, d := s.run.Plan()
 	diags = append(diags, d...)
 	p.Diagnostics = plan.Diagnostics(diags)
+	p = plan.Redact(p, func(v string) string { return schema.Hide(s.cfg.Sensitive(), v) })
 	printDiags(e, &c, s.cfg, diags, *asJSON || *asMarkdown)
 	if diags.HasErrors() {
 		return 1
 	}
 	if *out != "" {
+		saved := *p
+		if key != nil {
+			if err := plan.Sign(&saved, key); err != nil {
+				return errorf(e, "%v", err)
+			}
+		}
 		var buf bytes.Buffer
-		if err := plan.WriteJSON(&buf, p); err != nil {
+		if err := plan.WriteJSON(&buf, &saved); err != nil {
 			return errorf(e, "%v", err)
 		}
-		if err := files.WriteAtomic(*out, []byte(schema.Hide(s.cfg.Sensitive(), buf.String())), 0o644); err != nil {
+		if err := files.WriteAtomic(*out, buf.Bytes(), 0o644); err != nil {
 			return errorf(e, "saving the plan: %v", err)
 		}
 	}

@@ -48,9 +48,12 @@ func TestRevokeLocalCA(t *testing.T) {
 			t.Errorf("plan %v: %s", bad, r.stderr)
 		}
 	}
-	// A plan reviewed without -revoke, edited to revoke, approves nothing.
+	// A plan reviewed without -revoke, edited to revoke, approves nothing:
+	// its signature fails with the runner's plan key, and without a key its
+	// options are not this apply's.
+	signed := []string{"TRUSTFORM_PLAN_KEY=" + strings.Repeat("k", 32)}
 	plain := filepath.Join(t.TempDir(), "plain.json")
-	mustCode(t, tf(t, dir, "plan", "-replace=certificate.*", "-out="+plain), 0, "plan without -revoke")
+	mustCode(t, tfEnv(t, dir, signed, "plan", "-replace=certificate.*", "-out="+plain), 0, "plan without -revoke")
 	b, _ := os.ReadFile(plain)
 	var doc map[string]any
 	json.Unmarshal(b, &doc)
@@ -60,9 +63,12 @@ func TestRevokeLocalCA(t *testing.T) {
 	if r := tf(t, dir, "apply", plain); r.code != 1 || !strings.Contains(r.stderr, "revoke") {
 		t.Errorf("a plan edited to revoke was applied (exit %d):\n%s", r.code, r.stderr)
 	}
+	if r := tfEnv(t, dir, signed, "apply", plain); r.code != 1 || !strings.Contains(r.stderr, "signature does not verify") {
+		t.Errorf("a signed plan edited to revoke was applied (exit %d):\n%s", r.code, r.stderr)
+	}
 
 	reviewed := filepath.Join(t.TempDir(), "reviewed.json")
-	p := tf(t, dir, "plan", "-replace=certificate.*", "-revoke=keyCompromise", "-out="+reviewed)
+	p := tfEnv(t, dir, signed, "plan", "-replace=certificate.*", "-revoke=keyCompromise", "-out="+reviewed)
 	mustCode(t, p, 0, "plan -revoke")
 	for _, c := range []string{"www", "mail"} {
 		if !strings.Contains(p.stdout, "revoke the replaced certificate "+serials[c]+" (keyCompromise)") {
@@ -72,7 +78,7 @@ func TestRevokeLocalCA(t *testing.T) {
 	if n := strings.Count(p.stdout, "[revoke-after-served]  IRREVERSIBLE"); n != 2 {
 		t.Errorf("%d revoke steps flagged irreversible, want 2:\n%s", n, p.stdout)
 	}
-	a := tf(t, dir, "apply", reviewed)
+	a := tfEnv(t, dir, signed, "apply", reviewed)
 	mustCode(t, a, 0, "apply the reviewed plan")
 	if !strings.Contains(a.stdout, "wait for a time gate") {
 		t.Fatalf("the re-key did not wait at the DANE gate:\n%s", a.stdout)

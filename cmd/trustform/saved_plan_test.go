@@ -24,6 +24,7 @@ func TestSavedPlansAreTrusted(t *testing.T) {
 	keyBefore, _ := os.ReadFile(key)
 	stateBefore, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
 
+	replaceOpt := []string{"-replace=certificate.www"}
 	edit := func(path string, f func(p map[string]any)) []byte {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -48,32 +49,35 @@ func TestSavedPlansAreTrusted(t *testing.T) {
 		file        []byte
 		want        string
 		showRefuses bool
+		opts        []string // apply's, as the plan was made
 	}{
 		{"gate removed", edit(replacePlan, func(p map[string]any) {
 			for _, s := range p["steps"].([]any) {
 				s.(map[string]any)["not_before"] = nil
 			}
-		}), "the plan file is not the plan it claims to be: step", false},
+		}), "the plan file is not the plan it claims to be: step", false, replaceOpt},
 		{"steps added to a no-changes plan", edit(noChanges, func(p map[string]any) {
 			p["steps"] = steps(replacePlan)
-		}), "the engine does not plan", false},
+		}), "the engine does not plan", false, nil},
 		{"unknown address", edit(replacePlan, func(p map[string]any) {
 			p["steps"].([]any)[0].(map[string]any)["address"] = "local_ca.nope"
-		}), "local_ca.nope", false},
+		}), "local_ca.nope", false, replaceOpt},
 		{"step reordered", edit(replacePlan, func(p map[string]any) {
 			s := p["steps"].([]any)
 			s[0], s[1] = s[1], s[0]
-		}), "step 1 is", false},
-		{"format_version 9.0", edit(replacePlan, func(p map[string]any) { p["format_version"] = "9.0" }), `format_version is "9.0"`, true},
-		{"no format_version", []byte(`{"hello":1}`), `unknown field "hello"`, true},
-		{"newer trustform", edit(replacePlan, func(p map[string]any) { p["trustform_version"] = "v99.0.0" }), "made by trustform v99.0.0, newer than this one", true},
-		{"truncated", func() []byte { b, _ := os.ReadFile(replacePlan); return b[:len(b)/2] }(), "truncated", true},
-		{"two objects", func() []byte { b, _ := os.ReadFile(noChanges); return append(b, b...) }(), "more than one JSON object", true},
+		}), "step 1 is", false, replaceOpt},
+		{"format_version 9.0", edit(replacePlan, func(p map[string]any) { p["format_version"] = "9.0" }), `format_version is "9.0"`, true, nil},
+		{"no format_version", []byte(`{"hello":1}`), `unknown field "hello"`, true, nil},
+		{"newer trustform", edit(replacePlan, func(p map[string]any) { p["trustform_version"] = "v99.0.0" }), "made by trustform v99.0.0, newer than this one", true, nil},
+		{"truncated", func() []byte { b, _ := os.ReadFile(replacePlan); return b[:len(b)/2] }(), "truncated", true, nil},
+		{"two objects", func() []byte { b, _ := os.ReadFile(noChanges); return append(b, b...) }(), "more than one JSON object", true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "edited.tfplan")
 			os.WriteFile(f, tc.file, 0o644)
-			r := tf(t, dir, "apply", f)
+			// The options are given as the plan was made with them: what is
+			// checked here is the engine's plan against the file's steps.
+			r := tf(t, dir, append(append([]string{"apply"}, tc.opts...), f)...)
 			mustCode(t, r, 1, "apply of an edited plan")
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("the refusal does not say %q:\n%s", tc.want, r.stderr)
@@ -92,5 +96,5 @@ func TestSavedPlansAreTrusted(t *testing.T) {
 			}
 		})
 	}
-	mustCode(t, tf(t, dir, "apply", replacePlan), 0, "the reviewed plan itself applies")
+	mustCode(t, tf(t, dir, "apply", "-replace=certificate.www", replacePlan), 0, "the reviewed plan itself applies, with its options")
 }

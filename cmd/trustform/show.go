@@ -29,6 +29,7 @@ func cmdShow(args []string, chdir string, e env) int {
 	if err != nil {
 		return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 	}
+	p.Tally() // the file's own summary is not believed
 	if *asJSON {
 		if err := plan.WriteJSON(e.stdout, p); err != nil {
 			return errorf(e, "%v", err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -283,4 +285,61 @@ func TestStatePasswordToAuthorsServer(t *testing.T) {
 			t.Error("the state went to .trustform/")
 		}
 	})
+}
+
+// TestEditedPlanAddsReplaceRevoke: a reviewed "no changes" plan, edited
+// in the artefact store to say -replace and -revoke with the steps that
+// go with them, is refused: with the runner's plan key its signature
+// fails; without one, apply was not given those options. Nothing is
+// re-keyed or revoked, and the state is not written. The same options
+// from a signed file, or given again to apply, do apply.
+func TestEditedPlanAddsReplaceRevoke(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
+	signed := []string{"TRUSTFORM_PLAN_KEY=" + strings.Repeat("0123456789abcdef", 2)}
+	nothing, compromise := filepath.Join(dir, "nothing.plan"), filepath.Join(dir, "compromise.plan")
+	mustCode(t, tfEnv(t, dir, signed, "plan", "-out="+nothing), 0, "the reviewed plan")
+	mustCode(t, tf(t, dir, "plan", "-replace=certificate.www", "-revoke=keyCompromise", "-out="+compromise), 0, "the attacker's template")
+	var doc, evil map[string]any
+	b, _ := os.ReadFile(nothing)
+	json.Unmarshal(b, &doc)
+	b, _ = os.ReadFile(compromise)
+	json.Unmarshal(b, &evil)
+	for _, k := range []string{"replace", "revoke", "steps", "changes", "summary"} {
+		doc[k] = evil[k]
+	}
+	b, _ = json.Marshal(doc)
+	os.WriteFile(nothing, b, 0o644)
+	key := filepath.Join(dir, "out", "etc", "ssl", "example", "www.key.pem")
+	keyBefore, _ := os.ReadFile(key)
+	stateBefore, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{{signed, "signature does not verify"}, {nil, "the plan was made with -replace=certificate.www -revoke=keyCompromise and this apply runs with no -replace"}} {
+		r := tfEnv(t, dir, tc.env, "apply", nothing)
+		mustCode(t, r, 1, "apply of the edited plan")
+		if !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("the refusal does not say %q:\n%s", tc.want, r.stderr)
+		}
+	}
+	if k, _ := os.ReadFile(key); !bytes.Equal(k, keyBefore) {
+		t.Fatal("the key was replaced")
+	}
+	if st, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json")); !bytes.Equal(st, stateBefore) {
+		t.Fatal("the state was written (a revocation recorded?)")
+	}
+	// show recomputes the summary: the file's own is not believed.
+	doc["summary"] = map[string]any{"create": 0, "update": 0, "delete": 0, "replace": 0, "wait": 0}
+	b, _ = json.Marshal(doc)
+	os.WriteFile(nothing, b, 0o644)
+	if r := tf(t, dir, "show", nothing); !strings.Contains(r.stdout, "1 to replace") {
+		t.Errorf("show believes the file's summary:\n%s", r.stdout)
+	}
+	// The options themselves apply, when they come from a signed file or
+	// from apply's own command line.
+	mustCode(t, tfEnv(t, dir, signed, "plan", "-replace=certificate.www", "-out="+compromise), 0, "a signed plan -replace")
+	mustCode(t, tfEnv(t, dir, signed, "apply", compromise), 0, "apply of the signed plan")
+	mustCode(t, tf(t, dir, "plan", "-replace=certificate.mail", "-out="+compromise), 0, "an unsigned plan -replace")
+	mustCode(t, tf(t, dir, "apply", "-replace=certificate.mail", compromise), 0, "apply of the unsigned plan with its options")
 }

@@ -41,6 +41,11 @@ func hidden(r rune, multiline bool) bool {
 // fence is a Markdown code fence longer than any run of backticks in s, so
 // that no content can close it.
 func fence(s string) string {
+	return strings.Repeat("`", max(3, longestBackticks(s)+1))
+}
+
+// longestBackticks is the longest run of backticks in s.
+func longestBackticks(s string) int {
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {
@@ -50,5 +55,5 @@ func fence(s string) string {
 			run = 0
 		}
 	}
-	return strings.Repeat("`", max(3, longest+1))
+	return longest
 }

@@ -87,6 +87,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	s := p.Summary
 	fmt.Fprintf(&head, "| create | update | replace | delete | wait |\n|---:|---:|---:|---:|---:|\n| %d | %d | %d | %d | %d |\n\n", s.Create, s.Update, s.Replace, s.Delete, s.Wait)
+	if len(p.Replace)+len(p.Targets) > 0 || p.Revoke != "" {
+		fmt.Fprintf(&head, "Planned with %s\n\n", code(Options(p.Replace, p.Revoke, p.Targets)))
+	}
 	writeDiagnostics(&head, p)
 	if len(warnings) > 0 {
 		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
@@ -227,11 +230,19 @@ func diffPrefix(s string) string {
 	return b.String()
 }
 
+// code is s as a Markdown code span that nothing in s can close or break
+// out of: control characters escaped, a delimiter longer than any backtick
+// run in s, and | escaped (GFM ends a table cell there, even in a span).
 func code(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + s + "`"
+	s = strings.ReplaceAll(Escape(s, false), "|", `\|`)
+	d := strings.Repeat("`", longestBackticks(s)+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return d + " " + s + " " + d
+	}
+	return d + s + d
 }
 
 func joinInts(l []int) string {

@@ -115,6 +115,8 @@ type Plan struct {
 	Replace        []string          `json:"replace,omitempty"`
 	Revoke         string            `json:"revoke,omitempty"` // -revoke's reason
 	Targets        []string          `json:"targets,omitempty"`
+	// Signature authenticates a saved plan (sign.go): "hmac-sha256:HEX".
+	Signature string `json:"signature,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would do anything.
