@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -15,11 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/trustform/trustform/engine/state/pgtest"
 	"github.com/trustform/trustform/internal/host/sshtest"
 	"github.com/trustform/trustform/internal/labutil"
+	"github.com/trustform/trustform/providers/certificate"
 )
 
 // The tests of this file are a pull request's author attacking the runner
@@ -342,4 +347,98 @@ func TestEditedPlanAddsReplaceRevoke(t *testing.T) {
 	mustCode(t, tfEnv(t, dir, signed, "apply", compromise), 0, "apply of the signed plan")
 	mustCode(t, tf(t, dir, "plan", "-replace=certificate.mail", "-out="+compromise), 0, "an unsigned plan -replace")
 	mustCode(t, tf(t, dir, "apply", "-replace=certificate.mail", compromise), 0, "apply of the unsigned plan with its options")
+}
+
+// TestPlantedNextKeyDeployed: a key another user planted as KEY_FILE.next
+// (a link to their key, or a file of theirs) is never taken for a staged
+// next key: the plan warns, and apply neither publishes nor deploys it.
+func TestPlantedNextKeyDeployed(t *testing.T) {
+	for _, how := range []string{"link", "owner"} {
+		t.Run(how, func(t *testing.T) {
+			if how == "owner" && os.Geteuid() != 0 {
+				t.Skip("SKIPPED: planting a file of another user needs root")
+			}
+			dir := quickstart(t)
+			mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
+			liveKey := filepath.Join(dir, "out", "etc", "ssl", "example", "www.key.pem")
+			planted, err := certcrypto.GeneratePrivateKey(certcrypto.EC256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs := filepath.Join(t.TempDir(), "theirs.pem")
+			os.WriteFile(theirs, certcrypto.PEMEncode(planted), 0o600)
+			next := liveKey + ".next"
+			if how == "link" {
+				os.Symlink(theirs, next)
+			} else {
+				os.WriteFile(next, certcrypto.PEMEncode(planted), 0o600)
+				os.Chown(next, 65534, 65534)
+			}
+			r := tf(t, dir, "plan")
+			mustCode(t, r, 0, "plan")
+			if strings.Contains(r.stdout, "a staged next key waits") {
+				t.Errorf("the planted key is taken for a staged key:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.stderr+r.stdout, "A staged file is not trustform's") {
+				t.Errorf("the plan does not warn of the planted file:\n%s%s", r.stdout, r.stderr)
+			}
+			mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+			zone, _ := os.ReadFile(filepath.Join(dir, "example.test.zone"))
+			plantedSPKI := certificate.SPKIHash(planted.(crypto.Signer).Public())
+			if strings.Contains(strings.ToLower(string(zone)), plantedSPKI) {
+				t.Error("the planted key's TLSA record is published")
+			}
+			if k, _ := os.ReadFile(liveKey); strings.Contains(string(k), string(certcrypto.PEMEncode(planted))) {
+				t.Error("the planted key is deployed")
+			}
+		})
+	}
+}
+
+// TestTamperedRetiringRevokesLive: a retiring entry in state whose serial
+// says "00" but whose PEM is the live certificate revokes nothing: the
+// PEM is what would be revoked, so the PEM is checked.
+func TestTamperedRetiringRevokesLive(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
+	pemLive, _ := os.ReadFile(filepath.Join(dir, "out", "etc", "ssl", "example", "www.fullchain.pem"))
+	leaf, err := certcrypto.ParsePEMCertificate(pemLive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ".trustform", "state.json")
+	b, _ := os.ReadFile(path)
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	doc["retiring"] = map[string]any{"certificate.www": []any{map[string]any{
+		"serial": "00", "spki_sha256": strings.Repeat("ab", 32), "not_after": leaf.NotAfter.UTC().Format(time.RFC3339),
+		"certificate": string(certcrypto.PEMEncode(certcrypto.DERCertificateBytes(leaf.Raw))), "reason": "keyCompromise",
+	}}}
+	b, _ = json.Marshal(doc)
+	os.WriteFile(path, b, 0o600)
+	r := tf(t, dir, "apply", "-auto-approve")
+	crl, _ := os.ReadFile(filepath.Join(dir, ".trustform", "local_ca", "example", "crl.pem"))
+	if len(crl) > 0 {
+		c, err := x509.ParseRevocationList(pemBytes(t, crl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range c.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(leaf.SerialNumber) == 0 {
+				t.Fatal("the live certificate was revoked")
+			}
+		}
+	}
+	if !strings.Contains(r.stderr, "state was edited") {
+		t.Errorf("apply does not refuse the edited entry:\n%s%s", r.stdout, r.stderr)
+	}
+}
+
+func pemBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("not PEM")
+	}
+	return blk.Bytes
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -156,6 +157,10 @@ type Certificate struct {
 	KeyMode     fs.FileMode // the key file's permission bits
 	KeyForeign  string      // why the key file is not this user's or root's, if so
 	StaleCopies []string    // the copies that do not hold what cert_file and key_file do
+	// Foreign are the staged files (KEY_FILE.next, CERT_FILE.next) that
+	// another user may have put there: never adopted, and replaced when
+	// trustform stages its own.
+	Foreign []string
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
@@ -174,12 +179,18 @@ var (
 	_ providers.Warner      = (*Certificate)(nil)
 )
 
-// Warnings are the issuer's findings on the order settings.
+// Warnings are the issuer's findings on the order settings, and the
+// staged files that are not trustform's.
 func (c *Certificate) Warnings() []providers.Warning {
+	var out []providers.Warning
 	if oc, ok := c.Issuer.(OrderChecker); ok {
-		return oc.CheckOrder()
+		out = oc.CheckOrder()
 	}
-	return nil
+	for _, why := range c.Foreign {
+		out = append(out, providers.Warning{Summary: "A staged file is not trustform's",
+			Detail: why + ": it may have been put there by another user, so it is neither published nor deployed; trustform replaces it when it stages its own."})
+	}
+	return out
 }
 
 // NextKeyPath is where a staged next key waits, beside the live key.
@@ -191,14 +202,31 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 // Observe reads the live chain, key and staged key. Absent files are not errors.
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
-	c.KeyPlanted, c.KeyMode, c.KeyForeign, c.StaleCopies = "", 0, "", nil
-	next, err := c.readPublicKey(c.NextKeyPath())
-	if err != nil {
-		return nil, err
+	c.KeyPlanted, c.KeyMode, c.KeyForeign, c.StaleCopies, c.Foreign = "", 0, "", nil, nil
+	// A staged key or chain is used only when it is trustform's own: a key
+	// another user planted as KEY_FILE.next would be published and deployed.
+	foreign := map[string]bool{}
+	for _, p := range []string{c.NextKeyPath(), c.NextCertPath()} {
+		why, err := host.Planted(c.Host, p)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			c.Foreign, foreign[p] = append(c.Foreign, "the staged "+filepath.Base(p)+": "+why), true
+		}
+	}
+	var next crypto.PublicKey
+	var err error
+	if !foreign[c.NextKeyPath()] {
+		if next, err = c.readPublicKey(c.NextKeyPath()); err != nil {
+			return nil, err
+		}
 	}
 	c.NextKey = next
-	if c.StagedChain, err = c.readChain(c.NextCertPath()); err != nil {
-		return nil, err
+	if !foreign[c.NextCertPath()] {
+		if c.StagedChain, err = c.readChain(c.NextCertPath()); err != nil {
+			return nil, err
+		}
 	}
 	chain, err := c.readChain(c.CertPath)
 	if err != nil {
@@ -733,6 +761,15 @@ func (c *Certificate) chainProblem(certs []*x509.Certificate) error {
 // next deployment, then removes what was staged for it: the chain, and the
 // key when it came from the staged key file.
 func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) error {
+	for _, p := range []string{c.CertPath, c.KeyPath} {
+		// Nothing is read through a link planted at the path: its target
+		// would be copied to .prev.
+		if st, err := c.Host.Stat(p); err != nil {
+			return err
+		} else if st != nil && !st.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (a symbolic link?): nothing is written, nothing read through it", p)
+		}
+	}
 	for _, p := range []string{c.CertPath, c.KeyPath} {
 		old, err := c.Host.ReadFile(p)
 		if err != nil {

@@ -100,6 +100,15 @@ func (c *Certificate) revoke(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("the replaced certificate %s in state: %w", r.Serial, err)
 		}
+		// State may come from a shared database or state push -force: what
+		// is revoked is the PEM, so the PEM itself is checked, not the
+		// entry's serial and key fields beside it.
+		switch {
+		case serialOf(leaf) != r.Serial || SPKIHash(leaf.PublicKey) != r.SPKISHA256:
+			return fmt.Errorf("the replaced certificate %s in state does not hold that certificate (its PEM is serial %s): state was edited, nothing is revoked", r.Serial, serialOf(leaf))
+		case len(c.Chain) > 0 && (serialOf(leaf) == serialOf(c.Chain[0]) || SPKIHash(leaf.PublicKey) == SPKIHash(c.Chain[0].PublicKey)):
+			return fmt.Errorf("the certificate %s (or its key) is still the one deployed at %s: it is revoked only once its successor is served", serialOf(leaf), c.CertFile)
+		}
 		key, err := c.keyOf(r.SPKISHA256)
 		if err != nil {
 			return err
