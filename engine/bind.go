@@ -24,6 +24,8 @@ import (
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // binder makes the provider object of one block: a resource, or for
@@ -59,6 +61,8 @@ type binding struct {
 	zones     []dns.Zone
 	// challenges are the http-01 pre-order checks made so far.
 	challenges []challenge
+	// policy restricts the SSH connections (an untrusted plan).
+	policy *netpolicy.Policy
 	// installed reads each host's package database once (by host name,
 	// "" for this machine).
 	installed map[string]func(server string) webserver.Versions
@@ -82,6 +86,7 @@ func (b *binding) host(r schema.Ref) host.Host {
 			Become:       h.SSH.Become,
 			Root:         h.Root,
 			Env:          environment(h),
+			Policy:       b.policy,
 		})
 		b.remotes[h.Name] = s
 		return s

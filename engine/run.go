@@ -16,6 +16,8 @@ import (
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Options shape a plan.
@@ -29,6 +31,11 @@ type Options struct {
 	Revoke      string
 	RefreshOnly bool // report drift since the last apply instead of planning
 	Now         func() time.Time
+	// Untrusted is the allow-list of a plan of an untrusted configuration
+	// (plan -untrusted): every connection outside it is refused, servers'
+	// answers are not quoted, and nothing is written on any server (the
+	// http-01 round trips of -refresh-only are left out). nil: trusted.
+	Untrusted *netpolicy.Policy
 }
 
 // Run is one plan or apply over a configuration.
@@ -127,7 +134,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 		return nil, diags
 	}
 	cfg, gone := withGone(cfg, st)
-	w, d := bind(cfg, opts.Now)
+	w, d := bind(cfg, opts.Now, opts.Untrusted)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
@@ -138,12 +145,12 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 // Observe reads the live world (read-only, bounded-parallel), then runs the
 // rules' live checks on what the servers answered.
 func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
-	ctx = host.ReadOnly(ctx)
+	ctx = netpolicy.With(host.ReadOnly(ctx), r.opts.Untrusted)
 	r.connect()
 	diags := observe(ctx, r.g, r.opts.Parallelism)
 	if !diags.HasErrors() {
 		r.live = rules.Live(ctx, r.probed())
-		if r.opts.RefreshOnly {
+		if r.opts.RefreshOnly && r.opts.Untrusted == nil { // a round trip writes a token into the webroot
 			r.live = append(r.live, r.roundTrips(ctx)...)
 		}
 		if rules.Preloads(r.cfg) {

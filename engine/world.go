@@ -12,6 +12,8 @@ import (
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // world is what binding a configuration makes: the graph of resources,
@@ -38,9 +40,9 @@ type challenge struct {
 
 // bind makes the provider object of every block, through the binders
 // table, in reference order, and a graph node for every resource.
-func bind(cfg *schema.Config, now func() time.Time) (world, hcl.Diagnostics) {
+func bind(cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (world, hcl.Diagnostics) {
 	g := graph.New(cfg)
-	b := &binding{cfg: cfg, now: now, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{},
+	b := &binding{cfg: cfg, now: now, policy: policy, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{},
 		installed: map[string]func(string) webserver.Versions{}}
 	table := binders()
 	var diags hcl.Diagnostics

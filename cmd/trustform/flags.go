@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -57,6 +58,9 @@ type common struct {
 	compactWarnings bool
 	vars            varArgs // -var and -var-file, in command-line order
 	backendConfig   []string
+	// untrusted is plan -untrusted's allow-list: the configuration comes
+	// from a pull request; nil otherwise.
+	untrusted *netpolicy.Policy
 }
 
 // varArgs is the repeatable -var NAME=VALUE and -var-file FILE, kept in one

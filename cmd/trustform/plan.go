@@ -6,6 +6,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/files"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -18,6 +19,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
 	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
+	untrusted := fs.Bool("untrusted", false, "plan a configuration from a pull request: no lock, nothing written to the state store or any server, connections only to the networks in TRUSTFORM_ALLOW_NET (CIDR,…), servers' answers not quoted")
 	keyFile := fs.String("plan-key-file", "", "sign the saved plan with the key in this 0600 file (else TRUSTFORM_PLAN_KEY), so apply can trust its -replace, -revoke and -target")
 	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	var targets addrList
@@ -33,6 +35,11 @@ func cmdPlan(args []string, chdir string, e env) int {
 	key, err := planKey(e, *keyFile)
 	if err != nil {
 		return errorf(e, "%v", err)
+	}
+	if *untrusted {
+		if c.untrusted, err = netpolicy.Parse(e.getenv("TRUSTFORM_ALLOW_NET")); err != nil {
+			return errorf(e, "%v", err)
+		}
 	}
 	ctx, cancel := interruptible()
 	defer cancel()

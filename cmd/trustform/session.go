@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -89,13 +90,22 @@ func storeOf(cfg *schema.Config, pin backend) (state.Store, error) {
 	return store, nil
 }
 
-// store is storeOf with the runner's pin.
+// store is storeOf with the runner's pin; read-only for an untrusted plan.
 func (c *common) store(e env, cfg *schema.Config) (state.Store, error) {
 	pin, err := c.backend(e)
 	if err != nil {
 		return nil, err
 	}
-	return storeOf(cfg, pin)
+	store, err := storeOf(cfg, pin)
+	if c.untrusted != nil {
+		switch s := store.(type) {
+		case *state.DirStore:
+			s.ReadOnly = true
+		case *state.PostgresStore:
+			s.ReadOnly = true
+		}
+	}
+	return store, err
 }
 
 // open loads the configuration, takes the lock, reads state and observes the
@@ -112,7 +122,9 @@ func open(ctx context.Context, e env, c *common, op string, opts engine.Options)
 		return nil, diags, false
 	}
 	s := &session{cfg: cfg, store: store}
-	if c.lock {
+	ctx = netpolicy.With(ctx, c.untrusted) // the state database too
+	opts.Untrusted = c.untrusted
+	if c.lock && c.untrusted == nil {
 		if err := s.store.Lock(ctx, op, c.lockTimeout); err != nil {
 			s.close()
 			errorf(e, "%v", err)

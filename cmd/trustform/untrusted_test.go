@@ -21,6 +21,7 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/engine/state/pgtest"
 	"github.com/trustform/trustform/internal/host/sshtest"
 	"github.com/trustform/trustform/internal/labutil"
@@ -441,4 +442,199 @@ func pemBytes(t *testing.T, b []byte) []byte {
 		t.Fatal("not PEM")
 	}
 	return blk.Bytes
+}
+
+// counter is a set of listeners of an author's choosing (DNS over UDP and
+// TCP, HTTP, a POP3 banner): it counts every connection and datagram.
+type counter struct {
+	n     atomic.Int32
+	ports []int
+	udp   int
+}
+
+func startCounter(t *testing.T, tcp int) *counter {
+	c := &counter{}
+	for range tcp {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		c.ports = append(c.ports, ln.Addr().(*net.TCPAddr).Port)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.n.Add(1)
+				conn.Write([]byte("+OK SSH-2.0-OpenSSH_9.2p1 build-secrets-vault.corp.internal\r\n"))
+				conn.Close()
+			}
+		}()
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:"+fmt.Sprint(c.ports[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+			c.n.Add(1)
+		}
+	}()
+	return c
+}
+
+// TestUntrustedPlanEveryVector: one pull request tries everything above
+// at once; planned with -untrusted, as examples/ci plans pull requests,
+// nothing runs, nothing is contacted outside TRUSTFORM_ALLOW_NET (the
+// author's listeners count), no secret reaches any output, no lock is
+// taken and nothing is written to the state.
+func TestUntrustedPlanEveryVector(t *testing.T) {
+	lst := startCounter(t, 4)
+	dns, web, pop, dir2 := lst.ports[0], lst.ports[1], lst.ports[2], lst.ports[3]
+	secrets, loot := t.TempDir(), t.TempDir()
+	const tsig = "dW50cnVzdGVkLXBsYW4tdHNpZy1zZWNyZXQ="
+	os.WriteFile(filepath.Join(secrets, "tsig.secret"), []byte(tsig+"\n"), 0o600)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("Example CA"), 0o644)
+	cfg := fmt.Sprintf(`
+host "web" {
+  address = "127.0.0.1"
+  root    = "out"
+}
+
+dns_zone "z" {
+  name   = "example.test"
+  server = "127.0.0.1:%[1]d"
+  tsig {
+    name        = "k"
+    algorithm   = "hmac-sha256"
+    secret_file = %[5]q
+  }
+}
+
+acme_account "evil" {
+  directory = "http://127.0.0.1:%[2]d/directory"
+}
+
+local_ca "ca" {
+  common_name = file("notes.txt")
+}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "/etc/ssl/www.pem"
+  key_file  = "/etc/ssl/www.key"
+  host      = host.web
+}
+
+tlsa "www" {
+  zone        = dns_zone.z
+  name        = "_443._tcp.www"
+  certificate = certificate.www
+}
+
+tls_policy "m" {
+  profile = "mozilla-intermediate"
+}
+
+vhost "https" {
+  server         = "nginx"
+  config_file    = "/etc/nginx/sites-enabled/https.conf"
+  listen         = "127.0.0.1:%[4]d"
+  server_names   = ["www.example.test"]
+  certificate    = certificate.www
+  tls_policy     = tls_policy.m
+  test_command   = %[6]q
+  reload_command = %[7]q
+  host           = host.web
+}
+
+service "mx" {
+  certificate    = certificate.www
+  endpoints      = ["pop3://127.0.0.1:%[3]d"]
+  test_command   = %[8]q
+  reload_command = %[9]q
+  host           = host.web
+}
+
+apt_key "k" {
+  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
+  url         = "http://127.0.0.1:%[2]d/key.asc"
+  keyring     = "/etc/apt/keyrings/k.gpg"
+  host        = host.web
+}
+`, dns, web, pop, dir2, filepath.Join(secrets, "tsig.secret"),
+		payload(loot), "touch "+loot+"/RELOADED", "touch "+loot+"/TESTED", "touch "+loot+"/RELOADED2")
+	// Without the zone, whose observation fails first, the others are
+	// observed too: the probes, the service's banner, the CA, the key URL.
+	a, rest, _ := strings.Cut(cfg, "dns_zone \"z\"")
+	_, rest, _ = strings.Cut(rest, "acme_account")
+	b, rest, _ := strings.Cut(rest, "tlsa \"www\"")
+	_, rest, _ = strings.Cut(rest, "tls_policy")
+	noZone := a + "acme_account" + b + "tls_policy" + rest
+	env := []string{"TRUSTFORM_ALLOW_NET=192.0.2.0/24", "PGPASSWORD=pg-hunter2", "GITHUB_TOKEN=ghs_secret"}
+	for _, args := range [][]string{{"plan", "-untrusted", "-markdown", "-out=pr.plan"}, {"plan", "-untrusted", "-json"}, {"plan", "-untrusted", "-refresh-only"}, {"plan", "-untrusted", "-markdown"}} {
+		c := cfg
+		if args[len(args)-1] == "-markdown" {
+			c = noZone
+		}
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(c), 0o644)
+		r := tfEnv(t, dir, env, args...)
+		out := r.stdout + r.stderr
+		t.Logf("%v: exit %d\n%s", args, r.code, out)
+		for _, secret := range []string{tsig, "pg-hunter2", "ghs_secret", "build-secrets-vault"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%v prints %q:\n%s", args, secret, out)
+			}
+		}
+		if !strings.Contains(out, "outside the networks this untrusted plan may reach") {
+			t.Errorf("%v does not say what it did not contact:\n%s", args, out)
+		}
+	}
+	if n := lst.n.Load(); n != 0 {
+		t.Errorf("the author's listeners were contacted %d times", n)
+	}
+	if ents, _ := os.ReadDir(loot); len(ents) > 0 {
+		t.Errorf("a command of the configuration ran: %v", ents)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".trustform")); err == nil {
+		t.Error("the untrusted plan created .trustform/ (a lock, a state)")
+	}
+
+	// The state: a block naming the author's server is refused by the
+	// allow-list before any connection, with the password in the
+	// environment; the runner's own state (.trustform/, an earlier apply's)
+	// is neither locked nor written.
+	evil := startStandIn(t)
+	os.WriteFile(filepath.Join(dir, "state.hcl"), []byte(fmt.Sprintf("state \"postgres\" {\n  conn_str = %q\n}\n", "postgres://trustform@"+evil.addr+"/x?sslmode=verify-full&sslrootcert=system")), 0o644)
+	r := tfEnv(t, dir, append(env, "PGPASSWORD=pg-hunter2"), "plan", "-untrusted")
+	mustCode(t, r, 1, "untrusted plan with the author's state server")
+	if evil.conns.Load() != 0 {
+		t.Errorf("the author's state server was contacted; it got %q", evil.got)
+	}
+	os.Remove(filepath.Join(dir, "state.hcl"))
+	qs := quickstart(t)
+	mustCode(t, tf(t, qs, "apply", "-auto-approve"), 0, "apply")
+	before, _ := os.ReadFile(filepath.Join(qs, ".trustform", "state.json"))
+	// Another run holds the lock: the untrusted plan neither waits for it
+	// nor takes it.
+	held, err := state.Acquire(filepath.Join(qs, ".trustform"), "apply", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	mustCode(t, tf(t, qs, "plan", "-lock-timeout=0s"), 1, "a trusted plan while the lock is held")
+	r = tfEnv(t, qs, []string{"TRUSTFORM_ALLOW_NET="}, "plan", "-untrusted", "-lock-timeout=0s")
+	mustCode(t, r, 0, "untrusted plan of the quickstart while the lock is held")
+	if after, _ := os.ReadFile(filepath.Join(qs, ".trustform", "state.json")); !bytes.Equal(before, after) {
+		t.Error("the untrusted plan wrote the state")
+	}
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // SchemaVersion is the version of the tables trustform keeps in PostgreSQL.
@@ -29,6 +32,9 @@ type PostgresStore struct {
 	ConnStr string
 	Schema  string // default "trustform"
 	Name    string // default "default"
+	// ReadOnly (an untrusted plan): no table is created, no lock taken,
+	// nothing written; missing tables are an empty state.
+	ReadOnly bool
 
 	conn   *pgx.Conn
 	locked bool
@@ -65,6 +71,7 @@ func (p *PostgresStore) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.DialFunc = netpolicy.Dialer(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 5 * time.Minute}).DialContext
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, cfg)
@@ -72,6 +79,9 @@ func (p *PostgresStore) open(ctx context.Context) error {
 		return fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
 	}
 	p.conn = conn
+	if p.ReadOnly {
+		return nil
+	}
 	// Two runners creating the tables at once would collide (CREATE ...
 	// IF NOT EXISTS is not safe against a concurrent CREATE): one at a time,
 	// under a transaction's advisory lock.
@@ -115,6 +125,9 @@ func (p *PostgresStore) key() int64 {
 // Lock takes the advisory lock, polling until timeout, and records the
 // holder; giving up, it names who holds it.
 func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time.Duration) error {
+	if p.ReadOnly {
+		return errReadOnly
+	}
 	if err := p.open(ctx); err != nil {
 		return err
 	}
@@ -165,6 +178,15 @@ func (p *PostgresStore) Load(ctx context.Context) (*State, error) {
 	if err := p.open(ctx); err != nil {
 		return nil, err
 	}
+	if p.ReadOnly {
+		var exists bool
+		if err := p.conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", p.table("states")).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("state: %s: %w", p.server(), err)
+		}
+		if !exists {
+			return &State{Version: Version, Resources: map[string]*Resource{}}, nil
+		}
+	}
 	var doc []byte
 	err := p.conn.QueryRow(ctx, "SELECT document FROM "+p.table("states")+" WHERE name = $1", p.Name).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -186,6 +208,9 @@ func (p *PostgresStore) Load(ctx context.Context) (*State, error) {
 // serial stored is still the one loaded: a writer that lost a race fails
 // loudly and overwrites nothing.
 func (p *PostgresStore) Save(ctx context.Context, st *State) error {
+	if p.ReadOnly {
+		return errReadOnly
+	}
 	if err := p.Held(); err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"errors"
+	"os"
 	"time"
 )
 
@@ -24,14 +26,23 @@ type Store interface {
 
 // DirStore is the state in a directory: state.json and the lock file.
 type DirStore struct {
-	Dir  string
-	lock *Lock
+	Dir string
+	// ReadOnly (an untrusted plan): nothing is created or written, and no
+	// lock is taken; a missing directory is an empty state.
+	ReadOnly bool
+	lock     *Lock
 }
+
+// errReadOnly is what a read-only store says to a write.
+var errReadOnly = errors.New("state: this run only reads the state (plan -untrusted)")
 
 var _ Store = (*DirStore)(nil)
 
 // Lock takes the lock file's flock.
 func (d *DirStore) Lock(_ context.Context, operation string, timeout time.Duration) error {
+	if d.ReadOnly {
+		return errReadOnly
+	}
 	l, err := Acquire(d.Dir, operation, timeout)
 	d.lock = l
 	return err
@@ -47,6 +58,9 @@ func (d *DirStore) Held() error {
 
 // Load reads state.json, checking the directory is trustform's own.
 func (d *DirStore) Load(context.Context) (*State, error) {
+	if _, err := os.Lstat(d.Dir); d.ReadOnly && errors.Is(err, os.ErrNotExist) {
+		return Load(Path(d.Dir)) // missing: new and empty
+	}
 	if err := Dir(d.Dir); err != nil {
 		return nil, err
 	}
@@ -55,6 +69,9 @@ func (d *DirStore) Load(context.Context) (*State, error) {
 
 // Save writes state.json atomically (the lock keeps writers one at a time).
 func (d *DirStore) Save(_ context.Context, st *State) error {
+	if d.ReadOnly {
+		return errReadOnly
+	}
 	if err := d.Held(); err != nil {
 		return err
 	}

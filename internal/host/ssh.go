@@ -24,6 +24,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // SSHConfig says how to reach a host over SSH.
@@ -38,6 +40,9 @@ type SSHConfig struct {
 	Root         string // below it no link is followed on the way to a written file
 	Timeout      time.Duration
 	Env          []string // NAME=VALUE for every command, set with env(1)
+	// Policy restricts where the connection may go (an untrusted plan):
+	// the host, its jump host, and the jump host's onward connection.
+	Policy *netpolicy.Policy
 }
 
 // SSH is a host reached over one SSH connection, dialled on first use and
@@ -113,6 +118,8 @@ func (h *SSH) dial() error {
 	if err != nil {
 		return err
 	}
+	ctx := netpolicy.With(context.Background(), h.cfg.Policy)
+	dialer := netpolicy.Dialer(&net.Dialer{Timeout: h.cfg.Timeout})
 	var conn net.Conn
 	if h.cfg.Jump != "" {
 		user, addr := splitUserHost(h.cfg.Jump, h.cfg.User)
@@ -120,14 +127,26 @@ func (h *SSH) dial() error {
 		if err != nil {
 			return err
 		}
-		if h.jump, err = ssh.Dial("tcp", addr, jcfg); err != nil {
+		jconn, err := dialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("through the jump host %s: %w", addr, err)
+		}
+		jconn.SetDeadline(time.Now().Add(h.cfg.Timeout))
+		jc, chans, reqs, err := ssh.NewClientConn(jconn, addr, jcfg)
+		if err != nil {
+			jconn.Close()
+			return fmt.Errorf("through the jump host %s: %w", addr, err)
+		}
+		jconn.SetDeadline(time.Time{})
+		h.jump = ssh.NewClient(jc, chans, reqs)
+		if err := netpolicy.CheckRemote(ctx, h.cfg.Address); err != nil {
 			return fmt.Errorf("through the jump host %s: %w", addr, err)
 		}
 		conn, err = h.jump.Dial("tcp", h.cfg.Address)
 		if err != nil {
 			return fmt.Errorf("through the jump host %s: %w", addr, err)
 		}
-	} else if conn, err = net.DialTimeout("tcp", h.cfg.Address, h.cfg.Timeout); err != nil {
+	} else if conn, err = dialer.DialContext(ctx, "tcp", h.cfg.Address); err != nil {
 		return err
 	}
 	conn.SetDeadline(time.Now().Add(h.cfg.Timeout))

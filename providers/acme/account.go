@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,6 +27,8 @@ import (
 	"github.com/go-acme/lego/v4/registration"
 
 	"github.com/trustform/trustform/providers"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Account is an ACME account, kept in Dir (account.key 0600, account.json),
@@ -368,6 +371,7 @@ func (a *Account) httpClient(ctx context.Context) (*http.Client, error) {
 	}
 	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,
+		DialContext: netpolicy.Dialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	}}}, nil
 }
 

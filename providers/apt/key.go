@@ -21,6 +21,8 @@ import (
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Phases of an apt_key change.
@@ -275,7 +277,8 @@ func (k *Key) fetch(ctx context.Context) ([]byte, string, error) {
 			return nil, src, err
 		}
 		// A keyserver that never answers must not hold a plan forever.
-		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment,
+			DialContext: netpolicy.Dialer(&net.Dialer{Timeout: 30 * time.Second}).DialContext}}).Do(req)
 		if err != nil {
 			return nil, src, err
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // MaxMessage is the largest DNS message (RFC 1035 over TCP: 64 KiB).
@@ -73,7 +75,7 @@ func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Dur
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(owner), qtype)
 	m.SetEdns0(4096, true)
-	c := &mdns.Client{Net: "udp", Timeout: timeout, UDPSize: 4096}
+	c := &mdns.Client{Net: "udp", Timeout: timeout, UDPSize: 4096, Dialer: netpolicy.Dialer(&net.Dialer{Timeout: timeout})}
 	r, _, err := c.ExchangeContext(ctx, m, addr)
 	if err == nil && r.Truncated {
 		c.Net = "tcp"
@@ -142,7 +144,11 @@ func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	m := new(mdns.Msg)
 	m.SetAxfr(s.Origin)
 	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
-	tr := &mdns.Transfer{DialTimeout: s.timeout(), ReadTimeout: 4 * s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
+	conn, err := netpolicy.Dialer(&net.Dialer{Timeout: s.timeout()}).DialContext(ctx, "tcp", s.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, err)
+	}
+	tr := &mdns.Transfer{Conn: &mdns.Conn{Conn: conn}, DialTimeout: s.timeout(), ReadTimeout: 4 * s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
 	ch, err := tr.In(m, s.Primary)
 	if err != nil {
 		return nil, fmt.Errorf("zone %s: transfer from %s: %w", s.Origin, s.Primary, err)
@@ -328,7 +334,7 @@ func addSet(m *mdns.Msg, owner string, seen []mdns.RR, records []mdns.RR) {
 // that names the zone and says what to do.
 func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
 	m.SetTsig(s.KeyName, s.Algorithm, 300, time.Now().Unix())
-	c := &mdns.Client{Net: "tcp", Timeout: s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}}
+	c := &mdns.Client{Net: "tcp", Timeout: s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}, Dialer: netpolicy.Dialer(&net.Dialer{Timeout: s.timeout()})}
 	r, _, err := c.ExchangeContext(ctx, m, s.Primary)
 	owners := updatedOwners(m)
 	var netErr net.Error

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Challenge fetches http://NAME/.well-known/acme-challenge/TOKEN as an ACME
@@ -25,7 +27,7 @@ func Challenge(ctx context.Context, name, token string, dial map[string]string) 
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			// req.Response is the redirect answer that led here.
 			if req.Response != nil {
-				hops = append(hops, fmt.Sprintf("%d %s", req.Response.StatusCode, req.URL))
+				hops = append(hops, fmt.Sprintf("%d %s", req.Response.StatusCode, location(ctx, req.URL)))
 			}
 			switch {
 			case len(via) >= 10:
@@ -35,7 +37,7 @@ func Challenge(ctx context.Context, name, token string, dial map[string]string) 
 			case req.URL.Port() != "" && req.URL.Port() != "80" && req.URL.Port() != "443":
 				return fmt.Errorf("a redirect to port %s: a CA follows only 80 and 443", req.URL.Port())
 			case dial[req.URL.Scheme] == "" || !strings.EqualFold(req.URL.Hostname(), name):
-				return fmt.Errorf("a redirect to %s, which no managed vhost of %s answers", req.URL, name)
+				return fmt.Errorf("a redirect to %s, which no managed vhost of %s answers", location(ctx, req.URL), name)
 			}
 			return nil
 		},
@@ -45,7 +47,7 @@ func Challenge(ctx context.Context, name, token string, dial map[string]string) 
 				if strings.HasSuffix(addr, ":443") {
 					scheme = "https"
 				}
-				return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, dial[scheme])
+				return netpolicy.Dialer(&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, dial[scheme])
 			},
 			// A CA does not check the certificate of a redirect target
 			// (RFC 8555 §8.3): neither does this.
@@ -69,4 +71,13 @@ func Challenge(ctx context.Context, name, token string, dial map[string]string) 
 		return "", fmt.Errorf("GET %s is answered %s", u, strings.Join(hops, " → "))
 	}
 	return string(body), nil
+}
+
+// location is a redirect's target as a plan may quote it: not at all in
+// an untrusted plan (netpolicy.Answer).
+func location(ctx context.Context, u *url.URL) string {
+	if netpolicy.From(ctx) == nil {
+		return u.String()
+	}
+	return netpolicy.Answer(ctx, u.String())
 }

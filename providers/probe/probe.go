@@ -16,6 +16,8 @@ import (
 
 	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/providers"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Vhost is a virtual host to probe.
@@ -136,7 +138,7 @@ func (v *Vhost) handshake(ctx context.Context, name string, version uint16) hand
 	if version != 0 {
 		cfg.MinVersion, cfg.MaxVersion = version, version
 	}
-	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: v.timeout()}, Config: cfg}
+	d := tls.Dialer{NetDialer: netpolicy.Dialer(&net.Dialer{Timeout: v.timeout()}), Config: cfg}
 	ctx, cancel := context.WithTimeout(ctx, v.timeout())
 	defer cancel()
 	c, err := d.DialContext(ctx, "tcp", v.Addr)
@@ -182,7 +184,7 @@ func (v *Vhost) get(ctx context.Context, scheme, name, path string) response {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{
 			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return (&net.Dialer{Timeout: v.timeout()}).DialContext(ctx, network, v.Addr)
+				return netpolicy.Dialer(&net.Dialer{Timeout: v.timeout()}).DialContext(ctx, network, v.Addr)
 			},
 			TLSClientConfig:   &tls.Config{ServerName: name, InsecureSkipVerify: true},
 			DisableKeepAlives: true,

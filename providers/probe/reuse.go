@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"golang.org/x/net/http2"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // ReusedConnectionStatus does what a browser does with names that share an
@@ -14,7 +16,7 @@ import (
 // answers the second with 421 Misdirected Request when the two vhosts' TLS
 // settings differ. It returns the status of the second request.
 func ReusedConnectionStatus(ctx context.Context, addr, first, second string) (int, error) {
-	c, err := (&tls.Dialer{Config: &tls.Config{ServerName: first, NextProtos: []string{"h2"}, InsecureSkipVerify: true}}).DialContext(ctx, "tcp", addr)
+	c, err := (&tls.Dialer{NetDialer: netpolicy.Dialer(nil), Config: &tls.Config{ServerName: first, NextProtos: []string{"h2"}, InsecureSkipVerify: true}}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return 0, err
 	}

@@ -11,6 +11,8 @@ import (
 	"net/smtp"
 	"strings"
 	"time"
+
+	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Endpoint is where a service answers TLS: at once, or after a STARTTLS
@@ -30,7 +32,7 @@ func (e Endpoint) Chain(ctx context.Context, name string, timeout time.Duration)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", e.Addr)
+	conn, err := netpolicy.Dialer(nil).DialContext(ctx, "tcp", e.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +44,11 @@ func (e Endpoint) Chain(ctx context.Context, name string, timeout time.Duration)
 	switch e.StartTLS {
 	case "":
 	case "smtp":
-		return smtpChain(conn, name, cfg)
+		chain, err := smtpChain(conn, name, cfg)
+		return chain, answered(ctx, e.StartTLS, err)
 	case "imap", "pop3":
 		if err := upgrade(conn, e.StartTLS); err != nil {
-			return nil, err
+			return nil, answered(ctx, e.StartTLS, err)
 		}
 	default:
 		return nil, fmt.Errorf("unknown STARTTLS protocol %q", e.StartTLS)
@@ -55,6 +58,15 @@ func (e Endpoint) Chain(ctx context.Context, name string, timeout time.Duration)
 		return nil, err
 	}
 	return tc.ConnectionState().PeerCertificates, nil
+}
+
+// answered is err as a plan may show it: the server's words quoted only
+// outside an untrusted plan (netpolicy.Answer).
+func answered(ctx context.Context, proto string, err error) error {
+	if err == nil || netpolicy.From(ctx) == nil {
+		return err
+	}
+	return fmt.Errorf("%s STARTTLS failed: %s", proto, netpolicy.Answer(ctx, err.Error()))
 }
 
 // smtpChain: EHLO, STARTTLS (RFC 3207) with the standard library's client.
