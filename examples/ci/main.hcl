@@ -2,20 +2,31 @@
 # repository). State and lock live in PostgreSQL, so every runner (a pull
 # request's plan, the merge's apply, the drift timer, a colleague's laptop)
 # sees the last apply; nothing depends on files surviving in the checkout.
-# The secrets come from each runner's secret store into secrets/ (never
-# committed: see README.md); the rest is in the repository.
+# The secrets come from each runner's secret store into a directory outside
+# the checkout (var.secrets: never in the configuration directory, where a
+# pull request's file() could name them; see README.md); the rest is in
+# the repository.
 
+variable "secrets" {
+  type        = string
+  description = "the runner's directory of secret files (0600), outside the configuration"
+  default     = "/etc/trustform/secrets"
+}
+
+# The server is pinned by each runner, not here: TRUSTFORM_PG_CONN_STR (or
+# -backend-config=conn_str=…), e.g.
+#   postgres://trustform@db.example.net/trustform?sslmode=verify-full&sslrootcert=system
+# A pull request that adds a conn_str naming another server is refused
+# before any connection. No password anywhere: PGPASSWORD or ~/.pgpass.
 state "postgres" {
-  # No password here: PGPASSWORD or ~/.pgpass on the runner.
-  conn_str = "postgres://trustform@db.example.net/trustform?sslmode=verify-full"
-  name     = "production"
+  name = "production"
 }
 
 host "web1" {
   address = "192.0.2.80"
   ssh {
     user          = "deploy"
-    identity_file = "secrets/deploy_ed25519" # secret TRUSTFORM_SSH_KEY
+    identity_file = "${var.secrets}/deploy_ed25519" # secret TRUSTFORM_SSH_KEY
     known_hosts   = "known_hosts"            # committed, checked by hand
     become        = true
   }
@@ -26,14 +37,14 @@ dns_zone "example" {
   server = "192.0.2.53:53"
   tsig {
     name        = "trustform"
-    secret_file = "secrets/tsig.secret" # secret TRUSTFORM_TSIG_SECRET
+    secret_file = "${var.secrets}/tsig.secret" # secret TRUSTFORM_TSIG_SECRET
   }
 }
 
 acme_account "le" {
   directory = "https://acme-v02.api.letsencrypt.org/directory"
   email     = "hostmaster@example.net"
-  key_file  = "secrets/acme-account.key" # secret TRUSTFORM_ACME_ACCOUNT_KEY
+  key_file  = "${var.secrets}/acme-account.key" # secret TRUSTFORM_ACME_ACCOUNT_KEY
   # Registration agrees to the CA's terms (the plan names them).
   terms_of_service_agreed = true
 }
@@ -43,7 +54,7 @@ acme_account "le" {
 local_ca "intranet" {
   common_name = "Example intranet CA"
   cert_file   = "ca/intranet.pem"
-  key_file    = "secrets/intranet-ca.key" # secret TRUSTFORM_CA_KEY
+  key_file    = "${var.secrets}/intranet-ca.key" # secret TRUSTFORM_CA_KEY
 }
 
 certificate "www" {
