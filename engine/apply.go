@@ -288,7 +288,7 @@ func (r *Run) noteVisible() {
 		}
 		sr := r.st.Get(n.Addr.String())
 		if sr == nil {
-			sr = r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Observed), now)
+			sr = r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Addr, n.Observed), now)
 		}
 		sr.SeeRecords(p.Visible(), now)
 	}
@@ -411,7 +411,7 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 		delete(r.st.Resources, n.Addr.String())
 		return
 	}
-	sr := r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(v), now)
+	sr := r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Addr, v), now)
 	if !r.cfg.Gone(n.Addr) {
 		sr.Block = r.cfg.Source(n.Addr)
 	}

@@ -26,7 +26,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		Mode:             "normal",
 		CreatedAt:        r.opts.Now().UTC().Truncate(time.Second),
 		ConfigDigest:     r.cfg.Digest,
-		Variables:        r.cfg.VariableRecord(),
+		Variables:        r.cfg.VariableRecord(r.st.VariableKey),
 		Lineage:          r.st.Lineage,
 		Serial:           r.st.Serial,
 		ObservedDigest:   observedDigest(r.g),
@@ -107,12 +107,13 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			Name:    n.Addr.Base(),
 			Index:   n.Addr.Key(),
 			Action:  n.Change.Action,
-			Before:  r.redact(n.Observed),
-			After:   r.redact(after),
-			Reasons: n.Change.Reasons,
+			Before:  r.redact(n.Addr, n.Observed),
+			After:   r.redact(n.Addr, after),
+			Reasons: slices.Clone(n.Change.Reasons),
 		})
 	}
 	r.oldKeyTrust(p)
+	r.redactTexts(p)
 	p.Tally()
 	return p, diags
 }
@@ -151,14 +152,14 @@ func (r *Run) drift(p *plan.Plan) {
 		case n.Observed == nil:
 			ch = &plan.Change{Action: plan.Delete, Before: sr.Value, Reasons: []string{"it was applied, but is gone now"}}
 		default:
-			if d := providers.Differs(sr.Value, r.redact(n.Observed)); len(d) > 0 {
-				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: r.redact(n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
+			if d := providers.Differs(sr.Value, r.redact(n.Addr, n.Observed)); len(d) > 0 {
+				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: r.redact(n.Addr, n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
 			}
 		}
 		for _, rt := range r.st.Retiring[n.Addr.String()] {
 			if rt.Reason != "" && !rt.Revoked {
 				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Observed), After: r.redact(n.Observed)}
+					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Addr, n.Observed), After: r.redact(n.Addr, n.Observed)}
 				}
 				ch.Reasons = append(ch.Reasons, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+"): run apply")
 			}
@@ -166,7 +167,7 @@ func (r *Run) drift(p *plan.Plan) {
 		if rn, ok := n.Res.(providers.Renewing); ok && n.Observed != nil {
 			if due := rn.Due(); len(due) > 0 {
 				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Observed), After: r.redact(n.Observed)}
+					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Addr, n.Observed), After: r.redact(n.Addr, n.Observed)}
 				}
 				ch.Reasons = append(ch.Reasons, due...)
 			}

@@ -19,8 +19,8 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 	switch {
 	case saved.Mode == "refresh-only":
 		return nil, nil, "a refresh-only plan only reports drift"
-	case variableChanged(saved.Variables, r.cfg.VariableRecord()) != "":
-		return nil, nil, "var." + variableChanged(saved.Variables, r.cfg.VariableRecord()) + " is not the value the plan was made with"
+	case variableChanged(saved.Variables, r.cfg.VariableRecord(r.st.VariableKey)) != "":
+		return nil, nil, "var." + variableChanged(saved.Variables, r.cfg.VariableRecord(r.st.VariableKey)) + " is not the value the plan was made with"
 	case saved.ConfigDigest != r.cfg.Digest:
 		return nil, nil, "the configuration changed since the plan was made"
 	case saved.Lineage == "" && r.st.Lineage != "":

@@ -53,6 +53,11 @@ type Config struct {
 	// before reading; fileReads the files it read (see file.go).
 	secretNames map[string]bool
 	fileReads   []string
+	// sensitive are the texts of marked values, by the block they landed
+	// in (sensitive.go); marked says whether any variable is sensitive.
+	sensitive   map[Address][]string
+	sensitiveOf map[Address][]string
+	marked      bool
 }
 
 // Block returns the block at addr (one of the pointer types of this

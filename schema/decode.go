@@ -79,10 +79,29 @@ func newDecoder(t reflect.Type) *decoder {
 	return d
 }
 
+// decodeValue is gohcl.DecodeExpression for a value that may carry a mark,
+// which Go values cannot hold: a marked value is decoded as its unmarked
+// self, and its marked texts are appended to sens (nil: no value of the
+// configuration is marked, and expressions are evaluated once).
+func decodeValue(expr hcl.Expression, ctx *hcl.EvalContext, target any, sens *[]string) hcl.Diagnostics {
+	if sens == nil || len(expr.Variables()) == 0 {
+		return gohcl.DecodeExpression(expr, ctx, target)
+	}
+	val, d := expr.Value(ctx)
+	if d.HasErrors() || !val.ContainsMarked() {
+		return gohcl.DecodeExpression(expr, ctx, target)
+	}
+	*sens = append(*sens, markedLeaves(val)...)
+	val, _ = val.UnmarkDeep()
+	return gohcl.DecodeExpression(hcl.StaticExpr(val, expr.Range()), nil, target)
+}
+
 // decodeBlock decodes blk into v (a struct of the decoder's type), labels
 // and declaration range included.
-func (d *decoder) decodeBlock(blk *hcl.Block, ctx *hcl.EvalContext, v reflect.Value) hcl.Diagnostics {
-	diags := d.decodeBody(blk.Body, ctx, v)
+// Sensitive values are decoded as their unmarked selves, and what they
+// became is appended to sens (nil: the configuration has none).
+func (d *decoder) decodeBlock(blk *hcl.Block, ctx *hcl.EvalContext, v reflect.Value, sens *[]string) hcl.Diagnostics {
+	diags := d.decodeBody(blk.Body, ctx, v, sens)
 	for i, l := range blk.Labels {
 		if i < len(d.labels) {
 			v.Field(d.labels[i]).SetString(l)
@@ -94,7 +113,7 @@ func (d *decoder) decodeBlock(blk *hcl.Block, ctx *hcl.EvalContext, v reflect.Va
 	return diags
 }
 
-func (d *decoder) decodeBody(body hcl.Body, ctx *hcl.EvalContext, v reflect.Value) hcl.Diagnostics {
+func (d *decoder) decodeBody(body hcl.Body, ctx *hcl.EvalContext, v reflect.Value, sens *[]string) hcl.Diagnostics {
 	content, diags := body.Content(d.schema)
 	if content == nil {
 		return diags
@@ -118,7 +137,7 @@ func (d *decoder) decodeBody(body hcl.Body, ctx *hcl.EvalContext, v reflect.Valu
 		case attrType:
 			fv.Set(reflect.ValueOf(attr))
 		default:
-			diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, fv.Addr().Interface())...)
+			diags = append(diags, decodeValue(attr.Expr, ctx, fv.Addr().Interface(), sens)...)
 		}
 	}
 	byType := content.Blocks.ByType()
@@ -134,7 +153,7 @@ func (d *decoder) decodeBody(body hcl.Body, ctx *hcl.EvalContext, v reflect.Valu
 			})
 		case len(blocks) == 1:
 			nv := reflect.New(v.Field(b.field).Type().Elem())
-			diags = append(diags, b.inner.decodeBlock(blocks[0], ctx, nv.Elem())...)
+			diags = append(diags, b.inner.decodeBlock(blocks[0], ctx, nv.Elem(), sens)...)
 			v.Field(b.field).Set(nv)
 		}
 	}

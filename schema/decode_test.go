@@ -41,7 +41,7 @@ func TestDecoderAsGohcl(t *testing.T) {
 			kind := kinds[blk.Type]
 			typ := reflect.TypeFor[file]().Field(kind.field).Type.Elem().Elem()
 			ours, theirs := reflect.New(typ), reflect.New(typ)
-			got := kind.decoder.decodeBlock(blk, ctx, ours.Elem())
+			got := kind.decoder.decodeBlock(blk, ctx, ours.Elem(), nil)
 			want := gohcl.DecodeBody(blk.Body, ctx, theirs.Interface())
 			label, decl := theirs.Interface().(header).header()
 			if label != nil && len(blk.Labels) > 0 {

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -200,50 +199,6 @@ func (c *Config) localsReady(e hcl.Expression, exprs map[string]*hcl.Attribute) 
 		_, have := c.locals[a.Name]
 		return !have && exprs[a.Name] != nil
 	})
-}
-
-// Sensitive lists the values of the sensitive variables, as text: plans,
-// state and output show "(sensitive)" instead of them.
-func (c *Config) Sensitive() []string {
-	var out []string
-	for _, v := range c.Variables {
-		if v.Sensitive {
-			out = append(out, leafStrings(v.Value)...)
-		}
-	}
-	return out
-}
-
-// Hide replaces every secret in s with "(sensitive)": the one way plans,
-// state, sources and output mask the values of sensitive variables.
-func Hide(secrets []string, s string) string {
-	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "(sensitive)")
-	}
-	return s
-}
-
-// leafStrings are the strings and numbers inside a value.
-func leafStrings(v cty.Value) []string {
-	if v.IsNull() || !v.IsKnown() {
-		return nil
-	}
-	switch {
-	case v.Type() == cty.String:
-		if s := v.AsString(); s != "" {
-			return []string{s}
-		}
-	case v.Type() == cty.Number:
-		return []string{v.AsBigFloat().Text('f', -1)}
-	case v.CanIterateElements():
-		var out []string
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			out = append(out, leafStrings(e)...)
-		}
-		return out
-	}
-	return nil
 }
 
 // checkNames refuses references to variables and locals that are not

@@ -121,6 +121,8 @@ func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, h
 		return nil, diags
 	}
 	switch {
+	case v.ContainsMarked():
+		return bad("The for_each value is sensitive: its keys would name instances in plans, state and output. Use a value that is not sensitive.")
 	case !v.IsWhollyKnown():
 		return bad("The for_each value is not known when the configuration is read; it may only use variables, locals and functions, not values that resources produce.")
 	case v.IsNull():
@@ -169,9 +171,19 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 	var f file
 	list := reflect.ValueOf(&f).Elem().Field(kind.field)
 	v := reflect.New(list.Type().Elem().Elem())
-	diags := kind.decoder.decodeBlock(blk, ctx, v.Elem())
-	if label, _ := v.Interface().(header).header(); label != nil && key != "" {
+	var sens []string
+	var sink *[]string
+	if c.marked {
+		sink = &sens
+	}
+	diags := kind.decoder.decodeBlock(blk, ctx, v.Elem(), sink)
+	label, _ := v.Interface().(header).header()
+	if label != nil && key != "" {
 		*label = InstanceName(*label, key)
+	}
+	if len(sens) > 0 && label != nil {
+		addr := Address{blk.Type, *label}
+		c.sensitive[addr] = append(c.sensitive[addr], sens...)
 	}
 	list.Set(reflect.Append(list, v))
 	c.add(&f)

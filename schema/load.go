@@ -116,7 +116,7 @@ const bigSource = 1 << 20
 // *.auto.vars files by name.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}}
+	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}, sensitive: map[Address][]string{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -192,6 +192,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	if diags.HasErrors() {
 		return cfg, diags
 	}
+	cfg.spreadSensitive()
 	diags = append(diags, cfg.checkCycles()...)
 	diags = append(diags, cfg.validate()...)
 	diags = append(diags, cfg.checkFileReads()...)

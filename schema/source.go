@@ -61,6 +61,7 @@ func (c *Config) renderBody(dst *hclwrite.Body, src *hclsyntax.Body, ctx *hcl.Ev
 		if d.HasErrors() {
 			continue // decoding said so already
 		}
+		v, _ = v.UnmarkDeep() // render hides what the marks covered
 		dst.SetAttributeValue(a.Name, v)
 	}
 	for _, b := range src.Blocks {

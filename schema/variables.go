@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -234,6 +235,10 @@ func (c *Config) decodeVariable(v *Variable, values map[string]given) hcl.Diagno
 		}
 		diags = append(diags, fail)
 	}
+	if v.Sensitive {
+		v.Value = conv.Mark(Sensitive)
+		c.marked = true
+	}
 	return diags
 }
 
@@ -294,33 +299,42 @@ func autoVars(dir string) (map[string][]byte, error) {
 	return out, nil
 }
 
-// VariablesDigest is a SHA-256 over the variables' values: a saved plan
-// made with other values is stale. Sensitive values are inside the hash
-// only.
+// VariablesDigest is a SHA-256 over the values of the variables that are
+// not sensitive: a saved plan made with other values is stale. Sensitive
+// values are compared through VariableRecord's keyed hashes: a plain
+// digest of them, in every saved plan, could be guessed offline.
 func (c *Config) VariablesDigest() string {
 	sum := sha256.New()
 	for _, v := range c.Variables {
-		if v.Value == cty.NilVal || !v.Value.IsWhollyKnown() {
-			continue // its diagnostic stops the run
+		if v.Value == cty.NilVal || !v.Value.IsWhollyKnown() || v.Sensitive {
+			continue // its diagnostic stops the run; a secret is not hashed here
 		}
-		b, _ := ctyjson.Marshal(v.Value, cty.DynamicPseudoType)
+		val, _ := v.Value.UnmarkDeep()
+		b, _ := ctyjson.Marshal(val, cty.DynamicPseudoType)
 		fmt.Fprintf(sum, "%s\x00%s\x00", v.Name, b)
 	}
 	return hex.EncodeToString(sum.Sum(nil))
 }
 
 // VariableRecord is what a saved plan records of each variable's value:
-// the value as JSON, or for a sensitive one a SHA-256 of it.
-func (c *Config) VariableRecord() map[string]string {
+// the value as JSON, or for a sensitive one its HMAC-SHA256 under key (the
+// state's VariableKey, hex); without a key yet (no apply has saved state),
+// only "(sensitive)".
+func (c *Config) VariableRecord(key string) map[string]string {
 	out := map[string]string{}
 	for _, v := range c.Variables {
 		if v.Value == cty.NilVal || !v.Value.IsWhollyKnown() {
 			continue
 		}
-		b, _ := ctyjson.Marshal(v.Value, cty.DynamicPseudoType)
+		val, _ := v.Value.UnmarkDeep()
+		b, _ := ctyjson.Marshal(val, cty.DynamicPseudoType)
 		if v.Sensitive {
-			sum := sha256.Sum256(b)
-			out[v.Name] = "(sensitive) sha256:" + hex.EncodeToString(sum[:])
+			out[v.Name] = "(sensitive)"
+			if k, err := hex.DecodeString(key); err == nil && len(k) > 0 {
+				m := hmac.New(sha256.New, k)
+				m.Write(b)
+				out[v.Name] += " hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+			}
 			continue
 		}
 		out[v.Name] = string(b)

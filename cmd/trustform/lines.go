@@ -44,7 +44,7 @@ func (l *lineWriter) Flush() error {
 
 // writeText prints a plan for a terminal (plan.WriteText), in whole lines.
 func writeText(e env, c *common, p *plan.Plan) {
-	l := &lineWriter{w: e.stdout}
+	l := &lineWriter{w: planOut(e)}
 	plan.WriteText(l, p, plan.TextOptions{Color: c.color(e)})
 	l.Flush()
 }
@@ -52,7 +52,7 @@ func writeText(e env, c *common, p *plan.Plan) {
 // writeMarkdown prints a plan as a pull-request comment (plan.WriteMarkdown),
 // in whole lines.
 func writeMarkdown(e env, p *plan.Plan) error {
-	l := &lineWriter{w: e.stdout}
+	l := &lineWriter{w: planOut(e)}
 	if err := plan.WriteMarkdown(l, p); err != nil {
 		return err
 	}

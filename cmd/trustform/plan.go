@@ -52,8 +52,13 @@ func cmdPlan(args []string, chdir string, e env) int {
 	defer s.close()
 	p, d := s.run.Plan()
 	diags = append(diags, d...)
+	// The engine hid each resource's sensitive texts in its values, reasons
+	// and steps; diagnostics may quote any of them.
 	p.Diagnostics = plan.Diagnostics(diags)
-	p = plan.Redact(p, func(v string) string { return schema.Hide(s.cfg.Sensitive(), v) })
+	for i, d := range p.Diagnostics {
+		d.Summary, d.Detail = schema.Hide(s.cfg.Sensitive(), d.Summary), schema.Hide(s.cfg.Sensitive(), d.Detail)
+		p.Diagnostics[i] = d
+	}
 	printDiags(e, &c, s.cfg, diags, *asJSON || *asMarkdown)
 	if diags.HasErrors() {
 		return 1
@@ -75,7 +80,7 @@ func cmdPlan(args []string, chdir string, e env) int {
 	}
 	switch {
 	case *asJSON:
-		if err := plan.WriteJSON(e.stdout, p); err != nil {
+		if err := plan.WriteJSON(planOut(e), p); err != nil {
 			return errorf(e, "%v", err)
 		}
 	case *asMarkdown:

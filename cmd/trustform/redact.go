@@ -24,3 +24,15 @@ func (r *redactor) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// planOut is where plans are printed: stdout without the redactor. The
+// engine hides each resource's sensitive texts in its own values, reasons
+// and steps, and the command the diagnostics' (schema.Config.SensitiveOf):
+// masking the whole stream too would hide an ordinary word wherever it
+// appears because a sensitive value elsewhere is that word.
+func planOut(e env) io.Writer {
+	if r, ok := e.stdout.(*redactor); ok {
+		return r.w
+	}
+	return e.stdout
+}

@@ -31,7 +31,7 @@ func cmdShow(args []string, chdir string, e env) int {
 	}
 	p.Tally() // the file's own summary is not believed
 	if *asJSON {
-		if err := plan.WriteJSON(e.stdout, p); err != nil {
+		if err := plan.WriteJSON(planOut(e), p); err != nil {
 			return errorf(e, "%v", err)
 		}
 		return 0

@@ -638,3 +638,51 @@ apt_key "k" {
 		t.Error("the untrusted plan wrote the state")
 	}
 }
+
+// TestSensitiveSearchAndReplace: sensitivity follows the value, not its
+// text: upper(var.pw) is as sensitive as var.pw; a sensitive value with
+// an & is not stored in clear by the saved plan's JSON escapes; and a
+// sensitive value that is an ordinary word ("mail") is hidden where it
+// is used, not wherever the word appears.
+func TestSensitiveSearchAndReplace(t *testing.T) {
+	dir := quickstart(t)
+	rewrite(t, dir, func(s string) string {
+		s = strings.Replace(s, `common_name = "Example Test CA"`, `common_name = "${upper(var.pw)} ${var.url} ${var.word}"`, 1)
+		return s + `
+variable "pw" {
+  type      = string
+  sensitive = true
+}
+variable "url" {
+  type      = string
+  sensitive = true
+}
+variable "word" {
+  type      = string
+  sensitive = true
+}
+`
+	})
+	env := []string{"TRUSTFORM_VAR_pw=hunter2", "TRUSTFORM_VAR_url=https://ca.example/?id=7&token=tok-4711", "TRUSTFORM_VAR_word=mail"}
+	var outputs []string
+	for _, args := range [][]string{{"plan"}, {"plan", "-markdown"}, {"plan", "-json"}, {"plan", "-out=p.plan"}, {"apply", "-auto-approve"}, {"show"}, {"state", "pull"}} {
+		r := tfEnv(t, dir, env, args...)
+		mustCode(t, r, 0, fmt.Sprint(args))
+		outputs = append(outputs, r.stdout+r.stderr)
+	}
+	saved, _ := os.ReadFile(filepath.Join(dir, "p.plan"))
+	st, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
+	outputs = append(outputs, string(saved), string(st))
+	for i, o := range outputs {
+		for _, secret := range []string{"hunter2", "HUNTER2", "tok-4711", `\u0026token`} {
+			if strings.Contains(o, secret) {
+				t.Errorf("output %d shows %q:\n%s", i, secret, o)
+			}
+		}
+	}
+	for _, want := range []string{"certificate.mail", "mail.example.test", `common_name = "(sensitive)"`} {
+		if !strings.Contains(outputs[0], want) {
+			t.Errorf("the plan does not show %q (a sensitive value that is an ordinary word hides it everywhere?):\n%s", want, outputs[0])
+		}
+	}
+}

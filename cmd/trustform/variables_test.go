@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,7 +51,7 @@ func TestVariablesFromOutside(t *testing.T) {
 		return r
 	}
 	r := run(0, "plan", "-var", `cas=["mx1","mx2"]`)
-	for _, want := range []string{`certificate.site["mx1"] will be created`, `certificate.site["mx2"] will be created`, `FromAutoVars CA (sensitive)`} {
+	for _, want := range []string{`certificate.site["mx1"] will be created`, `certificate.site["mx2"] will be created`, `common_name = "(sensitive)"`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
 		}
@@ -89,8 +91,19 @@ func TestVariablesFromOutside(t *testing.T) {
 		}
 		return nil
 	})
-	if b, _ := os.ReadFile(filepath.Join(dir, "tf.plan")); strings.Contains(string(b), secret) || !strings.Contains(string(b), `"token": "(sensitive) sha256:`) {
-		t.Errorf("the saved plan does not record the sensitive value as a digest only:\n%s", b)
+	if b, _ := os.ReadFile(filepath.Join(dir, "tf.plan")); strings.Contains(string(b), secret) || !strings.Contains(string(b), `"token": "(sensitive)"`) {
+		t.Errorf("a plan made before any apply does not record the sensitive value as (sensitive) only:\n%s", b)
+	}
+	// Once state has its key, a saved plan records a keyed hash, never the
+	// plain SHA-256 that could be guessed offline; another value is refused.
+	run(0, "plan", "-var", `cas=["mx1"]`, "-out", "tf.plan")
+	sum := sha256.Sum256([]byte(`{"value":"` + secret + `","type":"string"}`))
+	if b, _ := os.ReadFile(filepath.Join(dir, "tf.plan")); strings.Contains(string(b), hex.EncodeToString(sum[:])) || !strings.Contains(string(b), `"token": "(sensitive) hmac-sha256:`) {
+		t.Errorf("the saved plan does not record the sensitive value as a keyed hash:\n%s", b)
+	}
+	other := tfEnv(t, dir, []string{"TRUSTFORM_VAR_token=another", "TRUSTFORM_VAR_cas=[\"mx1\"]"}, "apply", "tf.plan")
+	if other.code != 1 || !strings.Contains(other.stderr, "var.token is not the value the plan was made with") {
+		t.Errorf("a plan applied with another sensitive value: exit %d\n%s", other.code, other.stderr)
 	}
 }
 

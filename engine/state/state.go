@@ -42,6 +42,11 @@ type State struct {
 	// serial, so a revocation that failed (the CA was down) is retried by
 	// the next apply.
 	Retiring map[string][]providers.Retired `json:"retiring,omitempty"`
+	// VariableKey keys the hashes by which saved plans record sensitive
+	// values (hex, 32 random bytes, born with the first save): a plan file
+	// in an artefact store does not carry a plain SHA-256 of a password,
+	// which could be guessed offline.
+	VariableKey string `json:"variable_key,omitempty"`
 }
 
 // Resource is what trustform last saw of one resource.
@@ -119,6 +124,13 @@ func (s *State) Save(path string) error {
 func (s *State) next() ([]byte, error) {
 	if s.Lineage == "" {
 		s.Lineage = newLineage()
+	}
+	if s.VariableKey == "" {
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		s.VariableKey = hex.EncodeToString(k)
 	}
 	s.Serial++
 	s.TrustformVersion = version.String()
