@@ -1,10 +1,6 @@
 package providers
 
-import (
-	"crypto/sha256"
-	"fmt"
-	"strings"
-)
+import "strings"
 
 const managedPrefix = "# Managed by trustform ("
 
@@ -17,10 +13,11 @@ func ManagedHeader(addr string) string {
 // with the managed header, perhaps edited by hand since).
 func Managed(content []byte) bool { return strings.HasPrefix(string(content), managedPrefix) }
 
-// Unmanaged is how a file that trustform did not write shows in a plan: its
-// digest and size, never its content. Such a file may be anything a path
-// was pointed at (a key, a password file), and plans are posted on pull
-// requests.
-func Unmanaged(content []byte) string {
-	return fmt.Sprintf("(a file trustform did not write: %d bytes, sha256:%x)", len(content), sha256.Sum256(content))
+// Unmanaged is how a file that trustform did not write shows in a plan:
+// nothing of it. Such a file may be anything a path was pointed at (a
+// key, /etc/shadow), and plans are posted on pull requests: even its size
+// and digest would let a pull request's author confirm a guess of its
+// content.
+func Unmanaged([]byte) string {
+	return "(a file trustform did not write: its content is not shown)"
 }

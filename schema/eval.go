@@ -23,7 +23,7 @@ import (
 
 // functions is the function table of expressions.
 func (c *Config) functions() map[string]function.Function {
-	return map[string]function.Function{
+	fns := map[string]function.Function{
 		"abs":        stdlib.AbsoluteFunc,
 		"can":        tryfunc.CanFunc,
 		"ceil":       stdlib.CeilFunc,
@@ -76,6 +76,8 @@ func (c *Config) functions() map[string]function.Function {
 		"values":     stdlib.ValuesFunc,
 		"zipmap":     stdlib.ZipmapFunc,
 	}
+	boundedFunctions(fns)
+	return fns
 }
 
 // cidrHostFunc is Terraform's cidrhost(prefix, hostnum): the address
@@ -168,6 +170,10 @@ func (c *Config) decodeLocals(blocks hcl.Blocks) hcl.Diagnostics {
 			}
 			v, d := exprs[n].Expr.Value(c.evalContext())
 			diags = append(diags, d...)
+			if why := checkSize(v); why != "" && !d.HasErrors() {
+				diags = append(diags, errAt(exprs[n].Expr.Range(), "Value too large", fmt.Sprintf("local.%s is refused: %s. A configuration is evaluated on the runner that plans it.", n, why)))
+				d = append(d, diags[len(diags)-1])
+			}
 			if d.HasErrors() {
 				v = cty.DynamicVal
 			}

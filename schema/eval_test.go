@@ -224,3 +224,37 @@ func TestFileRefusesSecrets(t *testing.T) {
 		}
 	})
 }
+
+// TestEvaluationBounds: what a pull request's configuration asks of the
+// runner's memory is refused with a diagnostic, quickly: setproduct of a
+// few lists, range(1e9), a string doubled through a chain of locals, and
+// an *.auto.vars file nested 200,000 levels deep (100,000 overflow the parser).
+func TestEvaluationBounds(t *testing.T) {
+	doubling := "locals {\n  s0 = \"xxxxxxxxxxxxxxxx\"\n"
+	for i := 1; i <= 40; i++ {
+		doubling += fmt.Sprintf("  s%d = \"${local.s%d}${local.s%d}\"\n", i, i-1, i-1)
+	}
+	doubling += "}\nlocal_ca \"ca\" { common_name = local.s40 }\n"
+	for _, tc := range []struct{ name, src, auto, want string }{
+		{"setproduct", `locals {
+  l = [for i in range(100) : tostring(i)]
+  p = setproduct(local.l, local.l, local.l, local.l)
+}
+local_ca "ca" { common_name = "${length(local.p)}" }`, "", "more than 100000 combinations"},
+		{"range", `locals { r = range(1000000000) }`, "", "more than 100000 numbers"},
+		{"doubling", doubling, "", "Value too large"},
+		{"auto.vars nesting", `variable "v" { type = any }`, strings.Repeat("[", 200_000), "Nesting too deep"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(tc.src), 0o644)
+			if tc.auto != "" {
+				os.WriteFile(filepath.Join(dir, "x.auto.vars"), []byte("v = "+tc.auto), 0o644)
+			}
+			_, diags := schema.Load(dir, schema.Inputs{})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
+				t.Errorf("want an error saying %q, got %v", tc.want, diags)
+			}
+		})
+	}
+}

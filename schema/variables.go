@@ -92,6 +92,10 @@ func (c *Config) variableValues(in Inputs, auto map[string][]byte, read func(nam
 	}
 	file := func(name string, src []byte) {
 		c.varFiles[name] = true
+		if d := checkLimits(name, src, false); d != nil { // as configuration files are
+			diags = append(diags, d)
+			return
+		}
 		f, d := c.parser.ParseHCL(src, name)
 		diags = append(diags, d...)
 		if f == nil {
@@ -247,6 +251,9 @@ func (c *Config) decodeVariable(v *Variable, values map[string]given) hcl.Diagno
 func rawValue(raw string, t cty.Type, where string) (cty.Value, hcl.Diagnostics) {
 	if t.IsPrimitiveType() {
 		return cty.StringVal(raw), nil
+	}
+	if d := checkLimits(where, []byte(raw), false); d != nil {
+		return cty.NilVal, hcl.Diagnostics{d}
 	}
 	expr, d := hclsyntax.ParseExpression([]byte(raw), where, hcl.InitialPos)
 	if d.HasErrors() {

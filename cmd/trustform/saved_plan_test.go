@@ -65,7 +65,7 @@ func TestSavedPlansAreTrusted(t *testing.T) {
 		{"step reordered", edit(replacePlan, func(p map[string]any) {
 			s := p["steps"].([]any)
 			s[0], s[1] = s[1], s[0]
-		}), "step 1 is", false, replaceOpt},
+		}), "step 1 has index 2", true, replaceOpt},
 		{"format_version 9.0", edit(replacePlan, func(p map[string]any) { p["format_version"] = "9.0" }), `format_version is "9.0"`, true, nil},
 		{"no format_version", []byte(`{"hello":1}`), `unknown field "hello"`, true, nil},
 		{"newer trustform", edit(replacePlan, func(p map[string]any) { p["trustform_version"] = "v99.0.0" }), "made by trustform v99.0.0, newer than this one", true, nil},

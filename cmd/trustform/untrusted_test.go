@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -684,5 +685,80 @@ variable "word" {
 		if !strings.Contains(outputs[0], want) {
 			t.Errorf("the plan does not show %q (a sensitive value that is an ordinary word hides it everywhere?):\n%s", want, outputs[0])
 		}
+	}
+}
+
+// TestShowTamperedPlanFile: a plan file whose addresses carry an escape
+// sequence (which would erase "IRREVERSIBLE" on a terminal) or Markdown is
+// refused by show and apply before anything prints it.
+func TestShowTamperedPlanFile(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, tf(t, dir, "plan", "-out=p.plan"), 0, "plan")
+	b, _ := os.ReadFile(filepath.Join(dir, "p.plan"))
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	for _, edit := range []func(){
+		func() { doc["steps"].([]any)[0].(map[string]any)["address"] = "local_ca.example\x1b[2K\r" },
+		func() { doc["steps"].([]any)[0].(map[string]any)["phase"] = "create</details>" },
+	} {
+		edit()
+		b, _ = json.Marshal(doc)
+		os.WriteFile(filepath.Join(dir, "p.plan"), b, 0o644)
+		for _, args := range [][]string{{"show", "p.plan"}, {"show", "-markdown", "p.plan"}, {"apply", "p.plan"}} {
+			r := tf(t, dir, args...)
+			mustCode(t, r, 1, fmt.Sprint(args))
+			if strings.Contains(r.stdout+r.stderr, "\x1b[2K") || strings.Contains(r.stdout, "</details>") {
+				t.Errorf("%v prints the tampered field:\n%q", args, r.stdout+r.stderr)
+			}
+		}
+	}
+}
+
+// TestUnmanagedFileShown: a config_file pointed at a file trustform did not
+// write (here a stand-in for /etc/shadow) shows neither its content nor
+// its size and digest, with which a guess of the content could be checked.
+func TestUnmanagedFileShown(t *testing.T) {
+	dir := quickstart(t)
+	shadow := filepath.Join(dir, "out", "etc", "shadow")
+	os.MkdirAll(filepath.Dir(shadow), 0o755)
+	content := []byte("root:$6$salt$hash:19000:0:99999:7:::\n")
+	os.WriteFile(shadow, content, 0o644)
+	rewrite(t, dir, func(s string) string {
+		return strings.Replace(s, "/etc/nginx/sites-enabled/example-https.conf", "/etc/shadow", 1)
+	})
+	sum := fmt.Sprintf("%x", sha256.Sum256(content))
+	for _, args := range [][]string{{"plan"}, {"plan", "-json"}, {"plan", "-markdown"}} {
+		r := tf(t, dir, args...)
+		mustCode(t, r, 0, fmt.Sprint(args))
+		if strings.Contains(r.stdout, sum) || strings.Contains(r.stdout, fmt.Sprintf("%d bytes", len(content))) || strings.Contains(r.stdout, "$6$") {
+			t.Errorf("%v shows the file's digest, size or content:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// TestPlantedKeyLinkCopiedToPrev: a key_file replaced by a link to
+// another file is refused at deployment before anything is read through
+// it: the link's target is not copied to KEY_FILE.prev.
+func TestPlantedKeyLinkCopiedToPrev(t *testing.T) {
+	dir := quickstart(t)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	key := filepath.Join(dir, "out", "etc", "ssl", "example", "www.key.pem")
+	// The target is a key of someone else's (here: another service's).
+	victim, _ := os.ReadFile(filepath.Join(dir, "out", "etc", "ssl", "example", "mail.key.pem"))
+	target := filepath.Join(t.TempDir(), "victim.key")
+	os.WriteFile(target, victim, 0o600)
+	os.Remove(key)
+	os.Symlink(target, key)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "the rollover's first steps")
+	r := tfAt(t, dir, time.Now().Add(time.Hour), "apply", "-auto-approve")
+	mustCode(t, r, 1, "the deployment through a planted link")
+	if !strings.Contains(r.stderr, "www.key.pem is not a regular file") {
+		t.Errorf("the refusal does not name the link:\n%s", r.stderr)
+	}
+	if b, _ := os.ReadFile(key + ".prev"); bytes.Equal(b, victim) {
+		t.Fatal("the link's target was copied to .prev")
+	}
+	if b, _ := os.ReadFile(target); !bytes.Equal(b, victim) {
+		t.Fatal("the link's target was overwritten")
 	}
 }

@@ -57,3 +57,19 @@ func longestBackticks(s string) int {
 	}
 	return longest
 }
+
+// markdownText escapes what Markdown or GitHub's HTML would read as more
+// than text: tags and comments (a server's "404 x</summary></details><!--"
+// would end the comment's folded block and hide the rest), links and
+// images (a tracking pixel), code spans, emphasis, table cells, mentions.
+var markdownText = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "&#64;",
+	"[", `\[`, "]", `\]`, "!", `\!`, "`", "\\`", "*", `\*`, "|", `\|`, "\\", `\\`,
+)
+
+// MarkdownText is s as plain text inside Markdown: control characters
+// escaped (Escape) and every character Markdown or HTML would act on made
+// literal. Newlines are kept out: a warning is one list item.
+func MarkdownText(s string) string {
+	return markdownText.Replace(Escape(s, false))
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trustform/trustform/internal/version"
+	"github.com/trustform/trustform/schema"
 )
 
 // WriteJSON writes the plan as one JSON object (docs/plan-json.md).
@@ -53,5 +54,61 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	case !digest.MatchString(p.ConfigDigest) || !digest.MatchString(p.ObservedDigest):
 		return nil, errors.New("its config_digest or observed_digest is not a SHA-256 digest")
 	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
 	return &p, nil
+}
+
+// word is a phase's or a rule's name.
+var word = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+
+// check refuses fields that show and apply PLANFILE print or compare but
+// that a plan never holds: addresses that are not addresses, phases and
+// rules that are not names, unknown actions, steps out of order or
+// depending on steps that are not before them. A file edited to carry an
+// escape sequence in an address (hiding "IRREVERSIBLE" on a terminal) or
+// Markdown in a phase is refused before anything prints it.
+func (p *Plan) check() error {
+	action := func(a Action) bool {
+		return a == Create || a == Update || a == Delete || a == Replace || a == NoOp
+	}
+	for i, c := range p.Changes {
+		a, err := schema.ParseAddress(c.Address)
+		switch {
+		case err != nil:
+			return fmt.Errorf("change %d: %v", i+1, err)
+		case a.Type != c.Type || a.Base() != c.Name || a.Key() != c.Index:
+			return fmt.Errorf("change %d: type, name and index do not match its address %s", i+1, c.Address)
+		case !action(c.Action):
+			return fmt.Errorf("change %d: unknown action %q", i+1, c.Action)
+		}
+	}
+	for i, s := range p.Steps {
+		if _, err := schema.ParseAddress(s.Address); err != nil {
+			return fmt.Errorf("step %d: %v", i+1, err)
+		}
+		switch {
+		case s.Index != i+1:
+			return fmt.Errorf("step %d has index %d", i+1, s.Index)
+		case !action(s.Action):
+			return fmt.Errorf("step %d: unknown action %q", i+1, s.Action)
+		case !word.MatchString(s.Phase) || (s.Rule != "" && !word.MatchString(s.Rule)):
+			return fmt.Errorf("step %d: its phase or rule is not a name", i+1)
+		}
+		for _, d := range s.DependsOn {
+			if d < 1 || d >= s.Index {
+				return fmt.Errorf("step %d depends on step %d, which is not before it", i+1, d)
+			}
+		}
+	}
+	for _, a := range append(append([]string{}, p.Replace...), p.Targets...) {
+		if _, err := schema.ParseAddress(a); err != nil {
+			return fmt.Errorf("replace or targets: %v", err)
+		}
+	}
+	if p.Revoke != "" && !word.MatchString(strings.ToLower(p.Revoke)) {
+		return errors.New("revoke is not a reason's name")
+	}
+	return nil
 }

@@ -19,28 +19,38 @@ type Warning struct {
 
 // Warnings lists the risky steps of a plan: TLSA records removed, keys
 // changed, HSTS preload or includeSubDomains switched on, APT keys replaced,
-// and whatever cannot be undone (a revocation).
+// and whatever cannot be undone (a revocation). Each text is Markdown, and
+// what it quotes of the plan is escaped for it (code, MarkdownText).
 func Warnings(p *Plan) []Warning {
 	var out []Warning
 	for _, s := range p.Steps {
 		c := p.Change(s.Address)
+		addr := code(s.Address)
 		switch {
 		case s.Irreversible:
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` **cannot be undone** (rule `%s`): %s.", s.Address, s.Rule, strings.TrimSuffix(s.Description, ": this cannot be undone"))})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s **cannot be undone**%s: %s.", addr, byRule(s.Rule), MarkdownText(strings.TrimSuffix(s.Description, ": this cannot be undone")))})
 		case s.Phase == "prune" || (strings.HasPrefix(s.Address, "tlsa.") && c != nil && c.Action == Delete):
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes TLSA records: clients that cached them must already accept the new certificate (rule `%s`).", s.Address, s.Rule)})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s removes TLSA records: clients that cached them must already accept the new certificate%s.", addr, byRule(s.Rule))})
 		case s.Phase == "issue-new-key" || ((s.Phase == "deploy-next" || s.Phase == "issue") && c != nil && c.Action == Replace):
 			// the step that makes the server's key change, not the staging of one
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` changes its private key (%s).", s.Address, strings.Join(reasonsOf(c), "; "))})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s changes its private key (%s).", addr, MarkdownText(strings.Join(reasonsOf(c), "; ")))})
 		case strings.HasPrefix(s.Address, "vhost.") && c != nil && hstsSwitchedOn(c):
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` switches on `%s`: browsers will refuse plain HTTP for the whole max-age%s.", s.Address, c.After["hsts"].Str, subdomains(c.After["hsts"].Str))})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s switches on %s: browsers will refuse plain HTTP for the whole max-age%s.", addr, code(c.After["hsts"].Str), subdomains(c.After["hsts"].Str))})
 		case strings.HasPrefix(s.Address, "apt_key.") && s.Phase == "write" && c != nil && c.Before != nil:
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` replaces the APT keyring %s (%s).", s.Address, c.After["keyring"].Str, strings.Join(reasonsOf(c), "; "))})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s replaces the APT keyring %s (%s).", addr, MarkdownText(c.After["keyring"].Str), MarkdownText(strings.Join(reasonsOf(c), "; ")))})
 		case s.Phase == "remove-legacy":
-			out = append(out, Warning{s.Index, fmt.Sprintf("`%s` removes the key from the global APT keyrings.", s.Address)})
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s removes the key from the global APT keyrings.", addr)})
 		}
 	}
 	return out
+}
+
+// byRule names the rule that placed a step, if one did.
+func byRule(rule string) string {
+	if rule == "" {
+		return ""
+	}
+	return " (rule " + code(rule) + ")"
 }
 
 func reasonsOf(c *Change) []string {
@@ -94,7 +104,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	if len(warnings) > 0 {
 		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
 		for _, wn := range warnings {
-			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, Escape(wn.Text, false))
+			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, wn.Text)
 		}
 		head.WriteString("\n")
 	}
@@ -110,7 +120,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			if st.Irreversible {
 				phase += " **(irreversible)**"
 			}
-			fmt.Fprintf(&steps, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), st.Address, phase, joinInts(st.DependsOn), code(st.Rule), nb)
+			fmt.Fprintf(&steps, "| %d | `%s` | %s | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), code(st.Address), phase, joinInts(st.DependsOn), code(st.Rule), nb)
 		}
 		steps.WriteString("\n")
 		steps.WriteString(gantt(p))
@@ -149,9 +159,9 @@ func writeDiagnostics(b *strings.Builder, p *Plan) {
 			b.WriteString("> [!CAUTION]\n> **Warnings:**\n")
 		}
 		n++
-		fmt.Fprintf(b, "> - **%s**", Escape(d.Summary, false))
+		fmt.Fprintf(b, "> - **%s**", MarkdownText(d.Summary))
 		if d.Detail != "" {
-			fmt.Fprintf(b, ": %s", Escape(strings.Join(strings.Fields(d.Detail), " "), false))
+			fmt.Fprintf(b, ": %s", MarkdownText(strings.Join(strings.Fields(d.Detail), " ")))
 		}
 		b.WriteString("\n")
 	}

@@ -44,3 +44,34 @@ func TestMarkdownLargePlan(t *testing.T) {
 	}
 	testutil.Golden(t, "markdown-5000", md)
 }
+
+// TestMarkdownQuotesServersAsText: what a server answered, or what a
+// hostile plan file says, reaches the comment as text: no tag closes the
+// folded block, no comment hides the rest, no image or link or mention is
+// made of it, and no code span is closed early.
+func TestMarkdownQuotesServersAsText(t *testing.T) {
+	hostile := "404 x</summary></details><!-- hidden ![pixel](https://t.example/p.png) [click](https://evil.example) @org/admins `code` | cell"
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Mode: "normal",
+		Diagnostics: []plan.Diagnostic{{Severity: "warning", Summary: "vhost.http: " + hostile, Detail: hostile}},
+		Changes: []plan.Change{{Address: "tlsa.www", Type: "tlsa", Name: "www", Action: plan.Update, Reasons: []string{hostile}}},
+		Steps:   []plan.Step{{Index: 1, Address: "tlsa.www", Action: plan.Update, Phase: "prune", Rule: "tlsa-before-cert", DependsOn: []int{}}},
+	}
+	p.Tally()
+	var out bytes.Buffer
+	if err := plan.WriteMarkdown(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	md := out.String()
+	// Outside the diff's code fence (in which GitHub renders nothing).
+	head, details, _ := strings.Cut(md, "<details><summary>Changes in detail</summary>")
+	for _, bad := range []string{"</summary></details><!--", "![pixel]", "[click](", " @org/admins", "<!--"} {
+		if strings.Contains(head, bad) {
+			t.Errorf("the comment holds %q as Markdown:\n%s", bad, head)
+		}
+	}
+	fence := "```diff"
+	body, closing, ok := strings.Cut(details, fence)
+	if !ok || strings.TrimSpace(body) != "" || !strings.HasSuffix(closing, "\n```\n\n</details>\n") {
+		t.Errorf("the details are not one fenced block closed at its end:\n%s", details)
+	}
+}
