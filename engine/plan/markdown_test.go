@@ -53,8 +53,8 @@ func TestMarkdownQuotesServersAsText(t *testing.T) {
 	hostile := "404 x</summary></details><!-- hidden ![pixel](https://t.example/p.png) [click](https://evil.example) @org/admins `code` | cell"
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, Mode: "normal",
 		Diagnostics: []plan.Diagnostic{{Severity: "warning", Summary: "vhost.http: " + hostile, Detail: hostile}},
-		Changes: []plan.Change{{Address: "tlsa.www", Type: "tlsa", Name: "www", Action: plan.Update, Reasons: []string{hostile}}},
-		Steps:   []plan.Step{{Index: 1, Address: "tlsa.www", Action: plan.Update, Phase: "prune", Rule: "tlsa-before-cert", DependsOn: []int{}}},
+		Changes:     []plan.Change{{Address: "tlsa.www", Type: "tlsa", Name: "www", Action: plan.Update, Reasons: []string{hostile}}},
+		Steps:       []plan.Step{{Index: 1, Address: "tlsa.www", Action: plan.Update, Phase: "prune", Rule: "tlsa-before-cert", DependsOn: []int{}}},
 	}
 	p.Tally()
 	var out bytes.Buffer
