@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/trustform/trustform/engine/state"
@@ -290,6 +291,40 @@ func TestStatePasswordToAuthorsServer(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".trustform", "state.json")); err == nil {
 			t.Error("the state went to .trustform/")
+		}
+	})
+	t.Run("an untrusted plan only reads", func(t *testing.T) {
+		// A schema nobody created: the untrusted plan does not create it,
+		// and a lock held by another runner does not stop it.
+		rewrite(t, dir, func(s string) string {
+			s, _, _ = strings.Cut(s, "\n# state\n")
+			return s + "\n# state\nstate \"postgres\" {\n  schema = \"pull_request\"\n}\n"
+		})
+		env := []string{pw, "TRUSTFORM_PG_CONN_STR=" + lab.ConnStr(), "TRUSTFORM_ALLOW_NET=127.0.0.1/32"}
+		holder := &state.PostgresStore{ConnStr: lab.ConnStr(), Schema: "trustform", Name: "pinned"}
+		t.Setenv("PGPASSWORD", lab.Password)
+		if err := holder.Lock(t.Context(), "apply", 0); err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		r := tfEnv(t, dir, env, "plan", "-untrusted", "-lock-timeout=0s")
+		if r.code == 1 {
+			t.Fatalf("the untrusted plan failed:\n%s", r.stderr)
+		}
+		conn, err := pgx.Connect(t.Context(), lab.ConnStr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(t.Context())
+		var exists bool
+		conn.QueryRow(t.Context(), "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pull_request')").Scan(&exists)
+		if exists {
+			t.Error("the untrusted plan created its schema in the state database")
+		}
+		// The runner's own state, locked by another run, is read, not waited for.
+		rewrite(t, dir, func(s string) string { return strings.Replace(s, `schema = "pull_request"`, `name = "pinned"`, 1) })
+		if r := tfEnv(t, dir, env, "plan", "-untrusted", "-lock-timeout=0s"); r.code == 1 {
+			t.Errorf("the untrusted plan waited for the lock or failed:\n%s", r.stderr)
 		}
 	})
 }
