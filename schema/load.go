@@ -1,12 +1,14 @@
 package schema
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -159,7 +161,9 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		// twice the tree rather than twice the tree and the tokens.
 		runtime.GC()
 	}
-	cfg.literalSecrets(bodies)
+	if slices.ContainsFunc(names, func(n string) bool { return bytes.Contains(srcs[n], []byte("file(")) }) {
+		cfg.literalSecrets(bodies) // only file() reads what they name
+	}
 	values, d := cfg.variableValues(in, auto, func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
