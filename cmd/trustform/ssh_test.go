@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -216,14 +214,7 @@ func TestSSHHostDown(t *testing.T) {
 // and the second plan is empty. Without become the same write is refused by
 // the host, naming it.
 func TestSSHBecome(t *testing.T) {
-	if _, err := user.Lookup(sshtest.BecomeUser); err != nil {
-		// scripts/test.sh creates the user where it may (as root, or with
-		// sudo -n); only where it may not is this case skipped, saying so.
-		if _, serr := exec.LookPath("sudo"); os.Getenv("CI") == "true" && (os.Geteuid() == 0 || serr == nil && exec.Command("sudo", "-n", "true").Run() == nil) {
-			t.Fatalf("the login user %s does not exist, though scripts/test.sh could have created it", sshtest.BecomeUser)
-		}
-		t.Skipf("SKIPPED: become needs the user %s with passwordless sudo; scripts/test.sh creates it only as root or with sudo -n", sshtest.BecomeUser)
-	}
+	needBecomeUser(t)
 	lab := sshtest.StartAs(t, sshtest.BecomeUser)
 	root := labutil.OpenDir(t, "becomehost") // root's, 0755: the login user cannot write it
 	dir := t.TempDir()

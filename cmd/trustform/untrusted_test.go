@@ -136,8 +136,9 @@ func TestCommandsGetNoCredentials(t *testing.T) {
 	}
 }
 
-// needBecomeUser skips (fails under CI, where scripts/test.sh could have
-// made it) a test that needs the become tests' login user.
+// needBecomeUser skips a test that needs the become tests' login user
+// where it does not exist. scripts/test.sh creates the user where it may
+// (as root, or with sudo -n); there, under CI, a missing user fails.
 func needBecomeUser(t *testing.T) {
 	t.Helper()
 	if _, err := user.Lookup(sshtest.BecomeUser); err != nil {
