@@ -14,18 +14,10 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 )
 
-// TestKeyCompromise is a compromise handled as the issue asks, on real
-// BIND (primary and secondary), Pebble and nginx: two certificates, www
-// pinned 3 1 1 with publish_next and mail pinned 3 0 1 (the whole leaf,
-// changing on every renewal), are re-keyed and revoked in one apply -wait
-// while the independent checker watches both services. Pebble's own
-// management interface then says each old certificate is revoked for
-// keyCompromise; the RRsets hold only the new digests; no file holds an
-// old key. Then a CA outage at the revoke step: the apply stops naming the
-// certificate and the error, the new certificate is served, and the next
-// apply, with the CA back, revokes.
-func TestKeyCompromise(t *testing.T) {
-	lab := startDANELab(t, func(cfg string) string {
+// compromiseLab is the DANE lab with two certificates: www pinned 3 1 1
+// with publish_next, mail pinned 3 0 1 on the submission port.
+func compromiseLab(t *testing.T) *daneLab {
+	return startDANELab(t, func(cfg string) string {
 		cfg = strings.Replace(cfg, `rollover_wait = "10s"`, "rollover_wait = \"3s\"\n  publish_next  = true", 1)
 		cfg = strings.Replace(cfg, `hostname      = "www.example.test"
   certificate   = certificate.www
@@ -47,6 +39,20 @@ func TestKeyCompromise(t *testing.T) {
 
 vhost "submission" {` + sub
 	})
+}
+
+// TestKeyCompromise is a compromise handled as the issue asks, on real
+// BIND (primary and secondary), Pebble and nginx: two certificates, www
+// pinned 3 1 1 with publish_next and mail pinned 3 0 1 (the whole leaf,
+// changing on every renewal), are re-keyed and revoked in one apply -wait
+// while the independent checker watches both services. Pebble's own
+// management interface then says each old certificate is revoked for
+// keyCompromise; the RRsets hold only the new digests; no file holds an
+// old key. Then a CA outage at the revoke step: the apply stops naming the
+// certificate and the error, the new certificate is served, and the next
+// apply, with the CA back, revokes.
+func TestKeyCompromise(t *testing.T) {
+	lab := compromiseLab(t)
 	dir, web, mail := lab.dir, lab.services[lab.https], lab.services[lab.smtp]
 	mailOwner := strings.Replace(lab.smtp, "www.", "mail.", 1)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"), 0, "first deployment")

@@ -164,6 +164,10 @@ type Certificate struct {
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
+	// unfinished: an apply approved with -replace recorded the live key as
+	// retiring, and it is still deployed: the replacement goes on without
+	// -replace, as the revocation does (retire.go).
+	unfinished bool
 	replaced  bool   // -replace is done: the key was replaced in this run
 	// retiring are the replaced certificates still to revoke or whose key
 	// may still be on the host (the last Plan's, see retire.go).
@@ -398,6 +402,9 @@ func (c *Certificate) intentFor(replace bool) Intent {
 				in.Reasons = append(in.Reasons, "adopting the existing key at "+c.KeyFile)
 			}
 		}
+	case replace && c.unfinished:
+		in.Issue, in.NewKey = true, true
+		in.Reasons = append(in.Reasons, "the replacement of the key approved with -replace is not finished: the replaced key is still deployed; once it is through, no copy of the old key stays: "+c.KeyFile+".prev is removed")
 	case replace:
 		in.Issue, in.NewKey = true, true
 		in.Reasons = append(in.Reasons, "replacement of the key requested (-replace); once the apply is through, no copy of the old key stays: "+c.KeyFile+".prev is removed")

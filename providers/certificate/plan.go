@@ -11,7 +11,8 @@ import (
 // next key; tlsa-before-cert lays out a rollover instead where TLSA records
 // pin the key.
 func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (providers.Value, *providers.Change) {
-	c.replacing = opts.Replace && !c.replaced
+	c.unfinished = !opts.Replace && c.replacementUnfinished(opts.Retiring)
+	c.replacing = (opts.Replace || c.unfinished) && !c.replaced
 	in := c.intentFor(c.replacing)
 	c.intent = in
 	c.retire(opts)

@@ -61,6 +61,20 @@ func (c *Certificate) retire(opts providers.PlanOptions) {
 	})
 }
 
+// replacementUnfinished says whether an approved replacement recorded in
+// rs still has its key deployed: the live certificate, or the live key
+// file, holds a key being retired.
+func (c *Certificate) replacementUnfinished(rs []providers.Retired) bool {
+	var live []string
+	if len(c.Chain) > 0 {
+		live = append(live, SPKIHash(c.Chain[0].PublicKey))
+	}
+	if c.LiveKey != nil {
+		live = append(live, SPKIHash(c.LiveKey))
+	}
+	return slices.ContainsFunc(rs, func(r providers.Retired) bool { return slices.Contains(live, r.SPKISHA256) })
+}
+
 // toRevoke lists the retirements still to revoke.
 func (c *Certificate) toRevoke() []providers.Retired {
 	var out []providers.Retired

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-acme/lego/v4/certcrypto"
+)
+
+// The tests of this file interrupt applies, and fail parts of them, as
+// production does: each is named after what broke.
+
+// TestApprovedRekeyForgottenAtGate: a key compromise of two certificates
+// (www 3 1 1 with publish_next, mail 3 0 1), approved as a signed plan
+// with -replace='certificate.*' -revoke=keyCompromise, is applied without
+// -wait: it stops at every gate, and plain `apply -auto-approve`, run
+// again until nothing waits, finishes it. Both keys change, Pebble says
+// both old certificates are revoked for keyCompromise, every server
+// publishes only the new records, and no copy of an old key is left.
+func TestApprovedRekeyForgottenAtGate(t *testing.T) {
+	lab := compromiseLab(t)
+	dir := lab.dir
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"), 0, "first deployment")
+	out := filepath.Join(dir, "out")
+	serials, keys := map[string]string{}, map[string][]byte{}
+	for _, c := range []string{"www", "mail"} {
+		b, _ := os.ReadFile(filepath.Join(out, c+".fullchain.pem"))
+		leaf, err := certcrypto.ParsePEMCertificate(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serials[c] = serialHex(leaf)
+		keys[c], _ = os.ReadFile(filepath.Join(out, c+".key.pem"))
+	}
+	signed := []string{"TRUSTFORM_PLAN_KEY=" + strings.Repeat("9", 40)}
+	mustCode(t, tfEnv(t, dir, signed, "plan", "-replace=certificate.*", "-revoke=keyCompromise", "-out=r.plan"), 0, "the reviewed plan")
+	r := tfEnv(t, dir, signed, "apply", "-propagation-wait=10s", "r.plan")
+	mustCode(t, r, 0, "apply r.plan")
+	if !strings.Contains(r.stdout, "wait for a time gate") {
+		t.Fatalf("the approved apply did not stop at a gate:\n%s", r.stdout)
+	}
+	revoked := func(serial string) bool {
+		status, reason := lab.pebble.Status(t, serial)
+		return status == "Revoked" && reason != nil && *reason == 1
+	}
+	for i := 0; ; i++ {
+		if i == 10 {
+			t.Fatalf("ten plain applies did not finish the approved re-key:\n%s\n%s", r.stdout, r.stderr)
+		}
+		time.Sleep(4 * time.Second) // rollover_wait is 3s
+		r = tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s")
+		mustCode(t, r, 0, "a plain apply after the gate")
+		if !strings.Contains(r.stdout, "wait for") {
+			break
+		}
+	}
+	for _, c := range []string{"www", "mail"} {
+		if !revoked(serials[c]) {
+			status, reason := lab.pebble.Status(t, serials[c])
+			t.Errorf("Pebble says the old %s certificate %s is %q (reason %v)", c, serials[c], status, reason)
+		}
+		if now, _ := os.ReadFile(filepath.Join(out, c+".key.pem")); string(now) == string(keys[c]) {
+			t.Errorf("the %s key did not change", c)
+		}
+	}
+	servedKey := servedSPKI(t, lab.services[lab.https], "www.example.test")
+	if servedKey == keyFileSPKIBytes(t, keys["www"]) {
+		t.Error("www still serves the compromised key")
+	}
+	oldWWW := "3 1 1 " + keyFileSPKIBytes(t, keys["www"])
+	for _, n := range lab.dns.Servers() {
+		for _, rec := range served(t, n, lab.https) {
+			if rec == oldWWW {
+				t.Errorf("%s still publishes the compromised key's record %s", n.Addr, rec)
+			}
+		}
+	}
+	noOldKeys(t, dir, keys)
+	if st := readState(t, dir); len(st.Retiring) > 0 {
+		t.Errorf("state still retires %+v", st.Retiring)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the compromise")
+}
