@@ -168,7 +168,7 @@ type Certificate struct {
 	// retiring, and it is still deployed: the replacement goes on without
 	// -replace, as the revocation does (retire.go).
 	unfinished bool
-	replaced  bool   // -replace is done: the key was replaced in this run
+	replaced   bool // -replace is done: the key was replaced in this run
 	// retiring are the replaced certificates still to revoke or whose key
 	// may still be on the host (the last Plan's, see retire.go).
 	retiring []providers.Retired
