@@ -213,18 +213,23 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		if err := o.Save(r.st); err != nil {
 			return out, fmt.Errorf("saving state: %w", err)
 		}
-		var err error
+		var errs []error
 		var stale []providers.Resource
 		if r.parallel(s) {
-			err = r.executeParallel(ctx, batch)
+			errs = r.executeParallel(ctx, batch)
 		} else {
+			var err error
 			stale, err = r.execute(ctx, batch)
+			errs = slices.Repeat([]error{err}, len(batch)) // one transaction: all or none
 		}
-		if err == nil {
-			for _, b := range batch {
+		// Each step's outcome on its own: an order that succeeded beside one
+		// that failed is not ordered again.
+		for i, b := range batch {
+			if errs[i] == nil {
 				delete(r.st.Pending, b.Address)
 			}
 		}
+		err := errors.Join(errs...)
 		for _, n := range r.touched(batch, stale) {
 			r.record(ctx, n)
 		}
@@ -320,12 +325,12 @@ func (r *Run) parallel(s plan.Step) bool {
 }
 
 // executeParallel runs independent issue steps at most opts.Parallelism at
-// a time; every one is carried out even when another fails, and the first
-// failure is reported, naming its step.
-func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) error {
+// a time; every one is carried out even when another fails, and each
+// step's outcome is returned (nil or its error, naming the step).
+func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) []error {
 	if len(batch) == 1 {
 		_, err := r.execute(ctx, batch)
-		return err
+		return []error{err}
 	}
 	sem := make(chan struct{}, max(r.opts.Parallelism, 1))
 	errs := make([]error, len(batch))
@@ -341,7 +346,7 @@ func (r *Run) executeParallel(ctx context.Context, batch []plan.Step) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errs
 }
 
 // batchable reports whether next joins the batch: TLSA steps of the same

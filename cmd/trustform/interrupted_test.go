@@ -84,3 +84,45 @@ func TestApprovedRekeyForgottenAtGate(t *testing.T) {
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the compromise")
 }
+
+// TestFailedOrderReordersSibling: two certificates issued side by side,
+// one of which fails (its directory is a link, which trustform does not
+// write through): the one
+// that succeeded is deployed and recorded as done, the next plan does not
+// issue it again, and once the failure is mended only the failed one is
+// issued: the good one keeps its serial.
+func TestFailedOrderReordersSibling(t *testing.T) {
+	dir := quickstart(t)
+	rewrite(t, dir, func(s string) string {
+		return strings.NewReplacer("/etc/ssl/example/mail.fullchain.pem", "/etc/ssl/mailx/mail.fullchain.pem",
+			"/etc/ssl/example/mail.key.pem", "/etc/ssl/mailx/mail.key.pem").Replace(s)
+	})
+	certs := filepath.Join(dir, "out", "etc", "ssl", "example")
+	blocked := filepath.Join(dir, "out", "etc", "ssl", "mailx")
+	os.MkdirAll(filepath.Dir(blocked), 0o755)
+	os.Symlink(t.TempDir(), blocked)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with mail's file blocked")
+	if !strings.Contains(r.stderr, "certificate.mail") {
+		t.Errorf("the failure does not name certificate.mail:\n%s", r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(certs, "www.fullchain.pem"))
+	if err != nil {
+		t.Fatalf("www was not deployed beside the failure: %v", err)
+	}
+	leaf, _ := certcrypto.ParsePEMCertificate(b)
+	if p := readState(t, dir).Pending; p["certificate.www"] != "" {
+		t.Errorf("state says www's issue did not finish: %v", p)
+	}
+	plan := tf(t, dir, "plan")
+	if strings.Contains(plan.stdout, "certificate.www will") || strings.Contains(plan.stdout, "certificate.www  issue") {
+		t.Errorf("the next plan issues www again:\n%s", plan.stdout)
+	}
+	os.Remove(blocked)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply once mended")
+	b, _ = os.ReadFile(filepath.Join(certs, "www.fullchain.pem"))
+	if again, _ := certcrypto.ParsePEMCertificate(b); serialHex(again) != serialHex(leaf) {
+		t.Errorf("www was issued again: serial %s, then %s", serialHex(leaf), serialHex(again))
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after")
+}
