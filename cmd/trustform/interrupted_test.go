@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,9 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
+
+	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/providers/dns/dnstest"
 )
 
 // The tests of this file interrupt applies, and fail parts of them, as
@@ -125,4 +129,32 @@ func TestFailedOrderReordersSibling(t *testing.T) {
 		t.Errorf("www was issued again: serial %s, then %s", serialHex(leaf), serialHex(again))
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after")
+}
+
+// TestRequireDNSSECUnsignedZone: require_dnssec on a zone that real BIND
+// does not sign stops the plan and the apply before anything is published,
+// naming the zone; nothing is in DNS afterwards (dig).
+func TestRequireDNSSECUnsignedZone(t *testing.T) {
+	lab := dnstest.StartUnsigned(t, "example.test", "www IN A 127.0.0.1", "mail IN A 127.0.0.1")
+	dir := testutil.CopyDir(t, filepath.Join("..", "..", "examples", "dane-bind"))
+	rewrite(t, dir, func(s string) string {
+		return strings.NewReplacer("127.0.0.1:5353", lab.Primary.Addr, "127.0.0.1:5354", lab.Secondary.Addr).Replace(s)
+	})
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret+"\n"), 0o600)
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		r := tf(t, dir, args...)
+		mustCode(t, r, 1, fmt.Sprint(args))
+		if !strings.Contains(r.stderr, "dns_zone.example has require_dnssec = true") || !strings.Contains(r.stderr, "not signed") {
+			t.Errorf("%v does not name the unsigned zone:\n%s", args, r.stderr)
+		}
+	}
+	for _, n := range lab.Servers() {
+		for _, owner := range []string{"_443._tcp.www.example.test.", "_25._tcp.mail.example.test."} {
+			if got := served(t, n, owner); len(got) > 0 {
+				t.Errorf("%s publishes %v at %s", n.Addr, got, owner)
+			}
+		}
+	}
+	rewrite(t, dir, func(s string) string { return strings.Replace(s, "require_dnssec = true", "require_dnssec = false", 1) })
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply without require_dnssec")
 }

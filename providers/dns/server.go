@@ -194,6 +194,12 @@ func (s *Server) Signed(ctx context.Context, owner string) (bool, error) {
 	if !hasRRSIG(r, mdns.TypeTLSA) {
 		return false, nil
 	}
+	return s.KeysSigned(ctx)
+}
+
+// KeysSigned reports whether the primary serves the apex DNSKEY RRset
+// with a valid RRSIG (asked once per run).
+func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
 	s.mu.Lock()
 	known := s.apexKey
 	s.mu.Unlock()

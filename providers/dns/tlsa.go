@@ -94,6 +94,17 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.RequireDNSSEC {
+		// Nothing is published into a zone that is not signed: DANE there
+		// would be ignored by every validating client.
+		signed, err := t.Zone.KeysSigned(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !signed {
+			return nil, fmt.Errorf("dns_zone.%s has require_dnssec = true, but its primary serves no signed DNSKEY at the apex: the zone is not signed, and nothing is published into it until it is (sign it, or set require_dnssec = false)", t.ZoneName)
+		}
+	}
 	visible, lagging, err := t.Zone.Propagation(ctx, t.Owner)
 	if err != nil {
 		return nil, err

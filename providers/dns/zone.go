@@ -18,6 +18,9 @@ type Zone interface {
 	Update(ctx context.Context, sets []RRset) error
 	Propagation(ctx context.Context, owner string) (visible, lagging []string, err error)
 	Signed(ctx context.Context, owner string) (bool, error)
+	// KeysSigned reports whether the zone is signed at all: a DNSKEY
+	// RRset at the apex with a valid RRSIG over it.
+	KeysSigned(ctx context.Context) (bool, error)
 	// MX lists the targets (fully qualified, lower case) of the apex MX
 	// RRset; none is an empty list.
 	MX(ctx context.Context) ([]string, error)

@@ -53,7 +53,14 @@ type Named struct {
 // signed zone.
 func Start(t testing.TB, zone string, extra ...string) *Lab {
 	t.Helper()
-	return start(t, zone, true, extra)
+	return start(t, zone, true, true, extra)
+}
+
+// StartUnsigned is Start with a zone the primary does not sign: RFC 2136
+// updates, no DNSSEC.
+func StartUnsigned(t testing.TB, zone string, extra ...string) *Lab {
+	t.Helper()
+	return start(t, zone, true, false, extra)
 }
 
 // StartFileZone runs a primary that loads the zone from ZoneFile (no
@@ -62,10 +69,10 @@ func Start(t testing.TB, zone string, extra ...string) *Lab {
 // transfer.
 func StartFileZone(t testing.TB, zone string, extra ...string) *Lab {
 	t.Helper()
-	return start(t, zone, false, extra)
+	return start(t, zone, false, false, extra)
 }
 
-func start(t testing.TB, zone string, dynamic bool, extra []string) *Lab {
+func start(t testing.TB, zone string, dynamic, signed bool, extra []string) *Lab {
 	t.Helper()
 	named := labutil.Binary(t, "named", "/usr/sbin/named")
 	secretBytes := make([]byte, 32)
@@ -113,6 +120,9 @@ controls { };
   update-policy { grant %s zonesub ANY; };
 };
 `, lab.Zone, KeyName)
+	if dynamic && !signed {
+		zoneConf = fmt.Sprintf("zone %q {\n  type primary;\n  file \"zone.db\";\n  update-policy { grant %s zonesub ANY; };\n};\n", lab.Zone, KeyName)
+	}
 	if !dynamic {
 		zoneConf = fmt.Sprintf("zone %q {\n  type primary;\n  file \"zone.db\";\n};\n", lab.Zone)
 		lab.ZoneFile = filepath.Join(lab.Primary.Dir, "zone.db")
@@ -129,8 +139,8 @@ controls { };
 	lab.Primary.start(t, named, primaryConf)
 	lab.Secondary.start(t, named, secondaryConf)
 	for _, n := range []*Named{lab.Primary, lab.Secondary} {
-		n.Signed = dynamic
-		n.waitSigned(t, lab.Zone, dynamic)
+		n.Signed = signed
+		n.waitSigned(t, lab.Zone, signed)
 	}
 	return lab
 }
