@@ -158,3 +158,23 @@ func TestRequireDNSSECUnsignedZone(t *testing.T) {
 	rewrite(t, dir, func(s string) string { return strings.Replace(s, "require_dnssec = true", "require_dnssec = false", 1) })
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply without require_dnssec")
 }
+
+// TestRenewBeforeLongerThanLifetime: renew_before of 91 days for a CA that
+// issues 90-day certificates is refused at plan, at the attribute, before
+// a same-key renewal could loop; a fraction of the lifetime is not.
+func TestRenewBeforeLongerThanLifetime(t *testing.T) {
+	dir := quickstart(t)
+	rewrite(t, dir, func(s string) string {
+		return strings.Replace(s, `  key_file  = "/etc/ssl/example/mail.key.pem"`, "  key_file  = \"/etc/ssl/example/mail.key.pem\"\n  renew_before = \"91d\"", 1)
+	})
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		r := tf(t, dir, args...)
+		mustCode(t, r, 1, fmt.Sprint(args))
+		if !strings.Contains(r.stderr, "renew_before is not shorter than the certificate's lifetime") || !strings.Contains(r.stderr, "main.hcl line 33") {
+			t.Errorf("%v does not point at renew_before:\n%s", args, r.stderr)
+		}
+	}
+	rewrite(t, dir, func(s string) string { return strings.Replace(s, `renew_before = "91d"`, `renew_before = "1/3"`, 1) })
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with a fraction")
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after")
+}

@@ -190,11 +190,35 @@ func (c *Certificate) Warnings() []providers.Warning {
 	if oc, ok := c.Issuer.(OrderChecker); ok {
 		out = oc.CheckOrder()
 	}
+	if life := c.lifetime(); c.RenewBefore > 0 && life > 0 && c.RenewBefore >= life {
+		out = append(out, providers.Warning{Error: true, Attr: "renew_before", Summary: "renew_before is not shorter than the certificate's lifetime",
+			Detail: fmt.Sprintf("renew_before is %s, and %s issues certificates valid for %s: each would be due for renewal as soon as it is issued, and a rollover could never finish. Give a shorter duration, or a fraction of the lifetime (\"1/3\").",
+				c.RenewBefore, c.IssuerAddr, life.Round(time.Hour))})
+	}
 	for _, why := range c.Foreign {
 		out = append(out, providers.Warning{Summary: "A staged file is not trustform's",
 			Detail: why + ": it may have been put there by another user, so it is neither published nor deployed; trustform replaces it when it stages its own."})
 	}
 	return out
+}
+
+// Lifetimer is an Issuer that knows how long its certificates are valid
+// before it issues one (the local CA).
+type Lifetimer interface {
+	Lifetime() time.Duration
+}
+
+// lifetime is how long this certificate's certificates are valid: the
+// deployed one's, else the issuer's if it says; 0 when not known yet (an
+// ACME CA before its first certificate).
+func (c *Certificate) lifetime() time.Duration {
+	if len(c.Chain) > 0 {
+		return c.Chain[0].NotAfter.Sub(c.Chain[0].NotBefore)
+	}
+	if l, ok := c.Issuer.(Lifetimer); ok {
+		return l.Lifetime()
+	}
+	return 0
 }
 
 // NextKeyPath is where a staged next key waits, beside the live key.

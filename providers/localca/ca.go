@@ -46,9 +46,10 @@ type CA struct {
 }
 
 var (
-	_ certificate.Issuer  = (*CA)(nil)
-	_ certificate.Revoker = (*CA)(nil)
-	_ providers.Resource  = (*CA)(nil)
+	_ certificate.Issuer    = (*CA)(nil)
+	_ certificate.Revoker   = (*CA)(nil)
+	_ certificate.Lifetimer = (*CA)(nil)
+	_ providers.Resource    = (*CA)(nil)
 )
 
 func (ca *CA) certPath() string {
@@ -297,6 +298,9 @@ func (ca *CA) Issue(_ context.Context, req certificate.Request) ([]byte, error) 
 	leaf := certcrypto.PEMEncode(certcrypto.DERCertificateBytes(der))
 	return append(leaf, certcrypto.PEMEncode(certcrypto.DERCertificateBytes(caCert.Raw))...), nil
 }
+
+// Lifetime is how long the certificates it issues are valid.
+func (ca *CA) Lifetime() time.Duration { return LeafValidity }
 
 // Issued reports whether the leaf of chain verifies against this CA.
 func (ca *CA) Issued(chain []*x509.Certificate) bool {
