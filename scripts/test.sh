@@ -5,7 +5,7 @@
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
 # for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts,
-# PostgreSQL for shared state.
+# PostgreSQL (and pgbouncer in front of it) for shared state.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -35,6 +35,7 @@ declare -A packages=(
   [/usr/sbin/postfix]=postfix
   [/usr/sbin/dovecot]=dovecot-imapd
   [/usr/bin/openssl]=openssl
+  [/usr/sbin/pgbouncer]=pgbouncer
 )
 missing=()
 for file in "${!packages[@]}"; do

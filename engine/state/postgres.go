@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,9 +24,16 @@ const migrationKey int64 = 0x7472757374666f72 // "trustfor"
 
 // PostgresStore is the state in PostgreSQL, shared by every runner (CI
 // jobs, timers, laptops): one row per state name with its lineage, serial
-// and the same JSON document as state.json. The lock is a session advisory
-// lock, so it frees itself when its holder's connection ends, however the
-// holder died; a table says who holds it. The password never is in the
+// and the same JSON document as state.json. The lock is a transaction
+// advisory lock held by a transaction left open on a connection of its
+// own, for the whole run: it frees itself when its holder's connection
+// ends, however the holder died, and it holds through a pooler in
+// transaction mode (pgbouncer keeps an open transaction on one server
+// connection), where a session lock would be taken on one backend and
+// checked on another. A table says who holds it. Statements are sent in
+// pgx's exec mode (unnamed statements, which poolers accept) unless the
+// connection string chooses another mode, and every mode works: JSON
+// travels as text. The password never is in the
 // connection string: libpq's PGPASSWORD, PGPASSFILE and ~/.pgpass apply
 // (pgx reads them).
 type PostgresStore struct {
@@ -36,8 +44,10 @@ type PostgresStore struct {
 	// nothing written; missing tables are an empty state.
 	ReadOnly bool
 
-	conn   *pgx.Conn
-	locked bool
+	conn *pgx.Conn
+	// lock is the open transaction that holds the lock, on a connection
+	// of its own; nil when this run holds none.
+	lock   pgx.Tx
 	serial int64 // the serial last loaded or saved: a save from another one lost a race
 }
 
@@ -71,12 +81,9 @@ func (p *PostgresStore) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.DialFunc = netpolicy.Dialer(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 5 * time.Minute}).DialContext
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, cfg)
+	conn, err := p.connect(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
+		return err
 	}
 	p.conn = conn
 	if p.ReadOnly {
@@ -115,6 +122,23 @@ INSERT INTO %[2]s (version) SELECT %[5]d WHERE NOT EXISTS (SELECT 1 FROM %[2]s);
 	return nil
 }
 
+// connect opens a connection of cfg: through the run's network policy,
+// in exec mode unless the connection string names a mode.
+func (p *PostgresStore) connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	cfg = cfg.Copy()
+	cfg.DialFunc = netpolicy.Dialer(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 5 * time.Minute}).DialContext
+	if !strings.Contains(p.ConnStr, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("state: cannot reach %s: %w", p.server(), err)
+	}
+	return conn, nil
+}
+
 // key is the advisory lock of this state name.
 func (p *PostgresStore) key() int64 {
 	h := fnv.New64a()
@@ -131,43 +155,62 @@ func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time
 	if err := p.open(ctx); err != nil {
 		return err
 	}
+	cfg, err := connConfig(p.ConnStr)
+	if err != nil {
+		return err
+	}
+	conn, err := p.connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(timeout)
 	for {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			conn.Close(context.Background())
+			return fmt.Errorf("state: locking in %s: %w", p.server(), err)
+		}
 		var ok bool
-		if err := p.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", p.key()).Scan(&ok); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", p.key()).Scan(&ok); err != nil {
+			conn.Close(context.Background())
 			return fmt.Errorf("state: locking in %s: %w", p.server(), err)
 		}
 		if ok {
+			p.lock = tx
 			break
 		}
+		tx.Rollback(ctx)
 		if time.Now().After(deadline) {
 			var h Holder
 			var raw []byte
-			if p.conn.QueryRow(ctx, "SELECT holder FROM "+p.table("locks")+" WHERE name = $1", p.Name).Scan(&raw) == nil && json.Unmarshal(raw, &h) == nil {
+			conn.Close(context.Background())
+			if p.conn.QueryRow(ctx, "SELECT holder::text FROM "+p.table("locks")+" WHERE name = $1", p.Name).Scan(&raw) == nil && json.Unmarshal(raw, &h) == nil {
 				return fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer)", ErrLocked, h, timeout)
 			}
 			return fmt.Errorf("%w by another trustform; waited %s", ErrLocked, timeout)
 		}
 		select {
 		case <-ctx.Done():
+			conn.Close(context.Background())
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	p.locked = true
 	host, _ := os.Hostname()
 	holder, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Operation: operation, Since: time.Now()})
-	_, err := p.conn.Exec(ctx, "INSERT INTO "+p.table("locks")+" (name, holder) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder", p.Name, holder)
+	_, err = p.conn.Exec(ctx, "INSERT INTO "+p.table("locks")+" (name, holder) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder", p.Name, string(holder))
 	return err
 }
 
 // Held fails when the connection that holds the lock is gone: then the
 // lock is gone with it.
 func (p *PostgresStore) Held() error {
-	if !p.locked {
+	if p.lock == nil {
 		return nil
 	}
-	if err := p.conn.Ping(context.Background()); err != nil {
+	// A statement in the holding transaction: the transaction is alive,
+	// and the lock with it (and no idle timeout ends it meanwhile).
+	if _, err := p.lock.Exec(context.Background(), "SELECT 1"); err != nil {
 		return fmt.Errorf("state: the connection to %s that held the lock is lost (%v); another trustform may hold it now, so this one stops here", p.server(), err)
 	}
 	return nil
@@ -188,7 +231,7 @@ func (p *PostgresStore) Load(ctx context.Context) (*State, error) {
 		}
 	}
 	var doc []byte
-	err := p.conn.QueryRow(ctx, "SELECT document FROM "+p.table("states")+" WHERE name = $1", p.Name).Scan(&doc)
+	err := p.conn.QueryRow(ctx, "SELECT document::text FROM "+p.table("states")+" WHERE name = $1", p.Name).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
 		p.serial = 0
 		return &State{Version: Version, Resources: map[string]*Resource{}}, nil
@@ -240,9 +283,9 @@ func (p *PostgresStore) Save(ctx context.Context, st *State) error {
 			st.Serial, st.Lineage = serial, lineage
 		}
 	}()
-	if _, err := tx.Exec(ctx, "INSERT INTO "+p.table("states")+` (name, lineage, serial, document, updated_at) VALUES ($1, $2, $3, $4, now())
+	if _, err := tx.Exec(ctx, "INSERT INTO "+p.table("states")+` (name, lineage, serial, document, updated_at) VALUES ($1, $2, $3, $4::jsonb, now())
 ON CONFLICT (name) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, document = EXCLUDED.document, updated_at = now()`,
-		p.Name, st.Lineage, st.Serial, doc); err != nil {
+		p.Name, st.Lineage, st.Serial, string(doc)); err != nil {
 		return fmt.Errorf("state: writing to %s: %w", p.server(), err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -254,11 +297,13 @@ ON CONFLICT (name) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.s
 
 // Close ends the connection, and with it the lock.
 func (p *PostgresStore) Close() error {
+	if p.lock != nil {
+		p.lock.Rollback(context.Background())
+		p.lock.Conn().Close(context.Background())
+		p.lock = nil
+	}
 	if p.conn == nil {
 		return nil
-	}
-	if p.locked {
-		p.conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", p.key())
 	}
 	return p.conn.Close(context.Background())
 }
