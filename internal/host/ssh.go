@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -23,7 +22,6 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/trustform/trustform/internal/netpolicy"
 )
@@ -132,7 +130,7 @@ func (h *SSH) dial() error {
 			return fmt.Errorf("through the jump host %s: %w", addr, err)
 		}
 		jconn.SetDeadline(time.Now().Add(h.cfg.Timeout))
-		jc, chans, reqs, err := ssh.NewClientConn(jconn, addr, jcfg)
+		jc, chans, reqs, err := h.handshake(jconn, addr, jcfg, func() (net.Conn, error) { return dialer.DialContext(ctx, "tcp", addr) })
 		if err != nil {
 			jconn.Close()
 			return fmt.Errorf("through the jump host %s: %w", addr, err)
@@ -150,7 +148,12 @@ func (h *SSH) dial() error {
 		return err
 	}
 	conn.SetDeadline(time.Now().Add(h.cfg.Timeout))
-	c, chans, reqs, err := ssh.NewClientConn(conn, h.cfg.Address, cfg)
+	c, chans, reqs, err := h.handshake(conn, h.cfg.Address, cfg, func() (net.Conn, error) {
+		if h.jump != nil {
+			return h.jump.Dial("tcp", h.cfg.Address)
+		}
+		return dialer.DialContext(ctx, "tcp", h.cfg.Address)
+	})
 	if err != nil {
 		conn.Close()
 		return err
@@ -250,73 +253,45 @@ func (h *SSH) clientConfig(user, addr string) (*ssh.ClientConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	known, err := knownhosts.New(h.cfg.KnownHosts)
+	known, err := readKnownHosts(h.cfg.KnownHosts)
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	return &ssh.ClientConfig{
 		User:              user,
 		Auth:              []ssh.AuthMethod{auth},
-		HostKeyCallback:   h.strict(known),
-		HostKeyAlgorithms: knownAlgorithms(known, addr),
+		HostKeyCallback:   func(hostname string, _ net.Addr, key ssh.PublicKey) error { return known.check(hostname, key) },
+		HostKeyAlgorithms: known.algorithms(addr),
 		Timeout:           h.cfg.Timeout,
 	}, nil
 }
 
-// knownAlgorithms lists the host key algorithms of the keys known_hosts has
-// for addr, so that the server is asked for one of those: a host known by
-// its ECDSA key that offers Ed25519 first would otherwise look changed.
-// The callback is asked about a key no host has; its answer lists the keys
-// it knows. Nil (the defaults) when it knows none.
-func knownAlgorithms(known ssh.HostKeyCallback, addr string) []string {
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil
+// handshake is ssh.NewClientConn, saying what OpenSSH says when the host
+// offers none of the key types known_hosts has for it: its key changed
+// (REMOTE HOST IDENTIFICATION HAS CHANGED), with both fingerprints. The
+// key it offers is fetched by a second handshake that stops at the key.
+func (h *SSH) handshake(conn net.Conn, addr string, cfg *ssh.ClientConfig, redial func() (net.Conn, error)) (ssh.Conn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err == nil || !strings.Contains(err.Error(), "no common algorithm for host key") {
+		return c, chans, reqs, err
 	}
-	probe, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return nil
+	known, rerr := readKnownHosts(h.cfg.KnownHosts)
+	second, derr := redial()
+	if rerr != nil || derr != nil {
+		return nil, nil, nil, err
 	}
-	remote, _ := net.ResolveTCPAddr("tcp", addr)
-	if remote == nil {
-		remote = &net.TCPAddr{}
+	defer second.Close()
+	second.SetDeadline(time.Now().Add(h.cfg.Timeout))
+	var offered error
+	probe := &ssh.ClientConfig{User: cfg.User, Timeout: h.cfg.Timeout, HostKeyCallback: func(hostname string, _ net.Addr, key ssh.PublicKey) error {
+		offered = known.check(hostname, key)
+		return errors.New("stop: only the host key was wanted")
+	}}
+	ssh.NewClientConn(second, addr, probe)
+	if offered != nil {
+		return nil, nil, nil, offered
 	}
-	var ke *knownhosts.KeyError
-	if !errors.As(known(knownhosts.Normalize(addr), remote, probe), &ke) {
-		return nil
-	}
-	var algos []string
-	for _, k := range ke.Want {
-		switch t := k.Key.Type(); t {
-		case ssh.KeyAlgoRSA:
-			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA)
-		default:
-			algos = append(algos, t)
-		}
-	}
-	return algos
-}
-
-// strict refuses an unknown or changed host key, naming the host, the
-// address and the fingerprints: there is no trust on first use.
-func (h *SSH) strict(known ssh.HostKeyCallback) ssh.HostKeyCallback {
-	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := known(hostname, remote, key)
-		var ke *knownhosts.KeyError
-		if !errors.As(err, &ke) {
-			return err
-		}
-		got := ssh.FingerprintSHA256(key)
-		if len(ke.Want) == 0 {
-			return fmt.Errorf("unknown host key %s %s for %s: %s does not know it, and trustform does not trust a key on first use. Check the fingerprint with the host's administrator, then add it: ssh-keyscan -p PORT HOST >> %s",
-				key.Type(), got, hostname, h.cfg.KnownHosts, h.cfg.KnownHosts)
-		}
-		var want []string
-		for _, k := range ke.Want {
-			want = append(want, fmt.Sprintf("%s %s (%s:%d)", k.Key.Type(), ssh.FingerprintSHA256(k.Key), k.Filename, k.Line))
-		}
-		return fmt.Errorf("the host key of %s changed: it presents %s %s, and known_hosts has %s. Someone may be intercepting the connection; nothing was sent to the host", hostname, key.Type(), got, strings.Join(want, ", "))
-	}
+	return nil, nil, nil, err
 }
 
 func (h *SSH) auth() (ssh.AuthMethod, error) {

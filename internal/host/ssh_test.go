@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/host/sshtest"
@@ -194,4 +198,69 @@ func currentUser(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return u.Username
+}
+
+// TestSSHCertAuthorityReportedAsAttack: a host that presents a host
+// certificate is known through @cert-authority as OpenSSH knows it: with
+// the port in the pattern, with a wildcard, and hashed; a certificate for
+// another name, expired, of a revoked CA or of a CA not trusted for the
+// host is refused, saying why.
+func TestSSHCertAuthorityReportedAsAttack(t *testing.T) {
+	lab := sshtest.Start(t)
+	ca := lab.CertifyHostKey(t, []string{"127.0.0.1"}, "")
+	caLine := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca)))
+	name := fmt.Sprintf("[127.0.0.1]:%d", lab.Port)
+	for _, pattern := range []string{name, "*", "[127.0.0.*]:*", knownhosts.HashHostname(name), "*,!other.example"} {
+		lab.WriteKnownHosts(t, "@cert-authority "+pattern+" "+caLine)
+		if _, err := sshHost(lab, "/").ReadFile("/etc/hostname"); err != nil {
+			t.Errorf("@cert-authority %s: %v", pattern, err)
+		}
+	}
+	for _, tc := range []struct{ lines []string }{
+		{[]string{"@cert-authority other.example " + caLine}},
+		{[]string{"@cert-authority * " + caLine, "@revoked * " + caLine}},
+		{[]string{"@cert-authority * " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshtest.OtherKey(t))))}},
+	} {
+		lab.WriteKnownHosts(t, tc.lines...)
+		_, err := sshHost(lab, "/").ReadFile("/etc/hostname")
+		if err == nil || !strings.Contains(err.Error(), "not trust") || strings.Contains(err.Error(), "CHANGED") {
+			t.Errorf("%v: %v", tc.lines, err)
+		}
+	}
+	lab.WriteKnownHosts(t, "@cert-authority * "+caLine)
+	for _, tc := range []struct {
+		principals     []string
+		validity, want string
+	}{
+		{[]string{"mail.example.test"}, "", "not in the set of valid principals"},
+		{[]string{"127.0.0.1"}, "20200101:20200102", "expired"},
+	} {
+		ca := lab.CertifyHostKey(t, tc.principals, tc.validity)
+		lab.WriteKnownHosts(t, "@cert-authority * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca))))
+		_, err := sshHost(lab, "/").ReadFile("/etc/hostname")
+		if err == nil || !strings.Contains(err.Error(), "host certificate refused") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("a certificate for %v valid %q: %v", tc.principals, tc.validity, err)
+		}
+	}
+}
+
+// TestSSHChangedKeyAlgorithm: a host known by its ed25519 key that now
+// offers only an RSA key is a changed key, with both fingerprints, as
+// OpenSSH reports it, not "no common algorithm"; a host known by several
+// keys is reached whichever of them it offers.
+func TestSSHChangedKeyAlgorithm(t *testing.T) {
+	lab := sshtest.Start(t)
+	old := lab.HostKey
+	rsa := lab.ReplaceHostKey(t, "rsa")
+	lab.TrustHostKey(t, old)
+	_, err := sshHost(lab, "/").ReadFile("/etc/hostname")
+	if err == nil || !strings.Contains(err.Error(), "REMOTE HOST IDENTIFICATION HAS CHANGED") ||
+		!strings.Contains(err.Error(), ssh.FingerprintSHA256(old)) || !strings.Contains(err.Error(), ssh.FingerprintSHA256(rsa)) {
+		t.Errorf("a host that now offers only RSA: %v", err)
+	}
+	name := fmt.Sprintf("[127.0.0.1]:%d ", lab.Port)
+	lab.WriteKnownHosts(t, name+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(old))), name+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(rsa))))
+	if _, err := sshHost(lab, "/").ReadFile("/etc/hostname"); err != nil {
+		t.Errorf("a host known by two keys: %v", err)
+	}
 }

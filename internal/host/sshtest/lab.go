@@ -167,3 +167,74 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// CertifyHostKey signs the host key with a new CA as a host certificate
+// for principals, valid for validity (ssh-keygen -V syntax, "" for
+// always), restarts sshd presenting it (HostCertificate), and returns the
+// CA's public key.
+func (l *Lab) CertifyHostKey(t testing.TB, principals []string, validity string) ssh.PublicKey {
+	t.Helper()
+	keygen := labutil.Binary(t, "ssh-keygen", "/usr/bin/ssh-keygen")
+	ca := filepath.Join(t.TempDir(), "host_ca")
+	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", ca).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	args := []string{"-q", "-s", ca, "-I", "lab", "-h", "-n", strings.Join(principals, ",")}
+	if validity != "" {
+		args = append(args, "-V", validity)
+	}
+	if out, err := exec.Command(keygen, append(args, l.hostKey()+".pub")...).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -s: %v\n%s", err, out)
+	}
+	l.setConfig(t, "HostCertificate", l.hostKey()+"-cert.pub")
+	return readPublic(t, ca+".pub")
+}
+
+// ReplaceHostKey gives sshd a new host key of type keyType ("rsa",
+// "ecdsa", "ed25519") in place of its own, as a reinstalled host has, and
+// returns it.
+func (l *Lab) ReplaceHostKey(t testing.TB, keyType string) ssh.PublicKey {
+	t.Helper()
+	keygen := labutil.Binary(t, "ssh-keygen", "/usr/bin/ssh-keygen")
+	key := filepath.Join(l.Dir, "host_"+keyType+"_new")
+	if out, err := exec.Command(keygen, "-q", "-t", keyType, "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	l.setConfig(t, "HostKey", key)
+	l.HostKey = readPublic(t, key+".pub")
+	return l.HostKey
+}
+
+// WriteKnownHosts writes the client's known_hosts.
+func (l *Lab) WriteKnownHosts(t testing.TB, lines ...string) {
+	t.Helper()
+	must(t, os.WriteFile(l.KnownHosts, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+}
+
+// hostKey is the private host key file sshd's configuration names.
+func (l *Lab) hostKey() string {
+	b, _ := os.ReadFile(l.config)
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, ok := strings.CutPrefix(line, "HostKey "); ok {
+			return k
+		}
+	}
+	return ""
+}
+
+// setConfig sets one sshd_config keyword (replacing it where it is) and
+// restarts sshd.
+func (l *Lab) setConfig(t testing.TB, keyword, value string) {
+	t.Helper()
+	b, _ := os.ReadFile(l.config)
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if !strings.HasPrefix(line, keyword+" ") {
+			lines = append(lines, line)
+		}
+	}
+	lines = append(lines, keyword+" "+value)
+	must(t, os.WriteFile(l.config, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+	l.Stop(t)
+	l.start(t)
+}
