@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trustform/trustform/engine"
 )
 
 // mailBase is a mail server's certificate pinned at its SMTP owner by a
@@ -76,13 +78,10 @@ func TestMailPlans(t *testing.T) {
 		}
 	}
 	for _, tc := range []ruleCase{
-		{name: "selector-0-same-key-renewal", first: ec256, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
-  renew_before = "100d"`, 1)},
+		{name: "selector-0-same-key-renewal", first: ec256, config: ec256, opts: engine.Options{Now: renewalDue}},
 		{name: "selector-0-key-change", first: ec256, config: ec384},
-		{name: "selector-0-renewal-reloads-services", first: ec256, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
-  renew_before = "100d"`, 1) + services},
-		{name: "selector-0-and-dane-ta-renewal", first: ec256 + daneTA, config: strings.Replace(ec256, `key_file  = "mail.key"`, `key_file  = "mail.key"
-  renew_before = "100d"`, 1) + daneTA},
+		{name: "selector-0-renewal-reloads-services", first: ec256, config: ec256 + services, opts: engine.Options{Now: renewalDue}},
+		{name: "selector-0-and-dane-ta-renewal", first: ec256 + daneTA, config: ec256 + daneTA, opts: engine.Options{Now: renewalDue}},
 		{name: "smtp-owner-not-mx", config: ec256, setup: withMX("mx.example.test.")},
 		{name: "smtp-owner-is-mx", config: ec256, setup: withMX("mail.example.test.")},
 	} {

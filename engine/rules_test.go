@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -132,6 +133,10 @@ vhost "shop" {
 
 // ruleCase is one configuration, optionally applied in a first form before
 // the planned one, with the plan or the refusal compared to a golden file.
+// renewalDue is a clock 70 days on: a 90-day certificate issued now is
+// then within the default renew_before (30 days) of its expiry.
+func renewalDue() time.Time { return time.Now().Add(70 * 24 * time.Hour) }
+
 type ruleCase struct {
 	name    string
 	first   string // applied before planning config, if set
@@ -154,11 +159,9 @@ func TestRules(t *testing.T) {
 		{name: "tlsa-before-cert/first-deployment", config: ec256},
 		{name: "tlsa-before-cert/key-type-change", first: ec256, config: ec384},
 		{name: "tlsa-before-cert/replace", first: ec256, config: ec256, opts: engine.Options{Replace: []schema.Address{www}}},
-		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: strings.Replace(ec256, `key_file  = "www.key"`, `key_file  = "www.key"
-  renew_before = "100d"`, 1)},
+		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: ec256, opts: engine.Options{Now: renewalDue}},
 		{name: "tlsa-before-cert/no-change", first: ec256, config: ec256},
-		{name: "tlsa-before-cert/dane-ta-renewal", first: daneTA, config: strings.Replace(daneTA, `key_file  = "www.key"`, `key_file  = "www.key"
-  renew_before = "400d"`, 1)},
+		{name: "tlsa-before-cert/dane-ta-renewal", first: daneTA, config: daneTA, opts: engine.Options{Now: renewalDue}},
 		{name: "tlsa-before-cert/dane-ta-replace", first: daneTA, config: daneTA, opts: engine.Options{Replace: []schema.Address{www}}},
 		{name: "tlsa-before-cert/dane-ta-ca-not-covered", first: daneTA, config: daneTA, edit: func(dir string) {
 			b, _ := os.ReadFile(filepath.Join(dir, "zone"))

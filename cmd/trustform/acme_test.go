@@ -209,12 +209,10 @@ func TestACMEOutage(t *testing.T) {
 	dir, pebble, _ := dnsSetup(t, 0, "www")
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
 	before, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
-	cfgPath := filepath.Join(dir, "main.hcl")
-	cfg, _ := os.ReadFile(cfgPath)
-	os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)), 0o644)
+	later := time.Now().Add(70 * 24 * time.Hour) // 20 days before the 90-day certificate expires
 
 	pebble.Stop()
-	r := tf(t, dir, "apply", "-auto-approve")
+	r := tfAt(t, dir, later, "apply", "-auto-approve")
 	mustCode(t, r, 1, "apply while the CA is down")
 	if !strings.Contains(r.stderr, "(certificate.www issue) failed") || !strings.Contains(r.stderr, "acme_account.pebble") {
 		t.Errorf("the error does not name the certificate and its issuer:\n%s", r.stderr)
@@ -224,7 +222,7 @@ func TestACMEOutage(t *testing.T) {
 	}
 
 	pebble.Restart(t)
-	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply once the CA is back")
+	mustCode(t, tfAt(t, dir, later, "apply", "-auto-approve"), 0, "apply once the CA is back")
 	if after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem")); string(after) == string(before) {
 		t.Error("the certificate was not renewed")
 	}
@@ -256,14 +254,13 @@ tlsa "www" {
 		t.Fatalf("TLSA %v does not pin the certificate", first)
 	}
 
-	renew := strings.Replace(cfg, `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)
-	os.WriteFile(cfgPath, []byte(renew), 0o644)
-	r := tf(t, dir, "plan", "-json")
+	later := time.Now().Add(70 * 24 * time.Hour) // 20 days before the 90-day certificate expires
+	r := tfAt(t, dir, later, "plan", "-json")
 	if strings.Contains(r.stdout, `"address": "tlsa.www"`) || strings.Contains(r.stdout, `"not_before": "`) {
 		t.Errorf("a renewal with the same key touches TLSA or waits:\n%s", r.stdout)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
-	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "renewal")
+	mustCode(t, tfAt(t, dir, later, "apply", "-auto-approve"), 0, "renewal")
 	after, _ := os.ReadFile(filepath.Join(dir, "certs/www.pem"))
 	if string(before) == string(after) || !strings.HasSuffix(first[0], fileSPKI(t, filepath.Join(dir, "certs/www.pem"))) {
 		t.Fatal("the renewal did not keep the key")

@@ -48,39 +48,39 @@ tlsa "www" {
 	for _, tc := range []struct {
 		kind, address, reason string
 		cause                 func()
-		warn                  string // a warning plan -refresh-only prints too
+		warn                  string   // a warning plan -refresh-only prints too
+		env                   []string // of the drift checks
 	}{
-		{"certificate renewal due", "certificate.www", "within renew_before", func() {
-			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `key_file  = "certs/www.key"`, "key_file  = \"certs/www.key\"\n  renew_before = \"100d\"", 1)), 0o644)
-		}, ""},
+		{"certificate renewal due", "certificate.www", "within renew_before", func() {}, "",
+			[]string{"TRUSTFORM_TEST_NOW=" + time.Now().Add(70*24*time.Hour).UTC().Format(time.RFC3339)}}, // 20 days before a 90-day certificate expires
 		{"served certificate is not the deployed one", "vhost.https", "served_certificate", func() {
 			edit(httpsConf, filepath.Join(dir, "certs/www.pem"), filepath.Join(lab.Prefix, "other.pem"))
 			editAndReload(httpsConf, filepath.Join(dir, "certs/www.key"), filepath.Join(lab.Prefix, "other.pem"))
-		}, ""},
+		}, "", nil},
 		{"served certificate is not in the published TLSA RRset (built-in DANE check)", "tlsa.www", "served_match", func() {
 			edit(httpsConf, filepath.Join(dir, "certs/www.pem"), filepath.Join(lab.Prefix, "other.pem"))
 			editAndReload(httpsConf, filepath.Join(dir, "certs/www.key"), filepath.Join(lab.Prefix, "other.pem"))
-		}, ""},
+		}, "", nil},
 		{"TLSA record does not match", "tlsa.www", "records", func() {
 			b, _ := os.ReadFile(filepath.Join(dir, "zone"))
 			s := string(b)
 			i := strings.Index(s, "TLSA\t3 1 1 ")
 			os.WriteFile(filepath.Join(dir, "zone"), []byte(s[:i]+"TLSA\t3 1 1 00"+s[i+len("TLSA\t3 1 1 00"):]), 0o644)
-		}, ""},
+		}, "", nil},
 		{"HSTS header changed", "vhost.https", "served_hsts", func() {
 			editAndReload(httpsConf, "max-age=63072000", "max-age=600")
-		}, ""},
+		}, "", nil},
 		{"a second HSTS header", "vhost.https", "served_hsts", func() {
 			b, _ := os.ReadFile(httpsConf)
 			i := strings.Index(string(b), "add_header Strict-Transport-Security")
 			editAndReload(httpsConf, string(b[i:]), "add_header 'Strict-Transport-Security' 'max-age=600' always;\n    "+string(b[i:]))
-		}, "more than one Strict-Transport-Security header"},
+		}, "more than one Strict-Transport-Security header", nil},
 		{"redirect changed", "vhost.http", "served_redirect", func() {
 			editAndReload(httpConf, "return 301 https://$host$request_uri;", "return 302 https://elsewhere.example/;")
-		}, ""},
+		}, "", nil},
 		{"TLS settings changed", "vhost.https", "served_protocols", func() {
 			editAndReload(httpsConf, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.3;")
-		}, ""},
+		}, "", nil},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			if strings.HasPrefix(tc.kind, "served certificate") { // a valid pair that is not ours
@@ -90,7 +90,7 @@ tlsa "www" {
 			var entry *driftEntry
 			named := func() bool { return entry != nil && strings.Contains(strings.Join(entry.Reasons, " "), tc.reason) }
 			for range 50 { // reloads are asynchronous: the file may show before the server does
-				if entry = driftFor(t, dir, tc.address); named() {
+				if entry = driftFor(t, dir, tc.address, tc.env); named() {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -98,7 +98,7 @@ tlsa "www" {
 			if !named() {
 				t.Fatalf("no drift entry for %s naming %q (last: %+v)", tc.address, tc.reason, entry)
 			}
-			if r := tf(t, dir, "plan", "-refresh-only"); !strings.Contains(r.stderr, tc.warn) {
+			if r := tfEnv(t, dir, tc.env, "plan", "-refresh-only"); !strings.Contains(r.stderr, tc.warn) {
 				t.Errorf("plan -refresh-only does not warn %q:\n%s", tc.warn, r.stderr)
 			}
 			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
@@ -115,9 +115,9 @@ type driftEntry struct {
 
 // driftFor runs plan -refresh-only -detailed-exitcode -json and returns the
 // entry for address, or nil; it fails unless the exit code matches the drift.
-func driftFor(t *testing.T, dir, address string) *driftEntry {
+func driftFor(t *testing.T, dir, address string, env []string) *driftEntry {
 	t.Helper()
-	r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode", "-json")
+	r := tfEnv(t, dir, env, "plan", "-refresh-only", "-detailed-exitcode", "-json")
 	var p struct {
 		Mode    string       `json:"mode"`
 		Changes []driftEntry `json:"changes"`

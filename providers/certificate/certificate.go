@@ -208,15 +208,16 @@ type Lifetimer interface {
 	Lifetime() time.Duration
 }
 
-// lifetime is how long this certificate's certificates are valid: the
-// deployed one's, else the issuer's if it says; 0 when not known yet (an
+// lifetime is how long this certificate's certificates are valid from
+// their issue: the issuer's if it says, else the deployed one's (less any
+// backdating, which the issuer's does not have); 0 when not known yet (an
 // ACME CA before its first certificate).
 func (c *Certificate) lifetime() time.Duration {
-	if len(c.Chain) > 0 {
-		return c.Chain[0].NotAfter.Sub(c.Chain[0].NotBefore)
-	}
 	if l, ok := c.Issuer.(Lifetimer); ok {
 		return l.Lifetime()
+	}
+	if len(c.Chain) > 0 {
+		return c.Chain[0].NotAfter.Sub(c.Chain[0].NotBefore)
 	}
 	return 0
 }
