@@ -192,13 +192,17 @@ func TestACMEDNS01(t *testing.T) {
 	}
 }
 
-// With a quarter of the good nonces rejected, lego's retries still get the
-// certificates. (At half, a request fails when about nine tries in a row are
-// rejected within lego's 20 s retry budget: one run in a few dozen on a
-// loaded CI machine, which is lego's limit, not trustform's.)
+// TestACMENonceRejections: with half of the good nonces rejected
+// (PEBBLE_WFE_NONCEREJECT=50), three applies in a row, each ordering two
+// certificates, all succeed: lego's own 20 s of badNonce retries per
+// request run out now and then on a loaded machine, and trustform retries
+// the order as a whole within its budget (acme.RetryBudget).
 func TestACMENonceRejections(t *testing.T) {
-	dir, pebble, _ := dnsSetup(t, 25, "www", "mail")
-	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply with PEBBLE_WFE_NONCEREJECT=25")
+	dir, pebble, _ := dnsSetup(t, 50, "www", "mail")
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply 1 with PEBBLE_WFE_NONCEREJECT=50")
+	for i := 2; i <= 3; i++ {
+		mustCode(t, tf(t, dir, "apply", "-auto-approve", "-replace=certificate.*"), 0, fmt.Sprintf("apply %d with PEBBLE_WFE_NONCEREJECT=50", i))
+	}
 	verifyChain(t, filepath.Join(dir, "certs/mail.pem"), pebble.IssuingRoot(t), "mail.example.test")
 }
 

@@ -254,7 +254,7 @@ func (a *Account) Apply(ctx context.Context, phase string) error {
 	if phase != "register" {
 		return fmt.Errorf("acme_account: unknown phase %q", phase)
 	}
-	return a.Register(ctx)
+	return retry(ctx, func() error { return a.Register(ctx) })
 }
 
 // Register creates the account key (kept if it exists) and registers it.

@@ -154,12 +154,14 @@ func (i *Issuer) Issue(ctx context.Context, req certificate.Request) ([]byte, er
 			return nil, err
 		}
 	}
-	res, err := i.orderUnder(ctx, req)
+	var res *legocert.Resource
+	order := func() (err error) { res, err = i.orderUnder(ctx, req); return err }
+	err := retry(ctx, order)
 	if err != nil && errors.Is(err, errAccountGone) { // the CA forgot the account: register again, once
-		if rerr := i.Account.Register(ctx); rerr != nil {
+		if rerr := retry(ctx, func() error { return i.Account.Register(ctx) }); rerr != nil {
 			return nil, rerr
 		}
-		res, err = i.orderUnder(ctx, req)
+		err = retry(ctx, order)
 	}
 	var limited *acme.RateLimitedError
 	if errors.As(err, &limited) {

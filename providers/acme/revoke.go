@@ -62,7 +62,7 @@ func (i *Issuer) revokeWith(ctx context.Context, key crypto.Signer, kid string, 
 	if err != nil {
 		return err
 	}
-	return core.Certificates.Revoke(msg)
+	return retry(ctx, func() error { return core.Certificates.Revoke(msg) })
 }
 
 // accountGone: the CA does not know the account, or that it ordered the
