@@ -88,6 +88,7 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+go vet -tags trustformtest ./cmd/trustform # the test hooks, in the binary the tests build
 go build ./...
 # One line per package as it finishes, failing tests' output, a closing count.
 progress=$(mktemp)

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -178,21 +176,4 @@ func writeOutcome(e env, out *engine.Outcome, err error) {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(res)
-}
-
-// faultHook is for crash tests only: TRUSTFORM_TEST_KILL_AFTER_STEPS=N makes
-// apply kill itself (SIGKILL, no cleanup) once N steps are done and saved,
-// as a power cut or an OOM kill would.
-func faultHook(e env) func(plan.Step) {
-	n, err := strconv.Atoi(e.getenv("TRUSTFORM_TEST_KILL_AFTER_STEPS"))
-	if err != nil || n <= 0 {
-		return nil
-	}
-	done := 0
-	return func(s plan.Step) {
-		if done++; done == n {
-			fmt.Fprintf(e.stderr, "fault hook: killed after step %d (%s %s)\n", s.Index, s.Address, s.Phase)
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		}
-	}
 }

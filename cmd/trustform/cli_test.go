@@ -118,3 +118,18 @@ func TestColorPerStream(t *testing.T) {
 		t.Errorf("stderr, not a terminal, got colour or no diagnostic:\n%q", errb.String())
 	}
 }
+
+// TestShippedBinaryHasNoTestHooks: built without the tag trustformtest (as
+// every build but the tests' is), TRUSTFORM_TEST_NOW does not move the
+// clock and TRUSTFORM_TEST_KILL_AFTER_STEPS kills nothing.
+func TestShippedBinaryHasNoTestHooks(t *testing.T) {
+	e := env{getenv: func(k string) string {
+		return map[string]string{"TRUSTFORM_TEST_NOW": "2001-01-01T00:00:00Z", "TRUSTFORM_TEST_KILL_AFTER_STEPS": "1"}[k]
+	}}
+	if now := e.clock()(); now.Year() == 2001 {
+		t.Error("TRUSTFORM_TEST_NOW froze the clock")
+	}
+	if faultHook(e) != nil {
+		t.Error("TRUSTFORM_TEST_KILL_AFTER_STEPS installed a hook")
+	}
+}

@@ -142,16 +142,6 @@ func (c *common) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return 0, true
 }
 
-// clock is the time the engine plans with. TRUSTFORM_TEST_NOW (RFC 3339)
-// freezes it, for tests only: a test that checks a time gate then does not
-// race the wall clock on a loaded machine.
-func (e env) clock() func() time.Time {
-	if t, err := time.Parse(time.RFC3339, e.getenv("TRUSTFORM_TEST_NOW")); err == nil {
-		return func() time.Time { return t }
-	}
-	return time.Now
-}
-
 // color reports whether output may be coloured: a terminal, no -no-color, no NO_COLOR.
 func (c *common) color(e env) bool {
 	return e.tty && !c.noColor && e.getenv("NO_COLOR") == ""
