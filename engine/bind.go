@@ -122,10 +122,10 @@ func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
 	if z.Server == "" {
 		return &dns.ZoneFile{
 			Host:          b.host(schema.Ref{}),
-			Origin:        dnsFqdn(z.Zone),
+			Origin:        dns.Fqdn(z.Zone),
 			Path:          b.cfg.LocalPath(schema.Ref{}, z.ZoneFile),
 			ReloadCommand: z.ReloadCommand,
-			Nameservers:   withPort(z.Nameservers),
+			Nameservers:   dns.WithPort(z.Nameservers),
 			Now:           b.now,
 		}, nil
 	}
@@ -143,12 +143,12 @@ func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
 			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", secretFile, st.Mode().Perm(), z.Zone), Subject: z.TSIG.DeclRange.Ptr()})
 	}
 	return &dns.Server{
-		Origin:        dnsFqdn(z.Zone),
+		Origin:        dns.Fqdn(z.Zone),
 		Primary:       z.Server,
-		KeyName:       dnsFqdn(z.TSIG.Name),
+		KeyName:       dns.Fqdn(z.TSIG.Name),
 		Algorithm:     dns.Algorithms[z.TSIG.Algorithm],
 		Secret:        secret,
-		Nameservers:   withPort(z.Nameservers),
+		Nameservers:   dns.WithPort(z.Nameservers),
 		RequireDNSSEC: z.RequireDNSSEC,
 	}, diags
 }
@@ -241,11 +241,11 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		// The deepest zone holding the name: with example.test and
 		// sub.example.test both configured, www.sub.example.test's TXT
 		// record belongs to the second.
-		name := dnsFqdn(strings.TrimPrefix(c.Domains[0], "*."))
+		name := dns.Fqdn(strings.TrimPrefix(c.Domains[0], "*."))
 		depth := -1
 		for _, z := range b.cfg.Zones {
 			zone, _ := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(acme.RFC2136)
-			if origin := dnsFqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) && len(origin) > depth {
+			if origin := dns.Fqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) && len(origin) > depth {
 				iss.DNS, depth = zone, len(origin)
 			}
 		}
@@ -417,24 +417,4 @@ func etcApt(keyring, hostEtcApt string) string {
 		return filepath.Dir(dir)
 	}
 	return hostEtcApt
-}
-
-// withPort gives every nameserver a port, 53 by default.
-func withPort(servers []string) []string {
-	out := make([]string, len(servers))
-	for i, s := range servers {
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			s = net.JoinHostPort(strings.Trim(s, "[]"), "53")
-		}
-		out[i] = s
-	}
-	return out
-}
-
-func dnsFqdn(s string) string {
-	s = strings.ToLower(s)
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
