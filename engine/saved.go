@@ -44,6 +44,21 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 	return p, diags, ""
 }
 
+// WithSaved is o with the options a saved plan was made with, -replace,
+// -revoke and -target: what the engine cannot recompute from the file.
+// Only for a plan whose signature verified (plan.Verify): an unsigned
+// file's options come from apply's command line, and Approve compares.
+func (o Options) WithSaved(saved *plan.Plan) Options {
+	o.Revoke, o.Replace, o.Targets = saved.Revoke, nil, nil
+	for _, a := range saved.Replace {
+		o.Replace = append(o.Replace, mustParse(a))
+	}
+	for _, a := range saved.Targets {
+		o.Targets = append(o.Targets, mustParse(a))
+	}
+	return o
+}
+
 // optionsDiffer says how the options the plan was made with (-replace,
 // -revoke, -target) differ from this run's, or "". They are what the engine
 // cannot recompute: the run's come from a plan file only when its

@@ -12,7 +12,6 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
-	"github.com/trustform/trustform/schema"
 )
 
 func cmdApply(args []string, chdir string, e env) int {
@@ -21,14 +20,9 @@ func cmdApply(args []string, chdir string, e env) int {
 	auto := fs.Bool("auto-approve", false, "apply without asking")
 	wait := fs.Bool("wait", false, "wait at time gates instead of stopping there")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
-	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
-	keyFile := fs.String("plan-key-file", "", "verify a saved plan with the key in this 0600 file (else TRUSTFORM_PLAN_KEY)")
-	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
-	var targets addrList
-	var replace patternList
-	fs.Var(&targets, "target", "limit the apply to this resource and what it depends on (repeatable)")
-	fs.Var(&replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
+	var pf planFlags
+	pf.register(fs, "apply")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
@@ -39,7 +33,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
 	var saved *plan.Plan
-	opts := engine.Options{Parallelism: *parallelism, Replace: replace.addrList, Revoke: *revoke, Targets: targets}
+	opts := pf.options()
 	if fs.NArg() == 1 {
 		f, err := os.Open(fs.Arg(0))
 		if err != nil {
@@ -50,7 +44,7 @@ func cmdApply(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
 		}
-		key, err := planKey(e, *keyFile)
+		key, err := planKey(e, pf.keyFile)
 		if err != nil {
 			return errorf(e, "%v", err)
 		}
@@ -61,17 +55,8 @@ func cmdApply(args []string, chdir string, e env) int {
 			}
 			verified = true
 		}
-		if verified && len(replace.addrList) == 0 && len(targets) == 0 && *revoke == "" {
-			// What the engine cannot recompute, from a file that verifies.
-			opts.Revoke = saved.Revoke
-			for _, a := range saved.Replace {
-				addr, _ := schema.ParseAddress(a)
-				opts.Replace = append(opts.Replace, addr)
-			}
-			for _, a := range saved.Targets {
-				addr, _ := schema.ParseAddress(a)
-				opts.Targets = append(opts.Targets, addr)
-			}
+		if verified && !pf.given() {
+			opts = opts.WithSaved(saved) // what the engine cannot recompute, from a file that verifies
 		}
 		// Otherwise the options are this command line's, and Approve
 		// refuses a plan made with others.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/schema"
 )
@@ -46,6 +47,36 @@ func (l *patternList) Set(s string) error {
 	}
 	l.addrList = append(l.addrList, a)
 	return nil
+}
+
+// planFlags are the options plan and apply share: what to plan, and the
+// key of saved plans.
+type planFlags struct {
+	parallelism int
+	revoke      string
+	keyFile     string
+	targets     addrList
+	replace     patternList
+}
+
+// register defines them on fs; verb is "plan" or "apply", for the help.
+func (p *planFlags) register(fs *flag.FlagSet, verb string) {
+	fs.IntVar(&p.parallelism, "parallelism", 10, "how many resources to observe at once")
+	fs.StringVar(&p.revoke, "revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
+	fs.StringVar(&p.keyFile, "plan-key-file", "", "the key that signs saved plans (plan -out) and verifies them (apply PLANFILE), in a 0600 file; else TRUSTFORM_PLAN_KEY. A signed plan's -replace, -revoke and -target are trusted by apply")
+	fs.Var(&p.targets, "target", "limit the "+verb+" to this resource and what it depends on (repeatable)")
+	fs.Var(&p.replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
+}
+
+// options are the engine's options they give.
+func (p *planFlags) options() engine.Options {
+	return engine.Options{Parallelism: p.parallelism, Targets: p.targets, Replace: p.replace.addrList, Revoke: p.revoke}
+}
+
+// given reports whether any option the engine cannot recompute from a
+// saved plan was given: -replace, -revoke, -target.
+func (p *planFlags) given() bool {
+	return len(p.replace.addrList) > 0 || len(p.targets) > 0 || p.revoke != ""
 }
 
 // common are the options most commands share, as Terraform names them.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 
-	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/internal/netpolicy"
@@ -18,21 +17,16 @@ func cmdPlan(args []string, chdir string, e env) int {
 	asMarkdown := fs.Bool("markdown", false, "print the plan as a pull-request comment (Markdown, under 60,000 characters)")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
-	parallelism := fs.Int("parallelism", 10, "how many resources to observe at once")
 	untrusted := fs.Bool("untrusted", false, "plan a configuration from a pull request: no lock, nothing written to the state store or any server, connections only to the networks in TRUSTFORM_ALLOW_NET (CIDR,…), servers' answers not quoted")
-	keyFile := fs.String("plan-key-file", "", "sign the saved plan with the key in this 0600 file (else TRUSTFORM_PLAN_KEY), so apply can trust its -replace, -revoke and -target")
-	revoke := fs.String("revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
-	var targets addrList
-	var replace patternList
-	fs.Var(&targets, "target", "limit the plan to this resource and what it depends on (repeatable)")
-	fs.Var(&replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
+	var pf planFlags
+	pf.register(fs, "plan")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return errorf(e, "plan takes no arguments; got %q", fs.Args())
 	}
-	key, err := planKey(e, *keyFile)
+	key, err := planKey(e, pf.keyFile)
 	if err != nil {
 		return errorf(e, "%v", err)
 	}
@@ -43,9 +37,9 @@ func cmdPlan(args []string, chdir string, e env) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
-	s, diags, ok := open(ctx, e, &c, "plan", engine.Options{
-		Parallelism: *parallelism, Targets: targets, Replace: replace.addrList, Revoke: *revoke, RefreshOnly: *refreshOnly,
-	})
+	opts := pf.options()
+	opts.RefreshOnly = *refreshOnly
+	s, diags, ok := open(ctx, e, &c, "plan", opts)
 	if !ok {
 		return 1
 	}
