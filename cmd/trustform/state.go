@@ -59,11 +59,9 @@ func cmdState(args []string, chdir string, e env) int {
 			return errorf(e, "state rm takes one address")
 		}
 		a := fs.Arg(0)
-		if st.Get(a) == nil {
-			return errorf(e, "%s is not in the state", a)
+		if err := st.Forget(a); err != nil {
+			return errorf(e, "%v", err)
 		}
-		delete(st.Resources, a)
-		delete(st.Pending, a)
 		if err := store.Save(ctx, st); err != nil {
 			return errorf(e, "%v", err)
 		}
@@ -76,16 +74,9 @@ func cmdState(args []string, chdir string, e env) int {
 		if err != nil {
 			return errorf(e, "%v", err)
 		}
-		switch {
-		case *force:
-		case st.Lineage != "" && in.Lineage != st.Lineage:
-			return errorf(e, "%s has lineage %s, the stored state %s: it is another configuration's state (-force writes it anyway)", fs.Arg(0), in.Lineage, st.Lineage)
-		case in.Serial < st.Serial:
-			return errorf(e, "%s is at serial %d, the stored state at %d: pushing it would go back (-force writes it anyway)", fs.Arg(0), in.Serial, st.Serial)
+		if err := st.Accept(in, *force); err != nil {
+			return errorf(e, "%s: %v", fs.Arg(0), err)
 		}
-		// The store writes the next serial after the pushed one, and never
-		// one it had already (with -force, past its own).
-		in.Serial = max(in.Serial, st.Serial)
 		if err := store.Save(ctx, in); err != nil {
 			return errorf(e, "%v", err)
 		}
