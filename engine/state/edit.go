@@ -9,8 +9,7 @@ func (s *State) Forget(addr string) error {
 		return fmt.Errorf("%s is not in the state", addr)
 	}
 	delete(s.Resources, addr)
-	delete(s.Pending, addr)
-	delete(s.Retiring, addr)
+	delete(s.Pending, addr) // an approved revocation (Retiring) is kept
 	return nil
 }
 

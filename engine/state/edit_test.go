@@ -37,8 +37,8 @@ func TestAccept(t *testing.T) {
 	}
 }
 
-// TestForget: state rm forgets the resource, its pending step and what it
-// was retiring; an address not in state is an error.
+// TestForget: state rm forgets the resource and its pending step; an
+// address not in state is an error.
 func TestForget(t *testing.T) {
 	s := &State{Resources: map[string]*Resource{"certificate.www": {}}, Pending: map[string]string{"certificate.www": "issue"}}
 	if err := s.Forget("certificate.www"); err != nil || len(s.Resources) != 0 || len(s.Pending) != 0 {
