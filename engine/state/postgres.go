@@ -77,11 +77,7 @@ func (p *PostgresStore) open(ctx context.Context) error {
 	if p.Name == "" {
 		p.Name = "default"
 	}
-	cfg, err := connConfig(p.ConnStr)
-	if err != nil {
-		return err
-	}
-	conn, err := p.connect(ctx, cfg)
+	conn, err := p.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -122,10 +118,14 @@ INSERT INTO %[2]s (version) SELECT %[5]d WHERE NOT EXISTS (SELECT 1 FROM %[2]s);
 	return nil
 }
 
-// connect opens a connection of cfg: through the run's network policy,
-// in exec mode unless the connection string names a mode.
-func (p *PostgresStore) connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
-	cfg = cfg.Copy()
+// connect opens a connection to the server: the password only where
+// connConfig allows it, through the run's network policy, in exec mode
+// unless the connection string names a mode.
+func (p *PostgresStore) connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := connConfig(p.ConnStr)
+	if err != nil {
+		return nil, err
+	}
 	cfg.DialFunc = netpolicy.Dialer(&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 5 * time.Minute}).DialContext
 	if !strings.Contains(p.ConnStr, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
@@ -155,11 +155,7 @@ func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time
 	if err := p.open(ctx); err != nil {
 		return err
 	}
-	cfg, err := connConfig(p.ConnStr)
-	if err != nil {
-		return err
-	}
-	conn, err := p.connect(ctx, cfg)
+	conn, err := p.connect(ctx)
 	if err != nil {
 		return err
 	}
