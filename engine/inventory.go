@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -24,6 +25,32 @@ type Holding struct {
 	// ToRevoke are the certificates it replaced that an approved -revoke
 	// has not revoked yet (state's retiring): "SERIAL (REASON)".
 	ToRevoke []string `json:"to_revoke,omitempty"`
+}
+
+// Filter is what show's inventory is narrowed to: a key (SPKI SHA-256,
+// hex, colons allowed), certificates expiring within a duration of now, a
+// host (NAME of host.NAME, or "local" for this machine). Zero values do not
+// narrow.
+type Filter struct {
+	Key    string
+	Within time.Duration
+	Host   string
+}
+
+// Select returns the holdings the filter lets through, in order.
+func (f Filter) Select(all []Holding, now time.Time) []Holding {
+	key := strings.ToLower(strings.ReplaceAll(f.Key, ":", ""))
+	var out []Holding
+	for _, h := range all {
+		switch {
+		case key != "" && h.SPKISHA256 != key && h.NextKey != key:
+		case f.Within > 0 && (h.NotAfter == nil || h.NotAfter.After(now.Add(f.Within))):
+		case f.Host != "" && h.Host != "host."+f.Host && !(f.Host == "local" && h.Host == ""):
+		default:
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Inventory reads every certificate where it is deployed (read-only; no

@@ -49,17 +49,7 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 	if err != nil {
 		return errorf(e, "%v", err)
 	}
-	key = strings.ToLower(strings.ReplaceAll(key, ":", ""))
-	var held []engine.Holding
-	for _, h := range all {
-		switch {
-		case key != "" && h.SPKISHA256 != key && h.NextKey != key:
-		case within > 0 && (h.NotAfter == nil || h.NotAfter.After(now().Add(within))):
-		case onHost != "" && h.Host != "host."+onHost && !(onHost == "local" && h.Host == ""):
-		default:
-			held = append(held, h)
-		}
-	}
+	held := engine.Filter{Key: key, Within: within, Host: onHost}.Select(all, now())
 	switch {
 	case asJSON:
 		enc := json.NewEncoder(e.stdout)
