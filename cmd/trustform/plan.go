@@ -49,8 +49,9 @@ func cmdPlan(args []string, chdir string, e env) int {
 	// The engine hid each resource's sensitive texts in its values, reasons
 	// and steps; diagnostics may quote any of them.
 	p.Diagnostics = plan.Diagnostics(diags)
+	secrets := s.cfg.Sensitive()
 	for i, d := range p.Diagnostics {
-		d.Summary, d.Detail = schema.Hide(s.cfg.Sensitive(), d.Summary), schema.Hide(s.cfg.Sensitive(), d.Detail)
+		d.Summary, d.Detail = schema.Hide(secrets, d.Summary), schema.Hide(secrets, d.Detail)
 		p.Diagnostics[i] = d
 	}
 	printDiags(e, &c, s.cfg, diags, *asJSON || *asMarkdown)
