@@ -24,8 +24,10 @@ type ApplyOptions struct {
 	// Save persists state; it is called after every step.
 	Save func(*state.State) error
 	// AfterStep, if set, is called after each step (or batch) has been
-	// carried out and state saved: the CLI's test-only fault hook.
-	AfterStep func(plan.Step)
+	// carried out and state saved; AfterWrite after each step has written
+	// and before what it made true is recorded: the CLI's test-only fault
+	// hooks.
+	AfterStep, AfterWrite func(plan.Step)
 	// PropagationWait is how long apply polls the authoritative servers
 	// after a DNS change before it moves on (a later gate then waits for
 	// the stragglers); default 30s.
@@ -34,10 +36,11 @@ type ApplyOptions struct {
 
 // Outcome says what an apply did.
 type Outcome struct {
-	Applied int
-	Held    []plan.Step // steps held back by a time gate, or by a step so held
-	OpensAt time.Time   // when the earliest held gate opens; zero while records still propagate
-	Lagging []string    // authoritative servers that do not serve the new records yet
+	Applied  int
+	Repaired int         // state entries rewritten from what is live (plan.StateRepairs)
+	Held     []plan.Step // steps held back by a time gate, or by a step so held
+	OpensAt  time.Time   // when the earliest held gate opens; zero while records still propagate
+	Lagging  []string    // authoritative servers that do not serve the new records yet
 }
 
 // Event is one thing an apply reports while it runs.
@@ -172,10 +175,10 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		}
 	}
 	r.noteVisible()
+	out := &Outcome{Repaired: r.repairState(p, o)}
 	if err := o.Save(r.st); err != nil {
 		return nil, err
 	}
-	out := &Outcome{}
 	held := map[int]bool{}
 	steps := p.Steps
 	for i := 0; i < len(steps); i++ {
@@ -213,7 +216,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		if err := o.Save(r.st); err != nil {
 			return out, fmt.Errorf("saving state: %w", err)
 		}
-		var errs []error
+		var errs []error // each step's outcome
 		var stale []providers.Resource
 		if r.parallel(s) {
 			errs = r.executeParallel(ctx, batch)
@@ -222,17 +225,26 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			stale, err = r.execute(ctx, batch)
 			errs = slices.Repeat([]error{err}, len(batch)) // one transaction: all or none
 		}
+		if o.AfterWrite != nil {
+			o.AfterWrite(batch[len(batch)-1])
+		}
+		observed := map[string]error{}
+		for _, n := range r.touched(batch, stale) {
+			observed[n.Addr.String()] = r.record(ctx, n)
+		}
 		// Each step's outcome on its own: an order that succeeded beside one
-		// that failed is not ordered again.
+		// that failed is not ordered again. A step is done once what it made
+		// true is recorded: one that ran but could not be observed afterwards
+		// stays pending, and the next apply runs it again.
 		for i, b := range batch {
+			if errs[i] == nil && observed[b.Address] != nil {
+				errs[i] = fmt.Errorf("%s %s was carried out, but observing it afterwards failed, so state cannot record what it made true (it runs again at the next apply): %w", b.Address, b.Phase, observed[b.Address])
+			}
 			if errs[i] == nil {
 				delete(r.st.Pending, b.Address)
 			}
 		}
-		err := errors.Join(errs...)
-		for _, n := range r.touched(batch, stale) {
-			r.record(ctx, n)
-		}
+		err := errors.Join(slices.Compact(errs)...)
 		if err == nil {
 			r.awaitPropagation(ctx, batch, o, o.PropagationWait)
 		}
@@ -398,13 +410,13 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) ([]providers.Resou
 // record observes a resource again after a step and writes it into state;
 // planning it again lets later steps see what the step did (a certificate's
 // new key, for the TLSA records computed from it).
-func (r *Run) record(ctx context.Context, n *graph.Node) {
+func (r *Run) record(ctx context.Context, n *graph.Node) error {
 	if n == nil {
-		return
+		return nil
 	}
 	v, err := n.Res.Observe(ctx)
 	if err != nil {
-		return // the step's own error, if any, is what the user needs
+		return err // state keeps what it had: nothing is recorded that was not seen
 	}
 	n.Observed = v
 	if _, ok := n.Res.(providers.KeyDeployer); ok {
@@ -414,7 +426,7 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 	now := r.opts.Now()
 	if v == nil {
 		delete(r.st.Resources, n.Addr.String())
-		return
+		return nil
 	}
 	sr := r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Addr, v), now)
 	if !r.cfg.Gone(n.Addr) {
@@ -423,6 +435,7 @@ func (r *Run) record(ctx context.Context, n *graph.Node) {
 	if p, ok := n.Res.(providers.Propagating); ok {
 		sr.SeeRecords(p.Visible(), now)
 	}
+	return nil
 }
 
 // touched lists what a batch changed: its resources, what it reported

@@ -113,6 +113,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		})
 	}
 	r.oldKeyTrust(p)
+	r.stateRepairs(p)
 	r.redactTexts(p)
 	p.Tally()
 	return p, diags

@@ -108,7 +108,9 @@ func cmdApply(args []string, chdir string, e env) int {
 		fmt.Fprintln(e.stdout)
 	}
 	pr := &progress{w: e.stderr, tty: e.errTTY, json: *asJSON, now: time.Now}
-	out, err := s.run.Apply(ctx, p, engine.ApplyOptions{Wait: *wait, Progress: pr.event, Save: s.save, PropagationWait: *propagation, AfterStep: faultHook(e)})
+	o := engine.ApplyOptions{Wait: *wait, Progress: pr.event, Save: s.save, PropagationWait: *propagation}
+	faultHooks(e, &o)
+	out, err := s.run.Apply(ctx, p, o)
 	if *asJSON {
 		writeOutcome(e, out, err)
 	}
@@ -121,7 +123,14 @@ func cmdApply(args []string, chdir string, e env) int {
 	if *asJSON {
 		return 0
 	}
-	fmt.Fprintf(e.stdout, "Apply complete: %d step(s) applied.\n", out.Applied)
+	line := fmt.Sprintf("Apply complete: %d step(s) applied.", out.Applied)
+	switch {
+	case out.Repaired == 1:
+		line += " 1 state entry repaired from what is live."
+	case out.Repaired > 1:
+		line += fmt.Sprintf(" %d state entries repaired from what is live.", out.Repaired)
+	}
+	fmt.Fprintln(e.stdout, line)
 	switch {
 	case len(out.Held) > 0 && out.OpensAt.IsZero():
 		fmt.Fprintf(e.stdout, "%d step(s) wait until every authoritative server serves the new TLSA records (lagging: %s). Progress is saved: run `trustform apply` again later, or use -wait.\n",
@@ -140,13 +149,14 @@ func writeOutcome(e env, out *engine.Outcome, err error) {
 		Phase   string `json:"phase"`
 	}
 	res := struct {
-		Applied int        `json:"applied"`
-		Held    []held     `json:"held"`
-		OpensAt *time.Time `json:"opens_at"`
-		Error   string     `json:"error,omitempty"`
+		Applied  int        `json:"applied"`
+		Repaired int        `json:"repaired,omitempty"`
+		Held     []held     `json:"held"`
+		OpensAt  *time.Time `json:"opens_at"`
+		Error    string     `json:"error,omitempty"`
 	}{Held: []held{}}
 	if out != nil {
-		res.Applied = out.Applied
+		res.Applied, res.Repaired = out.Applied, out.Repaired
 		for _, s := range out.Held {
 			res.Held = append(res.Held, held{s.Index, s.Address, s.Phase})
 		}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trustform/trustform/engine"
 )
 
 // runIn runs a command in-process with a fake terminal setting.
@@ -121,15 +123,16 @@ func TestColorPerStream(t *testing.T) {
 
 // TestShippedBinaryHasNoTestHooks: built without the tag trustformtest (as
 // every build but the tests' is), TRUSTFORM_TEST_NOW does not move the
-// clock and TRUSTFORM_TEST_KILL_AFTER_STEPS kills nothing.
+// clock and TRUSTFORM_TEST_KILL_AFTER_STEPS and _INSIDE kill nothing.
 func TestShippedBinaryHasNoTestHooks(t *testing.T) {
 	e := env{getenv: func(k string) string {
-		return map[string]string{"TRUSTFORM_TEST_NOW": "2001-01-01T00:00:00Z", "TRUSTFORM_TEST_KILL_AFTER_STEPS": "1"}[k]
+		return map[string]string{"TRUSTFORM_TEST_NOW": "2001-01-01T00:00:00Z", "TRUSTFORM_TEST_KILL_AFTER_STEPS": "1", "TRUSTFORM_TEST_KILL_INSIDE": "killed"}[k]
 	}}
 	if now := e.clock()(); now.Year() == 2001 {
 		t.Error("TRUSTFORM_TEST_NOW froze the clock")
 	}
-	if faultHook(e) != nil {
-		t.Error("TRUSTFORM_TEST_KILL_AFTER_STEPS installed a hook")
+	var o engine.ApplyOptions
+	if faultHooks(e, &o); o.AfterStep != nil || o.AfterWrite != nil {
+		t.Error("TRUSTFORM_TEST_KILL_* installed a hook")
 	}
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,24 +22,33 @@ import (
 )
 
 // TestRolloverKilledAtEveryStep rotates the key of DANE-protected services
-// with trustform killed (SIGKILL) after every single step, restarting apply
-// each time as a scheduled run would. All along, an independent checker asks
-// both authoritative servers (real BIND primary and secondary) for the TLSA
-// RRsets and nginx for its certificates: the served key (or its issuing CA,
-// for DANE-TA) must always be published on both, and the state file must
-// always parse. Three rollovers: a key_type change with the local CA (on
-// nginx, and on Apache); an
-// emergency -replace with Pebble of a certificate pinned by a 3 1 1 and a
-// DANE-TA 2 1 1 RRset; a -replace with publish_next; and the mail case, a
-// same-key renewal under 3 0 1 on Postfix and Dovecot, checked by
-// OpenSSL's DANE verifier through STARTTLS.
+// with trustform killed (SIGKILL) after every single step, and in a second
+// rollover inside every single step (after its write, before what it made
+// true is recorded), restarting apply each time as a scheduled run would.
+// All along, an independent checker asks both authoritative servers (real
+// BIND primary and secondary) for the TLSA RRsets and nginx for its
+// certificates: the served key (or its issuing CA, for DANE-TA) must always
+// be published on both, and the state file must always parse. After each
+// rollover the state must be the world: no drift, and the TLSA records dig
+// shows on every server. The rollovers: a key_type change with the local
+// CA (on nginx, and on Apache); an emergency -replace with Pebble of a
+// certificate pinned by a 3 1 1 and a DANE-TA 2 1 1 RRset; a -replace with
+// publish_next; and the mail case, a same-key renewal under 3 0 1 on
+// Postfix and Dovecot, checked by OpenSSL's DANE verifier through
+// STARTTLS, then killed at random moments as an unattended timer meets it.
 func TestRolloverKilledAtEveryStep(t *testing.T) {
 	for _, server := range []string{"nginx", "apache"} {
 		t.Run("key-type-change/local-ca/"+server, func(t *testing.T) {
 			dir, servers, services := localCARollover(t, server)
-			cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
-			os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
-			killAtEveryStep(t, dir, servers, services, 5, nil)
+			keyType := func(from, to string) {
+				cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+				os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "`+from+`"`), []byte(`key_type  = "`+to+`"`), 1), 0o644)
+			}
+			// stage-key, publish, deploy-next, write (and reload), prune
+			keyType("ec256", "ec384")
+			killAtEveryStep(t, dir, servers, services, "after", 5, nil)
+			keyType("ec384", "ec256")
+			killAtEveryStep(t, dir, servers, services, "inside", 5, nil)
 		})
 	}
 	t.Run("replace/pebble/ee-and-ta", func(t *testing.T) {
@@ -48,7 +60,9 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		// stage-key, stage-cert, publish, deploy-next, reload, prune (one
 		// nginx reload serves both vhosts: after a restart the second has
 		// nothing left to do)
-		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 6, []string{"-replace=certificate.www"})
+		for _, how := range []string{"after", "inside"} {
+			killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, how, 6, []string{"-replace=certificate.www"})
+		}
 	})
 	t.Run("same-key-renewal/local-ca/postfix-3-0-1", func(t *testing.T) {
 		l := startMailLab(t)
@@ -56,9 +70,14 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		for _, owner := range []string{l.smtpOwner, l.imapsOwner} {
 			waitServed(t, l.dns.Secondary, owner, served(t, l.dns.Primary, owner))
 		}
-		l.edit(t, `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`)
+		one, two := `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`
 		// stage-cert, publish, deploy-next, the two services' reloads, prune
-		killAtEveryStepWatched(t, l.dir, l.watchMail(t), 5, nil)
+		l.edit(t, one, two)
+		killAtEveryStepWatched(t, l.dir, l.dns.Servers(), l.watchMail(t), "after", 5, nil)
+		l.edit(t, two, one)
+		killAtEveryStepWatched(t, l.dir, l.dns.Servers(), l.watchMail(t), "inside", 5, nil)
+		l.edit(t, one, two)
+		killAtRandom(t, l.dir, l.dns.Servers(), l.watchMail(t), 15)
 	})
 	t.Run("replace/pebble/publish-next", func(t *testing.T) {
 		lab := startDANELab(t, func(cfg string) string {
@@ -67,51 +86,171 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		mustCode(t, tf(t, lab.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 		// No sleep for rollover_wait: apply -wait waits for the gate itself.
 		// deploy-next, stage-key, reload, prune
-		killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, 4, []string{"-replace=certificate.www"})
+		for _, how := range []string{"after", "inside"} {
+			killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, how, 4, []string{"-replace=certificate.www"})
+		}
 	})
 }
 
-// killAtEveryStep runs apply -wait with the fault hook set to kill it after
-// its first step, again and again until a run completes: the first run with
-// args, the restarts without (as a scheduled run). It checks that every step
-// was a boundary (at least min kills) and that the checker saw no violation.
-func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string, min int, args []string) {
+// killAtEveryStep runs apply -wait again and again, each run killed
+// (SIGKILL) "after" its first step (done and saved) or "inside" it (after
+// the step's write, before what it made true is recorded), until a run
+// completes: the first run with args, the restarts without (as a
+// scheduled run). Every step is so killed (at least min kills), the
+// checker must have seen no violation, and the state the runs leave must
+// be the world (stateIsTheWorld).
+func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string, how string, min int, args []string) {
 	t.Helper()
-	killAtEveryStepWatched(t, dir, watchDANE(t, dir, servers, services), min, args)
+	killAtEveryStepWatched(t, dir, servers, watchDANE(t, dir, servers, services), how, min, args)
 }
 
 // killAtEveryStepWatched is killAtEveryStep with a checker already
 // watching; stop ends it.
-func killAtEveryStepWatched(t *testing.T, dir string, stop func() (int, []string), min int, args []string) {
+func killAtEveryStepWatched(t *testing.T, dir string, servers []*dnstest.Named, stop func() (int, []string), how string, min int, args []string) {
 	t.Helper()
+	hook := "TRUSTFORM_TEST_KILL_AFTER_STEPS=1"
+	if how == "inside" {
+		hook = "TRUSTFORM_TEST_KILL_INSIDE=" + filepath.Join(t.TempDir(), "killed")
+	}
 	kills := 0
 	var runs []string
 	for run := 0; run < 25; run++ {
-		a := []string{"-chdir=" + dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"}
-		if run == 0 {
-			a = append(a, args...)
-		}
-		cmd := exec.Command(binary, a...)
-		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TRUSTFORM_TEST_KILL_AFTER_STEPS=1")
-		out, err := cmd.CombinedOutput()
+		out, err := applyRun(dir, run, args, hook, 0)
 		runs = append(runs, fmt.Sprintf("%s run %d:\n%s", time.Now().Format("05.000"), run, out))
 		if err == nil {
 			break // nothing was left: the apply finished without reaching the hook
 		}
-		if !strings.Contains(string(out), "fault hook: killed after step") {
+		if !strings.Contains(out, "fault hook: killed "+how+" step") {
 			t.Fatalf("apply failed for another reason: %v\n%s", err, strings.Join(runs, "\n"))
 		}
 		kills++
 	}
 	checks, violations := stop()
-	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
-	t.Logf("%d step boundaries killed, %d invariant checks, %d violations", kills, checks, len(violations))
+	t.Logf("%d kills %s a step, %d invariant checks, %d violations", kills, how, checks, len(violations))
 	if kills < min {
-		t.Errorf("only %d kills, want a kill after each of at least %d steps:\n%s", kills, min, strings.Join(runs, "\n"))
+		t.Errorf("only %d kills, want a kill %s each of at least %d steps:\n%s", kills, how, min, strings.Join(runs, "\n"))
 	}
 	if len(violations) > 0 {
 		t.Errorf("%d moments without a published record for the served key:\n%s\nthe runs:\n%s", len(violations), strings.Join(violations, "\n"), strings.Join(runs, "\n"))
 	}
+	stateIsTheWorld(t, dir, servers, runs)
+}
+
+// killAtRandom is the unattended timer's view of a rollover: apply -wait
+// killed at n random moments (the seed is logged), then one apply to
+// finish. DANE holds all along, and the state left is the world.
+func killAtRandom(t *testing.T, dir string, servers []*dnstest.Named, stop func() (int, []string), n int) {
+	t.Helper()
+	seed := time.Now().UnixNano()
+	random := rand.New(rand.NewPCG(uint64(seed), 0))
+	var runs []string
+	for run := 0; run < n; run++ {
+		out, _ := applyRun(dir, run, nil, "", time.Duration(random.IntN(2000))*time.Millisecond)
+		runs = append(runs, fmt.Sprintf("%s run %d:\n%s", time.Now().Format("05.000"), run, out))
+	}
+	out, err := applyRun(dir, n, nil, "", 0)
+	runs = append(runs, fmt.Sprintf("%s the apply that finishes:\n%s", time.Now().Format("05.000"), out))
+	if err != nil {
+		t.Fatalf("the apply after the kills failed: %v\n%s", err, strings.Join(runs, "\n"))
+	}
+	checks, violations := stop()
+	t.Logf("seed %d: %d runs killed at random moments; %d invariant checks, %d violations", seed, n, checks, len(violations))
+	if len(violations) > 0 {
+		t.Errorf("%d moments without a published record for the served key:\n%s\nthe runs:\n%s", len(violations), strings.Join(violations, "\n"), strings.Join(runs, "\n"))
+	}
+	stateIsTheWorld(t, dir, servers, runs)
+}
+
+// applyRun runs apply -wait in dir (run 0 with args) with the environment
+// variable env set, killing it after killAfter when that is not zero; it
+// returns the output.
+func applyRun(dir string, run int, args []string, env string, killAfter time.Duration) (string, error) {
+	a := []string{"-chdir=" + dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s"}
+	if run == 0 {
+		a = append(a, args...)
+	}
+	cmd := exec.Command(binary, a...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", env)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if killAfter == 0 {
+		err := <-done
+		return out.String(), err
+	}
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(killAfter):
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := <-done
+		return out.String() + "(killed by the test after " + killAfter.String() + ")\n", err
+	}
+}
+
+// stateIsTheWorld: after a rollover, plan finds no drift and no change,
+// and the TLSA RRsets in state are what dig shows on every server.
+func stateIsTheWorld(t *testing.T, dir string, servers []*dnstest.Named, runs []string) {
+	t.Helper()
+	if r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"); r.code != 0 {
+		t.Errorf("the state disagrees with the world after the rollover: plan -refresh-only exit %d\n%s%s\nthe runs:\n%s", r.code, r.stdout, r.stderr, strings.Join(runs, "\n"))
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
+	stateIsWhatDigShows(t, dir, servers)
+}
+
+// stateIsWhatDigShows compares each TLSA owner's records in state (the
+// union of its tlsa resources, each of its own parameters) with what dig
+// shows on every server.
+func stateIsWhatDigShows(t *testing.T, dir string, servers []*dnstest.Named) {
+	t.Helper()
+	st, err := state.Load(filepath.Join(dir, ".trustform", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string][]string{}
+	for _, r := range st.Resources {
+		if r.Type == "tlsa" {
+			name := r.Value["name"].Str
+			owners[name] = append(owners[name], r.Value["records"].List...)
+		}
+	}
+	if len(owners) == 0 {
+		t.Fatal("state records no TLSA RRset")
+	}
+	for owner, recs := range owners {
+		slices.Sort(recs)
+		for _, n := range servers {
+			if got := digTLSA(t, n.Addr, owner); !slices.Equal(got, recs) {
+				t.Errorf("state records %q at %s, dig @%s shows %q", recs, owner, n.Addr, got)
+			}
+		}
+	}
+}
+
+// digTLSA asks addr for the TLSA RRset at owner with dig, and returns its
+// records as trustform writes them (lower-case hex in one piece), sorted.
+func digTLSA(t *testing.T, addr, owner string) []string {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(addr)
+	out, err := exec.Command("dig", "+short", "+norecurse", "-p", port, "@"+host, owner, "TLSA").Output()
+	if err != nil {
+		t.Fatalf("dig @%s %s TLSA: %v", addr, owner, err)
+	}
+	var recs []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		recs = append(recs, strings.ToLower(strings.Join(f[:3], " ")+" "+strings.Join(f[3:], "")))
+	}
+	slices.Sort(recs)
+	return recs
 }
 
 // localCARollover deploys a certificate from the local CA, pinned by a 3 1 1

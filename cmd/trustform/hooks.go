@@ -5,7 +5,7 @@ package main
 import (
 	"time"
 
-	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine"
 )
 
 // The shipped binary has no test hooks: its clock is the wall clock and
@@ -14,4 +14,4 @@ import (
 
 func (e env) clock() func() time.Time { return time.Now }
 
-func faultHook(env) func(plan.Step) { return nil }
+func faultHooks(env, *engine.ApplyOptions) {}

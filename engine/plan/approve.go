@@ -25,7 +25,18 @@ func Differs(saved, planned *Plan) string {
 			return fmt.Sprintf("step %d is %s in the saved plan, but the engine plans %s", i+1, describe(a), describe(b))
 		}
 	}
+	if a, b := addresses(saved.StateRepairs), addresses(planned.StateRepairs); !slices.Equal(a, b) {
+		return fmt.Sprintf("the saved plan repairs the state of %v, and the engine would repair %v", a, b)
+	}
 	return ""
+}
+
+func addresses(cs []Change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Address
+	}
+	return out
 }
 
 func sameStep(a, b Step) bool {

@@ -73,15 +73,26 @@ func (p *Plan) check() error {
 	action := func(a Action) bool {
 		return a == Create || a == Update || a == Delete || a == Replace || a == NoOp
 	}
-	for i, c := range p.Changes {
+	change := func(what string, c Change) error {
 		a, err := schema.ParseAddress(c.Address)
 		switch {
 		case err != nil:
-			return fmt.Errorf("change %d: %v", i+1, err)
+			return fmt.Errorf("%s: %v", what, err)
 		case a.Type != c.Type || a.Base() != c.Name || a.Key() != c.Index:
-			return fmt.Errorf("change %d: type, name and index do not match its address %s", i+1, c.Address)
+			return fmt.Errorf("%s: type, name and index do not match its address %s", what, c.Address)
 		case !action(c.Action):
-			return fmt.Errorf("change %d: unknown action %q", i+1, c.Action)
+			return fmt.Errorf("%s: unknown action %q", what, c.Action)
+		}
+		return nil
+	}
+	for i, c := range p.Changes {
+		if err := change(fmt.Sprintf("change %d", i+1), c); err != nil {
+			return err
+		}
+	}
+	for i, c := range p.StateRepairs {
+		if err := change(fmt.Sprintf("state repair %d", i+1), c); err != nil {
+			return err
 		}
 	}
 	for i, s := range p.Steps {

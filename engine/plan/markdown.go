@@ -108,6 +108,13 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		head.WriteString("\n")
 	}
+	if len(p.StateRepairs) > 0 {
+		addrs := make([]string, len(p.StateRepairs))
+		for i, c := range p.StateRepairs {
+			addrs[i] = code(c.Address)
+		}
+		fmt.Fprintf(&head, "> [!NOTE]\n> **State repairs:** the state of %s disagrees with a world that needs no change; apply rewrites it from what is live and changes nothing else.\n\n", strings.Join(addrs, ", "))
+	}
 	var steps strings.Builder
 	if p.Mode != "refresh-only" {
 		steps.WriteString("#### Steps, in order\n\n| # | | resource | phase | after | rule | not before |\n|---:|---|---|---|---|---|---|\n")
@@ -129,6 +136,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	for _, c := range p.Changes {
 		var one strings.Builder
 		fmt.Fprintf(&one, "# %s: %s\n", c.Address, c.Action)
+		writeChange(&one, c, painter{})
+		diff.WriteString(diffPrefix(one.String()))
+	}
+	for _, c := range p.StateRepairs {
+		var one strings.Builder
+		fmt.Fprintf(&one, "# %s: state repair\n", c.Address)
 		writeChange(&one, c, painter{})
 		diff.WriteString(diffPrefix(one.String()))
 	}
@@ -213,6 +226,9 @@ func verdict(p *Plan, warnings int) string {
 	v := fmt.Sprintf("%d step(s) to apply", len(p.Steps))
 	if p.Summary.Wait > 0 {
 		v += fmt.Sprintf(", %d behind a time gate", p.Summary.Wait)
+	}
+	if p.Summary.Repair > 0 {
+		v += fmt.Sprintf(", %d state entr%s to repair", p.Summary.Repair, plural(p.Summary.Repair, "y", "ies"))
 	}
 	if warnings > 0 {
 		v += fmt.Sprintf(", %d to review with care ⚠️", warnings)

@@ -90,19 +90,27 @@ type Summary struct {
 	Delete  int `json:"delete"`
 	Replace int `json:"replace"`
 	Wait    int `json:"wait"`
+	// Repair counts the state entries apply rewrites (StateRepairs).
+	Repair int `json:"repair,omitempty"`
 }
 
 // Plan is what plan computes and apply carries out.
 type Plan struct {
 	FormatVersion string `json:"format_version"`
 	// TrustformVersion is the trustform that made the plan.
-	TrustformVersion string       `json:"trustform_version"`
-	Mode             string       `json:"mode"` // "normal" or "refresh-only"
-	CreatedAt        time.Time    `json:"created_at"`
-	Changes          []Change     `json:"changes"`
-	Steps            []Step       `json:"steps"`
-	Diagnostics      []Diagnostic `json:"diagnostics"`
-	Summary          Summary      `json:"summary"`
+	TrustformVersion string    `json:"trustform_version"`
+	Mode             string    `json:"mode"` // "normal" or "refresh-only"
+	CreatedAt        time.Time `json:"created_at"`
+	Changes          []Change  `json:"changes"`
+	Steps            []Step    `json:"steps"`
+	// StateRepairs are state entries that disagree with a world needing no
+	// change (a step recorded something other than what it made true, or
+	// an apply stopped between its write and its record): apply rewrites
+	// each from what was observed and changes nothing in the world.
+	// Before is the entry, After the world.
+	StateRepairs []Change     `json:"state_repairs,omitempty"`
+	Diagnostics  []Diagnostic `json:"diagnostics"`
+	Summary      Summary      `json:"summary"`
 
 	// What the plan relied on; apply PLANFILE refuses it when any changed.
 	ConfigDigest string `json:"config_digest"`
@@ -121,7 +129,7 @@ type Plan struct {
 
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
-	return len(p.Steps) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
+	return len(p.Steps) > 0 || len(p.StateRepairs) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
 }
 
 // Tally fills Summary from the changes and steps.
@@ -144,6 +152,7 @@ func (p *Plan) Tally() {
 			p.Summary.Wait++
 		}
 	}
+	p.Summary.Repair = len(p.StateRepairs)
 }
 
 // Change returns the change for address, or nil.

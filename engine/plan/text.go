@@ -58,25 +58,52 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 		fmt.Fprintln(w, pt.bold("No changes.")+" The live world matches the configuration.")
 		return
 	}
-	fmt.Fprintln(w, "trustform will perform the following actions:")
-	for _, c := range p.Changes {
-		if c.Action == NoOp {
-			continue
+	if len(p.Steps) > 0 {
+		fmt.Fprintln(w, "trustform will perform the following actions:")
+		for _, c := range p.Changes {
+			if c.Action == NoOp {
+				continue
+			}
+			fmt.Fprintln(w)
+			fmt.Fprintf(w, "  %s\n", pt.bold("# "+c.Address+" "+headline[c.Action]))
+			writeChange(w, c, pt)
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", pt.bold("# "+c.Address+" "+headline[c.Action]))
-		writeChange(w, c, pt)
+		fmt.Fprintln(w, pt.bold("Steps, in order:"))
+		writeSteps(w, p, pt)
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, pt.bold("Steps, in order:"))
-	writeSteps(w, p, pt)
-	fmt.Fprintln(w)
+	writeRepairs(w, p, pt)
 	s := p.Summary
 	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
 	if s.Wait > 0 {
 		line += fmt.Sprintf(" %d step(s) wait for a time gate.", s.Wait)
 	}
+	if s.Repair > 0 {
+		line += fmt.Sprintf(" %d state entr%s to repair.", s.Repair, plural(s.Repair, "y", "ies"))
+	}
 	fmt.Fprintln(w, pt.bold(line))
+}
+
+// writeRepairs lists the state entries apply rewrites without a step.
+func writeRepairs(w io.Writer, p *Plan, pt painter) {
+	if len(p.StateRepairs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "The state disagrees with a world that needs no change; apply rewrites these entries from what is live and changes nothing else:")
+	for _, c := range p.StateRepairs {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  %s\n", pt.bold("# the state of "+c.Address+" will be repaired"))
+		writeChange(w, c, pt)
+	}
+	fmt.Fprintln(w)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func writeSteps(w io.Writer, p *Plan, pt painter) {

@@ -674,6 +674,12 @@ func (c *Certificate) deployNext(ctx context.Context) error {
 			return c.deploy(live, chainPEM, false)
 		}
 	}
+	if next == nil && chainPEM == nil && c.stagedFits(c.Chain, c.LiveKey) {
+		// Nothing staged, and the live pair is what the configuration asks
+		// for: this step was interrupted after its deploy (it runs again
+		// from state's pending steps), and has nothing left to do.
+		return nil
+	}
 	if next == nil {
 		return fmt.Errorf("no staged key at %s: run plan again", c.NextKeyPath())
 	}

@@ -51,6 +51,9 @@ type TLSA struct {
 	visible, lagging, others []string
 	observed                 providers.Value
 	mx                       []string // MX targets of MXZones, for an SMTP owner; nil: none seen
+	// wrote is what this resource's last write set, until Observe has seen
+	// the primary serve it: a step records what it made true, or fails.
+	wrote *[]string
 }
 
 // Endpoint is a TLS service that can be probed (a vhost, a mail service's
@@ -116,6 +119,12 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	}
 	own, others := t.split(Presentation(rrs))
 	t.others = others
+	if wrote := t.wrote; wrote != nil {
+		t.wrote = nil
+		if !slices.Equal(own, *wrote) {
+			return nil, fmt.Errorf("right after trustform set %q at %s, the primary serves %q: the change was lost, or another writer changed the RRset since", *wrote, t.Owner, own)
+		}
+	}
 	if len(own) == 0 {
 		return nil, nil
 	}
@@ -300,6 +309,9 @@ func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]p
 	}
 	if err := t.Zone.Update(ctx, sets); err != nil {
 		return touched, fmt.Errorf("zone %s: %w", t.ZoneName, err)
+	}
+	for u, want := range changes {
+		u.wrote = &want
 	}
 	return touched, nil
 }
