@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -13,7 +12,6 @@ import (
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/version"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -112,7 +110,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 			Reasons: slices.Clone(n.Change.Reasons),
 		})
 	}
-	r.oldKeyTrust(p)
+	r.explain(p)
 	r.stateRepairs(p)
 	r.redactTexts(p)
 	p.Tally()
@@ -233,43 +231,24 @@ func mustParse(a string) schema.Address {
 	return addr
 }
 
-// oldKeyTrust adds to each re-keyed certificate's change until when its
-// old key stays trusted, which is what a key compromise asks: in DNS until
-// the TLSA records that pin it are pruned, at the CA until it is revoked
-// (-revoke) or expires.
-func (r *Run) oldKeyTrust(p *plan.Plan) {
+// explain adds to each change what its resource has to say once the plan
+// is ordered (providers.Explainer): a re-keyed certificate, until when its
+// old key stays trusted.
+func (r *Run) explain(p *plan.Plan) {
 	for i, c := range p.Changes {
-		if c.Action != plan.Replace || c.Type != "certificate" || c.Before == nil {
+		a := mustParse(c.Address)
+		n := r.g.Node(a)
+		e, ok := n.Res.(providers.Explainer)
+		if !ok {
 			continue
 		}
-		var prunes []string
-		revoke := ""
-		for _, s := range p.Steps {
-			if s.Address == c.Address && s.Phase == certificate.PhaseRevoke {
-				revoke = fmt.Sprintf("at the CA until step %d revokes it", s.Index)
-			}
-			a, err := schema.ParseAddress(s.Address)
-			if err != nil || s.Phase != "prune" || !slices.ContainsFunc(r.cfg.Refs(a), func(ref schema.Ref) bool { return ref.Address.String() == c.Address }) {
-				continue
-			}
-			prunes = append(prunes, fmt.Sprintf("step %d (%s prune)", s.Index, s.Address))
+		steps := make([]providers.OrderedStep, len(p.Steps))
+		for j, s := range p.Steps {
+			steps[j] = providers.OrderedStep{Index: s.Index, Address: s.Address, Phase: s.Phase, Own: s.Address == c.Address,
+				Refers: slices.ContainsFunc(r.cfg.Refs(mustParse(s.Address)), func(ref schema.Ref) bool { return ref.Address == a })}
 		}
-		var says []string
-		if len(prunes) > 0 {
-			says = append(says, "in DNS until "+strings.Join(prunes, ", "))
-		}
-		switch na := c.Before["not_after"].Str; {
-		case revoke != "":
-			says = append(says, revoke)
-		case na != "":
-			hint := ""
-			if slices.ContainsFunc(r.opts.Replace, func(a schema.Address) bool { return a.String() == c.Address }) {
-				hint = " (add -revoke=keyCompromise)"
-			}
-			says = append(says, "at the CA until the old certificate expires ("+na+"); nothing revokes it"+hint)
-		}
-		if len(says) > 0 {
-			p.Changes[i].Reasons = append(slices.Clone(c.Reasons), "the old key stays trusted "+strings.Join(says, ", and "))
+		if says := e.Explain(steps, r.planOptions(n)); len(says) > 0 {
+			p.Changes[i].Reasons = append(slices.Clone(c.Reasons), says...)
 		}
 	}
 }

@@ -8,19 +8,18 @@ import (
 
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/schema"
 )
 
 // checkRevoke refuses a -revoke reason trustform does not know, and
 // -revoke without a -replace that gives it something to revoke.
 func checkRevoke(reason string, replace []schema.Address) hcl.Diagnostics {
-	switch _, ok := certificate.RevocationReasons()[reason]; {
+	switch _, ok := providers.RevocationReasons()[reason]; {
 	case reason == "":
 		return nil
 	case !ok:
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid -revoke",
-			Detail: reason + " is not a revocation reason trustform asks for; use one of " + strings.Join(certificate.ReasonNames(), ", ") + " (RFC 5280, as certbot spells them)."}}
+			Detail: reason + " is not a revocation reason trustform asks for; use one of " + strings.Join(providers.ReasonNames(), ", ") + " (RFC 5280, as certbot spells them)."}}
 	case len(replace) == 0:
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid -revoke",
 			Detail: "-revoke revokes the certificates that -replace re-keys, once their successors are served; add -replace=certificate.NAME (or a pattern such as certificate.*)."}}

@@ -204,11 +204,15 @@ func (r *Run) plan(n *graph.Node) {
 		}
 		return
 	}
-	n.Desired, n.Change = n.Res.Plan(n.Observed, providers.PlanOptions{
-		Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]})
+	n.Desired, n.Change = n.Res.Plan(n.Observed, r.planOptions(n))
 	if phase, ok := r.st.Pending[n.Addr.String()]; ok && n.Change == nil {
 		n.Change = &providers.Change{Action: providers.Update,
 			Reasons: []string{"its " + phase + " step started and did not finish (trustform was stopped, or the step failed): it runs again"},
 			Phases:  []providers.Phase{{Name: phase, Description: "run the " + phase + " step again"}}}
 	}
+}
+
+// planOptions are what the command line and state ask of n.
+func (r *Run) planOptions(n *graph.Node) providers.PlanOptions {
+	return providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]}
 }

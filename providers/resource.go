@@ -2,6 +2,8 @@ package providers
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/trustform/trustform/schema"
 )
@@ -37,6 +39,15 @@ type PlanOptions struct {
 	// remove from the host, a revocation to carry out.
 	Retiring []Retired
 }
+
+// RevocationReasons are the reasons -revoke takes, as certbot spells them,
+// with their RFC 5280 §5.3.1 CRLReason codes.
+func RevocationReasons() map[string]int {
+	return map[string]int{"unspecified": 0, "keyCompromise": 1, "superseded": 4, "cessationOfOperation": 5}
+}
+
+// ReasonNames lists the reasons -revoke takes, sorted.
+func ReasonNames() []string { return slices.Sorted(maps.Keys(RevocationReasons())) }
 
 // Change is what a resource needs to reach its desired value, as data.
 type Change struct {

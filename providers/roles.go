@@ -58,8 +58,30 @@ type Deleter interface {
 	Delete(observed Value) *Change
 }
 
-// PhaseDelete is the usual phase of a deletion.
-const PhaseDelete = "delete"
+// Phases that more than one kind speaks of.
+const (
+	PhaseDelete = "delete" // the usual phase of a deletion
+	PhasePrune  = "prune"  // a TLSA RRset drops the records of keys no longer served
+)
+
+// Explainer resources say more about their change once the whole plan is
+// ordered: a re-keyed certificate, until when its old key stays trusted
+// (which later steps prune the records that pin it, which revokes it).
+type Explainer interface {
+	Resource
+	// Explain returns reasons to add to the resource's change, given the
+	// plan's steps in order and the options Plan had.
+	Explain(steps []OrderedStep, opts PlanOptions) []string
+}
+
+// OrderedStep is a step of the ordered plan as one resource sees it.
+type OrderedStep struct {
+	Index   int
+	Address string
+	Phase   string
+	Own     bool // a step of the resource itself
+	Refers  bool // a step of a resource that refers to it
+}
 
 // Renewing resources need attention even when nothing changed since the
 // last apply: they run out (a certificate nearing expiry, an APT key about

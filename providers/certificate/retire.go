@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -27,15 +26,6 @@ type Revoker interface {
 // PhaseRevoke revokes the certificates a -replace replaced, once their
 // successor is served (the rule revoke-after-served places it).
 const PhaseRevoke = "revoke"
-
-// RevocationReasons are the reasons -revoke takes, as certbot spells them,
-// with their RFC 5280 §5.3.1 CRLReason codes.
-func RevocationReasons() map[string]int {
-	return map[string]int{"unspecified": 0, "keyCompromise": 1, "superseded": 4, "cessationOfOperation": 5}
-}
-
-// ReasonNames lists the reasons -revoke takes, sorted.
-func ReasonNames() []string { return slices.Sorted(maps.Keys(RevocationReasons())) }
 
 var _ providers.Retirer = (*Certificate)(nil)
 
@@ -127,7 +117,7 @@ func (c *Certificate) revoke(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := rv.Revoke(ctx, leaf, key, RevocationReasons()[r.Reason]); err != nil {
+		if err := rv.Revoke(ctx, leaf, key, providers.RevocationReasons()[r.Reason]); err != nil {
 			return fmt.Errorf("revoking the replaced certificate %s (%s) at %s: %w (its successor stays deployed; state keeps the revocation and the next apply retries it)", r.Serial, r.Reason, c.IssuerAddr, err)
 		}
 		c.retiring[i].Revoked = true

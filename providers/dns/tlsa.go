@@ -17,8 +17,8 @@ import (
 
 // TLSA phases. Outside a rollover a TLSA step is named after its action.
 const (
-	PhasePublish = "publish" // add the record for the next key beside the current ones
-	PhasePrune   = "prune"   // drop records of keys no longer served
+	PhasePublish = "publish"            // add the record for the next key beside the current ones
+	PhasePrune   = providers.PhasePrune // drop records of keys no longer served
 )
 
 // TLSA is the records of one usage, selector and matching type at an owner

@@ -13,6 +13,7 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 
 	"github.com/trustform/trustform/internal/labutil"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/localca"
 )
@@ -55,7 +56,7 @@ func TestRevoke(t *testing.T) {
 		cert   *x509.Certificate
 		reason string
 	}{{leaked, "keyCompromise"}, {old, "superseded"}, {leaked, "keyCompromise"}} {
-		if err := ca.Revoke(ctx, rv.cert, nil, certificate.RevocationReasons()[rv.reason]); err != nil {
+		if err := ca.Revoke(ctx, rv.cert, nil, providers.RevocationReasons()[rv.reason]); err != nil {
 			t.Fatalf("revoking %s: %v", rv.cert.Subject.CommonName, err)
 		}
 	}
