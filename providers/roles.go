@@ -62,6 +62,7 @@ type Deleter interface {
 const (
 	PhaseDelete = "delete" // the usual phase of a deletion
 	PhasePrune  = "prune"  // a TLSA RRset drops the records of keys no longer served
+	PhaseRevoke = "revoke" // a certificate -replace replaced is revoked (PlanOptions.Revoke)
 )
 
 // Explainer resources say more about their change once the whole plan is

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"slices"
+
 	"github.com/trustform/trustform/engine/graph"
-	"github.com/trustform/trustform/providers/certificate"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -27,7 +29,7 @@ func (r revokeAfterServed) Name() string { return string(r) }
 // RRsets that pin it.
 func (r revokeAfterServed) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		ph, ok := n.Phase(certificate.PhaseRevoke)
+		ph, ok := n.Phase(providers.PhaseRevoke)
 		if !ok {
 			continue
 		}
@@ -40,19 +42,9 @@ func (r revokeAfterServed) Order(g *graph.Graph) {
 				s.After(g.Dep(d), "")
 			}
 		}
-		for _, v := range g.Config.Vhosts {
-			if v.Certificate.Address == n.Addr {
-				s.After(g.Last(schema.Address{Type: "vhost", Name: v.Name}), r.Name())
-			}
-		}
-		for _, v := range g.Config.Services {
-			if v.Certificate.Address == n.Addr {
-				s.After(g.Last(schema.Address{Type: "service", Name: v.Name}), r.Name())
-			}
-		}
-		for _, v := range g.Config.TLSAs {
-			if v.Certificate.Address == n.Addr {
-				s.After(g.Last(schema.Address{Type: "tlsa", Name: v.Name}), r.Name())
+		for _, m := range g.Nodes { // what serves it or pins it refers to it
+			if slices.ContainsFunc(g.Config.Refs(m.Addr), func(ref schema.Ref) bool { return ref.Address == n.Addr }) {
+				s.After(g.Last(m.Addr), r.Name())
 			}
 		}
 	}

@@ -25,7 +25,7 @@ type Revoker interface {
 
 // PhaseRevoke revokes the certificates a -replace replaced, once their
 // successor is served (the rule revoke-after-served places it).
-const PhaseRevoke = "revoke"
+const PhaseRevoke = providers.PhaseRevoke
 
 var _ providers.Retirer = (*Certificate)(nil)
 
