@@ -115,8 +115,12 @@ func (s *Server) atSerial(ctx context.Context, ns string, serial uint32) bool {
 	return got != nil && int32(*got-serial) >= 0
 }
 
-// forgetTransfer drops the snapshot: the zone is changing.
+// forgetTransfer drops the snapshot: the zone is changing. It waits for
+// a transfer under way, which would otherwise store the zone as it was
+// before the change after this has run.
 func (s *Server) forgetTransfer() {
+	s.xfr.Lock()
+	defer s.xfr.Unlock()
 	s.mu.Lock()
 	s.transferTried, s.snap, s.serials = true, nil, nil
 	s.prefetchDone, s.pre = true, nil
