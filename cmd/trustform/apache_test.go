@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers/webserver/apachetest"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/trustform/trustform/providers/probe"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/schema"
 )
 

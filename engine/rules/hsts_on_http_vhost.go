@@ -11,8 +11,8 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/schema"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/schema"
 )
 

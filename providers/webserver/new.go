@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/probe"
 	"github.com/trustform/trustform/schema"
 )
 
