@@ -15,6 +15,7 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/schema"
@@ -42,7 +43,7 @@ func BenchmarkPlanTLSA2000(b *testing.B) {
 			if diags.HasErrors() {
 				b.Fatal(diags)
 			}
-			run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{Parallelism: 10})
+			run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, kinds.Bind, engine.Options{Parallelism: 10})
 			if diags.HasErrors() {
 				b.Fatal(diags)
 			}

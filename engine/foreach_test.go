@@ -12,6 +12,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -122,7 +123,7 @@ func freshPlan(tb testing.TB, dir string) *plan.Plan {
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}
-	run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, engine.Options{})
+	run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, kinds.Bind, engine.Options{})
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}

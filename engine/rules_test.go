@@ -17,6 +17,7 @@ import (
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -304,7 +305,7 @@ func planIn(t *testing.T, dir string, opts engine.Options) (*plan.Plan, *engine.
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, diags := engine.New(cfg, st, opts)
+	run, diags := engine.New(cfg, st, kinds.Bind, opts)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}

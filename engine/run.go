@@ -46,10 +46,10 @@ type Run struct {
 	g    *graph.Graph
 	live hcl.Diagnostics // what running servers answer against the rules
 	// remotes are the SSH hosts of the run, each one connection.
-	remotes []*host.SSH
+	remotes []Host
 	// challenges are the http-01 round trips, run by plan -refresh-only.
-	challenges []challenge
-	zones      []namedZone
+	challenges []Challenge
+	zones      []Zone
 	// gone says why blocks removed from the configuration cannot be
 	// planned for deletion, where they cannot (they are forgotten).
 	gone hcl.Diagnostics
@@ -94,7 +94,7 @@ func expand(cfg *schema.Config, addrs []schema.Address) []schema.Address {
 
 // New checks the rules that refuse a configuration and binds its blocks to
 // their providers.
-func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnostics) {
+func New(cfg *schema.Config, st *state.State, bind Binder, opts Options) (*Run, hcl.Diagnostics) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -139,7 +139,7 @@ func New(cfg *schema.Config, st *state.State, opts Options) (*Run, hcl.Diagnosti
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: w.g, remotes: w.remotes, challenges: w.challenges, zones: w.zones, gone: gone}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: w.Graph, remotes: w.Hosts, challenges: w.Challenges, zones: w.Zones, gone: gone}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the
@@ -165,9 +165,9 @@ func (r *Run) Observe(ctx context.Context) hcl.Diagnostics {
 func (r *Run) preloadedNames(ctx context.Context) hcl.Diagnostics {
 	var hosts, unlisted []string
 	for _, z := range r.zones {
-		h, err := z.zone.Hosts(ctx)
+		h, err := z.Hosts(ctx)
 		if err != nil {
-			unlisted = append(unlisted, z.addr.String()+" ("+err.Error()+")")
+			unlisted = append(unlisted, z.Addr.String()+" ("+err.Error()+")")
 		}
 		hosts = append(hosts, h...)
 	}
@@ -180,8 +180,8 @@ func (r *Run) preloadedNames(ctx context.Context) hcl.Diagnostics {
 func (r *Run) roundTrips(ctx context.Context) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, c := range r.challenges {
-		if err := c.check(ctx, c.cert.Domains); err != nil {
-			diags = append(diags, rules.Warning(rules.ACMEChallengeNotRedirected, c.cert.DeclRange, "certificate."+c.cert.Name+" would not renew",
+		if err := c.Check(ctx, c.Cert.Domains); err != nil {
+			diags = append(diags, rules.Warning(rules.ACMEChallengeNotRedirected, c.Cert.DeclRange, "certificate."+c.Cert.Name+" would not renew",
 				strings.Replace(strings.TrimPrefix(err.Error(), rules.ACMEChallengeNotRedirected.Name()+": "), "nothing was ordered", "the next renewal fails the same way", 1)))
 		}
 	}

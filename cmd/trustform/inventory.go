@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/state"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -39,7 +40,7 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 		return errorf(e, "%v", err)
 	}
 	now := e.clock()
-	run, d := engine.New(cfg, st, engine.Options{Now: now})
+	run, d := engine.New(cfg, st, kinds.Bind, engine.Options{Now: now})
 	if d.HasErrors() {
 		printDiags(e, c, cfg, d, false)
 		return 1

@@ -13,6 +13,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -139,7 +140,7 @@ func open(ctx context.Context, e env, c *common, op string, opts engine.Options)
 	}
 	s.st = st
 	opts.Now = e.clock()
-	run, d := engine.New(cfg, st, opts)
+	run, d := engine.New(cfg, st, kinds.Bind, opts)
 	diags = append(diags, d...)
 	if !d.HasErrors() {
 		diags = append(diags, run.Observe(ctx)...)

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/probe"
@@ -60,7 +61,7 @@ type binding struct {
 	endpoints []dns.Endpoint
 	zones     []dns.Zone
 	// challenges are the http-01 pre-order checks made so far.
-	challenges []challenge
+	challenges []engine.Challenge
 	// policy restricts the SSH connections (an untrusted plan).
 	policy *netpolicy.Policy
 	// installed reads each host's package database once (by host name,
@@ -263,7 +264,7 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		iss.Webroot, iss.WebrootHost = b.cfg.LocalPath(v.Host, v.ACMEWebroot), b.host(v.Host)
 		if p := webserver.Prober(b.cfg, v); p != nil {
 			iss.PreCheck = rules.ACMEChallengeNotRedirected.PreCheck(iss.WebrootHost, iss.Webroot, b.challengeDial(p.Addr))
-			b.challenges = append(b.challenges, challenge{cert: c, check: iss.PreCheck})
+			b.challenges = append(b.challenges, engine.Challenge{Cert: c, Check: iss.PreCheck})
 		}
 	}
 	return iss, nil
