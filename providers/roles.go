@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"time"
+
+	"github.com/trustform/trustform/schema"
 )
 
 // The optional roles a resource may play, beside the Resource contract.
@@ -58,11 +60,19 @@ type Deleter interface {
 	Delete(observed Value) *Change
 }
 
-// Phases that more than one kind speaks of.
+// Phases that more than one kind speaks of: those the rules place.
 const (
 	PhaseDelete = "delete" // the usual phase of a deletion
-	PhasePrune  = "prune"  // a TLSA RRset drops the records of keys no longer served
 	PhaseRevoke = "revoke" // a certificate -replace replaced is revoked (PlanOptions.Revoke)
+
+	// A key rollover (tlsa-before-cert): the KeyDeployer stages its next
+	// key (and chain, where a record pins a certificate), the Pins publish
+	// its record, the KeyDeployer deploys it, the Pins prune the old.
+	PhaseStageKey   = "stage-key"   // generate the next key beside the live one
+	PhaseStageCert  = "stage-cert"  // issue for the target key into the staged chain file
+	PhasePublish    = "publish"     // add the record for the next key beside the current ones
+	PhaseDeployNext = "deploy-next" // deploy the staged chain, or issue for the staged key, and deploy it
+	PhasePrune      = "prune"       // drop the records of keys no longer served
 )
 
 // Explainer resources say more about their change once the whole plan is
@@ -130,6 +140,10 @@ type KeyPlan struct {
 	StageNext bool
 	NextPhase Phase
 
+	// KeyFile and CertFile are key_file and cert_file as configured, for
+	// the descriptions of the steps a rule places.
+	KeyFile, CertFile string
+
 	Live   []*x509.Certificate // the deployed chain, leaf first
 	Chain  []*x509.Certificate // the staged chain, when it is issued for Target
 	Target crypto.PublicKey    // the key served after the change; nil until generated
@@ -155,6 +169,19 @@ type Pin interface {
 	// (nothing left to prune).
 	Settled() bool
 	Wait() time.Duration
+	// Pinned is the certificate whose key or chain the records pin.
+	Pinned() schema.Address
+	// KeepsNext: the next key's record stays published (publish_next).
+	KeepsNext() bool
+}
+
+// Server resources serve a certificate to clients (a vhost, a mail
+// service): records of an old key are removed only after every one of them
+// was seen serving the new certificate.
+type Server interface {
+	Resource
+	// Serves is the certificate it serves; the zero Address for none.
+	Serves() schema.Address
 }
 
 // KeyHolder resources hold a private key and its certificate: Held says

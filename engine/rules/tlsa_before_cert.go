@@ -8,8 +8,6 @@ import (
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/certificate"
-	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -75,7 +73,6 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 	if !kp.Issue || (len(chainPins) == 0 && (!kp.NewKey || len(keyPins) == 0)) {
 		return false
 	}
-	b := n.Block.(*schema.Certificate)
 	rule, action := r.Name(), n.Change.Action
 	var first, last *graph.Step
 	then := func(s *graph.Step) {
@@ -86,12 +83,12 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 		last = s
 	}
 	if kp.NewKey && !kp.Staged {
-		then(g.AddStep(n.Addr, action, certificate.PhaseStageKey, rule,
-			"generate the next key beside the live one ("+b.KeyFile+".next, 0600)"))
+		then(g.AddStep(n.Addr, action, providers.PhaseStageKey, rule,
+			"generate the next key beside the live one ("+kp.KeyFile+".next, 0600)"))
 	}
 	if len(chainPins) > 0 && !kp.StagedChain {
-		then(g.AddStep(n.Addr, action, certificate.PhaseStageCert, rule,
-			"issue into "+b.CertFile+".next: "+stagedWhy(chainPins)+" published before the certificate is served"))
+		then(g.AddStep(n.Addr, action, providers.PhaseStageCert, rule,
+			"issue into "+kp.CertFile+".next: "+stagedWhy(chainPins)+" published before the certificate is served"))
 	}
 	var publishes []*graph.Step
 	var gate []plan.GateWait
@@ -106,7 +103,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 			case pin.CertBound():
 				desc = "publish the staged certificate's record beside the current ones"
 			}
-			p := g.AddStep(tn.Addr, plan.Update, dns.PhasePublish, rule, desc)
+			p := g.AddStep(tn.Addr, plan.Update, providers.PhasePublish, rule, desc)
 			p.After(last, rule)
 			publishes = append(publishes, p)
 		}
@@ -116,7 +113,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 	if len(chainPins) > 0 {
 		desc = "deploy the staged certificate"
 	}
-	final := g.AddStep(n.Addr, action, certificate.PhaseDeployNext, rule, desc)
+	final := g.AddStep(n.Addr, action, providers.PhaseDeployNext, rule, desc)
 	for _, p := range publishes {
 		final.After(p, rule)
 	}
@@ -132,15 +129,15 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 			continue // nothing else is published: nothing to prune
 		}
 		desc := "remove the records of the key no longer served"
-		switch t := tn.Block.(*schema.TLSA); {
-		case t.PublishNext:
+		switch {
+		case pin.KeepsNext():
 			desc += "; publish the new next key's"
 		case pin.TrustAnchor():
 			desc = "remove the records of a CA no longer in the served chain"
 		case pin.CertBound():
 			desc = "remove the records of the certificate no longer served"
 		}
-		g.AddStep(tn.Addr, plan.Update, dns.PhasePrune, rule, desc).After(g.Last(n.Addr), rule)
+		g.AddStep(tn.Addr, plan.Update, providers.PhasePrune, rule, desc).After(g.Last(n.Addr), rule)
 	}
 	for _, d := range n.Change.After {
 		first.After(g.Dep(d), "")
@@ -155,7 +152,7 @@ func (r tlsaBeforeCert) Layout(g *graph.Graph, n *graph.Node) bool {
 func pins(g *graph.Graph, cert schema.Address) (key, chain []*graph.Node) {
 	for _, n := range g.Referrers(cert) {
 		pin, ok := n.Res.(providers.Pin)
-		if !ok || n.Observed == nil || n.Block.(*schema.TLSA).Certificate.Address != cert {
+		if !ok || n.Observed == nil || pin.Pinned() != cert {
 			continue
 		}
 		if pin.CertBound() {
@@ -196,17 +193,17 @@ func stagedWhy(chain []*graph.Node) string {
 // sees only the latter).
 func (r tlsaBeforeCert) Order(g *graph.Graph) {
 	for _, s := range g.Steps {
-		t, ok := g.Node(s.Addr).Block.(*schema.TLSA)
+		pin, ok := g.Node(s.Addr).Res.(providers.Pin)
 		if !ok || s.Action == plan.Delete { // a deletion goes before what it pinned: see the engine's deletion order
 			continue
 		}
-		s.Claim(g.Last(t.Certificate.Address), r.Name())
-		if s.Phase == dns.PhasePublish {
+		cert := pin.Pinned()
+		s.Claim(g.Last(cert), r.Name())
+		if s.Phase == providers.PhasePublish {
 			continue
 		}
-		for _, n := range g.Referrers(t.Certificate.Address) {
-			switch n.Block.(type) {
-			case *schema.Vhost, *schema.Service:
+		for _, n := range g.Referrers(cert) {
+			if sv, ok := n.Res.(providers.Server); ok && sv.Serves() == cert {
 				s.After(g.Last(n.Addr), r.Name())
 			}
 		}

@@ -71,13 +71,13 @@ type Waiter interface {
 
 // Phases of a certificate change, in the order a key rollover uses them.
 const (
-	PhaseStageKey    = "stage-key"     // generate the next key beside the live one
+	PhaseStageKey    = providers.PhaseStageKey
 	PhaseIssue       = "issue"         // issue for the live key (or a first key) and deploy
 	PhaseIssueNewKey = "issue-new-key" // issue for a fresh key and deploy
-	PhaseStageCert   = "stage-cert"    // issue for the target key into the staged chain file
-	PhaseDeployNext  = "deploy-next"   // deploy the staged chain, or issue for the staged key, and deploy it
-	PhaseProtect     = "protect"       // set the key file's mode back to 0600
-	PhaseCopies      = "write-copies"  // write the optional copies from cert_file and key_file
+	PhaseStageCert   = providers.PhaseStageCert
+	PhaseDeployNext  = providers.PhaseDeployNext
+	PhaseProtect     = "protect"      // set the key file's mode back to 0600
+	PhaseCopies      = "write-copies" // write the optional copies from cert_file and key_file
 )
 
 // Copy is one optional file made from the deployed chain and key.

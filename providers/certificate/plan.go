@@ -79,6 +79,8 @@ func (c *Certificate) KeyPlan() providers.KeyPlan {
 		Staged:    in.Target != nil && c.NextKey != nil && SPKIHash(in.Target) == SPKIHash(c.NextKey),
 		StageNext: in.StageNext,
 		NextPhase: providers.Phase{Name: PhaseStageKey, Description: "generate the next key, kept staged and published (" + c.KeyFile + ".next, 0600)"},
+		KeyFile:   c.KeyFile,
+		CertFile:  c.CertFile,
 		Live:      c.Chain,
 		Target:    in.Target,
 		Next:      in.Next,

@@ -17,8 +17,8 @@ import (
 
 // TLSA phases. Outside a rollover a TLSA step is named after its action.
 const (
-	PhasePublish = "publish"            // add the record for the next key beside the current ones
-	PhasePrune   = providers.PhasePrune // drop records of keys no longer served
+	PhasePublish = providers.PhasePublish
+	PhasePrune   = providers.PhasePrune
 )
 
 // TLSA is the records of one usage, selector and matching type at an owner
@@ -353,6 +353,12 @@ func (t *TLSA) Settled() bool {
 
 // Wait is rollover_wait.
 func (t *TLSA) Wait() time.Duration { return t.RolloverWait }
+
+// Pinned is the certificate the records pin.
+func (t *TLSA) Pinned() schema.Address { return t.CertAddr }
+
+// KeepsNext is publish_next.
+func (t *TLSA) KeepsNext() bool { return t.PublishNext }
 
 // Warnings: servers that lag, signatures gone, and a trust-anchor RRset
 // that does not cover the CA the certificate is served with (it happens

@@ -41,7 +41,13 @@ type Service struct {
 	Settle time.Duration
 }
 
-var _ providers.Resource = (*Service)(nil)
+var (
+	_ providers.Resource = (*Service)(nil)
+	_ providers.Server   = (*Service)(nil)
+)
+
+// Serves is the certificate the service reads.
+func (s *Service) Serves() schema.Address { return s.CertAddr }
 
 // Observe asks every endpoint for the chain it serves. An endpoint that
 // does not answer is observed as such: drift to report, not an error.

@@ -24,7 +24,13 @@ type Vhost struct {
 	ConfigFile  string // config_file as configured, for step descriptions
 }
 
-var _ providers.Deleter = (*Vhost)(nil)
+var (
+	_ providers.Deleter = (*Vhost)(nil)
+	_ providers.Server  = (*Vhost)(nil)
+)
+
+// Serves is the certificate the vhost serves (none for plain HTTP).
+func (v *Vhost) Serves() schema.Address { return v.CertAddr }
 
 // Delete removes the file, then tests and reloads the server without it.
 func (v *Vhost) Delete(providers.Value) *providers.Change {
