@@ -73,7 +73,23 @@ const (
 	PhasePublish    = "publish"     // add the record for the next key beside the current ones
 	PhaseDeployNext = "deploy-next" // deploy the staged chain, or issue for the staged key, and deploy it
 	PhasePrune      = "prune"       // drop the records of keys no longer served
+
+	// A resource's file (a vhost's configuration, an APT keyring or
+	// source) is written; apt-key-before-source orders keys and sources by
+	// it, and hsts-on-http-vhost switches HSTS on with it.
+	PhaseWrite = "write"
+	// An APT key leaves the legacy global keyrings, once the sources that
+	// trust it by Signed-By are in place (apt-key-before-source).
+	PhaseRemoveLegacy = "remove-legacy"
 )
+
+// KeyTruster resources trust a key that another resource installs (an APT
+// source, by Signed-By): that key is written before they are, and leaves
+// the global keyrings only after them.
+type KeyTruster interface {
+	Resource
+	TrustsKey() schema.Address
+}
 
 // Explainer resources say more about their change once the whole plan is
 // ordered: a re-keyed certificate, until when its old key stays trusted

@@ -3,8 +3,6 @@ package rules
 import (
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/apt"
-	"github.com/trustform/trustform/schema"
 )
 
 // APTKeyBeforeSource: an apt_key is installed, its fingerprint verified,
@@ -25,21 +23,21 @@ func (r aptKeyBeforeSource) Name() string { return string(r) }
 // remove-legacy phase is added here, after the sources.
 func (r aptKeyBeforeSource) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		if src, ok := n.Block.(*schema.APTSource); ok && n.Change != nil && n.Change.Action != providers.Delete {
-			g.Last(n.Addr).Claim(g.Dep(providers.Dep{Addr: src.SignedBy.Address, Phase: apt.PhaseWrite}), r.Name())
+		if kt, ok := n.Res.(providers.KeyTruster); ok && n.Change != nil && n.Change.Action != providers.Delete {
+			g.Last(n.Addr).Claim(g.Dep(providers.Dep{Addr: kt.TrustsKey(), Phase: providers.PhaseWrite}), r.Name())
 		}
 	}
 	for _, n := range g.Nodes {
-		ph, ok := n.Phase(apt.PhaseRemoveLegacy)
+		ph, ok := n.Phase(providers.PhaseRemoveLegacy)
 		if !ok {
 			continue
 		}
 		written := g.Last(n.Addr)
-		s := g.AddStep(n.Addr, n.Change.Action, apt.PhaseRemoveLegacy, r.Name(), ph.Description)
+		s := g.AddStep(n.Addr, n.Change.Action, providers.PhaseRemoveLegacy, r.Name(), ph.Description)
 		s.After(written, r.Name())
-		for _, src := range g.Config.APTSources {
-			if src.SignedBy.Address == n.Addr {
-				s.After(g.Last(schema.Address{Type: "apt_source", Name: src.Name}), r.Name())
+		for _, m := range g.Nodes {
+			if kt, ok := m.Res.(providers.KeyTruster); ok && kt.TrustsKey() == n.Addr && !g.Config.Gone(m.Addr) {
+				s.After(g.Last(m.Addr), r.Name())
 			}
 		}
 	}

@@ -27,8 +27,8 @@ import (
 
 // Phases of an apt_key change.
 const (
-	PhaseWrite        = "write"         // fetch, verify, write the keyring
-	PhaseRemoveLegacy = "remove-legacy" // drop the key from trusted.gpg and trusted.gpg.d
+	PhaseWrite        = providers.PhaseWrite        // fetch, verify, write the keyring
+	PhaseRemoveLegacy = providers.PhaseRemoveLegacy // drop the key from trusted.gpg and trusted.gpg.d
 )
 
 // Key is an APT signing key kept alone in its own keyring file.

@@ -56,9 +56,13 @@ func (s *Source) value(content string) providers.Value {
 }
 
 var (
-	_ providers.Resource = (*Source)(nil)
-	_ providers.Renewing = (*Source)(nil)
+	_ providers.Resource   = (*Source)(nil)
+	_ providers.Renewing   = (*Source)(nil)
+	_ providers.KeyTruster = (*Source)(nil)
 )
+
+// TrustsKey is the apt_key the source is signed by.
+func (s *Source) TrustsKey() schema.Address { return s.Key }
 
 // Due names the other files' entries that break the source even though its
 // own file is as applied.
