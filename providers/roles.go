@@ -81,6 +81,9 @@ const (
 	// An APT key leaves the legacy global keyrings, once the sources that
 	// trust it by Signed-By are in place (apt-key-before-source).
 	PhaseRemoveLegacy = "remove-legacy"
+	// An HTTP vhost serves the ACME challenge and the redirect first, its
+	// HSTS header not yet (acme-challenge-not-redirected).
+	PhaseChallenge = "challenge"
 )
 
 // KeyTruster resources trust a key that another resource installs (an APT

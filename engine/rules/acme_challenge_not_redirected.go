@@ -15,7 +15,6 @@ import (
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -149,7 +148,7 @@ func (r acmeChallengeNotRedirected) Order(g *graph.Graph) {
 				g.First(n.Addr).After(write, r.Name())
 				continue
 			}
-			ch := g.AddFirst(vn.Addr, vn.Change.Action, webserver.PhaseChallenge, r.Name(),
+			ch := g.AddFirst(vn.Addr, vn.Change.Action, providers.PhaseChallenge, r.Name(),
 				"serve /.well-known/acme-challenge/ and the redirect first; the HSTS header follows once the certificate is served")
 			write.After(ch, r.Name())
 			g.First(n.Addr).After(ch, r.Name())

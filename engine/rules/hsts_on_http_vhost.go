@@ -13,7 +13,6 @@ import (
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -306,7 +305,7 @@ func (r hstsOnHTTPVhost) Order(g *graph.Graph) {
 		if !ok || n.Change == nil || n.Change.Action == providers.Delete {
 			continue
 		}
-		if s := g.Last(n.Addr); s != nil && s.Phase == webserver.PhaseWrite && n.Desired["hsts"].Str != "" && (n.Observed == nil || n.Observed["hsts"].Str == "") {
+		if s := g.Last(n.Addr); s != nil && s.Phase == providers.PhaseWrite && n.Desired["hsts"].Str != "" && (n.Observed == nil || n.Observed["hsts"].Str == "") {
 			s.Desc += "; HSTS switches on"
 			s.Claim(g.Last(v.Certificate.Address), r.Name())
 		}

@@ -13,9 +13,9 @@ import (
 
 // Phases of a vhost change.
 const (
-	PhaseWrite     = providers.PhaseWrite // write the config, test, reload
-	PhaseReload    = "reload"             // the config is unchanged but a certificate under it changed
-	PhaseChallenge = "challenge"          // serve the ACME challenge and the redirect first, HSTS not yet
+	PhaseWrite     = providers.PhaseWrite     // write the config, test, reload
+	PhaseReload    = "reload"                 // the config is unchanged but a certificate under it changed
+	PhaseChallenge = providers.PhaseChallenge // serve the ACME challenge and the redirect first, HSTS not yet
 )
 
 // ServerConfig is one managed web server config file (one vhost). Changes are
