@@ -205,7 +205,7 @@ func stateIsTheWorld(t *testing.T, dir string, servers []*dnstest.Named, runs []
 
 // stateIsWhatDigShows compares each TLSA owner's records in state (the
 // union of its tlsa resources, each of its own parameters) with what dig
-// shows on every server.
+// shows on every server (a secondary is given 15 s to catch up).
 func stateIsWhatDigShows(t *testing.T, dir string, servers []*dnstest.Named) {
 	t.Helper()
 	st, err := state.Load(filepath.Join(dir, ".trustform", "state.json"))
@@ -225,7 +225,12 @@ func stateIsWhatDigShows(t *testing.T, dir string, servers []*dnstest.Named) {
 	for owner, recs := range owners {
 		slices.Sort(recs)
 		for _, n := range servers {
-			if got := digTLSA(t, n.Addr, owner); !slices.Equal(got, recs) {
+			got := digTLSA(t, n.Addr, owner)
+			for deadline := time.Now().Add(15 * time.Second); !slices.Equal(got, recs) && time.Now().Before(deadline); {
+				time.Sleep(200 * time.Millisecond)
+				got = digTLSA(t, n.Addr, owner)
+			}
+			if !slices.Equal(got, recs) {
 				t.Errorf("state records %q at %s, dig @%s shows %q", recs, owner, n.Addr, got)
 			}
 		}
