@@ -90,10 +90,16 @@ func writeRepairs(w io.Writer, p *Plan, pt painter) {
 	if len(p.StateRepairs) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "The state disagrees with a world that needs no change; apply rewrites these entries from what is live and changes nothing else:")
-	for _, c := range p.StateRepairs {
+	writeChanges(w, "The state disagrees with a world that needs no change; apply rewrites these entries from what is live and changes nothing else:",
+		p.StateRepairs, func(c Change) string { return "the state of " + c.Address + " will be repaired" }, pt)
+}
+
+// writeChanges writes a titled list of changes, each under its headline.
+func writeChanges(w io.Writer, title string, cs []Change, headline func(Change) string, pt painter) {
+	fmt.Fprintln(w, title)
+	for _, c := range cs {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", pt.bold("# the state of "+c.Address+" will be repaired"))
+		fmt.Fprintf(w, "  %s\n", pt.bold("# "+headline(c)))
 		writeChange(w, c, pt)
 	}
 	fmt.Fprintln(w)
@@ -142,13 +148,7 @@ func writeDrift(w io.Writer, p *Plan, pt painter) {
 		fmt.Fprintln(w, pt.bold("No drift.")+" The live world matches the last apply.")
 		return
 	}
-	fmt.Fprintln(w, "The live world differs from the last apply:")
-	for _, c := range p.Changes {
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", pt.bold("# "+c.Address+" has drifted"))
-		writeChange(w, c, pt)
-	}
-	fmt.Fprintln(w)
+	writeChanges(w, "The live world differs from the last apply:", p.Changes, func(c Change) string { return c.Address + " has drifted" }, pt)
 	fmt.Fprintln(w, pt.bold(fmt.Sprintf("Drift: %d resource(s). Run apply to repair.", len(p.Changes))))
 }
 
