@@ -90,7 +90,7 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 				h.ToRevoke = append(h.ToRevoke, rt.Serial+" ("+rt.Reason+")")
 			}
 		}
-		if c, ok := n.Block.(*schema.Certificate); ok && c.Host.Set() {
+		if c := r.cfg.Certificate(schema.Ref{Address: n.Addr}); c != nil && c.Host.Set() {
 			h.Host = c.Host.Address.String()
 		}
 		out = append(out, h)

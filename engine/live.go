@@ -16,8 +16,8 @@ func (r *Run) probed() []rules.Probed {
 	var out []rules.Probed
 	for _, n := range r.g.Nodes {
 		p, ok := n.Res.(probedServer)
-		v, isVhost := n.Block.(*schema.Vhost)
-		if !ok || !isVhost || n.Observed == nil {
+		v := r.cfg.Vhost(schema.Ref{Address: n.Addr})
+		if !ok || v == nil || n.Observed == nil {
 			continue
 		}
 		if addr, hsts, webroot, ok := p.Probed(); ok {

@@ -130,14 +130,14 @@ func (r acmeChallengeNotRedirected) roundTrip(ctx context.Context, h host.Host, 
 // "challenge" phase without HSTS, and in full after the HTTPS vhost.
 func (r acmeChallengeNotRedirected) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		c, ok := n.Block.(*schema.Certificate)
+		c := g.Config.Certificate(schema.Ref{Address: n.Addr})
 		kd, isCert := n.Res.(providers.KeyDeployer)
-		if !ok || !isCert || n.Change == nil || !kd.KeyPlan().Issue || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
+		if c == nil || !isCert || n.Change == nil || !kd.KeyPlan().Issue || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
 			continue
 		}
 		for _, vn := range g.Nodes {
-			v, ok := vn.Block.(*schema.Vhost)
-			if !ok || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || vn.Change.Action == providers.Delete || !Serves(v.ServerNames, c.Domains[0]) {
+			v := g.Config.Vhost(schema.Ref{Address: vn.Addr})
+			if v == nil || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || vn.Change.Action == providers.Delete || !Serves(v.ServerNames, c.Domains[0]) {
 				continue
 			}
 			if vn.Observed != nil && vn.Observed["acme_webroot"].Equal(vn.Desired["acme_webroot"]) {

@@ -301,8 +301,8 @@ func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostic
 // HTTP vhost's header follows the HTTPS vhost's.
 func (r hstsOnHTTPVhost) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		v, ok := n.Block.(*schema.Vhost)
-		if !ok || n.Change == nil || n.Change.Action == providers.Delete {
+		v := g.Config.Vhost(schema.Ref{Address: n.Addr})
+		if v == nil || n.Change == nil || n.Change.Action == providers.Delete {
 			continue
 		}
 		if s := g.Last(n.Addr); s != nil && s.Phase == providers.PhaseWrite && n.Desired["hsts"].Str != "" && (n.Observed == nil || n.Observed["hsts"].Str == "") {
