@@ -14,10 +14,9 @@ import (
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Options shape a plan.

@@ -15,6 +15,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
@@ -25,8 +26,6 @@ import (
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // binder makes the provider object of one block: a resource, or for

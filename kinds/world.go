@@ -8,12 +8,11 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // Bind makes the provider object of every block, through the binders

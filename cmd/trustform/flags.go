@@ -2,14 +2,14 @@ package main
 
 import (
 	"errors"
-
 	"flag"
 	"fmt"
-	"github.com/hashicorp/hcl/v2"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/internal/netpolicy"

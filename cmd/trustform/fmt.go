@@ -7,12 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/trustform/trustform/internal/files"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/pmezard/go-difflib/difflib"
 
+	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/schema"
 )
 

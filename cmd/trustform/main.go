@@ -6,12 +6,12 @@
 package main
 
 import (
-	"golang.org/x/term"
-
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // env is the process's world, passed in so tests can run commands in-process.

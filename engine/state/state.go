@@ -14,7 +14,6 @@ import (
 
 	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/internal/version"
-
 	"github.com/trustform/trustform/providers"
 )
 

@@ -15,9 +15,8 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/internal/chain"
-	"github.com/trustform/trustform/providers"
-
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/providers"
 )
 
 // Vhost is a virtual host to probe.

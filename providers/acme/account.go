@@ -19,16 +19,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustform/trustform/internal/files"
-
 	"github.com/go-acme/lego/v4/acme"
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
 
-	"github.com/trustform/trustform/providers"
-
+	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/providers"
 )
 
 // Account is an ACME account, kept in Dir (account.key 0600, account.json),

@@ -14,10 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustform/trustform/internal/host"
-	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/certificate"
-
 	"github.com/go-acme/lego/v4/acme"
 	"github.com/go-acme/lego/v4/acme/api"
 	legocert "github.com/go-acme/lego/v4/certificate"
@@ -25,6 +21,10 @@ import (
 	"github.com/go-acme/lego/v4/challenge/http01"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
+
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
 )
 
 // Issuer obtains certificates for one certificate block from an account.

@@ -20,9 +20,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/trustform/trustform/internal/host"
-	"github.com/trustform/trustform/providers"
-
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/providers"
 )
 
 // Phases of an apt_key change.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
 	"github.com/trustform/trustform/internal/host"
 )
 

@@ -15,12 +15,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/trustform/trustform/internal/files"
-	"github.com/trustform/trustform/providers/certificate"
-
 	"github.com/go-acme/lego/v4/certcrypto"
 
+	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/certificate"
 )
 
 // Validity of what the CA issues: certificates like an ACME CA's, and a CA
