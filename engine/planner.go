@@ -111,7 +111,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		})
 	}
 	r.explain(p)
-	r.stateRepairs(p)
+	r.stateRepairs(p, keep)
 	r.redactTexts(p)
 	p.Tally()
 	return p, diags
@@ -235,6 +235,7 @@ func mustParse(a string) schema.Address {
 // is ordered (providers.Explainer): a re-keyed certificate, until when its
 // old key stays trusted.
 func (r *Run) explain(p *plan.Plan) {
+	var steps []providers.OrderedStep // made once, for every Explainer
 	for i, c := range p.Changes {
 		a := mustParse(c.Address)
 		n := r.g.Node(a)
@@ -242,12 +243,17 @@ func (r *Run) explain(p *plan.Plan) {
 		if !ok {
 			continue
 		}
-		steps := make([]providers.OrderedStep, len(p.Steps))
-		for j, s := range p.Steps {
-			steps[j] = providers.OrderedStep{Index: s.Index, Address: s.Address, Phase: s.Phase, Own: s.Address == c.Address,
-				Refers: slices.ContainsFunc(r.cfg.Refs(mustParse(s.Address)), func(ref schema.Ref) bool { return ref.Address == a })}
+		if steps == nil {
+			steps = make([]providers.OrderedStep, len(p.Steps))
+			for j, s := range p.Steps {
+				sa := mustParse(s.Address)
+				steps[j] = providers.OrderedStep{Index: s.Index, Address: sa, Phase: s.Phase}
+				for _, ref := range r.cfg.Refs(sa) {
+					steps[j].Refers = append(steps[j].Refers, ref.Address)
+				}
+			}
 		}
-		if says := e.Explain(steps, r.planOptions(n)); len(says) > 0 {
+		if says := e.Explain(a, steps, r.planOptions(n)); len(says) > 0 {
 			p.Changes[i].Reasons = append(slices.Clone(c.Reasons), says...)
 		}
 	}

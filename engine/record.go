@@ -27,11 +27,18 @@ func (r *Run) record(ctx context.Context, n *graph.Node) error {
 		r.retire(n) // what the step retired (a revocation done), before planning from state again
 		r.plan(n)
 	}
-	now := r.opts.Now()
 	if v == nil {
 		delete(r.st.Resources, n.Addr.String())
 		return nil
 	}
+	r.remember(n, v)
+	return nil
+}
+
+// remember writes what was observed of n into its state entry: the value,
+// the block it was applied from, and when its records became visible.
+func (r *Run) remember(n *graph.Node, v providers.Value) {
+	now := r.opts.Now()
 	sr := r.st.Set(n.Addr.String(), n.Addr.Type, r.redact(n.Addr, v), now)
 	if !r.cfg.Gone(n.Addr) {
 		sr.Block = r.cfg.Source(n.Addr)
@@ -39,7 +46,6 @@ func (r *Run) record(ctx context.Context, n *graph.Node) error {
 	if p, ok := n.Res.(providers.Propagating); ok {
 		sr.SeeRecords(p.Visible(), now)
 	}
-	return nil
 }
 
 // touched lists what a batch changed: its resources, what it reported

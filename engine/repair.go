@@ -7,6 +7,7 @@ import (
 
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 // A state entry says what trustform last made true of a resource. When it
@@ -19,8 +20,7 @@ import (
 
 // stateRepairs lists the entries of resources without a change (within
 // the -target set) that differ from what was observed.
-func (r *Run) stateRepairs(p *plan.Plan) {
-	keep := r.targetSet()
+func (r *Run) stateRepairs(p *plan.Plan, keep map[schema.Address]bool) {
 	for _, n := range r.g.Nodes {
 		if n.Change != nil || n.Observed == nil || r.cfg.Gone(n.Addr) || (keep != nil && !keep[n.Addr]) {
 			continue
@@ -46,18 +46,13 @@ func (r *Run) stateRepairs(p *plan.Plan) {
 // repairState rewrites the entries the plan lists from what was observed,
 // and says so for each.
 func (r *Run) repairState(p *plan.Plan, o ApplyOptions) int {
-	now := r.opts.Now()
 	repaired := 0
 	for _, c := range p.StateRepairs {
 		n := r.g.Node(mustParse(c.Address))
 		if n == nil || n.Observed == nil {
 			continue
 		}
-		sr := r.st.Set(c.Address, n.Addr.Type, r.redact(n.Addr, n.Observed), now)
-		sr.Block = r.cfg.Source(n.Addr)
-		if pr, ok := n.Res.(providers.Propagating); ok {
-			sr.SeeRecords(pr.Visible(), now)
-		}
+		r.remember(n, n.Observed)
 		repaired++
 		o.emit(EventNote, 0, "", "%s: state repaired from what is live (its %v differed); nothing was changed in the world", c.Address, providers.Differs(c.Before, c.After))
 	}

@@ -99,18 +99,17 @@ type KeyTruster interface {
 // (which later steps prune the records that pin it, which revokes it).
 type Explainer interface {
 	Resource
-	// Explain returns reasons to add to the resource's change, given the
-	// plan's steps in order and the options Plan had.
-	Explain(steps []OrderedStep, opts PlanOptions) []string
+	// Explain returns reasons to add to the change of the resource at self,
+	// given the plan's steps in order and the options Plan had.
+	Explain(self schema.Address, steps []OrderedStep, opts PlanOptions) []string
 }
 
-// OrderedStep is a step of the ordered plan as one resource sees it.
+// OrderedStep is a step of the ordered plan.
 type OrderedStep struct {
 	Index   int
-	Address string
+	Address schema.Address
 	Phase   string
-	Own     bool // a step of the resource itself
-	Refers  bool // a step of a resource that refers to it
+	Refers  []schema.Address // what the step's resource refers to
 }
 
 // Renewing resources need attention even when nothing changed since the

@@ -2,10 +2,12 @@ package certificate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/schema"
 )
 
 var _ providers.Explainer = (*Certificate)(nil)
@@ -14,17 +16,17 @@ var _ providers.Explainer = (*Certificate)(nil)
 // trusted, which is what a key compromise asks: in DNS until the TLSA
 // records that pin it are pruned, at the CA until it is revoked (-revoke)
 // or expires. Plan must have run.
-func (c *Certificate) Explain(steps []providers.OrderedStep, opts providers.PlanOptions) []string {
+func (c *Certificate) Explain(self schema.Address, steps []providers.OrderedStep, opts providers.PlanOptions) []string {
 	if !c.intent.NewKey || len(c.Chain) == 0 { // not a Replace of a live certificate
 		return nil
 	}
 	var prunes []string
 	revoke := ""
 	for _, s := range steps {
-		if s.Own && s.Phase == PhaseRevoke {
+		if s.Address == self && s.Phase == PhaseRevoke {
 			revoke = fmt.Sprintf("at the CA until step %d revokes it", s.Index)
 		}
-		if s.Refers && s.Phase == providers.PhasePrune {
+		if s.Phase == providers.PhasePrune && slices.Contains(s.Refers, self) {
 			prunes = append(prunes, fmt.Sprintf("step %d (%s prune)", s.Index, s.Address))
 		}
 	}
