@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -145,7 +146,7 @@ func BenchmarkParse10k(b *testing.B) {
 func BenchmarkValidate10k(b *testing.B) {
 	dir := generate(b, benchHosts)
 	reportPeak(b, func() {
-		cfg, diags := schema.Load(dir, schema.Inputs{})
+		cfg, diags := kinds.Load(dir, schema.Inputs{})
 		if diags.HasErrors() {
 			b.Fatal(diags)
 		}

@@ -39,7 +39,7 @@ func BenchmarkPlanTLSA2000(b *testing.B) {
 	dir := tlsaConfig(b, lab, primary, []string{primary, secondary}, n)
 	plan := func(b *testing.B) {
 		for b.Loop() {
-			cfg, diags := schema.Load(dir, schema.Inputs{})
+			cfg, diags := kinds.Load(dir, schema.Inputs{})
 			if diags.HasErrors() {
 				b.Fatal(diags)
 			}

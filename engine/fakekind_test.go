@@ -108,8 +108,8 @@ var _ providers.KeyTruster = fakeSource{}
 func fakeKinds(w *fakeWorld) engine.Binder {
 	return func(cfg *schema.Config, _ func() time.Time, _ *netpolicy.Policy) (engine.World, hcl.Diagnostics) {
 		g := graph.New(cfg)
-		for _, k := range schema.Kinds() {
-			cfg.Each(func(addr schema.Address, _ hcl.Range, block any) {
+		for _, k := range cfg.Kinds() {
+			cfg.Each(func(addr schema.Address, _ hcl.Range, block schema.Block) {
 				if addr.Type != k.Type {
 					return
 				}
@@ -154,7 +154,7 @@ func fakeConfig(sources ...string) string {
 // fakeRun observes the configuration in dir against w and plans it.
 func fakeRun(t *testing.T, dir string, w *fakeWorld, opts engine.Options) (*engine.Run, *plan.Plan) {
 	t.Helper()
-	cfg, diags := schema.Load(dir, schema.Inputs{})
+	cfg, diags := schema.Load(dir, schema.Inputs{}, schema.Builtin())
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -119,7 +119,7 @@ func fleetDir(tb testing.TB, cfg string) string {
 // `trustform plan` does.
 func freshPlan(tb testing.TB, dir string) *plan.Plan {
 	tb.Helper()
-	cfg, diags := schema.Load(dir, schema.Inputs{})
+	cfg, diags := kinds.Load(dir, schema.Inputs{})
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}

@@ -59,7 +59,7 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 	ctx = host.ReadOnly(ctx)
 	r.connect()
 	used, pinned := map[schema.Address][]string{}, map[schema.Address][]string{}
-	r.cfg.Each(func(a schema.Address, _ hcl.Range, b any) {
+	r.cfg.Each(func(a schema.Address, _ hcl.Range, b schema.Block) {
 		for _, ref := range r.cfg.Refs(a) {
 			if ref.Type != "certificate" {
 				continue

@@ -268,7 +268,7 @@ func runCase(t *testing.T, tc ruleCase, golden string) {
 		if !diags.HasErrors() {
 			t.Fatalf("the configuration was not refused")
 		}
-		cfg, _ := schema.Load(dir, schema.Inputs{})
+		cfg, _ := kinds.Load(dir, schema.Inputs{})
 		hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
 	} else {
 		if diags.HasErrors() {
@@ -276,7 +276,7 @@ func runCase(t *testing.T, tc ruleCase, golden string) {
 		}
 		plan.WriteText(&out, p, plan.TextOptions{})
 		if len(diags) > 0 {
-			cfg, _ := schema.Load(dir, schema.Inputs{})
+			cfg, _ := kinds.Load(dir, schema.Inputs{})
 			hcl.NewDiagnosticTextWriter(&out, cfg.Files, 100, false).WriteDiagnostics(diags)
 		}
 	}
@@ -297,7 +297,7 @@ func saver(dir string) func(*state.State) error {
 // planIn plans the configuration in dir; refusals come back as diagnostics.
 func planIn(t *testing.T, dir string, opts engine.Options) (*plan.Plan, *engine.Run, hcl.Diagnostics) {
 	t.Helper()
-	cfg, diags := schema.Load(dir, schema.Inputs{})
+	cfg, diags := kinds.Load(dir, schema.Inputs{})
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}

@@ -104,11 +104,8 @@ func New(cfg *schema.Config, st *state.State, bind Binder, opts Options) (*Run, 
 	var replace []schema.Address
 	for _, r := range opts.Replace {
 		sel := cfg.Select(r)
-		if r.Type != "certificate" && r.Type != "host" {
-			sel = nil
-		}
-		for _, a := range sel {
-			if a.Type != "certificate" {
+		for _, a := range append(slices.Clone(sel), r) {
+			if k, _ := cfg.KindOf(a.Type); !k.Replaceable && a.Type != "host" {
 				sel = nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -29,7 +30,7 @@ func TestExamplesLoad(t *testing.T) {
 		}
 		n++
 		t.Run(e.Name(), func(t *testing.T) {
-			cfg, diags := schema.Load(e.Name(), schema.Inputs{})
+			cfg, diags := kinds.Load(e.Name(), schema.Inputs{})
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}

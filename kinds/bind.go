@@ -31,7 +31,7 @@ import (
 // binder makes the provider object of one block: a resource, or for
 // dns_zone the zone its TLSA RRsets change. It runs after the blocks the
 // block refers to were bound.
-type binder func(b *binding, block any) (any, hcl.Diagnostics)
+type binder func(b *binding, block schema.Block) (any, hcl.Diagnostics)
 
 // binders is the table of what each block kind binds to. Kinds that only
 // configure others (host, tls_policy) bind to nothing.
@@ -117,7 +117,7 @@ func (b *binding) keyDeployer(r schema.Ref) providers.KeyDeployer {
 	return k
 }
 
-func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
+func bindZone(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	z := block.(*schema.DNSZone)
 	if z.Server == "" {
 		return &dns.ZoneFile{
@@ -153,7 +153,7 @@ func bindZone(b *binding, block any) (any, hcl.Diagnostics) {
 	}, diags
 }
 
-func bindLocalCA(b *binding, block any) (any, hcl.Diagnostics) {
+func bindLocalCA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	c := block.(*schema.LocalCA)
 	cn := c.CommonName
 	if cn == "" {
@@ -164,7 +164,7 @@ func bindLocalCA(b *binding, block any) (any, hcl.Diagnostics) {
 		CRLFile: b.cfg.LocalPath(schema.Ref{}, c.CRLFile), CommonName: cn, Now: b.now}, nil
 }
 
-func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
+func bindAccount(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	a := block.(*schema.ACMEAccount)
 	var roots []string
 	for _, r := range a.CARoots {
@@ -182,7 +182,7 @@ func bindAccount(b *binding, block any) (any, hcl.Diagnostics) {
 	return acct, nil
 }
 
-func bindCertificate(b *binding, block any) (any, hcl.Diagnostics) {
+func bindCertificate(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	c := block.(*schema.Certificate)
 	addr := schema.Address{Type: "certificate", Name: c.Name}
 	cert := &certificate.Certificate{
@@ -312,7 +312,7 @@ func (b *binding) tlsaContext() ([]dns.Endpoint, []dns.Zone) {
 	return b.endpoints, b.zones
 }
 
-func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
+func bindTLSA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	t := block.(*schema.TLSA)
 	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
 	if !ok {
@@ -338,7 +338,7 @@ func bindTLSA(b *binding, block any) (any, hcl.Diagnostics) {
 	}, nil
 }
 
-func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
+func bindVhost(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	v := block.(*schema.Vhost)
 	h := b.host(v.Host)
 	installed, ok := b.installed[v.Host.Address.String()]
@@ -353,7 +353,7 @@ func bindVhost(b *binding, block any) (any, hcl.Diagnostics) {
 	return vh, nil
 }
 
-func bindService(b *binding, block any) (any, hcl.Diagnostics) {
+func bindService(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	s := block.(*schema.Service)
 	cert := b.cfg.Certificate(s.Certificate)
 	svc := &service.Service{
@@ -376,7 +376,7 @@ func bindService(b *binding, block any) (any, hcl.Diagnostics) {
 	return svc, nil
 }
 
-func bindAPTKey(b *binding, block any) (any, hcl.Diagnostics) {
+func bindAPTKey(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	k := block.(*schema.APTKey)
 	path := b.cfg.LocalPath(k.Host, k.Keyring)
 	return &apt.Key{
@@ -394,7 +394,7 @@ func bindAPTKey(b *binding, block any) (any, hcl.Diagnostics) {
 	}, nil
 }
 
-func bindAPTSource(b *binding, block any) (any, hcl.Diagnostics) {
+func bindAPTSource(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	s := block.(*schema.APTSource)
 	return &apt.Source{
 		Host:       b.host(s.Host),
@@ -418,3 +418,10 @@ func etcApt(keyring, hostEtcApt string) string {
 	}
 	return hostEtcApt
 }
+
+var _ providers.Binding = (*binding)(nil)
+
+func (b *binding) Config() *schema.Config      { return b.cfg }
+func (b *binding) Now() time.Time              { return b.now() }
+func (b *binding) Host(r schema.Ref) host.Host { return b.host(r) }
+func (b *binding) Bound(a schema.Address) any  { return b.bound[a] }

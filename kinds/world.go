@@ -15,28 +15,42 @@ import (
 	"github.com/trustform/trustform/schema"
 )
 
-// Bind makes the provider object of every block, through the binders
-// table, in reference order, and a graph node for every resource
-// (an engine.Binder).
+// Bind binds a configuration with every kind of All (an engine.Binder).
 func Bind(cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (engine.World, hcl.Diagnostics) {
+	return Binder(All())(cfg, now, policy)
+}
+
+// Binder binds a configuration with the given kinds: the object of every
+// block, by its kind's Bind, in the order of the configuration's kinds
+// (each after the kinds it refers to), and a graph node for every
+// resource.
+func Binder(kinds []providers.Kind) engine.Binder {
+	return func(cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (engine.World, hcl.Diagnostics) {
+		return bind(kinds, cfg, now, policy)
+	}
+}
+
+func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (engine.World, hcl.Diagnostics) {
 	g := graph.New(cfg)
 	b := &binding{cfg: cfg, now: now, policy: policy, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{},
 		installed: map[string]func(string) webserver.Versions{}}
-	table := binders()
+	table := map[string]func(providers.Binding, schema.Block) (any, hcl.Diagnostics){}
+	for _, k := range kinds {
+		table[k.Type] = k.Bind
+	}
 	var diags hcl.Diagnostics
-	for _, k := range schema.Kinds() { // kinds are listed after the kinds they refer to
+	for _, k := range cfg.Kinds() { // kinds are listed after the kinds they refer to
 		bindKind := table[k.Type]
 		if bindKind == nil {
 			continue
 		}
-		cfg.Each(func(addr schema.Address, _ hcl.Range, block any) {
-			if addr.Type != k.Type {
-				return
-			}
+		for _, block := range cfg.Blocks(k.Type) {
+			name, _ := block.Header()
+			addr := schema.Address{Type: k.Type, Name: *name}
 			obj, d := bindKind(b, block)
 			diags = append(diags, d...)
 			if obj == nil {
-				return
+				continue
 			}
 			b.bound[addr] = obj
 			if res, ok := obj.(providers.Resource); ok {
@@ -48,7 +62,7 @@ func Bind(cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (e
 				}
 				g.AddNode(n)
 			}
-		})
+		}
 	}
 	w := engine.World{Graph: g, Challenges: b.challenges}
 	for _, h := range cfg.Hosts {

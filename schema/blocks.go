@@ -351,20 +351,3 @@ type State struct {
 	ConnStrRange hcl.Range `hcl:"conn_str,attr_value_range"`
 	DeclRange    hcl.Range `hcl:",def_range"`
 }
-
-// file is the top-level shape of one configuration file.
-type file struct {
-	States       []*State       `hcl:"state,block"`
-	Hosts        []*Host        `hcl:"host,block"`
-	Zones        []*DNSZone     `hcl:"dns_zone,block"`
-	ACMEAccounts []*ACMEAccount `hcl:"acme_account,block"`
-	LocalCAs     []*LocalCA     `hcl:"local_ca,block"`
-	Certificates []*Certificate `hcl:"certificate,block"`
-	TLSAs        []*TLSA        `hcl:"tlsa,block"`
-	TLSPolicies  []*TLSPolicy   `hcl:"tls_policy,block"`
-	Vhosts       []*Vhost       `hcl:"vhost,block"`
-	Services     []*Service     `hcl:"service,block"`
-	APTKeys      []*APTKey      `hcl:"apt_key,block"`
-	APTSources   []*APTSource   `hcl:"apt_source,block"`
-	Removed      []*Removed     `hcl:"removed,block"`
-}

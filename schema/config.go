@@ -36,7 +36,10 @@ type Config struct {
 	// Variables are the variable blocks, each with its value.
 	Variables []*Variable
 
-	blocks    map[Address]any
+	kinds     []Kind             // the host's, then the language's
+	byType    map[string][]Block // every block by type, in file order
+	decoding  map[string]*decoder
+	blocks    map[Address]Block
 	referrers map[Address][]Address // see Referrers
 	states    []*State
 	gone      map[Address]bool // see WithGone
@@ -60,9 +63,8 @@ type Config struct {
 	marked      bool
 }
 
-// Block returns the block at addr (one of the pointer types of this
-// package), or nil.
-func (c *Config) Block(addr Address) any { return c.blocks[addr] }
+// Block returns the block at addr, or nil.
+func (c *Config) Block(addr Address) Block { return c.blocks[addr] }
 
 // Host returns the host a resource names, or nil for the local host.
 func (c *Config) Host(r Ref) *Host {

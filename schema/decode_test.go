@@ -26,24 +26,23 @@ func TestDecoderAsGohcl(t *testing.T) {
 		}
 		srcs[path] = src
 	}
-	kinds := fileKinds()
 	blocks := 0
 	for path, src := range srcs {
-		cfg, _ := Parse(filepath.Dir(path), map[string][]byte{filepath.Base(path): src})
+		cfg, _ := Parse(filepath.Dir(path), map[string][]byte{filepath.Base(path): src}, Builtin())
 		if cfg == nil || cfg.Files[filepath.Base(path)] == nil {
 			continue
 		}
 		ctx := cfg.evalContext()
-		sch, _ := gohcl.ImpliedBodySchema(&file{})
 		_, rest, _ := cfg.Files[filepath.Base(path)].Body.PartialContent(topLevel)
-		content, _ := rest.Content(sch)
+		content, _ := rest.Content(cfg.bodySchema())
+		if cfg.decoding == nil {
+			cfg.decoders()
+		}
 		for _, blk := range content.Blocks {
-			kind := kinds[blk.Type]
-			typ := reflect.TypeFor[file]().Field(kind.field).Type.Elem().Elem()
-			ours, theirs := reflect.New(typ), reflect.New(typ)
-			got := kind.decoder.decodeBlock(blk, ctx, ours.Elem(), nil)
+			ours, theirs := reflect.ValueOf(cfg.newBlock(blk.Type)), reflect.ValueOf(cfg.newBlock(blk.Type))
+			got := cfg.decoding[blk.Type].decodeBlock(blk, ctx, ours.Elem(), nil)
 			want := gohcl.DecodeBody(blk.Body, ctx, theirs.Interface())
-			label, decl := theirs.Interface().(header).header()
+			label, decl := theirs.Interface().(Block).Header()
 			if label != nil && len(blk.Labels) > 0 {
 				*label = blk.Labels[0]
 			}

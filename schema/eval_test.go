@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -22,7 +23,7 @@ func evalDir(t *testing.T, in schema.Inputs, files map[string]string) (*schema.C
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755)
 		os.WriteFile(filepath.Join(dir, n), []byte(s), 0o644)
 	}
-	cfg, diags := schema.Load(dir, in)
+	cfg, diags := kinds.Load(dir, in)
 	if diags.HasErrors() {
 		t.Fatalf("%v", diags)
 	}
@@ -76,7 +77,7 @@ func TestFileStaysInside(t *testing.T) {
 	os.Symlink("/etc/passwd", filepath.Join(dir, "passwd"))
 	for _, p := range []string{"../../../etc/passwd", "/etc/passwd", "passwd"} {
 		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("`+p+`") }`), 0o644)
-		_, diags := schema.Load(dir, schema.Inputs{})
+		_, diags := kinds.Load(dir, schema.Inputs{})
 		if !diags.HasErrors() || strings.Contains(diags.Error(), "root:") {
 			t.Errorf("file(%q): %v", p, diags)
 		}
@@ -124,7 +125,7 @@ func TestVariablePrecedence(t *testing.T) {
 	in.Args = []schema.VarArg{{Name: "nope", Value: "x"}}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(files["main.hcl"]), 0o644)
-	_, diags := schema.Load(dir, in)
+	_, diags := kinds.Load(dir, in)
 	if !slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool { return d.Summary == "Value for undeclared variable" }) {
 		t.Errorf("-var for an undeclared variable: %v", diags)
 	}
@@ -141,12 +142,12 @@ func TestEvaluationGolden(t *testing.T) {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			src, _ := os.ReadFile(path)
-			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			cfg, diags := kinds.Parse("/config", map[string][]byte{name: src})
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
 			var out strings.Builder
-			cfg.Each(func(a schema.Address, _ hcl.Range, _ any) {
+			cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
 				fmt.Fprintf(&out, "# %s\n%s\n", a, cfg.Source(a))
 			})
 			if strings.Contains(out.String(), "not-in-any-output") {
@@ -200,7 +201,7 @@ func TestFileRefusesSecrets(t *testing.T) {
 			os.Symlink("keys", filepath.Join(dir, "keys-link"))
 			os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("`+tc.file+`") }
 `+tc.extra), 0o644)
-			_, diags := schema.Load(dir, schema.Inputs{})
+			_, diags := kinds.Load(dir, schema.Inputs{})
 			if !diags.HasErrors() {
 				t.Fatalf("file(%q) was read", tc.file)
 			}
@@ -218,7 +219,7 @@ func TestFileRefusesSecrets(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, "keys"), 0o755)
 		os.WriteFile(filepath.Join(dir, "keys", "name.txt"), []byte("Example CA"), 0o644)
 		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("keys/name.txt") }`), 0o644)
-		cfg, diags := schema.Load(dir, schema.Inputs{})
+		cfg, diags := kinds.Load(dir, schema.Inputs{})
 		if diags.HasErrors() || cfg.LocalCAs[0].CommonName != "Example CA" {
 			t.Errorf("an ordinary file: %v", diags)
 		}
@@ -251,7 +252,7 @@ local_ca "ca" { common_name = "${length(local.p)}" }`, "", "more than 100000 com
 			if tc.auto != "" {
 				os.WriteFile(filepath.Join(dir, "x.auto.vars"), []byte("v = "+tc.auto), 0o644)
 			}
-			_, diags := schema.Load(dir, schema.Inputs{})
+			_, diags := kinds.Load(dir, schema.Inputs{})
 			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
 				t.Errorf("want an error saying %q, got %v", tc.want, diags)
 			}

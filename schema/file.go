@@ -179,47 +179,28 @@ func relTo(dir, p string) string {
 // SecretFiles are the files on this machine that the configuration names
 // as secrets, by absolute path, each with what it is: its credentials, and
 // the private keys it keeps.
-func (c *Config) SecretFiles() map[string]string {
-	secrets := c.credentialFiles()
-	for _, ca := range c.LocalCAs {
-		if ca.KeyFile != "" {
-			secrets[c.LocalPath(Ref{}, ca.KeyFile)] = "the key of local_ca." + ca.Name
-		}
-	}
-	for _, cert := range c.Certificates {
-		if h := c.Host(cert.Host); h != nil && h.SSH != nil {
-			continue // on another machine: file() cannot reach it
-		}
-		for _, p := range []string{cert.KeyFile, cert.BundleFile} {
-			if p != "" {
-				secrets[c.LocalPath(cert.Host, p)] = "the private key of certificate." + cert.Name
-			}
-		}
-	}
-	return secrets
-}
+func (c *Config) SecretFiles() map[string]string { return c.secretFiles(false) }
 
 // credentialFiles are the files holding the runner's credentials: TSIG
 // secrets, EAB HMAC keys, ACME account keys, SSH identities.
-func (c *Config) credentialFiles() map[string]string {
+func (c *Config) credentialFiles() map[string]string { return c.secretFiles(true) }
+
+func (c *Config) secretFiles(credentials bool) map[string]string {
 	secrets := map[string]string{}
-	for _, z := range c.Zones {
-		if z.TSIG != nil && z.TSIG.SecretFile != "" {
-			secrets[c.LocalPath(Ref{}, z.TSIG.SecretFile)] = "the TSIG secret of dns_zone." + z.Name
+	c.Each(func(_ Address, _ hcl.Range, b Block) {
+		fn, ok := b.(FileNamer)
+		if !ok {
+			return
 		}
-	}
-	for _, a := range c.ACMEAccounts {
-		if a.EAB != nil && a.EAB.HMACKeyFile != "" {
-			secrets[c.LocalPath(Ref{}, a.EAB.HMACKeyFile)] = "the EAB HMAC key of acme_account." + a.Name
+		for _, f := range fn.Files() {
+			if f.Secret == "" || f.Path == "" || credentials && !f.Credential {
+				continue
+			}
+			if h := c.Host(f.Host); h != nil && h.SSH != nil {
+				continue // on another machine: file() cannot reach it
+			}
+			secrets[c.LocalPath(f.Host, f.Path)] = f.Secret
 		}
-		if a.KeyFile != "" {
-			secrets[c.LocalPath(Ref{}, a.KeyFile)] = "the account key of acme_account." + a.Name
-		}
-	}
-	for _, h := range c.Hosts {
-		if h.SSH != nil && h.SSH.IdentityFile != "" {
-			secrets[c.abs(h.SSH.IdentityFile)] = "the SSH identity of host." + h.Name
-		}
-	}
+	})
 	return secrets
 }

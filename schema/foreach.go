@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -57,9 +56,7 @@ var forEachSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "fo
 // decodeBlocks decodes the resource blocks of one file, each instance of
 // a for_each block with its own each.
 func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnostics {
-	sch, _ := gohcl.ImpliedBodySchema(&file{})
-	content, diags := body.Content(sch)
-	kinds := fileKinds()
+	content, diags := body.Content(c.bodySchema())
 	for _, blk := range content.Blocks {
 		one, attr, d := splitForEach(blk)
 		diags = append(diags, d...)
@@ -69,7 +66,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 					"each.key and each.value exist only in a block with for_each."))
 				continue
 			}
-			diags = append(diags, c.decodeInstance(one, ctx, "", kinds)...)
+			diags = append(diags, c.decodeInstance(one, ctx, "")...)
 			continue
 		}
 		if blk.Type == "state" || blk.Type == "removed" {
@@ -86,7 +83,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		for _, k := range keys {
 			ictx := ctx.NewChild()
 			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": each[k]})}
-			diags = append(diags, c.decodeInstance(one, ictx, k, kinds)...)
+			diags = append(diags, c.decodeInstance(one, ictx, k)...)
 		}
 	}
 	return diags
@@ -158,26 +155,20 @@ func forEach(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]cty.Value, h
 // decodeInstance decodes one block (an instance when key is set) into the
 // configuration; its references are bound to ctx, so that
 // certificate.www[each.key] names the right instance.
-//
-// The block is decoded into its own struct, not through the file struct:
-// gohcl derives a schema from struct tags on every call, and the file
-// struct's schema names every block kind (half the cost of decoding a
-// large configuration).
-func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string, kinds map[string]fileKind) hcl.Diagnostics {
-	kind, ok := kinds[blk.Type]
+func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string) hcl.Diagnostics {
+	dec, ok := c.decoding[blk.Type]
 	if !ok {
 		return nil // body.Content refused it already
 	}
-	var f file
-	list := reflect.ValueOf(&f).Elem().Field(kind.field)
-	v := reflect.New(list.Type().Elem().Elem())
+	b := c.newBlock(blk.Type)
+	v := reflect.ValueOf(b)
 	var sens []string
 	var sink *[]string
 	if c.marked {
 		sink = &sens
 	}
-	diags := kind.decoder.decodeBlock(blk, ctx, v.Elem(), sink)
-	label, _ := v.Interface().(header).header()
+	diags := dec.decodeBlock(blk, ctx, v.Elem(), sink)
+	label, _ := b.Header()
 	if label != nil && key != "" {
 		*label = InstanceName(*label, key)
 	}
@@ -185,34 +176,60 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 		addr := Address{blk.Type, *label}
 		c.sensitive[addr] = append(c.sensitive[addr], sens...)
 	}
-	list.Set(reflect.Append(list, v))
-	c.add(&f)
+	c.add(blk.Type, b)
 	for i := range v.Elem().NumField() {
 		if f := v.Elem().Field(i); f.Type() == exprType && !f.IsNil() {
 			f.Set(reflect.ValueOf(hcl.Expression(boundExpr{f.Interface().(hcl.Expression), ctx})))
 		}
 	}
-	c.evaluated[v.Interface()] = evaluated{blk, ctx, key != ""}
+	c.evaluated[b] = evaluated{blk, ctx, key != ""}
 	return diags
 }
 
-// fileKind is where blocks of one type go in the file struct, and how
-// they are decoded.
-type fileKind struct {
-	field   int
-	decoder *decoder
+// settings are the blocks of the language that are not resources: where
+// state is kept, and what to forget.
+func settings() []Kind {
+	return []Kind{
+		{Type: "state", New: func() Block { return &State{} }},
+		{Type: "removed", New: func() Block { return &Removed{} }},
+	}
 }
 
-// fileKinds are the block types of the file struct.
-func fileKinds() map[string]fileKind {
-	out := map[string]fileKind{}
-	t := reflect.TypeFor[file]()
-	for i := range t.NumField() {
-		if typ, ok := strings.CutSuffix(t.Field(i).Tag.Get("hcl"), ",block"); ok {
-			out[typ] = fileKind{i, newDecoder(t.Field(i).Type.Elem().Elem())}
+// newBlock is an empty block of a type.
+func (c *Config) newBlock(typ string) Block {
+	for _, k := range append(c.kinds, settings()...) {
+		if k.Type == typ {
+			return k.New()
 		}
 	}
-	return out
+	return nil
+}
+
+// decoders reads the struct tags of every kind's block once: gohcl
+// derives a schema from them on every call, half the cost of decoding a
+// large configuration.
+func (c *Config) decoders() {
+	c.decoding = map[string]*decoder{}
+	for _, k := range append(c.kinds, settings()...) {
+		c.decoding[k.Type] = newDecoder(reflect.TypeOf(k.New()).Elem())
+	}
+}
+
+// bodySchema is the top level of a configuration file: the blocks of
+// every kind and setting.
+func (c *Config) bodySchema() *hcl.BodySchema {
+	sch := &hcl.BodySchema{}
+	for _, k := range append(c.kinds, settings()...) {
+		h := hcl.BlockHeaderSchema{Type: k.Type}
+		t := reflect.TypeOf(k.New()).Elem()
+		for i := range t.NumField() {
+			if name, ok := strings.CutSuffix(t.Field(i).Tag.Get("hcl"), ",label"); ok {
+				h.LabelNames = append(h.LabelNames, name)
+			}
+		}
+		sch.Blocks = append(sch.Blocks, h)
+	}
+	return sch
 }
 
 // evaluated is how a block was decoded, for its source in state.
@@ -260,7 +277,7 @@ func (c *Config) Expand(a Address) []Address {
 		return []Address{a}
 	}
 	var out []Address
-	c.Each(func(addr Address, _ hcl.Range, _ any) {
+	c.Each(func(addr Address, _ hcl.Range, _ Block) {
 		if addr.Type == a.Type && addr.Base() == a.Name && addr.Key() != "" {
 			out = append(out, addr)
 		}
@@ -306,7 +323,7 @@ func eachUse(b hcl.Body, parser *hclparse.Parser) *hclsyntax.ScopeTraversalExpr 
 // ParsePattern parses what -replace selects: an address, TYPE.* (every
 // block of the type), TYPE.NAME[*] (every instance of a for_each block).
 func ParsePattern(s string) (Address, error) {
-	if typ, name, ok := strings.Cut(s, "."); ok && isBlockType(typ) {
+	if typ, name, ok := strings.Cut(s, "."); ok && hclsyntax.ValidIdentifier(typ) {
 		if base, found := strings.CutSuffix(name, "[*]"); name == "*" || found && hclsyntax.ValidIdentifier(base) {
 			return Address{typ, name}, nil
 		}
@@ -329,26 +346,24 @@ func (c *Config) Select(p Address) []Address {
 	switch {
 	case p.Type == "host":
 		for _, h := range c.Expand(p) {
-			for _, b := range c.Certificates {
-				if b.Host.Address == h {
-					add(Address{"certificate", b.Name})
+			c.Each(func(a Address, _ hcl.Range, b Block) {
+				if !c.onHost(b, h) {
+					return
 				}
-			}
-			for _, v := range c.Vhosts {
-				if v.Host.Address == h && v.Certificate.Set() {
-					add(v.Certificate.Address)
+				if k, _ := c.KindOf(a.Type); k.Replaceable {
+					add(a)
 				}
-			}
-			for _, s := range c.Services {
-				if s.Host.Address == h {
-					add(s.Certificate.Address)
+				for _, r := range c.Refs(a) {
+					if k, _ := c.KindOf(r.Type); k.Replaceable {
+						add(r.Address)
+					}
 				}
-			}
+			})
 		}
 		slices.SortFunc(out, func(a, b Address) int { return strings.Compare(a.String(), b.String()) })
 		return out
 	case p.Name == "*" || all:
-		c.Each(func(a Address, _ hcl.Range, _ any) {
+		c.Each(func(a Address, _ hcl.Range, _ Block) {
 			if a.Type == p.Type && (p.Name == "*" || a.Base() == base && a.Key() != "") {
 				add(a)
 			}
@@ -361,4 +376,18 @@ func (c *Config) Select(p Address) []Address {
 		}
 	}
 	return out
+}
+
+// onHost reports whether block b names host h.
+func (c *Config) onHost(b Block, h Address) bool {
+	r, ok := b.(Referrer)
+	if !ok {
+		return false
+	}
+	for _, ref := range r.References() {
+		if ref.To.Address == h {
+			return true
+		}
+	}
+	return false
 }

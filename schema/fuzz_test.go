@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trustform/trustform/schema"
+	"github.com/trustform/trustform/kinds"
 )
 
 // FuzzParse feeds arbitrary bytes to the decoder as native HCL and as JSON:
@@ -21,7 +21,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, name := range []string{"fuzz.hcl", "fuzz.hcl.json"} {
-			cfg, diags := schema.Parse("/fuzz", map[string][]byte{name: src})
+			cfg, diags := kinds.Parse("/fuzz", map[string][]byte{name: src})
 			if cfg == nil && !diags.HasErrors() {
 				t.Fatal("no configuration and no error")
 			}

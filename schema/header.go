@@ -2,26 +2,110 @@ package schema
 
 import "github.com/hashicorp/hcl/v2"
 
-// header is what every top-level block has besides its body: its label
-// (nil for a removed block) and where it is declared. Reading them through
-// a method rather than by reflection keeps a fleet's configuration cheap to
-// walk, and decoding sets them through the same pointers.
-type header interface {
-	header() (label *string, decl *hcl.Range)
+func (b *Host) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
+func (b *DNSZone) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
+func (b *ACMEAccount) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
+func (b *LocalCA) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
+func (b *Certificate) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
+func (b *TLSA) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
+func (b *TLSPolicy) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
+func (b *Vhost) Header() (*string, *hcl.Range)       { return &b.Name, &b.DeclRange }
+func (b *Service) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
+func (b *APTKey) Header() (*string, *hcl.Range)      { return &b.Name, &b.DeclRange }
+func (b *APTSource) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
+func (b *State) Header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
+func (b *Removed) Header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
+
+var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*ACMEAccount)(nil), (*LocalCA)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*APTKey)(nil), (*APTSource)(nil), (*State)(nil), (*Removed)(nil)}
+
+// Builtin are the kinds whose blocks are still declared in this package,
+// in the order of the language reference.
+func Builtin() []Kind {
+	return []Kind{
+		{Type: "dns_zone", New: func() Block { return &DNSZone{} }},
+		{Type: "acme_account", New: func() Block { return &ACMEAccount{} }},
+		{Type: "local_ca", New: func() Block { return &LocalCA{} }},
+		{Type: "certificate", Rank: 1, New: func() Block { return &Certificate{} }, Replaceable: true},
+		{Type: "tlsa", Rank: 2, New: func() Block { return &TLSA{} }, Check: checkTLSAs},
+		{Type: "tls_policy", New: func() Block { return &TLSPolicy{} }},
+		{Type: "vhost", Rank: 3, New: func() Block { return &Vhost{} }},
+		{Type: "service", Rank: 3, New: func() Block { return &Service{} }},
+		{Type: "apt_key", Rank: 4, New: func() Block { return &APTKey{} }},
+		{Type: "apt_source", Rank: 5, New: func() Block { return &APTSource{} }},
+	}
 }
 
-func (b *Host) header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
-func (b *DNSZone) header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
-func (b *ACMEAccount) header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
-func (b *LocalCA) header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
-func (b *Certificate) header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
-func (b *TLSA) header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
-func (b *TLSPolicy) header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
-func (b *Vhost) header() (*string, *hcl.Range)       { return &b.Name, &b.DeclRange }
-func (b *Service) header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
-func (b *APTKey) header() (*string, *hcl.Range)      { return &b.Name, &b.DeclRange }
-func (b *APTSource) header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
-func (b *State) header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
-func (b *Removed) header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
+func (b *Certificate) References() []Reference {
+	return []Reference{{"issuer", b.IssuerExpr, &b.Issuer, []string{"local_ca", "acme_account"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
+}
 
-var _ = []header{(*Host)(nil), (*DNSZone)(nil), (*ACMEAccount)(nil), (*LocalCA)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*APTKey)(nil), (*APTSource)(nil), (*State)(nil), (*Removed)(nil)}
+func (b *TLSA) References() []Reference {
+	return []Reference{{"zone", b.ZoneExpr, &b.Zone, []string{"dns_zone"}, true}, {"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, true}}
+}
+
+func (b *Vhost) References() []Reference {
+	return []Reference{{"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, false}, {"tls_policy", b.TLSPolicyExpr, &b.TLSPolicy, []string{"tls_policy"}, false},
+		{"hsts_from", b.HSTSFromExpr, &b.HSTSFrom, []string{"vhost"}, false}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
+}
+
+func (b *Service) References() []Reference {
+	return []Reference{{"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
+}
+
+func (b *APTKey) References() []Reference {
+	return []Reference{{"host", b.HostExpr, &b.Host, []string{"host"}, false}}
+}
+
+func (b *APTSource) References() []Reference {
+	return []Reference{{"signed_by", b.SignedByExpr, &b.SignedBy, []string{"apt_key"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
+}
+
+func (b *Host) Files() []File {
+	if b.SSH == nil || b.SSH.IdentityFile == "" {
+		return nil
+	}
+	return []File{{Attr: "identity_file", Path: b.SSH.IdentityFile, Secret: "the SSH identity of host." + b.Name, Credential: true}}
+}
+
+func (z *DNSZone) Files() []File {
+	out := []File{{Attr: "zone_file", Range: z.ZoneFileRange, Path: z.ZoneFile, Managed: true}}
+	if z.TSIG != nil {
+		out = append(out, File{Attr: "secret_file", Path: z.TSIG.SecretFile, Secret: "the TSIG secret of dns_zone." + z.Name, Credential: true})
+	}
+	return out
+}
+
+func (a *ACMEAccount) Files() []File {
+	var out []File
+	if a.EAB != nil {
+		out = append(out, File{Attr: "hmac_key_file", Path: a.EAB.HMACKeyFile, Secret: "the EAB HMAC key of acme_account." + a.Name, Credential: true})
+	}
+	return append(out, File{Attr: "key_file", Path: a.KeyFile, Secret: "the account key of acme_account." + a.Name, Credential: true})
+}
+
+func (ca *LocalCA) Files() []File {
+	return []File{{Attr: "key_file", Path: ca.KeyFile, Secret: "the key of local_ca." + ca.Name}}
+}
+
+func (b *Certificate) Files() []File {
+	key := "the private key of certificate." + b.Name
+	return []File{
+		{Attr: "cert_file", Range: b.CertFileRange, Host: b.Host, Path: b.CertFile, Managed: true},
+		{Attr: "key_file", Range: b.KeyFileRange, Host: b.Host, Path: b.KeyFile, Managed: true, Secret: key},
+		{Attr: "fullchain_file", Range: b.FullchainRange, Host: b.Host, Path: b.FullchainFile, Managed: true},
+		{Attr: "chain_file", Range: b.ChainFileRange, Host: b.Host, Path: b.ChainFile, Managed: true},
+		{Attr: "bundle_file", Range: b.BundleFileRange, Host: b.Host, Path: b.BundleFile, Managed: true, Secret: key},
+	}
+}
+
+func (b *Vhost) Files() []File {
+	return []File{{Attr: "config_file", Range: b.ConfigFileRange, Host: b.Host, Path: b.ConfigFile, Managed: true}}
+}
+
+func (b *APTKey) Files() []File {
+	return []File{{Attr: "keyring", Range: b.KeyringRange, Host: b.Host, Path: b.Keyring, Managed: true}}
+}
+
+func (b *APTSource) Files() []File {
+	return []File{{Attr: "file", Range: b.FileRange, Host: b.Host, Path: b.File, Managed: true}}
+}

@@ -40,7 +40,7 @@ func ConfigFiles(dir string) ([]string, error) {
 // them, with variable values from in and the *.auto.vars files of dir. The
 // Config is returned even with errors, so that diagnostics can be printed
 // with their source.
-func Load(dir string, in Inputs) (*Config, hcl.Diagnostics) {
+func Load(dir string, in Inputs, kinds []Kind) (*Config, hcl.Diagnostics) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration directory", Detail: err.Error()}}
@@ -72,7 +72,7 @@ func Load(dir string, in Inputs) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variables file", Detail: err.Error()}}
 	}
-	return ParseWith(abs, srcs, in, auto)
+	return ParseWith(abs, srcs, in, auto, kinds)
 }
 
 // configFile resolves a configuration file. A symlink is followed only to a
@@ -102,8 +102,8 @@ func configFile(dir, name string) (string, error) {
 // Parse decodes configuration sources given by file name (the base names
 // used in diagnostics), as Load does for a directory, with no variable
 // values from outside.
-func Parse(dir string, srcs map[string][]byte) (*Config, hcl.Diagnostics) {
-	return ParseWith(dir, srcs, Inputs{}, nil)
+func Parse(dir string, srcs map[string][]byte, kinds []Kind) (*Config, hcl.Diagnostics) {
+	return ParseWith(dir, srcs, Inputs{}, nil, kinds)
 }
 
 // topLevel are the blocks read before the others: their values are what
@@ -115,10 +115,11 @@ var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable"
 const bigSource = 1 << 20
 
 // ParseWith is Parse with variable values: in, and the contents of
-// *.auto.vars files by name.
-func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte) (*Config, hcl.Diagnostics) {
+// *.auto.vars files by name. The language's blocks are the host, state,
+// removed, and those of kinds, in that order.
+func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte, kinds []Kind) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, blocks: map[Address]any{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}, sensitive: map[Address][]string{}}
+	cfg := &Config{Dir: dir, kinds: append([]Kind{hostKind()}, kinds...), byType: map[string][]Block{}, blocks: map[Address]Block{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}, sensitive: map[Address][]string{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -180,9 +181,11 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	}
 	if !diags.HasErrors() {
 		ctx := cfg.evalContext()
+		cfg.decoders()
 		for _, body := range bodies {
 			diags = append(diags, cfg.decodeBlocks(body, ctx)...)
 		}
+		cfg.builtinSlices()
 	}
 	cfg.Files = parser.Files()
 	fmt.Fprintf(sum, "%s\x00", cfg.VariablesDigest())
@@ -203,26 +206,48 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	return cfg, diags
 }
 
-func (c *Config) add(f *file) {
-	c.states = append(c.states, f.States...)
-	c.Hosts = append(c.Hosts, f.Hosts...)
-	c.Zones = append(c.Zones, f.Zones...)
-	c.ACMEAccounts = append(c.ACMEAccounts, f.ACMEAccounts...)
-	c.LocalCAs = append(c.LocalCAs, f.LocalCAs...)
-	c.Certificates = append(c.Certificates, f.Certificates...)
-	c.TLSAs = append(c.TLSAs, f.TLSAs...)
-	c.TLSPolicies = append(c.TLSPolicies, f.TLSPolicies...)
-	c.Vhosts = append(c.Vhosts, f.Vhosts...)
-	c.Services = append(c.Services, f.Services...)
-	c.APTKeys = append(c.APTKeys, f.APTKeys...)
-	c.APTSources = append(c.APTSources, f.APTSources...)
-	c.Removed = append(c.Removed, f.Removed...)
+// add appends a decoded block.
+func (c *Config) add(typ string, b Block) {
+	switch b := b.(type) {
+	case *State:
+		c.states = append(c.states, b)
+	case *Removed:
+		c.Removed = append(c.Removed, b)
+	default:
+		c.byType[typ] = append(c.byType[typ], b)
+	}
+}
+
+// builtinSlices fills the typed lists of the kinds still declared in this
+// package.
+func (c *Config) builtinSlices() {
+	c.Hosts = typed[*Host](c.byType["host"])
+	c.Zones = typed[*DNSZone](c.byType["dns_zone"])
+	c.ACMEAccounts = typed[*ACMEAccount](c.byType["acme_account"])
+	c.LocalCAs = typed[*LocalCA](c.byType["local_ca"])
+	c.Certificates = typed[*Certificate](c.byType["certificate"])
+	c.TLSAs = typed[*TLSA](c.byType["tlsa"])
+	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])
+	c.Vhosts = typed[*Vhost](c.byType["vhost"])
+	c.Services = typed[*Service](c.byType["service"])
+	c.APTKeys = typed[*APTKey](c.byType["apt_key"])
+	c.APTSources = typed[*APTSource](c.byType["apt_source"])
+}
+
+func typed[T Block](bs []Block) []T {
+	var out []T
+	for _, b := range bs {
+		if t, ok := b.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // index registers every block under its address, refusing duplicates.
 func (c *Config) index() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	c.Each(func(addr Address, rng hcl.Range, b any) {
+	c.Each(func(addr Address, rng hcl.Range, b Block) {
 		if d := checkLabel(rng, addr); d != nil {
 			diags = append(diags, d)
 			return

@@ -31,11 +31,8 @@ func (a Address) IsZero() bool { return a.Type == "" }
 func ParseAddress(s string) (Address, error) {
 	typ, name, ok := strings.Cut(s, ".")
 	base, key, inst := SplitInstance(name)
-	if !ok || typ == "" || !hclsyntax.ValidIdentifier(base) || (inst && !instanceKey.MatchString(key)) || (!inst && name != base) {
+	if !ok || !hclsyntax.ValidIdentifier(typ) || !hclsyntax.ValidIdentifier(base) || (inst && !instanceKey.MatchString(key)) || (!inst && name != base) {
 		return Address{}, fmt.Errorf("%q is not a resource address (want TYPE.NAME, e.g. certificate.www, or TYPE.NAME[\"KEY\"])", s)
-	}
-	if !isBlockType(typ) {
-		return Address{}, fmt.Errorf("%q: unknown block type %q", s, typ)
 	}
 	return Address{typ, name}, nil
 }

@@ -36,7 +36,7 @@ func (c *Config) resolveRemoved() hcl.Diagnostics {
 		if ok {
 			name, ok = trav[1].(hcl.TraverseAttr)
 		}
-		if !ok || !isBlockType(trav.RootName()) {
+		if !ok || !c.isBlockType(trav.RootName()) {
 			diags = append(diags, errAt(r.FromExpr.Range(), "Invalid removed block", "from must name a resource as TYPE.NAME, written without quotes, such as tlsa.www_https."))
 			continue
 		}
@@ -104,7 +104,7 @@ func (c *Config) WithGone(sources map[Address]string) (*Config, hcl.Diagnostics)
 		gone.WriteString(sources[a] + "\n\n")
 	}
 	srcs[GoneFile] = []byte(gone.String())
-	out, diags := ParseWith(c.Dir, srcs, c.inputs, c.auto)
+	out, diags := ParseWith(c.Dir, srcs, c.inputs, c.auto, c.kinds[1:])
 	if out != nil {
 		out.Digest = c.Digest
 		out.gone = map[Address]bool{}

@@ -11,7 +11,7 @@ import (
 // resolve decodes every reference expression and checks that its target exists.
 func (c *Config) resolve() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	ref := func(dst *Ref, expr hcl.Expression, attr string, types ...string) {
+	resolveRef := func(dst *Ref, expr hcl.Expression, attr string, types ...string) {
 		r, d := decodeRef(expr, attr, types...)
 		diags = append(diags, d...)
 		if d.HasErrors() || !r.Set() {
@@ -37,39 +37,27 @@ func (c *Config) resolve() hcl.Diagnostics {
 	// of type hcl.Expression through as a null expression.
 	need := func(dst *Ref, expr hcl.Expression, attr string, block hcl.Range, types ...string) {
 		before := len(diags)
-		ref(dst, expr, attr, types...)
+		resolveRef(dst, expr, attr, types...)
 		if !dst.Set() && len(diags) == before {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing required argument",
 				Detail: fmt.Sprintf("The argument %q is required, but no definition was found.", attr), Subject: block.Ptr()})
 		}
 	}
-	for _, b := range c.Certificates {
-		need(&b.Issuer, b.IssuerExpr, "issuer", b.DeclRange, "local_ca", "acme_account")
-		ref(&b.Host, b.HostExpr, "host", "host")
-	}
-	for _, b := range c.TLSAs {
-		need(&b.Zone, b.ZoneExpr, "zone", b.DeclRange, "dns_zone")
-		need(&b.Certificate, b.CertificateExpr, "certificate", b.DeclRange, "certificate")
-	}
-	for _, b := range c.Vhosts {
-		ref(&b.Certificate, b.CertificateExpr, "certificate", "certificate")
-		ref(&b.TLSPolicy, b.TLSPolicyExpr, "tls_policy", "tls_policy")
-		ref(&b.HSTSFrom, b.HSTSFromExpr, "hsts_from", "vhost")
-		ref(&b.Host, b.HostExpr, "host", "host")
-	}
-	for _, b := range c.Services {
-		need(&b.Certificate, b.CertificateExpr, "certificate", b.DeclRange, "certificate")
-		ref(&b.Host, b.HostExpr, "host", "host")
-	}
-	for _, b := range c.APTKeys {
-		ref(&b.Host, b.HostExpr, "host", "host")
-	}
-	for _, b := range c.APTSources {
-		need(&b.SignedBy, b.SignedByExpr, "signed_by", b.DeclRange, "apt_key")
-		ref(&b.Host, b.HostExpr, "host", "host")
-	}
+	c.Each(func(_ Address, decl hcl.Range, b Block) {
+		r, ok := b.(Referrer)
+		if !ok {
+			return
+		}
+		for _, ref := range r.References() {
+			if ref.Required {
+				need(ref.To, ref.Expr, ref.Attr, decl, ref.Types...)
+			} else {
+				resolveRef(ref.To, ref.Expr, ref.Attr, ref.Types...)
+			}
+		}
+	})
 	c.referrers = map[Address][]Address{}
-	c.Each(func(a Address, _ hcl.Range, _ any) {
+	c.Each(func(a Address, _ hcl.Range, _ Block) {
 		for _, r := range c.Refs(a) {
 			c.referrers[r.Address] = append(c.referrers[r.Address], a)
 		}
@@ -110,19 +98,10 @@ func (c *Config) Refs(addr Address) []Ref {
 			}
 		}
 	}
-	switch b := c.blocks[addr].(type) {
-	case *Certificate:
-		add(b.Issuer, b.Host)
-	case *TLSA:
-		add(b.Zone, b.Certificate)
-	case *Vhost:
-		add(b.Certificate, b.TLSPolicy, b.HSTSFrom, b.Host)
-	case *Service:
-		add(b.Certificate, b.Host)
-	case *APTKey:
-		add(b.Host)
-	case *APTSource:
-		add(b.SignedBy, b.Host)
+	if r, ok := c.blocks[addr].(Referrer); ok {
+		for _, ref := range r.References() {
+			add(*ref.To)
+		}
 	}
 	return out
 }
@@ -158,7 +137,7 @@ func (c *Config) checkCycles() hcl.Diagnostics {
 		}
 		mark[a] = done
 	}
-	c.Each(func(a Address, _ hcl.Range, _ any) {
+	c.Each(func(a Address, _ hcl.Range, _ Block) {
 		if mark[a] == unseen {
 			visit(a)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -25,7 +26,7 @@ func TestDiagnostics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			cfg, diags := kinds.Parse("/config", map[string][]byte{name: src})
 			if !diags.HasErrors() {
 				t.Fatalf("%s loads without errors", name)
 			}
@@ -48,7 +49,7 @@ func TestWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			cfg, diags := kinds.Parse("/config", map[string][]byte{name: src})
 			if diags.HasErrors() || len(diags) == 0 {
 				t.Fatalf("%s: want warnings and no error, got %v", name, diags)
 			}
@@ -58,7 +59,7 @@ func TestWarnings(t *testing.T) {
 }
 
 func TestValidConfigDefaults(t *testing.T) {
-	cfg, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`
+	cfg, diags := kinds.Parse("/config", map[string][]byte{"main.hcl": []byte(`
 dns_zone "z" {
   name      = "Example.Test"
   zone_file = "z.zone"
@@ -147,7 +148,7 @@ func TestParserLimits(t *testing.T) {
 		{"a 50 MB file", "big.hcl", "# " + strings.Repeat("x", 50<<20) + "\n", "Configuration file too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, diags := schema.Parse("/config", map[string][]byte{tc.file: []byte(tc.src)})
+			_, diags := kinds.Parse("/config", map[string][]byte{tc.file: []byte(tc.src)})
 			if !diags.HasErrors() || !strings.Contains(diags.Error(), tc.want) {
 				t.Fatalf("want %q, got %v", tc.want, diags)
 			}
@@ -163,7 +164,7 @@ func TestAPTKeyFingerprintLengths(t *testing.T) {
 		strings.Repeat("AB", 32): true,
 		strings.Repeat("AB", 24): false,
 	} {
-		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`apt_key "k" {
+		_, diags := kinds.Parse("/config", map[string][]byte{"main.hcl": []byte(`apt_key "k" {
   fingerprint = "` + fpr + `"
   url         = "key.asc"
 }

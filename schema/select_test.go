@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
 // -replace patterns select certificates as an incident needs them.
 func TestSelect(t *testing.T) {
-	cfg, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(`
+	cfg, diags := kinds.Parse("/config", map[string][]byte{"main.hcl": []byte(`
 host "web" { address = "192.0.2.80" }
 host "mx" {
   for_each = toset(["mx1", "mx2"])
@@ -59,7 +60,10 @@ service "smtp" {
 			t.Errorf("%s selects %s, want %s", pattern, got, want)
 		}
 	}
-	for _, bad := range []string{"certificate.**", "certificate[*]", "nope.*", "certificate.mail[*]x"} {
+	if p, err := schema.ParsePattern("nope.*"); err != nil || cfg.Select(p) != nil {
+		t.Errorf("nope.* selects %v (%v): this configuration has no nope block", cfg.Select(p), err)
+	}
+	for _, bad := range []string{"certificate.**", "certificate[*]", "certificate.mail[*]x"} {
 		if _, err := schema.ParsePattern(bad); err == nil {
 			t.Errorf("%q parses", bad)
 		}

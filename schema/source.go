@@ -53,7 +53,7 @@ func (c *Config) renderBody(dst *hclwrite.Body, src *hclsyntax.Body, ctx *hcl.Ev
 	}
 	slices.SortFunc(attrs, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
 	for _, a := range attrs {
-		if t := (boundExpr{a.Expr, ctx}).AsTraversal(); t != nil && isBlockType(t.RootName()) {
+		if t := (boundExpr{a.Expr, ctx}).AsTraversal(); t != nil && c.isBlockType(t.RootName()) {
 			dst.SetAttributeTraversal(a.Name, t)
 			continue
 		}

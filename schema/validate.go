@@ -38,71 +38,84 @@ func oneOf(v string, set []string) bool {
 	return false
 }
 
-// validate checks each block on its own, after references are resolved.
+// validate checks each block on its own, after references are resolved,
+// then the blocks of each kind together, then what the language itself
+// asks of all blocks: one state block, and files managed once.
 func (c *Config) validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, h := range c.Hosts {
-		diags = appendNonNil(diags, c.checkPath(h.RootRange, "root", h.Root))
-		if h.Address != "" && net.ParseIP(h.Address) == nil {
-			diags = appendNonNil(diags, checkHostname(h.AddressRange, "address", h.Address, false, false))
-		}
-		diags = append(diags, validateSSH(h)...)
-		for name, v := range h.Environment {
-			if !envName.MatchString(name) || strings.ContainsRune(v, 0) {
-				diags = append(diags, errAt(h.EnvironmentRange, "Invalid environment variable",
-					fmt.Sprintf("%q: environment names are letters, digits and _, not starting with a digit, and values hold no NUL byte.", name)))
+	for _, k := range c.kinds {
+		for _, b := range c.byType[k.Type] {
+			if v, ok := b.(Validator); ok {
+				diags = append(diags, v.Validate(c)...)
 			}
 		}
-	}
-	for _, z := range c.Zones {
-		diags = append(diags, c.validateZone(z)...)
-	}
-	for _, a := range c.ACMEAccounts {
-		diags = append(diags, c.validateAccount(a)...)
-	}
-	for _, ca := range c.LocalCAs {
-		diags = append(diags, c.validateLocalCA(ca)...)
-	}
-	for _, b := range c.Certificates {
-		diags = append(diags, c.validateCertificate(b)...)
-	}
-	for _, b := range c.TLSAs {
-		diags = append(diags, c.validateTLSA(b)...)
+		if k.Check != nil {
+			diags = append(diags, k.Check(c, c.byType[k.Type])...)
+		}
 	}
 	diags = append(diags, c.validateState()...)
 	diags = append(diags, c.validateManagedFiles()...)
+	return diags
+}
+
+// Validate checks a host block and fills in its ssh block's defaults.
+func (h *Host) Validate(c *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	diags = appendNonNil(diags, c.checkPath(h.RootRange, "root", h.Root))
+	if h.Address != "" && net.ParseIP(h.Address) == nil {
+		diags = appendNonNil(diags, checkHostname(h.AddressRange, "address", h.Address, false, false))
+	}
+	diags = append(diags, validateSSH(h)...)
+	for name, v := range h.Environment {
+		if !envName.MatchString(name) || strings.ContainsRune(v, 0) {
+			diags = append(diags, errAt(h.EnvironmentRange, "Invalid environment variable",
+				fmt.Sprintf("%q: environment names are letters, digits and _, not starting with a digit, and values hold no NUL byte.", name)))
+		}
+	}
+	return diags
+}
+
+func (z *DNSZone) Validate(c *Config) hcl.Diagnostics     { return c.validateZone(z) }
+func (a *ACMEAccount) Validate(c *Config) hcl.Diagnostics { return c.validateAccount(a) }
+func (ca *LocalCA) Validate(c *Config) hcl.Diagnostics    { return c.validateLocalCA(ca) }
+func (b *Certificate) Validate(c *Config) hcl.Diagnostics { return c.validateCertificate(b) }
+func (b *TLSA) Validate(c *Config) hcl.Diagnostics        { return c.validateTLSA(b) }
+func (p *TLSPolicy) Validate(*Config) hcl.Diagnostics     { return validatePolicy(p) }
+func (k *APTKey) Validate(c *Config) hcl.Diagnostics      { return c.validateAPTKey(k) }
+
+// checkTLSAs checks the tlsa blocks together.
+func checkTLSAs(c *Config, _ []Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	diags = append(diags, c.validatePublishNext()...)
 	diags = append(diags, c.validateTLSAOwners()...)
-	diags = append(diags, c.mailWarnings()...)
-	for _, b := range c.TLSPolicies {
-		diags = append(diags, validatePolicy(b)...)
+	return append(diags, c.mailWarnings()...)
+}
+
+func (v *Vhost) Validate(c *Config) hcl.Diagnostics {
+	return append(c.validateVhost(v), c.validateProfileKey(v)...)
+}
+
+func (b *Service) Validate(c *Config) hcl.Diagnostics {
+	diags := validateService(b)
+	if cert := c.Certificate(b.Certificate); cert != nil && cert.Host.Address != b.Host.Address {
+		diags = append(diags, errAt(b.DeclRange, "Service and certificate on different hosts",
+			fmt.Sprintf("service.%s runs on %s, but %s is deployed to %s: a daemon reads its certificate files on its own machine.", b.Name, hostName(b.Host), b.Certificate.Address, hostName(cert.Host))))
 	}
-	for _, b := range c.Vhosts {
-		diags = append(diags, c.validateVhost(b)...)
-		diags = append(diags, c.validateProfileKey(b)...)
+	return diags
+}
+
+func (b *APTSource) Validate(c *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if len(b.URIs) == 0 || len(b.Suites) == 0 {
+		diags = append(diags, errAt(b.DeclRange, "Incomplete APT source", "apt_source needs at least one entry in uris and in suites."))
 	}
-	for _, b := range c.Services {
-		diags = append(diags, validateService(b)...)
-		if cert := c.Certificate(b.Certificate); cert != nil && cert.Host.Address != b.Host.Address {
-			diags = append(diags, errAt(b.DeclRange, "Service and certificate on different hosts",
-				fmt.Sprintf("service.%s runs on %s, but %s is deployed to %s: a daemon reads its certificate files on its own machine.", b.Name, hostName(b.Host), b.Certificate.Address, hostName(cert.Host))))
-		}
+	diags = append(diags, validateSourceFields(b)...)
+	diags = appendNonNil(diags, c.checkPath(b.FileRange, "file", b.File))
+	if b.File == "" {
+		b.File = "/etc/apt/sources.list.d/" + fileName(b.Name) + ".sources"
 	}
-	for _, b := range c.APTKeys {
-		diags = append(diags, c.validateAPTKey(b)...)
-	}
-	for _, b := range c.APTSources {
-		if len(b.URIs) == 0 || len(b.Suites) == 0 {
-			diags = append(diags, errAt(b.DeclRange, "Incomplete APT source", "apt_source needs at least one entry in uris and in suites."))
-		}
-		diags = append(diags, validateSourceFields(b)...)
-		diags = appendNonNil(diags, c.checkPath(b.FileRange, "file", b.File))
-		if b.File == "" {
-			b.File = "/etc/apt/sources.list.d/" + fileName(b.Name) + ".sources"
-		}
-		if len(b.Types) == 0 {
-			b.Types = []string{"deb"}
-		}
+	if len(b.Types) == 0 {
+		b.Types = []string{"deb"}
 	}
 	return diags
 }
@@ -588,26 +601,15 @@ func (c *Config) validateManagedFiles() hcl.Diagnostics {
 		}
 		all = append(all, m)
 	}
-	for _, b := range c.Certificates {
-		a := Address{Type: "certificate", Name: b.Name}
-		add(a, "cert_file", b.CertFileRange, b.Host, b.CertFile)
-		add(a, "key_file", b.KeyFileRange, b.Host, b.KeyFile)
-		add(a, "fullchain_file", b.FullchainRange, b.Host, b.FullchainFile)
-		add(a, "chain_file", b.ChainFileRange, b.Host, b.ChainFile)
-		add(a, "bundle_file", b.BundleFileRange, b.Host, b.BundleFile)
-	}
-	for _, b := range c.Vhosts {
-		add(Address{Type: "vhost", Name: b.Name}, "config_file", b.ConfigFileRange, b.Host, b.ConfigFile)
-	}
-	for _, b := range c.APTKeys {
-		add(Address{Type: "apt_key", Name: b.Name}, "keyring", b.KeyringRange, b.Host, b.Keyring)
-	}
-	for _, b := range c.APTSources {
-		add(Address{Type: "apt_source", Name: b.Name}, "file", b.FileRange, b.Host, b.File)
-	}
-	for _, z := range c.Zones {
-		add(Address{Type: "dns_zone", Name: z.Name}, "zone_file", z.ZoneFileRange, Ref{}, z.ZoneFile)
-	}
+	c.Each(func(addr Address, _ hcl.Range, b Block) {
+		if fn, ok := b.(FileNamer); ok {
+			for _, f := range fn.Files() {
+				if f.Managed {
+					add(addr, f.Attr, f.Range, f.Host, f.Path)
+				}
+			}
+		}
+	})
 	secrets := c.credentialFiles()
 	seen := map[string]managed{}
 	stateDir := c.StateDir() + string(filepath.Separator)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -122,7 +123,7 @@ func (f varFlag) Set(s string) error {
 // line and the environment; from then on the output hides the sensitive
 // ones.
 func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
-	cfg, diags := schema.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
+	cfg, diags := kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
 	if cfg != nil {
 		for _, w := range []io.Writer{e.stdout, e.stderr} {
 			if r, ok := w.(*redactor); ok {

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/schema"
 )
 
 // Order sorts the steps by dependency level, then by kind (schema's rank),
@@ -42,7 +41,7 @@ func (g *Graph) Order() ([]*Step, error) {
 	}
 	out := slices.Clone(g.Steps)
 	ranks := map[string]int{}
-	for _, k := range schema.Kinds() {
+	for _, k := range g.Config.Kinds() {
 		ranks[k.Type] = k.Rank
 	}
 	rank := func(s *Step) int { return ranks[s.Addr.Type] }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/testutil"
-	"github.com/trustform/trustform/schema"
+	"github.com/trustform/trustform/kinds"
 )
 
 // TestRefusals loads each file of testdata/invalid on its own: schema
@@ -26,7 +26,7 @@ func TestRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, diags := schema.Parse("/config", map[string][]byte{name: src})
+			cfg, diags := kinds.Parse("/config", map[string][]byte{name: src})
 			if diags.HasErrors() {
 				t.Fatalf("schema refuses %s: %v", name, diags)
 			}
