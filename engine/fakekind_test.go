@@ -22,6 +22,7 @@ import (
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -116,9 +117,9 @@ func fakeKinds(w *fakeWorld) engine.Binder {
 				f := &fake{w: w, addr: addr.String()}
 				var res providers.Resource = f
 				switch b := block.(type) {
-				case *schema.APTKey:
+				case *apt.KeyBlock:
 					f.desired = providers.Value{"fingerprint": providers.String(b.Fingerprint), "url": providers.String(b.URL)}
-				case *schema.APTSource:
+				case *apt.SourceBlock:
 					f.desired = providers.Value{"uris": providers.List(b.URIs...), "suites": providers.List(b.Suites...)}
 					f.trusts = b.SignedBy.Address
 					res = fakeSource{f}
@@ -154,7 +155,7 @@ func fakeConfig(sources ...string) string {
 // fakeRun observes the configuration in dir against w and plans it.
 func fakeRun(t *testing.T, dir string, w *fakeWorld, opts engine.Options) (*engine.Run, *plan.Plan) {
 	t.Helper()
-	cfg, diags := schema.Load(dir, schema.Inputs{}, schema.Builtin())
+	cfg, diags := schema.Load(dir, schema.Inputs{}, []schema.Kind{apt.KeyKind().Kind, apt.SourceKind().Kind})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
-	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
@@ -44,8 +43,6 @@ func binders() map[string]binder {
 		"tlsa":         bindTLSA,
 		"vhost":        bindVhost,
 		"service":      bindService,
-		"apt_key":      bindAPTKey,
-		"apt_source":   bindAPTSource,
 	}
 }
 
@@ -374,49 +371,6 @@ func bindService(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 		svc.Endpoints = append(svc.Endpoints, probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS})
 	}
 	return svc, nil
-}
-
-func bindAPTKey(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	k := block.(*schema.APTKey)
-	path := b.cfg.LocalPath(k.Host, k.Keyring)
-	return &apt.Key{
-		Host:        b.host(k.Host),
-		Fingerprint: k.Fingerprint,
-		URL:         k.URL,
-		Keyserver:   k.Keyserver,
-		Keyring:     b.cfg.Target(k.Keyring),
-		KeyringFile: k.Keyring,
-		Path:        path,
-		ConfigDir:   b.cfg.Dir,
-		EtcApt:      etcApt(path, b.cfg.LocalPath(k.Host, "/etc/apt")),
-		RenewBefore: k.RenewBeforeDuration,
-		Now:         b.now,
-	}, nil
-}
-
-func bindAPTSource(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	s := block.(*schema.APTSource)
-	return &apt.Source{
-		Host:       b.host(s.Host),
-		Key:        s.SignedBy.Address,
-		Address:    "apt_source." + s.Name,
-		File:       b.cfg.Target(s.File),
-		Path:       b.cfg.LocalPath(s.Host, s.File),
-		Types:      s.Types,
-		URIs:       s.URIs,
-		Suites:     s.Suites,
-		Components: s.Components,
-		SignedBy:   b.cfg.Target(b.cfg.APTKey(s.SignedBy).Keyring),
-	}, nil
-}
-
-// etcApt is the APT configuration directory a keyring belongs to: the one
-// around .../etc/apt/keyrings/, else the host's /etc/apt.
-func etcApt(keyring, hostEtcApt string) string {
-	if dir := filepath.Dir(keyring); filepath.Base(dir) == "keyrings" && strings.HasSuffix(filepath.Dir(dir), filepath.Join("etc", "apt")) {
-		return filepath.Dir(dir)
-	}
-	return hostEtcApt
 }
 
 var _ providers.Binding = (*binding)(nil)

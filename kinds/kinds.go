@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -11,7 +12,10 @@ import (
 // language reference: a kind comes after the kinds it refers to. Adding a
 // kind is one line here.
 func All() []providers.Kind {
-	return builtin()
+	return append(builtin(),
+		apt.KeyKind(),
+		apt.SourceKind(),
+	)
 }
 
 // builtin are the kinds whose blocks are still declared in package schema,

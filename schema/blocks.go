@@ -297,47 +297,6 @@ type Service struct {
 	Host        Ref
 }
 
-// APTKey is an APT repository signing key, pinned by its full fingerprint.
-type APTKey struct {
-	Name        string         `hcl:"name,label"`
-	Fingerprint string         `hcl:"fingerprint"`
-	URL         string         `hcl:"url,optional"`
-	Keyserver   string         `hcl:"keyserver,optional"`
-	Keyring     string         `hcl:"keyring,optional"`
-	RenewBefore string         `hcl:"renew_before,optional"`
-	HostExpr    hcl.Expression `hcl:"host,optional"`
-
-	FingerprintRange hcl.Range `hcl:"fingerprint,attr_value_range"`
-	KeyringRange     hcl.Range `hcl:"keyring,attr_value_range"`
-	RenewBeforeRange hcl.Range `hcl:"renew_before,attr_value_range"`
-	DeclRange        hcl.Range `hcl:",def_range"`
-
-	Host                Ref
-	RenewBeforeDuration Duration
-}
-
-// APTSource is an APT source written as a deb822 .sources file.
-type APTSource struct {
-	Name         string         `hcl:"name,label"`
-	File         string         `hcl:"file,optional"`
-	Types        []string       `hcl:"types,optional"`
-	URIs         []string       `hcl:"uris"`
-	Suites       []string       `hcl:"suites"`
-	Components   []string       `hcl:"components,optional"`
-	SignedByExpr hcl.Expression `hcl:"signed_by"`
-	HostExpr     hcl.Expression `hcl:"host,optional"`
-
-	FileRange       hcl.Range `hcl:"file,attr_value_range"`
-	TypesRange      hcl.Range `hcl:"types,attr_value_range"`
-	URIsRange       hcl.Range `hcl:"uris,attr_value_range"`
-	SuitesRange     hcl.Range `hcl:"suites,attr_value_range"`
-	ComponentsRange hcl.Range `hcl:"components,attr_value_range"`
-	DeclRange       hcl.Range `hcl:",def_range"`
-
-	SignedBy Ref
-	Host     Ref
-}
-
 // State says where state is kept when not in .trustform/: a PostgreSQL
 // database that every runner shares. The label is the store's type.
 type State struct {

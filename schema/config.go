@@ -27,8 +27,6 @@ type Config struct {
 	TLSPolicies  []*TLSPolicy
 	Vhosts       []*Vhost
 	Services     []*Service
-	APTKeys      []*APTKey
-	APTSources   []*APTSource
 	// State is the shared state store, or nil for .trustform/.
 	State *State
 	// Removed are the removed blocks: what to forget instead of delete.
@@ -86,9 +84,6 @@ func (c *Config) TLSPolicy(r Ref) *TLSPolicy { v, _ := c.blocks[r.Address].(*TLS
 
 // Vhost returns the vhost r refers to.
 func (c *Config) Vhost(r Ref) *Vhost { v, _ := c.blocks[r.Address].(*Vhost); return v }
-
-// APTKey returns the apt_key r refers to.
-func (c *Config) APTKey(r Ref) *APTKey { v, _ := c.blocks[r.Address].(*APTKey); return v }
 
 // LocalPath maps a file path of a resource to where the host door finds
 // it: on this machine, relative paths are relative to the configuration

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -66,8 +67,8 @@ apt_key "k" {
 	if want := []string{"mx1.example.test", "mx2.example.test", "198.51.100.10"}; !slices.Equal(c.Domains, want) || c.KeyType != "ec384" || c.CertFile != "certs/example.test.pem" {
 		t.Errorf("certificate: domains %v key_type %q cert_file %q", c.Domains, c.KeyType, c.CertFile)
 	}
-	if cfg.APTKeys[0].Fingerprint != "734608F7CD36DD4E720A4C708BF26C0845ABC4F2" {
-		t.Errorf("file() gave %q", cfg.APTKeys[0].Fingerprint)
+	if cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock).Fingerprint != "734608F7CD36DD4E720A4C708BF26C0845ABC4F2" {
+		t.Errorf("file() gave %q", cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock).Fingerprint)
 	}
 }
 

@@ -11,12 +11,10 @@ func (b *TLSA) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRa
 func (b *TLSPolicy) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
 func (b *Vhost) Header() (*string, *hcl.Range)       { return &b.Name, &b.DeclRange }
 func (b *Service) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
-func (b *APTKey) Header() (*string, *hcl.Range)      { return &b.Name, &b.DeclRange }
-func (b *APTSource) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
 func (b *State) Header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
 func (b *Removed) Header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
 
-var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*ACMEAccount)(nil), (*LocalCA)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*APTKey)(nil), (*APTSource)(nil), (*State)(nil), (*Removed)(nil)}
+var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*ACMEAccount)(nil), (*LocalCA)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*State)(nil), (*Removed)(nil)}
 
 // Builtin are the kinds whose blocks are still declared in this package,
 // in the order of the language reference.
@@ -30,8 +28,6 @@ func Builtin() []Kind {
 		{Type: "tls_policy", New: func() Block { return &TLSPolicy{} }},
 		{Type: "vhost", Rank: 3, New: func() Block { return &Vhost{} }},
 		{Type: "service", Rank: 3, New: func() Block { return &Service{} }},
-		{Type: "apt_key", Rank: 4, New: func() Block { return &APTKey{} }},
-		{Type: "apt_source", Rank: 5, New: func() Block { return &APTSource{} }},
 	}
 }
 
@@ -50,14 +46,6 @@ func (b *Vhost) References() []Reference {
 
 func (b *Service) References() []Reference {
 	return []Reference{{"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
-}
-
-func (b *APTKey) References() []Reference {
-	return []Reference{{"host", b.HostExpr, &b.Host, []string{"host"}, false}}
-}
-
-func (b *APTSource) References() []Reference {
-	return []Reference{{"signed_by", b.SignedByExpr, &b.SignedBy, []string{"apt_key"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
 }
 
 func (b *Host) Files() []File {
@@ -100,12 +88,4 @@ func (b *Certificate) Files() []File {
 
 func (b *Vhost) Files() []File {
 	return []File{{Attr: "config_file", Range: b.ConfigFileRange, Host: b.Host, Path: b.ConfigFile, Managed: true}}
-}
-
-func (b *APTKey) Files() []File {
-	return []File{{Attr: "keyring", Range: b.KeyringRange, Host: b.Host, Path: b.Keyring, Managed: true}}
-}
-
-func (b *APTSource) Files() []File {
-	return []File{{Attr: "file", Range: b.FileRange, Host: b.Host, Path: b.File, Managed: true}}
 }

@@ -230,8 +230,6 @@ func (c *Config) builtinSlices() {
 	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])
 	c.Vhosts = typed[*Vhost](c.byType["vhost"])
 	c.Services = typed[*Service](c.byType["service"])
-	c.APTKeys = typed[*APTKey](c.byType["apt_key"])
-	c.APTSources = typed[*APTSource](c.byType["apt_source"])
 }
 
 func typed[T Block](bs []Block) []T {

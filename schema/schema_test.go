@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
+	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -86,7 +87,7 @@ apt_key "k" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	c, tl, k := cfg.Certificates[0], cfg.TLSAs[0], cfg.APTKeys[0]
+	c, tl, k := cfg.Certificates[0], cfg.TLSAs[0], cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock)
 	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 0 || c.RenewBeforeFraction != 0 {
 		t.Errorf("certificate defaults: key_type %q reuse_key %v renew_before %v", c.KeyType, *c.ReuseKey, c.RenewBeforeDuration)
 	}

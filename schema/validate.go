@@ -81,7 +81,6 @@ func (ca *LocalCA) Validate(c *Config) hcl.Diagnostics    { return c.validateLoc
 func (b *Certificate) Validate(c *Config) hcl.Diagnostics { return c.validateCertificate(b) }
 func (b *TLSA) Validate(c *Config) hcl.Diagnostics        { return c.validateTLSA(b) }
 func (p *TLSPolicy) Validate(*Config) hcl.Diagnostics     { return validatePolicy(p) }
-func (k *APTKey) Validate(c *Config) hcl.Diagnostics      { return c.validateAPTKey(k) }
 
 // checkTLSAs checks the tlsa blocks together.
 func checkTLSAs(c *Config, _ []Block) hcl.Diagnostics {
@@ -100,22 +99,6 @@ func (b *Service) Validate(c *Config) hcl.Diagnostics {
 	if cert := c.Certificate(b.Certificate); cert != nil && cert.Host.Address != b.Host.Address {
 		diags = append(diags, errAt(b.DeclRange, "Service and certificate on different hosts",
 			fmt.Sprintf("service.%s runs on %s, but %s is deployed to %s: a daemon reads its certificate files on its own machine.", b.Name, hostName(b.Host), b.Certificate.Address, hostName(cert.Host))))
-	}
-	return diags
-}
-
-func (b *APTSource) Validate(c *Config) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	if len(b.URIs) == 0 || len(b.Suites) == 0 {
-		diags = append(diags, errAt(b.DeclRange, "Incomplete APT source", "apt_source needs at least one entry in uris and in suites."))
-	}
-	diags = append(diags, validateSourceFields(b)...)
-	diags = appendNonNil(diags, c.checkPath(b.FileRange, "file", b.File))
-	if b.File == "" {
-		b.File = "/etc/apt/sources.list.d/" + fileName(b.Name) + ".sources"
-	}
-	if len(b.Types) == 0 {
-		b.Types = []string{"deb"}
 	}
 	return diags
 }
@@ -469,51 +452,9 @@ func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
 }
 
 var (
-	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
-	versionNumber  = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,6}){0,4}$`)
-	hexFingerprint = regexp.MustCompile(`^[0-9A-F]{40}$|^[0-9A-F]{64}$`) // v4 (SHA-1) or v6 (SHA-256, RFC 9580)
-	uriScheme      = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
+	envName       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	versionNumber = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,6}){0,4}$`)
 )
-
-// NormalizeFingerprint upper-cases a fingerprint and drops the spaces gpg prints.
-func NormalizeFingerprint(s string) string {
-	return strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "0x"))
-}
-
-func (c *Config) validateAPTKey(k *APTKey) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	fpr := NormalizeFingerprint(k.Fingerprint)
-	switch {
-	case hexFingerprint.MatchString(fpr):
-		k.Fingerprint = fpr
-	case regexp.MustCompile(`^[0-9A-F]{8}$|^[0-9A-F]{16}$`).MatchString(fpr):
-		diags = append(diags, errAt(k.FingerprintRange, "Short key ID instead of a fingerprint",
-			fmt.Sprintf("%q is a %d-digit key ID. Key IDs are easy to forge (colliding keys exist on public keyservers), so an APT key is pinned by its full fingerprint (40 hex digits, 64 for an OpenPGP v6 key), as `gpg --show-keys --with-fingerprint KEYFILE` prints it.", k.Fingerprint, len(fpr))))
-	default:
-		diags = append(diags, errAt(k.FingerprintRange, "Invalid fingerprint",
-			fmt.Sprintf("fingerprint must be the key's full fingerprint: 40 hex digits (64 for an OpenPGP v6 key); got %q.", k.Fingerprint)))
-	}
-	if (k.URL == "") == (k.Keyserver == "") {
-		diags = append(diags, errAt(k.DeclRange, "Missing key source", "Set exactly one of url (https:, file: or a path) and keyserver."))
-	}
-	if k.Keyring == "" {
-		k.Keyring = "/etc/apt/keyrings/" + fileName(k.Name) + ".gpg"
-	}
-	if d := c.checkPath(k.KeyringRange, "keyring", k.Keyring); d != nil {
-		diags = append(diags, d)
-	} else if !strings.HasSuffix(k.Keyring, ".gpg") && !strings.HasSuffix(k.Keyring, ".asc") {
-		diags = append(diags, errAt(k.KeyringRange, "Invalid keyring name", "APT reads a keyring as binary when it ends in .gpg and armored when it ends in .asc; use one of them."))
-	}
-	k.RenewBeforeDuration = 30 * 24 * 3600e9
-	if k.RenewBefore != "" {
-		d, err := ParseDuration(k.RenewBefore)
-		if err != nil {
-			diags = append(diags, errAt(k.RenewBeforeRange, "Invalid duration", err.Error()))
-		}
-		k.RenewBeforeDuration = d
-	}
-	return diags
-}
 
 // ParseListen normalises a listen address ("443", "*:443", "192.0.2.1:443",
 // "[::1]:443") to host:port, with "*" for all addresses.
@@ -543,27 +484,6 @@ func ListenPort(s string) string {
 	}
 	_, p, _ := net.SplitHostPort(l)
 	return p
-}
-
-// validateSourceFields: each value is one word of a deb822 field; a newline
-// would start a field of its own ("Trusted: yes" switches signature checks
-// off).
-func validateSourceFields(b *APTSource) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	for _, t := range b.Types {
-		if t != "deb" && t != "deb-src" {
-			diags = append(diags, errAt(b.TypesRange, "Invalid APT source type", fmt.Sprintf("types holds \"deb\" or \"deb-src\"; got %q.", t)))
-		}
-	}
-	diags = append(diags, uriGrammar.checkAll(b.URIsRange, "uris", b.URIs)...)
-	for _, u := range b.URIs {
-		if !uriScheme.MatchString(u) {
-			diags = append(diags, errAt(b.URIsRange, "APT URI without a scheme", fmt.Sprintf("%q: APT needs the method, as in \"https://deb.example.org/debian\".", u)))
-		}
-	}
-	diags = append(diags, debWordGrammar.checkAll(b.SuitesRange, "suites", b.Suites)...)
-	diags = append(diags, debWordGrammar.checkAll(b.ComponentsRange, "components", b.Components)...)
-	return diags
 }
 
 func appendNonNil(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
