@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
@@ -36,13 +34,11 @@ type binder func(b *binding, block schema.Block) (any, hcl.Diagnostics)
 // configure others (host, tls_policy) bind to nothing.
 func binders() map[string]binder {
 	return map[string]binder{
-		"dns_zone":     bindZone,
-		"local_ca":     bindLocalCA,
-		"acme_account": bindAccount,
-		"certificate":  bindCertificate,
-		"tlsa":         bindTLSA,
-		"vhost":        bindVhost,
-		"service":      bindService,
+		"dns_zone":    bindZone,
+		"certificate": bindCertificate,
+		"tlsa":        bindTLSA,
+		"vhost":       bindVhost,
+		"service":     bindService,
 	}
 }
 
@@ -148,35 +144,6 @@ func bindZone(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 		Nameservers:   dns.WithPort(z.Nameservers),
 		RequireDNSSEC: z.RequireDNSSEC,
 	}, diags
-}
-
-func bindLocalCA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	c := block.(*schema.LocalCA)
-	cn := c.CommonName
-	if cn == "" {
-		cn = "trustform local CA (" + c.Name + ")"
-	}
-	return &localca.CA{Addr: "local_ca." + c.Name, Dir: filepath.Join(b.cfg.StateDir(), "local_ca", c.Name),
-		KeyFile: b.cfg.LocalPath(schema.Ref{}, c.KeyFile), CertFile: b.cfg.LocalPath(schema.Ref{}, c.CertFile),
-		CRLFile: b.cfg.LocalPath(schema.Ref{}, c.CRLFile), CommonName: cn, Now: b.now}, nil
-}
-
-func bindAccount(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	a := block.(*schema.ACMEAccount)
-	var roots []string
-	for _, r := range a.CARoots {
-		roots = append(roots, b.cfg.LocalPath(schema.Ref{}, r))
-	}
-	acct := &acme.Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(b.cfg.StateDir(), "acme", a.Name),
-		KeyFile: b.cfg.LocalPath(schema.Ref{}, a.KeyFile), TermsAgreed: a.TermsOfServiceAgreed, Now: b.now}
-	if a.EAB != nil {
-		hmac, err := acme.ReadHMACKey(b.cfg.LocalPath(schema.Ref{}, a.EAB.HMACKeyFile), schema.EABEnv(a.Name), os.Getenv)
-		if err != nil {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the EAB HMAC key", Detail: err.Error(), Subject: a.EAB.DeclRange.Ptr()}}
-		}
-		acct.EAB = &acme.EAB{KeyID: a.EAB.KeyID, HMACKey: hmac}
-	}
-	return acct, nil
 }
 
 func bindCertificate(b *binding, block schema.Block) (any, hcl.Diagnostics) {

@@ -4,7 +4,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/providers"
+	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -12,25 +14,34 @@ import (
 // language reference: a kind comes after the kinds it refers to. Adding a
 // kind is one line here.
 func All() []providers.Kind {
-	return append(builtin(),
+	return []providers.Kind{
+		builtin("dns_zone"),
+		acme.Kind(),
+		localca.Kind(),
+		builtin("certificate"),
+		builtin("tlsa"),
+		builtin("tls_policy"),
+		builtin("vhost"),
+		builtin("service"),
 		apt.KeyKind(),
 		apt.SourceKind(),
-	)
+	}
 }
 
-// builtin are the kinds whose blocks are still declared in package schema,
+// builtin is a kind whose block is still declared in package schema,
 // bound by the binders of this package.
-func builtin() []providers.Kind {
-	table := binders()
-	var out []providers.Kind
+func builtin(typ string) providers.Kind {
 	for _, k := range schema.Builtin() {
+		if k.Type != typ {
+			continue
+		}
 		pk := providers.Kind{Kind: k}
-		if bind := table[k.Type]; bind != nil {
+		if bind := binders()[typ]; bind != nil {
 			pk.Bind = func(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) { return bind(b.(*binding), block) }
 		}
-		out = append(out, pk)
+		return pk
 	}
-	return out
+	panic("kinds: no builtin kind " + typ)
 }
 
 // Schema is what the language knows of kinds.

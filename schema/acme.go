@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,25 +17,6 @@ import (
 var tokenGrammar = grammar{"a token", func(r rune) bool {
 	return r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-:+/=", r))
 }, "ASCII letters, digits and . _ - : + / ="}
-
-func (c *Config) validateAccount(a *ACMEAccount) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	if a.Directory == "" {
-		diags = append(diags, errAt(a.DeclRange, "Missing ACME directory", "acme_account needs the directory URL of its CA."))
-	}
-	diags = appendNonNil(diags, c.checkPath(a.KeyFileRange, "key_file", a.KeyFile))
-	if a.EAB != nil {
-		diags = appendNonNil(diags, tokenGrammar.check(a.EAB.KeyIDRange, "key_id", a.EAB.KeyID))
-		diags = appendNonNil(diags, c.checkPath(a.EAB.HMACKeyFileRange, "hmac_key_file", a.EAB.HMACKeyFile))
-	}
-	return diags
-}
-
-// EABEnv is the environment variable that holds the EAB HMAC key of the
-// account NAME when its eab block has no hmac_key_file.
-func EABEnv(account string) string {
-	return "TRUSTFORM_EAB_HMAC_" + strings.ToUpper(regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(account, "_"))
-}
 
 func (c *Config) validateACMEOrder(b *Certificate) hcl.Diagnostics {
 	var diags hcl.Diagnostics

@@ -68,58 +68,6 @@ type DNSZone struct {
 	DeclRange     hcl.Range `hcl:",def_range"`
 }
 
-// ACMEAccount is an account with an ACME certificate authority.
-type ACMEAccount struct {
-	Name      string   `hcl:"name,label"`
-	Directory string   `hcl:"directory"`
-	Email     string   `hcl:"email,optional"`
-	CARoots   []string `hcl:"ca_roots,optional"`
-	// KeyFile is where the account key lives on the machine running
-	// trustform, for runners that share it through their secret store
-	// (default: in the state directory).
-	KeyFile string `hcl:"key_file,optional"`
-	// TermsOfServiceAgreed is the user's agreement to the CA's terms,
-	// required to register where the directory publishes terms.
-	TermsOfServiceAgreed bool `hcl:"terms_of_service_agreed,optional"`
-	// EAB binds the account to one at the CA (RFC 8555 §7.3.4), as
-	// commercial CAs require.
-	EAB *EAB `hcl:"eab,block"`
-
-	KeyFileRange hcl.Range `hcl:"key_file,attr_value_range"`
-	TermsRange   hcl.Range `hcl:"terms_of_service_agreed,attr_value_range"`
-	DeclRange    hcl.Range `hcl:",def_range"`
-}
-
-// EAB is an external account binding: the key id the CA gave and its
-// HMAC key, read from HMACKeyFile or, without one, from the environment
-// variable EABEnv(account name). The key is never in state or output.
-type EAB struct {
-	KeyID       string `hcl:"key_id"`
-	HMACKeyFile string `hcl:"hmac_key_file,optional"`
-
-	KeyIDRange       hcl.Range `hcl:"key_id,attr_value_range"`
-	HMACKeyFileRange hcl.Range `hcl:"hmac_key_file,attr_value_range"`
-	DeclRange        hcl.Range `hcl:",def_range"`
-}
-
-// LocalCA is the embedded default issuer: a CA whose key lives in the
-// state directory, or in KeyFile and CertFile on the machine running
-// trustform, for runners that share it through their secret store.
-type LocalCA struct {
-	Name       string `hcl:"name,label"`
-	CommonName string `hcl:"common_name,optional"`
-	KeyFile    string `hcl:"key_file,optional"`
-	CertFile   string `hcl:"cert_file,optional"`
-	// CRLFile is where the CA's CRL is written, re-signed on every
-	// revocation (-revoke); default crl.pem beside the CA in .trustform/.
-	CRLFile string `hcl:"crl_file,optional"`
-
-	KeyFileRange  hcl.Range `hcl:"key_file,attr_value_range"`
-	CertFileRange hcl.Range `hcl:"cert_file,attr_value_range"`
-	CRLFileRange  hcl.Range `hcl:"crl_file,attr_value_range"`
-	DeclRange     hcl.Range `hcl:",def_range"`
-}
-
 // Certificate is a certificate and its private key, deployed as files.
 type Certificate struct {
 	Name        string         `hcl:"name,label"`

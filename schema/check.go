@@ -42,3 +42,9 @@ func CheckCiphers(rng hcl.Range, attr, v string) *hcl.Diagnostic {
 // FileName is a block's name fit for a default file name: www-mx1 for
 // the instance www["mx1"].
 func FileName(name string) string { return fileName(name) }
+
+// CheckToken checks a token a CA hands out (a profile name, an EAB key
+// id): it travels in JSON and is shown in plans, never in a server file.
+func CheckToken(rng hcl.Range, attr, v string) *hcl.Diagnostic {
+	return tokenGrammar.check(rng, attr, v)
+}

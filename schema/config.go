@@ -20,8 +20,6 @@ type Config struct {
 
 	Hosts        []*Host
 	Zones        []*DNSZone
-	ACMEAccounts []*ACMEAccount
-	LocalCAs     []*LocalCA
 	Certificates []*Certificate
 	TLSAs        []*TLSA
 	TLSPolicies  []*TLSPolicy

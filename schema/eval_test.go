@@ -13,6 +13,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -60,7 +61,7 @@ apt_key "k" {
   url         = "key.asc"
 }
 `, "keys/fpr.txt": "734608F7CD36DD4E720A4C708BF26C0845ABC4F2\n"})
-	if got := cfg.LocalCAs[0].CommonName; got != "EXAMPLE.TEST CA (mx1.example.test+mx2.example.test)" {
+	if got := cfg.Blocks(localca.Type)[0].(*localca.Block).CommonName; got != "EXAMPLE.TEST CA (mx1.example.test+mx2.example.test)" {
 		t.Errorf("common_name = %q", got)
 	}
 	c := cfg.Certificates[0]
@@ -221,7 +222,7 @@ func TestFileRefusesSecrets(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "keys", "name.txt"), []byte("Example CA"), 0o644)
 		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`local_ca "m" { common_name = file("keys/name.txt") }`), 0o644)
 		cfg, diags := kinds.Load(dir, schema.Inputs{})
-		if diags.HasErrors() || cfg.LocalCAs[0].CommonName != "Example CA" {
+		if diags.HasErrors() || cfg.Blocks(localca.Type)[0].(*localca.Block).CommonName != "Example CA" {
 			t.Errorf("an ordinary file: %v", diags)
 		}
 	})

@@ -4,8 +4,6 @@ import "github.com/hashicorp/hcl/v2"
 
 func (b *Host) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
 func (b *DNSZone) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
-func (b *ACMEAccount) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
-func (b *LocalCA) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
 func (b *Certificate) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
 func (b *TLSA) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
 func (b *TLSPolicy) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
@@ -14,15 +12,13 @@ func (b *Service) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRa
 func (b *State) Header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
 func (b *Removed) Header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
 
-var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*ACMEAccount)(nil), (*LocalCA)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*State)(nil), (*Removed)(nil)}
+var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*State)(nil), (*Removed)(nil)}
 
 // Builtin are the kinds whose blocks are still declared in this package,
 // in the order of the language reference.
 func Builtin() []Kind {
 	return []Kind{
 		{Type: "dns_zone", New: func() Block { return &DNSZone{} }},
-		{Type: "acme_account", New: func() Block { return &ACMEAccount{} }},
-		{Type: "local_ca", New: func() Block { return &LocalCA{} }},
 		{Type: "certificate", Rank: 1, New: func() Block { return &Certificate{} }, Replaceable: true},
 		{Type: "tlsa", Rank: 2, New: func() Block { return &TLSA{} }, Check: checkTLSAs},
 		{Type: "tls_policy", New: func() Block { return &TLSPolicy{} }},
@@ -61,18 +57,6 @@ func (z *DNSZone) Files() []File {
 		out = append(out, File{Attr: "secret_file", Path: z.TSIG.SecretFile, Secret: "the TSIG secret of dns_zone." + z.Name, Credential: true})
 	}
 	return out
-}
-
-func (a *ACMEAccount) Files() []File {
-	var out []File
-	if a.EAB != nil {
-		out = append(out, File{Attr: "hmac_key_file", Path: a.EAB.HMACKeyFile, Secret: "the EAB HMAC key of acme_account." + a.Name, Credential: true})
-	}
-	return append(out, File{Attr: "key_file", Path: a.KeyFile, Secret: "the account key of acme_account." + a.Name, Credential: true})
-}
-
-func (ca *LocalCA) Files() []File {
-	return []File{{Attr: "key_file", Path: ca.KeyFile, Secret: "the key of local_ca." + ca.Name}}
 }
 
 func (b *Certificate) Files() []File {

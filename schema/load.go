@@ -223,8 +223,6 @@ func (c *Config) add(typ string, b Block) {
 func (c *Config) builtinSlices() {
 	c.Hosts = typed[*Host](c.byType["host"])
 	c.Zones = typed[*DNSZone](c.byType["dns_zone"])
-	c.ACMEAccounts = typed[*ACMEAccount](c.byType["acme_account"])
-	c.LocalCAs = typed[*LocalCA](c.byType["local_ca"])
 	c.Certificates = typed[*Certificate](c.byType["certificate"])
 	c.TLSAs = typed[*TLSA](c.byType["tlsa"])
 	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])

@@ -76,8 +76,6 @@ func (h *Host) Validate(c *Config) hcl.Diagnostics {
 }
 
 func (z *DNSZone) Validate(c *Config) hcl.Diagnostics     { return c.validateZone(z) }
-func (a *ACMEAccount) Validate(c *Config) hcl.Diagnostics { return c.validateAccount(a) }
-func (ca *LocalCA) Validate(c *Config) hcl.Diagnostics    { return c.validateLocalCA(ca) }
 func (b *Certificate) Validate(c *Config) hcl.Diagnostics { return c.validateCertificate(b) }
 func (b *TLSA) Validate(c *Config) hcl.Diagnostics        { return c.validateTLSA(b) }
 func (p *TLSPolicy) Validate(*Config) hcl.Diagnostics     { return validatePolicy(p) }
@@ -128,20 +126,6 @@ func validateService(b *Service) hcl.Diagnostics {
 			diags = append(diags, errAt(b.EndpointsRange, "Endpoint listed twice", fmt.Sprintf("%s is listed twice in service.%s.", ep.Addr, b.Name)))
 		}
 		seen[ep.Addr] = true
-	}
-	return diags
-}
-
-// validateLocalCA: a CA key kept outside the state directory needs its
-// certificate beside it, or a runner that has the key still lacks the CA.
-func (c *Config) validateLocalCA(ca *LocalCA) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	diags = appendNonNil(diags, c.checkPath(ca.KeyFileRange, "key_file", ca.KeyFile))
-	diags = appendNonNil(diags, c.checkPath(ca.CertFileRange, "cert_file", ca.CertFile))
-	diags = appendNonNil(diags, c.checkPath(ca.CRLFileRange, "crl_file", ca.CRLFile))
-	if (ca.KeyFile == "") != (ca.CertFile == "") {
-		diags = append(diags, errAt(ca.DeclRange, "CA key and certificate kept apart",
-			fmt.Sprintf("local_ca.%s sets only one of key_file and cert_file. Set both (every runner needs the CA certificate, which is public and can be committed, and its key, which is secret and comes from your secret store), or neither, to keep both in the state directory.", ca.Name)))
 	}
 	return diags
 }
