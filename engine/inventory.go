@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -59,21 +57,19 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 	ctx = host.ReadOnly(ctx)
 	r.connect()
 	used, pinned := map[schema.Address][]string{}, map[schema.Address][]string{}
-	r.cfg.Each(func(a schema.Address, _ hcl.Range, b schema.Block) {
-		for _, ref := range r.cfg.Refs(a) {
-			if ref.Type != "certificate" {
-				continue
-			}
-			switch b := b.(type) {
-			case *schema.Vhost:
-				used[ref.Address] = append(used[ref.Address], fmt.Sprintf("%s (%s %s, %s)", a, b.Server, b.Listen, strings.Join(b.ServerNames, " ")))
-			case *schema.Service:
-				used[ref.Address] = append(used[ref.Address], fmt.Sprintf("%s (%s)", a, strings.Join(b.Endpoints, " ")))
-			case *schema.TLSA:
-				pinned[ref.Address] = append(pinned[ref.Address], fmt.Sprintf("%s (%s TLSA %d %d %d)", a, b.FQDN, b.Params[0], b.Params[1], b.Params[2]))
-			}
+	for _, n := range r.g.Nodes {
+		d, ok := n.Res.(providers.Described)
+		if !ok {
+			continue
 		}
-	})
+		line := fmt.Sprintf("%s (%s)", n.Addr, d.Describe())
+		if s, ok := n.Res.(providers.Server); ok && !s.Serves().IsZero() {
+			used[s.Serves()] = append(used[s.Serves()], line)
+		}
+		if p, ok := n.Res.(providers.Pin); ok {
+			pinned[p.Pinned()] = append(pinned[p.Pinned()], line)
+		}
+	}
 	var out []Holding
 	for _, n := range r.g.Nodes {
 		kh, ok := n.Res.(providers.KeyHolder)

@@ -15,12 +15,10 @@ import (
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/netpolicy"
-	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
-	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
@@ -38,7 +36,6 @@ func binders() map[string]binder {
 		"certificate": bindCertificate,
 		"tlsa":        bindTLSA,
 		"vhost":       bindVhost,
-		"service":     bindService,
 	}
 }
 
@@ -49,9 +46,6 @@ type binding struct {
 	bound map[schema.Address]any
 	// remotes are the SSH hosts by name: one connection each for the run.
 	remotes map[string]*host.SSH
-	// endpoints and zones: tlsaContext.
-	endpoints []dns.Endpoint
-	zones     []dns.Zone
 	// challenges are the http-01 pre-order checks made so far.
 	challenges []engine.Challenge
 	// policy restricts the SSH connections (an untrusted plan).
@@ -248,34 +242,6 @@ func (b *binding) challengeDial(httpAddr string) func(name string) map[string]st
 	}
 }
 
-// tlsaContext is what every TLSA RRset is checked against: the TLS
-// endpoints of the configuration (for served_match) and its zones (for MX
-// targets), found once per binding, not once per RRset.
-func (b *binding) tlsaContext() ([]dns.Endpoint, []dns.Zone) {
-	if b.endpoints != nil {
-		return b.endpoints, b.zones
-	}
-	b.endpoints = []dns.Endpoint{}
-	for _, v := range b.cfg.Vhosts {
-		if p := webserver.Prober(b.cfg, v); p != nil && p.TLS {
-			b.endpoints = append(b.endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: p.Addr, Addr: p.Addr}, Names: v.ServerNames})
-		}
-	}
-	for _, s := range b.cfg.Services {
-		for _, e := range s.Endpoints {
-			ep, _ := schema.ParseEndpoint(e) // validated
-			names := b.cfg.Certificate(s.Certificate).Domains
-			b.endpoints = append(b.endpoints, dns.Endpoint{Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS}, Names: names})
-		}
-	}
-	for _, z := range b.cfg.Zones {
-		if zz, ok := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(dns.Zone); ok {
-			b.zones = append(b.zones, zz)
-		}
-	}
-	return b.endpoints, b.zones
-}
-
 func bindTLSA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	t := block.(*schema.TLSA)
 	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
@@ -285,9 +251,7 @@ func bindTLSA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	if s, ok := zone.(*dns.Server); ok {
 		s.Expect(t.FQDN)
 	}
-	endpoints, zones := b.tlsaContext()
 	return &dns.TLSA{
-		MXZones:       zones,
 		Zone:          zone,
 		ZoneName:      t.Zone.Address.Name,
 		Owner:         t.FQDN,
@@ -298,7 +262,6 @@ func bindTLSA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 		RolloverWait:  t.Wait,
 		Certificate:   b.keyDeployer(t.Certificate),
 		CertAddr:      t.Certificate.Address,
-		Endpoints:     endpoints,
 	}, nil
 }
 
@@ -315,29 +278,6 @@ func bindVhost(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 		vh.Probe.Roots = c.Issuer.Roots // served chains must build to the issuer's roots
 	}
 	return vh, nil
-}
-
-func bindService(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	s := block.(*schema.Service)
-	cert := b.cfg.Certificate(s.Certificate)
-	svc := &service.Service{
-		Host:          b.host(s.Host),
-		Certificate:   b.keyDeployer(s.Certificate),
-		CertAddr:      s.Certificate.Address,
-		CertPath:      b.cfg.LocalPath(cert.Host, cert.CertFile),
-		KeyPath:       b.cfg.LocalPath(cert.Host, cert.KeyFile),
-		Name:          cert.Domains[0],
-		TestCommand:   s.TestCommand,
-		ReloadCommand: s.ReloadCommand,
-	}
-	if c, ok := b.bound[s.Certificate.Address].(*certificate.Certificate); ok && c.Issuer != nil {
-		svc.Roots = c.Issuer.Roots
-	}
-	for _, e := range s.Endpoints {
-		ep, _ := schema.ParseEndpoint(e) // validated
-		svc.Endpoints = append(svc.Endpoints, probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS})
-	}
-	return svc, nil
 }
 
 var _ providers.Binding = (*binding)(nil)

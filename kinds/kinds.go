@@ -7,6 +7,7 @@ import (
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -22,7 +23,7 @@ func All() []providers.Kind {
 		builtin("tlsa"),
 		builtin("tls_policy"),
 		builtin("vhost"),
-		builtin("service"),
+		service.Kind(),
 		apt.KeyKind(),
 		apt.SourceKind(),
 	}

@@ -64,6 +64,17 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 			}
 		}
 	}
+	var all []any
+	cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
+		if o := b.bound[a]; o != nil {
+			all = append(all, o)
+		}
+	})
+	for _, o := range all {
+		if l, ok := o.(providers.Linker); ok {
+			l.Link(all)
+		}
+	}
 	w := engine.World{Graph: g, Challenges: b.challenges}
 	for _, h := range cfg.Hosts {
 		if r := b.remotes[h.Name]; r != nil {

@@ -260,3 +260,10 @@ type Retired struct {
 	Reason  string `json:"reason,omitempty"`
 	Revoked bool   `json:"revoked,omitempty"` // the CA has revoked it
 }
+
+// Described resources say in a few words what they are, for the
+// inventory's lists of what serves and pins each certificate ("nginx
+// *:443, www.example.test").
+type Described interface {
+	Describe() string
+}

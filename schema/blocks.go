@@ -225,26 +225,6 @@ type Vhost struct {
 	Host        Ref
 }
 
-// Service is a TLS daemon that reads a certificate from its files
-// (Postfix, Dovecot, HAProxy, …): tested and reloaded after each change of
-// the files, and observed live at its endpoints.
-type Service struct {
-	Name            string         `hcl:"name,label"`
-	CertificateExpr hcl.Expression `hcl:"certificate"`
-	Endpoints       []string       `hcl:"endpoints"`
-	TestCommand     string         `hcl:"test_command,optional"`
-	ReloadCommand   string         `hcl:"reload_command,optional"`
-	HostExpr        hcl.Expression `hcl:"host,optional"`
-
-	EndpointsRange     hcl.Range `hcl:"endpoints,attr_value_range"`
-	TestCommandRange   hcl.Range `hcl:"test_command,attr_value_range"`
-	ReloadCommandRange hcl.Range `hcl:"reload_command,attr_value_range"`
-	DeclRange          hcl.Range `hcl:",def_range"`
-
-	Certificate Ref
-	Host        Ref
-}
-
 // State says where state is kept when not in .trustform/: a PostgreSQL
 // database that every runner shares. The label is the store's type.
 type State struct {

@@ -48,3 +48,19 @@ func FileName(name string) string { return fileName(name) }
 func CheckToken(rng hcl.Range, attr, v string) *hcl.Diagnostic {
 	return tokenGrammar.check(rng, attr, v)
 }
+
+// HostOf is the host a block names (its reference to a host block); the
+// zero Ref for the machine trustform runs on.
+func (c *Config) HostOf(a Address) Ref {
+	if r, ok := c.blocks[a].(Referrer); ok {
+		for _, ref := range r.References() {
+			if len(ref.Types) == 1 && ref.Types[0] == "host" {
+				return *ref.To
+			}
+		}
+	}
+	return Ref{}
+}
+
+// HostName names a host reference in a message.
+func HostName(r Ref) string { return hostName(r) }

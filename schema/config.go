@@ -24,7 +24,6 @@ type Config struct {
 	TLSAs        []*TLSA
 	TLSPolicies  []*TLSPolicy
 	Vhosts       []*Vhost
-	Services     []*Service
 	// State is the shared state store, or nil for .trustform/.
 	State *State
 	// Removed are the removed blocks: what to forget instead of delete.

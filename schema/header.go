@@ -8,11 +8,10 @@ func (b *Certificate) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRa
 func (b *TLSA) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
 func (b *TLSPolicy) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
 func (b *Vhost) Header() (*string, *hcl.Range)       { return &b.Name, &b.DeclRange }
-func (b *Service) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
 func (b *State) Header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
 func (b *Removed) Header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
 
-var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*Service)(nil), (*State)(nil), (*Removed)(nil)}
+var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*State)(nil), (*Removed)(nil)}
 
 // Builtin are the kinds whose blocks are still declared in this package,
 // in the order of the language reference.
@@ -23,7 +22,6 @@ func Builtin() []Kind {
 		{Type: "tlsa", Rank: 2, New: func() Block { return &TLSA{} }, Check: checkTLSAs},
 		{Type: "tls_policy", New: func() Block { return &TLSPolicy{} }},
 		{Type: "vhost", Rank: 3, New: func() Block { return &Vhost{} }},
-		{Type: "service", Rank: 3, New: func() Block { return &Service{} }},
 	}
 }
 
@@ -38,10 +36,6 @@ func (b *TLSA) References() []Reference {
 func (b *Vhost) References() []Reference {
 	return []Reference{{"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, false}, {"tls_policy", b.TLSPolicyExpr, &b.TLSPolicy, []string{"tls_policy"}, false},
 		{"hsts_from", b.HSTSFromExpr, &b.HSTSFrom, []string{"vhost"}, false}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
-}
-
-func (b *Service) References() []Reference {
-	return []Reference{{"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
 }
 
 func (b *Host) Files() []File {

@@ -227,7 +227,6 @@ func (c *Config) builtinSlices() {
 	c.TLSAs = typed[*TLSA](c.byType["tlsa"])
 	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])
 	c.Vhosts = typed[*Vhost](c.byType["vhost"])
-	c.Services = typed[*Service](c.byType["service"])
 }
 
 func typed[T Block](bs []Block) []T {

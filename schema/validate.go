@@ -92,42 +92,11 @@ func (v *Vhost) Validate(c *Config) hcl.Diagnostics {
 	return append(c.validateVhost(v), c.validateProfileKey(v)...)
 }
 
-func (b *Service) Validate(c *Config) hcl.Diagnostics {
-	diags := validateService(b)
-	if cert := c.Certificate(b.Certificate); cert != nil && cert.Host.Address != b.Host.Address {
-		diags = append(diags, errAt(b.DeclRange, "Service and certificate on different hosts",
-			fmt.Sprintf("service.%s runs on %s, but %s is deployed to %s: a daemon reads its certificate files on its own machine.", b.Name, hostName(b.Host), b.Certificate.Address, hostName(cert.Host))))
-	}
-	return diags
-}
-
 func hostName(r Ref) string {
 	if !r.Set() {
 		return "the machine trustform runs on"
 	}
 	return r.Address.String()
-}
-
-// validateService: every endpoint parses; a service with none has nothing
-// to check.
-func validateService(b *Service) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	if len(b.Endpoints) == 0 {
-		diags = append(diags, errAt(b.EndpointsRange, "No endpoints", fmt.Sprintf("service.%s needs at least one endpoint, such as \"smtp://192.0.2.25:25\": trustform checks there what the service serves.", b.Name)))
-	}
-	seen := map[string]bool{}
-	for _, e := range b.Endpoints {
-		ep, err := ParseEndpoint(e)
-		if err != nil {
-			diags = append(diags, errAt(b.EndpointsRange, "Invalid endpoint", err.Error()+"."))
-			continue
-		}
-		if seen[ep.Addr] {
-			diags = append(diags, errAt(b.EndpointsRange, "Endpoint listed twice", fmt.Sprintf("%s is listed twice in service.%s.", ep.Addr, b.Name)))
-		}
-		seen[ep.Addr] = true
-	}
-	return diags
 }
 
 func (c *Config) validateZone(z *DNSZone) hcl.Diagnostics {

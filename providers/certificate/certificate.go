@@ -181,7 +181,18 @@ var (
 	_ providers.Deleter     = (*Certificate)(nil)
 	_ providers.KeyHolder   = (*Certificate)(nil)
 	_ providers.Warner      = (*Certificate)(nil)
+	_ providers.Deployment  = (*Certificate)(nil)
 )
+
+// Deployed is where the certificate's files are, its names, and the roots
+// its chains build to, for the kinds that read its files.
+func (c *Certificate) Deployed() providers.Deployed {
+	d := providers.Deployed{CertPath: c.CertPath, KeyPath: c.KeyPath, Names: c.Domains}
+	if c.Issuer != nil {
+		d.Roots = c.Issuer.Roots
+	}
+	return d
+}
 
 // Warnings are the issuer's findings on the order settings, and the
 // staged files that are not trustform's.

@@ -37,12 +37,13 @@ type TLSA struct {
 	RolloverWait  time.Duration // how long new records are visible before they are relied on
 	Certificate   providers.KeyDeployer
 	CertAddr      schema.Address
-	// Endpoints are the TLS services trustform probes (vhosts); the one on
-	// the owner's port and host is checked against the records (served_match).
+	// Endpoints are the TLS services trustform probes (vhosts, mail
+	// services); the one on the owner's port and host is checked against
+	// the records (served_match). MXZones are every managed zone, whose
+	// apex MX RRsets an SMTP owner's host should be a target of (RFC 7672
+	// §2.2.2). Link sets both from the configuration's other objects.
 	Endpoints []Endpoint
-	// MXZones are every managed zone, whose apex MX RRsets an SMTP owner's
-	// host should be a target of (RFC 7672 §2.2.2).
-	MXZones []Zone
+	MXZones   []Zone
 
 	// Filled by Observe: this resource's records every authoritative server
 	// serves (what the tlsa-before-cert gate counts from), the servers that
@@ -63,7 +64,29 @@ type Endpoint struct {
 	Names []string
 }
 
+// Link finds the TLS endpoints and the zones of the configuration.
+func (t *TLSA) Link(bound []any) {
+	t.Endpoints, t.MXZones = []Endpoint{}, nil
+	for _, o := range bound {
+		if e, ok := o.(providers.TLSEndpointer); ok {
+			for _, ep := range e.TLSEndpoints() {
+				t.Endpoints = append(t.Endpoints, Endpoint{probe.Endpoint{URL: ep.URL, Addr: ep.Addr, StartTLS: ep.StartTLS}, ep.Names})
+			}
+		}
+		if z, ok := o.(Zone); ok {
+			t.MXZones = append(t.MXZones, z)
+		}
+	}
+}
+
+// Describe is the RRset's owner and parameters, for the inventory.
+func (t *TLSA) Describe() string {
+	return fmt.Sprintf("%s TLSA %d %d %d", t.Owner, t.Params[0], t.Params[1], t.Params[2])
+}
+
 var (
+	_ providers.Described   = (*TLSA)(nil)
+	_ providers.Linker      = (*TLSA)(nil)
 	_ providers.Batched     = (*TLSA)(nil)
 	_ providers.Propagating = (*TLSA)(nil)
 	_ providers.Warner      = (*TLSA)(nil)

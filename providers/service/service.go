@@ -30,7 +30,8 @@ type Service struct {
 	CertPath      string // the certificate's files on Host, restored from
 	KeyPath       string // their .prev copies when the config test fails
 	Endpoints     []probe.Endpoint
-	Name          string // SNI sent to the endpoints: the certificate's first name
+	Name          string   // SNI sent to the endpoints: the certificate's first name
+	Names         []string // the certificate's names
 	TestCommand   string
 	ReloadCommand string
 	// Roots, when set and not nil, are what each endpoint's chain must
@@ -42,8 +43,10 @@ type Service struct {
 }
 
 var (
-	_ providers.Resource = (*Service)(nil)
-	_ providers.Server   = (*Service)(nil)
+	_ providers.Resource      = (*Service)(nil)
+	_ providers.Server        = (*Service)(nil)
+	_ providers.TLSEndpointer = (*Service)(nil)
+	_ providers.Described     = (*Service)(nil)
 )
 
 // Serves is the certificate the service reads.

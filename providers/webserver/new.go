@@ -1,6 +1,7 @@
 package webserver
 
 import (
+	"fmt"
 	"net"
 	"strings"
 
@@ -60,7 +61,8 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 	if v.ReloadCommand != nil {
 		sc.ReloadCommand = *v.ReloadCommand
 	}
-	out := &Vhost{ServerConfig: sc, Probe: Prober(cfg, v), ConfigFile: v.ConfigFile}
+	out := &Vhost{ServerConfig: sc, Probe: Prober(cfg, v), ConfigFile: v.ConfigFile,
+		Description: fmt.Sprintf("%s %s, %s", v.Server, v.Listen, strings.Join(v.ServerNames, " "))}
 	if cert != nil {
 		out.Certificate, out.CertAddr = cert, v.Certificate.Address
 	}

@@ -22,12 +22,28 @@ type Vhost struct {
 	Certificate providers.KeyDeployer
 	CertAddr    schema.Address
 	ConfigFile  string // config_file as configured, for step descriptions
+	// Description is the server, listen address and names, for the
+	// inventory: "nginx 443, www.example.test".
+	Description string
 }
 
 var (
-	_ providers.Deleter = (*Vhost)(nil)
-	_ providers.Server  = (*Vhost)(nil)
+	_ providers.Deleter       = (*Vhost)(nil)
+	_ providers.Server        = (*Vhost)(nil)
+	_ providers.TLSEndpointer = (*Vhost)(nil)
+	_ providers.Described     = (*Vhost)(nil)
 )
+
+// Describe says what the vhost is, for the inventory.
+func (v *Vhost) Describe() string { return v.Description }
+
+// TLSEndpoints is where a TLS vhost that is probed serves its names.
+func (v *Vhost) TLSEndpoints() []providers.Endpoint {
+	if v.Probe == nil || !v.Probe.TLS {
+		return nil
+	}
+	return []providers.Endpoint{{URL: v.Probe.Addr, Addr: v.Probe.Addr, Names: v.Probe.Names}}
+}
 
 // Serves is the certificate the vhost serves (none for plain HTTP).
 func (v *Vhost) Serves() schema.Address { return v.CertAddr }

@@ -1,4 +1,4 @@
-package schema
+package service
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/trustform/trustform/schema"
 )
 
 // Endpoint is one address where a service answers TLS, as a service's
@@ -60,7 +62,7 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("%q: the scheme is one of %s", s, strings.Join(EndpointSchemes(), ", "))
 	}
 	host, port := u.Hostname(), u.Port()
-	if net.ParseIP(host) == nil && checkHostname(hcl.Range{}, "endpoints", host, false, false) != nil {
+	if net.ParseIP(host) == nil && schema.CheckHostname(hcl.Range{}, "endpoints", host, false, false) != nil {
 		return Endpoint{}, fmt.Errorf("%q: %q is neither an IP address nor a host name", s, host)
 	}
 	switch {

@@ -1,0 +1,42 @@
+package providers
+
+import "crypto/x509"
+
+// What the objects of different kinds ask of each other while a
+// configuration is bound, before anything is observed.
+
+// Deployment is a bound certificate as the kinds that read its files see
+// it (a service tests and restores them, a vhost checks its served chain).
+type Deployment interface {
+	Deployed() Deployed
+}
+
+// Deployed is where a certificate's files are and what its chains build to.
+type Deployed struct {
+	CertPath, KeyPath string // as the host door finds them
+	Names             []string
+	// Roots are the roots its chains must build to (the issuer's); nil
+	// when its issuer is not known.
+	Roots func() *x509.CertPool
+}
+
+// TLSEndpointer is a bound object that serves TLS at endpoints (a vhost,
+// a mail service): what TLSA RRsets compare the served certificates with.
+type TLSEndpointer interface {
+	TLSEndpoints() []Endpoint
+}
+
+// Endpoint is a TLS endpoint and the names it serves.
+type Endpoint struct {
+	URL      string // as configured, for messages: "smtp://192.0.2.25:25"
+	Addr     string // host:port
+	StartTLS string // the protocol that starts TLS ("smtp"), or "" for TLS at once
+	Names    []string
+}
+
+// Linker is a bound object that needs the others of the configuration,
+// once every block is bound: Link is handed them all, in the order of the
+// blocks.
+type Linker interface {
+	Link(bound []any)
+}
