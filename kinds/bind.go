@@ -3,7 +3,6 @@ package kinds
 import (
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,9 +31,7 @@ type binder func(b *binding, block schema.Block) (any, hcl.Diagnostics)
 // configure others (host, tls_policy) bind to nothing.
 func binders() map[string]binder {
 	return map[string]binder{
-		"dns_zone":    bindZone,
 		"certificate": bindCertificate,
-		"tlsa":        bindTLSA,
 		"vhost":       bindVhost,
 	}
 }
@@ -104,42 +101,6 @@ func (b *binding) keyDeployer(r schema.Ref) providers.KeyDeployer {
 	return k
 }
 
-func bindZone(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	z := block.(*schema.DNSZone)
-	if z.Server == "" {
-		return &dns.ZoneFile{
-			Host:          b.host(schema.Ref{}),
-			Origin:        dns.Fqdn(z.Zone),
-			Path:          b.cfg.LocalPath(schema.Ref{}, z.ZoneFile),
-			ReloadCommand: z.ReloadCommand,
-			Nameservers:   dns.WithPort(z.Nameservers),
-			Now:           b.now,
-		}, nil
-	}
-	secretFile := ""
-	if z.TSIG.SecretFile != "" {
-		secretFile = b.cfg.LocalPath(schema.Ref{}, z.TSIG.SecretFile)
-	}
-	secret, err := dns.ReadSecret(secretFile, z.TSIG.Name, os.Getenv)
-	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the TSIG secret", Detail: err.Error(), Subject: z.TSIG.DeclRange.Ptr()}}
-	}
-	var diags hcl.Diagnostics
-	if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "TSIG secret readable by others",
-			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", secretFile, st.Mode().Perm(), z.Zone), Subject: z.TSIG.DeclRange.Ptr()})
-	}
-	return &dns.Server{
-		Origin:        dns.Fqdn(z.Zone),
-		Primary:       z.Server,
-		KeyName:       dns.Fqdn(z.TSIG.Name),
-		Algorithm:     dns.Algorithms[z.TSIG.Algorithm],
-		Secret:        secret,
-		Nameservers:   dns.WithPort(z.Nameservers),
-		RequireDNSSEC: z.RequireDNSSEC,
-	}, diags
-}
-
 func bindCertificate(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	c := block.(*schema.Certificate)
 	addr := schema.Address{Type: "certificate", Name: c.Name}
@@ -164,10 +125,6 @@ func bindCertificate(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 			cp.Path = b.cfg.LocalPath(c.Host, cp.File)
 			cert.Copies = append(cert.Copies, cp)
 		}
-	}
-	for _, a := range b.cfg.Referrers(addr) {
-		t, ok := b.cfg.Block(a).(*schema.TLSA)
-		cert.KeepNext = cert.KeepNext || ok && t.PublishNext
 	}
 	switch iss := b.bound[c.Issuer.Address].(type) {
 	case certificate.Issuer: // the local CA
@@ -201,9 +158,12 @@ func (b *binding) acmeOrder(c *schema.Certificate) (acme.Order, hcl.Diagnostics)
 		// record belongs to the second.
 		name := dns.Fqdn(strings.TrimPrefix(c.Domains[0], "*."))
 		depth := -1
-		for _, z := range b.cfg.Zones {
-			zone, _ := b.bound[schema.Address{Type: "dns_zone", Name: z.Name}].(acme.RFC2136)
-			if origin := dns.Fqdn(z.Zone); zone != nil && (name == origin || strings.HasSuffix(name, "."+origin)) && len(origin) > depth {
+		for _, o := range b.inOrder() {
+			zone, _ := o.(acme.RFC2136)
+			if zone == nil {
+				continue
+			}
+			if origin := dns.Fqdn(zone.Apex()); (name == origin || strings.HasSuffix(name, "."+origin)) && len(origin) > depth {
 				iss.DNS, depth = zone, len(origin)
 			}
 		}
@@ -242,29 +202,6 @@ func (b *binding) challengeDial(httpAddr string) func(name string) map[string]st
 	}
 }
 
-func bindTLSA(b *binding, block schema.Block) (any, hcl.Diagnostics) {
-	t := block.(*schema.TLSA)
-	zone, ok := b.bound[t.Zone.Address].(dns.Zone)
-	if !ok {
-		return nil, nil // its zone already has a diagnostic
-	}
-	if s, ok := zone.(*dns.Server); ok {
-		s.Expect(t.FQDN)
-	}
-	return &dns.TLSA{
-		Zone:          zone,
-		ZoneName:      t.Zone.Address.Name,
-		Owner:         t.FQDN,
-		TTL:           t.TTLSeconds,
-		Params:        t.Params,
-		RequireDNSSEC: b.cfg.Zone(t.Zone).RequireDNSSEC,
-		PublishNext:   t.PublishNext,
-		RolloverWait:  t.Wait,
-		Certificate:   b.keyDeployer(t.Certificate),
-		CertAddr:      t.Certificate.Address,
-	}, nil
-}
-
 func bindVhost(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 	v := block.(*schema.Vhost)
 	h := b.host(v.Host)
@@ -278,6 +215,17 @@ func bindVhost(b *binding, block schema.Block) (any, hcl.Diagnostics) {
 		vh.Probe.Roots = c.Issuer.Roots // served chains must build to the issuer's roots
 	}
 	return vh, nil
+}
+
+// inOrder is what the blocks bound to so far, in the order of the blocks.
+func (b *binding) inOrder() []any {
+	var out []any
+	b.cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
+		if o := b.bound[a]; o != nil {
+			out = append(out, o)
+		}
+	})
+	return out
 }
 
 var _ providers.Binding = (*binding)(nil)

@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/trustform/trustform/providers/dns"
@@ -11,11 +12,17 @@ import (
 // holds the name, whatever order the zones are configured in.
 func TestDNS01DeepestZone(t *testing.T) {
 	for _, order := range [][]string{{"sub.example.test", "example.test"}, {"example.test", "sub.example.test"}} {
-		b := &binding{bound: map[schema.Address]any{}, cfg: &schema.Config{}}
+		var src string
 		for i, z := range order {
-			name := []string{"a", "b"}[i]
-			b.cfg.Zones = append(b.cfg.Zones, &schema.DNSZone{Name: name, Zone: z})
-			b.bound[schema.Address{Type: "dns_zone", Name: name}] = &dns.Server{Origin: z + ".", Primary: z}
+			src += fmt.Sprintf("dns_zone %q {\n  name = %q\n  server = \"192.0.2.53:53\"\n  tsig {\n    name = \"k\"\n  }\n}\n", []string{"a", "b"}[i], z)
+		}
+		cfg, diags := Parse("/config", map[string][]byte{"main.hcl": []byte(src)})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		b := &binding{bound: map[schema.Address]any{}, cfg: cfg}
+		for i, z := range order {
+			b.bound[schema.Address{Type: dns.ZoneType, Name: []string{"a", "b"}[i]}] = &dns.Server{Origin: z + ".", Primary: z}
 		}
 		o, diags := b.acmeOrder(&schema.Certificate{Name: "www", Challenge: "dns-01", Domains: []string{"www.sub.example.test"}})
 		if diags.HasErrors() {

@@ -6,6 +6,7 @@ import (
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/schema"
@@ -16,11 +17,11 @@ import (
 // kind is one line here.
 func All() []providers.Kind {
 	return []providers.Kind{
-		builtin("dns_zone"),
+		dns.ZoneKind(),
 		acme.Kind(),
 		localca.Kind(),
 		builtin("certificate"),
-		builtin("tlsa"),
+		dns.TLSAKind(),
 		builtin("tls_policy"),
 		builtin("vhost"),
 		service.Kind(),

@@ -10,7 +10,6 @@ import (
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
@@ -64,12 +63,7 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 			}
 		}
 	}
-	var all []any
-	cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
-		if o := b.bound[a]; o != nil {
-			all = append(all, o)
-		}
-	})
+	all := b.inOrder()
 	for _, o := range all {
 		if l, ok := o.(providers.Linker); ok {
 			l.Link(all)
@@ -81,11 +75,10 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 			w.Hosts = append(w.Hosts, r)
 		}
 	}
-	for _, z := range cfg.Zones {
-		a := schema.Address{Type: "dns_zone", Name: z.Name}
-		if zone, ok := b.bound[a].(dns.Zone); ok {
+	cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
+		if zone, ok := b.bound[a].(providers.Zone); ok {
 			w.Zones = append(w.Zones, engine.Zone{Addr: a, Hosts: zone.Hosts})
 		}
-	}
+	})
 	return w, diags
 }

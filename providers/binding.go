@@ -1,6 +1,9 @@
 package providers
 
-import "crypto/x509"
+import (
+	"context"
+	"crypto/x509"
+)
 
 // What the objects of different kinds ask of each other while a
 // configuration is bound, before anything is observed.
@@ -39,4 +42,11 @@ type Endpoint struct {
 // blocks.
 type Linker interface {
 	Link(bound []any)
+}
+
+// Zone is a bound zone as the checks that read a whole zone see it.
+type Zone interface {
+	// Hosts lists the names in the zone that carry addresses (fully
+	// qualified, lower case, sorted).
+	Hosts(ctx context.Context) ([]string, error)
 }

@@ -41,33 +41,6 @@ type SSH struct {
 	PortNumber int
 }
 
-// TSIG is the transaction signature key for RFC 2136 updates.
-type TSIG struct {
-	Name       string `hcl:"name"`
-	Algorithm  string `hcl:"algorithm,optional"`
-	SecretFile string `hcl:"secret_file,optional"`
-
-	AlgorithmRange hcl.Range `hcl:"algorithm,attr_value_range"`
-	DeclRange      hcl.Range `hcl:",def_range"`
-}
-
-// DNSZone is a zone trustform may change, through a primary server or a zone file.
-type DNSZone struct {
-	Name          string   `hcl:"name,label"`
-	Zone          string   `hcl:"name"`
-	Server        string   `hcl:"server,optional"`
-	TSIG          *TSIG    `hcl:"tsig,block"`
-	ZoneFile      string   `hcl:"zone_file,optional"`
-	ReloadCommand string   `hcl:"reload_command,optional"`
-	Nameservers   []string `hcl:"nameservers,optional"`
-	RequireDNSSEC bool     `hcl:"require_dnssec,optional"`
-
-	ZoneRange     hcl.Range `hcl:"name,attr_value_range"`
-	ServerRange   hcl.Range `hcl:"server,attr_value_range"`
-	ZoneFileRange hcl.Range `hcl:"zone_file,attr_value_range"`
-	DeclRange     hcl.Range `hcl:",def_range"`
-}
-
 // Certificate is a certificate and its private key, deployed as files.
 type Certificate struct {
 	Name        string         `hcl:"name,label"`
@@ -115,45 +88,6 @@ type Certificate struct {
 	// Neither set: 30 days, or a third of a lifetime under 30 days.
 	RenewBeforeDuration Duration
 	RenewBeforeFraction float64
-}
-
-// TLSA is the DANE TLSA RRset of one service.
-type TLSA struct {
-	Name            string         `hcl:"name,label"`
-	ZoneExpr        hcl.Expression `hcl:"zone"`
-	Owner           string         `hcl:"name,optional"`
-	Port            *int           `hcl:"port,optional"`
-	Protocol        string         `hcl:"protocol,optional"`
-	Hostname        string         `hcl:"hostname,optional"`
-	CertificateExpr hcl.Expression `hcl:"certificate"`
-	Usage           *int           `hcl:"usage,optional"`
-	Selector        *int           `hcl:"selector,optional"`
-	MatchingType    *int           `hcl:"matching_type,optional"`
-	TTL             *int           `hcl:"ttl,optional"`
-	RolloverWait    string         `hcl:"rollover_wait,optional"`
-	PublishNext     bool           `hcl:"publish_next,optional"`
-
-	OwnerRange        hcl.Range `hcl:"name,attr_value_range"`
-	PortRange         hcl.Range `hcl:"port,attr_value_range"`
-	HostnameRange     hcl.Range `hcl:"hostname,attr_value_range"`
-	UsageRange        hcl.Range `hcl:"usage,attr_value_range"`
-	SelectorRange     hcl.Range `hcl:"selector,attr_value_range"`
-	MatchingTypeRange hcl.Range `hcl:"matching_type,attr_value_range"`
-	TTLRange          hcl.Range `hcl:"ttl,attr_value_range"`
-	WaitRange         hcl.Range `hcl:"rollover_wait,attr_value_range"`
-	PublishNextRange  hcl.Range `hcl:"publish_next,attr_value_range"`
-	DeclRange         hcl.Range `hcl:",def_range"`
-
-	Zone        Ref
-	Certificate Ref
-	// Params are usage, selector and matching type with defaults applied (3 1 1).
-	Params [3]uint8
-	// FQDN is the owner name of the RRset, fully qualified.
-	FQDN string
-	// TTLSeconds is TTL with its default (3600).
-	TTLSeconds uint32
-	// Wait is rollover_wait, default twice the TTL.
-	Wait Duration
 }
 
 // TLSPolicy is a TLS protocol and cipher setting shared by vhosts.

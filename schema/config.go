@@ -19,9 +19,7 @@ type Config struct {
 	Digest string
 
 	Hosts        []*Host
-	Zones        []*DNSZone
 	Certificates []*Certificate
-	TLSAs        []*TLSA
 	TLSPolicies  []*TLSPolicy
 	Vhosts       []*Vhost
 	// State is the shared state store, or nil for .trustform/.
@@ -66,9 +64,6 @@ func (c *Config) Host(r Ref) *Host {
 	h, _ := c.blocks[r.Address].(*Host)
 	return h
 }
-
-// Zone returns the dns_zone r refers to.
-func (c *Config) Zone(r Ref) *DNSZone { z, _ := c.blocks[r.Address].(*DNSZone); return z }
 
 // Certificate returns the certificate r refers to.
 func (c *Config) Certificate(r Ref) *Certificate {

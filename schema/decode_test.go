@@ -1,4 +1,4 @@
-package schema
+package schema_test
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/trustform/trustform/kinds"
+	"github.com/trustform/trustform/schema"
 )
 
 // The decoder decodes every block of the examples and of the invalid
@@ -28,34 +31,27 @@ func TestDecoderAsGohcl(t *testing.T) {
 	}
 	blocks := 0
 	for path, src := range srcs {
-		cfg, _ := Parse(filepath.Dir(path), map[string][]byte{filepath.Base(path): src}, Builtin())
-		if cfg == nil || cfg.Files[filepath.Base(path)] == nil {
+		name := filepath.Base(path)
+		cfg, _ := kinds.Parse(filepath.Dir(path), map[string][]byte{name: src})
+		if cfg == nil || cfg.Files[name] == nil {
 			continue
 		}
-		ctx := cfg.evalContext()
-		_, rest, _ := cfg.Files[filepath.Base(path)].Body.PartialContent(topLevel)
-		content, _ := rest.Content(cfg.bodySchema())
-		if cfg.decoding == nil {
-			cfg.decoders()
-		}
-		for _, blk := range content.Blocks {
-			ours, theirs := reflect.ValueOf(cfg.newBlock(blk.Type)), reflect.ValueOf(cfg.newBlock(blk.Type))
-			got := cfg.decoding[blk.Type].decodeBlock(blk, ctx, ours.Elem(), nil)
-			want := gohcl.DecodeBody(blk.Body, ctx, theirs.Interface())
-			label, decl := theirs.Interface().(Block).Header()
+		cfg.DecodeForTest(name, func(blk *hcl.Block, ours, theirs schema.Block, got hcl.Diagnostics, ctx *hcl.EvalContext) {
+			want := gohcl.DecodeBody(blk.Body, ctx, theirs)
+			label, decl := theirs.Header()
 			if label != nil && len(blk.Labels) > 0 {
 				*label = blk.Labels[0]
 			}
 			*decl = blk.DefRange
 			at := fmt.Sprintf("%s: %s %v", path, blk.Type, blk.Labels)
-			if !reflect.DeepEqual(ours.Interface(), theirs.Interface()) {
-				t.Errorf("%s: decoded\n%+v\ngohcl\n%+v", at, ours.Elem().Interface(), theirs.Elem().Interface())
+			if !reflect.DeepEqual(ours, theirs) {
+				t.Errorf("%s: decoded\n%+v\ngohcl\n%+v", at, ours, theirs)
 			}
 			if a, b := diagStrings(got), diagStrings(want); !slices.Equal(a, b) {
 				t.Errorf("%s: diagnostics\n%q\ngohcl's\n%q", at, a, b)
 			}
 			blocks++
-		}
+		})
 	}
 	if blocks < 100 {
 		t.Errorf("only %d blocks compared", blocks)

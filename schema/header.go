@@ -3,23 +3,19 @@ package schema
 import "github.com/hashicorp/hcl/v2"
 
 func (b *Host) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
-func (b *DNSZone) Header() (*string, *hcl.Range)     { return &b.Name, &b.DeclRange }
 func (b *Certificate) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
-func (b *TLSA) Header() (*string, *hcl.Range)        { return &b.Name, &b.DeclRange }
 func (b *TLSPolicy) Header() (*string, *hcl.Range)   { return &b.Name, &b.DeclRange }
 func (b *Vhost) Header() (*string, *hcl.Range)       { return &b.Name, &b.DeclRange }
 func (b *State) Header() (*string, *hcl.Range)       { return &b.Type, &b.DeclRange }
 func (b *Removed) Header() (*string, *hcl.Range)     { return nil, &b.DeclRange }
 
-var _ = []Block{(*Host)(nil), (*DNSZone)(nil), (*Certificate)(nil), (*TLSA)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*State)(nil), (*Removed)(nil)}
+var _ = []Block{(*Host)(nil), (*Certificate)(nil), (*TLSPolicy)(nil), (*Vhost)(nil), (*State)(nil), (*Removed)(nil)}
 
 // Builtin are the kinds whose blocks are still declared in this package,
 // in the order of the language reference.
 func Builtin() []Kind {
 	return []Kind{
-		{Type: "dns_zone", New: func() Block { return &DNSZone{} }},
 		{Type: "certificate", Rank: 1, New: func() Block { return &Certificate{} }, Replaceable: true},
-		{Type: "tlsa", Rank: 2, New: func() Block { return &TLSA{} }, Check: checkTLSAs},
 		{Type: "tls_policy", New: func() Block { return &TLSPolicy{} }},
 		{Type: "vhost", Rank: 3, New: func() Block { return &Vhost{} }},
 	}
@@ -27,10 +23,6 @@ func Builtin() []Kind {
 
 func (b *Certificate) References() []Reference {
 	return []Reference{{"issuer", b.IssuerExpr, &b.Issuer, []string{"local_ca", "acme_account"}, true}, {"host", b.HostExpr, &b.Host, []string{"host"}, false}}
-}
-
-func (b *TLSA) References() []Reference {
-	return []Reference{{"zone", b.ZoneExpr, &b.Zone, []string{"dns_zone"}, true}, {"certificate", b.CertificateExpr, &b.Certificate, []string{"certificate"}, true}}
 }
 
 func (b *Vhost) References() []Reference {
@@ -43,14 +35,6 @@ func (b *Host) Files() []File {
 		return nil
 	}
 	return []File{{Attr: "identity_file", Path: b.SSH.IdentityFile, Secret: "the SSH identity of host." + b.Name, Credential: true}}
-}
-
-func (z *DNSZone) Files() []File {
-	out := []File{{Attr: "zone_file", Range: z.ZoneFileRange, Path: z.ZoneFile, Managed: true}}
-	if z.TSIG != nil {
-		out = append(out, File{Attr: "secret_file", Path: z.TSIG.SecretFile, Secret: "the TSIG secret of dns_zone." + z.Name, Credential: true})
-	}
-	return out
 }
 
 func (b *Certificate) Files() []File {

@@ -222,9 +222,7 @@ func (c *Config) add(typ string, b Block) {
 // package.
 func (c *Config) builtinSlices() {
 	c.Hosts = typed[*Host](c.byType["host"])
-	c.Zones = typed[*DNSZone](c.byType["dns_zone"])
 	c.Certificates = typed[*Certificate](c.byType["certificate"])
-	c.TLSAs = typed[*TLSA](c.byType["tlsa"])
 	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])
 	c.Vhosts = typed[*Vhost](c.byType["vhost"])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -87,7 +88,7 @@ apt_key "k" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	c, tl, k := cfg.Certificates[0], cfg.TLSAs[0], cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock)
+	c, tl, k := cfg.Certificates[0], cfg.Blocks(dns.TLSAType)[0].(*dns.TLSABlock), cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock)
 	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 0 || c.RenewBeforeFraction != 0 {
 		t.Errorf("certificate defaults: key_type %q reuse_key %v renew_before %v", c.KeyType, *c.ReuseKey, c.RenewBeforeDuration)
 	}

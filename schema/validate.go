@@ -13,14 +13,10 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/miekg/dns"
 )
 
 // KeyTypes are the accepted certificate key types.
 var KeyTypes = []string{"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rsa8192"}
-
-// TSIGAlgorithms are the accepted TSIG algorithm names.
-var TSIGAlgorithms = []string{"hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1"}
 
 // MinPreloadMaxAge is the smallest max-age that HSTS preload lists accept (one year).
 const MinPreloadMaxAge = 31536000
@@ -75,18 +71,8 @@ func (h *Host) Validate(c *Config) hcl.Diagnostics {
 	return diags
 }
 
-func (z *DNSZone) Validate(c *Config) hcl.Diagnostics     { return c.validateZone(z) }
 func (b *Certificate) Validate(c *Config) hcl.Diagnostics { return c.validateCertificate(b) }
-func (b *TLSA) Validate(c *Config) hcl.Diagnostics        { return c.validateTLSA(b) }
 func (p *TLSPolicy) Validate(*Config) hcl.Diagnostics     { return validatePolicy(p) }
-
-// checkTLSAs checks the tlsa blocks together.
-func checkTLSAs(c *Config, _ []Block) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	diags = append(diags, c.validatePublishNext()...)
-	diags = append(diags, c.validateTLSAOwners()...)
-	return append(diags, c.mailWarnings()...)
-}
 
 func (v *Vhost) Validate(c *Config) hcl.Diagnostics {
 	return append(c.validateVhost(v), c.validateProfileKey(v)...)
@@ -97,41 +83,6 @@ func hostName(r Ref) string {
 		return "the machine trustform runs on"
 	}
 	return r.Address.String()
-}
-
-func (c *Config) validateZone(z *DNSZone) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	// dns.IsDomainName accepts spaces and newlines, which a zone file's
-	// $ORIGIN line would turn into records.
-	if d := checkHostname(z.ZoneRange, "name", z.Zone, false, true); d != nil {
-		diags = append(diags, errAt(z.ZoneRange, "Invalid zone name", d.Detail))
-	}
-	diags = appendNonNil(diags, c.checkPath(z.ZoneFileRange, "zone_file", z.ZoneFile))
-	switch {
-	case z.Server != "" && z.ZoneFile != "":
-		diags = append(diags, errAt(z.ServerRange, "Conflicting zone access", "Set either server (an RFC 2136 primary) or zone_file, not both."))
-	case z.Server == "" && z.ZoneFile == "":
-		diags = append(diags, errAt(z.DeclRange, "Missing zone access", "Set server (an RFC 2136 primary as host:port, with a tsig block) or zone_file."))
-	case z.Server != "":
-		if _, _, err := net.SplitHostPort(z.Server); err != nil {
-			diags = append(diags, errAt(z.ServerRange, "Invalid server address", fmt.Sprintf("server must be host:port, e.g. \"192.0.2.53:53\": %v.", err)))
-		}
-		if z.TSIG == nil {
-			diags = append(diags, errAt(z.DeclRange, "Missing TSIG key", "Updates to a primary server must be signed: add a tsig { name, algorithm, secret_file } block."))
-		}
-	}
-	if z.RequireDNSSEC && z.ZoneFile != "" {
-		diags = append(diags, errAt(z.DeclRange, "require_dnssec needs a server", "Signatures are checked in the answers of the authoritative servers; a zone_file zone has none to ask."))
-	}
-	if z.TSIG != nil {
-		if z.TSIG.Algorithm == "" {
-			z.TSIG.Algorithm = "hmac-sha256"
-		}
-		if !oneOf(z.TSIG.Algorithm, TSIGAlgorithms) {
-			diags = append(diags, errAt(z.TSIG.AlgorithmRange, "Unsupported TSIG algorithm", fmt.Sprintf("%q is not one of %s.", z.TSIG.Algorithm, strings.Join(TSIGAlgorithms, ", "))))
-		}
-	}
-	return diags
 }
 
 func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
@@ -166,156 +117,6 @@ func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
 	diags = append(diags, c.validateACMEOrder(b)...)
 	if b.CertFile == b.KeyFile {
 		diags = append(diags, errAt(b.DeclRange, "Certificate and key share a file", "cert_file and key_file must differ: the key file is private (mode 0600)."))
-	}
-	return diags
-}
-
-func (c *Config) validateTLSA(b *TLSA) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	params := [3]struct {
-		v     *int
-		def   int
-		max   int
-		name  string
-		rng   hcl.Range
-		means string
-	}{
-		{b.Usage, 3, 3, "usage", b.UsageRange, "0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE"},
-		{b.Selector, 1, 1, "selector", b.SelectorRange, "0 full certificate, 1 SubjectPublicKeyInfo"},
-		{b.MatchingType, 1, 2, "matching_type", b.MatchingTypeRange, "0 exact, 1 SHA-256, 2 SHA-512"},
-	}
-	for i, p := range params {
-		v := p.def
-		if p.v != nil {
-			v = *p.v
-		}
-		if v < 0 || v > p.max {
-			diags = append(diags, errAt(p.rng, "TLSA "+p.name+" out of range", fmt.Sprintf("%s must be 0 to %d (%s); got %d.", p.name, p.max, p.means, v)))
-			continue
-		}
-		b.Params[i] = uint8(v)
-	}
-	b.TTLSeconds = 3600
-	if b.TTL != nil {
-		if *b.TTL < 0 || *b.TTL > 2147483647 {
-			diags = append(diags, errAt(b.TTLRange, "TTL out of range", fmt.Sprintf("ttl must be 0 to 2147483647 seconds; got %d.", *b.TTL)))
-		} else {
-			b.TTLSeconds = uint32(*b.TTL)
-		}
-	}
-	b.Wait = 2 * Duration(b.TTLSeconds) * 1e9
-	if b.RolloverWait != "" {
-		d, err := ParseDuration(b.RolloverWait)
-		if err != nil {
-			diags = append(diags, errAt(b.WaitRange, "Invalid duration", err.Error()))
-		}
-		b.Wait = d
-	}
-	if b.PublishNext && (b.Params[0] == 0 || b.Params[0] == 2 || b.Params[1] != 1) {
-		diags = append(diags, errAt(b.PublishNextRange, "publish_next needs an end-entity key record",
-			"publish_next keeps the record of a staged next key published (RFC 7671 §8.1). That works for usage 1 or 3 with selector 1 (the key itself): a certificate for the next key does not exist yet, and usage 0 and 2 pin the CA, not a key of this certificate."))
-	}
-
-	zone := c.Zone(b.Zone)
-	origin := dns.Fqdn(strings.ToLower(zone.Zone))
-	switch {
-	case b.Owner != "" && (b.Port != nil || b.Hostname != ""):
-		diags = append(diags, errAt(b.OwnerRange, "Conflicting TLSA owner", "Set either name, or port, protocol and hostname, not both."))
-		return diags
-	case b.Owner != "":
-		b.FQDN = strings.ToLower(b.Owner)
-		if !strings.HasSuffix(b.FQDN, ".") {
-			b.FQDN += "." + origin
-		}
-	case b.Port != nil && b.Hostname != "":
-		if *b.Port < 1 || *b.Port > 65535 {
-			diags = append(diags, errAt(b.PortRange, "Port out of range", fmt.Sprintf("port must be 1 to 65535; got %d.", *b.Port)))
-		}
-		if b.Protocol == "" {
-			b.Protocol = "tcp"
-		}
-		if !oneOf(b.Protocol, []string{"tcp", "udp", "sctp"}) {
-			diags = append(diags, errAt(b.DeclRange, "Invalid protocol", fmt.Sprintf("protocol must be tcp, udp or sctp; got %q.", b.Protocol)))
-		}
-		b.FQDN = "_" + strconv.Itoa(*b.Port) + "._" + b.Protocol + "." + dns.Fqdn(strings.ToLower(b.Hostname))
-	default:
-		diags = append(diags, errAt(b.DeclRange, "Missing TLSA owner", "Set name (e.g. \"_443._tcp.www\"), or port, protocol and hostname."))
-		return diags
-	}
-	if checkHostname(b.OwnerRange, "name", b.FQDN, false, true) != nil {
-		rng := b.OwnerRange
-		if b.Hostname != "" {
-			rng = b.HostnameRange
-		}
-		diags = append(diags, errAt(rng, "Invalid TLSA owner", fmt.Sprintf("%q is not a domain name.", b.FQDN)))
-	} else if !dns.IsSubDomain(origin, b.FQDN) {
-		rng := b.OwnerRange
-		if b.Hostname != "" {
-			rng = b.HostnameRange
-		}
-		diags = append(diags, errAt(rng, "TLSA owner outside its zone", fmt.Sprintf("%s is not inside zone %s (%s).", b.FQDN, origin, b.Zone.Address)))
-	}
-	return diags
-}
-
-// validatePublishNext: a certificate keeps a next key for all of its
-// end-entity TLSA RRsets or for none; otherwise a rollover would still wait
-// for the RRsets that do not publish it.
-func (c *Config) validatePublishNext() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	first := map[Address]*TLSA{}
-	for _, b := range c.TLSAs {
-		if (b.Params[0] != 1 && b.Params[0] != 3) || b.Params[1] != 1 {
-			continue // no next key record exists for these: see publish_next's own check
-		}
-		f, ok := first[b.Certificate.Address]
-		if !ok {
-			first[b.Certificate.Address] = b
-			continue
-		}
-		if f.PublishNext != b.PublishNext {
-			rng := b.DeclRange
-			if b.PublishNext {
-				rng = b.PublishNextRange
-			}
-			diags = append(diags, errAt(rng, "publish_next differs between the RRsets of one certificate",
-				fmt.Sprintf("tlsa.%s sets publish_next = %t and tlsa.%s (%s) sets %t; both pin %s. Set it on every end-entity TLSA RRset of the certificate or on none: a rollover waits for any RRset that does not publish the next key.",
-					b.Name, b.PublishNext, f.Name, f.DeclRange, f.PublishNext, b.Certificate.Address)))
-		}
-	}
-	return diags
-}
-
-// validateTLSAOwners: tlsa blocks may share an owner name (3 1 1 and 2 1 1
-// for one service), each managing its own usage, selector and matching type;
-// two for the same combination would overwrite each other, and one RRset has
-// one TTL (RFC 2181 §5.2).
-func (c *Config) validateTLSAOwners() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	first := map[string]*TLSA{}
-	for _, b := range c.TLSAs {
-		if b.FQDN == "" {
-			continue // its owner already has a diagnostic
-		}
-		f, ok := first[b.FQDN]
-		if !ok {
-			first[b.FQDN] = b
-			continue
-		}
-		switch {
-		case f.Params == b.Params:
-			diags = append(diags, errAt(b.DeclRange, "Two tlsa blocks for the same records",
-				fmt.Sprintf("tlsa.%s and tlsa.%s (%s) both manage the %d %d %d records at %s. Blocks may share an owner only with different usage, selector or matching type.",
-					b.Name, f.Name, f.DeclRange, b.Params[0], b.Params[1], b.Params[2], strings.TrimSuffix(b.FQDN, "."))))
-		case f.TTLSeconds != b.TTLSeconds:
-			rng := b.DeclRange
-			if b.TTL != nil {
-				rng = b.TTLRange
-			}
-			diags = append(diags, errAt(rng, "Different TTLs in one RRset",
-				fmt.Sprintf("tlsa.%s has ttl %d, tlsa.%s (%s) ttl %d, at the same owner %s: the records form one RRset, which has one TTL.",
-					b.Name, b.TTLSeconds, f.Name, f.DeclRange, f.TTLSeconds, strings.TrimSuffix(b.FQDN, "."))))
-		}
 	}
 	return diags
 }

@@ -182,7 +182,18 @@ var (
 	_ providers.KeyHolder   = (*Certificate)(nil)
 	_ providers.Warner      = (*Certificate)(nil)
 	_ providers.Deployment  = (*Certificate)(nil)
+	_ providers.Linker      = (*Certificate)(nil)
 )
+
+// Link keeps a next key staged when a TLSA RRset that pins the
+// certificate publishes it (publish_next).
+func (c *Certificate) Link(bound []any) {
+	for _, o := range bound {
+		if p, ok := o.(providers.Pin); ok && p.Pinned().String() == c.Addr && p.KeepsNext() {
+			c.KeepNext = true
+		}
+	}
+}
 
 // Deployed is where the certificate's files are, its names, and the roots
 // its chains build to, for the kinds that read its files.
