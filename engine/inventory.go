@@ -86,8 +86,8 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 				h.ToRevoke = append(h.ToRevoke, rt.Serial+" ("+rt.Reason+")")
 			}
 		}
-		if c := r.cfg.Certificate(schema.Ref{Address: n.Addr}); c != nil && c.Host.Set() {
-			h.Host = c.Host.Address.String()
+		if host := r.cfg.HostOf(n.Addr); host.Set() {
+			h.Host = host.Address.String()
 		}
 		out = append(out, h)
 	}

@@ -2,7 +2,7 @@ package engine
 
 import (
 	"github.com/trustform/trustform/engine/rules"
-	"github.com/trustform/trustform/schema"
+	"github.com/trustform/trustform/providers"
 )
 
 // probedServer is a resource whose running server is probed (a vhost).
@@ -16,12 +16,12 @@ func (r *Run) probed() []rules.Probed {
 	var out []rules.Probed
 	for _, n := range r.g.Nodes {
 		p, ok := n.Res.(probedServer)
-		v := r.cfg.Vhost(schema.Ref{Address: n.Addr})
-		if !ok || v == nil || n.Observed == nil {
+		w, isWeb := r.cfg.Block(n.Addr).(providers.Website)
+		if !ok || !isWeb || n.Observed == nil {
 			continue
 		}
 		if addr, hsts, webroot, ok := p.Probed(); ok {
-			out = append(out, rules.Probed{Block: v, Addr: addr, HSTS: hsts, ACMEWebroot: webroot, Observed: n.Observed})
+			out = append(out, rules.Probed{Block: w.Web(), Addr: addr, HSTS: hsts, ACMEWebroot: webroot, Observed: n.Observed})
 		}
 	}
 	return out

@@ -176,7 +176,7 @@ func (r *Run) preloadedNames(ctx context.Context) hcl.Diagnostics {
 func (r *Run) roundTrips(ctx context.Context) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, c := range r.challenges {
-		if err := c.Check(ctx, c.Cert.Domains); err != nil {
+		if err := c.Check(ctx, c.Cert.Names); err != nil {
 			diags = append(diags, rules.Warning(rules.ACMEChallengeNotRedirected, c.Cert.DeclRange, "certificate."+c.Cert.Name+" would not renew",
 				strings.Replace(strings.TrimPrefix(err.Error(), rules.ACMEChallengeNotRedirected.Name()+": "), "nothing was ordered", "the next renewal fails the same way", 1)))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/internal/netpolicy"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -36,7 +37,7 @@ type Host interface {
 
 // Challenge is the pre-order check of an http-01 certificate.
 type Challenge struct {
-	Cert  *schema.Certificate
+	Cert  providers.Cert
 	Check func(ctx context.Context, domains []string) error
 }
 

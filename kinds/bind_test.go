@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/trustform/trustform/providers/acme"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
@@ -20,14 +22,15 @@ func TestDNS01DeepestZone(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		b := &binding{bound: map[schema.Address]any{}, cfg: cfg}
+		b := &binding{bound: map[schema.Address]any{}, cfg: cfg, once: map[string]any{}}
 		for i, z := range order {
 			b.bound[schema.Address{Type: dns.ZoneType, Name: []string{"a", "b"}[i]}] = &dns.Server{Origin: z + ".", Primary: z}
 		}
-		o, diags := b.acmeOrder(&schema.Certificate{Name: "www", Challenge: "dns-01", Domains: []string{"www.sub.example.test"}})
+		iss, diags := (&acme.Account{}).IssuerFor(b, &certificate.Block{Name: "www", Challenge: "dns-01", Domains: []string{"www.sub.example.test"}})
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
+		o := iss.(*acme.Issuer).Order
 		if p, _, _, _ := o.DNS.RFC2136(); p != "sub.example.test" {
 			t.Errorf("zones %v: the TXT record goes to %s's primary", order, p)
 		}

@@ -6,9 +6,11 @@ import (
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/providers/service"
+	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -20,30 +22,14 @@ func All() []providers.Kind {
 		dns.ZoneKind(),
 		acme.Kind(),
 		localca.Kind(),
-		builtin("certificate"),
+		certificate.Kind(),
 		dns.TLSAKind(),
-		builtin("tls_policy"),
-		builtin("vhost"),
+		webserver.PolicyKind(),
+		webserver.VhostKind(),
 		service.Kind(),
 		apt.KeyKind(),
 		apt.SourceKind(),
 	}
-}
-
-// builtin is a kind whose block is still declared in package schema,
-// bound by the binders of this package.
-func builtin(typ string) providers.Kind {
-	for _, k := range schema.Builtin() {
-		if k.Type != typ {
-			continue
-		}
-		pk := providers.Kind{Kind: k}
-		if bind := binders()[typ]; bind != nil {
-			pk.Bind = func(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) { return bind(b.(*binding), block) }
-		}
-		return pk
-	}
-	panic("kinds: no builtin kind " + typ)
 }
 
 // Schema is what the language knows of kinds.

@@ -10,7 +10,6 @@ import (
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -31,8 +30,7 @@ func Binder(kinds []providers.Kind) engine.Binder {
 
 func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, policy *netpolicy.Policy) (engine.World, hcl.Diagnostics) {
 	g := graph.New(cfg)
-	b := &binding{cfg: cfg, now: now, policy: policy, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{},
-		installed: map[string]func(string) webserver.Versions{}}
+	b := &binding{cfg: cfg, now: now, policy: policy, bound: map[schema.Address]any{}, remotes: map[string]*host.SSH{}, once: map[string]any{}}
 	table := map[string]func(providers.Binding, schema.Block) (any, hcl.Diagnostics){}
 	for _, k := range kinds {
 		table[k.Type] = k.Bind
@@ -70,7 +68,7 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 		}
 	}
 	w := engine.World{Graph: g, Challenges: b.challenges}
-	for _, h := range cfg.Hosts {
+	for _, h := range cfg.Hosts() {
 		if r := b.remotes[h.Name]; r != nil {
 			w.Hosts = append(w.Hosts, r)
 		}

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"context"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -34,4 +35,16 @@ type Binding interface {
 	Host(r schema.Ref) host.Host
 	// Bound is the object a block bound to, if any.
 	Bound(a schema.Address) any
+	// All is what the blocks bound so far bound to, in the order of the
+	// blocks.
+	All() []any
+	// Once returns what make returns for key, calling it once per binding:
+	// what a kind reads once per host (its package database).
+	Once(key string, make func() any) any
+	// HTTP01Check is the check an http-01 order through a site's webroot
+	// runs before it orders (the acme-challenge-not-redirected rule's
+	// round trip: a token written into dir on webroot, fetched as the CA
+	// would, dialling the addresses dial gives for a name). The run keeps
+	// it, for plan -refresh-only to run too.
+	HTTP01Check(cert Cert, webroot host.Host, dir string, dial func(name string) map[string]string) func(ctx context.Context, domains []string) error
 }

@@ -18,10 +18,6 @@ type Config struct {
 	// files; a saved plan records it to notice configuration changes.
 	Digest string
 
-	Hosts        []*Host
-	Certificates []*Certificate
-	TLSPolicies  []*TLSPolicy
-	Vhosts       []*Vhost
 	// State is the shared state store, or nil for .trustform/.
 	State *State
 	// Removed are the removed blocks: what to forget instead of delete.
@@ -59,23 +55,20 @@ type Config struct {
 // Block returns the block at addr, or nil.
 func (c *Config) Block(addr Address) Block { return c.blocks[addr] }
 
+// Hosts are the host blocks, in file order.
+func (c *Config) Hosts() []*Host {
+	var out []*Host
+	for _, b := range c.byType["host"] {
+		out = append(out, b.(*Host))
+	}
+	return out
+}
+
 // Host returns the host a resource names, or nil for the local host.
 func (c *Config) Host(r Ref) *Host {
 	h, _ := c.blocks[r.Address].(*Host)
 	return h
 }
-
-// Certificate returns the certificate r refers to.
-func (c *Config) Certificate(r Ref) *Certificate {
-	v, _ := c.blocks[r.Address].(*Certificate)
-	return v
-}
-
-// TLSPolicy returns the tls_policy r refers to.
-func (c *Config) TLSPolicy(r Ref) *TLSPolicy { v, _ := c.blocks[r.Address].(*TLSPolicy); return v }
-
-// Vhost returns the vhost r refers to.
-func (c *Config) Vhost(r Ref) *Vhost { v, _ := c.blocks[r.Address].(*Vhost); return v }
 
 // LocalPath maps a file path of a resource to where the host door finds
 // it: on this machine, relative paths are relative to the configuration

@@ -13,6 +13,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/schema"
 )
@@ -64,7 +65,7 @@ apt_key "k" {
 	if got := cfg.Blocks(localca.Type)[0].(*localca.Block).CommonName; got != "EXAMPLE.TEST CA (mx1.example.test+mx2.example.test)" {
 		t.Errorf("common_name = %q", got)
 	}
-	c := cfg.Certificates[0]
+	c := cfg.Blocks(certificate.Type)[0].(*certificate.Block)
 	if want := []string{"mx1.example.test", "mx2.example.test", "198.51.100.10"}; !slices.Equal(c.Domains, want) || c.KeyType != "ec384" || c.CertFile != "certs/example.test.pem" {
 		t.Errorf("certificate: domains %v key_type %q cert_file %q", c.Domains, c.KeyType, c.CertFile)
 	}

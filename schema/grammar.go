@@ -46,6 +46,12 @@ var (
 	}, "printable ASCII without spaces, quotes, < > \\ { } | ^ or `"}
 )
 
+// tokenGrammar: a profile name and an EAB key id are tokens the CA hands
+// out; they travel in JSON and are shown in plans, never in a server file.
+var tokenGrammar = grammar{"a token", func(r rune) bool {
+	return r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-:+/=", r))
+}, "ASCII letters, digits and . _ - : + / ="}
+
 // check returns a diagnostic when v has a character the grammar does not
 // allow, naming the first one (quoted, so a newline shows as \n).
 func (g grammar) check(rng hcl.Range, attr, v string) *hcl.Diagnostic {

@@ -185,7 +185,6 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		for _, body := range bodies {
 			diags = append(diags, cfg.decodeBlocks(body, ctx)...)
 		}
-		cfg.builtinSlices()
 	}
 	cfg.Files = parser.Files()
 	fmt.Fprintf(sum, "%s\x00", cfg.VariablesDigest())
@@ -216,25 +215,6 @@ func (c *Config) add(typ string, b Block) {
 	default:
 		c.byType[typ] = append(c.byType[typ], b)
 	}
-}
-
-// builtinSlices fills the typed lists of the kinds still declared in this
-// package.
-func (c *Config) builtinSlices() {
-	c.Hosts = typed[*Host](c.byType["host"])
-	c.Certificates = typed[*Certificate](c.byType["certificate"])
-	c.TLSPolicies = typed[*TLSPolicy](c.byType["tls_policy"])
-	c.Vhosts = typed[*Vhost](c.byType["vhost"])
-}
-
-func typed[T Block](bs []Block) []T {
-	var out []T
-	for _, b := range bs {
-		if t, ok := b.(T); ok {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // index registers every block under its address, refusing duplicates.

@@ -10,6 +10,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
@@ -88,7 +89,7 @@ apt_key "k" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	c, tl, k := cfg.Certificates[0], cfg.Blocks(dns.TLSAType)[0].(*dns.TLSABlock), cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock)
+	c, tl, k := cfg.Blocks(certificate.Type)[0].(*certificate.Block), cfg.Blocks(dns.TLSAType)[0].(*dns.TLSABlock), cfg.Blocks(apt.KeyType)[0].(*apt.KeyBlock)
 	if c.KeyType != "ec256" || !*c.ReuseKey || c.RenewBeforeDuration != 0 || c.RenewBeforeFraction != 0 {
 		t.Errorf("certificate defaults: key_type %q reuse_key %v renew_before %v", c.KeyType, *c.ReuseKey, c.RenewBeforeDuration)
 	}
@@ -120,19 +121,6 @@ func TestParseDuration(t *testing.T) {
 		got, err := schema.ParseDuration(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func TestParseListen(t *testing.T) {
-	for in, want := range map[string]string{
-		"443": "*:443", "*:443": "*:443", "0.0.0.0:80": "*:80",
-		"192.0.2.10:443": "192.0.2.10:443", "[::1]:8443": "[::1]:8443",
-		"example.test:443": "", "99999": "",
-	} {
-		got, err := schema.ParseListen(in)
-		if (err != nil) != (want == "") || got != want {
-			t.Errorf("ParseListen(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }

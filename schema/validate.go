@@ -8,30 +8,13 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
-// KeyTypes are the accepted certificate key types.
-var KeyTypes = []string{"ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rsa8192"}
-
-// MinPreloadMaxAge is the smallest max-age that HSTS preload lists accept (one year).
-const MinPreloadMaxAge = 31536000
-
 func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}
-}
-
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks each block on its own, after references are resolved,
@@ -71,13 +54,6 @@ func (h *Host) Validate(c *Config) hcl.Diagnostics {
 	return diags
 }
 
-func (b *Certificate) Validate(c *Config) hcl.Diagnostics { return c.validateCertificate(b) }
-func (p *TLSPolicy) Validate(*Config) hcl.Diagnostics     { return validatePolicy(p) }
-
-func (v *Vhost) Validate(c *Config) hcl.Diagnostics {
-	return append(c.validateVhost(v), c.validateProfileKey(v)...)
-}
-
 func hostName(r Ref) string {
 	if !r.Set() {
 		return "the machine trustform runs on"
@@ -85,160 +61,7 @@ func hostName(r Ref) string {
 	return r.Address.String()
 }
 
-func (c *Config) validateCertificate(b *Certificate) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	if len(b.Domains) == 0 {
-		diags = append(diags, errAt(b.DomainsRange, "No domains", "A certificate needs at least one domain."))
-	}
-	for _, d := range b.Domains {
-		if checkHostname(b.DomainsRange, "domains", d, true, false) != nil || strings.HasSuffix(d, ".") {
-			diags = append(diags, errAt(b.DomainsRange, "Invalid domain", fmt.Sprintf("%q is not a domain name (write names without a trailing dot).", d)))
-		}
-	}
-	diags = appendNonNil(diags, c.checkPath(b.CertFileRange, "cert_file", b.CertFile))
-	diags = appendNonNil(diags, c.checkPath(b.KeyFileRange, "key_file", b.KeyFile))
-	if b.KeyType == "" {
-		b.KeyType = "ec256"
-	}
-	if !oneOf(b.KeyType, KeyTypes) {
-		diags = append(diags, errAt(b.KeyTypeRange, "Invalid key type", fmt.Sprintf("%q is not one of %s.", b.KeyType, strings.Join(KeyTypes, ", "))))
-	}
-	if b.Issuer.Type == "acme_account" && b.Challenge == "" {
-		b.Challenge = "http-01"
-	}
-	if b.Challenge != "" && b.Challenge != "http-01" && b.Challenge != "dns-01" {
-		diags = append(diags, errAt(b.ChallengeRange, "Invalid challenge", fmt.Sprintf("%q is not \"http-01\" or \"dns-01\".", b.Challenge)))
-	}
-	if b.ReuseKey == nil {
-		t := true
-		b.ReuseKey = &t
-	}
-	diags = append(diags, b.parseRenewBefore()...)
-	diags = append(diags, c.validateACMEOrder(b)...)
-	if b.CertFile == b.KeyFile {
-		diags = append(diags, errAt(b.DeclRange, "Certificate and key share a file", "cert_file and key_file must differ: the key file is private (mode 0600)."))
-	}
-	return diags
-}
-
-// validateProfileKey: a profile allows only its certificate types;
-// mozilla-modern's are ECDSA only.
-func (c *Config) validateProfileKey(v *Vhost) hcl.Diagnostics {
-	prof, cert := c.TLSPolicy(v.TLSPolicy).Mozilla(), c.Certificate(v.Certificate)
-	if prof == nil || cert == nil {
-		return nil
-	}
-	kind := "ecdsa"
-	if strings.HasPrefix(cert.KeyType, "rsa") {
-		kind = "rsa"
-	}
-	if slices.Contains(prof.CertificateTypes, kind) {
-		return nil
-	}
-	return hcl.Diagnostics{errAt(v.DeclRange, "Certificate type outside the TLS profile",
-		fmt.Sprintf("vhost.%s uses %s under %s, whose certificates are %s only (Mozilla's guidelines %s, certificate_types). Set key_type = \"ec256\" on %s, or use mozilla-intermediate.",
-			v.Name, cert.KeyType, prof.Name, strings.Join(prof.CertificateTypes, ", "), prof.Version, v.Certificate.Address))}
-}
-
-func validatePolicy(p *TLSPolicy) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	switch {
-	case p.Profile != "" && (len(p.Protocols) > 0 || p.Ciphers != ""):
-		diags = append(diags, errAt(p.ProfileRange, "Conflicting TLS policy", "Set either profile, or protocols and ciphers, not both."))
-	case p.Profile != "":
-		var ok bool
-		if p.mozilla, ok = MozillaProfile(p.Profile); !ok {
-			diags = append(diags, errAt(p.ProfileRange, "Unknown TLS profile", fmt.Sprintf("%q is not \"mozilla-modern\" or \"mozilla-intermediate\".", p.Profile)))
-		}
-	case len(p.Protocols) == 0:
-		diags = append(diags, errAt(p.DeclRange, "Empty TLS policy", "Set profile, or protocols (and ciphers)."))
-	}
-	if p.Ciphers != "" {
-		diags = appendNonNil(diags, cipherGrammar.check(p.CiphersRange, "ciphers", p.Ciphers))
-	}
-	for _, proto := range p.Protocols {
-		if !tlsProtocols[proto] {
-			diags = append(diags, errAt(p.ProtocolsRange, "Unknown TLS protocol", fmt.Sprintf("%q is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.", proto)))
-		}
-	}
-	return diags
-}
-
-func (c *Config) validateVhost(v *Vhost) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	if v.Server != "nginx" && v.Server != "apache" {
-		diags = append(diags, errAt(v.ServerRange, "Unknown web server", fmt.Sprintf("server must be \"nginx\" or \"apache\"; got %q.", v.Server)))
-	}
-	if _, err := ParseListen(v.Listen); err != nil {
-		diags = append(diags, errAt(v.ListenRange, "Invalid listen address", err.Error()))
-	}
-	if len(v.ServerNames) == 0 {
-		diags = append(diags, errAt(v.ServerNamesRange, "No server names", "A vhost needs at least one name in server_names."))
-	}
-	for _, n := range v.ServerNames {
-		diags = appendNonNil(diags, checkHostname(v.ServerNamesRange, "server_names", n, true, false))
-	}
-	for _, ver := range []struct {
-		attr, v string
-		rng     hcl.Range
-	}{{"server_version", v.ServerVersion, v.ServerVersionRange}, {"openssl_version", v.OpenSSLVersion, v.OpenSSLVersionRange}} {
-		if ver.v != "" && !versionNumber.MatchString(ver.v) {
-			diags = append(diags, errAt(ver.rng, "Invalid version", fmt.Sprintf("%s is a version number such as \"1.22.1\"; got %q.", ver.attr, ver.v)))
-		}
-	}
-	diags = appendNonNil(diags, c.checkPath(v.ConfigFileRange, "config_file", v.ConfigFile))
-	diags = appendNonNil(diags, c.checkPath(v.RootRange, "root", v.Root))
-	diags = appendNonNil(diags, c.checkPath(v.ACMEWebrootRange, "acme_webroot", v.ACMEWebroot))
-	if v.Certificate.Set() && v.RedirectHTTPS {
-		diags = append(diags, errAt(v.RedirectRange, "Redirect on a TLS vhost", "redirect_https belongs on the plain-HTTP vhost; this one has a certificate."))
-	}
-	if h := v.HSTS; h != nil {
-		if h.MaxAge < 0 {
-			diags = append(diags, errAt(h.MaxAgeRange, "Invalid HSTS max_age", "max_age is a number of seconds, 0 or more."))
-		}
-	}
-	if v.HSTSFrom.Set() {
-		if src := c.Vhost(v.HSTSFrom); src != nil && src.HSTS == nil {
-			diags = append(diags, errAt(v.HSTSFrom.Range, "hsts_from names a vhost without hsts", fmt.Sprintf("%s has no hsts block to copy.", v.HSTSFrom.Address)))
-		}
-	}
-	return diags
-}
-
-var (
-	envName       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
-	versionNumber = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,6}){0,4}$`)
-)
-
-// ParseListen normalises a listen address ("443", "*:443", "192.0.2.1:443",
-// "[::1]:443") to host:port, with "*" for all addresses.
-func ParseListen(s string) (string, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		host, port = "*", s
-	}
-	if host == "" || host == "0.0.0.0" {
-		host = "*"
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%q: want host:port or a port, e.g. \"192.0.2.10:443\" or \"443\"", s)
-	}
-	if host != "*" && net.ParseIP(host) == nil {
-		return "", fmt.Errorf("%q: the address must be an IP address or *", s)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
-// ListenPort returns the port of a listen address.
-func ListenPort(s string) string {
-	l, err := ParseListen(s)
-	if err != nil {
-		return ""
-	}
-	_, p, _ := net.SplitHostPort(l)
-	return p
-}
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 func appendNonNil(diags hcl.Diagnostics, d *hcl.Diagnostic) hcl.Diagnostics {
 	if d == nil {

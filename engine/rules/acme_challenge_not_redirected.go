@@ -40,13 +40,13 @@ func (r acmeChallengeNotRedirected) Name() string { return string(r) }
 func (r acmeChallengeNotRedirected) Refuse(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	httpByName := indexVhosts(cfg, false)
-	for _, c := range cfg.Certificates {
-		if c.Challenge != "http-01" || c.Issuer.Type != "acme_account" {
+	for _, c := range certificates(cfg) {
+		if c.Challenge != "http-01" {
 			continue
 		}
 		var names []string
-		var vhost *schema.Vhost
-		for _, d := range c.Domains {
+		var vhost *providers.Web
+		for _, d := range c.Names {
 			for _, hv := range httpByName.lookup(d) {
 				if hv.RedirectHTTPS && hv.ACMEWebroot == "" {
 					if vhost == nil || vhost == hv {
@@ -76,7 +76,7 @@ func (r acmeChallengeNotRedirected) Live(_ context.Context, vhosts []Probed) hcl
 			continue
 		}
 		if c := v.Observed["served_challenge"].Str; strings.HasPrefix(c, "redirected") {
-			name := v.Block.ServerNames[0]
+			name := v.Block.Names[0]
 			diags = append(diags, Warning(r, v.Block.DeclRange, "the challenge path is redirected",
 				fmt.Sprintf("GET http://%s/.well-known/acme-challenge/%s is answered %q: http-01 validation would follow it and fail. The configuration serves it from %s; apply it.", name, probe.ChallengeProbe, strings.TrimPrefix(c, "redirected: "), v.ACMEWebroot)))
 		}
@@ -130,14 +130,14 @@ func (r acmeChallengeNotRedirected) roundTrip(ctx context.Context, h host.Host, 
 // "challenge" phase without HSTS, and in full after the HTTPS vhost.
 func (r acmeChallengeNotRedirected) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		c := g.Config.Certificate(schema.Ref{Address: n.Addr})
+		c := certOf(g.Config, schema.Ref{Address: n.Addr})
 		kd, isCert := n.Res.(providers.KeyDeployer)
-		if c == nil || !isCert || n.Change == nil || !kd.KeyPlan().Issue || c.Issuer.Type != "acme_account" || c.Challenge != "http-01" {
+		if c == nil || !isCert || n.Change == nil || !kd.KeyPlan().Issue || c.Challenge != "http-01" {
 			continue
 		}
 		for _, vn := range g.Nodes {
-			v := g.Config.Vhost(schema.Ref{Address: vn.Addr})
-			if v == nil || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || vn.Change.Action == providers.Delete || !Serves(v.ServerNames, c.Domains[0]) {
+			v := webOf(g.Config, vn.Addr)
+			if v == nil || v.Certificate.Set() || v.ACMEWebroot == "" || vn.Change == nil || vn.Change.Action == providers.Delete || !Serves(v.Names, c.Names[0]) {
 				continue
 			}
 			if vn.Observed != nil && vn.Observed["acme_webroot"].Equal(vn.Desired["acme_webroot"]) {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/trustform/trustform/internal/probe"
+	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
@@ -32,16 +33,13 @@ func (r cipherConsistency) Name() string { return string(r) }
 // Refuse groups TLS vhosts by listen address and refuses groups whose
 // protocols or ciphers differ, naming every vhost and value.
 func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
-	groups := map[string][]*schema.Vhost{}
+	groups := map[string][]*providers.Web{}
 	var listens []string
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		if !v.Certificate.Set() {
 			continue
 		}
-		l, err := schema.ParseListen(v.Listen)
-		if err != nil {
-			continue
-		}
+		l := v.Listen
 		if groups[l] == nil {
 			listens = append(listens, l)
 		}
@@ -50,8 +48,8 @@ func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, l := range listens {
 		vs := groups[l]
-		settings := func(v *schema.Vhost) string {
-			p, c := cfg.TLSPolicy(v.TLSPolicy).Effective()
+		settings := func(v *providers.Web) string {
+			p, c := effective(cfg, v.TLSPolicy)
 			protocols, ciphers := strings.Join(p, " "), c
 			if protocols == "" {
 				protocols = "(server default)"
@@ -93,14 +91,14 @@ func (r cipherConsistency) Refuse(cfg *schema.Config) hcl.Diagnostics {
 // connection, which it does when the certificate it was shown covers the
 // other name; so two Apache vhosts on one address with different
 // certificates are refused when one's certificate covers the other's names.
-func (r cipherConsistency) certificates(cfg *schema.Config, listen string, vs []*schema.Vhost) hcl.Diagnostics {
+func (r cipherConsistency) certificates(cfg *schema.Config, listen string, vs []*providers.Web) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for i, a := range vs {
 		for _, b := range vs[i+1:] {
 			if a.Server != "apache" || b.Server != "apache" || a.Certificate.Address == b.Certificate.Address {
 				continue
 			}
-			ca, cb := cfg.Certificate(a.Certificate), cfg.Certificate(b.Certificate)
+			ca, cb := certOf(cfg, a.Certificate), certOf(cfg, b.Certificate)
 			if ca == nil || cb == nil || (ca.CertFile == cb.CertFile && ca.KeyFile == cb.KeyFile) {
 				continue
 			}
@@ -122,9 +120,9 @@ func (r cipherConsistency) certificates(cfg *schema.Config, listen string, vs []
 }
 
 // coveredName is the first name of v that certificate c covers, or "".
-func coveredName(c *schema.Certificate, v *schema.Vhost) string {
-	for _, n := range v.ServerNames {
-		if Serves(c.Domains, n) {
+func coveredName(c *providers.Cert, v *providers.Web) string {
+	for _, n := range v.Names {
+		if Serves(c.Names, n) {
 			return n
 		}
 	}
@@ -151,14 +149,23 @@ func (r cipherConsistency) Live(ctx context.Context, vhosts []Probed) hcl.Diagno
 		g := groups[addr]
 		for i := 1; i < len(g); i++ {
 			first, second := g[0].Block, g[i].Block
-			status, err := probe.ReusedConnectionStatus(ctx, addr, first.ServerNames[0], second.ServerNames[0])
+			status, err := probe.ReusedConnectionStatus(ctx, addr, first.Names[0], second.Names[0])
 			if err != nil || status != 421 {
 				continue
 			}
 			diags = append(diags, Warning(r, second.DeclRange, "the server answers 421 Misdirected Request",
 				fmt.Sprintf("On %s, a request for %s on a connection opened for %s gets 421: the running vhosts' TLS settings differ (vhost.%s, vhost.%s), whatever the configuration says. Browsers reusing connections see errors. Apply the configuration to make them equal again.",
-					addr, second.ServerNames[0], first.ServerNames[0], first.Name, second.Name)))
+					addr, second.Names[0], first.Names[0], first.Name, second.Name)))
 		}
 	}
 	return diags
+}
+
+// effective is the protocols and ciphers of the tls_policy r names; none
+// for the server's defaults.
+func effective(cfg *schema.Config, r schema.Ref) ([]string, string) {
+	if p, ok := cfg.Block(r.Address).(providers.TLSSettings); ok {
+		return p.Effective()
+	}
+	return nil, ""
 }

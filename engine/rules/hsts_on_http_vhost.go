@@ -38,31 +38,31 @@ func (r hstsOnHTTPVhost) Name() string { return string(r) }
 // Refuse checks every vhost with hsts against the rule.
 func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		diags = append(diags, r.refuseBlock(v)...)
 	}
 	httpByName := indexVhosts(cfg, false)
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		h := v.HSTS
 		if h == nil || !v.Certificate.Set() {
 			continue
 		}
-		cert := cfg.Certificate(v.Certificate)
+		cert := certOf(cfg, v.Certificate)
 		var uncovered []string
-		for _, n := range v.ServerNames {
-			if !Serves(cert.Domains, n) {
+		for _, n := range v.Names {
+			if cert != nil && !Serves(cert.Names, n) {
 				uncovered = append(uncovered, n)
 			}
 		}
 		if len(uncovered) > 0 {
-			diags = append(diags, refusal(r, v.ServerNamesRange,
+			diags = append(diags, refusal(r, v.NamesRange,
 				"HSTS for names the certificate does not cover",
 				fmt.Sprintf("vhost.%s sends HSTS, but %s does not cover %s. Browsers would refuse those names for max-age seconds with no way to click through.",
 					v.Name, v.Certificate.Address, strings.Join(uncovered, ", "))))
 		}
 		onHTTP := h.OnHTTP == nil || *h.OnHTTP
-		seen := map[*schema.Vhost]bool{}
-		for _, n := range v.ServerNames {
+		seen := map[*providers.Web]bool{}
+		for _, n := range v.Names {
 			for _, hv := range httpByName.lookup(n) {
 				if seen[hv] {
 					continue
@@ -73,7 +73,7 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 					diags = append(diags, refusal(r, hv.DeclRange,
 						"HTTP vhost does not redirect to HTTPS",
 						fmt.Sprintf("vhost.%s serves %s over plain HTTP while vhost.%s sends HSTS for it. HSTS preload and first visits need a redirect to https:// on the same host: set redirect_https = true.", hv.Name, n, v.Name)))
-				case onHTTP && hv.HSTSFrom.Address != (schema.Address{Type: "vhost", Name: v.Name}):
+				case onHTTP && hv.HSTSFrom.Address != v.Address:
 					diags = append(diags, refusal(r, hv.DeclRange,
 						"HTTP vhost redirects without the HSTS header",
 						fmt.Sprintf("vhost.%s redirects %s to HTTPS but does not carry vhost.%s's HSTS header before the redirect. Set hsts_from = vhost.%s, or hsts { on_http = false } on vhost.%s (browsers ignore the header over HTTP, RFC 6797 §8.1).", hv.Name, n, v.Name, v.Name, v.Name)))
@@ -82,7 +82,7 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 		}
 	}
 	bare := bareSubdomains(cfg, declaredNames(cfg))
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		if names := bare[v]; len(names) > 0 {
 			diags = append(diags, refusal(r, v.HSTS.PreloadRange,
 				"preload with subdomains that do not serve HTTPS",
@@ -96,17 +96,17 @@ func (r hstsOnHTTPVhost) Refuse(cfg *schema.Config) hcl.Diagnostics {
 // bareSubdomains lists, per vhost whose HSTS preload covers subdomains,
 // the names under its names that no TLS vhost serves, sorted. The preload
 // list forces HTTPS on them, so they become unreachable in browsers.
-func bareSubdomains(cfg *schema.Config, names []string) map[*schema.Vhost][]string {
+func bareSubdomains(cfg *schema.Config, names []string) map[*providers.Web][]string {
 	httpsByName := indexVhosts(cfg, true)
-	preloaded := map[string]*schema.Vhost{}
-	for _, v := range cfg.Vhosts {
+	preloaded := map[string]*providers.Web{}
+	for _, v := range websites(cfg) {
 		if preloadsSubdomains(v) {
-			for _, n := range v.ServerNames {
+			for _, n := range v.Names {
 				preloaded[strings.ToLower(strings.TrimPrefix(n, "*."))] = v
 			}
 		}
 	}
-	bare := map[*schema.Vhost][]string{}
+	bare := map[*providers.Web][]string{}
 	for _, name := range names {
 		if len(httpsByName.lookup(name)) > 0 {
 			continue
@@ -135,20 +135,20 @@ func bareSubdomains(cfg *schema.Config, names []string) map[*schema.Vhost][]stri
 // public suffix cannot be preloaded at all.
 func (r hstsOnHTTPVhost) refuseRegistrable(cfg *schema.Config) hcl.Diagnostics {
 	served := map[string]bool{} // names served with a preload header that covers subdomains
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		if preloadsSubdomains(v) {
-			for _, n := range v.ServerNames {
+			for _, n := range v.Names {
 				served[strings.ToLower(n)] = true
 			}
 		}
 	}
 	var diags hcl.Diagnostics
-	for _, v := range cfg.Vhosts {
-		if !preloadsSubdomains(v) || v.HSTS.MaxAge < schema.MinPreloadMaxAge {
+	for _, v := range websites(cfg) {
+		if !preloadsSubdomains(v) || v.HSTS.MaxAge < providers.MinPreloadMaxAge {
 			continue // refuseBlock already said what preload lacks
 		}
 		var missing []string
-		for _, n := range v.ServerNames {
+		for _, n := range v.Names {
 			n = strings.ToLower(strings.TrimPrefix(n, "*."))
 			domain, err := publicsuffix.EffectiveTLDPlusOne(n)
 			switch {
@@ -186,7 +186,7 @@ func (r hstsOnHTTPVhost) Published(cfg *schema.Config, hosts []string, unlisted 
 	}
 	var diags hcl.Diagnostics
 	bare := bareSubdomains(cfg, names)
-	for _, v := range cfg.Vhosts {
+	for _, v := range websites(cfg) {
 		if names := bare[v]; len(names) > 0 {
 			diags = append(diags, Warning(r, v.HSTS.PreloadRange, "preload forces HTTPS on names the zones publish",
 				fmt.Sprintf("includeSubDomains with preload makes browsers use HTTPS for every subdomain of the names vhost.%s serves, and the managed zones publish addresses for %s, which no TLS vhost here serves. Serve HTTPS there (another server may already), or drop include_subdomains before submitting the domain.",
@@ -194,7 +194,7 @@ func (r hstsOnHTTPVhost) Published(cfg *schema.Config, hosts []string, unlisted 
 		}
 	}
 	for _, u := range unlisted {
-		for _, v := range cfg.Vhosts {
+		for _, v := range websites(cfg) {
 			if preloadsSubdomains(v) {
 				diags = append(diags, Warning(r, v.HSTS.PreloadRange, "names of a zone not checked for preload",
 					"The names that "+u+" publishes could not be listed, so which of them preload forces to HTTPS was not checked. Allow the zone's TSIG key to transfer the zone (allow-transfer) for the check."))
@@ -208,28 +208,28 @@ func (r hstsOnHTTPVhost) Published(cfg *schema.Config, hosts []string, unlisted 
 // Preloads reports whether a vhost's preload covers subdomains: only then
 // are the zones' names worth listing.
 func Preloads(cfg *schema.Config) bool {
-	return slices.ContainsFunc(cfg.Vhosts, preloadsSubdomains)
+	return slices.ContainsFunc(websites(cfg), preloadsSubdomains)
 }
 
 // preloadsSubdomains: a TLS vhost whose HSTS asks for preload with
 // includeSubDomains.
-func preloadsSubdomains(v *schema.Vhost) bool {
+func preloadsSubdomains(v *providers.Web) bool {
 	h := v.HSTS
 	return h != nil && h.Preload && h.IncludeSubdomains && v.Certificate.Set()
 }
 
 // refuseBlock checks one vhost's hsts block on its own: preload's
 // requirements, and HSTS only where TLS is served.
-func (r hstsOnHTTPVhost) refuseBlock(v *schema.Vhost) hcl.Diagnostics {
+func (r hstsOnHTTPVhost) refuseBlock(v *providers.Web) hcl.Diagnostics {
 	h := v.HSTS
 	if h == nil {
 		return nil
 	}
 	var diags hcl.Diagnostics
-	if h.Preload && (h.MaxAge < schema.MinPreloadMaxAge || !h.IncludeSubdomains) {
+	if h.Preload && (h.MaxAge < providers.MinPreloadMaxAge || !h.IncludeSubdomains) {
 		var missing []string
-		if h.MaxAge < schema.MinPreloadMaxAge {
-			missing = append(missing, fmt.Sprintf("max_age ≥ %d (one year; it is %d)", schema.MinPreloadMaxAge, h.MaxAge))
+		if h.MaxAge < providers.MinPreloadMaxAge {
+			missing = append(missing, fmt.Sprintf("max_age ≥ %d (one year; it is %d)", providers.MinPreloadMaxAge, h.MaxAge))
 		}
 		if !h.IncludeSubdomains {
 			missing = append(missing, "include_subdomains = true")
@@ -248,8 +248,8 @@ func (r hstsOnHTTPVhost) refuseBlock(v *schema.Vhost) hcl.Diagnostics {
 // have a certificate (an SMTP server's, say) are not web names.
 func declaredNames(cfg *schema.Config) []string {
 	set := map[string]bool{}
-	for _, v := range cfg.Vhosts {
-		for _, n := range v.ServerNames {
+	for _, v := range websites(cfg) {
+		for _, n := range v.Names {
 			set[strings.ToLower(n)] = true
 		}
 	}
@@ -275,12 +275,12 @@ func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostic
 			}
 			diags = append(diags, Warning(r, v.Block.DeclRange, "more than one Strict-Transport-Security header",
 				fmt.Sprintf("GET %s://%s/ is answered with %d Strict-Transport-Security headers (%s). Browsers obey only the first (RFC 6797 §8.1) and the preload list refuses the domain. Another add_header or Header line, or the application behind the server, sends the others: remove them, trustform's is the one in the configuration.",
-					scheme, v.Block.ServerNames[0], n, strings.SplitN(v.Observed["served_hsts"].Str, ": ", 2)[1])))
+					scheme, v.Block.Names[0], n, strings.SplitN(v.Observed["served_hsts"].Str, ": ", 2)[1])))
 		}
 		if v.Block.Certificate.Set() || !v.Block.RedirectHTTPS {
 			continue
 		}
-		name := v.Block.ServerNames[0]
+		name := v.Block.Names[0]
 		red := v.Observed["served_redirect"].Str
 		loc := ""
 		if f := strings.Fields(red); len(f) == 2 {
@@ -301,7 +301,7 @@ func (r hstsOnHTTPVhost) Live(_ context.Context, vhosts []Probed) hcl.Diagnostic
 // HTTP vhost's header follows the HTTPS vhost's.
 func (r hstsOnHTTPVhost) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
-		v := g.Config.Vhost(schema.Ref{Address: n.Addr})
+		v := webOf(g.Config, n.Addr)
 		if v == nil || n.Change == nil || n.Change.Action == providers.Delete {
 			continue
 		}

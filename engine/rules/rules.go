@@ -67,7 +67,7 @@ type LiveChecker interface {
 
 // Probed is a vhost whose running server was probed: what live checks read.
 type Probed struct {
-	Block       *schema.Vhost
+	Block       *providers.Web
 	Addr        string // host:port it was probed at
 	HSTS        string // the Strict-Transport-Security value the configuration sends
 	ACMEWebroot string // as the server sees it

@@ -863,7 +863,7 @@ func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) er
 	return nil
 }
 
-// legoKeyTypes maps the vocabulary of key_type (schema.KeyTypes) to lego's.
+// legoKeyTypes maps the vocabulary of key_type (KeyTypes, what key_type accepts) to lego's.
 func legoKeyTypes() map[string]certcrypto.KeyType {
 	return map[string]certcrypto.KeyType{
 		"ec256": certcrypto.EC256, "ec384": certcrypto.EC384,

@@ -16,13 +16,13 @@ import (
 // no server runs, as in the quickstart). cert is the certificate the vhost
 // serves, nil for plain HTTP; installed reads the host's package database
 // (Installed), nil for none.
-func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDeployer, installed func(server string) Versions) *Vhost {
+func New(cfg *schema.Config, v *VhostBlock, h host.Host, cert providers.KeyDeployer, installed func(server string) Versions) *Vhost {
 	var r Renderer = Nginx{}
 	if v.Server == "apache" {
 		r = Apache{}
 	}
 	target := cfg.Target // as the server sees it
-	listen, _ := schema.ParseListen(v.Listen)
+	listen, _ := ParseListen(v.Listen)
 	site := Site{
 		Address:       "vhost." + v.Name,
 		Listen:        listen,
@@ -32,15 +32,15 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 		ACMEWebroot:   target(v.ACMEWebroot),
 		Versions:      Versions{Server: v.ServerVersion, OpenSSL: v.OpenSSLVersion},
 	}
-	if c := cfg.Certificate(v.Certificate); c != nil {
-		site.CertFile, site.KeyFile = target(c.CertFile), target(c.KeyFile)
-		site.Protocols, site.Ciphers = cfg.TLSPolicy(v.TLSPolicy).Effective()
-		site.Mozilla = cfg.TLSPolicy(v.TLSPolicy).Mozilla()
+	if c, ok := cfg.Block(v.Certificate.Address).(providers.Certified); ok {
+		site.CertFile, site.KeyFile = target(c.Cert().CertFile), target(c.Cert().KeyFile)
+		site.Protocols, site.Ciphers = policyOf(cfg, v.TLSPolicy).Effective()
+		site.Mozilla = policyOf(cfg, v.TLSPolicy).Mozilla()
 	}
 	if hs := v.HSTS; hs != nil {
 		site.HSTS = HSTSHeader(hs.MaxAge, hs.IncludeSubdomains, hs.Preload)
 	}
-	if src := cfg.Vhost(v.HSTSFrom); src != nil && src.HSTS != nil && (src.HSTS.OnHTTP == nil || *src.HSTS.OnHTTP) {
+	if src, ok := cfg.Block(v.HSTSFrom.Address).(*VhostBlock); ok && src.HSTS != nil && (src.HSTS.OnHTTP == nil || *src.HSTS.OnHTTP) {
 		site.HSTS = HSTSHeader(src.HSTS.MaxAge, src.HSTS.IncludeSubdomains, src.HSTS.Preload)
 	}
 	sc := &ServerConfig{
@@ -70,11 +70,11 @@ func New(cfg *schema.Config, v *schema.Vhost, h host.Host, cert providers.KeyDep
 }
 
 // Prober returns the prober of a vhost with a running server, or nil.
-func Prober(cfg *schema.Config, v *schema.Vhost) *probe.Vhost {
+func Prober(cfg *schema.Config, v *VhostBlock) *probe.Vhost {
 	if v.ReloadCommand != nil && *v.ReloadCommand == "" {
 		return nil
 	}
-	listen, _ := schema.ParseListen(v.Listen)
+	listen, _ := ParseListen(v.Listen)
 	addr, port, _ := net.SplitHostPort(listen)
 	if addr == "*" {
 		addr = "127.0.0.1"

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/trustform/trustform/providers"
-	"github.com/trustform/trustform/schema"
 )
 
 // Site is a virtual host as the web server providers render it: the
@@ -20,7 +19,7 @@ type Site struct {
 	Ciphers   string
 	// Mozilla is the TLS policy's Mozilla profile, whose other lines
 	// (curves, sessions, TLS 1.3 suites) are rendered too; nil for none.
-	Mozilla *schema.Profile
+	Mozilla *Profile
 	// Versions are what the server runs, observed: the Mozilla lines
 	// that depend on them follow.
 	Versions      Versions

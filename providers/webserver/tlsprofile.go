@@ -1,4 +1,4 @@
-package schema
+package webserver
 
 import (
 	_ "embed"
@@ -7,7 +7,7 @@ import (
 )
 
 // Mozilla's server-side TLS guidelines, kept as Mozilla publishes them
-// (schema/mozilla/NOTICE): the profiles are data, not constants.
+// (mozilla/NOTICE): the profiles are data, not constants.
 //
 //go:embed mozilla/guidelines-6.0.json
 var mozillaGuidelines []byte
@@ -44,7 +44,7 @@ func MozillaProfile(name string) (*Profile, bool) {
 		} `json:"configurations"`
 	}
 	if err := json.Unmarshal(mozillaGuidelines, &g); err != nil {
-		panic("schema/mozilla/guidelines-6.0.json: " + err.Error()) // embedded: a broken file is a broken build
+		panic("providers/webserver/mozilla/guidelines-6.0.json: " + err.Error()) // embedded: a broken file is a broken build
 	}
 	c, ok := g.Configurations[conf]
 	if !ok || conf == "old" {
@@ -56,7 +56,7 @@ func MozillaProfile(name string) (*Profile, bool) {
 
 // Effective returns the protocols and cipher string a policy stands for,
 // with its profile expanded. A nil policy means the server's defaults.
-func (p *TLSPolicy) Effective() (protocols []string, ciphers string) {
+func (p *PolicyBlock) Effective() (protocols []string, ciphers string) {
 	if p == nil {
 		return nil, ""
 	}
@@ -67,7 +67,7 @@ func (p *TLSPolicy) Effective() (protocols []string, ciphers string) {
 }
 
 // Mozilla returns the policy's Mozilla profile, or nil.
-func (p *TLSPolicy) Mozilla() *Profile {
+func (p *PolicyBlock) Mozilla() *Profile {
 	if p == nil {
 		return nil
 	}
