@@ -85,9 +85,10 @@ func (r *Run) execute(ctx context.Context, batch []plan.Step) ([]providers.Resou
 	if b, ok := n.Res.(providers.Batched); ok {
 		items := make([]providers.BatchItem, len(batch))
 		for i, s := range batch {
-			items[i] = providers.BatchItem{Resource: r.g.Node(mustParse(s.Address)).Res, Phase: s.Phase}
+			sn := r.g.Node(mustParse(s.Address))
+			items[i] = providers.BatchItem{Resource: sn.Res, Change: sn.Change, Phase: s.Phase}
 		}
 		return b.ApplyBatch(ctx, items)
 	}
-	return nil, n.Res.Apply(ctx, batch[0].Phase)
+	return nil, n.Res.Apply(ctx, n.Change, batch[0].Phase)
 }

@@ -79,7 +79,7 @@ func (f *fake) Plan(observed providers.Value, _ providers.PlanOptions) (provider
 	return f.desired, ch
 }
 
-func (f *fake) Apply(_ context.Context, phase string) error {
+func (f *fake) Apply(_ context.Context, _ *providers.Change, phase string) error {
 	f.w.mu.Lock()
 	defer f.w.mu.Unlock()
 	if f.w.fail == f.addr {

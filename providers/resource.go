@@ -20,11 +20,13 @@ import (
 //     there (nil: none). Values
 //     known only once a step has run are Unknown, never guessed.
 //   - Apply, once for each step of the change, in the order the rules
-//     decide; after each, Observe and Plan again, so later steps see it.
+//     decide, handed the change of the resource's last Plan: what Apply
+//     needs travels in it (Detail), never in fields an earlier call set.
+//     After each step, Observe and Plan again, so later steps see it.
 type Resource interface {
 	Observe(ctx context.Context) (Value, error)
 	Plan(observed Value, opts PlanOptions) (Value, *Change)
-	Apply(ctx context.Context, phase string) error
+	Apply(ctx context.Context, ch *Change, phase string) error
 }
 
 // PlanOptions are what the command line asks of one resource.
@@ -61,6 +63,12 @@ type Change struct {
 	// Reload: the change alters nothing of the value (a server reloads to
 	// serve a redeployed certificate), so plans show the observed value.
 	Reload bool
+	// Detail is what the resource decided that its Apply needs beyond the
+	// phase (a certificate: the key it deploys), a value of the resource's
+	// own type. It is not saved: a saved plan only approves, and apply
+	// plans again. Apply may be handed a change without it (a step that
+	// started and did not finish runs again when nothing else is planned).
+	Detail any
 }
 
 // Phase is one step of a change.

@@ -28,6 +28,7 @@ type Batched interface {
 // BatchItem is one step of a batch.
 type BatchItem struct {
 	Resource Resource
+	Change   *Change // its last Plan's
 	Phase    string
 }
 

@@ -53,7 +53,7 @@ func (n *Note) Delete(providers.Value) *providers.Change {
 		Phases: []providers.Phase{{Name: providers.PhaseDelete, Description: "remove " + n.Path}}}
 }
 
-func (n *Note) Apply(_ context.Context, phase string) error {
+func (n *Note) Apply(_ context.Context, _ *providers.Change, phase string) error {
 	if phase == providers.PhaseDelete {
 		return n.Host.Remove(n.Path)
 	}

@@ -248,7 +248,7 @@ func orNone(email string) string {
 }
 
 // Apply registers the account; it has no other phase.
-func (a *Account) Apply(ctx context.Context, phase string) error {
+func (a *Account) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	if phase != "register" {
 		return fmt.Errorf("acme_account: unknown phase %q", phase)
 	}

@@ -62,7 +62,7 @@ func FuzzConflicts(f *testing.F) {
 		if _, err := s.Observe(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Apply(t.Context(), PhaseDisableConflicts); err != nil {
+		if err := s.Apply(t.Context(), nil, PhaseDisableConflicts); err != nil {
 			return // a stanza naming other repositories too: left alone
 		}
 		if _, err := s.Observe(t.Context()); err != nil {

@@ -157,7 +157,7 @@ func (k *Key) due() (bool, string) {
 }
 
 // Apply carries out one phase.
-func (k *Key) Apply(ctx context.Context, phase string) error {
+func (k *Key) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	switch phase {
 	case PhaseWrite:
 		return k.write(ctx)

@@ -27,7 +27,7 @@ func TestKeyWritesOnlyThePinnedKey(t *testing.T) {
 	for _, name := range []string{"vendor.gpg", "vendor.asc"} {
 		path := filepath.Join(t.TempDir(), name)
 		k := &apt.Key{Host: host.Local{}, Fingerprint: exampleFingerprint, URL: "file:" + exampleKey(t), Keyring: "/etc/apt/keyrings/" + name, Path: path, Now: time.Now}
-		if err := k.Apply(context.Background(), "write"); err != nil {
+		if err := k.Apply(context.Background(), nil, "write"); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(path)
@@ -53,7 +53,7 @@ func TestKeyWrongFingerprintRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vendor.gpg")
 	pinned := strings.Repeat("AB", 20)
 	k := &apt.Key{Host: host.Local{}, Fingerprint: pinned, URL: exampleKey(t), Path: path, Now: time.Now}
-	err := k.Apply(context.Background(), "write")
+	err := k.Apply(context.Background(), nil, "write")
 	if err == nil || !strings.Contains(err.Error(), exampleFingerprint) || !strings.Contains(err.Error(), pinned) {
 		t.Fatalf("refusal does not show both fingerprints: %v", err)
 	}

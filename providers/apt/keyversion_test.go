@@ -50,7 +50,7 @@ func TestKeyV6Fingerprint(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "vendor.gpg")
 	k := &apt.Key{Host: host.Local{}, Fingerprint: primary, URL: file, Path: path, Now: time.Now}
-	if err := k.Apply(context.Background(), "write"); err != nil {
+	if err := k.Apply(context.Background(), nil, "write"); err != nil {
 		t.Fatal(err)
 	}
 	v, err := k.Observe(context.Background())
@@ -69,7 +69,7 @@ func TestKeySubkeyFingerprintNamesPrimary(t *testing.T) {
 		file, primary, subkey := newKey(t, v6)
 		path := filepath.Join(t.TempDir(), "vendor.gpg")
 		k := &apt.Key{Host: host.Local{}, Fingerprint: subkey, URL: file, Path: path, Now: time.Now}
-		err := k.Apply(context.Background(), "write")
+		err := k.Apply(context.Background(), nil, "write")
 		if err == nil || !strings.Contains(err.Error(), "subkey of the key "+primary) || !strings.Contains(err.Error(), `fingerprint = "`+primary+`"`) {
 			t.Errorf("v6=%v: the refusal does not name the primary %s: %v", v6, primary, err)
 		}

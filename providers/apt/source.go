@@ -138,7 +138,7 @@ func (s *Source) Observe(context.Context) (providers.Value, error) {
 }
 
 // Apply writes the file, or disables the conflicting entries.
-func (s *Source) Apply(_ context.Context, phase string) error {
+func (s *Source) Apply(_ context.Context, _ *providers.Change, phase string) error {
 	switch phase {
 	case providers.PhaseDelete:
 		return s.Host.Remove(s.Path)

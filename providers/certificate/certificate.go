@@ -578,11 +578,13 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 	}
 }
 
-// Apply carries out one phase of the last Plan's change. Once a phase that
-// deploys has run, -replace is done for this run: the key was replaced.
-func (c *Certificate) Apply(ctx context.Context, phase string) error {
-	in := c.intent
-	if phase != PhaseStageKey && phase != PhaseRevoke && c.replacing {
+// Apply carries out one phase of the change Plan decided. Once a phase
+// that deploys has run, -replace is done for this run: the key was
+// replaced.
+func (c *Certificate) Apply(ctx context.Context, ch *providers.Change, phase string) error {
+	d := c.decisionOf(ch)
+	in := d.intent
+	if phase != PhaseStageKey && phase != PhaseRevoke && d.replacing {
 		c.replaced = true
 	}
 	switch phase {
@@ -619,7 +621,7 @@ func (c *Certificate) Apply(ctx context.Context, phase string) error {
 		}
 		return c.writeCopies(chainPEM, keyPEM)
 	case PhaseIssue:
-		key, err := c.liveKeyIfReusable()
+		key, err := c.liveKeyIfReusable(in.Adopt)
 		if err != nil {
 			return err
 		}
@@ -754,9 +756,10 @@ func NewKey(keyType string) (crypto.Signer, error) {
 	return k.(crypto.Signer), nil
 }
 
-// liveKeyIfReusable returns the live private key when renewals may reuse it.
-func (c *Certificate) liveKeyIfReusable() (crypto.Signer, error) {
-	if !c.ReuseKey || (len(c.Chain) == 0 && !c.intent.Adopt) {
+// liveKeyIfReusable returns the live private key when renewals may reuse
+// it, or when the plan adopts an existing key.
+func (c *Certificate) liveKeyIfReusable(adopt bool) (crypto.Signer, error) {
+	if !c.ReuseKey || (len(c.Chain) == 0 && !adopt) {
 		return nil, nil
 	}
 	key, err := c.readPrivateKey(c.KeyPath)

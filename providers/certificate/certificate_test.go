@@ -35,8 +35,8 @@ func newCert(t *testing.T, keepNext bool) *certificate.Certificate {
 // step plans, applies a phase and observes again, as the engine does.
 func step(t *testing.T, c *certificate.Certificate, phase string) {
 	t.Helper()
-	c.Plan(nil, providers.PlanOptions{})
-	if err := c.Apply(context.Background(), phase); err != nil {
+	_, ch := c.Plan(nil, providers.PlanOptions{})
+	if err := c.Apply(context.Background(), ch, phase); err != nil {
 		t.Fatalf("%s: %v", phase, err)
 	}
 	if _, err := c.Observe(context.Background()); err != nil {

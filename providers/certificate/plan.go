@@ -17,7 +17,7 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 	c.intent = in
 	c.retire(opts)
 	revoke := c.toRevoke()
-	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}}
+	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}, Detail: decision{in, c.replacing}}
 	switch {
 	case len(c.Chain) == 0:
 		ch.Action = providers.Create
@@ -60,6 +60,26 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 		ch.Phases = append(ch.Phases, c.revokePhase(revoke))
 	}
 	return in.Value, ch
+}
+
+// decision is what Plan decided and Apply carries out: the intent (the
+// key it deploys, an existing key it adopts), and whether -replace asks for
+// a new key. It travels in the change (Detail).
+type decision struct {
+	intent    Intent
+	replacing bool
+}
+
+// decisionOf is the decision a change carries. A change without one is the
+// engine's, to run an unfinished step again when the plan had nothing
+// else to do: no new key either.
+func (c *Certificate) decisionOf(ch *providers.Change) decision {
+	if ch != nil {
+		if d, ok := ch.Detail.(decision); ok {
+			return d
+		}
+	}
+	return decision{intent: c.intentFor(false)}
 }
 
 func (c *Certificate) copiesPhase() providers.Phase {

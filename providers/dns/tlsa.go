@@ -290,8 +290,8 @@ func (t *TLSA) Delete(observed providers.Value) *providers.Change {
 func (t *TLSA) params() string { return fmt.Sprintf("%d %d %d", t.Params[0], t.Params[1], t.Params[2]) }
 
 // Apply carries out one step on its own.
-func (t *TLSA) Apply(ctx context.Context, phase string) error {
-	_, err := t.ApplyBatch(ctx, []providers.BatchItem{{Resource: t, Phase: phase}})
+func (t *TLSA) Apply(ctx context.Context, ch *providers.Change, phase string) error {
+	_, err := t.ApplyBatch(ctx, []providers.BatchItem{{Resource: t, Change: ch, Phase: phase}})
 	return err
 }
 

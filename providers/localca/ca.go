@@ -133,7 +133,7 @@ func (ca *CA) createDescription() string {
 }
 
 // Apply creates the CA, or protects its key.
-func (ca *CA) Apply(ctx context.Context, phase string) error {
+func (ca *CA) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	switch phase {
 	case "create":
 		return ca.Create(ctx)

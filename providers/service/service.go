@@ -180,7 +180,7 @@ func (s *Service) describe() string {
 // signal, and processes of the old configuration finish their sessions. A
 // failed test puts the previous certificate files back (the daemon still
 // runs on them) and stops the apply.
-func (s *Service) Apply(ctx context.Context, phase string) error {
+func (s *Service) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	if phase != PhaseReload {
 		return fmt.Errorf("service: unknown phase %q", phase)
 	}

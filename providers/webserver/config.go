@@ -73,7 +73,7 @@ func (s *ServerConfig) Observe(ctx context.Context) (providers.Value, error) {
 }
 
 // Apply writes, tests and reloads; phase PhaseReload only reloads.
-func (s *ServerConfig) Apply(ctx context.Context, phase string) error {
+func (s *ServerConfig) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	v := s.Desired()
 	switch phase {
 	case PhaseReload:

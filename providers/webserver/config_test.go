@@ -28,7 +28,7 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 		TestCommand:   `echo 'nginx: [emerg] invalid value "FOO" in /etc/nginx/site.conf:3' >&2; exit 1`,
 		ReloadCommand: "touch " + reloaded,
 	}
-	err := sc.Apply(context.Background(), webserver.PhaseWrite)
+	err := sc.Apply(context.Background(), nil, webserver.PhaseWrite)
 	if err == nil || !strings.Contains(err.Error(), `nginx: [emerg] invalid value "FOO"`) {
 		t.Fatalf("error does not quote the server: %v", err)
 	}
@@ -40,7 +40,7 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 	}
 
 	sc.TestCommand = "true"
-	if err := sc.Apply(context.Background(), webserver.PhaseWrite); err != nil {
+	if err := sc.Apply(context.Background(), nil, webserver.PhaseWrite); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(reloaded); err != nil {
@@ -55,7 +55,7 @@ func TestServerConfigRestoresOnFailedTest(t *testing.T) {
 func TestServerConfigRemovesNewFileOnFailedTest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.conf")
 	sc := &webserver.ServerConfig{Host: host.Local{}, Renderer: webserver.Nginx{}, Site: webserver.Site{Listen: "*:80", Names: []string{"x.test"}}, Path: path, TestCommand: "false"}
-	if err := sc.Apply(context.Background(), webserver.PhaseWrite); err == nil {
+	if err := sc.Apply(context.Background(), nil, webserver.PhaseWrite); err == nil {
 		t.Fatal("failed config test not reported")
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

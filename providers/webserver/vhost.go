@@ -119,9 +119,9 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 // and workers of the previous configuration may answer for a while (after
 // two quick reloads, nginx can run two generations side by side). So the
 // served state must be seen three times in a row, for up to 10s.
-func (v *Vhost) Apply(ctx context.Context, phase string) error {
+func (v *Vhost) Apply(ctx context.Context, _ *providers.Change, phase string) error {
 	want := v.ServedDesired(v.servedLeaf())
-	if err := v.ServerConfig.Apply(ctx, phase); err != nil {
+	if err := v.ServerConfig.Apply(ctx, nil, phase); err != nil {
 		return err
 	}
 	if v.Probe == nil || phase == providers.PhaseDelete {
