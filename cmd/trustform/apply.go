@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -32,34 +33,9 @@ func cmdApply(args []string, chdir string, e env) int {
 	if *asJSON && !*auto && fs.NArg() == 0 {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
-	var saved *plan.Plan
-	opts := pf.options()
-	if fs.NArg() == 1 {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return errorf(e, "reading the plan: %v", err)
-		}
-		saved, err = plan.ReadJSON(f)
-		f.Close()
-		if err != nil {
-			return errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
-		}
-		key, err := planKey(e, pf.keyFile)
-		if err != nil {
-			return errorf(e, "%v", err)
-		}
-		verified := false
-		if key != nil {
-			if err := plan.Verify(saved, key); err != nil {
-				return errorf(e, "%s is refused: %v. Only a plan signed with this runner's plan key (TRUSTFORM_PLAN_KEY or -plan-key-file) is applied; run plan -out again", fs.Arg(0), err)
-			}
-			verified = true
-		}
-		if verified && !pf.given() {
-			opts = opts.WithSaved(saved) // what the engine cannot recompute, from a file that verifies
-		}
-		// Otherwise the options are this command line's, and Approve
-		// refuses a plan made with others.
+	saved, opts, code := readSaved(e, fs, pf)
+	if code != 0 {
+		return code
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -69,40 +45,9 @@ func cmdApply(args []string, chdir string, e env) int {
 	}
 	defer s.close()
 
-	var p *plan.Plan
-	if saved != nil {
-		var d hcl.Diagnostics
-		var why string
-		p, d, why = s.run.Approve(saved)
-		printDiags(e, &c, s.cfg, append(diags, d...), *asJSON)
-		if why != "" {
-			return errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
-		}
-	} else {
-		var d = diags
-		p, d = s.run.Plan()
-		diags = append(diags, d...)
-		printDiags(e, &c, s.cfg, diags, *asJSON)
-		if diags.HasErrors() {
-			return 1
-		}
-		if !*asJSON {
-			writeText(e, &c, p)
-		}
-		if !p.HasChanges() {
-			return 0
-		}
-		if !*auto && !c.input {
-			return errorf(e, "apply needs approval, and -input=false forbids asking: add -auto-approve, or apply a reviewed plan file")
-		}
-		if !*auto {
-			fmt.Fprint(e.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ")
-			line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-			if strings.TrimSpace(line) != "yes" {
-				fmt.Fprintln(e.stdout, "\nApply cancelled.")
-				return 1
-			}
-		}
+	p, code := approved(e, &c, s, diags, saved, *auto, *asJSON)
+	if p == nil {
+		return code
 	}
 	if !*asJSON {
 		fmt.Fprintln(e.stdout)
@@ -123,22 +68,7 @@ func cmdApply(args []string, chdir string, e env) int {
 	if *asJSON {
 		return 0
 	}
-	line := fmt.Sprintf("Apply complete: %d step(s) applied.", out.Applied)
-	switch {
-	case out.Repaired == 1:
-		line += " 1 state entry repaired from what is live."
-	case out.Repaired > 1:
-		line += fmt.Sprintf(" %d state entries repaired from what is live.", out.Repaired)
-	}
-	fmt.Fprintln(e.stdout, line)
-	switch {
-	case len(out.Held) > 0 && out.OpensAt.IsZero():
-		fmt.Fprintf(e.stdout, "%d step(s) wait until every authoritative server serves the new TLSA records (lagging: %s). Progress is saved: run `trustform apply` again later, or use -wait.\n",
-			len(out.Held), strings.Join(out.Lagging, ", "))
-	case len(out.Held) > 0:
-		fmt.Fprintf(e.stdout, "%d step(s) wait for a time gate that opens at %s (in %s). Progress is saved: run `trustform apply` again after that, or use -wait.\n",
-			len(out.Held), out.OpensAt.UTC().Format(time.RFC3339), time.Until(out.OpensAt).Round(time.Second))
-	}
+	printOutcome(e, out)
 	return 0
 }
 
@@ -171,4 +101,95 @@ func writeOutcome(e env, out *engine.Outcome, err error) {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(res)
+}
+
+// readSaved reads apply's plan file, if one is given, and verifies its
+// signature: the options are then the file's, what the engine cannot
+// recompute; otherwise this command line's, and Approve refuses a plan
+// made with others. A non-zero code is an error, said.
+func readSaved(e env, fs *flag.FlagSet, pf planFlags) (*plan.Plan, engine.Options, int) {
+	opts := pf.options()
+	if fs.NArg() == 0 {
+		return nil, opts, 0
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return nil, opts, errorf(e, "reading the plan: %v", err)
+	}
+	saved, err := plan.ReadJSON(f)
+	f.Close()
+	if err != nil {
+		return nil, opts, errorf(e, "%s is not a trustform plan: %v", fs.Arg(0), err)
+	}
+	key, err := planKey(e, pf.keyFile)
+	if err != nil {
+		return nil, opts, errorf(e, "%v", err)
+	}
+	if key != nil {
+		if err := plan.Verify(saved, key); err != nil {
+			return nil, opts, errorf(e, "%s is refused: %v. Only a plan signed with this runner's plan key (TRUSTFORM_PLAN_KEY or -plan-key-file) is applied; run plan -out again", fs.Arg(0), err)
+		}
+		if !pf.given() {
+			opts = opts.WithSaved(saved) // what the engine cannot recompute, from a file that verifies
+		}
+	}
+	return saved, opts, 0
+}
+
+// approved is the plan to apply: the engine's plan as the saved plan
+// approves it, or the plan shown and approved by the user (or by
+// -auto-approve). Nil with the exit code when there is nothing to apply.
+func approved(e env, c *common, s *session, diags hcl.Diagnostics, saved *plan.Plan, auto, asJSON bool) (*plan.Plan, int) {
+	if saved != nil {
+		p, d, why := s.run.Approve(saved)
+		printDiags(e, c, s.cfg, append(diags, d...), asJSON)
+		if why != "" {
+			return nil, errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
+		}
+		return p, 0
+	}
+	p, d := s.run.Plan()
+	diags = append(diags, d...)
+	printDiags(e, c, s.cfg, diags, asJSON)
+	switch {
+	case diags.HasErrors():
+		return nil, 1
+	case !asJSON:
+		writeText(e, c, p)
+	}
+	switch {
+	case !p.HasChanges():
+		return nil, 0
+	case auto:
+		return p, 0
+	case !c.input:
+		return nil, errorf(e, "apply needs approval, and -input=false forbids asking: add -auto-approve, or apply a reviewed plan file")
+	}
+	fmt.Fprint(e.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ")
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		fmt.Fprintln(e.stdout, "\nApply cancelled.")
+		return nil, 1
+	}
+	return p, 0
+}
+
+// printOutcome says what the apply did, and what waits at a gate.
+func printOutcome(e env, out *engine.Outcome) {
+	line := fmt.Sprintf("Apply complete: %d step(s) applied.", out.Applied)
+	switch {
+	case out.Repaired == 1:
+		line += " 1 state entry repaired from what is live."
+	case out.Repaired > 1:
+		line += fmt.Sprintf(" %d state entries repaired from what is live.", out.Repaired)
+	}
+	fmt.Fprintln(e.stdout, line)
+	switch {
+	case len(out.Held) > 0 && out.OpensAt.IsZero():
+		fmt.Fprintf(e.stdout, "%d step(s) wait until every authoritative server serves the new TLSA records (lagging: %s). Progress is saved: run `trustform apply` again later, or use -wait.\n",
+			len(out.Held), strings.Join(out.Lagging, ", "))
+	case len(out.Held) > 0:
+		fmt.Fprintf(e.stdout, "%d step(s) wait for a time gate that opens at %s (in %s). Progress is saved: run `trustform apply` again after that, or use -wait.\n",
+			len(out.Held), out.OpensAt.UTC().Format(time.RFC3339), time.Until(out.OpensAt).Round(time.Second))
+	}
 }

@@ -24,10 +24,6 @@ type env struct {
 }
 
 func main() {
-	// lego follows CNAMEs of _acme-challenge names through its package-level
-	// resolvers (the system's), outside the zone trustform writes the
-	// challenge into; turned off once, before anything runs.
-	os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true")
 	// Per stream: `plan >plan.txt` still colours the diagnostics on the
 	// terminal, and `validate 2>err.txt` writes no escape codes into the file.
 	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,6 +267,10 @@ func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 		// asks those resolvers: no lego global is written, and orders run
 		// side by side.
 		primary, alg, key, secret := i.DNS.RFC2136()
+		// lego follows CNAMEs of _acme-challenge names through the system's
+		// resolvers, outside the zone the challenge is written into; its
+		// only switch is this variable, which it reads at each challenge.
+		os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true")
 		p, err := rfc2136.NewDNSProviderConfig(&rfc2136.Config{
 			Nameserver: primary, TSIGAlgorithm: alg, TSIGKey: key, TSIGSecret: secret, Zones: []string{i.DNS.Apex()},
 			TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 250 * time.Millisecond, DNSTimeout: 10 * time.Second,
