@@ -16,63 +16,7 @@ import (
 // apacheConfig: two TLS vhosts (example.test, www.example.test) on one
 // IP:port with one certificate, their TLS policies given, and the HTTP vhost.
 func apacheConfig(lab *apachetest.Lab, webroot, apexPolicy, wwwPolicy string) string {
-	return fmt.Sprintf(`local_ca "ca" {}
-
-certificate "www" {
-  domains   = ["example.test", "www.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "certs/www.pem"
-  key_file  = "certs/www.key"
-}
-
-tls_policy "intermediate" {
-  profile = "mozilla-intermediate"
-}
-
-tls_policy "strict" {
-  protocols = ["TLSv1.2"]
-  ciphers   = "ECDHE-ECDSA-AES256-GCM-SHA384"
-}
-
-vhost "apex" {
-  server         = "apache"
-  config_file    = "%[1]s/apex.conf"
-  listen         = %[2]q
-  server_names   = ["example.test"]
-  certificate    = certificate.www
-  tls_policy     = %[6]s
-  test_command   = %[4]q
-  reload_command = %[5]q
-  hsts {
-    max_age            = 63072000
-    include_subdomains = true
-    preload            = true
-  }
-}
-
-vhost "www" {
-  server         = "apache"
-  config_file    = "%[1]s/www.conf"
-  listen         = %[2]q
-  server_names   = ["www.example.test"]
-  certificate    = certificate.www
-  tls_policy     = %[7]s
-  test_command   = %[4]q
-  reload_command = %[5]q
-}
-
-vhost "http" {
-  server         = "apache"
-  config_file    = "%[1]s/http.conf"
-  listen         = %[3]q
-  server_names   = ["example.test", "www.example.test"]
-  redirect_https = true
-  hsts_from      = vhost.apex
-  acme_webroot   = %[8]q
-  test_command   = %[4]q
-  reload_command = %[5]q
-}
-`, lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, apexPolicy, wwwPolicy, webroot)
+	return fmt.Sprintf(fixture("apache.hcl.tmpl"), lab.Sites, lab.HTTPS, lab.HTTP, lab.TestCommand, lab.ReloadCommand, apexPolicy, wwwPolicy, webroot)
 }
 
 func TestApacheVhosts(t *testing.T) {

@@ -272,46 +272,7 @@ func localCARollover(t *testing.T, server string) (dir string, servers []*dnstes
 	}
 	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(dns.Secret), 0o600)
-	cfg := fmt.Sprintf(`dns_zone "example" {
-  name           = "example.test"
-  server         = %[1]q
-  nameservers    = [%[1]q, %[2]q]
-  require_dnssec = true
-  tsig {
-    name        = "trustform-key"
-    secret_file = "tsig.secret"
-  }
-}
-
-local_ca "ca" {}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.ca
-  key_type  = "ec256"
-  cert_file = "certs/www.pem"
-  key_file  = "certs/www.key"
-}
-
-tlsa "www" {
-  zone          = dns_zone.example
-  port          = 443
-  hostname      = "www.example.test"
-  certificate   = certificate.www
-  ttl           = 30
-  rollover_wait = "1s"
-}
-
-vhost "https" {
-  server         = %[7]q
-  config_file    = "%[3]s/https.conf"
-  listen         = %[4]q
-  server_names   = ["www.example.test"]
-  certificate    = certificate.www
-  test_command   = %[5]q
-  reload_command = %[6]q
-}
-`, dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand, server)
+	cfg := fmt.Sprintf(fixture("local_ca_rollover.hcl.tmpl"), dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand, server)
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."

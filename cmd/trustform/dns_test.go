@@ -197,31 +197,7 @@ func TestRecordChangedBetweenPlanAndApply(t *testing.T) {
 func TestZoneFileNameservers(t *testing.T) {
 	lab := dnstest.StartFileZone(t, "example.test", "www IN A 127.0.0.1")
 	dir := t.TempDir()
-	cfg := fmt.Sprintf(`dns_zone "example" {
-  name           = "example.test"
-  zone_file      = %q
-  reload_command = %q
-  nameservers    = [%q, %q]
-}
-
-local_ca "ca" {}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.ca
-  key_type  = "ec256"
-  cert_file = "www.pem"
-  key_file  = "www.key"
-}
-
-tlsa "www" {
-  zone          = dns_zone.example
-  name          = "_443._tcp.www"
-  certificate   = certificate.www
-  ttl           = 30
-  rollover_wait = "1s"
-}
-`, lab.ZoneFile, lab.ReloadCommand, lab.Primary.Addr, lab.Secondary.Addr)
+	cfg := fmt.Sprintf(fixture("dns_zone_file_nameservers.hcl.tmpl"), lab.ZoneFile, lab.ReloadCommand, lab.Primary.Addr, lab.Secondary.Addr)
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."

@@ -40,69 +40,7 @@ func startMailLab(t *testing.T) *mailLab {
 	l.smtpOwner = "_" + smtpPort + "._tcp.mail.example.test."
 	l.imapsOwner = "_" + imapsPort + "._tcp.mail.example.test."
 	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
-	cfg := fmt.Sprintf(`dns_zone "example" {
-  name           = "example.test"
-  server         = %[1]q
-  nameservers    = [%[1]q, %[2]q]
-  require_dnssec = true
-  tsig {
-    name        = "trustform-key"
-    secret_file = "tsig.secret"
-  }
-}
-
-local_ca "ca" {}
-
-certificate "mail" {
-  domains   = ["mail.example.test"]
-  issuer    = local_ca.ca
-  key_type  = "ec256"
-  cert_file = %[3]q
-  key_file  = %[4]q
-}
-
-tlsa "mail_smtp" {
-  zone          = dns_zone.example
-  port          = %[5]s
-  hostname      = "mail.example.test"
-  certificate   = certificate.mail
-  selector      = 0
-  ttl           = 30
-  rollover_wait = "1s"
-}
-
-tlsa "mail_smtp_spki" {
-  zone          = dns_zone.example
-  port          = %[5]s
-  hostname      = "mail.example.test"
-  certificate   = certificate.mail
-  ttl           = 30
-  rollover_wait = "1s"
-}
-
-tlsa "mail_imaps" {
-  zone          = dns_zone.example
-  port          = %[6]s
-  hostname      = "mail.example.test"
-  certificate   = certificate.mail
-  ttl           = 30
-  rollover_wait = "1s"
-}
-
-service "mx" {
-  certificate    = certificate.mail
-  endpoints      = ["smtp://%[7]s"]
-  test_command   = %[8]q
-  reload_command = %[9]q
-}
-
-service "imap" {
-  certificate    = certificate.mail
-  endpoints      = ["imaps://%[10]s", "imap://%[11]s"]
-  test_command   = %[12]q
-  reload_command = %[13]q
-}
-`, l.dns.Primary.Addr, l.dns.Secondary.Addr, l.cert, l.key, smtpPort, imapsPort,
+	cfg := fmt.Sprintf(fixture("mail_lab.hcl.tmpl"), l.dns.Primary.Addr, l.dns.Secondary.Addr, l.cert, l.key, smtpPort, imapsPort,
 		l.postfix.SMTP, l.postfix.TestCommand, l.postfix.ReloadCommand,
 		l.dovecot.IMAPS, l.dovecot.IMAP, l.dovecot.TestCommand, l.dovecot.ReloadCommand)
 	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)

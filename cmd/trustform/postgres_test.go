@@ -378,32 +378,7 @@ func TestPostgresTwentyApplies(t *testing.T) {
 // PostgreSQL, managing an APT key and source under server: the one
 // configuration that the runners of these tests check out.
 func sharedAPTConfig(lab *pgtest.Lab, server, suite string) string {
-	return fmt.Sprintf(`
-state "postgres" {
-  conn_str = %q
-  name     = "ci"
-}
-
-host "server" {
-  root = %q
-}
-
-apt_key "example" {
-  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
-  url         = "file:keys/example-archive.asc"
-  keyring     = "/etc/apt/keyrings/example.gpg"
-  host        = host.server
-}
-
-apt_source "example" {
-  file       = "/etc/apt/sources.list.d/example.sources"
-  uris       = ["https://apt.example.test/debian"]
-  suites     = [%q]
-  components = ["main"]
-  signed_by  = apt_key.example
-  host       = host.server
-}
-`, lab.ConnStr(), server, suite)
+	return fmt.Sprintf(fixture("postgres_shared_apt.hcl.tmpl"), lab.ConnStr(), server, suite)
 }
 
 // TestPostgresSharedSecrets: the private material stays in files that the
@@ -436,29 +411,7 @@ tlsa "www_https" {
   name        = "_443._tcp.www"
   certificate = certificate.www
 }
-`, dns.Primary.Addr, dns.Primary.Addr, filepath.Join(secrets, "tsig.secret")) + fmt.Sprintf(`
-state "postgres" {
-  conn_str = %q
-  name     = "secrets"
-}
-
-host "server" {
-  root = %q
-}
-
-local_ca "corp" {
-  key_file  = %q
-  cert_file = %q
-}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.corp
-  cert_file = "/etc/ssl/www.pem"
-  key_file  = "/etc/ssl/www.key"
-  host      = host.server
-}
-`, lab.ConnStr(), server, filepath.Join(secrets, "ca.key"), filepath.Join(secrets, "ca.pem"))
+`, dns.Primary.Addr, dns.Primary.Addr, filepath.Join(secrets, "tsig.secret")) + fmt.Sprintf(fixture("postgres_shared_secrets.hcl.tmpl"), lab.ConnStr(), server, filepath.Join(secrets, "ca.key"), filepath.Join(secrets, "ca.pem"))
 	cfg = strings.Replace(cfg, "ca_roots", fmt.Sprintf("key_file  = %q\n  ca_roots", filepath.Join(secrets, "account.key")), 1)
 	a, b := t.TempDir(), t.TempDir()
 	for _, d := range []string{a, b} {

@@ -25,82 +25,7 @@ type sshFleet struct {
 	aptKey   string // the certificate key on the APT host
 }
 
-const fleetConfig = `
-host "web" {
-  address = "127.0.0.1"
-  ssh {
-    port          = %[1]d
-    identity_file = %[2]q
-    known_hosts   = %[3]q
-  }
-}
-
-host "apt" {
-  address = "127.0.0.1"
-  root    = %[4]q
-  ssh {
-    port          = %[5]d
-    identity_file = %[6]q
-    known_hosts   = %[7]q
-  }
-}
-
-local_ca "fleet" {}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.fleet
-  cert_file = "%[8]s/certs/www.pem"
-  key_file  = "%[8]s/certs/www.key"
-  host      = host.web
-}
-
-certificate "client" {
-  domains   = ["apt.example.test"]
-  issuer    = local_ca.fleet
-  cert_file = "/etc/ssl/apt-client.pem"
-  key_file  = "/etc/ssl/private/apt-client.key"
-  host      = host.apt
-}
-
-vhost "https" {
-  server         = "nginx"
-  config_file    = "%[9]s/https.conf"
-  listen         = %[10]q
-  server_names   = ["www.example.test"]
-  certificate    = certificate.www
-  test_command   = %[11]q
-  reload_command = %[12]q
-  host           = host.web
-}
-
-# A plain status page on the APT host.
-vhost "status" {
-  server         = "nginx"
-  config_file    = "/etc/nginx/sites-enabled/status.conf"
-  listen         = "8080"
-  server_names   = ["apt.example.test"]
-  test_command   = ""
-  reload_command = ""
-  host           = host.apt
-}
-
-apt_key "example" {
-  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
-  url         = "file:keys/example-archive.asc"
-  keyring     = "/etc/apt/keyrings/example.gpg"
-  host        = host.apt
-}
-
-apt_source "example" {
-  file       = "/etc/apt/sources.list.d/example.sources"
-  uris       = ["https://apt.example.test/debian"]
-  suites     = ["stable"]
-  components = ["main"]
-  signed_by  = apt_key.example
-  host       = host.apt
-}
-`
+var fleetConfig = fixture("ssh_fleet.hcl.tmpl")
 
 func startFleet(t *testing.T) *sshFleet {
 	f := &sshFleet{web: sshtest.Start(t), apt: sshtest.Start(t), nginx: nginxtest.Start(t), aptRoot: labutil.OpenDir(t, "apthost")}
@@ -219,29 +144,7 @@ func TestSSHBecome(t *testing.T) {
 	root := labutil.OpenDir(t, "becomehost") // root's, 0755: the login user cannot write it
 	dir := t.TempDir()
 	cfg := func(become bool) {
-		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(`
-host "mx" {
-  address = "127.0.0.1"
-  root    = %q
-  ssh {
-    user          = %q
-    port          = %d
-    identity_file = %q
-    known_hosts   = %q
-    become        = %t
-  }
-}
-
-local_ca "ca" {}
-
-certificate "mail" {
-  domains   = ["mail.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "/etc/ssl/mail.pem"
-  key_file  = "/etc/ssl/private/mail.key"
-  host      = host.mx
-}
-`, root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, become)), 0o644)
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(fixture("ssh_become.hcl.tmpl"), root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, become)), 0o644)
 	}
 	cfg(false)
 	r := tf(t, dir, "apply", "-auto-approve")

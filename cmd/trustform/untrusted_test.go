@@ -63,45 +63,7 @@ func TestPlanRunsAuthorsShell(t *testing.T) {
 		loot := labutil.OpenDir(t, "loot")
 		os.Chmod(loot, 0o777)
 		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(`
-host "web" {
-  address = "127.0.0.1"
-  root    = %q
-  ssh {
-    user          = %q
-    port          = %d
-    identity_file = %q
-    known_hosts   = %q
-    become        = true
-  }
-}
-
-local_ca "ca" {}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "/etc/ssl/www.pem"
-  key_file  = "/etc/ssl/private/www.key"
-  host      = host.web
-}
-
-tls_policy "modern" {
-  profile = "mozilla-intermediate"
-}
-
-vhost "https" {
-  server         = "nginx"
-  config_file    = "/etc/nginx/sites-enabled/https.conf"
-  listen         = "127.0.0.1:8443"
-  server_names   = ["www.example.test"]
-  certificate    = certificate.www
-  tls_policy     = tls_policy.modern
-  test_command   = %q
-  reload_command = ""
-  host           = host.web
-}
-`, root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, payload(loot))), 0o644)
+		os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(fixture("untrusted_authors_shell.hcl.tmpl"), root, sshtest.BecomeUser, lab.Port, lab.IdentityFile, lab.KnownHosts, payload(loot))), 0o644)
 		r := tfEnv(t, dir, []string{"PGPASSWORD=pg-hunter2"}, "plan", "-markdown")
 		mustCode(t, r, 0, "plan")
 		if b, err := os.ReadFile(filepath.Join(loot, "PWNED")); err == nil {
@@ -540,75 +502,7 @@ func TestUntrustedPlanEveryVector(t *testing.T) {
 	os.WriteFile(filepath.Join(secrets, "tsig.secret"), []byte(tsig+"\n"), 0o600)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("Example CA"), 0o644)
-	cfg := fmt.Sprintf(`
-host "web" {
-  address = "127.0.0.1"
-  root    = "out"
-}
-
-dns_zone "z" {
-  name   = "example.test"
-  server = "127.0.0.1:%[1]d"
-  tsig {
-    name        = "k"
-    algorithm   = "hmac-sha256"
-    secret_file = %[5]q
-  }
-}
-
-acme_account "evil" {
-  directory = "http://127.0.0.1:%[2]d/directory"
-}
-
-local_ca "ca" {
-  common_name = file("notes.txt")
-}
-
-certificate "www" {
-  domains   = ["www.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "/etc/ssl/www.pem"
-  key_file  = "/etc/ssl/www.key"
-  host      = host.web
-}
-
-tlsa "www" {
-  zone        = dns_zone.z
-  name        = "_443._tcp.www"
-  certificate = certificate.www
-}
-
-tls_policy "m" {
-  profile = "mozilla-intermediate"
-}
-
-vhost "https" {
-  server         = "nginx"
-  config_file    = "/etc/nginx/sites-enabled/https.conf"
-  listen         = "127.0.0.1:%[4]d"
-  server_names   = ["www.example.test"]
-  certificate    = certificate.www
-  tls_policy     = tls_policy.m
-  test_command   = %[6]q
-  reload_command = %[7]q
-  host           = host.web
-}
-
-service "mx" {
-  certificate    = certificate.www
-  endpoints      = ["pop3://127.0.0.1:%[3]d"]
-  test_command   = %[8]q
-  reload_command = %[9]q
-  host           = host.web
-}
-
-apt_key "k" {
-  fingerprint = "734608F7CD36DD4E720A4C708BF26C0845ABC4F2"
-  url         = "http://127.0.0.1:%[2]d/key.asc"
-  keyring     = "/etc/apt/keyrings/k.gpg"
-  host        = host.web
-}
-`, dns, web, pop, dir2, filepath.Join(secrets, "tsig.secret"),
+	cfg := fmt.Sprintf(fixture("untrusted_every_vector.hcl.tmpl"), dns, web, pop, dir2, filepath.Join(secrets, "tsig.secret"),
 		payload(loot), "touch "+loot+"/RELOADED", "touch "+loot+"/TESTED", "touch "+loot+"/RELOADED2")
 	// Without the zone, whose observation fails first, the others are
 	// observed too: the probes, the service's banner, the CA, the key URL.

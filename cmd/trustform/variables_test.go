@@ -10,29 +10,7 @@ import (
 	"testing"
 )
 
-const variablesConfig = `variable "cas" {
-  type    = set(string)
-  default = ["a"]
-}
-variable "org" {
-  type    = string
-  default = "Example"
-}
-variable "token" {
-  type      = string
-  sensitive = true
-}
-local_ca "ca" {
-  common_name = "${var.org} CA ${var.token}"
-}
-certificate "site" {
-  for_each  = var.cas
-  domains   = ["${each.key}.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "certs/${each.key}.pem"
-  key_file  = "certs/${each.key}.key"
-}
-`
+var variablesConfig = fixture("variables.hcl.tmpl")
 
 // -var beats TRUSTFORM_VAR_, for_each keys become instances, and a
 // sensitive value appears nowhere: not in plans (text, JSON, Markdown, the

@@ -23,47 +23,7 @@ import (
 // webConfig is a certificate, an HTTPS vhost with HSTS and its HTTP vhost,
 // managed on a running server (test and reload commands given).
 func webConfig(server, sites, https, http, test, reload, webroot, policy string) string {
-	return fmt.Sprintf(`local_ca "ca" {}
-
-certificate "www" {
-  domains   = ["example.test", "www.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "certs/www.pem"
-  key_file  = "certs/www.key"
-}
-
-tls_policy "p" {
-%[9]s
-}
-
-vhost "https" {
-  server         = %[1]q
-  config_file    = "%[2]s/https.conf"
-  listen         = %[3]q
-  server_names   = ["example.test", "www.example.test"]
-  certificate    = certificate.www
-  tls_policy     = tls_policy.p
-  test_command   = %[5]q
-  reload_command = %[6]q
-  hsts {
-    max_age            = 63072000
-    include_subdomains = true
-    preload            = true
-  }
-}
-
-vhost "http" {
-  server         = %[1]q
-  config_file    = "%[2]s/http.conf"
-  listen         = %[4]q
-  server_names   = ["example.test", "www.example.test"]
-  redirect_https = true
-  hsts_from      = vhost.https
-  acme_webroot   = %[7]q
-  test_command   = %[5]q
-  reload_command = %[6]q
-}
-`, server, sites, https, http, test, reload, webroot, "", policy)
+	return fmt.Sprintf(fixture("web.hcl.tmpl"), server, sites, https, http, test, reload, webroot, "", policy)
 }
 
 // servedSPKI handshakes with SNI name and returns the leaf's SPKI SHA-256.
