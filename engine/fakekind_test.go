@@ -71,8 +71,12 @@ func (f *fake) Observe(context.Context) (providers.Value, error) {
 	return nil, errors.New("the server does not answer")
 }
 
-func (f *fake) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
-	ch := providers.Diff(f.desired, observed, providers.Phase{Name: providers.PhaseWrite, Description: "write " + f.addr})
+func (f *fake) Plan(observed providers.Value, opts providers.PlanOptions) (providers.Value, *providers.Change) {
+	write := providers.Phase{Name: providers.PhaseWrite, Description: "write " + f.addr}
+	if opts.Replace && observed != nil {
+		return f.desired, &providers.Change{Action: providers.Replace, Reasons: []string{"-replace"}, Phases: []providers.Phase{write}}
+	}
+	ch := providers.Diff(f.desired, observed, write)
 	if ch != nil && f.trusts.Type != "" {
 		ch.After = []providers.Dep{{Addr: f.trusts, Phase: providers.PhaseWrite}}
 	}
@@ -155,7 +159,9 @@ func fakeConfig(sources ...string) string {
 // fakeRun observes the configuration in dir against w and plans it.
 func fakeRun(t *testing.T, dir string, w *fakeWorld, opts engine.Options) (*engine.Run, *plan.Plan) {
 	t.Helper()
-	cfg, diags := schema.Load(dir, schema.Inputs{}, []schema.Kind{apt.KeyKind().Kind, apt.SourceKind().Kind})
+	key := apt.KeyKind().Kind
+	key.Replaceable = true // the fake's keys take -replace, as certificates do
+	cfg, diags := schema.Load(dir, schema.Inputs{}, []schema.Kind{key, apt.SourceKind().Kind})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -439,4 +445,33 @@ func TestFakeKindUnobservedStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	stateIsWorld(t, dir, w)
+}
+
+// TestFakeKindReplaceSelection: -replace names blocks of a replaceable
+// kind, one by one or TYPE.*; a block of another kind is refused.
+func TestFakeKindReplaceSelection(t *testing.T) {
+	w := newFakeWorld()
+	dir := fakeDir(t, fakeConfig("a", "c"))
+	run, p := fakeRun(t, dir, w, engine.Options{})
+	if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
+		t.Fatal(err)
+	}
+	_, p = fakeRun(t, dir, w, engine.Options{Replace: []schema.Address{{Type: "apt_key", Name: "*"}}})
+	var replaced []string
+	for _, c := range p.Changes {
+		if c.Action == providers.Replace {
+			replaced = append(replaced, c.Address)
+		}
+	}
+	if !slices.Equal(replaced, []string{"apt_key.a", "apt_key.b"}) || !slices.Equal(p.Replace, []string{"apt_key.a", "apt_key.b"}) {
+		t.Errorf("-replace=apt_key.* replaces %v (plan says %v)", replaced, p.Replace)
+	}
+	cfg, _ := schema.Load(dir, schema.Inputs{}, []schema.Kind{apt.KeyKind().Kind, apt.SourceKind().Kind})
+	st, _ := state.Load(state.Path(cfg.StateDir()))
+	for _, a := range []schema.Address{{Type: "apt_source", Name: "a"}, {Type: "nope", Name: "*"}} {
+		_, diags := engine.New(cfg, st, fakeKinds(w), engine.Options{Replace: []schema.Address{a}})
+		if !strings.Contains(diags.Error(), "Invalid -replace") {
+			t.Errorf("-replace=%s: %v", a, diags)
+		}
+	}
 }
