@@ -7,12 +7,12 @@ import (
 
 // Differs says how the steps of saved differ from those of planned, or ""
 // when they are the same step for step: address, action, phase, rule,
-// dependencies, gate and order. A gate's time is not compared, nor
-// whether a time gate still holds: before its records are published it is
-// an estimate from the clock, a gate that held when the plan was made may
-// have opened while it was reviewed, and the gate that holds the step is
-// the engine's own. A saved plan approves the engine's plan; it never says
-// what to run.
+// dependencies, gate and order. A gate's time is not compared: before its
+// records are published it is an estimate from the clock, and the gate
+// that holds the step is the engine's own. A time gate the saved plan
+// shows may have opened while the plan was reviewed; one the engine plans
+// that the saved plan does not show makes it stale. A saved plan approves
+// the engine's plan; it never says what to run.
 func Differs(saved, planned *Plan) string {
 	n := max(len(saved.Steps), len(planned.Steps))
 	for i := range n {
@@ -44,7 +44,7 @@ func addresses(cs []Change) []string {
 func sameStep(a, b Step) bool {
 	return a.Index == b.Index && a.Address == b.Address && a.Action == b.Action && a.Phase == b.Phase &&
 		a.Rule == b.Rule && slices.Equal(a.DependsOn, b.DependsOn) && slices.Equal(a.Gate, b.Gate) &&
-		a.Irreversible == b.Irreversible
+		(a.NotBefore != nil || b.NotBefore == nil) && a.Irreversible == b.Irreversible
 }
 
 func describe(s Step) string {

@@ -8,9 +8,9 @@ import (
 	"github.com/trustform/trustform/engine/plan"
 )
 
-// A saved plan approves the engine's plan step for step; whether a time
-// gate still holds is the engine's to say (it may have opened while the
-// plan was reviewed), while any other difference makes the plan stale.
+// A saved plan approves the engine's plan step for step. A time gate it
+// shows may have opened while it was reviewed; a gate it does not show (an
+// edited file) and any other difference make it stale.
 func TestDiffers(t *testing.T) {
 	at := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
 	step := func(edit func(*plan.Step)) *plan.Plan {
@@ -19,6 +19,9 @@ func TestDiffers(t *testing.T) {
 			edit(&s)
 		}
 		return &plan.Plan{Steps: []plan.Step{s}}
+	}
+	if got := plan.Differs(step(func(s *plan.Step) { s.NotBefore = nil }), step(nil)); !strings.Contains(got, "behind a time gate") {
+		t.Errorf("a gate the saved plan does not show: %q", got)
 	}
 	for _, tc := range []struct {
 		name string
