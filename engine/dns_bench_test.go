@@ -68,10 +68,10 @@ func publish(b *testing.B, lab *dnstest.Lab, n int) {
 	var sets []dns.RRset
 	for i := range n {
 		owner := fmt.Sprintf("_443._tcp.h%d.example.test.", i)
-		if _, err := s.TLSA(ctx, owner); err != nil {
+		if _, err := s.RRset(ctx, owner, mdns.TypeTLSA); err != nil {
 			b.Fatal(err)
 		}
-		sets = append(sets, dns.RRset{Owner: owner, TTL: 300, Records: []string{"3 1 1 " + strings.Repeat("ab", 32)}})
+		sets = append(sets, dns.RRset{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{"3 1 1 " + strings.Repeat("ab", 32)}})
 	}
 	if err := s.Update(ctx, sets); err != nil {
 		b.Fatal(err)

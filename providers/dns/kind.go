@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/hashicorp/hcl/v2"
+	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -124,7 +125,7 @@ func bindTLSA(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		return nil, nil // its zone already has a diagnostic
 	}
 	if s, ok := zone.(*Server); ok {
-		s.Expect(t.FQDN)
+		s.Expect(t.FQDN, mdns.TypeTLSA)
 	}
 	cert, _ := b.Bound(t.Certificate.Address).(providers.KeyDeployer)
 	return &TLSA{

@@ -16,16 +16,16 @@ import (
 // requires DNSSEC) and the servers that do not serve the primary's RRset.
 // With inline signing the signed serial differs from the unsigned one, so
 // RRsets are compared, not serials.
-func (s *Server) Propagation(ctx context.Context, owner string) (visible, lagging []string, err error) {
+func (s *Server) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
 	servers, err := s.nameservers(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	primary, err := s.primaryAnswer(ctx, owner)
+	primary, err := s.primaryAnswer(ctx, owner, t)
 	if err != nil {
 		return nil, nil, err
 	}
-	want := Presentation(tlsaOf(primary, owner))
+	want := Presentation(recordsOf(primary, owner, t))
 	visible = want
 	s.mu.Lock()
 	z := s.snap
@@ -35,8 +35,8 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 		// The primary's answer is already here, and a server at the
 		// transferred serial serves the same (transfer.go).
 		if ns != s.Primary && (z == nil || !s.atSerial(ctx, ns, z.serial)) {
-			if r = s.prefetched(ctx, ns, owner); r == nil {
-				r, err = s.query(ctx, ns, owner, mdns.TypeTLSA)
+			if r = s.prefetched(ctx, ns, owner, t); r == nil {
+				r, err = s.query(ctx, ns, owner, t)
 			}
 		}
 		if err != nil {
@@ -44,8 +44,8 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 			visible = nil
 			continue
 		}
-		got := Presentation(tlsaOf(r, owner))
-		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, mdns.TypeTLSA) {
+		got := Presentation(recordsOf(r, owner, t))
+		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, t) {
 			lagging = append(lagging, ns+" (no RRSIG)")
 			visible = nil
 			continue
@@ -56,16 +56,6 @@ func (s *Server) Propagation(ctx context.Context, owner string) (visible, laggin
 		visible = intersect(visible, got)
 	}
 	return visible, lagging, nil
-}
-
-func tlsaOf(r *mdns.Msg, owner string) []*mdns.TLSA {
-	var out []*mdns.TLSA
-	for _, rr := range r.Answer {
-		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 func intersect(a, b []string) []string {
@@ -113,21 +103,21 @@ func (s *Server) nameservers(ctx context.Context) ([]string, error) {
 // loads the file; secondaries follow by NOTIFY and transfer), and those
 // that serve something else; without, what the file holds is taken as
 // served (the plan says so: see TLSA.Warnings).
-func (z *ZoneFile) Propagation(ctx context.Context, owner string) (visible, lagging []string, err error) {
-	rrs, err := z.TLSA(ctx, owner)
+func (z *ZoneFile) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
+	rrs, err := z.RRset(ctx, owner, t)
 	if err != nil {
 		return nil, nil, err
 	}
 	want := Presentation(rrs)
 	visible = want
 	for _, ns := range z.Nameservers {
-		r, err := ask(ctx, ns, owner, mdns.TypeTLSA, 2*time.Second)
+		r, err := ask(ctx, ns, owner, t, 2*time.Second)
 		if err != nil {
 			lagging = append(lagging, ns+" (no answer)")
 			visible = nil
 			continue
 		}
-		got := Presentation(tlsaOf(r, owner))
+		got := Presentation(recordsOf(r, owner, t))
 		if !slices.Equal(got, want) {
 			lagging = append(lagging, ns)
 		}
@@ -138,9 +128,9 @@ func (z *ZoneFile) Propagation(ctx context.Context, owner string) (visible, lagg
 
 // Signed cannot be told from a zone file; the schema refuses require_dnssec
 // for zone files.
-func (z *ZoneFile) KeysSigned(ctx context.Context) (bool, error) { return z.Signed(ctx, "") }
+func (z *ZoneFile) KeysSigned(ctx context.Context) (bool, error) { return z.Signed(ctx, "", 0) }
 
-func (z *ZoneFile) Signed(context.Context, string) (bool, error) {
+func (z *ZoneFile) Signed(context.Context, string, uint16) (bool, error) {
 	return false, fmt.Errorf("zone %s: a zone file cannot be checked for DNSSEC signatures; require_dnssec needs a server", z.Origin)
 }
 

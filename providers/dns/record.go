@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -35,39 +34,49 @@ func KeyRecord(params [3]uint8, pub crypto.PublicKey) (string, error) {
 	return Record(params, &x509.Certificate{RawSubjectPublicKeyInfo: der})
 }
 
-// Presentation turns TLSA RRs into sorted, lower-case record strings.
-func Presentation(rrs []*mdns.TLSA) []string {
+// Presentation turns RRs into their sorted rdata in presentation form
+// ("3 1 1 ab…" for TLSA, with the hex in lower case).
+func Presentation(rrs []mdns.RR) []string {
 	out := make([]string, 0, len(rrs))
-	for _, r := range rrs {
-		out = append(out, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, strings.ToLower(r.Certificate)))
+	for _, rr := range rrs {
+		out = append(out, rdata(rr))
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// toRRs builds TLSA RRs from an RRset.
+// rdata is one record's data in presentation form.
+func rdata(rr mdns.RR) string {
+	if t, ok := rr.(*mdns.TLSA); ok {
+		return fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, strings.ToLower(t.Certificate))
+	}
+	return strings.TrimPrefix(rr.String(), rr.Header().String())
+}
+
+// recordsOf is the RRs of type t at owner in a message's answer.
+func recordsOf(r *mdns.Msg, owner string, t uint16) []mdns.RR {
+	var out []mdns.RR
+	for _, rr := range r.Answer {
+		if rr.Header().Rrtype == t && strings.EqualFold(rr.Header().Name, owner) {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// toRRs builds the RRs of an RRset from its records.
 func (s RRset) toRRs() ([]mdns.RR, error) {
 	var out []mdns.RR
+	typ := mdns.TypeToString[s.Type]
 	for _, rec := range s.Records {
-		f := strings.Fields(rec)
-		if len(f) != 4 {
-			return nil, fmt.Errorf("malformed TLSA record %q", rec)
+		if strings.ContainsAny(rec, "\n\r\x00") {
+			return nil, fmt.Errorf("malformed %s record %q", typ, rec)
 		}
-		var p [3]uint8
-		for i := range p {
-			n, err := strconv.ParseUint(f[i], 10, 8)
-			if err != nil {
-				return nil, fmt.Errorf("malformed TLSA record %q", rec)
-			}
-			p[i] = uint8(n)
+		rr, err := mdns.NewRR(fmt.Sprintf("%s %d IN %s %s", mdns.Fqdn(s.Owner), s.TTL, typ, rec))
+		if err != nil || rr == nil {
+			return nil, fmt.Errorf("malformed %s record %q", typ, rec)
 		}
-		out = append(out, &mdns.TLSA{
-			Hdr:          mdns.RR_Header{Name: s.Owner, Rrtype: mdns.TypeTLSA, Class: mdns.ClassINET, Ttl: s.TTL},
-			Usage:        p[0],
-			Selector:     p[1],
-			MatchingType: p[2],
-			Certificate:  f[3],
-		})
+		out = append(out, rr)
 	}
 	return out, nil
 }
@@ -95,7 +104,7 @@ func Pinned(usage uint8, chain []*x509.Certificate) *x509.Certificate {
 func Matching(records []string, chain []*x509.Certificate) []string {
 	var out []string
 	for _, rec := range records {
-		rrs, err := (RRset{Owner: ".", Records: []string{rec}}).toRRs()
+		rrs, err := (RRset{Owner: ".", Type: mdns.TypeTLSA, Records: []string{rec}}).toRRs()
 		if err != nil || len(rrs) != 1 || len(chain) == 0 {
 			continue
 		}

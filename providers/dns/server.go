@@ -43,7 +43,7 @@ type Server struct {
 	snap          *snapshot
 	transferErr   error
 	serials       map[string]*uint32 // nameserver -> its SOA serial, nil when it did not answer
-	expected      []string           // owners the configuration manages (Expect)
+	expected      []question         // RRsets the configuration manages (Expect)
 	prefetchDone  bool
 	pre           map[string]*mdns.Msg // "server owner" -> its answer, asked together (prefetch)
 }
@@ -90,32 +90,29 @@ func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Dur
 	return r, nil
 }
 
-// TLSA returns the RRset at owner as the primary serves it, and remembers it
-// as the prerequisite of the next update.
-func (s *Server) TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error) {
+// RRset returns the RRset of type t at owner as the primary serves it, and
+// remembers it as the prerequisite of the next update.
+func (s *Server) RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, error) {
 	var r *mdns.Msg
 	if z := s.transferred(ctx); z != nil {
-		r = z.answer(owner)
-	} else if r = s.prefetched(ctx, s.Primary, owner); r == nil {
+		r = z.answer(owner, t)
+	} else if r = s.prefetched(ctx, s.Primary, owner, t); r == nil {
 		var err error
-		if r, err = s.query(ctx, s.Primary, owner, mdns.TypeTLSA); err != nil {
+		if r, err = s.query(ctx, s.Primary, owner, t); err != nil {
 			return nil, err
 		}
 	}
-	var out []*mdns.TLSA
-	var rrs []mdns.RR
-	for _, rr := range r.Answer {
-		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
-			out = append(out, t)
-			rrs = append(rrs, mdns.Copy(t))
-		}
+	out := recordsOf(r, owner, t)
+	rrs := make([]mdns.RR, len(out))
+	for i, rr := range out {
+		rrs[i] = mdns.Copy(rr)
 	}
 	s.mu.Lock()
 	if s.observed == nil {
 		s.observed, s.answers = map[string][]mdns.RR{}, map[string]*mdns.Msg{}
 	}
-	s.observed[strings.ToLower(owner)] = rrs
-	s.answers[strings.ToLower(owner)] = r
+	s.observed[key(owner, t)] = rrs
+	s.answers[key(owner, t)] = r
 	s.mu.Unlock()
 	return out, nil
 }
@@ -168,16 +165,16 @@ func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	return rrs, nil
 }
 
-// primaryAnswer is the primary's answer for owner from the last TLSA call,
-// or a fresh one.
-func (s *Server) primaryAnswer(ctx context.Context, owner string) (*mdns.Msg, error) {
+// primaryAnswer is the primary's answer for owner and type t from the
+// last RRset call, or a fresh one.
+func (s *Server) primaryAnswer(ctx context.Context, owner string, t uint16) (*mdns.Msg, error) {
 	s.mu.Lock()
-	r := s.answers[strings.ToLower(owner)]
+	r := s.answers[key(owner, t)]
 	s.mu.Unlock()
 	if r != nil {
 		return r, nil
 	}
-	return s.query(ctx, s.Primary, owner, mdns.TypeTLSA)
+	return s.query(ctx, s.Primary, owner, t)
 }
 
 // SignatureMargin is how long RRSIGs must still be valid: signatures that
@@ -185,13 +182,14 @@ func (s *Server) primaryAnswer(ctx context.Context, owner string) (*mdns.Msg, er
 const SignatureMargin = 72 * time.Hour
 
 // Signed reports whether the primary serves a DNSKEY at the apex and an
-// RRSIG over the RRset at owner that is valid for SignatureMargin more.
-func (s *Server) Signed(ctx context.Context, owner string) (bool, error) {
-	r, err := s.primaryAnswer(ctx, owner)
+// RRSIG over the RRset of type t at owner that is valid for SignatureMargin
+// more.
+func (s *Server) Signed(ctx context.Context, owner string, t uint16) (bool, error) {
+	r, err := s.primaryAnswer(ctx, owner, t)
 	if err != nil {
 		return false, err
 	}
-	if !hasRRSIG(r, mdns.TypeTLSA) {
+	if !hasRRSIG(r, t) {
 		return false, nil
 	}
 	return s.KeysSigned(ctx)
@@ -237,7 +235,7 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 	s.forgetTransfer()
 	s.mu.Lock()
 	for _, set := range sets { // what was read before this write is stale now
-		delete(s.answers, strings.ToLower(mdns.Fqdn(set.Owner)))
+		delete(s.answers, key(set.Owner, set.Type))
 	}
 	s.mu.Unlock()
 	for i, m := range msgs {
@@ -265,7 +263,7 @@ func (s *Server) awaitServed(ctx context.Context, set RRset) {
 	slices.Sort(want)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if r, err := s.query(ctx, s.Primary, set.Owner, mdns.TypeTLSA); err == nil && slices.Equal(Presentation(tlsaOf(r, set.Owner)), want) {
+		if r, err := s.query(ctx, s.Primary, set.Owner, set.Type); err == nil && slices.Equal(Presentation(recordsOf(r, set.Owner, set.Type)), want) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -288,21 +286,21 @@ func (s *Server) messages(sets []RRset) ([]update, error) {
 	var last RRset
 	for _, set := range sets {
 		owner := strings.ToLower(mdns.Fqdn(set.Owner))
-		seen, ok := s.observed[owner]
+		seen, ok := s.observed[key(owner, set.Type)]
 		if !ok {
-			return nil, fmt.Errorf("%s was not observed before the update; run plan again", owner)
+			return nil, fmt.Errorf("%s %s was not observed before the update; run plan again", owner, mdns.TypeToString[set.Type])
 		}
 		records, err := set.toRRs()
 		if err != nil {
 			return nil, err
 		}
 		before := len(m.Answer)
-		addSet(m, owner, seen, records)
+		addSet(m, owner, set.Type, seen, records)
 		if m.Len() > MaxMessage-128 && before > 0 { // leave room for the TSIG record
 			m.Answer, m.Ns = m.Answer[:before], m.Ns[:len(m.Ns)-1-len(records)]
 			msgs = append(msgs, update{m, last})
 			m = s.newMsg()
-			addSet(m, owner, seen, records)
+			addSet(m, owner, set.Type, seen, records)
 		}
 		last = set
 	}
@@ -322,9 +320,10 @@ func (s *Server) newMsg() *mdns.Msg {
 // addSet adds one RRset's prerequisite and update to m. The update section
 // gets one "delete RRset" and then every record, so a set appends exactly
 // 1+len(records) entries to m.Ns.
-func addSet(m *mdns.Msg, owner string, seen []mdns.RR, records []mdns.RR) {
+func addSet(m *mdns.Msg, owner string, t uint16, seen []mdns.RR, records []mdns.RR) {
+	empty := []mdns.RR{&mdns.ANY{Hdr: mdns.RR_Header{Name: owner, Rrtype: t}}}
 	if len(seen) == 0 {
-		m.RRsetNotUsed([]mdns.RR{&mdns.TLSA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeTLSA}}})
+		m.RRsetNotUsed(empty)
 	} else {
 		prereq := make([]mdns.RR, len(seen))
 		for i, rr := range seen {
@@ -332,7 +331,7 @@ func addSet(m *mdns.Msg, owner string, seen []mdns.RR, records []mdns.RR) {
 		}
 		m.Used(prereq)
 	}
-	m.RemoveRRset([]mdns.RR{&mdns.TLSA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeTLSA}}})
+	m.RemoveRRset(empty)
 	m.Insert(records)
 }
 

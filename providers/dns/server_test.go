@@ -3,6 +3,9 @@ package dns
 import (
 	"context"
 	"fmt"
+	"net"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +30,7 @@ func waitVisible(t *testing.T, s *Server, owner string, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		visible, lagging, err := s.Propagation(context.Background(), owner)
+		visible, lagging, err := s.Propagation(context.Background(), owner, mdns.TypeTLSA)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,10 +49,10 @@ func TestServerUpdateReachesSecondarySigned(t *testing.T) {
 	s := labServer(lab)
 	ctx := context.Background()
 	owner := "_443._tcp.www.example.test."
-	if got, err := s.TLSA(ctx, owner); err != nil || len(got) != 0 {
+	if got, err := s.RRset(ctx, owner, mdns.TypeTLSA); err != nil || len(got) != 0 {
 		t.Fatalf("before: %v %v", got, err)
 	}
-	if err := s.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}}); err != nil {
+	if err := s.Update(ctx, []RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1}}}); err != nil {
 		t.Fatal(err)
 	}
 	waitVisible(t, s, owner, rec1)
@@ -59,7 +62,7 @@ func TestServerUpdateReachesSecondarySigned(t *testing.T) {
 			t.Errorf("%s serves the TLSA RRset without an RRSIG:\n%v", n.Addr, r)
 		}
 	}
-	if signed, err := s.Signed(ctx, owner); err != nil || !signed {
+	if signed, err := s.Signed(ctx, owner, mdns.TypeTLSA); err != nil || !signed {
 		t.Errorf("Signed = %v, %v", signed, err)
 	}
 }
@@ -70,8 +73,8 @@ func TestServerWrongSecretChangesNothing(t *testing.T) {
 	s.Secret = "c2VjcmV0IHRoYXQgaXMgbm90IHRoZSBzZXJ2ZXInczE="
 	ctx := context.Background()
 	owner := "_25._tcp.mail.example.test."
-	s.TLSA(ctx, owner)
-	err := s.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}})
+	s.RRset(ctx, owner, mdns.TypeTLSA)
+	err := s.Update(ctx, []RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1}}})
 	if err == nil {
 		t.Fatal("an update signed with the wrong secret succeeded")
 	}
@@ -84,7 +87,7 @@ func TestServerWrongSecretChangesNothing(t *testing.T) {
 		t.Error("the error shows a secret")
 	}
 	t.Log(err)
-	if r := lab.Primary.Query(t, owner, mdns.TypeTLSA); len(tlsaOf(r, owner)) != 0 {
+	if r := lab.Primary.Query(t, owner, mdns.TypeTLSA); len(recordsOf(r, owner, mdns.TypeTLSA)) != 0 {
 		t.Error("the server changed after a refused update")
 	}
 }
@@ -96,12 +99,12 @@ func TestServerPrerequisiteProtectsConcurrentEdit(t *testing.T) {
 	ctx := context.Background()
 	owner := "_443._tcp.www.example.test."
 	ours, theirs := labServer(lab), labServer(lab)
-	ours.TLSA(ctx, owner)
-	theirs.TLSA(ctx, owner)
-	if err := theirs.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec2}}}); err != nil {
+	ours.RRset(ctx, owner, mdns.TypeTLSA)
+	theirs.RRset(ctx, owner, mdns.TypeTLSA)
+	if err := theirs.Update(ctx, []RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec2}}}); err != nil {
 		t.Fatal(err)
 	}
-	err := ours.Update(ctx, []RRset{{Owner: owner, TTL: 300, Records: []string{rec1}}})
+	err := ours.Update(ctx, []RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1}}})
 	if err == nil || !strings.Contains(err.Error(), "prerequisite failed") || !strings.Contains(err.Error(), "run plan again") {
 		t.Fatalf("concurrent edit not detected: %v", err)
 	}
@@ -119,10 +122,10 @@ func TestServerUpdateMessageCount(t *testing.T) {
 			var sets []RRset
 			for i := range n {
 				owner := fmt.Sprintf("_443._tcp.h%d.example.test.", i)
-				if _, err := s.TLSA(ctx, owner); err != nil {
+				if _, err := s.RRset(ctx, owner, mdns.TypeTLSA); err != nil {
 					t.Fatal(err)
 				}
-				sets = append(sets, RRset{Owner: owner, TTL: 300, Records: []string{rec1, rec2}})
+				sets = append(sets, RRset{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1, rec2}})
 			}
 			msgs, err := s.messages(sets)
 			if err != nil {
@@ -178,8 +181,8 @@ func TestServerObservesByTransfer(t *testing.T) {
 	w := labServer(lab)
 	var sets []RRset
 	for i, o := range owners[:3] {
-		w.TLSA(ctx, o)
-		sets = append(sets, RRset{Owner: o, TTL: 300, Records: [][]string{{rec1}, {rec1, rec2}, {rec2}}[i]})
+		w.RRset(ctx, o, mdns.TypeTLSA)
+		sets = append(sets, RRset{Owner: o, Type: mdns.TypeTLSA, TTL: 300, Records: [][]string{{rec1}, {rec1, rec2}, {rec2}}[i]})
 	}
 	if err := w.Update(ctx, sets); err != nil {
 		t.Fatal(err)
@@ -190,15 +193,15 @@ func TestServerObservesByTransfer(t *testing.T) {
 	observe := func(s *Server) string {
 		var out []string
 		for _, o := range owners {
-			rrs, err := s.TLSA(ctx, o)
+			rrs, err := s.RRset(ctx, o, mdns.TypeTLSA)
 			if err != nil {
 				t.Fatal(err)
 			}
-			visible, lagging, err := s.Propagation(ctx, o)
+			visible, lagging, err := s.Propagation(ctx, o, mdns.TypeTLSA)
 			if err != nil {
 				t.Fatal(err)
 			}
-			signed, err := s.Signed(ctx, o)
+			signed, err := s.Signed(ctx, o, mdns.TypeTLSA)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,9 +243,9 @@ func TestServerPrefetchesWithoutTransfer(t *testing.T) {
 	w := labServer(lab)
 	owners := []string{"_443._tcp.a.example.test.", "_443._tcp.b.example.test.", "_443._tcp.c.example.test."}
 	for _, o := range owners {
-		w.TLSA(ctx, o)
+		w.RRset(ctx, o, mdns.TypeTLSA)
 	}
-	if err := w.Update(ctx, []RRset{{Owner: owners[0], TTL: 300, Records: []string{rec1}}, {Owner: owners[1], TTL: 300, Records: []string{rec2}}}); err != nil {
+	if err := w.Update(ctx, []RRset{{Owner: owners[0], Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1}}, {Owner: owners[1], Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec2}}}); err != nil {
 		t.Fatal(err)
 	}
 	waitVisible(t, w, owners[0], rec1)
@@ -251,11 +254,11 @@ func TestServerPrefetchesWithoutTransfer(t *testing.T) {
 	observe := func(s *Server) string {
 		var out []string
 		for _, o := range owners {
-			rrs, err := s.TLSA(ctx, o)
+			rrs, err := s.RRset(ctx, o, mdns.TypeTLSA)
 			if err != nil {
 				t.Fatal(err)
 			}
-			visible, lagging, err := s.Propagation(ctx, o)
+			visible, lagging, err := s.Propagation(ctx, o, mdns.TypeTLSA)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +268,7 @@ func TestServerPrefetchesWithoutTransfer(t *testing.T) {
 	}
 	together := labServer(lab)
 	for _, o := range owners {
-		together.Expect(o)
+		together.Expect(o, mdns.TypeTLSA)
 	}
 	got := observe(together)
 	if len(together.pre) != 0 || !together.prefetchDone {
@@ -273,5 +276,59 @@ func TestServerPrefetchesWithoutTransfer(t *testing.T) {
 	}
 	if want := observe(labServer(lab)); got != want {
 		t.Errorf("asked together:\n%s\none by one:\n%s", got, want)
+	}
+}
+
+// An RFC 2136 primary takes RRsets of any type the kinds ask for: a CAA
+// RRset at the apex and a TXT RRset beside a TLSA one, in one UPDATE; dig
+// finds them signed on both servers, and a zone transfer reads them back.
+func TestServerAnyType(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	s := labServer(lab)
+	ctx := context.Background()
+	sets := []RRset{
+		{Owner: "example.test.", Type: mdns.TypeCAA, TTL: 300, Records: []string{`0 issue "ca.example.net; accounturi=https://ca.example.net/acct/1"`}},
+		{Owner: "_mta-sts.example.test.", Type: mdns.TypeTXT, TTL: 300, Records: []string{`"v=STSv1; id=20261207"`}},
+		{Owner: "_443._tcp.www.example.test.", Type: mdns.TypeTLSA, TTL: 300, Records: []string{rec1}},
+	}
+	for _, set := range sets {
+		if _, err := s.RRset(ctx, set.Owner, set.Type); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Update(ctx, sets); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range sets {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			visible, lagging, err := s.Propagation(ctx, set.Owner, set.Type)
+			if err == nil && len(lagging) == 0 && slices.Equal(visible, set.Records) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s: visible %q, lagging %v, %v", set.Owner, mdns.TypeToString[set.Type], visible, lagging, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		last := strings.Trim(set.Records[0][strings.LastIndex(set.Records[0], " ")+1:], `"`)
+		for _, n := range lab.Servers() {
+			host, port, _ := net.SplitHostPort(n.Addr)
+			out, err := exec.Command("dig", "+dnssec", "+norec", "+short", "-p", port, "@"+host, set.Owner, mdns.TypeToString[set.Type]).CombinedOutput()
+			// +short prints the records, then the RRSIG as "TYPE alg labels …"
+			if err != nil || !strings.Contains(strings.ToLower(strings.ReplaceAll(string(out), " ", "")), strings.ToLower(last)) || !strings.Contains(string(out), mdns.TypeToString[set.Type]+" ") {
+				t.Errorf("dig @%s %s %s: %v\n%s", n.Addr, set.Owner, mdns.TypeToString[set.Type], err, out)
+			}
+		}
+	}
+	fresh := labServer(lab)
+	for _, set := range sets {
+		rrs, err := fresh.RRset(ctx, set.Owner, set.Type)
+		if got := Presentation(rrs); err != nil || !slices.Equal(got, set.Records) {
+			t.Errorf("read back %s %s: %q, %v", set.Owner, mdns.TypeToString[set.Type], got, err)
+		}
+	}
+	if fresh.TransferError() != nil {
+		t.Errorf("read without a transfer: %v", fresh.TransferError())
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	mdns "github.com/miekg/dns"
+
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -116,7 +118,7 @@ func (t *TLSA) split(records []string) (own, others []string) {
 // every server publishes (served_match).
 func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	t.observed = nil
-	rrs, err := t.Zone.TLSA(ctx, t.Owner)
+	rrs, err := t.Zone.RRset(ctx, t.Owner, mdns.TypeTLSA)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 			return nil, fmt.Errorf("dns_zone.%s has require_dnssec = true, but its primary serves no signed DNSKEY at the apex: the zone is not signed, and nothing is published into it until it is (sign it, or set require_dnssec = false)", t.ZoneName)
 		}
 	}
-	visible, lagging, err := t.Zone.Propagation(ctx, t.Owner)
+	visible, lagging, err := t.Zone.Propagation(ctx, t.Owner, mdns.TypeTLSA)
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +153,9 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	if len(own) == 0 {
 		return nil, nil
 	}
-	v := t.Value(rrs[0].Hdr.Ttl, own)
+	v := t.Value(rrs[0].Header().Ttl, own)
 	if t.RequireDNSSEC {
-		signed, err := t.Zone.Signed(ctx, t.Owner)
+		signed, err := t.Zone.Signed(ctx, t.Owner, mdns.TypeTLSA)
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +450,7 @@ func Combine(changes map[*TLSA][]string) []RRset {
 			}
 		}
 		slices.Sort(records)
-		out = append(out, RRset{Owner: owner, TTL: ts[0].TTL, Records: slices.Compact(records)})
+		out = append(out, RRset{Owner: owner, Type: mdns.TypeTLSA, TTL: ts[0].TTL, Records: slices.Compact(records)})
 	}
 	return out
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	mdns "github.com/miekg/dns"
+
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 )
@@ -25,11 +27,11 @@ func TestCombine(t *testing.T) {
 		want    []RRset
 	}{
 		{"one resource keeps the others' records", map[*TLSA][]string{ee: {"3 1 1 new", "3 1 1 old"}},
-			[]RRset{{Owner: ee.Owner, TTL: 300, Records: []string{"2 1 1 ca", "3 0 1 hand", "3 1 1 new", "3 1 1 old"}}}},
+			[]RRset{{Owner: ee.Owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{"2 1 1 ca", "3 0 1 hand", "3 1 1 new", "3 1 1 old"}}}},
 		{"both resources in one change", map[*TLSA][]string{ee: {"3 1 1 new"}, ta: {"2 1 1 ca2"}},
-			[]RRset{{Owner: ee.Owner, TTL: 300, Records: []string{"2 1 1 ca2", "3 0 1 hand", "3 1 1 new"}}}},
+			[]RRset{{Owner: ee.Owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{"2 1 1 ca2", "3 0 1 hand", "3 1 1 new"}}}},
 		{"owners apart", map[*TLSA][]string{ee: {"3 1 1 new"}, other: {"3 1 1 w"}},
-			[]RRset{{Owner: ee.Owner, TTL: 300, Records: []string{"2 1 1 ca", "3 0 1 hand", "3 1 1 new"}}, {Owner: other.Owner, TTL: 60, Records: []string{"3 1 1 w"}}}},
+			[]RRset{{Owner: ee.Owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{"2 1 1 ca", "3 0 1 hand", "3 1 1 new"}}, {Owner: other.Owner, TTL: 60, Records: []string{"3 1 1 w"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Combine(tc.changes)

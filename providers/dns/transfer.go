@@ -23,15 +23,16 @@ import (
 // snapshot is the zone as one transfer showed it.
 type snapshot struct {
 	serial uint32
-	tlsa   map[string][]mdns.RR // lowercased owner: its TLSA records and their RRSIGs
+	sets   map[string][]mdns.RR // by key (owner and type): the records and their RRSIGs
 }
 
-// answer is the snapshot's answer for owner, as a query would give it.
-func (z *snapshot) answer(owner string) *mdns.Msg {
+// answer is the snapshot's answer for owner and type t, as a query would
+// give it.
+func (z *snapshot) answer(owner string, t uint16) *mdns.Msg {
 	m := new(mdns.Msg)
-	m.SetQuestion(mdns.Fqdn(owner), mdns.TypeTLSA)
+	m.SetQuestion(mdns.Fqdn(owner), t)
 	m.Response, m.Authoritative = true, true
-	m.Answer = z.tlsa[strings.ToLower(mdns.Fqdn(owner))]
+	m.Answer = z.sets[key(owner, t)]
 	return m
 }
 
@@ -61,26 +62,31 @@ func (s *Server) TransferError() error {
 	return s.transferErr
 }
 
+// managed are the types whose RRsets trustform manages: a transfer keeps
+// those (and their signatures), and leaves the rest of the zone.
+func managed(t uint16) bool {
+	return t == mdns.TypeTLSA || t == mdns.TypeTXT || t == mdns.TypeCAA
+}
+
 // transfer reads the zone from the primary by AXFR.
 func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
 	rrs, err := s.axfr(ctx)
 	if err != nil {
 		return nil, err
 	}
-	z := &snapshot{tlsa: map[string][]mdns.RR{}}
+	z := &snapshot{sets: map[string][]mdns.RR{}}
 	soa := false
 	for _, rr := range rrs {
+		t := rr.Header().Rrtype
 		switch r := rr.(type) {
 		case *mdns.SOA:
 			z.serial, soa = r.Serial, true
-		case *mdns.TLSA:
-			owner := strings.ToLower(r.Hdr.Name)
-			z.tlsa[owner] = append(z.tlsa[owner], r)
 		case *mdns.RRSIG:
-			if r.TypeCovered == mdns.TypeTLSA {
-				owner := strings.ToLower(r.Hdr.Name)
-				z.tlsa[owner] = append(z.tlsa[owner], r)
-			}
+			t = r.TypeCovered
+		}
+		if managed(t) {
+			k := key(rr.Header().Name, t)
+			z.sets[k] = append(z.sets[k], rr)
 		}
 	}
 	if !soa {
@@ -138,21 +144,28 @@ const Window = 256
 
 // Expect names an RRset the configuration manages in the zone, so that the
 // first observation fetches it with the others.
-func (s *Server) Expect(owner string) {
+func (s *Server) Expect(owner string, t uint16) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expected = append(s.expected, strings.ToLower(mdns.Fqdn(owner)))
+	s.expected = append(s.expected, question{strings.ToLower(mdns.Fqdn(owner)), t})
 }
 
-// prefetched takes the answer of ns for owner fetched with the others, if
-// any: each is used once, later observations (after an update) ask again.
-func (s *Server) prefetched(ctx context.Context, ns, owner string) *mdns.Msg {
+// question is an RRset asked for: owner and type.
+type question struct {
+	owner string
+	t     uint16
+}
+
+// prefetched takes the answer of ns for owner and type t fetched with the
+// others, if any: each is used once, later observations (after an update)
+// ask again.
+func (s *Server) prefetched(ctx context.Context, ns, owner string, t uint16) *mdns.Msg {
 	s.prefetch(ctx)
-	key := ns + " " + strings.ToLower(mdns.Fqdn(owner))
+	k := ns + " " + key(owner, t)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.pre[key]
-	delete(s.pre, key)
+	r := s.pre[k]
+	delete(s.pre, k)
 	return r
 }
 
@@ -163,7 +176,7 @@ func (s *Server) prefetch(ctx context.Context) {
 	defer s.xfr.Unlock()
 	s.mu.Lock()
 	skip := s.prefetchDone || !s.transferTried || s.snap != nil || len(s.expected) < 2
-	owners := s.expected
+	questions := s.expected
 	if !skip {
 		s.prefetchDone = true
 	}
@@ -181,14 +194,14 @@ func (s *Server) prefetch(ctx context.Context) {
 	var wg sync.WaitGroup
 	window := make(chan struct{}, Window)
 	for _, ns := range slices.Compact(servers) {
-		for _, owner := range owners {
+		for _, q := range questions {
 			window <- struct{}{}
 			wg.Add(1)
 			go func() {
 				defer func() { <-window; wg.Done() }()
-				if r, err := s.query(ctx, ns, owner, mdns.TypeTLSA); err == nil {
+				if r, err := s.query(ctx, ns, q.owner, q.t); err == nil {
 					mu.Lock()
-					pre[ns+" "+owner] = r
+					pre[ns+" "+key(q.owner, q.t)] = r
 					mu.Unlock()
 				}
 			}()

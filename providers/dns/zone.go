@@ -2,22 +2,26 @@ package dns
 
 import (
 	"context"
+	"strings"
 
 	mdns "github.com/miekg/dns"
 )
 
-// Zone reads and changes the TLSA RRsets of one DNS zone.
+// Zone reads and changes the RRsets trustform manages in one DNS zone, of
+// any type (TLSA, TXT, CAA), whatever serves the zone: the kinds that ask
+// never see which.
 //
-// TLSA returns the records at owner (nil when there are none): absent is a
-// value, not an error. Update replaces every given RRset in one atomic
-// change: after an error nothing has changed. Propagation returns the
-// records every authoritative server serves and names the servers that lag
-// behind. Signed reports whether the RRset carries an RRSIG.
+// RRset returns the records of type t at owner (nil when there are none):
+// absent is a value, not an error. Update replaces every given RRset in one
+// atomic change: after an error nothing has changed. Propagation returns
+// the records (rdata, as Presentation gives them) every authoritative
+// server serves and names the servers that lag behind. Signed reports
+// whether the RRset carries an RRSIG.
 type Zone interface {
-	TLSA(ctx context.Context, owner string) ([]*mdns.TLSA, error)
+	RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, error)
 	Update(ctx context.Context, sets []RRset) error
-	Propagation(ctx context.Context, owner string) (visible, lagging []string, err error)
-	Signed(ctx context.Context, owner string) (bool, error)
+	Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error)
+	Signed(ctx context.Context, owner string, t uint16) (bool, error)
 	// KeysSigned reports whether the zone is signed at all: a DNSKEY
 	// RRset at the apex with a valid RRSIG over it.
 	KeysSigned(ctx context.Context) (bool, error)
@@ -31,9 +35,16 @@ type Zone interface {
 	Hosts(ctx context.Context) ([]string, error)
 }
 
-// RRset is the complete TLSA RRset wanted at Owner; no Records deletes it.
+// RRset is the complete RRset of Type wanted at Owner; no Records deletes
+// it.
 type RRset struct {
 	Owner   string // fully qualified, lower case
+	Type    uint16
 	TTL     uint32
-	Records []string // "usage selector matching-type hex", as Record returns them
+	Records []string // rdata in presentation form, as Presentation gives it: "3 1 1 ab…" for TLSA
+}
+
+// key names an RRset in the maps of what was observed: owner and type.
+func key(owner string, t uint16) string {
+	return strings.ToLower(mdns.Fqdn(owner)) + " " + mdns.TypeToString[t]
 }

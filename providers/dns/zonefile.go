@@ -88,17 +88,17 @@ func ParseZone(b []byte, origin, name string) ([]mdns.RR, error) {
 // print its content, so the token is dropped and the position kept.
 var parseToken = regexp.MustCompile(`: "(?:[^"\\]|\\.)*" at line: (\d+:\d+)$`)
 
-// TLSA returns the TLSA records at owner.
-func (z *ZoneFile) TLSA(_ context.Context, owner string) ([]*mdns.TLSA, error) {
+// RRset returns the records of type t at owner.
+func (z *ZoneFile) RRset(_ context.Context, owner string, t uint16) ([]mdns.RR, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if err := z.load(); err != nil {
 		return nil, err
 	}
-	var out []*mdns.TLSA
+	var out []mdns.RR
 	for _, rr := range z.rrs {
-		if t, ok := rr.(*mdns.TLSA); ok && strings.EqualFold(t.Hdr.Name, owner) {
-			out = append(out, t)
+		if rr.Header().Rrtype == t && strings.EqualFold(rr.Header().Name, owner) {
+			out = append(out, rr)
 		}
 	}
 	return out, nil
@@ -136,22 +136,21 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 	}
 	want := map[string]RRset{}
 	for _, s := range sets {
-		want[strings.ToLower(s.Owner)] = s
+		want[key(s.Owner, s.Type)] = s
 	}
 	var out []mdns.RR
 	placed := map[string]bool{}
-	place := func(owner string) error {
-		if placed[owner] {
+	place := func(k string) error {
+		if placed[k] {
 			return nil
 		}
-		placed[owner] = true
-		rrs, err := want[owner].toRRs()
+		placed[k] = true
+		rrs, err := want[k].toRRs()
 		out = append(out, rrs...)
 		return err
 	}
 	sawSOA := false
 	for _, rr := range z.rrs {
-		owner := strings.ToLower(rr.Header().Name)
 		if soa, ok := rr.(*mdns.SOA); ok {
 			soa = mdns.Copy(soa).(*mdns.SOA)
 			soa.Serial = NextSerial(soa.Serial, z.Now())
@@ -159,8 +158,8 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 			sawSOA = true
 			continue
 		}
-		if _, managed := want[owner]; managed && rr.Header().Rrtype == mdns.TypeTLSA {
-			if err := place(owner); err != nil {
+		if k := key(rr.Header().Name, rr.Header().Rrtype); want[k].Owner != "" {
+			if err := place(k); err != nil {
 				return err
 			}
 			continue
@@ -171,7 +170,7 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 		return fmt.Errorf("zone %s: %s has no SOA record", z.Origin, z.Path)
 	}
 	for _, s := range sets { // RRsets that are new go at the end, in plan order
-		if err := place(strings.ToLower(s.Owner)); err != nil {
+		if err := place(key(s.Owner, s.Type)); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestZoneFileUpdate(t *testing.T) {
 	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: func() time.Time { return time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) }}
 	ctx := context.Background()
 
-	got, err := z.TLSA(ctx, "_443._tcp.WWW.example.test.")
+	got, err := z.RRset(ctx, "_443._tcp.WWW.example.test.", mdns.TypeTLSA)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("TLSA lookup is case-insensitive: got %v, %v", got, err)
 	}
@@ -41,8 +42,8 @@ func TestZoneFileUpdate(t *testing.T) {
 	}
 
 	err = z.Update(ctx, []dns.RRset{
-		{Owner: "_443._tcp.www.example.test.", TTL: 300, Records: []string{"3 1 1 aabbccdd"}},
-		{Owner: "_25._tcp.mail.example.test.", TTL: 300, Records: []string{"3 1 1 99887766"}},
+		{Owner: "_443._tcp.www.example.test.", Type: mdns.TypeTLSA, TTL: 300, Records: []string{"3 1 1 aabbccdd"}},
+		{Owner: "_25._tcp.mail.example.test.", Type: mdns.TypeTLSA, TTL: 300, Records: []string{"3 1 1 99887766"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestZoneFileReloadFailureRestores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zone")
 	os.WriteFile(path, []byte(zone), 0o644)
 	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, ReloadCommand: "echo 'rndc: connection refused' >&2; exit 1", Now: time.Now}
-	err := z.Update(context.Background(), []dns.RRset{{Owner: "_443._tcp.www.example.test.", TTL: 300}})
+	err := z.Update(context.Background(), []dns.RRset{{Owner: "_443._tcp.www.example.test.", Type: mdns.TypeTLSA, TTL: 300}})
 	if err == nil || !strings.Contains(err.Error(), "rndc: connection refused") {
 		t.Fatalf("error does not quote the reload command: %v", err)
 	}
@@ -123,7 +124,7 @@ func FuzzParseZone(f *testing.F) {
 		}
 		for _, rr := range rrs {
 			if t, ok := rr.(*mdns.TLSA); ok {
-				dns.Presentation([]*mdns.TLSA{t})
+				dns.Presentation([]mdns.RR{t})
 			}
 		}
 	})
@@ -160,7 +161,7 @@ func TestZoneFileIncludes(t *testing.T) {
 	path := filepath.Join(dir, "zone")
 	os.WriteFile(path, []byte(zone+"$INCLUDE "+keyFile+"\n$ORIGIN sub.example.test.\nhost IN A 192.0.2.9\n$GENERATE 1-3 dhcp-$ A 192.0.2.$\n"), 0o644)
 	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: time.Now}
-	if err := z.Update(context.Background(), []dns.RRset{{Owner: "_25._tcp.mail.example.test.", TTL: 300, Records: []string{"3 1 1 99887766"}}}); err != nil {
+	if err := z.Update(context.Background(), []dns.RRset{{Owner: "_25._tcp.mail.example.test.", Type: mdns.TypeTLSA, TTL: 300, Records: []string{"3 1 1 99887766"}}}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
@@ -187,5 +188,40 @@ func TestZoneFileHosts(t *testing.T) {
 	got, err := z.Hosts(context.Background())
 	if err != nil || strings.Join(got, ",") != "ns1.example.test.,www.example.test." {
 		t.Errorf("Hosts = %v, %v", got, err)
+	}
+}
+
+// A zone file keeps RRsets of any type the kinds ask for: TXT and CAA are
+// written beside TLSA at one owner, and each is read back alone.
+func TestZoneFileAnyType(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zone")
+	os.WriteFile(path, []byte("$ORIGIN example.test.\n@ 3600 IN SOA ns hostmaster 1 3600 600 86400 300\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.53\n"), 0o644)
+	z := &dns.ZoneFile{Host: host.Local{}, Origin: "example.test.", Path: path, Now: time.Now}
+	ctx := context.Background()
+	sets := []dns.RRset{
+		{Owner: "example.test.", Type: mdns.TypeCAA, TTL: 3600, Records: []string{`0 issue "ca.example.net; accounturi=https://ca.example.net/acct/1"`}},
+		{Owner: "_mta-sts.example.test.", Type: mdns.TypeTXT, TTL: 3600, Records: []string{`"v=STSv1; id=20261207"`}},
+		{Owner: "_25._tcp.mail.example.test.", Type: mdns.TypeTLSA, TTL: 3600, Records: []string{"3 1 1 aabb"}},
+	}
+	if err := z.Update(ctx, sets); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range sets {
+		rrs, err := z.RRset(ctx, set.Owner, set.Type)
+		if got := dns.Presentation(rrs); err != nil || !slices.Equal(got, set.Records) {
+			t.Errorf("%s %s: %q, %v; want %q", set.Owner, mdns.TypeToString[set.Type], got, err, set.Records)
+		}
+	}
+	if rrs, _ := z.RRset(ctx, "example.test.", mdns.TypeTXT); len(rrs) != 0 {
+		t.Errorf("a TXT RRset at the apex appeared: %v", rrs)
+	}
+	if err := z.Update(ctx, []dns.RRset{{Owner: "example.test.", Type: mdns.TypeCAA, TTL: 3600}}); err != nil {
+		t.Fatal(err)
+	}
+	if rrs, _ := z.RRset(ctx, "example.test.", mdns.TypeCAA); len(rrs) != 0 {
+		t.Errorf("the CAA RRset was not deleted: %v", rrs)
+	}
+	if rrs, _ := z.RRset(ctx, "_mta-sts.example.test.", mdns.TypeTXT); len(rrs) != 1 {
+		t.Errorf("deleting the CAA RRset took the TXT one: %v", rrs)
 	}
 }
