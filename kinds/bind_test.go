@@ -31,7 +31,7 @@ func TestDNS01DeepestZone(t *testing.T) {
 			t.Fatal(diags)
 		}
 		o := iss.(*acme.Issuer).Order
-		if p, _, _, _ := o.DNS.RFC2136(); p != "sub.example.test" {
+		if p := o.DNS.(*dns.Server).Primary; p != "sub.example.test" {
 			t.Errorf("zones %v: the TXT record goes to %s's primary", order, p)
 		}
 	}

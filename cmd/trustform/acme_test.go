@@ -338,3 +338,36 @@ func TestACMEDNS01SideBySide(t *testing.T) {
 		t.Errorf("the race detector found a race:\n%s", r.stderr)
 	}
 }
+
+// dns-01 through a zone_file zone: the TXT record is written into the file
+// BIND loads (its reload_command runs), published on both servers before
+// Pebble is told, and gone from the file afterwards. The same zone
+// definition serves TLSA and issuance, whatever backend serves it.
+func TestACMEDNS01ZoneFile(t *testing.T) {
+	lab := dnstest.StartFileZone(t, "example.test", "www IN A 127.0.0.1")
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.Secondary.Addr})
+	dir := t.TempDir()
+	cfg := acmeAccount(pebble) + fmt.Sprintf(`dns_zone "example" {
+  name           = "example.test"
+  zone_file      = %q
+  reload_command = %q
+  nameservers    = [%q, %q]
+}
+
+certificate "www" {
+  domains   = ["www.example.test", "*.www.example.test"]
+  issuer    = acme_account.pebble
+  challenge = "dns-01"
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+`, lab.ZoneFile, lab.ReloadCommand, lab.Primary.Addr, lab.Secondary.Addr)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
+	zone, _ := os.ReadFile(lab.ZoneFile)
+	if strings.Contains(string(zone), "_acme-challenge") {
+		t.Errorf("the challenge records stayed in the zone file:\n%s", zone)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+}

@@ -21,7 +21,6 @@ import (
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/challenge/http01"
 	"github.com/go-acme/lego/v4/lego"
-	"github.com/go-acme/lego/v4/providers/dns/rfc2136"
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
@@ -51,19 +50,8 @@ type Order struct {
 	// challenge path must not be redirected); its error stops the order.
 	PreCheck func(ctx context.Context, domains []string) error
 
-	// dns-01: the zone's RFC 2136 primary and TSIG key.
-	DNS RFC2136
-}
-
-// RFC2136 is a zone changed through its primary with TSIG (dns.Server):
-// what dns-01 needs to publish its challenge records and to see them
-// served by every authoritative server.
-type RFC2136 interface {
-	RFC2136() (primary, algorithm, keyName, secret string)
-	Apex() string
-	// TXTServed lists the authoritative servers that do not serve value
-	// in the TXT RRset at fqdn yet.
-	TXTServed(ctx context.Context, fqdn, value string) (lagging []string, err error)
+	// dns-01: the zone the challenge records are written into.
+	DNS TXTZone
 }
 
 // Issuer is the account's issuer for one certificate's orders.
@@ -260,24 +248,17 @@ func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 	switch i.Challenge {
 	case "dns-01":
 		if i.DNS == nil {
-			return errors.New("dns-01 needs a dns_zone with a server and a tsig key for the certificate's names")
+			return errors.New("dns-01 needs a dns_zone that holds the certificate's names")
 		}
-		// The zone is named (Zones), so lego's provider finds it without its
-		// package-level resolvers, and the pre-check replaces lego's, which
-		// asks those resolvers: no lego global is written, and orders run
-		// side by side.
-		primary, alg, key, secret := i.DNS.RFC2136()
+		// The record goes through the zone's own backend, and the
+		// pre-check replaces lego's, which asks the system's resolvers: no
+		// lego global is written, and orders run side by side.
 		// lego follows CNAMEs of _acme-challenge names through the system's
-		// resolvers, outside the zone the challenge is written into; its
-		// only switch is this variable, which it reads at each challenge.
+		// resolvers, outside the zone the challenge is written into, for
+		// its pre-check; its only switch is this variable, which it reads
+		// at each challenge.
 		os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true")
-		p, err := rfc2136.NewDNSProviderConfig(&rfc2136.Config{
-			Nameserver: primary, TSIGAlgorithm: alg, TSIGKey: key, TSIGSecret: secret, Zones: []string{i.DNS.Apex()},
-			TTL: 60, PropagationTimeout: 2 * time.Minute, PollingInterval: 250 * time.Millisecond, DNSTimeout: 10 * time.Second,
-		})
-		if err != nil {
-			return err
-		}
+		p := zoneProvider{ctx, i.DNS}
 		return client.Challenge.SetDNS01Provider(p, dns01.WrapPreCheck(i.txtServed(ctx)))
 	default:
 		if i.Webroot != "" {

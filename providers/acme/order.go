@@ -17,8 +17,8 @@ var _ certificate.Orderer = (*Account)(nil)
 // IssuerFor is the account's issuer for one certificate: its orders take
 // the certificate's challenge, profile and preferred chain, and answer the
 // challenge through the HTTP vhost that serves its first name (lego's own
-// server on http_address, default :80, when none does) or through the RFC
-// 2136 primary of its zone.
+// server on http_address, default :80, when none does) or through the
+// deepest zone that holds it, whatever serves that zone.
 func (a *Account) IssuerFor(b providers.Binding, c *certificate.Block) (certificate.Issuer, hcl.Diagnostics) {
 	o, diags := order(b, c)
 	return a.Issuer(o), diags
@@ -36,7 +36,7 @@ func order(b providers.Binding, c *certificate.Block) (Order, hcl.Diagnostics) {
 		name := fqdn(strings.TrimPrefix(c.Domains[0], "*."))
 		depth := -1
 		for _, bound := range b.All() {
-			zone, ok := bound.(RFC2136)
+			zone, ok := bound.(TXTZone)
 			if !ok {
 				continue
 			}
@@ -46,7 +46,7 @@ func order(b providers.Binding, c *certificate.Block) (Order, hcl.Diagnostics) {
 		}
 		if o.DNS == nil {
 			return o, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No zone for dns-01",
-				Detail:  fmt.Sprintf("certificate.%s uses dns-01, but no dns_zone with a server and a tsig key contains %s.", c.Name, c.Domains[0]),
+				Detail:  fmt.Sprintf("certificate.%s uses dns-01, but no dns_zone contains %s.", c.Name, c.Domains[0]),
 				Subject: c.ChallengeRange.Ptr()}}
 		}
 		return o, nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -148,13 +147,7 @@ func (s *Server) TXTServed(ctx context.Context, fqdn, value string) (lagging []s
 			lagging = append(lagging, ns+" (no answer)")
 			continue
 		}
-		found := false
-		for _, rr := range r.Answer {
-			if t, ok := rr.(*mdns.TXT); ok && strings.EqualFold(t.Hdr.Name, fqdn) && strings.Join(t.Txt, "") == value {
-				found = true
-			}
-		}
-		if !found {
+		if !servesTXT(r, fqdn, value) {
 			lagging = append(lagging, ns)
 		}
 	}

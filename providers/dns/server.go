@@ -34,8 +34,8 @@ type Server struct {
 	Timeout       time.Duration // per exchange; default 2s
 
 	mu       sync.Mutex
-	observed map[string][]mdns.RR // owner -> RRset as last seen at the primary
-	answers  map[string]*mdns.Msg // owner -> the primary's last answer, reused by Propagation and Signed
+	observed map[string][]mdns.RR // key (owner, type) -> RRset as last seen at the primary
+	answers  map[string]*mdns.Msg // key -> the primary's last answer, reused by Propagation and Signed
 	apexKey  *bool                // whether the apex DNSKEY is signed, asked once per run
 	// The run's zone transfer (transfer.go).
 	xfr           sync.Mutex
@@ -45,16 +45,11 @@ type Server struct {
 	serials       map[string]*uint32 // nameserver -> its SOA serial, nil when it did not answer
 	expected      []question         // RRsets the configuration manages (Expect)
 	prefetchDone  bool
-	pre           map[string]*mdns.Msg // "server owner" -> its answer, asked together (prefetch)
+	pre           map[string]*mdns.Msg // "server key" -> its answer, asked together (prefetch)
+	txt           txtEditor            // dns-01 challenge values (challenge.go)
 }
 
 var _ Zone = (*Server)(nil)
-
-// RFC2136 is the primary and TSIG key, for ACME dns-01 challenges. The
-// secret goes to lego only; it is never logged.
-func (s *Server) RFC2136() (primary, algorithm, keyName, secret string) {
-	return s.Primary, s.Algorithm, s.KeyName, s.Secret
-}
 
 func (s *Server) timeout() time.Duration {
 	if s.Timeout > 0 {

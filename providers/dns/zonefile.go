@@ -38,6 +38,7 @@ type ZoneFile struct {
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
 	includes []string  // $INCLUDE and $GENERATE lines, written back as they were
 	parsed   bool
+	txt      txtEditor // dns-01 challenge values (challenge.go)
 }
 
 var _ Zone = (*ZoneFile)(nil)
