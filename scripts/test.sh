@@ -5,7 +5,8 @@
 # on loopback ports in temp directories: BIND9 (named) for DNS, a signed APT
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
 # for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts,
-# PostgreSQL (and pgbouncer in front of it) for shared state.
+# PostgreSQL (and pgbouncer in front of it) for shared state, PowerDNS
+# Authoritative (its HTTP API, a SQLite database) for zones behind an API.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -36,6 +37,9 @@ declare -A packages=(
   [/usr/sbin/dovecot]=dovecot-imapd
   [/usr/bin/openssl]=openssl
   [/usr/sbin/pgbouncer]=pgbouncer
+  [/usr/sbin/pdns_server]=pdns-server
+  [/usr/lib/x86_64-linux-gnu/pdns/libgsqlite3backend.so]=pdns-backend-sqlite3
+  [/usr/bin/sqlite3]=sqlite3
 )
 missing=()
 for file in "${!packages[@]}"; do

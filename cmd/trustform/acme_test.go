@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	mdns "github.com/miekg/dns"
+
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/dns/pdnstest"
 	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
@@ -370,4 +373,37 @@ certificate "www" {
 		t.Errorf("the challenge records stayed in the zone file:\n%s", zone)
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+}
+
+// dns-01 through a zone behind PowerDNS's API (real PowerDNS): Pebble looks
+// the TXT record up at that server, and the record is gone afterwards.
+func TestACMEDNS01PowerDNS(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1")
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: lab.DNS})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pdns.key"), []byte(lab.Key), 0o600)
+	cfg := acmeAccount(pebble) + fmt.Sprintf(`dns_zone "example" {
+  name        = "example.test"
+  nameservers = [%q]
+  api {
+    type       = "powerdns"
+    url        = %q
+    token_file = "pdns.key"
+  }
+}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = acme_account.pebble
+  challenge = "dns-01"
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+`, lab.DNS, lab.API)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")
+	if r := lab.Query(t, "_acme-challenge.www.example.test.", mdns.TypeTXT); len(r.Answer) > 0 {
+		t.Errorf("the challenge record stayed: %v", r.Answer)
+	}
 }

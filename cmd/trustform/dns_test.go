@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-acme/lego/v4/certcrypto"
 	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/dns/pdnstest"
 )
 
 // daneBind copies examples/dane-bind, points it at a fresh BIND lab and
@@ -229,4 +232,76 @@ func TestZoneFileNameservers(t *testing.T) {
 	if recs := served(t, lab.Secondary, owner); len(recs) != 1 {
 		t.Errorf("after the rollover the secondary serves %v; want one record", recs)
 	}
+}
+
+// TestPowerDNSRollover: a zone behind PowerDNS's API (real PowerDNS,
+// DNSSEC-signed). The first apply publishes the 3 1 1 record and deploys;
+// a key change rolls over (apply -wait through tlsa-before-cert's gates)
+// and PowerDNS then serves, signed, only the new key's record; the plan
+// after is empty, and the API key is in no output, state or plan file.
+func TestPowerDNSRollover(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pdns.key"), []byte(lab.Key+"\n"), 0o600)
+	cfg := fmt.Sprintf(fixture("dns_powerdns.hcl.tmpl"), lab.DNS, lab.API)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	var outputs []string
+	run := func(args ...string) result {
+		r := tf(t, dir, args...)
+		outputs = append(outputs, r.stdout, r.stderr)
+		return r
+	}
+	mustCode(t, run("apply", "-auto-approve"), 0, "first apply")
+	owner := "_443._tcp.www.example.test."
+	leafRecord := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
+		leaf, err := certcrypto.ParsePEMCertificate(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
+		return rec
+	}
+	if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{leafRecord()}) {
+		t.Fatalf("PowerDNS serves %v; want the deployed key's record", got)
+	}
+	mustCode(t, run("plan", "-detailed-exitcode", "-out=p.plan"), 0, "plan after apply")
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
+	r := run("apply", "-auto-approve", "-wait")
+	mustCode(t, r, 0, "rollover")
+	if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{leafRecord()}) {
+		t.Errorf("after the rollover PowerDNS serves %v; want only the new key's record %s", got, leafRecord())
+	}
+	mustCode(t, run("plan", "-detailed-exitcode"), 0, "plan after the rollover")
+	files := []string{filepath.Join(dir, ".trustform", "state.json"), filepath.Join(dir, "p.plan")}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		outputs = append(outputs, string(b))
+	}
+	for i, o := range outputs {
+		if strings.Contains(o, lab.Key) {
+			t.Errorf("the API key is in output or file %d:\n%s", i, o)
+		}
+	}
+}
+
+// pdnsServed is the TLSA RRset PowerDNS serves at owner, signed.
+func pdnsServed(t *testing.T, lab *pdnstest.Lab, owner string) []string {
+	t.Helper()
+	r := lab.Query(t, owner, mdns.TypeTLSA)
+	var rrs []mdns.RR
+	signed := false
+	for _, rr := range r.Answer {
+		switch rr.(type) {
+		case *mdns.TLSA:
+			rrs = append(rrs, rr)
+		case *mdns.RRSIG:
+			signed = true
+		}
+	}
+	if len(rrs) > 0 && !signed {
+		t.Errorf("PowerDNS serves %s without an RRSIG", owner)
+	}
+	return dns.Presentation(rrs)
 }

@@ -3,6 +3,8 @@ package dns
 import (
 	"fmt"
 	"net"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +25,27 @@ type TSIGBlock struct {
 	DeclRange      hcl.Range `hcl:",def_range"`
 }
 
-// ZoneBlock is a dns_zone block: a zone trustform may change, through a primary server or a zone file.
+// APIBlock is an api block: the zone sits behind a DNS host's HTTP API.
+type APIBlock struct {
+	Type      string `hcl:"type"`
+	URL       string `hcl:"url,optional"`
+	ServerID  string `hcl:"server_id,optional"`
+	TokenFile string `hcl:"token_file,optional"`
+
+	TypeRange      hcl.Range `hcl:"type,attr_value_range"`
+	URLRange       hcl.Range `hcl:"url,attr_value_range"`
+	TokenFileRange hcl.Range `hcl:"token_file,attr_value_range"`
+	DeclRange      hcl.Range `hcl:",def_range"`
+}
+
+// ZoneBlock is a dns_zone block: a zone trustform may change, through a
+// primary server, a zone file or a DNS host's API.
 type ZoneBlock struct {
 	Name          string     `hcl:"name,label"`
 	Zone          string     `hcl:"name"`
 	Server        string     `hcl:"server,optional"`
 	TSIG          *TSIGBlock `hcl:"tsig,block"`
+	API           *APIBlock  `hcl:"api,block"`
 	ZoneFile      string     `hcl:"zone_file,optional"`
 	ReloadCommand string     `hcl:"reload_command,optional"`
 	Nameservers   []string   `hcl:"nameservers,optional"`
@@ -91,8 +108,12 @@ func (z *ZoneBlock) Validate(c *schema.Config) hcl.Diagnostics {
 	switch {
 	case z.Server != "" && z.ZoneFile != "":
 		diags = append(diags, schema.ErrAt(z.ServerRange, "Conflicting zone access", "Set either server (an RFC 2136 primary) or zone_file, not both."))
+	case z.API != nil && (z.Server != "" || z.ZoneFile != ""):
+		diags = append(diags, schema.ErrAt(z.API.DeclRange, "Conflicting zone access", "Set one of server (an RFC 2136 primary), zone_file and an api block."))
+	case z.API != nil:
+		diags = append(diags, validateAPI(c, z)...)
 	case z.Server == "" && z.ZoneFile == "":
-		diags = append(diags, schema.ErrAt(z.DeclRange, "Missing zone access", "Set server (an RFC 2136 primary as host:port, with a tsig block) or zone_file."))
+		diags = append(diags, schema.ErrAt(z.DeclRange, "Missing zone access", "Set server (an RFC 2136 primary as host:port, with a tsig block), zone_file, or an api block (a DNS host's API)."))
 	case z.Server != "":
 		if _, _, err := net.SplitHostPort(z.Server); err != nil {
 			diags = append(diags, schema.ErrAt(z.ServerRange, "Invalid server address", fmt.Sprintf("server must be host:port, e.g. \"192.0.2.53:53\": %v.", err)))
@@ -292,4 +313,42 @@ func mailWarnings(c *schema.Config) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// apiTypes are the DNS hosts' APIs a zone may sit behind.
+func apiTypes() []string { return []string{"powerdns"} }
+
+// validateAPI checks an api block: a known type, its URL (https, or http
+// to this machine only: the token travels in every request).
+func validateAPI(c *schema.Config, z *ZoneBlock) hcl.Diagnostics {
+	a := z.API
+	var diags hcl.Diagnostics
+	if !slices.Contains(apiTypes(), a.Type) {
+		diags = append(diags, schema.ErrAt(a.TypeRange, "Unknown DNS API", fmt.Sprintf("type %q is not one of %s.", a.Type, strings.Join(apiTypes(), ", "))))
+	}
+	u, err := url.Parse(a.URL)
+	switch {
+	case a.URL == "":
+		diags = append(diags, schema.ErrAt(a.DeclRange, "Missing API URL", "The powerdns API needs url, the API's base such as \"http://127.0.0.1:8081\"."))
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		diags = append(diags, schema.ErrAt(a.URLRange, "Invalid API URL", fmt.Sprintf("url must be http(s)://HOST[:PORT][/PATH], with no credentials, query or fragment; got %q.", a.URL)))
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		diags = append(diags, schema.ErrAt(a.URLRange, "API token over plain HTTP", fmt.Sprintf("%s is not this machine: the API token would cross the network in clear. Use https.", u.Host)))
+	}
+	diags = schema.Append(diags, c.CheckPath(a.TokenFileRange, "token_file", a.TokenFile))
+	if a.ServerID != "" && !serverIDGrammar.MatchString(a.ServerID) {
+		diags = append(diags, schema.ErrAt(a.DeclRange, "Invalid server_id", fmt.Sprintf("server_id is a word such as \"localhost\"; got %q.", a.ServerID)))
+	}
+	return diags
+}
+
+var serverIDGrammar = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -3,6 +3,8 @@ package dns
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	mdns "github.com/miekg/dns"
@@ -46,6 +48,9 @@ func (z *ZoneBlock) Files() []schema.File {
 	if z.TSIG != nil {
 		out = append(out, schema.File{Attr: "secret_file", Path: z.TSIG.SecretFile, Secret: "the TSIG secret of dns_zone." + z.Name, Credential: true})
 	}
+	if z.API != nil {
+		out = append(out, schema.File{Attr: "token_file", Path: z.API.TokenFile, Secret: "the API token of dns_zone." + z.Name, Credential: true})
+	}
 	return out
 }
 
@@ -84,6 +89,9 @@ func checkTLSAs(c *schema.Config, _ []schema.Block) hcl.Diagnostics {
 
 func bindZone(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 	z, cfg := block.(*ZoneBlock), b.Config()
+	if z.API != nil {
+		return bindAPI(cfg, z)
+	}
 	if z.Server == "" {
 		return &ZoneFile{
 			Host:          b.Host(schema.Ref{}),
@@ -140,4 +148,55 @@ func bindTLSA(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		Certificate:   cert,
 		CertAddr:      t.Certificate.Address,
 	}, nil
+}
+
+// TokenEnv is the environment variable that holds the API token of the
+// dns_zone NAME when its api block has no token_file.
+func TokenEnv(zone string) string {
+	return "TRUSTFORM_DNS_TOKEN_" + strings.ToUpper(regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(zone, "_"))
+}
+
+// bindAPI makes the zone behind a DNS host's API, with its token.
+func bindAPI(cfg *schema.Config, z *ZoneBlock) (any, hcl.Diagnostics) {
+	a := z.API
+	file := cfg.LocalPath(schema.Ref{}, a.TokenFile)
+	token, err := readToken(file, TokenEnv(z.Name), os.Getenv)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the API token", Detail: err.Error(), Subject: a.DeclRange.Ptr()}}
+	}
+	var diags hcl.Diagnostics
+	if st, err := os.Stat(file); a.TokenFile != "" && err == nil && st.Mode().Perm()&0o077 != 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "API token readable by others",
+			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", file, st.Mode().Perm(), z.Zone), Subject: a.DeclRange.Ptr()})
+	}
+	return &PowerDNS{Origin: Fqdn(z.Zone), URL: a.URL, ServerID: a.ServerID, Token: token,
+		Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC}, diags
+}
+
+// readToken reads an API token from file or, without one, from the
+// environment variable env. Errors name the file or variable, never the
+// token.
+func readToken(file, env string, getenv func(string) string) (string, error) {
+	var raw string
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		raw = string(b)
+	} else if raw = getenv(env); raw == "" {
+		return "", fmt.Errorf("set token_file or %s", env)
+	}
+	raw = strings.TrimSpace(raw)
+	if raw == "" || strings.ContainsAny(raw, "\r\n\x00") {
+		return "", fmt.Errorf("the API token (%s) is empty or more than one line", orEnv(file, env))
+	}
+	return raw, nil
+}
+
+func orEnv(file, env string) string {
+	if file != "" {
+		return file
+	}
+	return "$" + env
 }

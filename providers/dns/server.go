@@ -355,10 +355,10 @@ func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
 	case mdns.RcodeSuccess:
 		return nil
 	case mdns.RcodeYXRrset, mdns.RcodeNXRrset, mdns.RcodeYXDomain, mdns.RcodeNameError:
-		return fmt.Errorf("zone %s: prerequisite failed (%s): the TLSA records at %s changed since trustform observed them, someone else edited the zone; nothing was written: run plan again",
+		return fmt.Errorf("zone %s: prerequisite failed (%s): the records at %s changed since trustform observed them, someone else edited the zone; nothing was written: run plan again",
 			s.Origin, mdns.RcodeToString[r.Rcode], owners)
 	case mdns.RcodeRefused:
-		return fmt.Errorf("zone %s: %s REFUSED the UPDATE of %s: does its update-policy grant key %s these names?", s.Origin, s.Primary, owners, s.KeyName)
+		return fmt.Errorf("zone %s: %s REFUSED the UPDATE of %s; nothing was changed. What a server means by it: BIND, that its update-policy does not grant key %s these names; PowerDNS, that the TSIG signature did not verify (a wrong secret) or that the zone's TSIG-ALLOW-DNSUPDATE does not name the key, or dnsupdate is off; Knot, that its ACL does not allow the key to update. The server's log says which", s.Origin, s.Primary, owners, s.KeyName)
 	case mdns.RcodeNotAuth:
 		return fmt.Errorf("zone %s: %s answered NOTAUTH: it is not authoritative for the zone, or rejected key %s; nothing was changed", s.Origin, s.Primary, s.KeyName)
 	case mdns.RcodeNotZone:

@@ -1,0 +1,43 @@
+package dns_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/schema"
+)
+
+// An api block is refused where its token could leak or the zone could
+// not be reached; the diagnostic points at the attribute.
+func TestZoneAPIBlock(t *testing.T) {
+	for _, tc := range []struct{ name, api, want string }{
+		{"powerdns on loopback", `type = "powerdns"` + "\n" + `url = "http://127.0.0.1:8081"`, ""},
+		{"https elsewhere", `type = "powerdns"` + "\n" + `url = "https://dns.example.net/pdns"`, ""},
+		{"plain http elsewhere", `type = "powerdns"` + "\n" + `url = "http://dns.example.net:8081"`, "main.hcl:5,11-40: API token over plain HTTP"},
+		{"credentials in the url", `type = "powerdns"` + "\n" + `url = "https://user:pw@dns.example.net"`, "Invalid API URL"},
+		{"unknown type", `type = "route53"` + "\n" + `url = "https://dns.example.net"`, "Unknown DNS API"},
+		{"no url", `type = "powerdns"`, "Missing API URL"},
+		{"a path outside", `type = "powerdns"` + "\n" + `url = "http://127.0.0.1:8081"` + "\n" + `token_file = "../../etc/pdns.key"`, "Path leaves its directory"},
+	} {
+		src := "dns_zone \"z\" {\n  name = \"example.test\"\n  api {\n    " + strings.ReplaceAll(tc.api, "\n", "\n    ") + "\n  }\n}\n"
+		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(src)}, []schema.Kind{dns.ZoneKind().Kind})
+		switch {
+		case tc.want == "" && diags.HasErrors():
+			t.Errorf("%s: refused: %v", tc.name, diags)
+		case tc.want != "" && !strings.Contains(diags.Error(), tc.want):
+			t.Errorf("%s: %v, want %q", tc.name, diags, tc.want)
+		}
+	}
+	src := "dns_zone \"z\" {\n  name = \"example.test\"\n  zone_file = \"zone\"\n  api {\n    type = \"powerdns\"\n    url = \"http://127.0.0.1:8081\"\n  }\n}\n"
+	if _, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(src)}, []schema.Kind{dns.ZoneKind().Kind}); !strings.Contains(diags.Error(), "Conflicting zone access") {
+		t.Errorf("zone_file and api: %v", diags)
+	}
+}
+
+// The API token's variable is the block's name, upper-cased.
+func TestTokenEnv(t *testing.T) {
+	if got := dns.TokenEnv("corp-zone"); got != "TRUSTFORM_DNS_TOKEN_CORP_ZONE" {
+		t.Errorf("TokenEnv = %s", got)
+	}
+}
