@@ -6,7 +6,8 @@
 # repository (gnupg, apt-ftparchive) for the real apt-get, nginx and apache2
 # for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts,
 # PostgreSQL (and pgbouncer in front of it) for shared state, PowerDNS
-# Authoritative (its HTTP API, a SQLite database) for zones behind an API.
+# Authoritative (its HTTP API, a SQLite database) for zones behind an API,
+# and Knot DNS as a second RFC 2136 server.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -40,6 +41,7 @@ declare -A packages=(
   [/usr/sbin/pdns_server]=pdns-server
   [/usr/lib/x86_64-linux-gnu/pdns/libgsqlite3backend.so]=pdns-backend-sqlite3
   [/usr/bin/sqlite3]=sqlite3
+  [/usr/sbin/knotd]=knot
 )
 missing=()
 for file in "${!packages[@]}"; do

@@ -18,6 +18,7 @@ import (
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/dns/knottest"
 	"github.com/trustform/trustform/providers/dns/pdnstest"
 )
 
@@ -304,4 +305,58 @@ func pdnsServed(t *testing.T, lab *pdnstest.Lab, owner string) []string {
 		t.Errorf("PowerDNS serves %s without an RRSIG", owner)
 	}
 	return dns.Presentation(rrs)
+}
+
+// TestKnotRollover: a second RFC 2136 server, Knot DNS (TSIG, automatic
+// DNSSEC signing with two-day signatures refreshed daily, AXFR for
+// observation). The first apply publishes the 3 1 1 record signed; a key
+// change rolls over through tlsa-before-cert's gates; Knot then serves,
+// signed, only the new key's record, and a refresh-only plan finds no
+// drift: signatures valid for two days are a signing zone, not one whose
+// signing stopped.
+func TestKnotRollover(t *testing.T) {
+	lab := knottest.Start(t, "example.test", knottest.Options{RRSIGLifetime: 48 * time.Hour, RRSIGRefresh: 24 * time.Hour}, "www A 127.0.0.1")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
+	cfg := fmt.Sprintf(fixture("dns_knot.hcl.tmpl"), lab.Addr, lab.Addr)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
+	owner := "_443._tcp.www.example.test."
+	leafRecord := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
+		leaf, err := certcrypto.ParsePEMCertificate(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
+		return rec
+	}
+	knotServed := func() []string {
+		r := lab.Query(t, owner, mdns.TypeTLSA)
+		var rrs []mdns.RR
+		signed := false
+		for _, rr := range r.Answer {
+			switch rr.(type) {
+			case *mdns.TLSA:
+				rrs = append(rrs, rr)
+			case *mdns.RRSIG:
+				signed = true
+			}
+		}
+		if len(rrs) > 0 && !signed {
+			t.Errorf("Knot serves %s without an RRSIG", owner)
+		}
+		return dns.Presentation(rrs)
+	}
+	if got := knotServed(); !slices.Equal(got, []string{leafRecord()}) {
+		t.Fatalf("Knot serves %v; want the deployed key's record", got)
+	}
+	mustCode(t, tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only plan after apply")
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "rollover")
+	if got := knotServed(); !slices.Equal(got, []string{leafRecord()}) {
+		t.Errorf("after the rollover Knot serves %v; want only the new key's record %s", got, leafRecord())
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
 }

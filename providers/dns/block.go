@@ -50,11 +50,17 @@ type ZoneBlock struct {
 	ReloadCommand string     `hcl:"reload_command,optional"`
 	Nameservers   []string   `hcl:"nameservers,optional"`
 	RequireDNSSEC bool       `hcl:"require_dnssec,optional"`
+	// MinValidity (dnssec_min_validity) is how long signatures must still
+	// be valid, where longer than the RRset's TTL: shorter is drift.
+	MinValidity string `hcl:"dnssec_min_validity,optional"`
 
-	ZoneRange     hcl.Range `hcl:"name,attr_value_range"`
-	ServerRange   hcl.Range `hcl:"server,attr_value_range"`
-	ZoneFileRange hcl.Range `hcl:"zone_file,attr_value_range"`
-	DeclRange     hcl.Range `hcl:",def_range"`
+	MinValidityRange hcl.Range `hcl:"dnssec_min_validity,attr_value_range"`
+	ZoneRange        hcl.Range `hcl:"name,attr_value_range"`
+	ServerRange      hcl.Range `hcl:"server,attr_value_range"`
+	ZoneFileRange    hcl.Range `hcl:"zone_file,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
+
+	MinValidityDuration schema.Duration
 }
 
 // TLSABlock is a tlsa block: the DANE TLSA RRset of one service.
@@ -121,6 +127,13 @@ func (z *ZoneBlock) Validate(c *schema.Config) hcl.Diagnostics {
 		if z.TSIG == nil {
 			diags = append(diags, schema.ErrAt(z.DeclRange, "Missing TSIG key", "Updates to a primary server must be signed: add a tsig { name, algorithm, secret_file } block."))
 		}
+	}
+	if z.MinValidity != "" {
+		d, err := schema.ParseDuration(z.MinValidity)
+		if err != nil {
+			diags = append(diags, schema.ErrAt(z.MinValidityRange, "Invalid duration", err.Error()))
+		}
+		z.MinValidityDuration = d
 	}
 	if z.RequireDNSSEC && z.ZoneFile != "" {
 		diags = append(diags, schema.ErrAt(z.DeclRange, "require_dnssec needs a server", "Signatures are checked in the answers of the authoritative servers; a zone_file zone has none to ask."))

@@ -123,6 +123,7 @@ func bindZone(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		Secret:        secret,
 		Nameservers:   WithPort(z.Nameservers),
 		RequireDNSSEC: z.RequireDNSSEC,
+		MinValidity:   z.MinValidityDuration,
 	}, diags
 }
 
@@ -170,7 +171,7 @@ func bindAPI(cfg *schema.Config, z *ZoneBlock) (any, hcl.Diagnostics) {
 			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", file, st.Mode().Perm(), z.Zone), Subject: a.DeclRange.Ptr()})
 	}
 	return &PowerDNS{Origin: Fqdn(z.Zone), URL: a.URL, ServerID: a.ServerID, Token: token,
-		Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC}, diags
+		Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC, MinValidity: z.MinValidityDuration}, diags
 }
 
 // readToken reads an API token from file or, without one, from the

@@ -34,6 +34,7 @@ type PowerDNS struct {
 	Token         string
 	Nameservers   []string // host:port; none: the zone's NS RRset
 	RequireDNSSEC bool
+	MinValidity   time.Duration // see Server.MinValidity
 	Timeout       time.Duration // per request; default 10 s
 
 	mu       sync.Mutex
@@ -278,19 +279,20 @@ func (p *PowerDNS) Propagation(ctx context.Context, owner string, t uint16) (vis
 	if err != nil {
 		return nil, nil, err
 	}
-	visible, lagging = servedBy(ctx, servers, owner, t, Presentation(rrs), p.RequireDNSSEC, p.timeout())
+	visible, lagging = servedBy(ctx, servers, owner, t, Presentation(rrs), p.RequireDNSSEC, p.MinValidity, p.timeout())
 	return visible, lagging, nil
 }
 
 // Signed reports whether the first authoritative server serves the RRset
-// with an RRSIG valid for SignatureMargin more, and a signed DNSKEY.
+// with an RRSIG that stays valid long enough (hasRRSIG), and a signed
+// DNSKEY.
 func (p *PowerDNS) Signed(ctx context.Context, owner string, t uint16) (bool, error) {
 	servers, err := p.nameservers(ctx)
 	if err != nil {
 		return false, err
 	}
 	r, err := ask(ctx, servers[0], owner, t, p.timeout())
-	if err != nil || !hasRRSIG(r, t) {
+	if err != nil || !hasRRSIG(r, t, p.MinValidity) {
 		return false, err
 	}
 	return p.KeysSigned(ctx)
@@ -313,7 +315,7 @@ func (p *PowerDNS) KeysSigned(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	signed := hasRRSIG(r, mdns.TypeDNSKEY)
+	signed := hasRRSIG(r, mdns.TypeDNSKEY, 0)
 	p.mu.Lock()
 	p.apexKey = &signed
 	p.mu.Unlock()
@@ -376,7 +378,7 @@ func (p *PowerDNS) TXTServed(ctx context.Context, fqdn, value string) (lagging [
 
 // servedBy asks each server for the RRset: the records all of them serve
 // (each signed, with requireDNSSEC), and those that serve other records.
-func servedBy(ctx context.Context, servers []string, owner string, t uint16, want []string, requireDNSSEC bool, timeout time.Duration) (visible, lagging []string) {
+func servedBy(ctx context.Context, servers []string, owner string, t uint16, want []string, requireDNSSEC bool, minValidity, timeout time.Duration) (visible, lagging []string) {
 	visible = want
 	for _, ns := range servers {
 		r, err := ask(ctx, ns, owner, t, timeout)
@@ -386,7 +388,7 @@ func servedBy(ctx context.Context, servers []string, owner string, t uint16, wan
 			continue
 		}
 		got := Presentation(recordsOf(r, owner, t))
-		if requireDNSSEC && len(got) > 0 && !hasRRSIG(r, t) {
+		if requireDNSSEC && len(got) > 0 && !hasRRSIG(r, t, minValidity) {
 			lagging = append(lagging, ns+" (no RRSIG)")
 			visible = nil
 			continue

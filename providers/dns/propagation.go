@@ -44,7 +44,7 @@ func (s *Server) Propagation(ctx context.Context, owner string, t uint16) (visib
 			continue
 		}
 		got := Presentation(recordsOf(r, owner, t))
-		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, t) {
+		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, t, s.MinValidity) {
 			lagging = append(lagging, ns+" (no RRSIG)")
 			visible = nil
 			continue

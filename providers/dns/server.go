@@ -31,7 +31,10 @@ type Server struct {
 	// propagation; empty means the zone's NS names, resolved, on port 53.
 	Nameservers   []string
 	RequireDNSSEC bool
-	Timeout       time.Duration // per exchange; default 2s
+	// MinValidity is how long an RRSIG must still be valid to count, where
+	// longer than the RRset's TTL (dnssec_min_validity); 0: the TTL.
+	MinValidity time.Duration
+	Timeout     time.Duration // per exchange; default 2s
 
 	mu       sync.Mutex
 	observed map[string][]mdns.RR // key (owner, type) -> RRset as last seen at the primary
@@ -172,19 +175,15 @@ func (s *Server) primaryAnswer(ctx context.Context, owner string, t uint16) (*md
 	return s.query(ctx, s.Primary, owner, t)
 }
 
-// SignatureMargin is how long RRSIGs must still be valid: signatures that
-// expire sooner mean the zone's signing has stopped.
-const SignatureMargin = 72 * time.Hour
-
 // Signed reports whether the primary serves a DNSKEY at the apex and an
-// RRSIG over the RRset of type t at owner that is valid for SignatureMargin
-// more.
+// RRSIG over the RRset of type t at owner that stays valid long enough
+// (hasRRSIG).
 func (s *Server) Signed(ctx context.Context, owner string, t uint16) (bool, error) {
 	r, err := s.primaryAnswer(ctx, owner, t)
 	if err != nil {
 		return false, err
 	}
-	if !hasRRSIG(r, t) {
+	if !hasRRSIG(r, t, s.MinValidity) {
 		return false, nil
 	}
 	return s.KeysSigned(ctx)
@@ -201,7 +200,7 @@ func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		signed := hasRRSIG(k, mdns.TypeDNSKEY)
+		signed := hasRRSIG(k, mdns.TypeDNSKEY, 0)
 		s.mu.Lock()
 		s.apexKey, known = &signed, &signed
 		s.mu.Unlock()
@@ -209,11 +208,20 @@ func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
 	return *known, nil
 }
 
-// hasRRSIG reports a signature over covered that stays valid for SignatureMargin.
-func hasRRSIG(r *mdns.Msg, covered uint16) bool {
-	until := time.Now().Add(SignatureMargin)
+// hasRRSIG reports a signature over covered that stays valid for min more,
+// and at least for the RRset's TTL (its original TTL): a validating
+// resolver that caches the RRset must not hold an expired signature. A
+// signer re-signs on its own schedule (BIND two weeks ahead, Knot hours
+// before expiry by default): only a signature about to expire within the
+// TTL means its signing has stopped; dnssec_min_validity asks for more.
+func hasRRSIG(r *mdns.Msg, covered uint16, min time.Duration) bool {
 	for _, rr := range r.Answer {
-		if sig, ok := rr.(*mdns.RRSIG); ok && sig.TypeCovered == covered && sig.ValidityPeriod(until) {
+		sig, ok := rr.(*mdns.RRSIG)
+		if !ok || sig.TypeCovered != covered {
+			continue
+		}
+		margin := max(min, time.Duration(sig.OrigTtl)*time.Second)
+		if sig.ValidityPeriod(time.Now()) && sig.ValidityPeriod(time.Now().Add(margin)) {
 			return true
 		}
 	}

@@ -58,7 +58,7 @@ func TestServerUpdateReachesSecondarySigned(t *testing.T) {
 	waitVisible(t, s, owner, rec1)
 	for _, n := range []*dnstest.Named{lab.Primary, lab.Secondary} {
 		r := n.Query(t, owner, mdns.TypeTLSA)
-		if !hasRRSIG(r, mdns.TypeTLSA) {
+		if !hasRRSIG(r, mdns.TypeTLSA, 0) {
 			t.Errorf("%s serves the TLSA RRset without an RRSIG:\n%v", n.Addr, r)
 		}
 	}
@@ -330,5 +330,38 @@ func TestServerAnyType(t *testing.T) {
 	}
 	if fresh.TransferError() != nil {
 		t.Errorf("read without a transfer: %v", fresh.TransferError())
+	}
+}
+
+// A signature counts while it stays valid for the RRset's TTL, or for
+// dnssec_min_validity where that is longer: Knot's two-day signatures are
+// a signing zone; one that expires within the TTL is one whose signing
+// stopped.
+func TestHasRRSIG(t *testing.T) {
+	now := time.Now()
+	sig := func(left time.Duration, ttl uint32) *mdns.Msg {
+		return &mdns.Msg{Answer: []mdns.RR{&mdns.RRSIG{Hdr: mdns.RR_Header{Rrtype: mdns.TypeRRSIG}, TypeCovered: mdns.TypeTLSA, OrigTtl: ttl,
+			Inception: uint32(now.Add(-time.Hour).Unix()), Expiration: uint32(now.Add(left).Unix())}}}
+	}
+	for _, tc := range []struct {
+		name string
+		left time.Duration
+		ttl  uint32
+		min  time.Duration
+		want bool
+	}{
+		{"two days left, TTL 5 minutes", 47 * time.Hour, 300, 0, true},
+		{"an hour left, TTL 5 minutes", time.Hour, 300, 0, true},
+		{"two minutes left, TTL 5 minutes", 2 * time.Minute, 300, 0, false},
+		{"expired", -time.Minute, 300, 0, false},
+		{"two days left, three asked", 47 * time.Hour, 300, 72 * time.Hour, false},
+		{"four days left, three asked", 96 * time.Hour, 300, 72 * time.Hour, true},
+	} {
+		if got := hasRRSIG(sig(tc.left, tc.ttl), mdns.TypeTLSA, tc.min); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if hasRRSIG(sig(47*time.Hour, 300), mdns.TypeTXT, 0) {
+		t.Error("a signature over TLSA counts for TXT")
 	}
 }

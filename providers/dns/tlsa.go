@@ -407,7 +407,7 @@ func (t *TLSA) Warnings() []providers.Warning {
 	}
 	if t.observed["signed"].Str == "false" {
 		out = append(out, providers.Warning{Summary: "no valid RRSIG",
-			Detail: fmt.Sprintf("The zone requires DNSSEC, but the primary serves %s without a signature valid for %s more (or no DNSKEY at the apex): has the zone's signing stopped?", t.Owner, SignatureMargin)})
+			Detail: fmt.Sprintf("The zone requires DNSSEC, but the primary serves %s without a signature that stays valid for its TTL (or dnssec_min_validity) more, or no signed DNSKEY at the apex: has the zone's signing stopped?", t.Owner)})
 	}
 	if !t.TrustAnchor() {
 		return out
