@@ -22,7 +22,9 @@ import (
 )
 
 // counted is the lab's API behind a proxy that counts the requests.
-func counted(t *testing.T, lab *pdnstest.Lab) (string, *atomic.Int32) {
+func counted(t *testing.T, lab *pdnstest.Lab) (string, *atomic.Int32) { return countedTB(t, lab) }
+
+func countedTB(t testing.TB, lab *pdnstest.Lab) (string, *atomic.Int32) {
 	u, _ := url.Parse(lab.API)
 	var n atomic.Int32
 	proxy := httputil.NewSingleHostReverseProxy(u)
