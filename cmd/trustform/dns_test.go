@@ -360,3 +360,22 @@ func TestKnotRollover(t *testing.T) {
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
 }
+
+// TestDanePowerDNSExample: examples/dane-powerdns against a real PowerDNS
+// (the lab's ports for the example's): apply publishes the record, served
+// signed, and the plan after is empty.
+func TestDanePowerDNSExample(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1")
+	dir := testutil.CopyDir(t, filepath.Join("..", "..", "examples", "dane-powerdns"))
+	cfgPath := filepath.Join(dir, "main.hcl")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.ReplaceAll(cfg, []byte("127.0.0.1:5300"), []byte(lab.DNS))
+	cfg = bytes.ReplaceAll(cfg, []byte("http://127.0.0.1:8081"), []byte(lab.API))
+	os.WriteFile(cfgPath, cfg, 0o644)
+	os.WriteFile(filepath.Join(dir, "pdns.key"), []byte(lab.Key), 0o600)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	if got := pdnsServed(t, lab, "_443._tcp.www.example.test."); len(got) != 1 {
+		t.Errorf("PowerDNS serves %v; want one record", got)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+}
