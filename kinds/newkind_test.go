@@ -11,13 +11,13 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/internal/testkind"
 	"github.com/trustform/trustform/kinds"
+	"github.com/trustform/trustform/kinds/internal/testkind"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
 
-// A kind of resource that lives in a package of its own (internal/testkind:
+// A kind of resource that lives in a package of its own (kinds/internal/testkind:
 // its block, validation, references, files, bind, observe, plan and apply)
 // works through validate, plan, apply, the JSON and Markdown plans, a
 // saved plan's approval and its block's removal with one line added to

@@ -16,7 +16,6 @@ import (
 
 	"github.com/trustform/trustform/internal/chain"
 	"github.com/trustform/trustform/internal/netpolicy"
-	"github.com/trustform/trustform/providers"
 )
 
 // Vhost is a virtual host to probe.
@@ -49,16 +48,20 @@ func (v *Vhost) timeout() time.Duration {
 	return 3 * time.Second
 }
 
+// Served is what a vhost's server answers, by attribute (served_certificate,
+// served_hsts, …): a string, or a list of strings.
+type Served map[string]any
+
 // Observe returns the served_* attributes of the vhost. A server that does
 // not answer is observed as such ("unreachable: …"), not as an error: it is
 // drift to report, not a reason to stop planning.
-func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
-	out := providers.Value{}
+func (v *Vhost) Observe(ctx context.Context) (Served, error) {
+	out := Served{}
 	name := v.Names[0]
 	if v.TLS {
 		t := v.handshake(ctx, name, 0)
 		if t.err != nil {
-			out["served_certificate"] = providers.String("unreachable: " + t.err.Error())
+			out["served_certificate"] = "unreachable: " + t.err.Error()
 			return out, nil
 		}
 		var certs, chains []string
@@ -78,30 +81,30 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 				chains = append(chains, n+" "+why)
 			}
 		}
-		out["served_certificate"] = providers.List(certs...)
+		out["served_certificate"] = certs
 		if len(chains) > 0 {
-			out["served_chain"] = providers.List(chains...)
+			out["served_chain"] = chains
 		}
-		out["served_protocol"] = providers.String(t.version)
-		out["served_protocols"] = providers.List(v.accepted(ctx, name)...)
-		out["served_hsts"] = providers.String(v.get(ctx, "https", name, "/").hsts)
+		out["served_protocol"] = t.version
+		out["served_protocols"] = v.accepted(ctx, name)
+		out["served_hsts"] = v.get(ctx, "https", name, "/").hsts
 		return out, nil
 	}
 	root := v.get(ctx, "http", name, "/")
 	if root.err != nil {
-		out["served_redirect"] = providers.String("unreachable: " + root.err.Error())
+		out["served_redirect"] = "unreachable: " + root.err.Error()
 		return out, nil
 	}
-	out["served_redirect"] = providers.String(root.redirect())
-	out["served_hsts"] = providers.String(root.hsts)
+	out["served_redirect"] = root.redirect()
+	out["served_hsts"] = root.hsts
 	if v.ACMEWebroot {
-		out["served_challenge"] = providers.String("not redirected")
+		out["served_challenge"] = "not redirected"
 		for _, n := range v.Names { // every name: each is validated on its own
 			if c := v.get(ctx, "http", n, "/.well-known/acme-challenge/"+ChallengeProbe).challenge(); c != "not redirected" {
 				if len(v.Names) > 1 {
 					c = strings.Replace(c, ": ", ": "+n+": ", 1)
 				}
-				out["served_challenge"] = providers.String(c)
+				out["served_challenge"] = c
 				break
 			}
 		}

@@ -104,7 +104,7 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 	if err != nil || val == nil || v.Probe == nil {
 		return val, err
 	}
-	served, err := v.Probe.Observe(ctx)
+	served, err := v.served(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,24 @@ func (v *Vhost) Observe(ctx context.Context) (providers.Value, error) {
 		val[k] = a
 	}
 	return val, nil
+}
+
+// served is what the running server answers, as values.
+func (v *Vhost) served(ctx context.Context) (providers.Value, error) {
+	s, err := v.Probe.Observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := providers.Value{}
+	for k, a := range s {
+		switch a := a.(type) {
+		case string:
+			out[k] = providers.String(a)
+		case []string:
+			out[k] = providers.List(a...)
+		}
+	}
+	return out, nil
 }
 
 // Apply writes (or reloads) and then waits until the server serves what it
@@ -138,14 +156,14 @@ func (v *Vhost) Apply(ctx context.Context, _ *providers.Change, phase string) er
 	stable := 0
 	deadline := time.Now().Add(10 * time.Second)
 	for ; stable < 3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if got, err := v.Probe.Observe(ctx); err == nil && providers.Differs(want, got) == nil {
+		if got, err := v.served(ctx); err == nil && providers.Differs(want, got) == nil {
 			stable++
 		} else {
 			stable = 0
 		}
 	}
 	if stable < 3 {
-		got, err := v.Probe.Observe(ctx)
+		got, err := v.served(ctx)
 		if err != nil {
 			return fmt.Errorf("after the reload the server cannot be probed (%v): is the server running, and is reload_command right?", err)
 		}
