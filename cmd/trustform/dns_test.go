@@ -17,6 +17,7 @@ import (
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/dns/desectest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/dns/knottest"
 	"github.com/trustform/trustform/providers/dns/pdnstest"
@@ -378,4 +379,53 @@ func TestDanePowerDNSExample(t *testing.T) {
 		t.Errorf("PowerDNS serves %v; want one record", got)
 	}
 	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+}
+
+// TestDeSECZone: a zone at deSEC (an in-process server of its documented
+// API: deSEC cannot be reached from a test machine). apply publishes the
+// TLSA record through one bulk PATCH, deSEC's name server serves it, the
+// plan after is empty, and the token is in no output or state.
+func TestDeSECZone(t *testing.T) {
+	srv := desectest.Start(t, "example.test", "desec-token-0123456789")
+	dir := t.TempDir()
+	t.Setenv("TRUSTFORM_DNS_TOKEN_EXAMPLE", srv.Token)
+	cfg := fmt.Sprintf(`dns_zone "example" {
+  name        = "example.test"
+  nameservers = [%q]
+  api {
+    type = "desec"
+    url  = %q
+  }
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+
+tlsa "www" {
+  zone        = dns_zone.example
+  name        = "_443._tcp.www"
+  certificate = certificate.www
+  ttl         = 3600
+}
+`, srv.DNS, srv.URL)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	first := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, first, 0, "apply")
+	if got := srv.Records("_443._tcp.www", "TLSA"); len(got) != 1 {
+		t.Fatalf("deSEC holds %q", got)
+	}
+	second := tf(t, dir, "plan", "-detailed-exitcode")
+	mustCode(t, second, 0, "plan after apply")
+	st, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
+	for _, o := range []string{first.stdout, first.stderr, second.stdout, second.stderr, string(st)} {
+		if strings.Contains(o, srv.Token) {
+			t.Errorf("the token is in output or state:\n%s", o)
+		}
+	}
 }

@@ -184,6 +184,14 @@ func (b *TLSABlock) Validate(c *schema.Config) hcl.Diagnostics {
 			b.TTLSeconds = uint32(*b.TTL)
 		}
 	}
+	if z := zoneOf(c, b.Zone); z != nil && z.API != nil && z.API.Type == "desec" && b.TTLSeconds < DeSECMinTTL {
+		rng := b.DeclRange
+		if b.TTL != nil {
+			rng = b.TTLRange
+		}
+		diags = append(diags, schema.ErrAt(rng, "TTL below deSEC's minimum",
+			fmt.Sprintf("dns_zone.%s is at deSEC, whose smallest TTL is %d seconds; tlsa.%s has %d. Set ttl = %d or more (rollover_wait follows: twice the TTL unless set).", z.Name, DeSECMinTTL, b.Name, b.TTLSeconds, DeSECMinTTL)))
+	}
 	b.Wait = 2 * schema.Duration(b.TTLSeconds) * 1e9
 	if b.RolloverWait != "" {
 		d, err := schema.ParseDuration(b.RolloverWait)
@@ -329,7 +337,7 @@ func mailWarnings(c *schema.Config) hcl.Diagnostics {
 }
 
 // apiTypes are the DNS hosts' APIs a zone may sit behind.
-func apiTypes() []string { return []string{"powerdns"} }
+func apiTypes() []string { return []string{"powerdns", "desec"} }
 
 // validateAPI checks an api block: a known type, its URL (https, or http
 // to this machine only: the token travels in every request).
@@ -341,6 +349,7 @@ func validateAPI(c *schema.Config, z *ZoneBlock) hcl.Diagnostics {
 	}
 	u, err := url.Parse(a.URL)
 	switch {
+	case a.URL == "" && a.Type == "desec": // https://desec.io/api/v1
 	case a.URL == "":
 		diags = append(diags, schema.ErrAt(a.DeclRange, "Missing API URL", "The powerdns API needs url, the API's base such as \"http://127.0.0.1:8081\"."))
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" || u.Fragment != "":

@@ -1,9 +1,11 @@
 package dns_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/schema"
 )
@@ -32,6 +34,40 @@ func TestZoneAPIBlock(t *testing.T) {
 	src := "dns_zone \"z\" {\n  name = \"example.test\"\n  zone_file = \"zone\"\n  api {\n    type = \"powerdns\"\n    url = \"http://127.0.0.1:8081\"\n  }\n}\n"
 	if _, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(src)}, []schema.Kind{dns.ZoneKind().Kind}); !strings.Contains(diags.Error(), "Conflicting zone access") {
 		t.Errorf("zone_file and api: %v", diags)
+	}
+}
+
+// A TLSA RRset in a zone at deSEC takes deSEC's minimum TTL, said with the
+// minimum; deSEC's API needs no url.
+func TestDeSECMinimumTTL(t *testing.T) {
+	src := func(ttl int) string {
+		return fmt.Sprintf(`dns_zone "z" {
+  name = "example.test"
+  api {
+    type = "desec"
+  }
+}
+local_ca "ca" {}
+certificate "c" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "c.pem"
+  key_file  = "c.key"
+}
+tlsa "t" {
+  zone        = dns_zone.z
+  name        = "_443._tcp.www"
+  certificate = certificate.c
+  ttl         = %d
+}
+`, ttl)
+	}
+	list := kinds.All()
+	for ttl, want := range map[int]string{300: "main.hcl:18,17-20: TTL below deSEC's minimum; dns_zone.z is at deSEC, whose smallest TTL is 3600 seconds", 3600: ""} {
+		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(src(ttl))}, kinds.Schema(list))
+		if want == "" && diags.HasErrors() || want != "" && !strings.Contains(diags.Error(), want) {
+			t.Errorf("ttl %d: %v", ttl, diags)
+		}
 	}
 }
 

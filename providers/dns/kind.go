@@ -170,8 +170,14 @@ func bindAPI(cfg *schema.Config, z *ZoneBlock) (any, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "API token readable by others",
 			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", file, st.Mode().Perm(), z.Zone), Subject: a.DeclRange.Ptr()})
 	}
-	return &PowerDNS{Origin: Fqdn(z.Zone), URL: a.URL, ServerID: a.ServerID, Token: token,
-		Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC, MinValidity: z.MinValidityDuration}, diags
+	h := &Hosted{Origin: Fqdn(z.Zone), Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC, MinValidity: z.MinValidityDuration}
+	switch a.Type {
+	case "desec":
+		h.API = &DeSEC{Origin: h.Origin, URL: a.URL, Token: token}
+	default:
+		h.API = &PowerDNS{Origin: h.Origin, URL: a.URL, ServerID: a.ServerID, Token: token}
+	}
+	return h, diags
 }
 
 // readToken reads an API token from file or, without one, from the

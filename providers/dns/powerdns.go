@@ -9,9 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -19,32 +17,23 @@ import (
 	"github.com/trustform/trustform/internal/netpolicy"
 )
 
-// PowerDNS is a zone served by PowerDNS Authoritative and changed through
-// its HTTP API (https://doc.powerdns.com/authoritative/http-api/zone.html):
-// the zone is read with one GET, and each change set is one PATCH, which
-// PowerDNS applies in one transaction. Visibility is never the API's word:
-// Propagation asks every authoritative server. By hand: no served Go module
-// speaks this API.
+// PowerDNS is PowerDNS Authoritative's HTTP API for one zone
+// (https://doc.powerdns.com/authoritative/http-api/zone.html): the zone is
+// read with one GET, and each change set is one PATCH, which PowerDNS
+// applies in one transaction. By hand: no served Go module speaks this API.
 type PowerDNS struct {
 	Origin   string // fully qualified
 	URL      string // the API's base, "http://127.0.0.1:8081"
 	ServerID string // "localhost" unless the API says otherwise
 	// Token is the API key, sent as X-API-Key only to URL; never in state,
 	// plans, logs or errors.
-	Token         string
-	Nameservers   []string // host:port; none: the zone's NS RRset
-	RequireDNSSEC bool
-	MinValidity   time.Duration // see Server.MinValidity
-	Timeout       time.Duration // per request; default 10 s
-
-	mu       sync.Mutex
-	zone     map[string][]mdns.RR // by key, as the last GET showed it; nil: not read
-	observed map[string][]string  // by key: what the kinds read, compared before a change
-	apexKey  *bool
-	txt      txtEditor
+	Token   string
+	Timeout time.Duration // per request; default 10 s
 }
 
-var _ Zone = (*PowerDNS)(nil)
+var _ HostAPI = (*PowerDNS)(nil)
+
+func (p *PowerDNS) String() string { return "PowerDNS API " + p.URL }
 
 // pdnsRRset is an RRset in the API's JSON.
 type pdnsRRset struct {
@@ -107,7 +96,7 @@ func (p *PowerDNS) do(ctx context.Context, method string, body, out any) error {
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
-		return fmt.Errorf("zone %s: PowerDNS API %s answered %s to %s: %s%s", p.Origin, p.URL, resp.Status, method, strings.ReplaceAll(msg, p.Token, "…"), pdnsHint(resp.StatusCode))
+		return fmt.Errorf("zone %s: PowerDNS API %s answered %s to %s: %s%s", p.Origin, p.URL, resp.Status, method, strings.ReplaceAll(msg, p.Token, "…"), apiHint(resp.StatusCode))
 	}
 	if out == nil {
 		return nil
@@ -119,10 +108,10 @@ func (p *PowerDNS) do(ctx context.Context, method string, body, out any) error {
 }
 
 // pdnsHint says what an API status means here.
-func pdnsHint(status int) string {
+func apiHint(status int) string {
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return " (is the API key the server's api-key?)"
+		return " (is the API token right?)"
 	case http.StatusNotFound:
 		return " (does the server hold this zone, under this server_id?)"
 	case http.StatusUnprocessableEntity:
@@ -138,8 +127,8 @@ func (p *PowerDNS) serverID() string {
 	return p.ServerID
 }
 
-// read GETs the zone: every RRset, in one request.
-func (p *PowerDNS) read(ctx context.Context) (map[string][]mdns.RR, error) {
+// Read GETs the zone: every RRset, in one request.
+func (p *PowerDNS) Read(ctx context.Context) (map[string][]mdns.RR, error) {
 	var z struct {
 		RRsets []pdnsRRset `json:"rrsets"`
 	}
@@ -167,67 +156,16 @@ func (p *PowerDNS) read(ctx context.Context) (map[string][]mdns.RR, error) {
 	return out, nil
 }
 
-// zoneNow is the zone as read in this run, read on first use.
-func (p *PowerDNS) zoneNow(ctx context.Context) (map[string][]mdns.RR, error) {
-	p.mu.Lock()
-	z := p.zone
-	p.mu.Unlock()
-	if z != nil {
-		return z, nil
-	}
-	z, err := p.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	p.zone = z
-	p.mu.Unlock()
-	return z, nil
-}
-
-// RRset returns the records of type t at owner, as the API holds them, and
-// remembers them: Update refuses to change an RRset someone else changed
-// since.
-func (p *PowerDNS) RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, error) {
-	z, err := p.zoneNow(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rrs := z[key(owner, t)]
-	p.mu.Lock()
-	if p.observed == nil {
-		p.observed = map[string][]string{}
-	}
-	p.observed[key(owner, t)] = Presentation(rrs)
-	p.mu.Unlock()
-	return rrs, nil
-}
-
-// Update replaces the RRsets in one PATCH, after checking that none
-// changed since it was read.
-func (p *PowerDNS) Update(ctx context.Context, sets []RRset) error {
-	now, err := p.read(ctx)
-	if err != nil {
-		return err
-	}
+// Write PATCHes the RRsets in one request: REPLACE, or DELETE for an RRset
+// without records.
+func (p *PowerDNS) Write(ctx context.Context, sets []RRset) error {
 	var patch []pdnsRRset
 	for _, set := range sets {
-		k := key(set.Owner, set.Type)
-		p.mu.Lock()
-		seen, ok := p.observed[k]
-		p.mu.Unlock()
-		typ := mdns.TypeToString[set.Type]
-		switch {
-		case !ok:
-			return fmt.Errorf("%s %s was not observed before the update; run plan again", set.Owner, typ)
-		case !slices.Equal(seen, Presentation(now[k])):
-			return fmt.Errorf("zone %s: %s %s changed on the server since it was read (%q, now %q): run plan again", p.Origin, set.Owner, typ, seen, Presentation(now[k]))
-		}
 		rrs, err := set.toRRs()
 		if err != nil {
 			return err
 		}
-		one := pdnsRRset{Name: strings.ToLower(mdns.Fqdn(set.Owner)), Type: typ, TTL: set.TTL, ChangeType: "REPLACE", Records: []pdnsRecord{}}
+		one := pdnsRRset{Name: strings.ToLower(mdns.Fqdn(set.Owner)), Type: mdns.TypeToString[set.Type], TTL: set.TTL, ChangeType: "REPLACE", Records: []pdnsRecord{}}
 		for _, rr := range rrs {
 			one.Records = append(one.Records, pdnsRecord{Content: rdata(rr)})
 		}
@@ -236,167 +174,5 @@ func (p *PowerDNS) Update(ctx context.Context, sets []RRset) error {
 		}
 		patch = append(patch, one)
 	}
-	p.mu.Lock()
-	p.zone, p.apexKey = nil, nil // what was read before this write is stale now
-	p.mu.Unlock()
 	return p.do(ctx, http.MethodPatch, map[string]any{"rrsets": patch}, nil)
-}
-
-// nameservers are the authoritative servers to ask: Nameservers, or the
-// zone's NS RRset resolved by the runner's resolver.
-func (p *PowerDNS) nameservers(ctx context.Context) ([]string, error) {
-	if len(p.Nameservers) > 0 {
-		return WithPort(p.Nameservers), nil
-	}
-	z, err := p.zoneNow(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, rr := range z[key(p.Origin, mdns.TypeNS)] {
-		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, rr.(*mdns.NS).Ns)
-		if err != nil {
-			return nil, fmt.Errorf("zone %s: resolving its nameserver %s: %w (set nameservers to list them)", p.Origin, rr.(*mdns.NS).Ns, err)
-		}
-		for _, a := range addrs {
-			out = append(out, net.JoinHostPort(a.IP.String(), "53"))
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("zone %s: no nameservers; set nameservers", p.Origin)
-	}
-	return out, nil
-}
-
-// Propagation asks every authoritative server for the RRset: the API's
-// records are what is wanted, never proof that they are served.
-func (p *PowerDNS) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
-	rrs, err := p.RRset(ctx, owner, t)
-	if err != nil {
-		return nil, nil, err
-	}
-	servers, err := p.nameservers(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	visible, lagging = servedBy(ctx, servers, owner, t, Presentation(rrs), p.RequireDNSSEC, p.MinValidity, p.timeout())
-	return visible, lagging, nil
-}
-
-// Signed reports whether the first authoritative server serves the RRset
-// with an RRSIG that stays valid long enough (hasRRSIG), and a signed
-// DNSKEY.
-func (p *PowerDNS) Signed(ctx context.Context, owner string, t uint16) (bool, error) {
-	servers, err := p.nameservers(ctx)
-	if err != nil {
-		return false, err
-	}
-	r, err := ask(ctx, servers[0], owner, t, p.timeout())
-	if err != nil || !hasRRSIG(r, t, p.MinValidity) {
-		return false, err
-	}
-	return p.KeysSigned(ctx)
-}
-
-// KeysSigned reports whether the first authoritative server serves the
-// apex DNSKEY RRset signed (asked once per run).
-func (p *PowerDNS) KeysSigned(ctx context.Context) (bool, error) {
-	p.mu.Lock()
-	known := p.apexKey
-	p.mu.Unlock()
-	if known != nil {
-		return *known, nil
-	}
-	servers, err := p.nameservers(ctx)
-	if err != nil {
-		return false, err
-	}
-	r, err := ask(ctx, servers[0], p.Origin, mdns.TypeDNSKEY, p.timeout())
-	if err != nil {
-		return false, err
-	}
-	signed := hasRRSIG(r, mdns.TypeDNSKEY, 0)
-	p.mu.Lock()
-	p.apexKey = &signed
-	p.mu.Unlock()
-	return signed, nil
-}
-
-// MX lists the targets of the apex MX RRset.
-func (p *PowerDNS) MX(ctx context.Context) ([]string, error) {
-	z, err := p.zoneNow(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return mxTargets(z[key(p.Origin, mdns.TypeMX)], p.Origin), nil
-}
-
-// Hosts lists the owners of A and AAAA records.
-func (p *PowerDNS) Hosts(ctx context.Context) ([]string, error) {
-	z, err := p.zoneNow(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rrs []mdns.RR
-	for _, set := range z {
-		rrs = append(rrs, set...)
-	}
-	return addressOwners(rrs), nil
-}
-
-// Apex is the zone's name, fully qualified.
-func (p *PowerDNS) Apex() string { return p.Origin }
-
-// AddTXT publishes a dns-01 challenge value at fqdn.
-func (p *PowerDNS) AddTXT(ctx context.Context, fqdn, value string) error {
-	return p.txt.edit(ctx, p, fqdn, value, true)
-}
-
-// RemoveTXT takes a dns-01 challenge value out of fqdn's TXT RRset.
-func (p *PowerDNS) RemoveTXT(ctx context.Context, fqdn, value string) error {
-	return p.txt.edit(ctx, p, fqdn, value, false)
-}
-
-// TXTServed lists the authoritative servers that do not serve value at
-// fqdn yet.
-func (p *PowerDNS) TXTServed(ctx context.Context, fqdn, value string) (lagging []string, err error) {
-	servers, err := p.nameservers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, ns := range servers {
-		r, err := ask(ctx, ns, fqdn, mdns.TypeTXT, p.timeout())
-		switch {
-		case err != nil:
-			lagging = append(lagging, ns+" (no answer)")
-		case !servesTXT(r, fqdn, value):
-			lagging = append(lagging, ns)
-		}
-	}
-	return lagging, nil
-}
-
-// servedBy asks each server for the RRset: the records all of them serve
-// (each signed, with requireDNSSEC), and those that serve other records.
-func servedBy(ctx context.Context, servers []string, owner string, t uint16, want []string, requireDNSSEC bool, minValidity, timeout time.Duration) (visible, lagging []string) {
-	visible = want
-	for _, ns := range servers {
-		r, err := ask(ctx, ns, owner, t, timeout)
-		if err != nil {
-			lagging = append(lagging, ns+" (no answer)")
-			visible = nil
-			continue
-		}
-		got := Presentation(recordsOf(r, owner, t))
-		if requireDNSSEC && len(got) > 0 && !hasRRSIG(r, t, minValidity) {
-			lagging = append(lagging, ns+" (no RRSIG)")
-			visible = nil
-			continue
-		}
-		if !slices.Equal(got, want) {
-			lagging = append(lagging, ns)
-		}
-		visible = intersect(visible, got)
-	}
-	return visible, lagging
 }

@@ -26,12 +26,11 @@ func BenchmarkPowerDNS2000(b *testing.B) {
 	const n = 2000
 	lab := pdnstest.Start(b, "example.test")
 	api, requests := countedTB(b, lab)
-	z := &dns.PowerDNS{Origin: lab.Zone, URL: api, Token: lab.Key, Nameservers: []string{lab.DNS}}
 	ctx := context.Background()
 	owner := func(i int) string { return fmt.Sprintf("_443._tcp.h%d.example.test.", i) }
 	rec := func(i, gen int) string { return fmt.Sprintf("3 1 1 %064x", i*10+gen) }
 	phase := func(records func(i int) []string) (time.Duration, int32) {
-		z2 := &dns.PowerDNS{Origin: z.Origin, URL: z.URL, Token: z.Token, Nameservers: z.Nameservers}
+		z2 := pdnsZone(lab, api)
 		var sets []dns.RRset
 		for i := range n {
 			if _, err := z2.RRset(ctx, owner(i), mdns.TypeTLSA); err != nil {

@@ -36,8 +36,8 @@ func countedTB(t testing.TB, lab *pdnstest.Lab) (string, *atomic.Int32) {
 	return srv.URL, &n
 }
 
-func pdnsZone(lab *pdnstest.Lab, api string) *dns.PowerDNS {
-	return &dns.PowerDNS{Origin: lab.Zone, URL: api, Token: lab.Key, Nameservers: []string{lab.DNS}, RequireDNSSEC: true}
+func pdnsZone(lab *pdnstest.Lab, api string) *dns.Hosted {
+	return &dns.Hosted{Origin: lab.Zone, API: &dns.PowerDNS{Origin: lab.Zone, URL: api, Token: lab.Key}, Nameservers: []string{lab.DNS}, RequireDNSSEC: true}
 }
 
 // A zone behind PowerDNS's API: observed with one request whatever the
@@ -114,7 +114,7 @@ func TestPowerDNSStale(t *testing.T) {
 	theirs := "3 1 1 " + strings.Repeat("cd", 32)
 	patch(t, lab, `{"rrsets":[{"name":"`+owner+`","type":"TLSA","ttl":300,"changetype":"REPLACE","records":[{"content":"`+theirs+`","disabled":false}]}]}`)
 	err := z.Update(ctx, []dns.RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{"3 1 1 " + strings.Repeat("ab", 32)}}})
-	if err == nil || !strings.Contains(err.Error(), "changed on the server since it was read") {
+	if err == nil || !strings.Contains(err.Error(), "since it was read") {
 		t.Fatalf("update over someone else's change: %v", err)
 	}
 	r := lab.Query(t, owner, mdns.TypeTLSA)
@@ -134,9 +134,10 @@ func TestPowerDNSStale(t *testing.T) {
 func TestPowerDNSWrongKey(t *testing.T) {
 	lab := pdnstest.Start(t, "example.test")
 	z := pdnsZone(lab, lab.API)
-	z.Token = "not-the-key-0123456789"
+	wrong := "not-the-key-0123456789"
+	z.API.(*dns.PowerDNS).Token = wrong
 	_, err := z.RRset(context.Background(), "_443._tcp.www.example.test.", mdns.TypeTLSA)
-	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "zone example.test.") || strings.Contains(err.Error(), z.Token) {
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "zone example.test.") || strings.Contains(err.Error(), wrong) {
 		t.Fatalf("wrong key: %v", err)
 	}
 }
