@@ -17,6 +17,7 @@ import (
 	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/providers/dns"
+	"github.com/trustform/trustform/providers/dns/cftest"
 	"github.com/trustform/trustform/providers/dns/desectest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/dns/knottest"
@@ -424,6 +425,73 @@ tlsa "www" {
 	mustCode(t, second, 0, "plan after apply")
 	st, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
 	for _, o := range []string{first.stdout, first.stderr, second.stdout, second.stderr, string(st)} {
+		if strings.Contains(o, srv.Token) {
+			t.Errorf("the token is in output or state:\n%s", o)
+		}
+	}
+}
+
+// TestCloudflareRollover: a zone at Cloudflare (an in-process server of its
+// documented API: Cloudflare cannot be reached from a test machine). apply
+// publishes the record; a key change rolls over through the gates (the new
+// record beside the old, the new key deployed, the old record pruned);
+// Cloudflare's upper-case hex reads back as written, so the plans after
+// are empty; the token is in no output or state.
+func TestCloudflareRollover(t *testing.T) {
+	srv := cftest.Start(t, "example.test", "cf-token-0123456789")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "cf.token"), []byte(srv.Token), 0o600)
+	cfg := fmt.Sprintf(`dns_zone "example" {
+  name        = "example.test"
+  nameservers = [%q]
+  api {
+    type       = "cloudflare"
+    url        = %q
+    token_file = "cf.token"
+  }
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "ec256"
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+
+tlsa "www" {
+  zone          = dns_zone.example
+  name          = "_443._tcp.www"
+  certificate   = certificate.www
+  ttl           = 60
+  rollover_wait = "1s"
+}
+`, srv.DNS, srv.URL)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	var outputs []string
+	run := func(code int, what string, args ...string) {
+		r := tf(t, dir, args...)
+		outputs = append(outputs, r.stdout, r.stderr)
+		mustCode(t, r, code, what)
+	}
+	run(0, "apply", "apply", "-auto-approve")
+	run(0, "plan after apply", "plan", "-detailed-exitcode")
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
+	run(0, "rollover", "apply", "-auto-approve", "-wait")
+	b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
+	leaf, err := certcrypto.ParsePEMCertificate(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
+	if got := srv.Contents("_443._tcp.www.example.test", "TLSA"); len(got) != 1 || !strings.EqualFold(got[0], rec) {
+		t.Errorf("after the rollover Cloudflare holds %q; want only %s", got, rec)
+	}
+	run(0, "plan after the rollover", "plan", "-detailed-exitcode")
+	st, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
+	for _, o := range append(outputs, string(st)) {
 		if strings.Contains(o, srv.Token) {
 			t.Errorf("the token is in output or state:\n%s", o)
 		}

@@ -30,6 +30,7 @@ type APIBlock struct {
 	Type      string `hcl:"type"`
 	URL       string `hcl:"url,optional"`
 	ServerID  string `hcl:"server_id,optional"`
+	ZoneID    string `hcl:"zone_id,optional"`
 	TokenFile string `hcl:"token_file,optional"`
 
 	TypeRange      hcl.Range `hcl:"type,attr_value_range"`
@@ -337,7 +338,7 @@ func mailWarnings(c *schema.Config) hcl.Diagnostics {
 }
 
 // apiTypes are the DNS hosts' APIs a zone may sit behind.
-func apiTypes() []string { return []string{"powerdns", "desec"} }
+func apiTypes() []string { return []string{"powerdns", "desec", "cloudflare"} }
 
 // validateAPI checks an api block: a known type, its URL (https, or http
 // to this machine only: the token travels in every request).
@@ -349,7 +350,7 @@ func validateAPI(c *schema.Config, z *ZoneBlock) hcl.Diagnostics {
 	}
 	u, err := url.Parse(a.URL)
 	switch {
-	case a.URL == "" && a.Type == "desec": // https://desec.io/api/v1
+	case a.URL == "" && (a.Type == "desec" || a.Type == "cloudflare"): // the host's own
 	case a.URL == "":
 		diags = append(diags, schema.ErrAt(a.DeclRange, "Missing API URL", "The powerdns API needs url, the API's base such as \"http://127.0.0.1:8081\"."))
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" || u.Fragment != "":
@@ -358,6 +359,9 @@ func validateAPI(c *schema.Config, z *ZoneBlock) hcl.Diagnostics {
 		diags = append(diags, schema.ErrAt(a.URLRange, "API token over plain HTTP", fmt.Sprintf("%s is not this machine: the API token would cross the network in clear. Use https.", u.Host)))
 	}
 	diags = schema.Append(diags, c.CheckPath(a.TokenFileRange, "token_file", a.TokenFile))
+	if a.ZoneID != "" && !serverIDGrammar.MatchString(a.ZoneID) {
+		diags = append(diags, schema.ErrAt(a.DeclRange, "Invalid zone_id", fmt.Sprintf("zone_id is the zone's id, letters and digits; got %q.", a.ZoneID)))
+	}
 	if a.ServerID != "" && !serverIDGrammar.MatchString(a.ServerID) {
 		diags = append(diags, schema.ErrAt(a.DeclRange, "Invalid server_id", fmt.Sprintf("server_id is a word such as \"localhost\"; got %q.", a.ServerID)))
 	}

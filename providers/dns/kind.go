@@ -174,6 +174,8 @@ func bindAPI(cfg *schema.Config, z *ZoneBlock) (any, hcl.Diagnostics) {
 	switch a.Type {
 	case "desec":
 		h.API = &DeSEC{Origin: h.Origin, URL: a.URL, Token: token}
+	case "cloudflare":
+		h.API = &Cloudflare{Origin: h.Origin, URL: a.URL, ZoneID: a.ZoneID, Token: token}
 	default:
 		h.API = &PowerDNS{Origin: h.Origin, URL: a.URL, ServerID: a.ServerID, Token: token}
 	}
