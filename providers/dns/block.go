@@ -193,6 +193,14 @@ func (b *TLSABlock) Validate(c *schema.Config) hcl.Diagnostics {
 		diags = append(diags, schema.ErrAt(rng, "TTL below deSEC's minimum",
 			fmt.Sprintf("dns_zone.%s is at deSEC, whose smallest TTL is %d seconds; tlsa.%s has %d. Set ttl = %d or more (rollover_wait follows: twice the TTL unless set).", z.Name, DeSECMinTTL, b.Name, b.TTLSeconds, DeSECMinTTL)))
 	}
+	if z := zoneOf(c, b.Zone); z != nil && z.API != nil && z.API.Type == "cloudflare" && b.TTLSeconds < CloudflareMinTTL {
+		rng := b.DeclRange
+		if b.TTL != nil {
+			rng = b.TTLRange
+		}
+		diags = append(diags, schema.ErrAt(rng, "TTL below Cloudflare's minimum",
+			fmt.Sprintf("dns_zone.%s is at Cloudflare, whose smallest TTL is %d seconds; tlsa.%s has %d.", z.Name, CloudflareMinTTL, b.Name, b.TTLSeconds)))
+	}
 	b.Wait = 2 * schema.Duration(b.TTLSeconds) * 1e9
 	if b.RolloverWait != "" {
 		d, err := schema.ParseDuration(b.RolloverWait)

@@ -69,6 +69,13 @@ tlsa "t" {
 			t.Errorf("ttl %d: %v", ttl, diags)
 		}
 	}
+	for ttl, want := range map[int]string{30: "TTL below Cloudflare's minimum; dns_zone.z is at Cloudflare, whose smallest TTL is 60 seconds", 60: ""} {
+		cf := strings.Replace(src(ttl), `type = "desec"`, `type = "cloudflare"`, 1)
+		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(cf)}, kinds.Schema(list))
+		if want == "" && diags.HasErrors() || want != "" && !strings.Contains(diags.Error(), want) {
+			t.Errorf("Cloudflare, ttl %d: %v", ttl, diags)
+		}
+	}
 }
 
 // The API token's variable is the block's name, upper-cased.

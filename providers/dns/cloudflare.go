@@ -19,6 +19,10 @@ import (
 	"github.com/trustform/trustform/internal/netpolicy"
 )
 
+// CloudflareMinTTL is the smallest TTL Cloudflare takes (but 1, its
+// "automatic").
+const CloudflareMinTTL = 60
+
 // Cloudflare is Cloudflare's DNS API for one zone
 // (https://developers.cloudflare.com/api/resources/dns/): the zone's
 // records read page by page, each change set one batch request, which
