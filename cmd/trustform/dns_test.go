@@ -497,3 +497,30 @@ tlsa "www" {
 		}
 	}
 }
+
+// TestPowerDNSRefusedToken: a token PowerDNS refuses stops plan and apply
+// at the zone, naming it, the API and its answer; the token is in no
+// output, and nothing is written.
+func TestPowerDNSRefusedToken(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1")
+	dir := t.TempDir()
+	wrong := "refused-token-0123456789abcdef"
+	os.WriteFile(filepath.Join(dir, "pdns.key"), []byte(wrong), 0o600)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(fixture("dns_powerdns.hcl.tmpl"), lab.DNS, lab.API)), 0o644)
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		r := tf(t, dir, args...)
+		mustCode(t, r, 1, strings.Join(args, " ")+" with a refused token")
+		if !strings.Contains(r.stderr, "zone example.test.") || !strings.Contains(r.stderr, "401") || !strings.Contains(r.stderr, "PowerDNS API "+lab.API) {
+			t.Errorf("%s: the error does not name the zone, the API and its answer:\n%s", args[0], r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, wrong) {
+			t.Errorf("%s: the token is in the output:\n%s%s", args[0], r.stdout, r.stderr)
+		}
+	}
+	if got := pdnsServed(t, lab, "_443._tcp.www.example.test."); len(got) != 0 {
+		t.Errorf("PowerDNS serves %v after refused applies", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "www.pem")); err == nil {
+		t.Error("the certificate was written although its zone could not be read")
+	}
+}
