@@ -256,15 +256,7 @@ func TestPowerDNSRollover(t *testing.T) {
 	}
 	mustCode(t, run("apply", "-auto-approve"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."
-	leafRecord := func() string {
-		b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
-		leaf, err := certcrypto.ParsePEMCertificate(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
-		return rec
-	}
+	leafRecord := func() string { return deployedRecord(t, filepath.Join(dir, "www.pem")) }
 	if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{leafRecord()}) {
 		t.Fatalf("PowerDNS serves %v; want the deployed key's record", got)
 	}
@@ -292,7 +284,13 @@ func TestPowerDNSRollover(t *testing.T) {
 // pdnsServed is the TLSA RRset PowerDNS serves at owner, signed.
 func pdnsServed(t *testing.T, lab *pdnstest.Lab, owner string) []string {
 	t.Helper()
-	r := lab.Query(t, owner, mdns.TypeTLSA)
+	return signedTLSA(t, "PowerDNS", lab.Query(t, owner, mdns.TypeTLSA))
+}
+
+// signedTLSA is the TLSA records of an answer; a server that answers them
+// without an RRSIG fails the test.
+func signedTLSA(t *testing.T, server string, r *mdns.Msg) []string {
+	t.Helper()
 	var rrs []mdns.RR
 	signed := false
 	for _, rr := range r.Answer {
@@ -304,9 +302,21 @@ func pdnsServed(t *testing.T, lab *pdnstest.Lab, owner string) []string {
 		}
 	}
 	if len(rrs) > 0 && !signed {
-		t.Errorf("PowerDNS serves %s without an RRSIG", owner)
+		t.Errorf("%s serves %s without an RRSIG", server, r.Question[0].Name)
 	}
 	return dns.Presentation(rrs)
+}
+
+// deployedRecord is the 3 1 1 record of the certificate deployed at path.
+func deployedRecord(t *testing.T, path string) string {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	leaf, err := certcrypto.ParsePEMCertificate(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
+	return rec
 }
 
 // TestKnotRollover: a second RFC 2136 server, Knot DNS (TSIG, automatic
@@ -324,32 +334,8 @@ func TestKnotRollover(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."
-	leafRecord := func() string {
-		b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
-		leaf, err := certcrypto.ParsePEMCertificate(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
-		return rec
-	}
-	knotServed := func() []string {
-		r := lab.Query(t, owner, mdns.TypeTLSA)
-		var rrs []mdns.RR
-		signed := false
-		for _, rr := range r.Answer {
-			switch rr.(type) {
-			case *mdns.TLSA:
-				rrs = append(rrs, rr)
-			case *mdns.RRSIG:
-				signed = true
-			}
-		}
-		if len(rrs) > 0 && !signed {
-			t.Errorf("Knot serves %s without an RRSIG", owner)
-		}
-		return dns.Presentation(rrs)
-	}
+	leafRecord := func() string { return deployedRecord(t, filepath.Join(dir, "www.pem")) }
+	knotServed := func() []string { return signedTLSA(t, "Knot", lab.Query(t, owner, mdns.TypeTLSA)) }
 	if got := knotServed(); !slices.Equal(got, []string{leafRecord()}) {
 		t.Fatalf("Knot serves %v; want the deployed key's record", got)
 	}
@@ -480,12 +466,7 @@ tlsa "www" {
 	run(0, "plan after apply", "plan", "-detailed-exitcode")
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
 	run(0, "rollover", "apply", "-auto-approve", "-wait")
-	b, _ := os.ReadFile(filepath.Join(dir, "www.pem"))
-	leaf, err := certcrypto.ParsePEMCertificate(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, _ := dns.Record([3]uint8{3, 1, 1}, leaf)
+	rec := deployedRecord(t, filepath.Join(dir, "www.pem"))
 	if got := srv.Contents("_443._tcp.www.example.test", "TLSA"); len(got) != 1 || !strings.EqualFold(got[0], rec) {
 		t.Errorf("after the rollover Cloudflare holds %q; want only %s", got, rec)
 	}

@@ -1,12 +1,9 @@
 package dns
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,8 +12,6 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // CloudflareMinTTL is the smallest TTL Cloudflare takes (but 1, its
@@ -68,9 +63,8 @@ type cfRecord struct {
 
 // cfAnswer is the API's envelope.
 type cfAnswer struct {
-	Success bool              `json:"success"`
-	Errors  []json.RawMessage `json:"errors"`
-	Result  json.RawMessage   `json:"result"`
+	Success bool            `json:"success"`
+	Result  json.RawMessage `json:"result"`
 	Info    struct {
 		Page       int `json:"page"`
 		TotalPages int `json:"total_pages"`
@@ -188,68 +182,28 @@ func cfRecordOf(rr mdns.RR) cfRecord {
 	return r
 }
 
-// do sends one request (path under the base), waits out 429s, and decodes
-// the envelope's result into out.
+// do sends one request (path under the base) and decodes the envelope's
+// result into out.
 func (c *Cloudflare) do(ctx context.Context, method, path string, body, out any) (cfAnswerInfo, error) {
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
 	retries := c.MaxRetries
 	if retries == 0 {
 		retries = 5
 	}
-	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: netpolicy.Dialer(&net.Dialer{Timeout: timeout}).DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return cfAnswerInfo{}, err
+	hc := hostClient{zone: c.Origin, api: c.String(), header: "Authorization", key: "Bearer " + c.Token, secret: c.Token, timeout: c.Timeout, retries: retries}
+	_, b, err := hc.do(ctx, method, c.base()+path, body)
+	if err != nil {
+		return cfAnswerInfo{}, err
+	}
+	var a cfAnswer
+	if err := json.Unmarshal(b, &a); err != nil || !a.Success {
+		return cfAnswerInfo{}, fmt.Errorf("zone %s: %s answered %s without success: %s", c.Origin, c, method, hc.scrub(apiMessage(b)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(a.Result, out); err != nil {
+			return cfAnswerInfo{}, fmt.Errorf("zone %s: %s: the answer is not what was asked: %v", c.Origin, c, err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, c.base()+path, bytes.NewReader(payload))
-		if err != nil {
-			return cfAnswerInfo{}, fmt.Errorf("zone %s: %s: %w", c.Origin, c, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return cfAnswerInfo{}, fmt.Errorf("zone %s: %s: %s", c.Origin, c, strings.ReplaceAll(err.Error(), c.Token, "…"))
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries {
-			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-			select {
-			case <-ctx.Done():
-				return cfAnswerInfo{}, fmt.Errorf("zone %s: %s: rate limited, and the run was stopped: %w", c.Origin, c, ctx.Err())
-			case <-time.After(time.Duration(max(wait, 1)) * time.Second):
-			}
-			continue
-		}
-		var a cfAnswer
-		if err := json.Unmarshal(b, &a); err != nil || resp.StatusCode/100 != 2 || !a.Success {
-			msg := strings.TrimSpace(string(b))
-			if len(a.Errors) > 0 {
-				msg = string(a.Errors[0])
-			}
-			if len(msg) > 300 {
-				msg = msg[:300] + "…"
-			}
-			return cfAnswerInfo{}, fmt.Errorf("zone %s: %s answered %s to %s: %s%s", c.Origin, c, resp.Status, method, strings.ReplaceAll(msg, c.Token, "…"), apiHint(resp.StatusCode))
-		}
-		if out != nil {
-			if err := json.Unmarshal(a.Result, out); err != nil {
-				return cfAnswerInfo{}, fmt.Errorf("zone %s: %s: the answer is not what was asked: %v", c.Origin, c, err)
-			}
-		}
-		return cfAnswerInfo{TotalPages: max(a.Info.TotalPages, 1)}, nil
-	}
+	return cfAnswerInfo{TotalPages: max(a.Info.TotalPages, 1)}, nil
 }
 
 // cfAnswerInfo is what an answer says of its pages.

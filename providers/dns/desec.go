@@ -1,22 +1,16 @@
 package dns
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	mdns "github.com/miekg/dns"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // DeSECMinTTL is the smallest TTL deSEC accepts for an RRset.
@@ -123,62 +117,21 @@ func (d *DeSEC) Write(ctx context.Context, sets []RRset) error {
 	return err
 }
 
-// do sends one request, waiting out 429s, and returns the Link header.
+// do sends one request and returns the Link header.
 func (d *DeSEC) do(ctx context.Context, method, u string, body, out any) (string, error) {
-	timeout := d.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
 	retries := d.MaxRetries
 	if retries == 0 {
 		retries = 5
 	}
-	c := &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: netpolicy.Dialer(&net.Dialer{Timeout: timeout}).DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return "", err
+	c := hostClient{zone: d.Origin, api: d.String(), header: "Authorization", key: "Token " + d.Token, secret: d.Token, timeout: d.Timeout, retries: retries}
+	h, b, err := c.do(ctx, method, u, body)
+	if err != nil {
+		return "", err
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return "", fmt.Errorf("zone %s: %s: the answer is not the RRsets: %v", d.Origin, d, err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(payload))
-		if err != nil {
-			return "", fmt.Errorf("zone %s: %s: %w", d.Origin, d, err)
-		}
-		req.Header.Set("Authorization", "Token "+d.Token)
-		req.Header.Set("Accept", "application/json")
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			return "", fmt.Errorf("zone %s: %s: %s", d.Origin, d, strings.ReplaceAll(err.Error(), d.Token, "…"))
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusTooManyRequests && attempt < retries {
-			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-			select {
-			case <-ctx.Done():
-				return "", fmt.Errorf("zone %s: %s: rate limited, and the run was stopped: %w", d.Origin, d, ctx.Err())
-			case <-time.After(time.Duration(max(wait, 1)) * time.Second):
-			}
-			continue
-		}
-		if resp.StatusCode/100 != 2 {
-			msg := strings.TrimSpace(string(b))
-			if len(msg) > 300 {
-				msg = msg[:300] + "…"
-			}
-			return "", fmt.Errorf("zone %s: %s answered %s to %s: %s%s", d.Origin, d, resp.Status, method, strings.ReplaceAll(msg, d.Token, "…"), apiHint(resp.StatusCode))
-		}
-		if out != nil {
-			if err := json.Unmarshal(b, out); err != nil {
-				return "", fmt.Errorf("zone %s: %s: the answer is not the RRsets: %v", d.Origin, d, err)
-			}
-		}
-		return resp.Header.Get("Link"), nil
-	}
+	return h.Get("Link"), nil
 }

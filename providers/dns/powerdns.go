@@ -1,20 +1,15 @@
 package dns
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	mdns "github.com/miekg/dns"
-
-	"github.com/trustform/trustform/internal/netpolicy"
 )
 
 // PowerDNS is PowerDNS Authoritative's HTTP API for one zone
@@ -57,67 +52,17 @@ func (p *PowerDNS) timeout() time.Duration {
 }
 
 // do sends one API request and decodes the answer into out (nil: none).
-// An error names the zone, the API and its message, never the key.
 func (p *PowerDNS) do(ctx context.Context, method string, body, out any) error {
 	u := strings.TrimSuffix(p.URL, "/") + "/api/v1/servers/" + url.PathEscape(p.serverID()) + "/zones/" + url.PathEscape(p.Origin)
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return fmt.Errorf("zone %s: PowerDNS API %s: %w", p.Origin, p.URL, err)
-	}
-	req.Header.Set("X-API-Key", p.Token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	c := &http.Client{Timeout: p.timeout(), Transport: &http.Transport{DialContext: netpolicy.Dialer(&net.Dialer{Timeout: p.timeout()}).DialContext},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }} // the key goes to URL only
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("zone %s: PowerDNS API %s: %s", p.Origin, p.URL, strings.ReplaceAll(err.Error(), p.Token, "…"))
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		return fmt.Errorf("zone %s: PowerDNS API %s answered %s to %s: %s%s", p.Origin, p.URL, resp.Status, method, strings.ReplaceAll(msg, p.Token, "…"), apiHint(resp.StatusCode))
-	}
-	if out == nil {
-		return nil
+	c := hostClient{zone: p.Origin, api: p.String(), header: "X-API-Key", key: p.Token, secret: p.Token, timeout: p.Timeout}
+	_, b, err := c.do(ctx, method, u, body)
+	if err != nil || out == nil {
+		return err
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("zone %s: PowerDNS API %s: the answer is not the zone: %v", p.Origin, p.URL, err)
+		return fmt.Errorf("zone %s: %s: the answer is not the zone: %v", p.Origin, p, err)
 	}
 	return nil
-}
-
-// pdnsHint says what an API status means here.
-func apiHint(status int) string {
-	switch status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return " (is the API token right?)"
-	case http.StatusNotFound:
-		return " (does the server hold this zone, under this server_id?)"
-	case http.StatusUnprocessableEntity:
-		return " (the server refused the records)"
-	}
-	return ""
 }
 
 func (p *PowerDNS) serverID() string {
