@@ -3,7 +3,6 @@ package dns
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"time"
@@ -127,20 +126,7 @@ func (h *Hosted) nameservers(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, rr := range z[key(h.Origin, mdns.TypeNS)] {
-		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, rr.(*mdns.NS).Ns)
-		if err != nil {
-			return nil, fmt.Errorf("zone %s: resolving its nameserver %s: %w (set nameservers to list them)", h.Origin, rr.(*mdns.NS).Ns, err)
-		}
-		for _, a := range addrs {
-			out = append(out, net.JoinHostPort(a.IP.String(), "53"))
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("zone %s: no nameservers; set nameservers", h.Origin)
-	}
-	return out, nil
+	return resolveNS(ctx, h.Origin, z[key(h.Origin, mdns.TypeNS)])
 }
 
 // Propagation asks every authoritative server for the RRset: the API's

@@ -77,22 +77,28 @@ func (s *Server) nameservers(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return resolveNS(ctx, s.Origin, r.Answer)
+}
+
+// resolveNS resolves a zone's NS records (the runner's resolver) to every
+// IPv4 and IPv6 address of each, on port 53.
+func resolveNS(ctx context.Context, origin string, rrs []mdns.RR) ([]string, error) {
 	var out []string
-	for _, rr := range r.Answer {
+	for _, rr := range rrs {
 		ns, ok := rr.(*mdns.NS)
 		if !ok {
 			continue
 		}
 		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, ns.Ns)
 		if err != nil {
-			return nil, fmt.Errorf("zone %s: resolving its nameserver %s: %w (set nameservers to list them)", s.Origin, ns.Ns, err)
+			return nil, fmt.Errorf("zone %s: resolving its nameserver %s: %w (set nameservers to list them)", origin, ns.Ns, err)
 		}
 		for _, a := range addrs {
 			out = append(out, net.JoinHostPort(a.IP.String(), "53"))
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("zone %s: the primary lists no nameservers; set nameservers", s.Origin)
+		return nil, fmt.Errorf("zone %s: no nameservers are listed; set nameservers", origin)
 	}
 	return out, nil
 }
