@@ -10,8 +10,8 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// Hosted is a zone behind a DNS host's HTTP API (PowerDNS, deSEC): the
-// zone read with one request and kept for the run, each change set one
+// Hosted is a zone behind a DNS host's HTTP API (PowerDNS, deSEC,
+// Cloudflare): the zone read once and kept for the run, each change set one
 // atomic change of the API after a read that stops as stale on someone
 // else's edit. Visibility is never the API's word: Propagation and Signed
 // ask the authoritative servers.
