@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/host"
@@ -28,6 +26,8 @@ type binding struct {
 	challenges []engine.Challenge
 	// policy restricts the SSH connections (an untrusted plan).
 	policy *netpolicy.Policy
+	// all is what the blocks bound to, in the order of the blocks (All).
+	all []any
 	// once holds what kinds read once per binding (Once).
 	once map[string]any
 }
@@ -75,17 +75,6 @@ func environment(h *schema.Host) []string {
 	return out
 }
 
-// inOrder is what the blocks bound to so far, in the order of the blocks.
-func (b *binding) inOrder() []any {
-	var out []any
-	b.cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
-		if o := b.bound[a]; o != nil {
-			out = append(out, o)
-		}
-	})
-	return out
-}
-
 var _ providers.Binding = (*binding)(nil)
 
 func (b *binding) Config() *schema.Config      { return b.cfg }
@@ -110,4 +99,4 @@ func (b *binding) HTTP01Check(cert providers.Cert, webroot host.Host, dir string
 	return check
 }
 
-func (b *binding) All() []any { return b.inOrder() }
+func (b *binding) All() []any { return b.all }

@@ -24,7 +24,8 @@ func TestDNS01DeepestZone(t *testing.T) {
 		}
 		b := &binding{bound: map[schema.Address]any{}, cfg: cfg, once: map[string]any{}}
 		for i, z := range order {
-			b.bound[schema.Address{Type: dns.ZoneType, Name: []string{"a", "b"}[i]}] = &dns.Server{Origin: z + ".", Primary: z}
+			zone := &dns.Server{Origin: z + ".", Primary: z}
+			b.bound[schema.Address{Type: dns.ZoneType, Name: []string{"a", "b"}[i]}], b.all = zone, append(b.all, zone)
 		}
 		iss, diags := (&acme.Account{}).IssuerFor(b, &certificate.Block{Name: "www", Challenge: "dns-01", Domains: []string{"www.sub.example.test"}})
 		if diags.HasErrors() {

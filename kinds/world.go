@@ -49,7 +49,7 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 			if obj == nil {
 				continue
 			}
-			b.bound[addr] = obj
+			b.bound[addr], b.all = obj, append(b.all, obj) // kind by kind, in file order: the order of the blocks
 			if res, ok := obj.(providers.Resource); ok {
 				n := &graph.Node{Addr: addr, Block: block, Res: res}
 				for _, r := range cfg.Refs(addr) {
@@ -61,10 +61,9 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 			}
 		}
 	}
-	all := b.inOrder()
-	for _, o := range all {
+	for _, o := range b.all {
 		if l, ok := o.(providers.Linker); ok {
-			l.Link(all)
+			l.Link(b)
 		}
 	}
 	w := engine.World{Graph: g, Challenges: b.challenges}

@@ -38,10 +38,10 @@ type Endpoint struct {
 }
 
 // Linker is a bound object that needs the others of the configuration,
-// once every block is bound: Link is handed them all, in the order of the
-// blocks.
+// once every block is bound: Link is handed the finished binding. What
+// every Linker of a kind reads alike it reads once (Binding.Once).
 type Linker interface {
-	Link(bound []any)
+	Link(b Binding)
 }
 
 // Zone is a bound zone as the checks that read a whole zone see it.

@@ -187,9 +187,13 @@ var (
 
 // Link keeps a next key staged when a TLSA RRset that pins the
 // certificate publishes it (publish_next).
-func (c *Certificate) Link(bound []any) {
-	for _, o := range bound {
-		if p, ok := o.(providers.Pin); ok && p.Pinned().String() == c.Addr && p.KeepsNext() {
+func (c *Certificate) Link(b providers.Binding) {
+	addr, err := schema.ParseAddress(c.Addr)
+	if err != nil {
+		return
+	}
+	for _, a := range b.Config().Referrers(addr) {
+		if p, ok := b.Bound(a).(providers.Pin); ok && p.Pinned() == addr && p.KeepsNext() {
 			c.KeepNext = true
 		}
 	}

@@ -66,19 +66,31 @@ type Endpoint struct {
 	Names []string
 }
 
-// Link finds the TLS endpoints and the zones of the configuration.
-func (t *TLSA) Link(bound []any) {
-	t.Endpoints, t.MXZones = []Endpoint{}, nil
-	for _, o := range bound {
-		if e, ok := o.(providers.TLSEndpointer); ok {
-			for _, ep := range e.TLSEndpoints() {
-				t.Endpoints = append(t.Endpoints, Endpoint{probe.Endpoint{URL: ep.URL, Addr: ep.Addr, StartTLS: ep.StartTLS}, ep.Names})
+// Link finds the TLS endpoints and the zones of the configuration, found
+// once for every RRset of the binding.
+func (t *TLSA) Link(b providers.Binding) {
+	ctx := b.Once("dns.tlsaContext", func() any {
+		c := tlsaContext{endpoints: []Endpoint{}}
+		for _, o := range b.All() {
+			if e, ok := o.(providers.TLSEndpointer); ok {
+				for _, ep := range e.TLSEndpoints() {
+					c.endpoints = append(c.endpoints, Endpoint{probe.Endpoint{URL: ep.URL, Addr: ep.Addr, StartTLS: ep.StartTLS}, ep.Names})
+				}
+			}
+			if z, ok := o.(Zone); ok {
+				c.zones = append(c.zones, z)
 			}
 		}
-		if z, ok := o.(Zone); ok {
-			t.MXZones = append(t.MXZones, z)
-		}
-	}
+		return c
+	}).(tlsaContext)
+	t.Endpoints, t.MXZones = ctx.endpoints, ctx.zones
+}
+
+// tlsaContext is what every TLSA RRset is checked against: the TLS
+// endpoints of the configuration (served_match) and its zones (MX targets).
+type tlsaContext struct {
+	endpoints []Endpoint
+	zones     []Zone
 }
 
 // Describe is the RRset's owner and parameters, for the inventory.
