@@ -87,7 +87,7 @@ func TestKeyCompromise(t *testing.T) {
 	}
 	before := held()
 
-	stop := watchDANE(t, dir, lab.dns.Servers(), map[string]string{lab.https: web, mailOwner: mail})
+	stop := watchDANE(t, dir, bindAuthorities(lab.dns.Servers()...), map[string]string{lab.https: web, mailOwner: mail})
 	r := tf(t, dir, "apply", "-auto-approve", "-wait", "-propagation-wait=10s", "-replace=certificate.*", "-revoke=keyCompromise")
 	checks, violations := stop()
 	mustCode(t, r, 0, "apply -replace='certificate.*' -revoke=keyCompromise -wait")

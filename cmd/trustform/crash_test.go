@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/webserver/apachetest"
 	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
@@ -39,7 +38,7 @@ import (
 func TestRolloverKilledAtEveryStep(t *testing.T) {
 	for _, server := range []string{"nginx", "apache"} {
 		t.Run("key-type-change/local-ca/"+server, func(t *testing.T) {
-			dir, servers, services := localCARollover(t, server)
+			dir, servers, services := localCARollover(t, server, "bind")
 			keyType := func(from, to string) {
 				cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
 				os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "`+from+`"`), []byte(`key_type  = "`+to+`"`), 1), 0o644)
@@ -61,23 +60,23 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		// nginx reload serves both vhosts: after a restart the second has
 		// nothing left to do)
 		for _, how := range []string{"after", "inside"} {
-			killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, how, 6, []string{"-replace=certificate.www"})
+			killAtEveryStep(t, lab.dir, bindAuthorities(lab.dns.Servers()...), lab.services, how, 6, []string{"-replace=certificate.www"})
 		}
 	})
 	t.Run("same-key-renewal/local-ca/postfix-3-0-1", func(t *testing.T) {
-		l := startMailLab(t)
+		l := startMailLab(t, "bind")
 		mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 		for _, owner := range []string{l.smtpOwner, l.imapsOwner} {
-			waitServed(t, l.dns.Secondary, owner, served(t, l.dns.Primary, owner))
+			l.zone.waitAgree(t, owner)
 		}
 		one, two := `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`
 		// stage-cert, publish, deploy-next, the two services' reloads, prune
 		l.edit(t, one, two)
-		killAtEveryStepWatched(t, l.dir, l.dns.Servers(), l.watchMail(t), "after", 5, nil)
+		killAtEveryStepWatched(t, l.dir, l.zone.servers, l.watchMail(t), "after", 5, nil)
 		l.edit(t, two, one)
-		killAtEveryStepWatched(t, l.dir, l.dns.Servers(), l.watchMail(t), "inside", 5, nil)
+		killAtEveryStepWatched(t, l.dir, l.zone.servers, l.watchMail(t), "inside", 5, nil)
 		l.edit(t, one, two)
-		killAtRandom(t, l.dir, l.dns.Servers(), l.watchMail(t), 15)
+		killAtRandom(t, l.dir, l.zone.servers, l.watchMail(t), 15)
 	})
 	t.Run("replace/pebble/publish-next", func(t *testing.T) {
 		lab := startDANELab(t, func(cfg string) string {
@@ -87,9 +86,43 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 		// No sleep for rollover_wait: apply -wait waits for the gate itself.
 		// deploy-next, stage-key, reload, prune
 		for _, how := range []string{"after", "inside"} {
-			killAtEveryStep(t, lab.dir, lab.dns.Servers(), lab.services, how, 4, []string{"-replace=certificate.www"})
+			killAtEveryStep(t, lab.dir, bindAuthorities(lab.dns.Servers()...), lab.services, how, 4, []string{"-replace=certificate.www"})
 		}
 	})
+}
+
+// TestRolloverKilledOnEveryBackend is the same guarantee where the zone is
+// not on BIND: Knot (RFC 2136, its own signing and refresh schedule) and
+// PowerDNS (its HTTP API, one PATCH per phase). A 3 1 1 key rollover on
+// nginx killed after every step, then the key changed back under kills at
+// random moments; and the mail case, a same-key renewal under 3 0 1 on
+// Postfix and Dovecot, killed inside every step and then at random
+// moments, checked by OpenSSL's DANE verifier. The checker asks the
+// backend's own name server all along; zero violations, and the state
+// left is the world.
+func TestRolloverKilledOnEveryBackend(t *testing.T) {
+	for _, backend := range []string{"knot", "powerdns"} {
+		t.Run("key-type-change/local-ca/nginx/"+backend, func(t *testing.T) {
+			dir, servers, services := localCARollover(t, "nginx", backend)
+			keyType := func(from, to string) {
+				cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+				os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "`+from+`"`), []byte(`key_type  = "`+to+`"`), 1), 0o644)
+			}
+			keyType("ec256", "ec384")
+			killAtEveryStep(t, dir, servers, services, "after", 5, nil)
+			keyType("ec384", "ec256")
+			killAtRandom(t, dir, servers, watchDANE(t, dir, servers, services), 10)
+		})
+		t.Run("same-key-renewal/local-ca/postfix-3-0-1/"+backend, func(t *testing.T) {
+			l := startMailLab(t, backend)
+			mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
+			one, two := `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`
+			l.edit(t, one, two)
+			killAtEveryStepWatched(t, l.dir, l.zone.servers, l.watchMail(t), "inside", 5, nil)
+			l.edit(t, two, one)
+			killAtRandom(t, l.dir, l.zone.servers, l.watchMail(t), 10)
+		})
+	}
 }
 
 // killAtEveryStep runs apply -wait again and again, each run killed
@@ -99,14 +132,14 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 // scheduled run). Every step is so killed (at least min kills), the
 // checker must have seen no violation, and the state the runs leave must
 // be the world (stateIsTheWorld).
-func killAtEveryStep(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string, how string, min int, args []string) {
+func killAtEveryStep(t *testing.T, dir string, servers []authority, services map[string]string, how string, min int, args []string) {
 	t.Helper()
 	killAtEveryStepWatched(t, dir, servers, watchDANE(t, dir, servers, services), how, min, args)
 }
 
 // killAtEveryStepWatched is killAtEveryStep with a checker already
 // watching; stop ends it.
-func killAtEveryStepWatched(t *testing.T, dir string, servers []*dnstest.Named, stop func() (int, []string), how string, min int, args []string) {
+func killAtEveryStepWatched(t *testing.T, dir string, servers []authority, stop func() (int, []string), how string, min int, args []string) {
 	t.Helper()
 	hook := "TRUSTFORM_TEST_KILL_AFTER_STEPS=1"
 	if how == "inside" {
@@ -139,7 +172,7 @@ func killAtEveryStepWatched(t *testing.T, dir string, servers []*dnstest.Named, 
 // killAtRandom is the unattended timer's view of a rollover: apply -wait
 // killed at n random moments (the seed is logged), then one apply to
 // finish. DANE holds all along, and the state left is the world.
-func killAtRandom(t *testing.T, dir string, servers []*dnstest.Named, stop func() (int, []string), n int) {
+func killAtRandom(t *testing.T, dir string, servers []authority, stop func() (int, []string), n int) {
 	t.Helper()
 	seed := time.Now().UnixNano()
 	random := rand.New(rand.NewPCG(uint64(seed), 0))
@@ -194,7 +227,7 @@ func applyRun(dir string, run int, args []string, env string, killAfter time.Dur
 
 // stateIsTheWorld: after a rollover, plan finds no drift and no change,
 // and the TLSA RRsets in state are what dig shows on every server.
-func stateIsTheWorld(t *testing.T, dir string, servers []*dnstest.Named, runs []string) {
+func stateIsTheWorld(t *testing.T, dir string, servers []authority, runs []string) {
 	t.Helper()
 	if r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode"); r.code != 0 {
 		t.Errorf("the state disagrees with the world after the rollover: plan -refresh-only exit %d\n%s%s\nthe runs:\n%s", r.code, r.stdout, r.stderr, strings.Join(runs, "\n"))
@@ -206,7 +239,7 @@ func stateIsTheWorld(t *testing.T, dir string, servers []*dnstest.Named, runs []
 // stateIsWhatDigShows compares each TLSA owner's records in state (the
 // union of its tlsa resources, each of its own parameters) with what dig
 // shows on every server (a secondary is given 15 s to catch up).
-func stateIsWhatDigShows(t *testing.T, dir string, servers []*dnstest.Named) {
+func stateIsWhatDigShows(t *testing.T, dir string, servers []authority) {
 	t.Helper()
 	st, err := state.Load(filepath.Join(dir, ".trustform", "state.json"))
 	if err != nil {
@@ -260,8 +293,8 @@ func digTLSA(t *testing.T, addr, owner string) []string {
 
 // localCARollover deploys a certificate from the local CA, pinned by a 3 1 1
 // RRset on real BIND and served by real nginx or Apache.
-func localCARollover(t *testing.T, server string) (dir string, servers []*dnstest.Named, services map[string]string) {
-	dns := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
+func localCARollover(t *testing.T, server, backend string) (dir string, servers []authority, services map[string]string) {
+	zone := startZone(t, backend, "www A 127.0.0.1")
 	var web struct{ Sites, HTTPS, TestCommand, ReloadCommand string }
 	if server == "apache" {
 		l := apachetest.Start(t)
@@ -271,13 +304,13 @@ func localCARollover(t *testing.T, server string) (dir string, servers []*dnstes
 		web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand = l.Sites, l.HTTPS, l.TestCommand, l.ReloadCommand
 	}
 	dir = t.TempDir()
-	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(dns.Secret), 0o600)
-	cfg := fmt.Sprintf(fixture("local_ca_rollover.hcl.tmpl"), dns.Primary.Addr, dns.Secondary.Addr, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand, server)
+	zone.writeSecrets(t, dir)
+	cfg := fmt.Sprintf(fixture("local_ca_rollover.hcl.tmpl"), zone.block, web.Sites, web.HTTPS, web.TestCommand, web.ReloadCommand, server)
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 	owner := "_443._tcp.www.example.test."
-	waitServed(t, dns.Secondary, owner, served(t, dns.Primary, owner))
-	return dir, dns.Servers(), map[string]string{owner: web.HTTPS}
+	zone.waitAgree(t, owner)
+	return dir, zone.servers, map[string]string{owner: web.HTTPS}
 }
 
 func handshakeSPKI(addr, name string) (string, error) {
@@ -332,7 +365,7 @@ func coversEveryCombination(recs, matching []string) bool {
 // what is served; 3 0 1 of the whole leaf). It
 // also parses the state file. stop ends it and returns the number of checks
 // and the violations seen.
-func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[string]string) (stop func() (int, []string)) {
+func watchDANE(t *testing.T, dir string, servers []authority, services map[string]string) (stop func() (int, []string)) {
 	var mu sync.Mutex
 	var checks int
 	var violations []string
@@ -353,7 +386,7 @@ func watchDANE(t *testing.T, dir string, servers []*dnstest.Named, services map[
 					continue // nginx between workers; the next check sees it
 				}
 				for _, n := range servers {
-					recs := served(t, n, owner)
+					recs := n.tlsa(t, owner)
 					mu.Lock()
 					checks++
 					if !coversEveryCombination(recs, matching) {

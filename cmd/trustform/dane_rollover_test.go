@@ -56,7 +56,7 @@ func startDANELab(t *testing.T, edit func(cfg string) string) *daneLab {
 
 // watch starts the independent DANE checker on both services.
 func (l *daneLab) watch(t *testing.T) (stop func() (int, []string)) {
-	return watchDANE(t, l.dir, []*dnstest.Named{l.dns.Primary, l.dns.Secondary}, l.services)
+	return watchDANE(t, l.dir, bindAuthorities(l.dns.Servers()...), l.services)
 }
 
 // TestDANERolloverExample runs examples/dane-rollover against real BIND

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/trustform/trustform/engine/state"
-	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/service/mailtest"
 )
 
@@ -20,27 +19,28 @@ import (
 // Postfix (smtpd with STARTTLS) and Dovecot (IMAP with STARTTLS, IMAPS)
 // reading one certificate from the local CA, pinned at the SMTP port by a
 // 3 0 1 and a 3 1 1 RRset (two tlsa blocks, one owner) and at the IMAPS
-// port by 3 1 1, on a real BIND primary and secondary with DNSSEC.
+// port by 3 1 1, in a signed zone on one of the DNS backends (a real BIND
+// primary and secondary, Knot or PowerDNS).
 type mailLab struct {
 	dir, cert, key string
-	dns            *dnstest.Lab
+	zone           zoneLab
 	postfix        *mailtest.Postfix
 	dovecot        *mailtest.Dovecot
 	smtpOwner      string
 	imapsOwner     string
 }
 
-func startMailLab(t *testing.T) *mailLab {
+func startMailLab(t *testing.T, backend string) *mailLab {
 	files := filepathJoin(t)
 	l := &mailLab{dir: t.TempDir(), cert: filepath.Join(files, "mail.pem"), key: filepath.Join(files, "mail.key")}
-	l.dns = dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail")
+	l.zone = startZone(t, backend, "mail A 127.0.0.1", "@ MX 10 mail.example.test.")
 	l.postfix = mailtest.StartPostfix(t, l.cert, l.key)
 	l.dovecot = mailtest.StartDovecot(t, l.cert, l.key)
 	smtpPort, imapsPort := port(l.postfix.SMTP), port(l.dovecot.IMAPS)
 	l.smtpOwner = "_" + smtpPort + "._tcp.mail.example.test."
 	l.imapsOwner = "_" + imapsPort + "._tcp.mail.example.test."
-	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
-	cfg := fmt.Sprintf(fixture("mail_lab.hcl.tmpl"), l.dns.Primary.Addr, l.dns.Secondary.Addr, l.cert, l.key, smtpPort, imapsPort,
+	l.zone.writeSecrets(t, l.dir)
+	cfg := fmt.Sprintf(fixture("mail_lab.hcl.tmpl"), l.zone.block, l.cert, l.key, smtpPort, imapsPort,
 		l.postfix.SMTP, l.postfix.TestCommand, l.postfix.ReloadCommand,
 		l.dovecot.IMAPS, l.dovecot.IMAP, l.dovecot.TestCommand, l.dovecot.ReloadCommand)
 	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)
@@ -118,8 +118,8 @@ func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
 				{l.smtpOwner, l.postfix.SMTP, "smtp"},
 				{l.imapsOwner, l.dovecot.IMAPS, ""},
 			} {
-				for _, n := range l.dns.Servers() {
-					recs := served(t, n, ep.owner)
+				for _, n := range l.zone.servers {
+					recs := n.tlsa(t, ep.owner)
 					err := opensslDANE(ep.addr, ep.starttls, recs)
 					mu.Lock()
 					checks++
@@ -151,11 +151,11 @@ func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
 // verifier, every 0.2 s, finds what Postfix (through STARTTLS) and Dovecot
 // serve verified by the RRset of both authoritative servers.
 func TestMailDANE(t *testing.T) {
-	l := startMailLab(t)
+	l := startMailLab(t, "bind")
 	r := tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s")
 	mustCode(t, r, 0, "first apply")
 	for _, owner := range []string{l.smtpOwner, l.imapsOwner} {
-		waitServed(t, l.dns.Secondary, owner, served(t, l.dns.Primary, owner))
+		l.zone.waitAgree(t, owner)
 	}
 	if r := tf(t, l.dir, "plan", "-detailed-exitcode"); r.code != 0 {
 		t.Fatalf("plan after the first apply: exit %d\n%s%s\npostfix:\n%s", r.code, r.stdout, r.stderr, l.postfix.Log())
@@ -166,7 +166,7 @@ func TestMailDANE(t *testing.T) {
 		t.Errorf("%d RRsets have served_match = yes in state, want all 3:\n%s", n, st)
 	}
 	// The checker's verifier tells a match from a mismatch.
-	if err := opensslDANE(l.postfix.SMTP, "smtp", served(t, l.dns.Primary, l.smtpOwner)); err != nil {
+	if err := opensslDANE(l.postfix.SMTP, "smtp", l.zone.servers[0].tlsa(t, l.smtpOwner)); err != nil {
 		t.Fatalf("Postfix does not verify against the published records: %v", err)
 	}
 	if err := opensslDANE(l.postfix.SMTP, "smtp", []string{"3 0 1 " + strings.Repeat("ab", 32)}); err == nil {
@@ -174,7 +174,7 @@ func TestMailDANE(t *testing.T) {
 	}
 	stop := l.watchMail(t)
 	smtpRecords := func() (full, spki int) {
-		for _, rec := range served(t, l.dns.Primary, l.smtpOwner) {
+		for _, rec := range l.zone.servers[0].tlsa(t, l.smtpOwner) {
 			switch {
 			case strings.HasPrefix(rec, "3 0 1 "):
 				full++
@@ -216,7 +216,7 @@ func TestMailDANE(t *testing.T) {
 // service and puts the previous certificate files back, which Postfix
 // keeps serving.
 func TestMailServiceDrift(t *testing.T) {
-	l := startMailLab(t)
+	l := startMailLab(t, "bind")
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
 	deployed, _ := os.ReadFile(l.cert)
 
@@ -250,7 +250,7 @@ func TestMailServiceDrift(t *testing.T) {
 	if after, _ := os.ReadFile(l.cert); !bytes.Equal(after, before) {
 		t.Error("the certificate file was not put back after the failed test")
 	}
-	if err := opensslDANE(l.postfix.SMTP, "smtp", served(t, l.dns.Primary, l.smtpOwner)); err != nil {
+	if err := opensslDANE(l.postfix.SMTP, "smtp", l.zone.servers[0].tlsa(t, l.smtpOwner)); err != nil {
 		t.Errorf("after the failed test Postfix does not verify against the published records: %v", err)
 	}
 }

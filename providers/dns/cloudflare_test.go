@@ -70,7 +70,8 @@ func TestCloudflareZone(t *testing.T) {
 		if got := dns.Presentation(rrs); err != nil || !slices.Equal(got, set.Records) {
 			t.Errorf("%s %s reads back as %q, %v; want %q", set.Owner, mdns.TypeToString[set.Type], got, err, set.Records)
 		}
-		visible, lagging, err := again.Propagation(ctx, set.Owner, set.Type)
+		sv, err := again.Propagation(ctx, set.Owner, set.Type)
+		visible, lagging := sv.Visible, sv.Lagging
 		if err != nil || len(lagging) > 0 || !slices.Equal(visible, set.Records) {
 			t.Errorf("%s: visible %q lagging %v, %v", set.Owner, visible, lagging, err)
 		}

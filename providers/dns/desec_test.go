@@ -63,7 +63,8 @@ func TestDeSECZone(t *testing.T) {
 		t.Errorf("the change set took %d PATCHes: %v", len(patches), srv.Calls)
 	}
 	for _, set := range sets {
-		visible, lagging, err := fresh.Propagation(ctx, set.Owner, set.Type)
+		sv, err := fresh.Propagation(ctx, set.Owner, set.Type)
+		visible, lagging := sv.Visible, sv.Lagging
 		if err != nil || len(lagging) > 0 || !slices.Equal(visible, set.Records) {
 			t.Errorf("%s %s: visible %q lagging %v, %v", set.Owner, mdns.TypeToString[set.Type], visible, lagging, err)
 		}

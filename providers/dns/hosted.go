@@ -131,17 +131,22 @@ func (h *Hosted) nameservers(ctx context.Context) ([]string, error) {
 
 // Propagation asks every authoritative server for the RRset: the API's
 // records are what is wanted, never proof that they are served.
-func (h *Hosted) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
+func (h *Hosted) Propagation(ctx context.Context, owner string, t uint16) (Served, error) {
 	rrs, err := h.RRset(ctx, owner, t)
 	if err != nil {
-		return nil, nil, err
+		return Served{}, err
 	}
 	servers, err := h.nameservers(ctx)
 	if err != nil {
-		return nil, nil, err
+		return Served{}, err
 	}
-	visible, lagging = servedBy(ctx, servers, owner, t, Presentation(rrs), h.RequireDNSSEC, h.MinValidity, h.timeout())
-	return visible, lagging, nil
+	c := served{want: Presentation(rrs), owner: owner, t: t, signed: h.RequireDNSSEC, min: h.MinValidity}
+	c.Visible = c.want
+	for _, ns := range servers {
+		r, err := ask(ctx, ns, owner, t, h.timeout())
+		c.add(ns, r, err)
+	}
+	return c.Served, nil
 }
 
 // Signed reports whether the first authoritative server serves the RRset
@@ -235,29 +240,4 @@ func (h *Hosted) TXTServed(ctx context.Context, fqdn, value string) (lagging []s
 		}
 	}
 	return lagging, nil
-}
-
-// servedBy asks each server for the RRset: the records all of them serve
-// (each signed, with requireDNSSEC), and those that serve other records.
-func servedBy(ctx context.Context, servers []string, owner string, t uint16, want []string, requireDNSSEC bool, minValidity, timeout time.Duration) (visible, lagging []string) {
-	visible = want
-	for _, ns := range servers {
-		r, err := ask(ctx, ns, owner, t, timeout)
-		if err != nil {
-			lagging = append(lagging, ns+" (no answer)")
-			visible = nil
-			continue
-		}
-		got := Presentation(recordsOf(r, owner, t))
-		if requireDNSSEC && len(got) > 0 && !hasRRSIG(r, t, minValidity) {
-			lagging = append(lagging, ns+" (no RRSIG)")
-			visible = nil
-			continue
-		}
-		if !slices.Equal(got, want) {
-			lagging = append(lagging, ns)
-		}
-		visible = intersect(visible, got)
-	}
-	return visible, lagging
 }

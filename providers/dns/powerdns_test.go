@@ -77,7 +77,8 @@ func TestPowerDNSZone(t *testing.T) {
 		t.Errorf("the change set took %d requests, want 2 (a GET that checks nothing changed, one PATCH)", got)
 	}
 	for _, set := range sets {
-		visible, lagging, err := z.Propagation(ctx, set.Owner, set.Type)
+		sv, err := z.Propagation(ctx, set.Owner, set.Type)
+		visible, lagging := sv.Visible, sv.Lagging
 		if err != nil || len(lagging) > 0 || !slices.Equal(visible, set.Records) {
 			t.Errorf("%s %s: visible %q lagging %v, %v", set.Owner, mdns.TypeToString[set.Type], visible, lagging, err)
 		}

@@ -10,25 +10,25 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// Propagation asks every authoritative server for the RRset at owner. It
-// returns the records all of them serve (each with an RRSIG when the zone
-// requires DNSSEC) and the servers that do not serve the primary's RRset.
-// With inline signing the signed serial differs from the unsigned one, so
+// Propagation asks every authoritative server for the RRset at owner: the
+// records all of them serve (each with an RRSIG when the zone requires
+// DNSSEC) and the servers that do not serve the primary's RRset. With
+// inline signing the signed serial differs from the unsigned one, so
 // RRsets are compared, not serials.
-func (s *Server) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
+func (s *Server) Propagation(ctx context.Context, owner string, t uint16) (Served, error) {
 	servers, err := s.nameservers(ctx)
 	if err != nil {
-		return nil, nil, err
+		return Served{}, err
 	}
 	primary, err := s.primaryAnswer(ctx, owner, t)
 	if err != nil {
-		return nil, nil, err
+		return Served{}, err
 	}
-	want := Presentation(recordsOf(primary, owner, t))
-	visible = want
 	s.mu.Lock()
 	z := s.snap
 	s.mu.Unlock()
+	c := served{want: Presentation(recordsOf(primary, owner, t)), owner: owner, t: t, signed: s.RequireDNSSEC, min: s.MinValidity}
+	c.Visible = c.want
 	for _, ns := range servers {
 		r, err := primary, error(nil)
 		// The primary's answer is already here, and a server at the
@@ -38,23 +38,43 @@ func (s *Server) Propagation(ctx context.Context, owner string, t uint16) (visib
 				r, err = s.query(ctx, ns, owner, t)
 			}
 		}
-		if err != nil {
-			lagging = append(lagging, ns+" (no answer)")
-			visible = nil
-			continue
-		}
-		got := Presentation(recordsOf(r, owner, t))
-		if s.RequireDNSSEC && len(got) > 0 && !hasRRSIG(r, t, s.MinValidity) {
-			lagging = append(lagging, ns+" (no RRSIG)")
-			visible = nil
-			continue
-		}
-		if !slices.Equal(got, want) {
-			lagging = append(lagging, ns)
-		}
-		visible = intersect(visible, got)
+		c.add(ns, r, err)
 	}
-	return visible, lagging, nil
+	return c.Served, nil
+}
+
+// served gathers the servers' answers for one RRset into a Served.
+type served struct {
+	Served
+	want   []string // the records the primary or the API holds
+	owner  string
+	t      uint16
+	signed bool          // the zone requires DNSSEC
+	min    time.Duration // dnssec_min_validity
+}
+
+// add counts server ns's answer r (or its error).
+func (c *served) add(ns string, r *mdns.Msg, err error) {
+	if err != nil {
+		c.Lagging = append(c.Lagging, ns+" (no answer)")
+		c.Visible = nil
+		return
+	}
+	got := Presentation(recordsOf(r, c.owner, c.t))
+	if c.signed && len(got) > 0 {
+		if !hasRRSIG(r, c.t, c.min) {
+			c.Lagging = append(c.Lagging, ns+" (no RRSIG)")
+			c.Visible = nil
+			return
+		}
+		if until := signedUntil(r, c.t); c.SignedUntil.IsZero() || until.Before(c.SignedUntil) {
+			c.SignedUntil = until
+		}
+	}
+	if !slices.Equal(got, c.want) {
+		c.Lagging = append(c.Lagging, ns)
+	}
+	c.Visible = intersect(c.Visible, got)
 }
 
 func intersect(a, b []string) []string {
@@ -108,27 +128,18 @@ func resolveNS(ctx context.Context, origin string, rrs []mdns.RR) ([]string, err
 // loads the file; secondaries follow by NOTIFY and transfer), and those
 // that serve something else; without, what the file holds is taken as
 // served (the plan says so: see TLSA.Warnings).
-func (z *ZoneFile) Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error) {
+func (z *ZoneFile) Propagation(ctx context.Context, owner string, t uint16) (Served, error) {
 	rrs, err := z.RRset(ctx, owner, t)
 	if err != nil {
-		return nil, nil, err
+		return Served{}, err
 	}
-	want := Presentation(rrs)
-	visible = want
+	c := served{want: Presentation(rrs), owner: owner, t: t}
+	c.Visible = c.want
 	for _, ns := range z.Nameservers {
 		r, err := ask(ctx, ns, owner, t, 2*time.Second)
-		if err != nil {
-			lagging = append(lagging, ns+" (no answer)")
-			visible = nil
-			continue
-		}
-		got := Presentation(recordsOf(r, owner, t))
-		if !slices.Equal(got, want) {
-			lagging = append(lagging, ns)
-		}
-		visible = intersect(visible, got)
+		c.add(ns, r, err)
 	}
-	return visible, lagging, nil
+	return c.Served, nil
 }
 
 // Signed cannot be told from a zone file; the schema refuses require_dnssec

@@ -228,6 +228,25 @@ func hasRRSIG(r *mdns.Msg, covered uint16, min time.Duration) bool {
 	return false
 }
 
+// signedUntil is when the latest signature over covered that is valid now
+// expires; zero when none is.
+func signedUntil(r *mdns.Msg, covered uint16) time.Time {
+	now := time.Now()
+	var until time.Time
+	for _, rr := range r.Answer {
+		sig, ok := rr.(*mdns.RRSIG)
+		if !ok || sig.TypeCovered != covered || !sig.ValidityPeriod(now) {
+			continue
+		}
+		// RFC 4034 §3.1.5: serial arithmetic on the 32-bit time.
+		left := time.Duration(int32(sig.Expiration-uint32(now.Unix()))) * time.Second
+		if t := now.Add(left).Truncate(time.Second); t.After(until) {
+			until = t
+		}
+	}
+	return until
+}
+
 // Update sends the RRsets in as few UPDATE messages as fit in 64 KiB (one,
 // unless there are thousands), each atomic on the server.
 func (s *Server) Update(ctx context.Context, sets []RRset) error {

@@ -30,7 +30,8 @@ func waitVisible(t *testing.T, s *Server, owner string, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		visible, lagging, err := s.Propagation(context.Background(), owner, mdns.TypeTLSA)
+		sv, err := s.Propagation(context.Background(), owner, mdns.TypeTLSA)
+		visible, lagging := sv.Visible, sv.Lagging
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +198,8 @@ func TestServerObservesByTransfer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			visible, lagging, err := s.Propagation(ctx, o, mdns.TypeTLSA)
+			sv, err := s.Propagation(ctx, o, mdns.TypeTLSA)
+			visible, lagging := sv.Visible, sv.Lagging
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +260,8 @@ func TestServerPrefetchesWithoutTransfer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			visible, lagging, err := s.Propagation(ctx, o, mdns.TypeTLSA)
+			sv, err := s.Propagation(ctx, o, mdns.TypeTLSA)
+			visible, lagging := sv.Visible, sv.Lagging
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +305,8 @@ func TestServerAnyType(t *testing.T) {
 	for _, set := range sets {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			visible, lagging, err := s.Propagation(ctx, set.Owner, set.Type)
+			sv, err := s.Propagation(ctx, set.Owner, set.Type)
+			visible, lagging := sv.Visible, sv.Lagging
 			if err == nil && len(lagging) == 0 && slices.Equal(visible, set.Records) {
 				break
 			}

@@ -52,8 +52,11 @@ type TLSA struct {
 	// lag, the primary's records at Owner with other parameters, and the
 	// observed value.
 	visible, lagging, others []string
-	observed                 providers.Value
-	mx                       []string // MX targets of MXZones, for an SMTP owner; nil: none seen
+	// shortSigned says why the signatures do not outlive a rollover that
+	// starts now (rollover_wait plus the TTL), or is empty.
+	shortSigned string
+	observed    providers.Value
+	mx          []string // MX targets of MXZones, for an SMTP owner; nil: none seen
 	// wrote is what this resource's last write set, until Observe has seen
 	// the primary serve it: a step records what it made true, or fails.
 	wrote *[]string
@@ -145,12 +148,13 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 			return nil, fmt.Errorf("dns_zone.%s has require_dnssec = true, but its primary serves no signed DNSKEY at the apex: the zone is not signed, and nothing is published into it until it is (sign it, or set require_dnssec = false)", t.ZoneName)
 		}
 	}
-	visible, lagging, err := t.Zone.Propagation(ctx, t.Owner, mdns.TypeTLSA)
+	served, err := t.Zone.Propagation(ctx, t.Owner, mdns.TypeTLSA)
 	if err != nil {
 		return nil, err
 	}
-	t.lagging = lagging
-	t.visible, _ = t.split(visible)
+	t.lagging = served.Lagging
+	t.visible, _ = t.split(served.Visible)
+	t.shortSigned = t.signaturesShort(served.SignedUntil, time.Now())
 	if t.mx, err = t.mxTargets(ctx); err != nil {
 		return nil, err
 	}
@@ -353,15 +357,42 @@ func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]p
 	return touched, nil
 }
 
-// Visible lists the records every authoritative server serves.
-func (t *TLSA) Visible() []string { return t.visible }
+// signaturesShort says why signatures valid until until, seen at now, do
+// not cover a rollover that would start now: a validating resolver may
+// cache the new records for the TTL after rollover_wait, and must not hold
+// an expired signature meanwhile. Empty when they do, or the zone is not
+// required to be signed.
+func (t *TLSA) signaturesShort(until, now time.Time) string {
+	need := t.RolloverWait + time.Duration(t.TTL)*time.Second
+	if !t.RequireDNSSEC || len(t.visible) == 0 || until.IsZero() || !until.Before(now.Add(need)) {
+		return ""
+	}
+	return fmt.Sprintf("its signatures expire at %s, before rollover_wait and the TTL (%s) would pass: the signer must refresh them first", until.UTC().Format(time.RFC3339), need)
+}
 
-// Lagging names the authoritative servers behind the primary.
-func (t *TLSA) Lagging() []string { return t.lagging }
+// Visible lists the records every authoritative server serves, with
+// signatures that outlive a rollover (none while they do not: a gate's
+// wait counts only from when they do).
+func (t *TLSA) Visible() []string {
+	if t.shortSigned != "" {
+		return nil
+	}
+	return t.visible
+}
 
-// Everywhere reports whether every server serves what the primary does.
+// Lagging names the authoritative servers behind the primary, and
+// signatures that would expire during a rollover.
+func (t *TLSA) Lagging() []string {
+	if t.shortSigned != "" {
+		return append(slices.Clip(t.lagging), t.Owner+": "+t.shortSigned)
+	}
+	return t.lagging
+}
+
+// Everywhere reports whether every server serves what the primary does,
+// signed for long enough.
 func (t *TLSA) Everywhere() bool {
-	return t.observed == nil || len(t.lagging) == 0 && slices.Equal(t.visible, t.observed["records"].List)
+	return t.observed == nil || len(t.lagging) == 0 && t.shortSigned == "" && slices.Equal(t.visible, t.observed["records"].List)
 }
 
 // TrustAnchor: usage 0 or 2 pins the issuing CA.
@@ -405,6 +436,10 @@ func (t *TLSA) Warnings() []providers.Warning {
 	if len(t.lagging) > 0 {
 		out = append(out, providers.Warning{Summary: "not every authoritative server serves the primary's RRset",
 			Detail: "Lagging: " + strings.Join(t.lagging, ", ") + ". A key rollover's wait counts only from when every server serves the new records."})
+	}
+	if t.shortSigned != "" {
+		out = append(out, providers.Warning{Summary: "signatures expire before a rollover could finish",
+			Detail: fmt.Sprintf("At %s %s. A key rollover's wait counts only from when the signatures outlive it; lengthen the signer's signature lifetime or refresh, or shorten rollover_wait.", t.Owner, t.shortSigned)})
 	}
 	if h := t.smtpHost(); len(t.mx) > 0 && !slices.Contains(t.mx, h) {
 		out = append(out, providers.Warning{Summary: h + " is not an MX host",

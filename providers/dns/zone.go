@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"strings"
+	"time"
 
 	mdns "github.com/miekg/dns"
 )
@@ -13,14 +14,13 @@ import (
 //
 // RRset returns the records of type t at owner (nil when there are none):
 // absent is a value, not an error. Update replaces every given RRset in one
-// atomic change: after an error nothing has changed. Propagation returns
-// the records (rdata, as Presentation gives them) every authoritative
-// server serves and names the servers that lag behind. Signed reports
+// atomic change: after an error nothing has changed. Propagation asks
+// every authoritative server for the RRset (Served). Signed reports
 // whether the RRset carries an RRSIG.
 type Zone interface {
 	RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, error)
 	Update(ctx context.Context, sets []RRset) error
-	Propagation(ctx context.Context, owner string, t uint16) (visible, lagging []string, err error)
+	Propagation(ctx context.Context, owner string, t uint16) (Served, error)
 	Signed(ctx context.Context, owner string, t uint16) (bool, error)
 	// KeysSigned reports whether the zone is signed at all: a DNSKEY
 	// RRset at the apex with a valid RRSIG over it.
@@ -33,6 +33,21 @@ type Zone interface {
 	// that refuses a zone transfer is an error, since its names cannot be
 	// listed otherwise.
 	Hosts(ctx context.Context) ([]string, error)
+}
+
+// Served is what the authoritative servers of a zone answer for one RRset.
+type Served struct {
+	// Visible is the records (rdata, as Presentation gives them) every
+	// server serves, each with a valid RRSIG where the zone requires
+	// DNSSEC.
+	Visible []string
+	// Lagging names the servers that serve something else, with why
+	// where it is not the records.
+	Lagging []string
+	// SignedUntil is when the servers' signatures over the RRset expire:
+	// for each server the latest valid RRSIG, the earliest of those.
+	// Zero where the zone is not required to be signed.
+	SignedUntil time.Time
 }
 
 // RRset is the complete RRset of Type wanted at Owner; no Records deletes
