@@ -2,15 +2,20 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/trustform/trustform/internal/testutil"
+	"github.com/trustform/trustform/providers/dns/cftest"
+	"github.com/trustform/trustform/providers/dns/desectest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/dns/knottest"
 	"github.com/trustform/trustform/providers/dns/pdnstest"
@@ -56,22 +61,30 @@ func bindAuthorities(servers ...*dnstest.Named) []authority {
 }
 
 // zoneLab is the zone example.test on one of the DNS backends trustform
-// writes to, signed: the dns_zone "example" block that reaches it, the
-// secret files that block reads, and the servers that answer for it.
+// writes to: the dns_zone "example" block that reaches it, the secret
+// files that block reads, the servers that answer for it, and what
+// trustform asked of it. trustform reaches an RFC 2136 server through a
+// proxy that counts DNS requests, an API through one that counts HTTP
+// requests; the checker asks the servers directly.
 type zoneLab struct {
-	backend string
-	block   string
-	secrets map[string]string // file name -> content, written 0600
-	servers []authority
+	backend  string
+	block    string
+	secrets  map[string]string // file name -> content, written 0600
+	servers  []authority
+	requests func() int64 // since the last reset: DNS requests to an RFC 2136 server, or API requests
+	reset    func()
 }
 
-// zoneBackends are the backends the rollover tests run on.
-var zoneBackends = []string{"bind", "powerdns", "knot"}
+// zoneBackends are the backends a zone can be on: real BIND, Knot and
+// PowerDNS, signed; deSEC and Cloudflare as in-process servers of their
+// documented APIs (they cannot be reached from a test machine), unsigned.
+var zoneBackends = []string{"bind", "knot", "powerdns", "desec", "cloudflare"}
 
 // startZone starts the zone on backend ("bind": a BIND primary and
 // secondary over RFC 2136; "knot": Knot over RFC 2136; "powerdns":
-// PowerDNS through its HTTP API) with the extra records, given as
-// "NAME TYPE RDATA" with fully qualified targets.
+// PowerDNS through its HTTP API; "desec", "cloudflare") with the extra
+// records, given as "NAME TYPE RDATA" with fully qualified targets (not
+// for deSEC and Cloudflare).
 func startZone(t *testing.T, backend string, extra ...string) zoneLab {
 	t.Helper()
 	const tsig = `
@@ -81,27 +94,75 @@ func startZone(t *testing.T, backend string, extra ...string) zoneLab {
     secret_file = "tsig.secret"
   }
 }`
+	api := func(typ, url, nameserver, signed string) string {
+		return fmt.Sprintf(`dns_zone "example" {
+  name           = "example.test"
+  nameservers    = [%q]%s
+  api {
+    type       = %q
+    url        = %q
+    token_file = "api.token"
+  }
+}`, nameserver, signed, typ, url)
+	}
+	counted := func(z zoneLab, proxies ...*dnstest.Proxy) zoneLab {
+		z.requests = func() (n int64) {
+			for _, p := range proxies {
+				n += p.Messages()
+			}
+			return n
+		}
+		z.reset = func() {
+			for _, p := range proxies {
+				p.Reset()
+			}
+		}
+		return z
+	}
+	countedAPI := func(z zoneLab, n *atomic.Int32) zoneLab {
+		z.requests, z.reset = func() int64 { return int64(n.Load()) }, func() { n.Store(0) }
+		return z
+	}
 	switch backend {
 	case "bind":
 		l := dnstest.Start(t, "example.test", extra...)
-		return zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q, %q]", l.Primary.Addr, l.Primary.Addr, l.Secondary.Addr) + tsig,
-			map[string]string{"tsig.secret": l.Secret}, bindAuthorities(l.Servers()...)}
+		p, s := dnstest.StartProxy(t, l.Primary.Addr, 0), dnstest.StartProxy(t, l.Secondary.Addr, 0)
+		return counted(zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q, %q]", p.Addr, p.Addr, s.Addr) + tsig,
+			map[string]string{"tsig.secret": l.Secret}, bindAuthorities(l.Servers()...), nil, nil}, p, s)
 	case "knot":
 		l := knottest.Start(t, "example.test", knottest.Options{RRSIGLifetime: 48 * time.Hour, RRSIGRefresh: 24 * time.Hour}, extra...)
-		return zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q]", l.Addr, l.Addr) + tsig,
-			map[string]string{"tsig.secret": l.Secret}, []authority{{Addr: l.Addr, Signed: true, query: l.Query}}}
+		p := dnstest.StartProxy(t, l.Addr, 0)
+		return counted(zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q]", p.Addr, p.Addr) + tsig,
+			map[string]string{"tsig.secret": l.Secret}, []authority{{Addr: l.Addr, Signed: true, query: l.Query}}, nil, nil}, p)
 	case "powerdns":
 		l := pdnstest.Start(t, "example.test", extra...)
-		return zoneLab{backend, fmt.Sprintf(`dns_zone "example" {
-  name           = "example.test"
-  nameservers    = [%q]
-  require_dnssec = true
-  api {
-    type       = "powerdns"
-    url        = %q
-    token_file = "pdns.key"
-  }
-}`, l.DNS, l.API), map[string]string{"pdns.key": l.Key}, []authority{{Addr: l.DNS, Signed: true, query: l.Query}}}
+		url, n := testutil.CountingProxy(t, l.API)
+		return countedAPI(zoneLab{backend, api("powerdns", url, l.DNS, "\n  require_dnssec = true"), map[string]string{"api.token": l.Key},
+			[]authority{{Addr: l.DNS, Signed: true, query: l.Query}}, nil, nil}, n)
+	case "desec", "cloudflare":
+		if len(extra) > 0 {
+			t.Fatalf("the %s lab takes no extra records", backend)
+		}
+		var url, dnsAddr, token string
+		if backend == "desec" {
+			srv := desectest.Start(t, "example.test", "desec-token-0123456789")
+			url, dnsAddr, token = srv.URL, srv.DNS, srv.Token
+		} else {
+			srv := cftest.Start(t, "example.test", "cf-token-0123456789")
+			url, dnsAddr, token = srv.URL, srv.DNS, srv.Token
+		}
+		url, n := testutil.CountingProxy(t, url)
+		ask := func(t testing.TB, name string, qtype uint16) *mdns.Msg {
+			m := new(mdns.Msg)
+			m.SetQuestion(mdns.Fqdn(name), qtype)
+			r, err := mdns.Exchange(m, dnsAddr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		return countedAPI(zoneLab{backend, api(backend, url, dnsAddr, ""), map[string]string{"api.token": token},
+			[]authority{{Addr: dnsAddr, query: ask}}, nil, nil}, n)
 	}
 	t.Fatalf("no zone backend %q", backend)
 	return zoneLab{}
@@ -129,5 +190,87 @@ func (z zoneLab) waitAgree(t *testing.T, owner string) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+	}
+}
+
+// TestPlanObservesZoneInConstantRequests: a plan observes a zone with the
+// same number of requests whether it holds 10 RRsets trustform manages or
+// 40, on every backend: one transfer (and a serial per other server, the
+// DNSKEY and MX once) over RFC 2136, one listing through an API. The
+// servers' answers that prove visibility are not counted for an API zone:
+// there each RRset is asked of each authoritative server, together. And
+// the zone's secret (TSIG secret, API token) is in no output and no file
+// trustform wrote.
+func TestPlanObservesZoneInConstantRequests(t *testing.T) {
+	for _, backend := range zoneBackends {
+		t.Run(backend, func(t *testing.T) {
+			zone := startZone(t, backend)
+			dir := t.TempDir()
+			zone.writeSecrets(t, dir)
+			counts := map[int]int64{}
+			var outputs []string
+			for _, n := range []int{10, 40} {
+				ports := []string{`"25"`}
+				for i := 1; i < n; i++ {
+					ports = append(ports, fmt.Sprintf(`"%d"`, 1000+i))
+				}
+				cfg := zone.block + fmt.Sprintf(`
+
+variable "ports" {
+  type    = set(string)
+  default = [%s]
+}
+
+local_ca "ca" {}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = local_ca.ca
+  key_type  = "ec256"
+  cert_file = "www.pem"
+  key_file  = "www.key"
+}
+
+tlsa "www" {
+  for_each    = var.ports
+  zone        = dns_zone.example
+  name        = "_${each.key}._tcp.www"
+  certificate = certificate.www
+  ttl         = 3600
+}
+`, strings.Join(ports, ", "))
+				os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+				r := tf(t, dir, "apply", "-auto-approve", "-propagation-wait=10s")
+				mustCode(t, r, 0, fmt.Sprintf("apply of %d RRsets", n))
+				outputs = append(outputs, r.stdout, r.stderr)
+				zone.reset()
+				r = tf(t, dir, "plan", "-detailed-exitcode", "-out=saved.plan")
+				mustCode(t, r, 0, fmt.Sprintf("plan of %d RRsets", n))
+				counts[n] = zone.requests()
+				outputs = append(outputs, r.stdout, r.stderr)
+			}
+			for _, args := range [][]string{{"show", "-json", "saved.plan"}, {"state", "pull"}} {
+				r := tf(t, dir, args...)
+				outputs = append(outputs, r.stdout, r.stderr)
+			}
+			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && zone.secrets[d.Name()] == "" {
+					b, _ := os.ReadFile(path)
+					outputs = append(outputs, path+":\n"+string(b))
+				}
+				return nil
+			})
+			for _, secret := range zone.secrets {
+				for _, o := range outputs {
+					if strings.Contains(o, strings.TrimSpace(secret)) {
+						t.Errorf("the zone's secret is in:\n%s", o)
+					}
+				}
+			}
+			t.Logf("%s: a plan of 10 RRsets made %d requests, of 40 RRsets %d", backend, counts[10], counts[40])
+			if counts[10] != counts[40] || counts[40] == 0 || counts[40] > 6 {
+				t.Errorf("%s: a plan of 10 RRsets made %d requests, of 40 RRsets %d: want the same few", backend, counts[10], counts[40])
+			}
+		})
 	}
 }

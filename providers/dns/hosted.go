@@ -23,10 +23,11 @@ type Hosted struct {
 	MinValidity   time.Duration // see Server.MinValidity
 	Timeout       time.Duration // per DNS question; default 10 s
 
+	read     sync.Mutex // held by the one reading the zone: parallel observers wait for its read
 	mu       sync.Mutex
 	zone     map[string][]mdns.RR // by key, as the last read showed it; nil: not read
 	observed map[string][]string  // by key: what the kinds read, compared before a change
-	apexKey  *bool
+	apexKey  askedOnce[bool]
 	txt      txtEditor
 }
 
@@ -51,8 +52,11 @@ func (h *Hosted) timeout() time.Duration {
 	return 10 * time.Second
 }
 
-// zoneNow is the zone as read in this run, read on first use.
+// zoneNow is the zone as read in this run, read on first use (once, by
+// the first of the parallel observers).
 func (h *Hosted) zoneNow(ctx context.Context) (map[string][]mdns.RR, error) {
+	h.read.Lock()
+	defer h.read.Unlock()
 	h.mu.Lock()
 	z := h.zone
 	h.mu.Unlock()
@@ -111,7 +115,7 @@ func (h *Hosted) Update(ctx context.Context, sets []RRset) error {
 		}
 	}
 	h.mu.Lock()
-	h.zone, h.apexKey = nil, nil // what was read before this write is stale now
+	h.zone = nil // what was read before this write is stale now
 	h.mu.Unlock()
 	return h.API.Write(ctx, sets)
 }
@@ -167,25 +171,17 @@ func (h *Hosted) Signed(ctx context.Context, owner string, t uint16) (bool, erro
 // KeysSigned reports whether the first authoritative server serves the
 // apex DNSKEY RRset signed (asked once per run).
 func (h *Hosted) KeysSigned(ctx context.Context) (bool, error) {
-	h.mu.Lock()
-	known := h.apexKey
-	h.mu.Unlock()
-	if known != nil {
-		return *known, nil
-	}
-	servers, err := h.nameservers(ctx)
-	if err != nil {
-		return false, err
-	}
-	r, err := ask(ctx, servers[0], h.Origin, mdns.TypeDNSKEY, h.timeout())
-	if err != nil {
-		return false, err
-	}
-	signed := hasRRSIG(r, mdns.TypeDNSKEY, 0)
-	h.mu.Lock()
-	h.apexKey = &signed
-	h.mu.Unlock()
-	return signed, nil
+	return h.apexKey.get(func() (bool, error) {
+		servers, err := h.nameservers(ctx)
+		if err != nil {
+			return false, err
+		}
+		r, err := ask(ctx, servers[0], h.Origin, mdns.TypeDNSKEY, h.timeout())
+		if err != nil {
+			return false, err
+		}
+		return hasRRSIG(r, mdns.TypeDNSKEY, 0), nil
+	})
 }
 
 // MX lists the targets of the apex MX RRset.

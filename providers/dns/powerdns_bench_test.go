@@ -25,7 +25,7 @@ import (
 func BenchmarkPowerDNS2000(b *testing.B) {
 	const n = 2000
 	lab := pdnstest.Start(b, "example.test")
-	api, requests := countedTB(b, lab)
+	api, requests := counted(b, lab)
 	ctx := context.Background()
 	owner := func(i int) string { return fmt.Sprintf("_443._tcp.h%d.example.test.", i) }
 	rec := func(i, gen int) string { return fmt.Sprintf("3 1 1 %064x", i*10+gen) }

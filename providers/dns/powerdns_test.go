@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -17,23 +14,14 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/dns/pdnstest"
 )
 
 // counted is the lab's API behind a proxy that counts the requests.
-func counted(t *testing.T, lab *pdnstest.Lab) (string, *atomic.Int32) { return countedTB(t, lab) }
-
-func countedTB(t testing.TB, lab *pdnstest.Lab) (string, *atomic.Int32) {
-	u, _ := url.Parse(lab.API)
-	var n atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, &n
+func counted(t testing.TB, lab *pdnstest.Lab) (string, *atomic.Int32) {
+	return testutil.CountingProxy(t, lab.API)
 }
 
 func pdnsZone(lab *pdnstest.Lab, api string) *dns.Hosted {

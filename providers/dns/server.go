@@ -39,13 +39,15 @@ type Server struct {
 	mu       sync.Mutex
 	observed map[string][]mdns.RR // key (owner, type) -> RRset as last seen at the primary
 	answers  map[string]*mdns.Msg // key -> the primary's last answer, reused by Propagation and Signed
-	apexKey  *bool                // whether the apex DNSKEY is signed, asked once per run
+	apexKey  askedOnce[bool]      // whether the apex DNSKEY is signed
+	mx       askedOnce[[]string]  // the apex MX targets
 	// The run's zone transfer (transfer.go).
 	xfr           sync.Mutex
 	transferTried bool
 	snap          *snapshot
 	transferErr   error
 	serials       map[string]*uint32 // nameserver -> its SOA serial, nil when it did not answer
+	serialAsk     sync.Mutex         // held while a serial is asked
 	expected      []question         // RRsets the configuration manages (Expect)
 	prefetchDone  bool
 	pre           map[string]*mdns.Msg // "server key" -> its answer, asked together (prefetch)
@@ -115,13 +117,16 @@ func (s *Server) RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, 
 	return out, nil
 }
 
-// MX lists the targets of the apex MX RRset as the primary serves it.
+// MX lists the targets of the apex MX RRset as the primary serves it
+// (asked once per run).
 func (s *Server) MX(ctx context.Context) ([]string, error) {
-	r, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeMX)
-	if err != nil {
-		return nil, err
-	}
-	return mxTargets(r.Answer, s.Origin), nil
+	return s.mx.get(func() ([]string, error) {
+		r, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeMX)
+		if err != nil {
+			return nil, err
+		}
+		return mxTargets(r.Answer, s.Origin), nil
+	})
 }
 
 // Hosts lists the owners of A and AAAA records in a zone transfer (AXFR)
@@ -192,20 +197,13 @@ func (s *Server) Signed(ctx context.Context, owner string, t uint16) (bool, erro
 // KeysSigned reports whether the primary serves the apex DNSKEY RRset
 // with a valid RRSIG (asked once per run).
 func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
-	s.mu.Lock()
-	known := s.apexKey
-	s.mu.Unlock()
-	if known == nil {
+	return s.apexKey.get(func() (bool, error) {
 		k, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeDNSKEY)
 		if err != nil {
 			return false, err
 		}
-		signed := hasRRSIG(k, mdns.TypeDNSKEY, 0)
-		s.mu.Lock()
-		s.apexKey, known = &signed, &signed
-		s.mu.Unlock()
-	}
-	return *known, nil
+		return hasRRSIG(k, mdns.TypeDNSKEY, 0), nil
+	})
 }
 
 // hasRRSIG reports a signature over covered that stays valid for min more,
@@ -267,16 +265,19 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 			}
 			return err
 		}
-		if i+1 < len(msgs) {
-			s.awaitServed(ctx, m.last)
-		}
+		// The primary serves what it accepted before the next message,
+		// and before Update returns (a read after it sees the write).
+		s.awaitServed(ctx, m.last)
 	}
 	return nil
 }
 
-// awaitServed waits (up to 10s) until the primary serves set. BIND 9.18 with
-// inline signing can leave changes of back-to-back UPDATEs out of the signed
-// zone; pacing the messages of a large change avoids that.
+// awaitServed waits (up to 10s) until the primary serves set. With inline
+// signing (BIND) the signed zone follows an accepted UPDATE a moment
+// later, the larger the change the later: a question asked at once gets
+// the zone as it was. BIND 9.18 can also leave changes of back-to-back
+// UPDATEs out of the signed zone; pacing the messages of a large change
+// avoids that.
 func (s *Server) awaitServed(ctx context.Context, set RRset) {
 	want := slices.Clone(set.Records)
 	for i := range want {

@@ -96,8 +96,11 @@ func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
 }
 
 // atSerial reports whether ns serves the zone at serial or later, asking
-// its SOA once per run; a server that does not answer is not.
+// its SOA once per run (the first of the parallel observers asks); a
+// server that does not answer is not.
 func (s *Server) atSerial(ctx context.Context, ns string, serial uint32) bool {
+	s.serialAsk.Lock()
+	defer s.serialAsk.Unlock()
 	s.mu.Lock()
 	got, asked := s.serials[ns]
 	s.mu.Unlock()

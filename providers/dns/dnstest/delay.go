@@ -3,6 +3,7 @@ package dnstest
 import (
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -13,13 +14,34 @@ import (
 // loopback. It returns its address.
 func DelayProxy(t testing.TB, upstream string, delay time.Duration) string {
 	t.Helper()
+	return StartProxy(t, upstream, delay).Addr
+}
+
+// Proxy is a DelayProxy that counts what passes through it.
+type Proxy struct {
+	Addr     string
+	messages atomic.Int64
+}
+
+// Messages is how many requests reached the server through the proxy: each
+// UDP question and each TCP connection (a question over TCP, or a whole
+// zone transfer).
+func (p *Proxy) Messages() int64 { return p.messages.Load() }
+
+// Reset starts counting again.
+func (p *Proxy) Reset() { p.messages.Store(0) }
+
+// StartProxy starts a DelayProxy to upstream that counts the requests.
+func StartProxy(t testing.TB, upstream string, delay time.Duration) *Proxy {
+	t.Helper()
+	p := &Proxy{}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	must(t, err)
 	t.Cleanup(func() { pc.Close() })
 	ln, err := net.Listen("tcp", pc.LocalAddr().String())
 	must(t, err)
 	t.Cleanup(func() { ln.Close() })
-	go delayTCP(ln, upstream, delay)
+	go delayTCP(ln, upstream, delay, &p.messages)
 	go func() {
 		buf := make([]byte, 65535)
 		for {
@@ -28,6 +50,7 @@ func DelayProxy(t testing.TB, upstream string, delay time.Duration) string {
 				return // closed
 			}
 			query := append([]byte(nil), buf[:n]...)
+			p.messages.Add(1)
 			go func() {
 				time.Sleep(delay)
 				up, err := net.Dial("udp", upstream)
@@ -48,15 +71,17 @@ func DelayProxy(t testing.TB, upstream string, delay time.Duration) string {
 			}()
 		}
 	}()
-	return pc.LocalAddr().String()
+	p.Addr = pc.LocalAddr().String()
+	return p
 }
 
-func delayTCP(ln net.Listener, upstream string, delay time.Duration) {
+func delayTCP(ln net.Listener, upstream string, delay time.Duration, count *atomic.Int64) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return // closed
 		}
+		count.Add(1)
 		go func() {
 			defer c.Close()
 			up, err := net.Dial("tcp", upstream)
