@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -504,4 +510,58 @@ func TestPowerDNSRefusedToken(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "www.pem")); err == nil {
 		t.Error("the certificate was written although its zone could not be read")
 	}
+}
+
+// TestPowerDNSFaultMidRollover: PowerDNS's API fails (500) when a key
+// rollover publishes the new key's record. apply stops at that step,
+// naming the RRset, the zone, the API and its answer; the old key stays
+// deployed and published, and progress is saved. Once the API answers
+// again, the next apply resumes and finishes the rollover.
+func TestPowerDNSFaultMidRollover(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1")
+	var failing atomic.Bool
+	u, _ := url.Parse(lab.API)
+	upstream := httputil.NewSingleHostReverseProxy(u)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() && r.Method == http.MethodPatch {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"error": "Backend error: database is locked"}`)
+			return
+		}
+		upstream.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pdns.key"), []byte(lab.Key), 0o600)
+	cfg := fmt.Sprintf(fixture("dns_powerdns.hcl.tmpl"), lab.DNS, proxy.URL)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "first apply")
+	owner := "_443._tcp.www.example.test."
+	old := deployedRecord(t, filepath.Join(dir, "www.pem"))
+
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, `"ec256"`, `"ec384"`, 1)), 0o644)
+	failing.Store(true)
+	r := tf(t, dir, "apply", "-auto-approve", "-wait")
+	mustCode(t, r, 1, "apply while the API fails")
+	for _, want := range []string{"tlsa.www", "zone example.test.", "PowerDNS API " + proxy.URL, "500 Internal Server Error", "database is locked"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the error does not name %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := deployedRecord(t, filepath.Join(dir, "www.pem")); got != old {
+		t.Errorf("the new key was deployed although its record could not be published")
+	}
+	if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{old}) {
+		t.Errorf("PowerDNS serves %v after the failed step, want the old key's record", got)
+	}
+	failing.Store(false)
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "apply once the API answers")
+	now := deployedRecord(t, filepath.Join(dir, "www.pem"))
+	if now == old {
+		t.Error("the rollover did not finish: the old key is still deployed")
+	}
+	if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{now}) {
+		t.Errorf("after the rollover PowerDNS serves %v, want only %s", got, now)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the rollover")
 }

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	mdns "github.com/miekg/dns"
 
@@ -153,4 +158,91 @@ func runDig(server, name, qtype string) (string, error) {
 	host, port, _ := net.SplitHostPort(server)
 	out, err := exec.Command("dig", "+dnssec", "+norec", "+short", "-p", port, "@"+host, name, qtype).CombinedOutput()
 	return string(out), err
+}
+
+// Every fault of the API stops the change set with an error that names
+// the zone, the API and what it answered, never the key, and PowerDNS
+// serves what it served before: nothing of the change set is half
+// written. The 422 is PowerDNS's own (a TXT RRset beside a CNAME, in the
+// same PATCH as a TLSA change); the other answers come from a proxy in
+// front of the real API, as a load balancer or a broken server gives them.
+func TestPowerDNSFaults(t *testing.T) {
+	lab := pdnstest.Start(t, "example.test", "www A 127.0.0.1", "alias CNAME www.example.test.")
+	ctx := context.Background()
+	owner := "_443._tcp.www.example.test."
+	before, after := "3 1 1 "+strings.Repeat("ab", 32), "3 1 1 "+strings.Repeat("cd", 32)
+	seed := pdnsZone(lab, lab.API)
+	if _, err := seed.RRset(ctx, owner, mdns.TypeTLSA); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Update(ctx, []dns.RRset{{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{before}}}); err != nil {
+		t.Fatal(err)
+	}
+	var fault atomic.Pointer[func(http.ResponseWriter)]
+	u, _ := url.Parse(lab.API)
+	upstream := httputil.NewSingleHostReverseProxy(u)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := fault.Load(); f != nil && r.Method == http.MethodPatch {
+			(*f)(w)
+			return
+		}
+		upstream.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	answer := func(status int, body string) *func(http.ResponseWriter) {
+		f := func(w http.ResponseWriter) { w.WriteHeader(status); io.WriteString(w, body) }
+		return &f
+	}
+	stall := func(w http.ResponseWriter) { time.Sleep(2 * time.Second) }
+	tlsa := dns.RRset{Owner: owner, Type: mdns.TypeTLSA, TTL: 300, Records: []string{after}}
+	for _, tc := range []struct {
+		name  string
+		fault *func(http.ResponseWriter)
+		sets  []dns.RRset
+		want  string
+	}{
+		{"401", answer(401, `{"error": "Unauthorized"}`), []dns.RRset{tlsa}, "401 Unauthorized to PATCH: Unauthorized (is the API token right?)"},
+		{"403", answer(403, `{"error": "Forbidden"}`), []dns.RRset{tlsa}, "403 Forbidden to PATCH: Forbidden"},
+		{"404", answer(404, `{"error": "Could not find domain 'example.test.'"}`), []dns.RRset{tlsa}, "Could not find domain 'example.test.' (does the API hold this zone"},
+		{"500", answer(500, `{"error": "Internal Server Error"}`), []dns.RRset{tlsa}, "500 Internal Server Error to PATCH"},
+		{"503 from a proxy", answer(503, "<html>upstream unavailable</html>"), []dns.RRset{tlsa}, "503 Service Unavailable to PATCH"},
+		{"timeout", &stall, []dns.RRset{tlsa}, "Client.Timeout exceeded"},
+		{"422 of PowerDNS", nil, []dns.RRset{tlsa, {Owner: "alias.example.test.", Type: mdns.TypeTXT, TTL: 300, Records: []string{`"v=spf1 -all"`}}}, "422 Unprocessable Entity to PATCH: RRset alias.example.test. IN TXT: Conflicts with pre-existing RRset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fault.Store(tc.fault)
+			z := &dns.Hosted{Origin: lab.Zone, API: &dns.PowerDNS{Origin: lab.Zone, URL: proxy.URL, Token: lab.Key, Timeout: time.Second}, Nameservers: []string{lab.DNS}, RequireDNSSEC: true}
+			for _, set := range tc.sets {
+				if _, err := z.RRset(ctx, set.Owner, set.Type); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := z.Update(ctx, tc.sets)
+			if err == nil || !strings.Contains(err.Error(), "zone example.test.: PowerDNS API "+proxy.URL) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), lab.Key) {
+				t.Errorf("the error names the zone, the API and %q, never the key: %v", tc.want, err)
+			}
+			time.Sleep(100 * time.Millisecond) // what a stalled PATCH would still write
+			if got := pdnsServed(t, lab, owner); !slices.Equal(got, []string{before}) {
+				t.Errorf("PowerDNS serves %q after the failed change set, want the RRset before it", got)
+			}
+		})
+	}
+	fault.Store(nil)
+	z := pdnsZone(lab, proxy.URL)
+	z.RRset(ctx, owner, mdns.TypeTLSA)
+	if err := z.Update(ctx, []dns.RRset{tlsa}); err != nil {
+		t.Fatalf("once the API answers again: %v", err)
+	}
+}
+
+// pdnsServed is the TLSA RRset PowerDNS serves at owner.
+func pdnsServed(t *testing.T, lab *pdnstest.Lab, owner string) []string {
+	t.Helper()
+	var rrs []mdns.RR
+	for _, rr := range lab.Query(t, owner, mdns.TypeTLSA).Answer {
+		if rr.Header().Rrtype == mdns.TypeTLSA {
+			rrs = append(rrs, rr)
+		}
+	}
+	return dns.Presentation(rrs)
 }
