@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustform/trustform/engine/graph"
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/engine/rules"
 	"github.com/trustform/trustform/internal/version"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -50,6 +51,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	r.desire()
 	diags = append(append(append(diags, r.goneWarnings()...), r.warnings()...), r.live...) // after desire: Warner resources have planned
 	r.buildSteps()
+	diags = append(diags, rules.Guard(r.g)...)
 	ordered, err := r.g.Order()
 	if err != nil {
 		return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot order the plan", Detail: err.Error()})

@@ -123,6 +123,25 @@ type Renewing interface {
 	Due() []string
 }
 
+// ChainGuarded resources publish into a DNS zone, or order certificates
+// for its names, whose DNSSEC chain of trust must validate first (rule
+// dnssec-chain-valid). ChainBroken says why the chain from the trust
+// anchor to the zone's keys does not validate, as Observe found it, or
+// nil when it does or nothing depends on it. Plan must have run.
+type ChainGuarded interface {
+	Resource
+	ChainBroken() error
+}
+
+// CAAGuarded resources order certificates from an ACME CA, which refuses
+// an order that the CAA records of its names forbid (rule
+// caa-before-order). CAAForbids says why the last Plan's order would be
+// refused, or nil. Plan must have run.
+type CAAGuarded interface {
+	Resource
+	CAAForbids() error
+}
+
 // Warner resources have something to say about what was observed that is
 // not a change (a server lagging, signatures missing). Plan must have run.
 type Warner interface {

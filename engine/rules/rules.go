@@ -5,7 +5,8 @@
 // A rule is a constant with its name and the hooks it needs: Refuser
 // refuses a configuration outright (a diagnostic at the block concerned),
 // LiveChecker warns about what running servers answer, Layouter lays out a
-// change's steps itself, Orderer adds steps, edges and gates to the plan.
+// change's steps itself, Orderer adds steps, edges and gates to the plan,
+// Guarder refuses a plan whose steps the world does not allow yet.
 // The engine asks every rule of All for the hooks it implements.
 package rules
 
@@ -33,7 +34,7 @@ type Refuser interface {
 
 // All lists every rule, in the order their diagnostics are reported.
 func All() []Rule {
-	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed}
+	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed, DNSSECChainValid, CAABeforeOrder}
 }
 
 // Refuse runs every rule that can refuse a configuration.
@@ -80,6 +81,25 @@ func Live(ctx context.Context, vhosts []Probed) hcl.Diagnostics {
 	for _, r := range All() {
 		if lc, ok := r.(LiveChecker); ok {
 			diags = append(diags, lc.Live(ctx, vhosts)...)
+		}
+	}
+	return diags
+}
+
+// Guarder is a rule that refuses a plan whose steps the world does not
+// allow yet (a chain of trust that does not validate), once every change
+// has its steps.
+type Guarder interface {
+	Rule
+	Guard(g *graph.Graph) hcl.Diagnostics
+}
+
+// Guard runs every rule that guards a plan.
+func Guard(g *graph.Graph) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, r := range All() {
+		if gr, ok := r.(Guarder); ok {
+			diags = append(diags, gr.Guard(g)...)
 		}
 	}
 	return diags

@@ -44,7 +44,10 @@ type Account struct {
 	TermsAgreed bool
 	// EAB is the external account binding, if configured.
 	EAB *EAB
-	Now func() time.Time
+	// CAAIdentity is caa_identity: the CA's name in CAA records, where
+	// its directory publishes none or the wrong one.
+	CAAIdentity string
+	Now         func() time.Time
 
 	mu         sync.Mutex // issues run in parallel; they share the key and the registration
 	uri        string     // filled by Observe / Register

@@ -32,10 +32,14 @@ type Block struct {
 	// EAB binds the account to one at the CA (RFC 8555 §7.3.4), as
 	// commercial CAs require.
 	EAB *EABBlock `hcl:"eab,block"`
+	// CAAIdentity (caa_identity) is the domain the CA recognises as its own
+	// in CAA records; default the directory's meta.caaIdentities.
+	CAAIdentity string `hcl:"caa_identity,optional"`
 
-	KeyFileRange hcl.Range `hcl:"key_file,attr_value_range"`
-	TermsRange   hcl.Range `hcl:"terms_of_service_agreed,attr_value_range"`
-	DeclRange    hcl.Range `hcl:",def_range"`
+	KeyFileRange     hcl.Range `hcl:"key_file,attr_value_range"`
+	CAAIdentityRange hcl.Range `hcl:"caa_identity,attr_value_range"`
+	TermsRange       hcl.Range `hcl:"terms_of_service_agreed,attr_value_range"`
+	DeclRange        hcl.Range `hcl:",def_range"`
 }
 
 // EABBlock is an external account binding: the key id the CA gave and
@@ -78,6 +82,9 @@ func (a *Block) Validate(c *schema.Config) hcl.Diagnostics {
 		diags = append(diags, schema.ErrAt(a.DeclRange, "Missing ACME directory", "acme_account needs the directory URL of its CA."))
 	}
 	diags = schema.Append(diags, c.CheckPath(a.KeyFileRange, "key_file", a.KeyFile))
+	if a.CAAIdentity != "" {
+		diags = schema.Append(diags, schema.CheckHostname(a.CAAIdentityRange, "caa_identity", a.CAAIdentity, false, false))
+	}
 	if a.EAB != nil {
 		diags = schema.Append(diags, schema.CheckToken(a.EAB.KeyIDRange, "key_id", a.EAB.KeyID))
 		diags = schema.Append(diags, c.CheckPath(a.EAB.HMACKeyFileRange, "hmac_key_file", a.EAB.HMACKeyFile))
@@ -98,7 +105,7 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		roots = append(roots, cfg.LocalPath(schema.Ref{}, r))
 	}
 	acct := &Account{Directory: a.Directory, Email: a.Email, CARoots: roots, Dir: filepath.Join(cfg.StateDir(), "acme", a.Name),
-		KeyFile: cfg.LocalPath(schema.Ref{}, a.KeyFile), TermsAgreed: a.TermsOfServiceAgreed, Now: b.Now}
+		KeyFile: cfg.LocalPath(schema.Ref{}, a.KeyFile), TermsAgreed: a.TermsOfServiceAgreed, CAAIdentity: a.CAAIdentity, Now: b.Now}
 	if a.EAB != nil {
 		hmac, err := ReadHMACKey(cfg.LocalPath(schema.Ref{}, a.EAB.HMACKeyFile), EABEnv(a.Name), os.Getenv)
 		if err != nil {

@@ -52,6 +52,10 @@ type Order struct {
 
 	// dns-01: the zone the challenge records are written into.
 	DNS TXTZone
+
+	// Zones are the configuration's managed zones, which GuardOrder asks
+	// for CAA records and chains of trust.
+	Zones []NameZone
 }
 
 // Issuer is the account's issuer for one certificate's orders.
@@ -137,6 +141,13 @@ func (i *Issuer) WaitUntil(domains []string) (time.Time, string) {
 func (i *Issuer) Issue(ctx context.Context, req certificate.Request) ([]byte, error) {
 	if until, problem := i.WaitUntil(req.Domains); i.now().Before(until) {
 		return nil, fmt.Errorf("the CA rate-limited these names (%s): no order before %s", problem, until.UTC().Format(time.RFC3339))
+	}
+	chainErr, caaErr := i.GuardOrder(ctx, req.Domains)
+	if chainErr != nil {
+		return nil, fmt.Errorf("dnssec-chain-valid: nothing is ordered: %w", chainErr)
+	}
+	if caaErr != nil {
+		return nil, fmt.Errorf("caa-before-order: nothing is ordered: %w", caaErr)
 	}
 	if i.PreCheck != nil {
 		if err := i.PreCheck(ctx, req.Domains); err != nil {

@@ -29,6 +29,11 @@ func order(b providers.Binding, c *certificate.Block) (Order, hcl.Diagnostics) {
 	if o.HTTPAddress == "" {
 		o.HTTPAddress = ":80"
 	}
+	for _, bound := range b.All() {
+		if z, ok := bound.(NameZone); ok {
+			o.Zones = append(o.Zones, z)
+		}
+	}
 	if c.Challenge == "dns-01" {
 		// The deepest zone holding the name: with example.test and
 		// sub.example.test both configured, www.sub.example.test's TXT

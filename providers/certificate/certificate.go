@@ -63,6 +63,15 @@ type OrderChecker interface {
 	CheckOrder() []providers.Warning
 }
 
+// OrderGuard is an Issuer that checks, before anything reaches the CA,
+// what would make the CA refuse an order for domains: the DNSSEC chain
+// of trust of the zones that hold them (chainErr, rule
+// dnssec-chain-valid) and their CAA records (caaErr, rule
+// caa-before-order). Observe asks it; Issue asks it again.
+type OrderGuard interface {
+	GuardOrder(ctx context.Context, domains []string) (chainErr, caaErr error)
+}
+
 // Waiter is an Issuer that may have been told to wait (an ACME rate
 // limit): no order for domains before the time it returns.
 type Waiter interface {
@@ -161,6 +170,9 @@ type Certificate struct {
 	// another user may have put there: never adopted, and replaced when
 	// trustform stages its own.
 	Foreign []string
+	// What the issuer's OrderGuard found would make the CA refuse an
+	// order: a broken chain of trust, a CAA record that forbids it.
+	orderChain, orderCAA error
 
 	intent    Intent // the last Plan's
 	replacing bool   // the last Plan's was asked for a new key (-replace)
@@ -175,14 +187,16 @@ type Certificate struct {
 }
 
 var (
-	_ providers.KeyDeployer = (*Certificate)(nil)
-	_ providers.Parallel    = (*Certificate)(nil)
-	_ providers.Renewing    = (*Certificate)(nil)
-	_ providers.Deleter     = (*Certificate)(nil)
-	_ providers.KeyHolder   = (*Certificate)(nil)
-	_ providers.Warner      = (*Certificate)(nil)
-	_ providers.Deployment  = (*Certificate)(nil)
-	_ providers.Linker      = (*Certificate)(nil)
+	_ providers.KeyDeployer  = (*Certificate)(nil)
+	_ providers.Parallel     = (*Certificate)(nil)
+	_ providers.Renewing     = (*Certificate)(nil)
+	_ providers.Deleter      = (*Certificate)(nil)
+	_ providers.KeyHolder    = (*Certificate)(nil)
+	_ providers.Warner       = (*Certificate)(nil)
+	_ providers.Deployment   = (*Certificate)(nil)
+	_ providers.Linker       = (*Certificate)(nil)
+	_ providers.ChainGuarded = (*Certificate)(nil)
+	_ providers.CAAGuarded   = (*Certificate)(nil)
 )
 
 // Link keeps a next key staged when a TLSA RRset that pins the
@@ -197,6 +211,24 @@ func (c *Certificate) Link(b providers.Binding) {
 			c.KeepNext = true
 		}
 	}
+}
+
+// ChainBroken is why the last Plan's order would go for names in a zone
+// whose chain of trust does not validate, or nil (rule dnssec-chain-valid).
+func (c *Certificate) ChainBroken() error {
+	if !c.intent.Issue {
+		return nil
+	}
+	return c.orderChain
+}
+
+// CAAForbids is why the CAA records forbid the last Plan's order, or nil
+// (rule caa-before-order).
+func (c *Certificate) CAAForbids() error {
+	if !c.intent.Issue {
+		return nil
+	}
+	return c.orderCAA
 }
 
 // Deployed is where the certificate's files are, its names, and the roots
@@ -258,6 +290,11 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
 	c.KeyPlanted, c.KeyMode, c.KeyForeign, c.StaleCopies, c.Foreign = "", 0, "", nil, nil
+	c.orderChain, c.orderCAA = nil, nil
+	guard, guarded := c.Issuer.(OrderGuard)
+	if guarded {
+		c.orderChain, c.orderCAA = guard.GuardOrder(ctx, c.Domains)
+	}
 	// A staged key or chain is used only when it is trustform's own: a key
 	// another user planted as KEY_FILE.next would be published and deployed.
 	foreign := map[string]bool{}
@@ -332,6 +369,12 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	v["issuer"] = providers.String(c.issuerOf(chain))
 	if len(c.StagedChain) > 0 {
 		v["staged_certificate"] = providers.String(c.NextCertPath() + " for " + SPKIHash(c.StagedChain[0].PublicKey))
+	}
+	if guarded { // drift when a CAA record stops permitting the next renewal
+		v["caa"] = providers.String("permits")
+		if c.orderCAA != nil {
+			v["caa"] = providers.String(c.orderCAA.Error())
+		}
 	}
 	if adv, ok := c.Issuer.(RenewalAdvisor); ok {
 		if at, err := adv.RenewAt(ctx, leaf); err == nil && !at.IsZero() {

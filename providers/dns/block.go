@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/schema"
 )
@@ -54,14 +54,23 @@ type ZoneBlock struct {
 	// MinValidity (dnssec_min_validity) is how long signatures must still
 	// be valid, where longer than the RRset's TTL: shorter is drift.
 	MinValidity string `hcl:"dnssec_min_validity,optional"`
+	// TrustAnchor (trust_anchor) is where the zone's chain of trust starts:
+	// DS or DNSKEY records; default IANA's root anchors. Resolver
+	// (host:port) is asked for the chain's DS and DNSKEY RRsets; default
+	// the system's.
+	TrustAnchor string `hcl:"trust_anchor,optional"`
+	Resolver    string `hcl:"resolver,optional"`
 
 	MinValidityRange hcl.Range `hcl:"dnssec_min_validity,attr_value_range"`
+	TrustAnchorRange hcl.Range `hcl:"trust_anchor,attr_value_range"`
+	ResolverRange    hcl.Range `hcl:"resolver,attr_value_range"`
 	ZoneRange        hcl.Range `hcl:"name,attr_value_range"`
 	ServerRange      hcl.Range `hcl:"server,attr_value_range"`
 	ZoneFileRange    hcl.Range `hcl:"zone_file,attr_value_range"`
 	DeclRange        hcl.Range `hcl:",def_range"`
 
 	MinValidityDuration schema.Duration
+	Anchor              []mdns.RR // trust_anchor, parsed
 }
 
 // TLSABlock is a tlsa block: the DANE TLSA RRset of one service.
@@ -135,6 +144,23 @@ func (z *ZoneBlock) Validate(c *schema.Config) hcl.Diagnostics {
 			diags = append(diags, schema.ErrAt(z.MinValidityRange, "Invalid duration", err.Error()))
 		}
 		z.MinValidityDuration = d
+	}
+	if z.TrustAnchor != "" {
+		anchor, err := ParseAnchor(z.TrustAnchor)
+		switch {
+		case err != nil:
+			diags = append(diags, schema.ErrAt(z.TrustAnchorRange, "Invalid trust anchor", err.Error()+`: trust_anchor is the DS or DNSKEY records where the chain of trust starts, e.g. "example. IN DS 12345 13 2 ab…".`))
+		case !mdns.IsSubDomain(anchor[0].Header().Name, Fqdn(z.Zone)):
+			diags = append(diags, schema.ErrAt(z.TrustAnchorRange, "Invalid trust anchor", fmt.Sprintf("The anchor's records are of %s, which is not %s or above it: the chain of trust runs from the anchor down to the zone.", anchor[0].Header().Name, Fqdn(z.Zone))))
+		case !z.RequireDNSSEC:
+			diags = append(diags, schema.ErrAt(z.TrustAnchorRange, "trust_anchor needs require_dnssec", "The chain of trust is checked for zones required to be signed: set require_dnssec = true."))
+		}
+		z.Anchor = anchor
+	}
+	if z.Resolver != "" {
+		if _, port, err := net.SplitHostPort(z.Resolver); err != nil || port == "" {
+			diags = append(diags, schema.ErrAt(z.ResolverRange, "Invalid resolver address", fmt.Sprintf("resolver must be host:port, e.g. \"127.0.0.1:53\" (%v).", err)))
+		}
 	}
 	if z.RequireDNSSEC && z.ZoneFile != "" {
 		diags = append(diags, schema.ErrAt(z.DeclRange, "require_dnssec needs a server", "Signatures are checked in the answers of the authoritative servers; a zone_file zone has none to ask."))
@@ -215,7 +241,7 @@ func (b *TLSABlock) Validate(c *schema.Config) hcl.Diagnostics {
 	}
 
 	zone := zoneOf(c, b.Zone)
-	origin := dns.Fqdn(strings.ToLower(zone.Zone))
+	origin := mdns.Fqdn(strings.ToLower(zone.Zone))
 	switch {
 	case b.Owner != "" && (b.Port != nil || b.Hostname != ""):
 		diags = append(diags, schema.ErrAt(b.OwnerRange, "Conflicting TLSA owner", "Set either name, or port, protocol and hostname, not both."))
@@ -235,7 +261,7 @@ func (b *TLSABlock) Validate(c *schema.Config) hcl.Diagnostics {
 		if !slices.Contains([]string{"tcp", "udp", "sctp"}, b.Protocol) {
 			diags = append(diags, schema.ErrAt(b.DeclRange, "Invalid protocol", fmt.Sprintf("protocol must be tcp, udp or sctp; got %q.", b.Protocol)))
 		}
-		b.FQDN = "_" + strconv.Itoa(*b.Port) + "._" + b.Protocol + "." + dns.Fqdn(strings.ToLower(b.Hostname))
+		b.FQDN = "_" + strconv.Itoa(*b.Port) + "._" + b.Protocol + "." + mdns.Fqdn(strings.ToLower(b.Hostname))
 	default:
 		diags = append(diags, schema.ErrAt(b.DeclRange, "Missing TLSA owner", "Set name (e.g. \"_443._tcp.www\"), or port, protocol and hostname."))
 		return diags
@@ -246,7 +272,7 @@ func (b *TLSABlock) Validate(c *schema.Config) hcl.Diagnostics {
 			rng = b.HostnameRange
 		}
 		diags = append(diags, schema.ErrAt(rng, "Invalid TLSA owner", fmt.Sprintf("%q is not a domain name.", b.FQDN)))
-	} else if !dns.IsSubDomain(origin, b.FQDN) {
+	} else if !mdns.IsSubDomain(origin, b.FQDN) {
 		rng := b.OwnerRange
 		if b.Hostname != "" {
 			rng = b.HostnameRange

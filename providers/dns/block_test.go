@@ -84,3 +84,28 @@ func TestTokenEnv(t *testing.T) {
 		t.Errorf("TokenEnv = %s", got)
 	}
 }
+
+// trust_anchor is DS or DNSKEY records at or above the zone, for a zone
+// required to be signed; resolver is host:port. Each mistake is a
+// diagnostic at the attribute.
+func TestZoneTrustAnchor(t *testing.T) {
+	ds := `example.test. IN DS 12345 13 2 ` + strings.Repeat("ab", 32)
+	for _, tc := range []struct{ name, attrs, want string }{
+		{"a DS of the zone", "require_dnssec = true\n  trust_anchor = \"" + ds + "\"", ""},
+		{"the parent's", "require_dnssec = true\n  trust_anchor = \"test. IN DS 1 13 2 " + strings.Repeat("cd", 32) + "\"", ""},
+		{"the root's, and a resolver", "require_dnssec = true\n  trust_anchor = \". IN DS 20326 8 2 " + strings.Repeat("ef", 32) + "\"\n  resolver = \"127.0.0.1:53\"", ""},
+		{"another zone's", "require_dnssec = true\n  trust_anchor = \"other.test. IN DS 1 13 2 " + strings.Repeat("cd", 32) + "\"", "main.hcl:9,18-"},
+		{"not DS or DNSKEY", "require_dnssec = true\n  trust_anchor = \"example.test. IN A 192.0.2.1\"", "DS or DNSKEY records, not A"},
+		{"without require_dnssec", "trust_anchor = \"" + ds + "\"", "trust_anchor needs require_dnssec"},
+		{"a resolver without a port", "require_dnssec = true\n  resolver = \"127.0.0.1\"", "Invalid resolver address"},
+	} {
+		src := "dns_zone \"z\" {\n  name = \"example.test\"\n  server = \"127.0.0.1:53\"\n  tsig {\n    name = \"k\"\n    secret_file = \"s\"\n  }\n  " + tc.attrs + "\n}\n"
+		_, diags := schema.Parse("/config", map[string][]byte{"main.hcl": []byte(src)}, []schema.Kind{dns.ZoneKind().Kind})
+		switch {
+		case tc.want == "" && diags.HasErrors():
+			t.Errorf("%s: refused: %v", tc.name, diags)
+		case tc.want != "" && !strings.Contains(diags.Error(), tc.want):
+			t.Errorf("%s: %v, want %q", tc.name, diags, tc.want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ type Chain struct {
 	Anchor []mdns.RR
 	// Resolver (host:port) is asked for the DS and DNSKEY RRsets along the
 	// way, with checking disabled: it answers what it holds, and the
-	// verdict is this walk's.
+	// verdict is this walk's. Default: the first of /etc/resolv.conf.
 	Resolver string
 	Timeout  time.Duration // per question; default 5 s
 }
@@ -230,17 +230,24 @@ func (c Chain) ask(ctx context.Context, owner string, t uint16) (*mdns.Msg, erro
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
+	resolver := c.Resolver
+	if resolver == "" {
+		var err error
+		if resolver, err = systemResolver(); err != nil {
+			return nil, err
+		}
+	}
 	m := new(mdns.Msg)
 	m.SetQuestion(owner, t)
 	m.SetEdns0(4096, true)
 	m.CheckingDisabled = true
 	cl := &mdns.Client{Net: "tcp", Timeout: timeout, Dialer: netpolicy.Dialer(&net.Dialer{Timeout: timeout})}
-	r, _, err := cl.ExchangeContext(ctx, m, c.Resolver)
+	r, _, err := cl.ExchangeContext(ctx, m, resolver)
 	if err != nil {
-		return nil, fmt.Errorf("asking %s for %s %s: %w", c.Resolver, owner, mdns.TypeToString[t], err)
+		return nil, fmt.Errorf("asking %s for %s %s: %w", resolver, owner, mdns.TypeToString[t], err)
 	}
 	if r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeNameError {
-		return nil, fmt.Errorf("%s answered %s to %s %s", c.Resolver, mdns.RcodeToString[r.Rcode], owner, mdns.TypeToString[t])
+		return nil, fmt.Errorf("%s answered %s to %s %s", resolver, mdns.RcodeToString[r.Rcode], owner, mdns.TypeToString[t])
 	}
 	return r, nil
 }
@@ -262,4 +269,65 @@ func tags(ds []mdns.RR) string {
 		out = append(out, fmt.Sprint(rr.(*mdns.DS).KeyTag))
 	}
 	return strings.Join(out, ", ")
+}
+
+// chainFor is the chain a dns_zone block asks to be checked: from its
+// trust_anchor, or from the root where none is set, for a zone required to
+// be signed. None for a special-use name without an anchor: no chain from
+// the root reaches it.
+func chainFor(z *ZoneBlock) *Chain {
+	if !z.RequireDNSSEC {
+		return nil
+	}
+	anchor := z.Anchor
+	if anchor == nil {
+		if specialUse(z.Zone) {
+			return nil
+		}
+		anchor, _ = ParseAnchor(RootAnchors)
+	}
+	return &Chain{Anchor: anchor, Resolver: z.Resolver}
+}
+
+// specialUse reports a name under a top-level name the root does not
+// delegate: RFC 6761's test, example, invalid and localhost, RFC 6762's
+// local, RFC 7686's onion, RFC 8375's home.arpa, and internal.
+func specialUse(zone string) bool {
+	zone = strings.ToLower(mdns.Fqdn(zone))
+	for _, top := range []string{"test.", "example.", "invalid.", "localhost.", "local.", "onion.", "internal.", "home.arpa."} {
+		if mdns.IsSubDomain(top, zone) {
+			return true
+		}
+	}
+	return false
+}
+
+// chainValid is rule dnssec-chain-valid's verdict on a zone, asked once per
+// run (verdict keeps it): the chain from the trust anchor validates, and
+// the signatures over the zone's keys outlive minValidity where it is set.
+// A nil chain is not checked.
+func chainValid(ctx context.Context, chain *Chain, origin string, minValidity time.Duration, verdict *askedOnce[error]) (checked bool, err error) {
+	if chain == nil {
+		return false, nil
+	}
+	v, _ := verdict.get(func() (error, error) {
+		until, err := chain.Validate(ctx, origin)
+		if err != nil {
+			return err, nil
+		}
+		if minValidity > 0 && until.Before(time.Now().Add(minValidity)) {
+			return &ChainError{origin, origin, fmt.Sprintf("the signatures over its DNSKEY RRset expire at %s, within dnssec_min_validity (%s): the signer has stopped refreshing them", until.Format(time.RFC3339), minValidity)}, nil
+		}
+		return nil, nil
+	})
+	return true, v
+}
+
+// systemResolver is the first resolver of /etc/resolv.conf.
+func systemResolver() (string, error) {
+	cc, err := mdns.ClientConfigFromFile("/etc/resolv.conf")
+	if err != nil || len(cc.Servers) == 0 {
+		return "", fmt.Errorf("no resolver to ask for the chain of trust (/etc/resolv.conf: %v); set resolver on the dns_zone", err)
+	}
+	return net.JoinHostPort(cc.Servers[0], cc.Port), nil
 }

@@ -22,12 +22,15 @@ type Hosted struct {
 	RequireDNSSEC bool
 	MinValidity   time.Duration // see Server.MinValidity
 	Timeout       time.Duration // per DNS question; default 10 s
+	Chain         *Chain        // the chain of trust checked before anything is published (nil: none)
+	Resolver      string        // answers for names above the zone (CAA up the tree); default the system's
 
 	read     sync.Mutex // held by the one reading the zone: parallel observers wait for its read
 	mu       sync.Mutex
 	zone     map[string][]mdns.RR // by key, as the last read showed it; nil: not read
 	observed map[string][]string  // by key: what the kinds read, compared before a change
 	apexKey  askedOnce[bool]
+	chain    askedOnce[error]
 	txt      txtEditor
 }
 
@@ -182,6 +185,11 @@ func (h *Hosted) KeysSigned(ctx context.Context) (bool, error) {
 		}
 		return hasRRSIG(r, mdns.TypeDNSKEY, 0), nil
 	})
+}
+
+// ChainValid checks the chain of trust down to the zone, once per run.
+func (h *Hosted) ChainValid(ctx context.Context) (bool, error) {
+	return chainValid(ctx, h.Chain, h.Origin, h.MinValidity, &h.chain)
 }
 
 // MX lists the targets of the apex MX RRset.

@@ -124,6 +124,8 @@ func bindZone(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		Nameservers:   WithPort(z.Nameservers),
 		RequireDNSSEC: z.RequireDNSSEC,
 		MinValidity:   z.MinValidityDuration,
+		Chain:         chainFor(z),
+		Resolver:      z.Resolver,
 	}, diags
 }
 
@@ -170,7 +172,7 @@ func bindAPI(cfg *schema.Config, z *ZoneBlock) (any, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "API token readable by others",
 			Detail: fmt.Sprintf("%s has mode %v; whoever reads it can change zone %s. chmod 600 it.", file, st.Mode().Perm(), z.Zone), Subject: a.DeclRange.Ptr()})
 	}
-	h := &Hosted{Origin: Fqdn(z.Zone), Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC, MinValidity: z.MinValidityDuration}
+	h := &Hosted{Origin: Fqdn(z.Zone), Nameservers: WithPort(z.Nameservers), RequireDNSSEC: z.RequireDNSSEC, MinValidity: z.MinValidityDuration, Chain: chainFor(z), Resolver: z.Resolver}
 	switch a.Type {
 	case "desec":
 		h.API = &DeSEC{Origin: h.Origin, URL: a.URL, Token: token}

@@ -150,6 +150,10 @@ func (z *ZoneFile) Signed(context.Context, string, uint16) (bool, error) {
 	return false, fmt.Errorf("zone %s: a zone file cannot be checked for DNSSEC signatures; require_dnssec needs a server", z.Origin)
 }
 
+// ChainValid: a zone file is not required to be signed (see Signed), so
+// its chain is not checked.
+func (z *ZoneFile) ChainValid(context.Context) (bool, error) { return false, nil }
+
 // TXTServed asks every authoritative server for the TXT RRset at fqdn and
 // returns those that do not serve value in it yet (an ACME dns-01
 // challenge): what the CA may ask, it must find everywhere.

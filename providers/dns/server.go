@@ -35,12 +35,19 @@ type Server struct {
 	// longer than the RRset's TTL (dnssec_min_validity); 0: the TTL.
 	MinValidity time.Duration
 	Timeout     time.Duration // per exchange; default 2s
+	// Chain is the chain of trust checked before anything is published
+	// (nil: none).
+	Chain *Chain
+	// Resolver (host:port) answers for names above the zone (CAA up the
+	// tree); default the system's.
+	Resolver string
 
 	mu       sync.Mutex
 	observed map[string][]mdns.RR // key (owner, type) -> RRset as last seen at the primary
 	answers  map[string]*mdns.Msg // key -> the primary's last answer, reused by Propagation and Signed
 	apexKey  askedOnce[bool]      // whether the apex DNSKEY is signed
 	mx       askedOnce[[]string]  // the apex MX targets
+	chain    askedOnce[error]     // ChainValid's verdict
 	// The run's zone transfer (transfer.go).
 	xfr           sync.Mutex
 	transferTried bool
@@ -204,6 +211,11 @@ func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
 		}
 		return hasRRSIG(k, mdns.TypeDNSKEY, 0), nil
 	})
+}
+
+// ChainValid checks the chain of trust down to the zone, once per run.
+func (s *Server) ChainValid(ctx context.Context) (bool, error) {
+	return chainValid(ctx, s.Chain, s.Origin, s.MinValidity, &s.chain)
 }
 
 // hasRRSIG reports a signature over covered that stays valid for min more,

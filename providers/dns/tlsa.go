@@ -55,6 +55,7 @@ type TLSA struct {
 	// shortSigned says why the signatures do not outlive a rollover that
 	// starts now (rollover_wait plus the TTL), or is empty.
 	shortSigned string
+	chainErr    error // dnssec-chain-valid's verdict on the zone, as observed
 	observed    providers.Value
 	mx          []string // MX targets of MXZones, for an SMTP owner; nil: none seen
 	// wrote is what this resource's last write set, until Observe has seen
@@ -102,13 +103,14 @@ func (t *TLSA) Describe() string {
 }
 
 var (
-	_ providers.Described   = (*TLSA)(nil)
-	_ providers.Linker      = (*TLSA)(nil)
-	_ providers.Batched     = (*TLSA)(nil)
-	_ providers.Propagating = (*TLSA)(nil)
-	_ providers.Warner      = (*TLSA)(nil)
-	_ providers.Pin         = (*TLSA)(nil)
-	_ providers.Deleter     = (*TLSA)(nil)
+	_ providers.Described    = (*TLSA)(nil)
+	_ providers.Linker       = (*TLSA)(nil)
+	_ providers.Batched      = (*TLSA)(nil)
+	_ providers.Propagating  = (*TLSA)(nil)
+	_ providers.Warner       = (*TLSA)(nil)
+	_ providers.Pin          = (*TLSA)(nil)
+	_ providers.Deleter      = (*TLSA)(nil)
+	_ providers.ChainGuarded = (*TLSA)(nil)
 )
 
 // owns reports whether a record (as Presentation writes it) has t's parameters.
@@ -148,6 +150,8 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 			return nil, fmt.Errorf("dns_zone.%s has require_dnssec = true, but its primary serves no signed DNSKEY at the apex: the zone is not signed, and nothing is published into it until it is (sign it, or set require_dnssec = false)", t.ZoneName)
 		}
 	}
+	chained, chainErr := t.Zone.ChainValid(ctx)
+	t.chainErr = chainErr
 	served, err := t.Zone.Propagation(ctx, t.Owner, mdns.TypeTLSA)
 	if err != nil {
 		return nil, err
@@ -176,6 +180,12 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 			return nil, err
 		}
 		v["signed"] = providers.String(strconv.FormatBool(signed)) // drift when it turns false
+		if chained {                                               // drift when the chain breaks
+			v["dnssec_chain"] = providers.String("valid")
+			if chainErr != nil {
+				v["dnssec_chain"] = providers.String(chainErr.Error())
+			}
+		}
 	}
 	if ep, host, ok := t.servedBy(); ok {
 		v["served_match"] = providers.String(t.servedMatch(ctx, ep, host))
@@ -348,6 +358,9 @@ func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]p
 	if len(sets) == 0 {
 		return touched, nil
 	}
+	if _, err := t.Zone.ChainValid(ctx); err != nil {
+		return touched, fmt.Errorf("dnssec-chain-valid: nothing is published in zone %s: %w", t.ZoneName, err)
+	}
 	if err := t.Zone.Update(ctx, sets); err != nil {
 		return touched, fmt.Errorf("zone %s: %w", t.ZoneName, err)
 	}
@@ -369,6 +382,9 @@ func (t *TLSA) signaturesShort(until, now time.Time) string {
 	}
 	return fmt.Sprintf("its signatures expire at %s, before rollover_wait and the TTL (%s) would pass: the signer must refresh them first", until.UTC().Format(time.RFC3339), need)
 }
+
+// ChainBroken is why the zone's chain of trust does not validate, or nil.
+func (t *TLSA) ChainBroken() error { return t.chainErr }
 
 // Visible lists the records every authoritative server serves, with
 // signatures that outlive a rollover (none while they do not: a gate's

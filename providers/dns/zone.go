@@ -25,6 +25,12 @@ type Zone interface {
 	// KeysSigned reports whether the zone is signed at all: a DNSKEY
 	// RRset at the apex with a valid RRSIG over it.
 	KeysSigned(ctx context.Context) (bool, error)
+	// ChainValid is rule dnssec-chain-valid's verdict, asked once per run:
+	// whether the chain of trust is checked at all (not for a zone not
+	// required to be signed, nor for a special-use name without a
+	// trust_anchor), and a *ChainError naming the broken link unless the
+	// chain from the zone's trust anchor validates down to its keys.
+	ChainValid(ctx context.Context) (checked bool, err error)
 	// MX lists the targets (fully qualified, lower case) of the apex MX
 	// RRset; none is an empty list.
 	MX(ctx context.Context) ([]string, error)
