@@ -33,7 +33,7 @@ func (r *Run) passGate(ctx context.Context, s plan.Step, o ApplyOptions, out *Ou
 			return false, nil
 		case !o.Wait:
 			out.Lagging = append(out.Lagging, r.lagging(gate)...)
-			o.emit(EventNote, s.Index, "", "step %d: %s %s waits for %s: the new TLSA records are not served by every authoritative server yet (lagging: %s)",
+			o.emit(EventNote, s.Index, "", "step %d: %s %s waits for %s: the new records are not served by every authoritative server yet (lagging: %s)",
 				s.Index, s.Address, s.Phase, s.Rule, strings.Join(r.lagging(gate), ", "))
 			return false, nil
 		case !visible:
@@ -79,8 +79,8 @@ func (r *Run) resolveGate(gate []plan.GateWait) []plan.GateWait {
 			continue
 		}
 		if n := r.g.Node(mustParse(g.Address)); n != nil {
-			if pin, ok := n.Res.(providers.Pin); ok {
-				out[i].Record, _ = pin.Target()
+			if t, ok := n.Res.(providers.Targeted); ok {
+				out[i].Record, _ = t.Target()
 			}
 		}
 	}

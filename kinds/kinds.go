@@ -6,6 +6,7 @@ import (
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/acme"
 	"github.com/trustform/trustform/providers/apt"
+	"github.com/trustform/trustform/providers/caa"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
@@ -23,6 +24,7 @@ func All() []providers.Kind {
 		acme.Kind(),
 		localca.Kind(),
 		certificate.Kind(),
+		caa.Kind(),
 		dns.TLSAKind(),
 		webserver.PolicyKind(),
 		webserver.VhostKind(),

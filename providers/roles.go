@@ -142,6 +142,22 @@ type CAAGuarded interface {
 	CAAForbids() error
 }
 
+// Targeted is a resource whose record a time gate waits for: Target is
+// the record, or "" with why while it is not known yet (resolved again
+// when the gate is reached).
+type Targeted interface {
+	Target() (record, why string)
+}
+
+// CAAPublisher is a CAA RRset trustform publishes. The orders of the
+// certificates it governs wait until its record (Target) is visible on
+// every authoritative server (rule caa-before-order).
+type CAAPublisher interface {
+	Resource
+	Targeted
+	Governs(cert schema.Address) bool
+}
+
 // Warner resources have something to say about what was observed that is
 // not a change (a server lagging, signatures missing). Plan must have run.
 type Warner interface {
@@ -200,7 +216,7 @@ type Pin interface {
 	CertBound() bool
 	// Target is the record of the key (or CA) to be served; "" with why
 	// while it is not known yet.
-	Target() (record, why string)
+	Targeted
 	// Published reports whether record is among the observed records.
 	Published(record string) bool
 	// Settled reports whether the observed RRset is already the steady one

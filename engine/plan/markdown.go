@@ -38,6 +38,8 @@ func Warnings(p *Plan) []Warning {
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s switches on %s: browsers will refuse plain HTTP for the whole max-age%s.", addr, code(c.After["hsts"].Str), subdomains(c.After["hsts"].Str))})
 		case strings.HasPrefix(s.Address, "apt_key.") && s.Phase == "write" && c != nil && c.Before != nil:
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s replaces the APT keyring %s (%s).", addr, MarkdownText(c.After["keyring"].Str), MarkdownText(strings.Join(reasonsOf(c), "; ")))})
+		case strings.HasPrefix(s.Address, "caa.") && c != nil:
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s changes who may issue certificates: %s.", addr, MarkdownText(strings.Join(reasonsOf(c), "; ")))})
 		case s.Phase == "remove-legacy":
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s removes the key from the global APT keyrings.", addr)})
 		}

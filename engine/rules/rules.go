@@ -125,5 +125,5 @@ type Orderer interface {
 // before the HSTS header it precedes, and a revocation is added once every
 // other step is there.
 func Orderers() []Orderer {
-	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed}
+	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, CAABeforeOrder, APTKeyBeforeSource, RevokeAfterServed}
 }

@@ -39,7 +39,7 @@ func (i *Issuer) GuardOrder(ctx context.Context, domains []string) (chainErr, ca
 			}
 		}
 	}
-	ids := i.Account.caaIdentities()
+	ids := i.Account.CAAIdentities()
 	if len(ids) == 0 || len(i.Zones) == 0 {
 		return chainErr, nil
 	}
@@ -95,9 +95,9 @@ func (i *Issuer) challenge() string {
 	return i.Challenge
 }
 
-// caaIdentities are the domains the CA recognises as its own in CAA
+// CAAIdentities are the domains the CA recognises as its own in CAA
 // records: caa_identity, or its directory's meta.caaIdentities.
-func (a *Account) caaIdentities() []string {
+func (a *Account) CAAIdentities() []string {
 	if a.CAAIdentity != "" {
 		return []string{a.CAAIdentity}
 	}
@@ -107,3 +107,6 @@ func (a *Account) caaIdentities() []string {
 	}
 	return dir.Meta.CaaIdentities
 }
+
+// URI is the account's URL at the CA, "" until it is registered.
+func (a *Account) URI() string { return a.registration() }

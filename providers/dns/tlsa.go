@@ -329,45 +329,10 @@ func (t *TLSA) BatchKey() string { return "dns_zone." + t.ZoneName }
 // OverlapKey: RRsets at one owner name see each other's records.
 func (t *TLSA) OverlapKey() string { return t.BatchKey() + " " + t.Owner }
 
-// ApplyBatch writes one step of each RRset of the batch (all of one zone)
-// in one atomic update. A publish or prune that finds its records in place
-// writes nothing.
+// ApplyBatch writes the batch's steps in one change set of the zone
+// (WriteBatch).
 func (t *TLSA) ApplyBatch(ctx context.Context, items []providers.BatchItem) ([]providers.Resource, error) {
-	changes := map[*TLSA][]string{}
-	var touched []providers.Resource
-	for _, it := range items {
-		u := it.Resource.(*TLSA) // a batch holds one zone's RRsets
-		touched = append(touched, u)
-		var published []string
-		if u.observed != nil {
-			published = u.observed["records"].List
-		}
-		want := []string{}
-		if it.Phase != providers.PhaseDelete {
-			var err error
-			if want, err = u.records().write(it.Phase, published); err != nil {
-				return touched, fmt.Errorf("tlsa %s: %w", u.Owner, err)
-			}
-		}
-		if (it.Phase == PhasePublish || it.Phase == PhasePrune) && slices.Equal(want, published) {
-			continue
-		}
-		changes[u] = want
-	}
-	sets := Combine(changes)
-	if len(sets) == 0 {
-		return touched, nil
-	}
-	if _, err := t.Zone.ChainValid(ctx); err != nil {
-		return touched, fmt.Errorf("dnssec-chain-valid: nothing is published in zone %s: %w", t.ZoneName, err)
-	}
-	if err := t.Zone.Update(ctx, sets); err != nil {
-		return touched, fmt.Errorf("zone %s: %w", t.ZoneName, err)
-	}
-	for u, want := range changes {
-		u.wrote = &want
-	}
-	return touched, nil
+	return WriteBatch(ctx, t.Zone, t.ZoneName, items)
 }
 
 // signaturesShort says why signatures valid until until, seen at now, do
