@@ -115,6 +115,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	r.explain(p)
 	r.stateRepairs(p, keep)
 	r.redactTexts(p)
+	plan.MarkReview(p)
 	p.Tally()
 	return p, diags
 }

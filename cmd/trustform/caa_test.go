@@ -85,6 +85,31 @@ caa "example" {
 			t.Errorf("the Markdown plan does not say %q:\n%s", want, r.stdout)
 		}
 	}
+	r = tf(t, dir, "plan", "-json")
+	mustCode(t, r, 0, "plan -json")
+	var p struct {
+		Changes []struct {
+			Address string
+			Reasons []string
+		}
+		Steps []struct {
+			Address string
+			Review  bool
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("plan -json: %v\n%s", err, r.stdout)
+	}
+	for _, s := range p.Steps {
+		if s.Address == "caa.example" && !s.Review {
+			t.Errorf("the JSON plan does not flag the CAA step for review:\n%s", r.stdout)
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Address == "caa.example" && !strings.Contains(strings.Join(c.Reasons, " "), "only account acme_account.pebble") {
+			t.Errorf("the JSON plan's CAA change does not say who may issue: %q", c.Reasons)
+		}
+	}
 	challenges := updates(lab)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "apply")
 	verifyChain(t, filepath.Join(dir, "certs/www.pem"), pebble.IssuingRoot(t), "www.example.test")

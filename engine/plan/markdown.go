@@ -47,6 +47,13 @@ func Warnings(p *Plan) []Warning {
 	return out
 }
 
+// MarkReview flags the steps Warnings lists, for the JSON plan.
+func MarkReview(p *Plan) {
+	for _, w := range Warnings(p) {
+		p.Steps[w.Step-1].Review = true
+	}
+}
+
 // byRule names the rule that placed a step, if one did.
 func byRule(rule string) string {
 	if rule == "" {

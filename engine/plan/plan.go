@@ -52,6 +52,10 @@ type Step struct {
 	Gate []GateWait `json:"gate,omitempty"`
 	// Irreversible: nothing undoes the step once it ran (a revocation).
 	Irreversible bool `json:"irreversible,omitempty"`
+	// Review: a reviewer should look at the step with care (Warnings
+	// says why: a key that changes, TLSA records removed, who may issue
+	// certificates).
+	Review bool `json:"review,omitempty"`
 }
 
 // GateWait is one condition of a time gate: Record of the TLSA RRset at
