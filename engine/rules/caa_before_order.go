@@ -36,10 +36,7 @@ func (r caaBeforeOrder) Name() string { return string(r) }
 // forbid.
 func (r caaBeforeOrder) Guard(g *graph.Graph) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	stepped := map[schema.Address]bool{}
-	for _, s := range g.Steps {
-		stepped[s.Addr] = true
-	}
+	stepped := stepped(g)
 	for _, n := range g.Nodes {
 		cg, ok := n.Res.(providers.CAAGuarded)
 		if !ok || !stepped[n.Addr] || cg.CAAForbids() == nil || r.published(g, n.Addr) != nil {

@@ -30,10 +30,7 @@ func (r dnssecChainValid) Name() string { return string(r) }
 // zone's chain is broken.
 func (r dnssecChainValid) Guard(g *graph.Graph) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	stepped := map[schema.Address]bool{}
-	for _, s := range g.Steps {
-		stepped[s.Addr] = true
-	}
+	stepped := stepped(g)
 	for _, n := range g.Nodes {
 		cg, ok := n.Res.(providers.ChainGuarded)
 		if !ok || !stepped[n.Addr] || cg.ChainBroken() == nil {

@@ -105,6 +105,15 @@ func Guard(g *graph.Graph) hcl.Diagnostics {
 	return diags
 }
 
+// stepped are the resources that have a step in the plan.
+func stepped(g *graph.Graph) map[schema.Address]bool {
+	out := map[schema.Address]bool{}
+	for _, s := range g.Steps {
+		out[s.Addr] = true
+	}
+	return out
+}
+
 // Layouter is a rule that lays out the steps of some changes itself (a key
 // rollover) instead of their own phases. It reports whether it laid out
 // n's change; it marks what else it laid out with g.LaidOut.
