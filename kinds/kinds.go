@@ -10,6 +10,7 @@ import (
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
+	"github.com/trustform/trustform/providers/mtasts"
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
@@ -29,6 +30,7 @@ func All() []providers.Kind {
 		webserver.PolicyKind(),
 		webserver.VhostKind(),
 		service.Kind(),
+		mtasts.Kind(),
 		apt.KeyKind(),
 		apt.SourceKind(),
 	}

@@ -79,6 +79,9 @@ const (
 	// source) is written; apt-key-before-source orders keys and sources by
 	// it, and hsts-on-http-vhost switches HSTS on with it.
 	PhaseWrite = "write"
+	// PhasePublishID announces an MTA-STS policy's id once the policy is
+	// served (rule mta-sts-policy-before-id places it).
+	PhasePublishID = "publish-id"
 	// An APT key leaves the legacy global keyrings, once the sources that
 	// trust it by Signed-By are in place (apt-key-before-source).
 	PhaseRemoveLegacy = "remove-legacy"

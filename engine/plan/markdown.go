@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +39,10 @@ func Warnings(p *Plan) []Warning {
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s switches on %s: browsers will refuse plain HTTP for the whole max-age%s.", addr, code(c.After["hsts"].Str), subdomains(c.After["hsts"].Str))})
 		case strings.HasPrefix(s.Address, "apt_key.") && s.Phase == "write" && c != nil && c.Before != nil:
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s replaces the APT keyring %s (%s).", addr, MarkdownText(c.After["keyring"].Str), MarkdownText(strings.Join(reasonsOf(c), "; ")))})
+		case strings.HasPrefix(s.Address, "mta_sts.") && s.Phase == "publish-id" && c != nil && slices.Contains(c.After["policy"].List, "mode: enforce"):
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s announces a policy in `enforce` mode: for its max_age, senders that fetched it refuse to deliver to an MX it does not cover or that lacks a certificate valid for its name (rule %s).", addr, code(s.Rule))})
+		case strings.HasPrefix(s.Address, "mta_sts.") && s.Phase == "publish-id" && c != nil && slices.Contains(c.After["policy"].List, "mode: none"):
+			out = append(out, Warning{s.Index, fmt.Sprintf("%s retires MTA-STS: `mode: none` tells senders to drop the policy they keep.", addr)})
 		case strings.HasPrefix(s.Address, "caa.") && c != nil:
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s changes who may issue certificates: %s.", addr, MarkdownText(strings.Join(reasonsOf(c), "; ")))})
 		case s.Phase == "remove-legacy":

@@ -34,7 +34,7 @@ type Refuser interface {
 
 // All lists every rule, in the order their diagnostics are reported.
 func All() []Rule {
-	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed, DNSSECChainValid, CAABeforeOrder}
+	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed, DNSSECChainValid, CAABeforeOrder, MTASTSPolicyBeforeID}
 }
 
 // Refuse runs every rule that can refuse a configuration.
@@ -134,5 +134,5 @@ type Orderer interface {
 // before the HSTS header it precedes, and a revocation is added once every
 // other step is there.
 func Orderers() []Orderer {
-	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, CAABeforeOrder, APTKeyBeforeSource, RevokeAfterServed}
+	return []Orderer{ACMEChallengeNotRedirected, HSTSOnHTTPVhost, TLSABeforeCert, CAABeforeOrder, APTKeyBeforeSource, MTASTSPolicyBeforeID, RevokeAfterServed}
 }

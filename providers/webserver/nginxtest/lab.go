@@ -23,6 +23,10 @@ type Lab struct {
 	HTTP, HTTPS   string // 127.0.0.1:port for plain and TLS vhosts
 	TestCommand   string
 	ReloadCommand string
+	// AccessLog has a line per request: when it ended (seconds since the
+	// epoch, to the millisecond), how long it took, the request, the
+	// status and the body's size.
+	AccessLog string
 }
 
 // Start runs nginx; it stops with the test.
@@ -36,6 +40,7 @@ func Start(t testing.TB) *Lab {
 		HTTP:   fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)),
 		HTTPS:  fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)),
 	}
+	lab.AccessLog = filepath.Join(prefix, "logs", "access.log")
 	for _, d := range []string{"sites", "tmp", "logs"} {
 		os.MkdirAll(filepath.Join(prefix, d), 0o755)
 	}
@@ -46,7 +51,8 @@ pid %[1]s/nginx.pid;
 error_log %[1]s/logs/error.log;
 events { worker_connections 128; }
 http {
-  access_log off;
+  log_format timed '$msec $request_time "$request" $status $body_bytes_sent';
+  access_log %[1]s/logs/access.log timed;
   default_type text/plain;
   client_body_temp_path %[1]s/tmp/body;
   proxy_temp_path %[1]s/tmp/proxy;

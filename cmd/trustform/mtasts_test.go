@@ -1,0 +1,195 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/webserver/nginxtest"
+)
+
+// mtastsLab is a mail domain's MTA-STS on real servers: BIND for the zone
+// (its MX, the TXT records), nginx serving mta-sts.example.test with a
+// certificate Pebble issued by dns-01 (trusted through ca_roots).
+type mtastsLab struct {
+	dir    string
+	dns    *dnstest.Lab
+	web    *nginxtest.Lab
+	pebble *pebbletest.Lab
+}
+
+func startMTASTSLab(t *testing.T, mode string) *mtastsLab {
+	l := &mtastsLab{dir: t.TempDir()}
+	l.dns = dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail", "mta-sts IN A 127.0.0.1")
+	l.pebble = pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: l.dns.Primary.Addr})
+	l.web = nginxtest.Start(t)
+	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
+	l.write(t, mode)
+	return l
+}
+
+// write configures the policy: mode, and mx patterns (none: the domain's
+// MX hosts).
+func (l *mtastsLab) write(t *testing.T, mode string, mx ...string) {
+	t.Helper()
+	mxLine := ""
+	if len(mx) > 0 {
+		mxLine = fmt.Sprintf("\n  mx    = [%q]", strings.Join(mx, `", "`))
+		mxLine = strings.ReplaceAll(mxLine, `\"`, `"`)
+	}
+	cfg := acmeAccount(l.pebble) + fmt.Sprintf(`
+dns_zone "example" {
+  name        = "example.test"
+  server      = %[1]q
+  nameservers = [%[1]q]
+  tsig {
+    name        = "trustform-key"
+    secret_file = "tsig.secret"
+  }
+}
+
+certificate "mta_sts" {
+  domains   = ["mta-sts.example.test"]
+  issuer    = acme_account.pebble
+  challenge = "dns-01"
+  cert_file = "certs/mta-sts.pem"
+  key_file  = "certs/mta-sts.key"
+}
+
+vhost "mta_sts" {
+  server         = "nginx"
+  config_file    = "%[2]s/mta-sts.conf"
+  listen         = %[3]q
+  server_names   = ["mta-sts.example.test"]
+  certificate    = certificate.mta_sts
+  root           = "www"
+  test_command   = %[4]q
+  reload_command = %[5]q
+}
+
+mta_sts "example" {
+  zone  = dns_zone.example
+  mode  = %[6]q%[7]s
+  vhost = vhost.mta_sts
+  tls_rpt {
+    rua = ["mailto:tlsrpt@example.test"]
+  }
+}
+`, l.dns.Primary.Addr, l.web.Sites, l.web.HTTPS, l.web.TestCommand, l.web.ReloadCommand, mode, mxLine)
+	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)
+}
+
+// curlPolicy fetches the policy as a sender would, with curl trusting
+// Pebble's roots: HTTPS to mta-sts.example.test, no redirect followed.
+func (l *mtastsLab) curlPolicy(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("curl", "-sS", "--fail", "--max-redirs", "0", "--cacert", l.pebble.RootsFile,
+		"--connect-to", "mta-sts.example.test:443:"+l.web.HTTPS, "https://mta-sts.example.test/.well-known/mta-sts.txt").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// digTXT is the TXT RRset at name on the primary, as dig shows it.
+func (l *mtastsLab) digTXT(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("dig", "+short", "+norecurse", "-p", port(l.dns.Primary.Addr), "@127.0.0.1", name, "TXT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// policyID is the id a policy's bytes make (the first 20 hexadecimal
+// digits of their SHA-256), computed here.
+func policyID(policy string) string {
+	sum := sha256.Sum256([]byte(policy))
+	return hex.EncodeToString(sum[:])[:20]
+}
+
+// TestMTASTS: a first deployment in testing mode serves the policy (curl,
+// through the Web PKI of Pebble's roots) with the domain's MX host, and
+// publishes its id and the TLS-RPT record (dig); the switch to enforce is
+// one apply in which nginx serves the new policy to trustform's fetch
+// (its access log) before BIND takes the new id (its update log).
+func TestMTASTS(t *testing.T) {
+	l := startMTASTSLab(t, "testing")
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
+	policy := l.curlPolicy(t)
+	want := "version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 604800\r\n"
+	if policy != want {
+		t.Fatalf("curl fetches %q, want %q", policy, want)
+	}
+	if got := l.digTXT(t, "_mta-sts.example.test"); got != `"v=STSv1; id=`+policyID(policy)+`"` {
+		t.Errorf("dig _mta-sts TXT shows %s, want the served policy's id %s", got, policyID(policy))
+	}
+	if got := l.digTXT(t, "_smtp._tls.example.test"); got != `"v=TLSRPTv1; rua=mailto:tlsrpt@example.test"` {
+		t.Errorf("dig _smtp._tls TXT shows %s", got)
+	}
+	mustCode(t, tf(t, l.dir, "plan", "-detailed-exitcode"), 0, "plan after apply")
+
+	l.write(t, "enforce", "mail.example.test", "*.mail.example.test")
+	r := tf(t, l.dir, "plan")
+	mustCode(t, r, 0, "plan of enforce")
+	if !strings.Contains(r.stdout, "mta-sts-policy-before-id") || !strings.Contains(r.stdout, `"mode: enforce"`) {
+		t.Errorf("the plan does not show the policy's change and its rule:\n%s", r.stdout)
+	}
+	start := time.Now()
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve"), 0, "apply of enforce")
+	policy = l.curlPolicy(t)
+	if !strings.Contains(policy, "mode: enforce") || !strings.Contains(policy, "mx: *.mail.example.test") {
+		t.Fatalf("curl fetches %q after the switch", policy)
+	}
+	id := policyID(policy)
+	if got := l.digTXT(t, "_mta-sts.example.test"); got != `"v=STSv1; id=`+id+`"` {
+		t.Errorf("dig _mta-sts TXT shows %s, want %s", got, id)
+	}
+	if fetchTime(t, l.web.AccessLog, len(policy), start).IsZero() || updateTime(t, l.dns, "id="+id).IsZero() {
+		t.Errorf("nginx's access log shows no fetch of the new policy by the apply, or BIND's update log no new id")
+	}
+}
+
+// fetchTime is when the first request since since began that nginx
+// answered with the policy file of size bytes.
+func fetchTime(t *testing.T, log string, size int, since time.Time) time.Time {
+	t.Helper()
+	b, _ := os.ReadFile(log)
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 || f[3] != "/.well-known/mta-sts.txt" || f[5] != "200" || f[6] != strconv.Itoa(size) {
+			continue
+		}
+		end, _ := strconv.ParseFloat(f[0], 64)
+		took, _ := strconv.ParseFloat(f[1], 64)
+		if at := time.UnixMilli(int64((end - took) * 1000)); !at.Before(since.Truncate(time.Millisecond)) {
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// updateTime is when BIND's update log first shows text.
+func updateTime(t *testing.T, l *dnstest.Lab, text string) time.Time {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(l.Primary.Dir, "update.log"))
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, text) {
+			f := strings.Fields(line)
+			at, err := time.ParseInLocation("02-Jan-2006 15:04:05.000", f[0]+" "+f[1], time.Local)
+			if err == nil {
+				return at
+			}
+		}
+	}
+	return time.Time{}
+}
