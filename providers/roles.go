@@ -161,6 +161,14 @@ type CAAPublisher interface {
 	Governs(cert schema.Address) bool
 }
 
+// MXPolicy is an MTA-STS policy in enforce mode: MXProblems are why
+// senders that enforce it would refuse an MX (rule mta-sts-mx-covered).
+// Observe must have run.
+type MXPolicy interface {
+	Resource
+	MXProblems() []string
+}
+
 // Warner resources have something to say about what was observed that is
 // not a change (a server lagging, signatures missing). Plan must have run.
 type Warner interface {

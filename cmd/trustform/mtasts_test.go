@@ -193,3 +193,78 @@ func updateTime(t *testing.T, l *dnstest.Lab, text string) time.Time {
 	}
 	return time.Time{}
 }
+
+// TestMTASTSMXCovered: under enforce, the MX host in the zone (real BIND)
+// answered by a managed service whose certificate comes from the local
+// CA stops the plan at rule mta-sts-mx-covered, naming the MX, the
+// service and the certificate; under testing the same plan goes through.
+func TestMTASTSMXCovered(t *testing.T) {
+	lab := dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
+	cfg := func(mode string) string {
+		return fmt.Sprintf(`dns_zone "example" {
+  name   = "example.test"
+  server = %q
+  tsig {
+    name        = "trustform-key"
+    secret_file = "tsig.secret"
+  }
+}
+
+local_ca "ca" {}
+
+certificate "mta_sts" {
+  domains   = ["mta-sts.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "mta-sts.pem"
+  key_file  = "mta-sts.key"
+}
+
+certificate "mail" {
+  domains   = ["mail.example.test"]
+  issuer    = local_ca.ca
+  cert_file = "mail.pem"
+  key_file  = "mail.key"
+}
+
+vhost "mta_sts" {
+  server         = "nginx"
+  config_file    = "sites/mta-sts.conf"
+  listen         = "443"
+  server_names   = ["mta-sts.example.test"]
+  certificate    = certificate.mta_sts
+  root           = "www"
+  test_command   = ""
+  reload_command = ""
+}
+
+service "mx" {
+  certificate    = certificate.mail
+  endpoints      = ["smtp://mail.example.test:25"]
+  test_command   = ""
+  reload_command = ""
+}
+
+mta_sts "example" {
+  zone  = dns_zone.example
+  mode  = %q
+  vhost = vhost.mta_sts
+  tls_rpt {
+    rua = ["mailto:tlsrpt@example.test"]
+  }
+}
+`, lab.Primary.Addr, mode)
+	}
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg("enforce")), 0o644)
+	r := tf(t, dir, "plan")
+	mustCode(t, r, 1, "plan of enforce with a local CA's certificate on the MX")
+	if got := strings.Join(strings.Fields(r.stderr), " "); !strings.Contains(got, "mta-sts-mx-covered") ||
+		!strings.Contains(got, "service.mx answers SMTP for the MX host mail.example.test with certificate.mail, issued by a local CA") {
+		t.Errorf("the plan does not name the MX, the service and the certificate:\n%s", r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg("testing")), 0o644)
+	if r := tf(t, dir, "plan"); r.code != 0 || strings.Contains(r.stderr, "mta-sts-mx-covered") {
+		t.Errorf("plan under testing: exit %d\n%s", r.code, r.stderr)
+	}
+}

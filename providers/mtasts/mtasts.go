@@ -52,7 +52,8 @@ type MTASTS struct {
 	Vhost      schema.Address
 	Cert       schema.Address
 
-	mx []string // the domain's MX hosts as observed
+	mx       []string    // the domain's MX hosts as observed
+	services []mxService // the managed services that answer SMTP
 }
 
 var (
@@ -73,6 +74,7 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 	if blk.TLSRPT != nil {
 		m.RUA = blk.TLSRPT.RUA
 	}
+	m.services = mxServices(cfg)
 	if p := webserver.Prober(cfg, v); p != nil {
 		m.FetchAddr = p.Addr
 	}
@@ -110,17 +112,15 @@ func (m *MTASTS) rpt() string {
 // Observe reads the policy file, the TXT records and, without mx, the
 // domain's MX hosts as the zone's primary serves them.
 func (m *MTASTS) Observe(ctx context.Context) (providers.Value, error) {
-	if m.MX == nil {
-		targets, err := m.Zone.MX(ctx)
-		if err != nil {
-			return nil, err
-		}
-		m.mx = nil
-		for _, t := range targets {
-			m.mx = append(m.mx, strings.TrimSuffix(t, "."))
-		}
-		slices.Sort(m.mx)
+	targets, err := m.Zone.MX(ctx)
+	if err != nil {
+		return nil, err
 	}
+	m.mx = nil
+	for _, t := range targets {
+		m.mx = append(m.mx, strings.TrimSuffix(t, "."))
+	}
+	slices.Sort(m.mx)
 	file, err := m.Host.ReadFile(m.PolicyPath)
 	if err != nil {
 		return nil, err
@@ -145,13 +145,39 @@ func (m *MTASTS) Observe(ctx context.Context) (providers.Value, error) {
 	if recs := dns.Presentation(rpt); len(recs) > 0 {
 		v["tls_rpt"] = providers.String(strings.Join(recs, " "))
 	}
+	v["mx_covered"] = providers.String(m.covered()) // drift when an MX appears that the policy does not cover
 	return v, nil
+}
+
+// covered says whether the policy's patterns match every MX host the zone
+// serves: "yes", or the hosts they miss.
+func (m *MTASTS) covered() string {
+	var missed []string
+	for _, mx := range m.mx {
+		if !slices.ContainsFunc(m.policy().MX, func(p string) bool { return covers(p, mx) }) {
+			missed = append(missed, mx)
+		}
+	}
+	if len(missed) == 0 {
+		return "yes"
+	}
+	return "no: " + strings.Join(missed, ", ")
+}
+
+// Warnings: moving to enforce without TLS-RPT means nobody hears of the
+// senders that stop delivering.
+func (m *MTASTS) Warnings() []providers.Warning {
+	if m.Mode == "enforce" && m.RUA == nil {
+		return []providers.Warning{{Attr: "mode", Summary: "enforce without TLS-RPT",
+			Detail: "Under enforce, senders that cannot validate an MX stop delivering to it, and without a tls_rpt block nobody is told. Add tls_rpt { rua = [\"mailto:…\"] } to hear of failures (RFC 8460)."}}
+	}
+	return nil
 }
 
 // Plan asks for the policy file, then the TXT records announcing its id.
 func (m *MTASTS) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	p := m.policy()
-	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID())}
+	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID()), "mx_covered": providers.String("yes")}
 	if m.RUA != nil {
 		v["tls_rpt"] = providers.String(m.rpt())
 	}

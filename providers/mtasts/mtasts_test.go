@@ -196,3 +196,38 @@ mta_sts "m" {
 func kindsOf() []schema.Kind {
 	return []schema.Kind{dns.ZoneKind().Kind, localca.Kind().Kind, certificate.Kind().Kind, webserver.PolicyKind().Kind, webserver.VhostKind().Kind, Kind().Kind}
 }
+
+// Under enforce, an MX no pattern matches and a managed MX whose
+// certificate senders refuse are rule mta-sts-mx-covered's findings;
+// under testing there are none.
+func TestMXProblems(t *testing.T) {
+	if !covers("*.example.test", "mx1.example.test") || covers("*.example.test", "a.b.example.test") || covers("*.example.test", "example.test") || !covers("Mail.Example.Test.", "mail.example.test") {
+		t.Error("covers does not match as RFC 8461 §4.1 says")
+	}
+	m := &MTASTS{Mode: "enforce", MX: []string{"mail.example.test"}, mx: []string{"mail.example.test", "mx2.example.test"},
+		services: []mxService{
+			{Host: "mail.example.test", Service: schema.Address{Type: "service", Name: "mx"}, Cert: schema.Address{Type: "certificate", Name: "mail"}, Names: []string{"mail.example.test"}, LocalCA: true},
+			{Host: "mx2.example.test", Service: schema.Address{Type: "service", Name: "mx2"}, Cert: schema.Address{Type: "certificate", Name: "other"}, Names: []string{"smtp.example.test"}},
+			{Host: "relay.example.net", Service: schema.Address{Type: "service", Name: "relay"}, Names: []string{"x"}, LocalCA: true},
+		}}
+	got := strings.Join(m.mxProblems(), "\n")
+	for _, want := range []string{
+		"the MX host mx2.example.test matches none of the policy's mx patterns (mail.example.test)",
+		"service.mx answers SMTP for the MX host mail.example.test with certificate.mail, issued by a local CA",
+		"service.mx2 answers SMTP for the MX host mx2.example.test with certificate.other, which names smtp.example.test, not mx2.example.test",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the findings do not say %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "relay") {
+		t.Errorf("a service that is not an MX host is a finding:\n%s", got)
+	}
+	if m.covered() != "no: mx2.example.test" {
+		t.Errorf("covered = %q", m.covered())
+	}
+	m.Mode = "testing"
+	if p := m.mxProblems(); len(p) != 0 {
+		t.Errorf("findings under testing: %v", p)
+	}
+}
