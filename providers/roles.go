@@ -169,6 +169,15 @@ type MXPolicy interface {
 	MXProblems() []string
 }
 
+// SlowDeleter is a resource whose deletion waits: what it published last
+// must stay served for RetireAfter from when its Target record is visible
+// everywhere (an MTA-STS policy in mode none, for max_age), before it goes.
+type SlowDeleter interface {
+	Resource
+	Targeted
+	RetireAfter() time.Duration
+}
+
 // Warner resources have something to say about what was observed that is
 // not a change (a server lagging, signatures missing). Plan must have run.
 type Warner interface {

@@ -157,6 +157,58 @@ func TestMTASTS(t *testing.T) {
 	if fetchTime(t, l.web.AccessLog, len(policy), start).IsZero() || updateTime(t, l.dns, "id="+id).IsZero() {
 		t.Errorf("nginx's access log shows no fetch of the new policy by the apply, or BIND's update log no new id")
 	}
+
+	// Retirement, with a max_age of 3 s so that the test need not wait a
+	// week: the block removed, the policy goes to mode none under a new
+	// id, stays served for max_age from when that id is served, and only
+	// then the file and the records go.
+	cfgPath := filepath.Join(l.dir, "main.hcl")
+	cfg, _ := os.ReadFile(cfgPath)
+	short := strings.Replace(string(cfg), `mode  = "enforce"`, "mode  = \"testing\"\n  max_age = \"3s\"", 1)
+	os.WriteFile(cfgPath, []byte(short), 0o644)
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve"), 0, "apply of a 3 s max_age")
+	os.WriteFile(cfgPath, []byte(short[:strings.Index(short, `mta_sts "example"`)]), 0o644)
+	r = tf(t, l.dir, "plan")
+	mustCode(t, r, 0, "plan of the retirement")
+	if !strings.Contains(r.stdout, "mode: none") || !strings.Contains(r.stdout, "not before") {
+		t.Errorf("the retirement's plan does not show the retiring policy and the date it ends:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "apply of the retirement")
+	if out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", l.pebble.RootsFile,
+		"--connect-to", "mta-sts.example.test:443:"+l.web.HTTPS, "https://mta-sts.example.test/.well-known/mta-sts.txt").Output(); err != nil || string(out) != "404" {
+		t.Errorf("after the retirement curl gets %s (%v), want 404", out, err)
+	}
+	if got := l.digTXT(t, "_mta-sts.example.test"); got != "" {
+		t.Errorf("after the retirement dig _mta-sts TXT shows %s", got)
+	}
+	retiredAt, removedAt := retirementTimes(t, l.dns)
+	if retiredAt.IsZero() || removedAt.Sub(retiredAt) < 3*time.Second {
+		t.Errorf("BIND took the retiring id at %s and the removal at %s: max_age (3 s) was not waited out", retiredAt, removedAt)
+	}
+}
+
+// retirementTimes are when BIND's update log shows the retiring policy's
+// id (the last id published) and the _mta-sts record's removal.
+func retirementTimes(t *testing.T, l *dnstest.Lab) (published, removed time.Time) {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(l.Primary.Dir, "update.log"))
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.Contains(line, "_mta-sts.example.test") {
+			continue
+		}
+		at, err := time.ParseInLocation("02-Jan-2006 15:04:05.000", f[0]+" "+f[1], time.Local)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.Contains(line, "adding an RR"):
+			published = at
+		case strings.Contains(line, "deleting rrset") && !published.IsZero() && at.After(published):
+			removed = at
+		}
+	}
+	return published, removed
 }
 
 // fetchTime is when the first request since since began that nginx

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"github.com/trustform/trustform/engine/graph"
+	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -22,18 +23,37 @@ var _ Orderer = MTASTSPolicyBeforeID
 func (r mtastsPolicyBeforeID) Name() string { return string(r) }
 
 // Order places each publish-id phase after the policy file's write (and
-// after the vhost and certificate that serve it).
+// after the vhost and certificate that serve it). A retirement's removal
+// comes after the retiring policy's id, behind a gate that opens max_age
+// after that id is served everywhere.
 func (r mtastsPolicyBeforeID) Order(g *graph.Graph) {
 	for _, n := range g.Nodes {
 		ph, ok := n.Phase(providers.PhasePublishID)
-		if !ok {
+		var published *graph.Step
+		if ok {
+			var written *graph.Step
+			for _, s := range g.StepsOf(n.Addr) {
+				if s.Phase != providers.PhaseDelete {
+					written = s
+				}
+			}
+			published = g.AddStep(n.Addr, n.Change.Action, providers.PhasePublishID, r.Name(), ph.Description)
+			published.After(written, r.Name())
+			for _, d := range n.Change.After {
+				published.After(g.Dep(d), "")
+			}
+		}
+		ret, ok := n.Res.(providers.SlowDeleter)
+		if !ok || n.Change == nil || n.Change.Action != providers.Delete {
 			continue
 		}
-		written := g.Last(n.Addr)
-		s := g.AddStep(n.Addr, n.Change.Action, providers.PhasePublishID, r.Name(), ph.Description)
-		s.After(written, r.Name())
-		for _, d := range n.Change.After {
-			s.After(g.Dep(d), "")
+		for _, s := range g.StepsOf(n.Addr) {
+			if s.Phase == providers.PhaseDelete {
+				s.After(published, r.Name())
+				s.Rule = r.Name()
+				record, _ := ret.Target()
+				s.Gate = append(s.Gate, plan.GateWait{Address: n.Addr.String(), Record: record, Wait: ret.RetireAfter().String()})
+			}
 		}
 	}
 }

@@ -54,6 +54,9 @@ type MTASTS struct {
 
 	mx       []string    // the domain's MX hosts as observed
 	services []mxService // the managed services that answer SMTP
+	// The _mta-sts TXT records every authoritative server serves, and
+	// the servers that lag: a retirement's wait counts from then.
+	visible, lagging []string
 }
 
 var (
@@ -133,6 +136,11 @@ func (m *MTASTS) Observe(ctx context.Context) (providers.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	served, err := m.Zone.Propagation(ctx, m.idOwner(), mdns.TypeTXT)
+	if err != nil {
+		return nil, err
+	}
+	m.visible, m.lagging = served.Visible, served.Lagging
 	if file == nil && len(ids) == 0 && len(rpt) == 0 {
 		return nil, nil
 	}
@@ -204,11 +212,61 @@ func rptWhy(rua []string) string {
 // url is where senders fetch the policy.
 func (m *MTASTS) url() string { return "https://mta-sts." + m.Domain + "/.well-known/mta-sts.txt" }
 
-// Apply writes the policy file, or fetches it back and publishes the TXT
-// records.
-func (m *MTASTS) Apply(ctx context.Context, _ *providers.Change, phase string) error {
+// retired is the policy a retirement serves: mode none, under a new id.
+func (m *MTASTS) retired() Policy {
 	p := m.policy()
+	p.Mode = "none"
+	return p
+}
+
+// Delete retires MTA-STS (RFC 8461 §8.3): the policy in mode none under a
+// new id, served for max_age, so that senders drop the policy they keep
+// instead of enforcing it, and only then the file and the records go.
+func (m *MTASTS) Delete(observed providers.Value) *providers.Change {
+	ch := &providers.Change{Action: providers.Delete,
+		Reasons: []string{fmt.Sprintf("its block is gone: MTA-STS of %s is retired through mode: none, served for max_age (%s) before the policy and its records are removed, so that senders drop the policy they keep rather than enforce it", m.Domain, m.MaxAge)}}
+	none := m.retired()
+	if !providers.List(none.Lines()...).Equal(observed["policy"]) {
+		ch.Phases = append(ch.Phases,
+			providers.Phase{Name: PhaseWritePolicy, Description: "write the retiring policy (mode: none) to " + m.PolicyPath},
+			providers.Phase{Name: PhasePublishID, Placed: true, Description: "fetch the retiring policy back, then publish its id " + none.ID()})
+	}
+	ch.Phases = append(ch.Phases, providers.Phase{Name: providers.PhaseDelete, Description: "remove the policy file and the _mta-sts and _smtp._tls records, once senders had max_age to drop the policy"})
+	return ch
+}
+
+// RetireAfter is how long the retiring policy is served before it goes.
+func (m *MTASTS) RetireAfter() time.Duration { return m.MaxAge }
+
+// Target is the _mta-sts record of the retiring policy, whose visibility
+// a retirement's wait counts from.
+func (m *MTASTS) Target() (string, string) {
+	return fmt.Sprintf("%q", "v=STSv1; id="+m.retired().ID()), ""
+}
+
+// Visible lists the _mta-sts records every authoritative server serves.
+func (m *MTASTS) Visible() []string { return m.visible }
+
+// Lagging names the servers that do not serve the zone's _mta-sts record.
+func (m *MTASTS) Lagging() []string { return m.lagging }
+
+// Everywhere reports whether every server serves the _mta-sts record.
+func (m *MTASTS) Everywhere() bool { return len(m.lagging) == 0 }
+
+// Apply writes the policy file, or fetches it back and publishes the TXT
+// records, or (a retirement's last step) removes both. A deletion's policy
+// is the retiring one.
+func (m *MTASTS) Apply(ctx context.Context, ch *providers.Change, phase string) error {
+	p := m.policy()
+	if ch != nil && ch.Action == providers.Delete {
+		p = m.retired()
+	}
 	switch phase {
+	case providers.PhaseDelete:
+		if err := m.Zone.Update(ctx, []dns.RRset{{Owner: m.idOwner(), Type: mdns.TypeTXT, TTL: 3600}, {Owner: m.rptOwner(), Type: mdns.TypeTXT, TTL: 3600}}); err != nil {
+			return err
+		}
+		return m.Host.Remove(m.PolicyPath)
 	case PhaseWritePolicy:
 		return m.Host.WriteFile(m.PolicyPath, []byte(p.Text()), 0o644)
 	case PhasePublishID:
