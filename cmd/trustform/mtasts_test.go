@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
@@ -256,8 +265,9 @@ func TestMTASTSMXCovered(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(lab.Secret), 0o600)
 	cfg := func(mode string) string {
 		return fmt.Sprintf(`dns_zone "example" {
-  name   = "example.test"
-  server = %q
+  name        = "example.test"
+  server      = %[1]q
+  nameservers = [%[1]q]
   tsig {
     name        = "trustform-key"
     secret_file = "tsig.secret"
@@ -300,7 +310,7 @@ service "mx" {
 
 mta_sts "example" {
   zone  = dns_zone.example
-  mode  = %q
+  mode  = %[2]q
   vhost = vhost.mta_sts
   tls_rpt {
     rua = ["mailto:tlsrpt@example.test"]
@@ -318,5 +328,104 @@ mta_sts "example" {
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg("testing")), 0o644)
 	if r := tf(t, dir, "plan"); r.code != 0 || strings.Contains(r.stderr, "mta-sts-mx-covered") {
 		t.Errorf("plan under testing: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestMTASTSKilledAtEveryStep: a policy change (testing to enforce) with
+// trustform killed (SIGKILL) inside every step (after its write, before
+// its record: the policy written, the id published), restarted each time
+// as a timer would. An independent checker fetches the policy as a sender does and
+// asks BIND for the id every 100 ms: no sender may ever see an id whose
+// policy has not been served, and at the end the plan is empty.
+func TestMTASTSKilledAtEveryStep(t *testing.T) {
+	l := startMTASTSLab(t, "testing")
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
+	for i, how := range []string{"inside"} {
+		hook := "TRUSTFORM_TEST_KILL_AFTER_STEPS=1"
+		if how == "inside" {
+			hook = "TRUSTFORM_TEST_KILL_INSIDE=" + filepath.Join(t.TempDir(), "killed")
+		}
+		l.write(t, []string{"enforce"}[i], "mail.example.test", "*.mail.example.test")
+		stop := l.watchPolicy(t)
+		kills := 0
+		var runs []string
+		for run := 0; run < 10; run++ {
+			out, err := applyRun(l.dir, run, nil, hook, 0)
+			runs = append(runs, out)
+			if err == nil {
+				break
+			}
+			if !strings.Contains(out, "fault hook: killed "+how+" step") {
+				t.Fatalf("apply failed for another reason: %v\n%s", err, strings.Join(runs, "\n"))
+			}
+			kills++
+		}
+		checks, violations := stop()
+		t.Logf("%d kills %s a step, %d checks, %d violations", kills, how, checks, len(violations))
+		if kills < 2 {
+			t.Errorf("only %d kills %s a step, want one at the policy's write and one at its id:\n%s", kills, how, strings.Join(runs, "\n"))
+		}
+		if len(violations) > 0 {
+			t.Errorf("senders could see an id whose policy was never served:\n%s", strings.Join(violations, "\n"))
+		}
+		mustCode(t, tf(t, l.dir, "plan", "-detailed-exitcode"), 0, "plan after the change")
+		mustCode(t, tf(t, l.dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only plan after the change")
+	}
+}
+
+// watchPolicy is the independent checker of RFC 8461's id: every 100 ms
+// it fetches the policy as a sender does (HTTPS to mta-sts.example.test,
+// Pebble's roots, no redirect) and then asks BIND for the _mta-sts id; an
+// id that is not the id of a policy served so far is a violation.
+func (l *mtastsLab) watchPolicy(t *testing.T) (stop func() (int, []string)) {
+	roots := x509.NewCertPool()
+	pem, _ := os.ReadFile(l.pebble.RootsFile)
+	roots.AppendCertsFromPEM(pem)
+	client := &http.Client{Timeout: 2 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "mta-sts.example.test"},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, l.web.HTTPS)
+			}}}
+	served := map[string]bool{}
+	var mu sync.Mutex
+	var checks int
+	var violations []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if resp, err := client.Get("https://mta-sts.example.test/.well-known/mta-sts.txt"); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					served[policyID(string(body))] = true
+				}
+			}
+			id := ""
+			for _, rr := range l.dns.Primary.Query(t, "_mta-sts.example.test.", mdns.TypeTXT).Answer {
+				if txt, ok := rr.(*mdns.TXT); ok {
+					id = strings.TrimPrefix(strings.Join(txt.Txt, ""), "v=STSv1; id=")
+				}
+			}
+			mu.Lock()
+			checks++
+			if id != "" && !served[id] {
+				violations = append(violations, time.Now().Format("05.000")+" BIND publishes id "+id+", whose policy was never served")
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() (int, []string) {
+		close(done)
+		wg.Wait()
+		return checks, violations
 	}
 }

@@ -154,7 +154,27 @@ func (m *MTASTS) Observe(ctx context.Context) (providers.Value, error) {
 		v["tls_rpt"] = providers.String(strings.Join(recs, " "))
 	}
 	v["mx_covered"] = providers.String(m.covered()) // drift when an MX appears that the policy does not cover
+	v["served"] = providers.String(m.served(ctx, file, v["id"].Str))
 	return v, nil
+}
+
+// served is what senders find, checked as they fetch it: "yes" when the
+// vhost serves the policy file's bytes under the published id, else why
+// not. Nothing is fetched before the file exists.
+func (m *MTASTS) served(ctx context.Context, file []byte, id string) string {
+	if file == nil {
+		return "no policy file"
+	}
+	text, err := m.Fetch(ctx)
+	switch {
+	case err != nil:
+		return "no: " + err.Error()
+	case text != string(file):
+		return fmt.Sprintf("no: %s serves %q, not the policy file", m.url(), text)
+	case id != "" && Policy{}.idOf(text) != id:
+		return fmt.Sprintf("no: the published id %s is not the served policy's (%s)", id, Policy{}.idOf(text))
+	}
+	return "yes"
 }
 
 // covered says whether the policy's patterns match every MX host the zone
@@ -185,7 +205,7 @@ func (m *MTASTS) Warnings() []providers.Warning {
 // Plan asks for the policy file, then the TXT records announcing its id.
 func (m *MTASTS) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	p := m.policy()
-	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID()), "mx_covered": providers.String("yes")}
+	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID()), "mx_covered": providers.String("yes"), "served": providers.String("yes")}
 	if m.RUA != nil {
 		v["tls_rpt"] = providers.String(m.rpt())
 	}
