@@ -75,3 +75,36 @@ service "imap" {
   test_command   = "doveconf -n >/dev/null"
   reload_command = "doveadm reload"
 }
+
+# MTA-STS (RFC 8461) for the senders that do not validate DNSSEC, beside
+# DANE (which wins where both are published, RFC 8461 §2): the policy is
+# served by nginx at https://mta-sts.example.test/.well-known/mta-sts.txt
+# and announced by _mta-sts.example.test, whose id trustform derives from
+# the policy; TLS-RPT (RFC 8460) reports failures to the postmaster. Start
+# in testing; under enforce, rule mta-sts-mx-covered checks that mail.example.test
+# matches the policy and serves a certificate valid in the Web PKI for it.
+certificate "mta_sts" {
+  domains   = ["mta-sts.example.test"]
+  issuer    = acme_account.le
+  challenge = "dns-01"
+  cert_file = "/etc/ssl/mta-sts/fullchain.pem"
+  key_file  = "/etc/ssl/mta-sts/privkey.pem"
+}
+
+vhost "mta_sts" {
+  server       = "nginx"
+  config_file  = "/etc/nginx/sites-enabled/mta-sts.conf"
+  listen       = "443"
+  server_names = ["mta-sts.example.test"]
+  certificate  = certificate.mta_sts
+  root         = "/var/www/mta-sts"
+}
+
+mta_sts "example" {
+  zone  = dns_zone.example
+  mode  = "testing"
+  vhost = vhost.mta_sts
+  tls_rpt {
+    rua = ["mailto:tlsrpt@example.test"]
+  }
+}
