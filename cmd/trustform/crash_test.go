@@ -366,7 +366,37 @@ func coversEveryCombination(recs, matching []string) bool {
 // also parses the state file. stop ends it and returns the number of checks
 // and the violations seen.
 func watchDANE(t *testing.T, dir string, servers []authority, services map[string]string) (stop func() (int, []string)) {
-	var mu sync.Mutex
+	return watch(20*time.Millisecond, func() (checks int, violations []string) {
+		for owner, addr := range services {
+			matching, err := handshakeRecords(addr, strings.SplitN(owner, ".", 3)[2])
+			if err != nil {
+				continue // nginx between workers; the next check sees it
+			}
+			for _, n := range servers {
+				recs := n.tlsa(t, owner)
+				checks++
+				if !coversEveryCombination(recs, matching) {
+					violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s while %s serves %v", time.Now().Format("05.000"), n.Addr, recs, owner, addr, matching))
+				}
+			}
+		}
+		return checks, append(violations, stateParses(dir)...)
+	})
+}
+
+// stateParses is the checkers' own invariant: the state file always
+// parses.
+func stateParses(dir string) []string {
+	if _, err := state.Load(filepath.Join(dir, ".trustform", "state.json")); err != nil {
+		return []string{"state.json: " + err.Error()}
+	}
+	return nil
+}
+
+// watch runs an independent checker every interval until stop: check
+// returns how many checks it made and the violations it saw; stop returns
+// their totals.
+func watch(interval time.Duration, check func() (int, []string)) (stop func() (int, []string)) {
 	var checks int
 	var violations []string
 	done := make(chan struct{})
@@ -378,28 +408,10 @@ func watchDANE(t *testing.T, dir string, servers []authority, services map[strin
 			select {
 			case <-done:
 				return
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(interval):
 			}
-			for owner, addr := range services {
-				matching, err := handshakeRecords(addr, strings.SplitN(owner, ".", 3)[2])
-				if err != nil {
-					continue // nginx between workers; the next check sees it
-				}
-				for _, n := range servers {
-					recs := n.tlsa(t, owner)
-					mu.Lock()
-					checks++
-					if !coversEveryCombination(recs, matching) {
-						violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s while %s serves %v", time.Now().Format("05.000"), n.Addr, recs, owner, addr, matching))
-					}
-					mu.Unlock()
-				}
-			}
-			if _, err := state.Load(filepath.Join(dir, ".trustform", "state.json")); err != nil {
-				mu.Lock()
-				violations = append(violations, "state.json: "+err.Error())
-				mu.Unlock()
-			}
+			n, v := check()
+			checks, violations = checks+n, append(violations, v...)
 		}
 	}()
 	return func() (int, []string) {

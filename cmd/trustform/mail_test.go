@@ -7,11 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/trustform/trustform/engine/state"
 	"github.com/trustform/trustform/providers/service/mailtest"
 )
 
@@ -100,47 +98,21 @@ func lastLines(s string, n int) string {
 // verifier; and the state file must parse. stop returns the checks made
 // and the violations seen.
 func (l *mailLab) watchMail(t *testing.T) (stop func() (int, []string)) {
-	var mu sync.Mutex
-	var checks int
-	var violations []string
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-			for _, ep := range []struct{ owner, addr, starttls string }{
-				{l.smtpOwner, l.postfix.SMTP, "smtp"},
-				{l.imapsOwner, l.dovecot.IMAPS, ""},
-			} {
-				for _, n := range l.zone.servers {
-					recs := n.tlsa(t, ep.owner)
-					err := opensslDANE(ep.addr, ep.starttls, recs)
-					mu.Lock()
-					checks++
-					if err != nil {
-						violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s: %s does not verify: %v", time.Now().Format("05.000"), n.Addr, recs, ep.owner, ep.addr, err))
-					}
-					mu.Unlock()
+	return watch(200*time.Millisecond, func() (checks int, violations []string) {
+		for _, ep := range []struct{ owner, addr, starttls string }{
+			{l.smtpOwner, l.postfix.SMTP, "smtp"},
+			{l.imapsOwner, l.dovecot.IMAPS, ""},
+		} {
+			for _, n := range l.zone.servers {
+				recs := n.tlsa(t, ep.owner)
+				checks++
+				if err := opensslDANE(ep.addr, ep.starttls, recs); err != nil {
+					violations = append(violations, fmt.Sprintf("%s %s publishes %v at %s: %s does not verify: %v", time.Now().Format("05.000"), n.Addr, recs, ep.owner, ep.addr, err))
 				}
 			}
-			if _, err := state.Load(filepath.Join(l.dir, ".trustform", "state.json")); err != nil {
-				mu.Lock()
-				violations = append(violations, "state.json: "+err.Error())
-				mu.Unlock()
-			}
 		}
-	}()
-	return func() (int, []string) {
-		close(done)
-		wg.Wait()
-		return checks, violations
-	}
+		return checks, append(violations, stateParses(l.dir)...)
+	})
 }
 
 // TestMailDANE: trustform manages a mail server's certificate under DANE

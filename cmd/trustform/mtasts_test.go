@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -388,44 +387,23 @@ func (l *mtastsLab) watchPolicy(t *testing.T) (stop func() (int, []string)) {
 				return (&net.Dialer{}).DialContext(ctx, network, l.web.HTTPS)
 			}}}
 	served := map[string]bool{}
-	var mu sync.Mutex
-	var checks int
-	var violations []string
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(100 * time.Millisecond):
+	return watch(100*time.Millisecond, func() (int, []string) {
+		if resp, err := client.Get("https://mta-sts.example.test/.well-known/mta-sts.txt"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				served[policyID(string(body))] = true
 			}
-			if resp, err := client.Get("https://mta-sts.example.test/.well-known/mta-sts.txt"); err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					served[policyID(string(body))] = true
-				}
-			}
-			id := ""
-			for _, rr := range l.dns.Primary.Query(t, "_mta-sts.example.test.", mdns.TypeTXT).Answer {
-				if txt, ok := rr.(*mdns.TXT); ok {
-					id = strings.TrimPrefix(strings.Join(txt.Txt, ""), "v=STSv1; id=")
-				}
-			}
-			mu.Lock()
-			checks++
-			if id != "" && !served[id] {
-				violations = append(violations, time.Now().Format("05.000")+" BIND publishes id "+id+", whose policy was never served")
-			}
-			mu.Unlock()
 		}
-	}()
-	return func() (int, []string) {
-		close(done)
-		wg.Wait()
-		return checks, violations
-	}
+		id := ""
+		for _, rr := range l.dns.Primary.Query(t, "_mta-sts.example.test.", mdns.TypeTXT).Answer {
+			if txt, ok := rr.(*mdns.TXT); ok {
+				id = strings.TrimPrefix(strings.Join(txt.Txt, ""), "v=STSv1; id=")
+			}
+		}
+		if id != "" && !served[id] {
+			return 1, []string{time.Now().Format("05.000") + " BIND publishes id " + id + ", whose policy was never served"}
+		}
+		return 1, nil
+	})
 }
