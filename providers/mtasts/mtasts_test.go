@@ -209,12 +209,14 @@ func TestMXProblems(t *testing.T) {
 			{Host: "mail.example.test", Service: schema.Address{Type: "service", Name: "mx"}, Cert: schema.Address{Type: "certificate", Name: "mail"}, Names: []string{"mail.example.test"}, LocalCA: true},
 			{Host: "mx2.example.test", Service: schema.Address{Type: "service", Name: "mx2"}, Cert: schema.Address{Type: "certificate", Name: "other"}, Names: []string{"smtp.example.test"}},
 			{Host: "relay.example.net", Service: schema.Address{Type: "service", Name: "relay"}, Names: []string{"x"}, LocalCA: true},
+			{Host: "127.0.0.1", Service: schema.Address{Type: "service", Name: "byaddress"}, Cert: schema.Address{Type: "certificate", Name: "mail2"}, Names: []string{"mail.example.test"}, LocalCA: true},
 		}}
 	got := strings.Join(m.mxProblems(), "\n")
 	for _, want := range []string{
 		"the MX host mx2.example.test matches none of the policy's mx patterns (mail.example.test)",
 		"service.mx answers SMTP for the MX host mail.example.test with certificate.mail, issued by a local CA",
 		"service.mx2 answers SMTP for the MX host mx2.example.test with certificate.other, which names smtp.example.test, not mx2.example.test",
+		"service.byaddress answers SMTP for the MX host mail.example.test with certificate.mail2, issued by a local CA",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the findings do not say %q:\n%s", want, got)

@@ -79,13 +79,18 @@ func (m *MTASTS) mxProblems() []string {
 		}
 	}
 	for _, s := range m.services {
-		isMX := false
+		// The service answers for an MX host when its endpoint names the
+		// host, or its certificate does (an endpoint given by address).
+		mx := ""
 		for _, h := range m.mx {
-			isMX = isMX || covers(h, s.Host)
+			if covers(h, s.Host) || (mx == "" && providers.Serves(s.Names, h)) {
+				mx = h
+			}
 		}
-		if !isMX {
+		if mx == "" {
 			continue
 		}
+		s.Host = mx
 		switch {
 		case s.LocalCA:
 			out = append(out, fmt.Sprintf("%s answers SMTP for the MX host %s with %s, issued by a local CA: senders that enforce MTA-STS check the certificate in the Web PKI and refuse it", s.Service, s.Host, s.Cert))
