@@ -35,11 +35,8 @@ func (p *Proxy) Reset() { p.messages.Store(0) }
 func StartProxy(t testing.TB, upstream string, delay time.Duration) *Proxy {
 	t.Helper()
 	p := &Proxy{}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	must(t, err)
+	pc, ln := listenBoth(t)
 	t.Cleanup(func() { pc.Close() })
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	must(t, err)
 	t.Cleanup(func() { ln.Close() })
 	go delayTCP(ln, upstream, delay, &p.messages)
 	go func() {
@@ -107,4 +104,24 @@ func delayTCP(ln net.Listener, upstream string, delay time.Duration, count *atom
 			}
 		}()
 	}
+}
+
+// listenBoth listens on one loopback port for UDP and TCP alike: a free
+// UDP port whose TCP twin is free too (another process may hold it).
+func listenBoth(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	var err error
+	for range 50 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			continue
+		}
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			return pc, ln
+		}
+		pc.Close()
+	}
+	t.Fatalf("no loopback port free for both UDP and TCP: %v", err)
+	return nil, nil
 }
