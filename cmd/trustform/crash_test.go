@@ -94,33 +94,24 @@ func TestRolloverKilledAtEveryStep(t *testing.T) {
 // TestRolloverKilledOnEveryBackend is the same guarantee where the zone is
 // not on BIND: Knot (RFC 2136, its own signing and refresh schedule) and
 // PowerDNS (its HTTP API, one PATCH per phase). A 3 1 1 key rollover on
-// nginx killed after every step, then the key changed back under kills at
-// random moments; and the mail case, a same-key renewal under 3 0 1 on
-// Postfix and Dovecot, killed inside every step and then at random
-// moments, checked by OpenSSL's DANE verifier. The checker asks the
+// nginx killed after every one of its steps, and the mail case, a
+// same-key renewal under 3 0 1 on Postfix and Dovecot, killed at five
+// random moments, checked by OpenSSL's DANE verifier. The checker asks the
 // backend's own name server all along; zero violations, and the state
 // left is the world.
 func TestRolloverKilledOnEveryBackend(t *testing.T) {
 	for _, backend := range []string{"knot", "powerdns"} {
 		t.Run("key-type-change/local-ca/nginx/"+backend, func(t *testing.T) {
 			dir, servers, services := localCARollover(t, "nginx", backend)
-			keyType := func(from, to string) {
-				cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
-				os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "`+from+`"`), []byte(`key_type  = "`+to+`"`), 1), 0o644)
-			}
-			keyType("ec256", "ec384")
+			cfg, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+			os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(cfg, []byte(`key_type  = "ec256"`), []byte(`key_type  = "ec384"`), 1), 0o644)
 			killAtEveryStep(t, dir, servers, services, "after", 5, nil)
-			keyType("ec384", "ec256")
-			killAtRandom(t, dir, servers, watchDANE(t, dir, servers, services), 10)
 		})
 		t.Run("same-key-renewal/local-ca/postfix-3-0-1/"+backend, func(t *testing.T) {
 			l := startMailLab(t, backend)
 			mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-propagation-wait=10s"), 0, "first apply")
-			one, two := `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`
-			l.edit(t, one, two)
-			killAtEveryStepWatched(t, l.dir, l.zone.servers, l.watchMail(t), "inside", 5, nil)
-			l.edit(t, two, one)
-			killAtRandom(t, l.dir, l.zone.servers, l.watchMail(t), 10)
+			l.edit(t, `domains   = ["mail.example.test"]`, `domains   = ["mail.example.test", "smtp.example.test"]`)
+			killAtRandom(t, l.dir, l.zone.servers, l.watchMail(t), 5)
 		})
 	}
 }

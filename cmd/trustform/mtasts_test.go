@@ -32,13 +32,18 @@ type mtastsLab struct {
 	dir    string
 	dns    *dnstest.Lab
 	web    *nginxtest.Lab
-	pebble *pebbletest.Lab
+	pebble *pebbletest.Lab // nil: the vhost's certificate is the local CA's
 }
 
-func startMTASTSLab(t *testing.T, mode string) *mtastsLab {
+// startMTASTSLab starts the lab; with pebble, the policy's vhost has a
+// certificate from Pebble, without, from the local CA (whose roots the
+// fetch trusts as the issuer's).
+func startMTASTSLab(t *testing.T, mode string, pebble bool) *mtastsLab {
 	l := &mtastsLab{dir: t.TempDir()}
 	l.dns = dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail", "mta-sts IN A 127.0.0.1")
-	l.pebble = pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: l.dns.Primary.Addr})
+	if pebble {
+		l.pebble = pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: l.dns.Primary.Addr})
+	}
 	l.web = nginxtest.Start(t)
 	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
 	l.write(t, mode)
@@ -54,7 +59,12 @@ func (l *mtastsLab) write(t *testing.T, mode string, mx ...string) {
 		mxLine = fmt.Sprintf("\n  mx    = [%q]", strings.Join(mx, `", "`))
 		mxLine = strings.ReplaceAll(mxLine, `\"`, `"`)
 	}
-	cfg := acmeAccount(l.pebble) + fmt.Sprintf(`
+	issuer := "local_ca \"ca\" {}\n"
+	certIssuer := "issuer    = local_ca.ca"
+	if l.pebble != nil {
+		issuer, certIssuer = acmeAccount(l.pebble), "issuer    = acme_account.pebble\n  challenge = \"dns-01\""
+	}
+	cfg := issuer + fmt.Sprintf(`
 dns_zone "example" {
   name        = "example.test"
   server      = %[1]q
@@ -67,8 +77,7 @@ dns_zone "example" {
 
 certificate "mta_sts" {
   domains   = ["mta-sts.example.test"]
-  issuer    = acme_account.pebble
-  challenge = "dns-01"
+  %[8]s
   cert_file = "certs/mta-sts.pem"
   key_file  = "certs/mta-sts.key"
 }
@@ -92,15 +101,23 @@ mta_sts "example" {
     rua = ["mailto:tlsrpt@example.test"]
   }
 }
-`, l.dns.Primary.Addr, l.web.Sites, l.web.HTTPS, l.web.TestCommand, l.web.ReloadCommand, mode, mxLine)
+`, l.dns.Primary.Addr, l.web.Sites, l.web.HTTPS, l.web.TestCommand, l.web.ReloadCommand, mode, mxLine, certIssuer)
 	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)
 }
 
+// roots is the file of the roots the vhost's certificate builds to.
+func (l *mtastsLab) roots() string {
+	if l.pebble != nil {
+		return l.pebble.RootsFile
+	}
+	return filepath.Join(l.dir, ".trustform", "local_ca", "ca", "ca.pem")
+}
+
 // curlPolicy fetches the policy as a sender would, with curl trusting
-// Pebble's roots: HTTPS to mta-sts.example.test, no redirect followed.
+// the issuer's roots: HTTPS to mta-sts.example.test, no redirect followed.
 func (l *mtastsLab) curlPolicy(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("curl", "-sS", "--fail", "--max-redirs", "0", "--cacert", l.pebble.RootsFile,
+	out, err := exec.Command("curl", "-sS", "--fail", "--max-redirs", "0", "--cacert", l.roots(),
 		"--connect-to", "mta-sts.example.test:443:"+l.web.HTTPS, "https://mta-sts.example.test/.well-known/mta-sts.txt").CombinedOutput()
 	if err != nil {
 		t.Fatalf("curl: %v\n%s", err, out)
@@ -131,7 +148,7 @@ func policyID(policy string) string {
 // one apply in which nginx serves the new policy to trustform's fetch
 // (its access log) before BIND takes the new id (its update log).
 func TestMTASTS(t *testing.T) {
-	l := startMTASTSLab(t, "testing")
+	l := startMTASTSLab(t, "testing", true)
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
 	policy := l.curlPolicy(t)
 	want := "version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 604800\r\n"
@@ -182,7 +199,7 @@ func TestMTASTS(t *testing.T) {
 		t.Errorf("the retirement's plan does not show the retiring policy and the date it ends:\n%s", r.stdout)
 	}
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "apply of the retirement")
-	if out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", l.pebble.RootsFile,
+	if out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", l.roots(),
 		"--connect-to", "mta-sts.example.test:443:"+l.web.HTTPS, "https://mta-sts.example.test/.well-known/mta-sts.txt").Output(); err != nil || string(out) != "404" {
 		t.Errorf("after the retirement curl gets %s (%v), want 404", out, err)
 	}
@@ -337,7 +354,7 @@ mta_sts "example" {
 // asks BIND for the id every 100 ms: no sender may ever see an id whose
 // policy has not been served, and at the end the plan is empty.
 func TestMTASTSKilledAtEveryStep(t *testing.T) {
-	l := startMTASTSLab(t, "testing")
+	l := startMTASTSLab(t, "testing", false)
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
 	for i, how := range []string{"inside"} {
 		hook := "TRUSTFORM_TEST_KILL_AFTER_STEPS=1"
@@ -374,11 +391,11 @@ func TestMTASTSKilledAtEveryStep(t *testing.T) {
 
 // watchPolicy is the independent checker of RFC 8461's id: every 100 ms
 // it fetches the policy as a sender does (HTTPS to mta-sts.example.test,
-// Pebble's roots, no redirect) and then asks BIND for the _mta-sts id; an
+// the issuer's roots, no redirect) and then asks BIND for the _mta-sts id; an
 // id that is not the id of a policy served so far is a violation.
 func (l *mtastsLab) watchPolicy(t *testing.T) (stop func() (int, []string)) {
 	roots := x509.NewCertPool()
-	pem, _ := os.ReadFile(l.pebble.RootsFile)
+	pem, _ := os.ReadFile(l.roots())
 	roots.AppendCertsFromPEM(pem)
 	client := &http.Client{Timeout: 2 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

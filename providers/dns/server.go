@@ -291,14 +291,16 @@ func (s *Server) Update(ctx context.Context, sets []RRset) error {
 // UPDATEs out of the signed zone; pacing the messages of a large change
 // avoids that.
 func (s *Server) awaitServed(ctx context.Context, set RRset) {
-	want := slices.Clone(set.Records)
-	for i := range want {
-		want[i] = strings.ToLower(want[i])
+	// As Presentation gives them: TLSA hex in lower case, the other
+	// types' data as written (a TXT record's case is its value).
+	want, err := set.toRRs()
+	if err != nil {
+		return
 	}
-	slices.Sort(want)
+	wanted := Presentation(want)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if r, err := s.query(ctx, s.Primary, set.Owner, set.Type); err == nil && slices.Equal(Presentation(recordsOf(r, set.Owner, set.Type)), want) {
+		if r, err := s.query(ctx, s.Primary, set.Owner, set.Type); err == nil && slices.Equal(Presentation(recordsOf(r, set.Owner, set.Type)), wanted) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -369,3 +369,28 @@ func TestHasRRSIG(t *testing.T) {
 		t.Error("a signature over TLSA counts for TXT")
 	}
 }
+
+// An update returns once the primary serves what it wrote (inline signing
+// catches up a moment later), and no later: a TXT value's case is part of
+// the value, and a read right after sees it.
+func TestServerUpdateReturnsOnceServed(t *testing.T) {
+	lab := dnstest.Start(t, "example.test")
+	s := labServer(lab)
+	ctx := context.Background()
+	owner := "_acme-challenge.www.example.test."
+	if _, err := s.RRset(ctx, owner, mdns.TypeTXT); err != nil {
+		t.Fatal(err)
+	}
+	set := RRset{Owner: owner, Type: mdns.TypeTXT, TTL: 60, Records: []string{`"MixedCase-Token_0123"`}}
+	start := time.Now()
+	if err := s.Update(ctx, []RRset{set}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the update took %s: it waited for what the primary already served", took)
+	}
+	rrs, err := s.RRset(ctx, owner, mdns.TypeTXT)
+	if err != nil || !slices.Equal(Presentation(rrs), set.Records) {
+		t.Errorf("right after the update the primary serves %q, %v", Presentation(rrs), err)
+	}
+}
