@@ -171,8 +171,8 @@ func (m *MTASTS) served(ctx context.Context, file []byte, id string) string {
 		return "no: " + err.Error()
 	case text != string(file):
 		return fmt.Sprintf("no: %s serves %q, not the policy file", m.url(), text)
-	case id != "" && Policy{}.idOf(text) != id:
-		return fmt.Sprintf("no: the published id %s is not the served policy's (%s)", id, Policy{}.idOf(text))
+	case id != "" && idOf(text) != id:
+		return fmt.Sprintf("no: the published id %s is not the served policy's (%s)", id, idOf(text))
 	}
 	return "yes"
 }

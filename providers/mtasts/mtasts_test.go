@@ -211,7 +211,7 @@ func TestMXProblems(t *testing.T) {
 			{Host: "relay.example.net", Service: schema.Address{Type: "service", Name: "relay"}, Names: []string{"x"}, LocalCA: true},
 			{Host: "127.0.0.1", Service: schema.Address{Type: "service", Name: "byaddress"}, Cert: schema.Address{Type: "certificate", Name: "mail2"}, Names: []string{"mail.example.test"}, LocalCA: true},
 		}}
-	got := strings.Join(m.mxProblems(), "\n")
+	got := strings.Join(m.MXProblems(), "\n")
 	for _, want := range []string{
 		"the MX host mx2.example.test matches none of the policy's mx patterns (mail.example.test)",
 		"service.mx answers SMTP for the MX host mail.example.test with certificate.mail, issued by a local CA",
@@ -229,7 +229,7 @@ func TestMXProblems(t *testing.T) {
 		t.Errorf("covered = %q", m.covered())
 	}
 	m.Mode = "testing"
-	if p := m.mxProblems(); len(p) != 0 {
+	if p := m.MXProblems(); len(p) != 0 {
 		t.Errorf("findings under testing: %v", p)
 	}
 }

@@ -60,10 +60,10 @@ func covers(pattern, host string) bool {
 	return pattern == host
 }
 
-// mxProblems are why senders would refuse an MX under an enforce policy
+// MXProblems are why senders would refuse an MX under an enforce policy
 // (rule mta-sts-mx-covered): an MX host no pattern matches, and a managed
 // MX whose certificate is not valid in the Web PKI for its name.
-func (m *MTASTS) mxProblems() []string {
+func (m *MTASTS) MXProblems() []string {
 	if m.Mode != "enforce" {
 		return nil
 	}
@@ -100,6 +100,3 @@ func (m *MTASTS) mxProblems() []string {
 	}
 	return out
 }
-
-// MXProblems are the last Plan's findings of rule mta-sts-mx-covered.
-func (m *MTASTS) MXProblems() []string { return m.mxProblems() }

@@ -31,10 +31,10 @@ func (p Policy) Text() string { return strings.Join(p.Lines(), "\r\n") + "\r\n" 
 // policy's content, so that it changes exactly when the policy does (20
 // hexadecimal digits of its SHA-256; RFC 8461 §3.1 allows 1 to 32 letters
 // and digits).
-func (p Policy) ID() string { return p.idOf(p.Text()) }
+func (p Policy) ID() string { return idOf(p.Text()) }
 
 // idOf is the id of a policy file's bytes.
-func (Policy) idOf(text string) string {
+func idOf(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])[:20]
 }
