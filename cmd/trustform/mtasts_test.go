@@ -22,6 +22,7 @@ import (
 
 	"github.com/trustform/trustform/providers/acme/pebbletest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
+	"github.com/trustform/trustform/providers/service/mailtest"
 	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
 
@@ -33,18 +34,27 @@ type mtastsLab struct {
 	dns    *dnstest.Lab
 	web    *nginxtest.Lab
 	pebble *pebbletest.Lab // nil: the vhost's certificate is the local CA's
+	// mail, when set, is Postfix answering for the MX host with a
+	// certificate for mail.example.test from the same issuer, under DANE
+	// (3 1 1 on its SMTP port).
+	mail      *mailtest.Postfix
+	mailFiles string // the directory of its certificate and key
 }
 
 // startMTASTSLab starts the lab; with pebble, the policy's vhost has a
 // certificate from Pebble, without, from the local CA (whose roots the
 // fetch trusts as the issuer's).
-func startMTASTSLab(t *testing.T, mode string, pebble bool) *mtastsLab {
+func startMTASTSLab(t *testing.T, mode string, pebble, mail bool) *mtastsLab {
 	l := &mtastsLab{dir: t.TempDir()}
 	l.dns = dnstest.Start(t, "example.test", "mail IN A 127.0.0.1", "@ IN MX 10 mail", "mta-sts IN A 127.0.0.1")
 	if pebble {
 		l.pebble = pebbletest.Start(t, pebbletest.Options{HTTPPort: 1, DNSServer: l.dns.Primary.Addr})
 	}
 	l.web = nginxtest.Start(t)
+	if mail {
+		l.mailFiles = filepathJoin(t)
+		l.mail = mailtest.StartPostfix(t, filepath.Join(l.mailFiles, "mail.pem"), filepath.Join(l.mailFiles, "mail.key"))
+	}
 	os.WriteFile(filepath.Join(l.dir, "tsig.secret"), []byte(l.dns.Secret), 0o600)
 	l.write(t, mode)
 	return l
@@ -102,6 +112,34 @@ mta_sts "example" {
   }
 }
 `, l.dns.Primary.Addr, l.web.Sites, l.web.HTTPS, l.web.TestCommand, l.web.ReloadCommand, mode, mxLine, certIssuer)
+	if l.mail != nil {
+		cfg += fmt.Sprintf(`
+certificate "mail" {
+  domains   = ["mail.example.test"]
+  %[1]s
+  key_type  = "ec256"
+  reuse_key = false
+  cert_file = %[2]q
+  key_file  = %[3]q
+}
+
+tlsa "mail" {
+  zone          = dns_zone.example
+  port          = %[4]s
+  hostname      = "mail.example.test"
+  certificate   = certificate.mail
+  ttl           = 30
+  rollover_wait = "1s"
+}
+
+service "mx" {
+  certificate    = certificate.mail
+  endpoints      = ["smtp://%[5]s"]
+  test_command   = %[6]q
+  reload_command = %[7]q
+}
+`, certIssuer, filepath.Join(l.mailFiles, "mail.pem"), filepath.Join(l.mailFiles, "mail.key"), port(l.mail.SMTP), l.mail.SMTP, l.mail.TestCommand, l.mail.ReloadCommand)
+	}
 	os.WriteFile(filepath.Join(l.dir, "main.hcl"), []byte(cfg), 0o644)
 }
 
@@ -148,7 +186,7 @@ func policyID(policy string) string {
 // one apply in which nginx serves the new policy to trustform's fetch
 // (its access log) before BIND takes the new id (its update log).
 func TestMTASTS(t *testing.T) {
-	l := startMTASTSLab(t, "testing", true)
+	l := startMTASTSLab(t, "testing", true, false)
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
 	policy := l.curlPolicy(t)
 	want := "version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 604800\r\n"
@@ -210,6 +248,90 @@ func TestMTASTS(t *testing.T) {
 	if retiredAt.IsZero() || removedAt.Sub(retiredAt) < 3*time.Second {
 		t.Errorf("BIND took the retiring id at %s and the removal at %s: max_age (3 s) was not waited out", retiredAt, removedAt)
 	}
+}
+
+// TestMTASTSWithDANE: under enforce, the MX (real Postfix, STARTTLS)
+// serves a certificate from Pebble that satisfies both of RFC 8461 §2's
+// checks: OpenSSL verifies it for mail.example.test through Pebble's
+// roots (a sender that enforces MTA-STS) and with its DANE verifier
+// against the TLSA records BIND serves (a sender that validates DNSSEC).
+// Through a key rollover of the same endpoint both hold at every check,
+// and refresh-only finds the policy, its id and the MX all live.
+func TestMTASTSWithDANE(t *testing.T) {
+	l := startMTASTSLab(t, "enforce", true, true)
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
+	if err := l.both(t); err != nil {
+		t.Fatalf("after the first apply: %v", err)
+	}
+	mustCode(t, tf(t, l.dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only plan")
+	before := smtpLeaf(t, l.mail.SMTP)
+	stop := watch(150*time.Millisecond, func() (int, []string) {
+		if err := l.both(t); err != nil {
+			return 1, []string{time.Now().Format("05.000") + " " + err.Error()}
+		}
+		return 1, nil
+	})
+	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait", "-replace=certificate.mail"), 0, "the key rollover")
+	checks, violations := stop()
+	t.Logf("%d checks during the rollover, %d violations", checks, len(violations))
+	if len(violations) > 0 {
+		t.Errorf("a sender could not verify the MX during the rollover:\n%s", strings.Join(violations, "\n"))
+	}
+	if smtpLeaf(t, l.mail.SMTP) == before {
+		t.Error("Postfix serves the same certificate after the rollover")
+	}
+	if err := l.both(t); err != nil {
+		t.Errorf("after the rollover: %v", err)
+	}
+	mustCode(t, tf(t, l.dir, "plan", "-refresh-only", "-detailed-exitcode"), 0, "refresh-only plan after the rollover")
+
+	// Behind trustform's back, Postfix is given a self-signed certificate
+	// for the same name: refresh-only names the MX senders now refuse.
+	key, cert := filepath.Join(l.mailFiles, "mail.key"), filepath.Join(l.mailFiles, "mail.pem")
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+		"-subj", "/CN=mail.example.test", "-addext", "subjectAltName=DNS:mail.example.test", "-keyout", key, "-out", cert).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("sh", "-c", l.mail.ReloadCommand).CombinedOutput(); err != nil {
+		t.Fatalf("reloading Postfix: %v\n%s", err, out)
+	}
+	r := tf(t, l.dir, "plan", "-refresh-only", "-detailed-exitcode")
+	mustCode(t, r, 2, "refresh-only plan with a self-signed certificate on the MX")
+	if !strings.Contains(r.stdout, "mx_tls") || !strings.Contains(r.stdout, "no: mail.example.test (smtp://"+l.mail.SMTP+")") {
+		t.Errorf("refresh-only does not name the MX senders refuse:\n%s", r.stdout)
+	}
+}
+
+// both checks the MX as the two kinds of sender do, with OpenSSL: the
+// Web PKI (Pebble's roots, the MX host's name) and DANE (BIND's records).
+func (l *mtastsLab) both(t *testing.T) error {
+	cmd := exec.Command("openssl", "s_client", "-connect", l.mail.SMTP, "-starttls", "smtp", "-servername", "mail.example.test",
+		"-verify_hostname", "mail.example.test", "-CAfile", l.roots(), "-verify_return_error", "-brief")
+	cmd.Stdin = strings.NewReader("")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Verification: OK") {
+		return fmt.Errorf("the Web PKI check fails: %v: %s", err, lastLines(string(out), 3))
+	}
+	var recs []string
+	for _, rr := range l.dns.Primary.Query(t, "_"+port(l.mail.SMTP)+"._tcp.mail.example.test.", mdns.TypeTLSA).Answer {
+		if r, ok := rr.(*mdns.TLSA); ok {
+			recs = append(recs, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate))
+		}
+	}
+	if err := opensslDANE(l.mail.SMTP, "smtp", recs); err != nil {
+		return fmt.Errorf("the DANE check against %v fails: %w", recs, err)
+	}
+	return nil
+}
+
+// smtpLeaf is the SHA-256 of the certificate an SMTP endpoint serves.
+func smtpLeaf(t *testing.T, addr string) string {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "openssl s_client -connect "+addr+" -starttls smtp </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("reading what %s serves: %v", addr, err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // retirementTimes are when BIND's update log shows the retiring policy's
@@ -354,7 +476,7 @@ mta_sts "example" {
 // asks BIND for the id every 100 ms: no sender may ever see an id whose
 // policy has not been served, and at the end the plan is empty.
 func TestMTASTSKilledAtEveryStep(t *testing.T) {
-	l := startMTASTSLab(t, "testing", false)
+	l := startMTASTSLab(t, "testing", false, false)
 	mustCode(t, tf(t, l.dir, "apply", "-auto-approve", "-wait"), 0, "first apply")
 	for i, how := range []string{"inside"} {
 		hook := "TRUSTFORM_TEST_KILL_AFTER_STEPS=1"

@@ -75,3 +75,24 @@ func TestMarkdownQuotesServersAsText(t *testing.T) {
 		t.Errorf("the details are not one fenced block closed at its end:\n%s", details)
 	}
 }
+
+// A policy's change reads as a diff of the file in the comment: the line
+// that goes, then the line that replaces it, in place, the others kept.
+func TestMarkdownPolicyDiff(t *testing.T) {
+	before := []string{"version: STSv1", "mode: testing", "mx: mail.example.test", "max_age: 604800"}
+	after := []string{"version: STSv1", "mode: enforce", "mx: mail.example.test", "mx: *.mail.example.test", "max_age: 604800"}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Mode: "normal",
+		Changes: []plan.Change{{Address: "mta_sts.example", Type: "mta_sts", Name: "example", Action: plan.Update,
+			Before: providers.Value{"policy": providers.List(before...)}, After: providers.Value{"policy": providers.List(after...)}}},
+		Steps: []plan.Step{{Index: 1, Address: "mta_sts.example", Action: plan.Update, Phase: "write-policy", DependsOn: []int{}}},
+	}
+	p.Tally()
+	var out bytes.Buffer
+	if err := plan.WriteMarkdown(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	want := "             \"version: STSv1\",\n-         - \"mode: testing\",\n+         + \"mode: enforce\",\n             \"mx: mail.example.test\",\n+         + \"mx: *.mail.example.test\",\n             \"max_age: 604800\",\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the comment does not show the policy as a diff:\n%s", out.String())
+	}
+}

@@ -231,22 +231,21 @@ func render(v providers.Attr) string {
 	return strconv.Quote(v.Str)
 }
 
+// writeListDiff shows a list's change in order, as a diff of its items
+// (a policy's lines read as the file does): kept items plain, removed
+// ones with -, added ones with + where they go.
 func writeListDiff(w io.Writer, pt painter, before, after []string) {
-	in := map[string]bool{}
-	for _, s := range after {
-		in[s] = true
-	}
-	was := map[string]bool{}
-	for _, s := range before {
-		was[s] = true
-		mark := " "
-		if !in[s] {
-			mark = pt.action(Delete, "-")
+	for _, op := range difflib.NewMatcher(before, after).GetOpCodes() {
+		if op.Tag == 'e' {
+			for _, s := range before[op.I1:op.I2] {
+				fmt.Fprintf(w, "            %q,\n", s)
+			}
+			continue
 		}
-		fmt.Fprintf(w, "          %s %q,\n", mark, s)
-	}
-	for _, s := range after {
-		if !was[s] {
+		for _, s := range before[op.I1:op.I2] {
+			fmt.Fprintf(w, "          %s %q,\n", pt.action(Delete, "-"), s)
+		}
+		for _, s := range after[op.J1:op.J2] {
 			fmt.Fprintf(w, "          %s %q,\n", pt.action(Create, "+"), s)
 		}
 	}

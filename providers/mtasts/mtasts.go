@@ -78,6 +78,11 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		m.RUA = blk.TLSRPT.RUA
 	}
 	m.services = mxServices(cfg)
+	for i, s := range m.services {
+		if d, ok := b.Bound(s.Cert).(providers.Deployment); ok {
+			m.services[i].Roots = d.Deployed().Roots
+		}
+	}
 	if p := webserver.Prober(cfg, v); p != nil {
 		m.FetchAddr = p.Addr
 	}
@@ -151,9 +156,13 @@ func (m *MTASTS) Observe(ctx context.Context) (providers.Value, error) {
 		}
 	}
 	if recs := dns.Presentation(rpt); len(recs) > 0 {
-		v["tls_rpt"] = providers.String(strings.Join(recs, " "))
+		v["tls_rpt"] = providers.String(checkRPT(recs))
 	}
 	v["mx_covered"] = providers.String(m.covered()) // drift when an MX appears that the policy does not cover
+	v["mx_tls"] = providers.String("yes")
+	if m.Mode != "none" {
+		v["mx_tls"] = providers.String(m.mxTLS(ctx))
+	}
 	v["served"] = providers.String(m.served(ctx, file, v["id"].Str))
 	return v, nil
 }
@@ -205,7 +214,7 @@ func (m *MTASTS) Warnings() []providers.Warning {
 // Plan asks for the policy file, then the TXT records announcing its id.
 func (m *MTASTS) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	p := m.policy()
-	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID()), "mx_covered": providers.String("yes"), "served": providers.String("yes")}
+	v := providers.Value{"domain": providers.String(m.Domain), "policy": providers.List(p.Lines()...), "id": providers.String(p.ID()), "mx_covered": providers.String("yes"), "mx_tls": providers.String("yes"), "served": providers.String("yes")}
 	if m.RUA != nil {
 		v["tls_rpt"] = providers.String(m.rpt())
 	}

@@ -1,12 +1,17 @@
 package mtasts
 
 import (
+	"context"
+	"crypto/x509"
 	"fmt"
-	"net/url"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/internal/chain"
+	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/providers/certificate"
 	"github.com/trustform/trustform/providers/service"
@@ -16,13 +21,17 @@ import (
 // mxService is a mail service trustform manages that answers SMTP for a
 // host (an endpoint smtp://HOST:PORT), with the certificate it serves.
 type mxService struct {
-	Host    string // the endpoint's host, lower case
-	Service schema.Address
-	Cert    schema.Address
-	Names   []string // the certificate's domains
+	Host     string // the endpoint's host, lower case
+	Endpoint probe.Endpoint
+	Service  schema.Address
+	Cert     schema.Address
+	Names    []string // the certificate's domains
 	// LocalCA: the certificate comes from a local CA, which no sender's
 	// Web PKI trusts.
 	LocalCA bool
+	// Roots are the certificate issuer's roots (nil: the system's), which
+	// the live check builds the served chain to.
+	Roots func() *x509.CertPool
 }
 
 // mxServices lists the configuration's services with an smtp:// endpoint.
@@ -38,12 +47,14 @@ func mxServices(cfg *schema.Config) []mxService {
 			return
 		}
 		for _, e := range s.Endpoints {
-			u, err := url.Parse(e)
-			if err != nil || u.Scheme != "smtp" {
+			ep, err := service.ParseEndpoint(e)
+			if err != nil || ep.Scheme != "smtp" {
 				continue
 			}
-			out = append(out, mxService{Host: strings.ToLower(u.Hostname()), Service: a, Cert: s.Certificate.Address,
-				Names: cb.Domains, LocalCA: cb.Issuer.Address.Type == "local_ca"})
+			host, _, _ := net.SplitHostPort(ep.Addr)
+			out = append(out, mxService{Host: strings.ToLower(host), Service: a, Cert: s.Certificate.Address,
+				Endpoint: probe.Endpoint{URL: e, Addr: ep.Addr, StartTLS: ep.StartTLS},
+				Names:    cb.Domains, LocalCA: cb.Issuer.Address.Type == "local_ca"})
 		}
 	})
 	return out
@@ -78,19 +89,7 @@ func (m *MTASTS) MXProblems() []string {
 			out = append(out, fmt.Sprintf("the MX host %s matches none of the policy's mx patterns (%s): senders that enforce the policy do not deliver to it", mx, strings.Join(patterns, ", ")))
 		}
 	}
-	for _, s := range m.services {
-		// The service answers for an MX host when its endpoint names the
-		// host, or its certificate does (an endpoint given by address).
-		mx := ""
-		for _, h := range m.mx {
-			if covers(h, s.Host) || (mx == "" && providers.Serves(s.Names, h)) {
-				mx = h
-			}
-		}
-		if mx == "" {
-			continue
-		}
-		s.Host = mx
+	for _, s := range m.answering() {
 		switch {
 		case s.LocalCA:
 			out = append(out, fmt.Sprintf("%s answers SMTP for the MX host %s with %s, issued by a local CA: senders that enforce MTA-STS check the certificate in the Web PKI and refuse it", s.Service, s.Host, s.Cert))
@@ -99,4 +98,56 @@ func (m *MTASTS) MXProblems() []string {
 		}
 	}
 	return out
+}
+
+// answering are the managed services that answer for the domain's MX
+// hosts, each with Host set to the MX host it answers for: its endpoint
+// names the host, or its certificate does (an endpoint given by address).
+func (m *MTASTS) answering() []mxService {
+	var out []mxService
+	for _, s := range m.services {
+		mx := ""
+		for _, h := range m.mx {
+			if covers(h, s.Host) || (mx == "" && providers.Serves(s.Names, h)) {
+				mx = h
+			}
+		}
+		if mx != "" {
+			s.Host = mx
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// mxTLS is the live check of point 4: each managed MX's certificate as a
+// sender that enforces MTA-STS sees it, over STARTTLS on its endpoint,
+// verified in the Web PKI (or the issuer's roots) for the MX host's name.
+// "yes", or each MX that fails and why. MX hosts no service of the
+// configuration answers for are not dialled: a plan opens no connection
+// to port 25 of hosts it does not manage.
+func (m *MTASTS) mxTLS(ctx context.Context) string {
+	var bad []string
+	for _, s := range m.answering() {
+		c, err := s.Endpoint.Chain(ctx, s.Host, 5*time.Second)
+		if err == nil {
+			var roots *x509.CertPool
+			if s.Roots != nil {
+				roots = s.Roots()
+			}
+			if roots == nil {
+				roots, err = x509.SystemCertPool()
+			}
+			if err == nil {
+				err = chain.Verify(c, roots, s.Host, time.Now())
+			}
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s (%s): %s", s.Host, s.Endpoint.URL, strings.ReplaceAll(err.Error(), "\n", " ")))
+		}
+	}
+	if len(bad) == 0 {
+		return "yes"
+	}
+	return "no: " + strings.Join(bad, "; ")
 }

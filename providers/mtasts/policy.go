@@ -64,3 +64,33 @@ func txtID(record string) string {
 	}
 	return ""
 }
+
+// checkRPT is the _smtp._tls RRset as observed: its one record, or, when
+// the records are not one valid TLS-RPT record (RFC 8460 §3), why not
+// and what they are.
+func checkRPT(records []string) string {
+	joined := strings.Join(records, " ")
+	if len(records) != 1 {
+		return fmt.Sprintf("invalid (%d records; senders ignore all of them): %s", len(records), joined)
+	}
+	v := strings.ReplaceAll(strings.Trim(records[0], `"`), `" "`, "")
+	fields := strings.Split(v, ";")
+	if strings.TrimSpace(fields[0]) != "v=TLSRPTv1" {
+		return "invalid (it does not begin with v=TLSRPTv1): " + joined
+	}
+	rua := ""
+	for _, f := range fields[1:] {
+		if r, ok := strings.CutPrefix(strings.TrimSpace(f), "rua="); ok {
+			rua = r
+		}
+	}
+	if rua == "" {
+		return "invalid (no rua=): " + joined
+	}
+	for _, u := range strings.Split(rua, ",") {
+		if u = strings.TrimSpace(u); !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https://") {
+			return fmt.Sprintf("invalid (%q is neither mailto: nor https:): %s", u, joined)
+		}
+	}
+	return joined
+}
