@@ -38,6 +38,7 @@ type Outcome struct {
 	Held     []plan.Step // steps held back by a time gate, or by a step so held
 	OpensAt  time.Time   // when the earliest held gate opens; zero while records still propagate
 	Lagging  []string    // authoritative servers that do not serve the new records yet
+	Failed   *plan.Step  // the step that failed, when one did
 }
 
 // Event is one thing an apply reports while it runs.
@@ -98,6 +99,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		if len(s.Gate) > 0 {
 			passed, err := r.passGate(ctx, s, o, out)
 			if err != nil {
+				out.Failed = &s
 				return out, fmt.Errorf("step %d (%s %s): %w", s.Index, s.Address, s.Phase, err)
 			}
 			if !passed {
@@ -149,6 +151,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			}
 			if errs[i] == nil {
 				delete(r.st.Pending, b.Address)
+				r.oweReloads(b, steps)
 			}
 		}
 		err := errors.Join(slices.Compact(errs)...)
@@ -159,6 +162,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			return out, errors.Join(err, fmt.Errorf("saving state: %w", serr))
 		}
 		if err != nil {
+			out.Failed = &s
 			return out, fmt.Errorf("step %d (%s %s) failed: %w", s.Index, s.Address, s.Phase, err)
 		}
 		out.Applied += len(batch)
@@ -199,4 +203,27 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 		}
 	}
 	return out, nil
+}
+
+// oweReloads marks the reloads that wait for a done step as owed (state's
+// Pending) until they run. A service that reads its certificate whenever
+// it starts a process (Postfix's smtpd) may show the new certificate to a
+// probe while processes started before still serve the old one: a reload
+// that was never run cannot be told from the world, so an apply stopped
+// between the deployment and the reload runs the reload at the next one.
+func (r *Run) oweReloads(done plan.Step, steps []plan.Step) {
+	for _, l := range steps {
+		n := r.g.Node(mustParse(l.Address))
+		if l.Index <= done.Index || n == nil || n.Change == nil || !n.Change.Reload {
+			continue
+		}
+		if _, owed := r.st.Pending[l.Address]; owed {
+			continue
+		}
+		for _, d := range n.Change.After {
+			if d.Addr.String() == done.Address {
+				r.st.Pending[l.Address] = l.Phase
+			}
+		}
+	}
 }

@@ -49,6 +49,7 @@ type Run struct {
 	// challenges are the http-01 round trips, run by plan -refresh-only.
 	challenges []Challenge
 	zones      []Zone
+	notifiers  []Notifier
 	// gone says why blocks removed from the configuration cannot be
 	// planned for deletion, where they cannot (they are forgotten).
 	gone hcl.Diagnostics
@@ -135,7 +136,7 @@ func New(cfg *schema.Config, st *state.State, bind Binder, opts Options) (*Run, 
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Run{cfg: cfg, st: st, opts: opts, g: w.Graph, remotes: w.Hosts, challenges: w.Challenges, zones: w.Zones, gone: gone}, diags
+	return &Run{cfg: cfg, st: st, opts: opts, g: w.Graph, remotes: w.Hosts, challenges: w.Challenges, zones: w.Zones, notifiers: w.Notifiers, gone: gone}, diags
 }
 
 // Observe reads the live world (read-only, bounded-parallel), then runs the
@@ -203,7 +204,7 @@ func (r *Run) plan(n *graph.Node) {
 	n.Desired, n.Change = n.Res.Plan(n.Observed, r.planOptions(n))
 	if phase, ok := r.st.Pending[n.Addr.String()]; ok && n.Change == nil {
 		n.Change = &providers.Change{Action: providers.Update,
-			Reasons: []string{"its " + phase + " step started and did not finish (trustform was stopped, or the step failed): it runs again"},
+			Reasons: []string{"its " + phase + " step did not finish (trustform was stopped before or during it, or the step failed): it runs again"},
 			Phases:  []providers.Phase{{Name: phase, Description: "run the " + phase + " step again"}}}
 	}
 }

@@ -26,6 +26,13 @@ type World struct {
 	Hosts      []Host
 	Challenges []Challenge
 	Zones      []Zone // in configuration order
+	Notifiers  []Notifier
+}
+
+// Notifier is a bound notify block.
+type Notifier struct {
+	Addr schema.Address
+	providers.Notifier
 }
 
 // Host is a remote host of the run: one connection, made before anything

@@ -3,10 +3,12 @@ package examples
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/schema"
 )
@@ -44,5 +46,18 @@ func TestExamplesLoad(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no examples found")
+	}
+}
+
+// TestMonitoringAlerts: the alert rules of examples/monitoring load, and
+// their unit tests pass, with Prometheus's own promtool.
+func TestMonitoringAlerts(t *testing.T) {
+	promtool := labutil.Binary(t, "promtool", "/usr/bin/promtool")
+	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = "monitoring"
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %v: %v\n%s", args, err, out)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/trustform/trustform/providers/dns"
 	"github.com/trustform/trustform/providers/localca"
 	"github.com/trustform/trustform/providers/mtasts"
+	"github.com/trustform/trustform/providers/notify"
 	"github.com/trustform/trustform/providers/service"
 	"github.com/trustform/trustform/providers/webserver"
 	"github.com/trustform/trustform/schema"
@@ -33,6 +34,7 @@ func All() []providers.Kind {
 		mtasts.Kind(),
 		apt.KeyKind(),
 		apt.SourceKind(),
+		notify.Kind(),
 	}
 }
 

@@ -76,6 +76,9 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 		if zone, ok := b.bound[a].(providers.Zone); ok {
 			w.Zones = append(w.Zones, engine.Zone{Addr: a, Hosts: zone.Hosts})
 		}
+		if n, ok := b.bound[a].(providers.Notifier); ok {
+			w.Notifiers = append(w.Notifiers, engine.Notifier{Addr: a, Notifier: n})
+		}
 	})
 	return w, diags
 }

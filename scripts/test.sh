@@ -7,7 +7,8 @@
 # for vhosts, Pebble for ACME, OpenSSH's sshd (and sudo) for remote hosts,
 # PostgreSQL (and pgbouncer in front of it) for shared state, PowerDNS
 # Authoritative (its HTTP API, a SQLite database) for zones behind an API,
-# and Knot DNS as a second RFC 2136 server.
+# Knot DNS as a second RFC 2136 server, and Prometheus with its node
+# exporter (and promtool) for the metrics and alert rules.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -42,6 +43,8 @@ declare -A packages=(
   [/usr/lib/x86_64-linux-gnu/pdns/libgsqlite3backend.so]=pdns-backend-sqlite3
   [/usr/bin/sqlite3]=sqlite3
   [/usr/sbin/knotd]=knot
+  [/usr/bin/prometheus]=prometheus
+  [/usr/bin/prometheus-node-exporter]=prometheus-node-exporter
 )
 missing=()
 for file in "${!packages[@]}"; do

@@ -15,7 +15,7 @@ import (
 	"github.com/trustform/trustform/engine/plan"
 )
 
-func cmdApply(args []string, chdir string, e env) int {
+func cmdApply(args []string, chdir string, e env) (code int) {
 	var c common
 	fs := newFlagSet("apply", e.stderr, chdir, &c)
 	auto := fs.Bool("auto-approve", false, "apply without asking")
@@ -33,6 +33,8 @@ func cmdApply(args []string, chdir string, e env) int {
 	if *asJSON && !*auto && fs.NArg() == 0 {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}
+	m := &metricsOut{path: pf.metricsFile, command: "apply", started: time.Now()}
+	defer func() { code = m.write(e, code) }()
 	saved, opts, code := readSaved(e, fs, pf)
 	if code != 0 {
 		return code
@@ -47,6 +49,12 @@ func cmdApply(args []string, chdir string, e env) int {
 
 	p, code := approved(e, &c, s, diags, saved, *auto, *asJSON)
 	if p == nil {
+		if code == 0 { // nothing to apply: what the plan observed stands
+			m.measured(s.run.Measure(nil))
+			if pf.notify {
+				notifyRun(ctx, e, s, "apply", engine.Ended{Out: &engine.Outcome{}})
+			}
+		}
 		return code
 	}
 	if !*asJSON {
@@ -56,6 +64,18 @@ func cmdApply(args []string, chdir string, e env) int {
 	o := engine.ApplyOptions{Wait: *wait, Progress: pr.event, Save: s.save, PropagationWait: *propagation}
 	faultHooks(e, &o)
 	out, err := s.run.Apply(ctx, p, o)
+	held := p.Steps
+	if out != nil && err == nil {
+		held = out.Held
+	}
+	m.measured(s.run.Measure(held))
+	if pf.notify {
+		ended := engine.Ended{Plan: p, Out: out, Err: err}
+		if out == nil {
+			ended.Out = &engine.Outcome{}
+		}
+		notifyRun(ctx, e, s, "apply", ended)
+	}
 	if *asJSON {
 		writeOutcome(e, out, err)
 	}

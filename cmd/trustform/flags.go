@@ -58,6 +58,8 @@ type planFlags struct {
 	keyFile     string
 	targets     addrList
 	replace     patternList
+	metricsFile string
+	notify      bool
 }
 
 // register defines them on fs; verb is "plan" or "apply", for the help.
@@ -66,6 +68,8 @@ func (p *planFlags) register(fs *flag.FlagSet, verb string) {
 	fs.StringVar(&p.revoke, "revoke", "", "revoke the certificates -replace replaces, once their successors are served: keyCompromise, superseded, cessationOfOperation or unspecified (cannot be undone)")
 	fs.StringVar(&p.keyFile, "plan-key-file", "", "the key that signs saved plans (plan -out) and verifies them (apply PLANFILE), in a 0600 file; else TRUSTFORM_PLAN_KEY. A signed plan's -replace, -revoke and -target are trusted by apply")
 	fs.Var(&p.targets, "target", "limit the "+verb+" to this resource and what it depends on (repeatable)")
+	fs.StringVar(&p.metricsFile, "metrics-file", "", "write what the "+verb+" observed as Prometheus metrics to this file, atomically (the node exporter's textfile format; docs/metrics.md)")
+	fs.BoolVar(&p.notify, "notify", false, "send what the "+verb+" found to the configuration's notify blocks (never without this flag, and never with -untrusted)")
 	fs.Var(&p.replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
 }
 

@@ -2,14 +2,16 @@ package main
 
 import (
 	"bytes"
+	"time"
 
+	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/schema"
 )
 
-func cmdPlan(args []string, chdir string, e env) int {
+func cmdPlan(args []string, chdir string, e env) (code int) {
 	var c common
 	fs := newFlagSet("plan", e.stderr, chdir, &c)
 	out := fs.String("out", "", "save the plan to this file for apply")
@@ -26,9 +28,14 @@ func cmdPlan(args []string, chdir string, e env) int {
 	if fs.NArg() > 0 {
 		return errorf(e, "plan takes no arguments; got %q", fs.Args())
 	}
+	m := &metricsOut{path: pf.metricsFile, command: "plan", started: time.Now()}
+	defer func() { code = m.write(e, code) }()
 	key, err := planKey(e, pf.keyFile)
 	if err != nil {
 		return errorf(e, "%v", err)
+	}
+	if *untrusted && pf.notify {
+		return errorf(e, "-notify and -untrusted do not go together: the notify blocks of an untrusted configuration are its author's, and a plan of it sends nothing anywhere")
 	}
 	if *untrusted {
 		if c.untrusted, err = netpolicy.Parse(e.getenv("TRUSTFORM_ALLOW_NET")); err != nil {
@@ -46,6 +53,12 @@ func cmdPlan(args []string, chdir string, e env) int {
 	defer s.close()
 	p, d := s.run.Plan()
 	diags = append(diags, d...)
+	if !d.HasErrors() {
+		m.measured(s.run.Measure(p.Steps))
+		if pf.notify {
+			notifyRun(ctx, e, s, "plan", engine.Ended{Plan: p})
+		}
+	}
 	// The engine hid each resource's sensitive texts in its values, reasons
 	// and steps; diagnostics may quote any of them.
 	p.Diagnostics = plan.Diagnostics(diags)

@@ -198,7 +198,7 @@ func TestInterruptedStepsRedone(t *testing.T) {
 	}
 	p := tf(t, dir, "plan", "-detailed-exitcode")
 	mustCode(t, p, 2, "plan after the kill")
-	if !strings.Contains(p.stdout, "write step started and did not finish") {
+	if !strings.Contains(p.stdout, "write step did not finish") {
 		t.Errorf("the plan does not say the vhost's step is redone:\n%s", p.stdout)
 	}
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply after the kill")

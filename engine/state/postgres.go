@@ -100,8 +100,9 @@ func (p *PostgresStore) open(ctx context.Context) error {
 CREATE TABLE IF NOT EXISTS %[2]s (version int NOT NULL);
 CREATE TABLE IF NOT EXISTS %[3]s (name text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL, document jsonb NOT NULL, updated_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS %[4]s (name text PRIMARY KEY, holder jsonb NOT NULL);
+CREATE TABLE IF NOT EXISTS %[6]s (name text PRIMARY KEY, document jsonb NOT NULL);
 INSERT INTO %[2]s (version) SELECT %[5]d WHERE NOT EXISTS (SELECT 1 FROM %[2]s);`,
-		pgx.Identifier{p.Schema}.Sanitize(), p.table("schema_version"), p.table("states"), p.table("locks"), SchemaVersion))
+		pgx.Identifier{p.Schema}.Sanitize(), p.table("schema_version"), p.table("states"), p.table("locks"), SchemaVersion, p.table("notified")))
 	if err != nil {
 		return fmt.Errorf("state: creating trustform's tables in %s: %w", p.server(), err)
 	}

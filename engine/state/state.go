@@ -33,7 +33,8 @@ type State struct {
 	// not finish (trustform was killed, or the step failed): recorded
 	// before the step's first write, so that the next plan runs it again
 	// even when its files already look done (a vhost written but never
-	// tested or reloaded).
+	// tested or reloaded). A reload that waits for a certificate's
+	// deployment is owed here from the moment the deployment is done.
 	Pending map[string]string `json:"pending,omitempty"`
 	// Retiring holds, per certificate, what an approved -replace still has
 	// to do for the certificates it replaced: revoke them (-revoke), and

@@ -197,6 +197,7 @@ var (
 	_ providers.Linker       = (*Certificate)(nil)
 	_ providers.ChainGuarded = (*Certificate)(nil)
 	_ providers.CAAGuarded   = (*Certificate)(nil)
+	_ providers.Measured     = (*Certificate)(nil)
 )
 
 // Link keeps a next key staged when a TLSA RRset that pins the

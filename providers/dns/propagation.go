@@ -57,20 +57,25 @@ type served struct {
 func (c *served) add(ns string, r *mdns.Msg, err error) {
 	if err != nil {
 		c.Lagging = append(c.Lagging, ns+" (no answer)")
+		c.Servers = append(c.Servers, ServerAnswer{Server: ns, Err: "no answer"})
 		c.Visible = nil
 		return
 	}
 	got := Presentation(recordsOf(r, c.owner, c.t))
+	answer := ServerAnswer{Server: ns, Records: got}
 	if c.signed && len(got) > 0 {
 		if !hasRRSIG(r, c.t, c.min) {
 			c.Lagging = append(c.Lagging, ns+" (no RRSIG)")
+			c.Servers = append(c.Servers, ServerAnswer{Server: ns, Records: got, Err: "no RRSIG"})
 			c.Visible = nil
 			return
 		}
-		if until := signedUntil(r, c.t); c.SignedUntil.IsZero() || until.Before(c.SignedUntil) {
-			c.SignedUntil = until
+		answer.SignedUntil = signedUntil(r, c.t)
+		if c.SignedUntil.IsZero() || answer.SignedUntil.Before(c.SignedUntil) {
+			c.SignedUntil = answer.SignedUntil
 		}
 	}
+	c.Servers = append(c.Servers, answer)
 	if !slices.Equal(got, c.want) {
 		c.Lagging = append(c.Lagging, ns)
 	}

@@ -2,6 +2,7 @@ package dns
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"maps"
 	"net"
@@ -56,6 +57,11 @@ type TLSA struct {
 	// starts now (rollover_wait plus the TTL), or is empty.
 	shortSigned string
 	chainErr    error // dnssec-chain-valid's verdict on the zone, as observed
+	// servers is each authoritative server's answer, and servedChain what
+	// the endpoint (servedURL) served: what Measure reports.
+	servers     []ServerAnswer
+	servedChain []*x509.Certificate
+	servedURL   string
 	observed    providers.Value
 	mx          []string // MX targets of MXZones, for an SMTP owner; nil: none seen
 	// wrote is what this resource's last write set, until Observe has seen
@@ -111,6 +117,7 @@ var (
 	_ providers.Pin          = (*TLSA)(nil)
 	_ providers.Deleter      = (*TLSA)(nil)
 	_ providers.ChainGuarded = (*TLSA)(nil)
+	_ providers.Measured     = (*TLSA)(nil)
 )
 
 // owns reports whether a record (as Presentation writes it) has t's parameters.
@@ -156,7 +163,7 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.lagging = served.Lagging
+	t.lagging, t.servers, t.servedChain, t.servedURL = served.Lagging, served.Servers, nil, ""
 	t.visible, _ = t.split(served.Visible)
 	t.shortSigned = t.signaturesShort(served.SignedUntil, time.Now())
 	if t.mx, err = t.mxTargets(ctx); err != nil {
@@ -244,9 +251,11 @@ func (t *TLSA) servedBy() (ep probe.Endpoint, host string, ok bool) {
 // names the record and digest.
 func (t *TLSA) servedMatch(ctx context.Context, ep probe.Endpoint, host string) string {
 	chain, err := ep.Chain(ctx, host, 0)
+	t.servedURL = ep.URL
 	if err != nil {
 		return "unreachable: " + err.Error()
 	}
+	t.servedChain = chain
 	addr := ep.URL
 	if len(Matching(t.visible, chain)) > 0 {
 		return "yes"

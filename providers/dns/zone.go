@@ -54,6 +54,20 @@ type Served struct {
 	// for each server the latest valid RRSIG, the earliest of those.
 	// Zero where the zone is not required to be signed.
 	SignedUntil time.Time
+	// Servers is each server's answer, in the order they were asked.
+	Servers []ServerAnswer
+}
+
+// ServerAnswer is what one authoritative server answers for an RRset.
+type ServerAnswer struct {
+	Server  string
+	Records []string // as Presentation gives them
+	// Err says why the server gave no usable answer (no answer, no RRSIG
+	// where the zone requires DNSSEC); "" when it answered.
+	Err string
+	// SignedUntil is when its latest valid RRSIG over the RRset expires;
+	// zero where the zone is not required to be signed.
+	SignedUntil time.Time
 }
 
 // RRset is the complete RRset of Type wanted at Owner; no Records deletes

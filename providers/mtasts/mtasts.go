@@ -62,7 +62,18 @@ type MTASTS struct {
 var (
 	_ providers.Resource  = (*MTASTS)(nil)
 	_ providers.Described = (*MTASTS)(nil)
+	_ providers.Measured  = (*MTASTS)(nil)
 )
+
+// Measure is whether senders fetch the policy as deployed under the
+// published id (served), and whether every managed MX serves a
+// certificate valid for its name (mx_tls).
+func (m *MTASTS) Measure(observed, _ providers.Value) []providers.Sample {
+	return []providers.Sample{
+		{Name: providers.MetricMTASTSServed, Value: providers.Bool(observed["served"].Str == "yes")},
+		{Name: providers.MetricMTASTSMXCertificates, Value: providers.Bool(observed["mx_tls"].Str == "yes")},
+	}
+}
 
 func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 	blk, cfg := block.(*Block), b.Config()

@@ -47,7 +47,14 @@ var (
 	_ providers.Server        = (*Service)(nil)
 	_ providers.TLSEndpointer = (*Service)(nil)
 	_ providers.Described     = (*Service)(nil)
+	_ providers.Measured      = (*Service)(nil)
 )
+
+// Measure is, per endpoint, the served certificate's expiry and whether
+// it is the deployed one.
+func (s *Service) Measure(observed, desired providers.Value) []providers.Sample {
+	return providers.ServedSamples(observed, desired, func(url string) string { return url })
+}
 
 // Serves is the certificate the service reads.
 func (s *Service) Serves() schema.Address { return s.CertAddr }

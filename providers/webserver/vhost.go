@@ -3,6 +3,7 @@ package webserver
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -32,7 +33,19 @@ var (
 	_ providers.Server        = (*Vhost)(nil)
 	_ providers.TLSEndpointer = (*Vhost)(nil)
 	_ providers.Described     = (*Vhost)(nil)
+	_ providers.Measured      = (*Vhost)(nil)
 )
+
+// Measure is, per server name of a TLS vhost that is probed, the served
+// certificate's expiry and whether it is the deployed one; the endpoint
+// is https://NAME:PORT.
+func (v *Vhost) Measure(observed, desired providers.Value) []providers.Sample {
+	if v.Probe == nil || !v.Probe.TLS {
+		return nil
+	}
+	_, port, _ := net.SplitHostPort(v.Probe.Addr)
+	return providers.ServedSamples(observed, desired, func(name string) string { return "https://" + net.JoinHostPort(name, port) })
+}
 
 // Describe says what the vhost is, for the inventory.
 func (v *Vhost) Describe() string { return v.Description }
