@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,42 @@ func TestPostgresStore(t *testing.T) {
 	_, err = b.Load(ctx)
 	if err == nil || !strings.Contains(err.Error(), "written by trustform v99.0.0, newer than this one ("+version.String()+")") {
 		t.Fatalf("a state from a newer trustform: %v", err)
+	}
+}
+
+// What notify blocks sent is kept per state beside it, without moving the
+// state's serial: a reviewed plan stays valid after a run that notifies.
+func TestPostgresNotified(t *testing.T) {
+	lab := pgtest.Start(t)
+	t.Setenv("PGPASSWORD", lab.Password)
+	ctx := context.Background()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	for _, store := range []interface {
+		state.Store
+		state.Notes
+	}{&state.PostgresStore{ConnStr: lab.ConnStr(), Name: "prod"}, &state.DirStore{Dir: dir}} {
+		if err := store.Lock(ctx, "plan", 0); err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := store.Notified(ctx); err != nil || len(n) != 0 {
+			t.Fatalf("%T: nothing sent yet, read %v, %v", store, n, err)
+		}
+		at := time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)
+		if err := store.SaveNotified(ctx, state.Notified{"notify.ops\x1fdrift\x1fcertificate.www\x1fkey_mode changed": at}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := store.Notified(ctx)
+		if err != nil || !n["notify.ops\x1fdrift\x1fcertificate.www\x1fkey_mode changed"].Equal(at) {
+			t.Errorf("%T: read back %v, %v", store, n, err)
+		}
+		if again, _ := store.Load(ctx); again.Serial != st.Serial {
+			t.Errorf("%T: recording what was sent moved the state from serial %d to %d", store, st.Serial, again.Serial)
+		}
+		store.Close()
 	}
 }

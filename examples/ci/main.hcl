@@ -79,3 +79,15 @@ certificate "intranet" {
   key_file  = "/etc/ssl/intranet/privkey.pem"
   host      = host.web1
 }
+
+# Who hears of what the scheduled runs find (sent only with -notify, as
+# trustform-drift.service and trustform-apply.service give it; never by
+# the pull request's plan).
+notify "ops" {
+  on           = ["drift", "apply-failed", "renewal-failing", "revocation-pending"]
+  repeat_after = "1d"
+  webhook {
+    url          = "https://hooks.example.net/trustform"
+    headers_file = "${var.secrets}/webhook-headers" # secret TRUSTFORM_WEBHOOK_HEADERS
+  }
+}

@@ -36,10 +36,12 @@ type Lab struct {
 	proc          *labutil.Proc
 }
 
-// Postfix is a Postfix lab: smtpd on SMTP (STARTTLS).
+// Postfix is a Postfix lab: smtpd on SMTP (STARTTLS), delivering mail
+// for example.test into one Maildir.
 type Postfix struct {
 	Lab
-	SMTP string // 127.0.0.1:port
+	SMTP    string // 127.0.0.1:port
+	Maildir string // where every message to @example.test lands (new/)
 }
 
 // Dovecot is a Dovecot lab: IMAP (STARTTLS) and IMAPS.
@@ -63,11 +65,14 @@ func StartPostfix(t testing.TB, certFile, keyFile string) *Postfix {
 	os.MkdirAll(conf, 0o755)
 	os.MkdirAll(filepath.Join(dir, "queue"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "data"), 0o700)
+	os.MkdirAll(filepath.Join(dir, "mail"), 0o755)
+	l.Maildir = filepath.Join(dir, "mail", "inbox")
+	uid, gid := 0, 0
 	if u, err := user.Lookup("postfix"); err == nil {
-		var uid, gid int
 		fmt.Sscan(u.Uid, &uid)
 		fmt.Sscan(u.Gid, &gid)
 		os.Chown(filepath.Join(dir, "data"), uid, gid)
+		os.Chown(filepath.Join(dir, "mail"), uid, gid)
 	}
 	os.WriteFile(filepath.Join(conf, "main.cf"), []byte(fmt.Sprintf(`compatibility_level = 3.6
 queue_directory = %[1]s/queue
@@ -84,7 +89,13 @@ maillog_file = %[1]s/maillog
 maillog_file_prefixes = %[1]s
 smtpd_tls_security_level = may
 smtpd_tls_chain_files = %[2]s, %[3]s
-`, dir, keyFile, certFile)), 0o644)
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = %[1]s/mail
+virtual_mailbox_maps = static:inbox/
+virtual_uid_maps = static:%[4]d
+virtual_gid_maps = static:%[5]d
+virtual_minimum_uid = 1
+`, dir, keyFile, certFile, uid, gid)), 0o644)
 	os.WriteFile(filepath.Join(conf, "master.cf"), []byte(l.SMTP+` inet n - n - - smtpd
 pickup    unix  n - n 60    1 pickup
 cleanup   unix  n - n -     0 cleanup
@@ -104,6 +115,7 @@ error     unix  - - n -     - error
 retry     unix  - - n -     - error
 discard   unix  - - n -     - discard
 local     unix  - n n -     - local
+virtual   unix  - n n -     - virtual
 anvil     unix  - - n -     1 anvil
 scache    unix  - - n -     1 scache
 postlog   unix-dgram n - n - 1 postlogd
