@@ -70,3 +70,22 @@ func ServedSamples(observed, desired Value, endpoint func(key string) string) []
 	}
 	return out
 }
+
+// DANECell is one cell of the status page's DANE matrix: what one
+// authoritative server publishes for an RRset against what its endpoint
+// serves.
+type DANECell struct {
+	Owner    string `json:"owner"`
+	Endpoint string `json:"endpoint"`
+	Server   string `json:"server"`
+	OK       bool   `json:"ok"`
+	Why      string `json:"why"` // why not, or what matched
+}
+
+// DANEReporter resources are TLSA RRsets that report, per authoritative
+// server, whether what it publishes matches what is served. Observe has
+// run.
+type DANEReporter interface {
+	Resource
+	DANECells() []DANECell
+}

@@ -8,7 +8,8 @@
 # PostgreSQL (and pgbouncer in front of it) for shared state, PowerDNS
 # Authoritative (its HTTP API, a SQLite database) for zones behind an API,
 # Knot DNS as a second RFC 2136 server, and Prometheus with its node
-# exporter (and promtool) for the metrics and alert rules.
+# exporter (and promtool) for the metrics and alert rules, and headless
+# Chromium for the status page.
 # This script
 # installs them from Debian's packages when missing. With CI=true a test whose
 # server is missing fails instead of skipping.
@@ -45,6 +46,7 @@ declare -A packages=(
   [/usr/sbin/knotd]=knot
   [/usr/bin/prometheus]=prometheus
   [/usr/bin/prometheus-node-exporter]=prometheus-node-exporter
+  [/usr/bin/chromium]=chromium
 )
 missing=()
 for file in "${!packages[@]}"; do

@@ -13,6 +13,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/trustform/trustform/engine/metrics/promtest"
+	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/webserver/nginxtest"
 )
@@ -151,6 +152,55 @@ vhost "www" {
 			got["TrustformTLSAMismatch tlsa.www"] != "" && got["TrustformServedCertificateNotDeployed vhost.www"] != ""
 	})
 	t.Logf("alerts: %+v", prom.Alerts(t))
+
+	// The status page of the same moment, in a real browser.
+	r = tf(t, dir, "show", "-html", "-metrics-file="+metricsFile)
+	mustCode(t, r, 0, "show -html")
+	page := filepath.Join(t.TempDir(), "status.html")
+	os.WriteFile(page, []byte(r.stdout), 0o644)
+	dom := chromium(t, "--dump-dom", "file://"+page)
+	if n := strings.Count(dom, `<tr class="certificate"`); n != 1 {
+		t.Errorf("the page has %d certificate rows in Chromium's DOM, want 1", n)
+	}
+	if n := strings.Count(dom, `class="cell bad"`); n != 2 || !strings.Contains(dom, "does not match: publishes 3 1 1 "+strings.Repeat("ab", 32)) {
+		t.Errorf("the DANE matrix does not show the changed record red on both servers (%d red cells)", n)
+	}
+	if !strings.Contains(dom, `id="timeline"`) || !strings.Contains(dom, `data-address="certificate.www"`) {
+		t.Error("the timeline has no bar for the certificate")
+	}
+	shot := filepath.Join(artifacts(t), "status-page.png")
+	chromium(t, "--screenshot="+shot, "--window-size=1280,1400", "file://"+page)
+	if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
+		t.Errorf("no screenshot: %v", err)
+	}
+	t.Logf("status page screenshot: %s", shot)
+}
+
+// chromium runs Debian's Chromium headless on args and returns what it
+// printed (the DOM, for --dump-dom).
+func chromium(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := labutil.Binary(t, "chromium", "/usr/bin/chromium")
+	args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + t.TempDir()}, args...)
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("chromium %v: %v", args, err)
+	}
+	return string(out)
+}
+
+// artifacts is where a test keeps what outlives it (screenshots):
+// $TRUSTFORM_TEST_ARTIFACTS, or trustform-test-artifacts in the temp
+// directory.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("TRUSTFORM_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "trustform-test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // waitSecondary waits until the secondary serves what the primary does at

@@ -226,3 +226,32 @@ func compareLabels(a, b *dto.Metric) int {
 		return cmp.Or(cmp.Compare(x.GetName(), y.GetName()), cmp.Compare(x.GetValue(), y.GetValue()))
 	})
 }
+
+// Runs reads the last run of each command from the metrics file at path
+// (none when there is no file), sorted by command.
+func Runs(path string) ([]Run, error) {
+	families, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	ok := map[string]bool{}
+	for _, m := range families[LastRunSuccess].GetMetric() {
+		ok[command(m)] = m.GetGauge().GetValue() == 1
+	}
+	var out []Run
+	for _, m := range families[LastRun].GetMetric() {
+		sec := m.GetGauge().GetValue()
+		out = append(out, Run{Command: command(m), At: time.Unix(int64(sec), 0).UTC(), OK: ok[command(m)], Observed: true})
+	}
+	slices.SortFunc(out, func(a, b Run) int { return cmp.Compare(a.Command, b.Command) })
+	return out, nil
+}
+
+func command(m *dto.Metric) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == "command" {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
