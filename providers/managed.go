@@ -21,3 +21,15 @@ func Managed(content []byte) bool { return strings.HasPrefix(string(content), ma
 func Unmanaged([]byte) string {
 	return "(a file trustform did not write: its content is not shown)"
 }
+
+// Adopts reports whether an observed value is of a file trustform did not
+// write (its content Unmanaged): replacing it is an adoption, shown as
+// such, reviewed with care, and done only after a backup of the file.
+func Adopts(observed Value) bool {
+	return observed != nil && observed["content"].Str == Unmanaged(nil)
+}
+
+// AdoptReason says what an adoption does to file, for plans.
+func AdoptReason(file string) string {
+	return file + " is a file trustform did not write: it is adopted and replaced, and kept as " + file + ".trustform-backup (same mode and owner)"
+}

@@ -1,11 +1,14 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trustform/trustform/providers"
 )
 
 // MarkdownLimit keeps a plan comment under GitHub's 65,536-character limit
@@ -35,6 +38,13 @@ func Warnings(p *Plan) []Warning {
 		case s.Phase == "issue-new-key" || ((s.Phase == "deploy-next" || s.Phase == "issue") && c != nil && c.Action == Replace):
 			// the step that makes the server's key change, not the staging of one
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s changes its private key (%s).", addr, MarkdownText(strings.Join(reasonsOf(c), "; ")))})
+		case c != nil && providers.Adopts(c.Before) && s.Phase == "write":
+			file := cmp.Or(c.After["config_file"].Str, c.After["file"].Str)
+			msg := fmt.Sprintf("%s **adopts and replaces** %s, a file trustform did not write (its content is not shown here): the old file is kept as %s.", addr, code(file), code(file+".trustform-backup"))
+			if hstsSwitchedOn(c) {
+				msg += fmt.Sprintf(" It also switches on %s.", code(c.After["hsts"].Str))
+			}
+			out = append(out, Warning{s.Index, msg})
 		case strings.HasPrefix(s.Address, "vhost.") && c != nil && hstsSwitchedOn(c):
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s switches on %s: browsers will refuse plain HTTP for the whole max-age%s.", addr, code(c.After["hsts"].Str), subdomains(c.After["hsts"].Str))})
 		case strings.HasPrefix(s.Address, "apt_key.") && s.Phase == "write" && c != nil && c.Before != nil:

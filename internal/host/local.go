@@ -83,6 +83,9 @@ func (l Local) Run(ctx context.Context, command string) ([]byte, error) {
 // UID is the user trustform runs as.
 func (Local) UID() int { return os.Geteuid() }
 
+// Chown gives path to uid and gid, never through a symbolic link.
+func (Local) Chown(path string, uid, gid int) error { return os.Lchown(path, uid, gid) }
+
 // commandVars are the variables a command inherits from trustform's
 // environment: where programs are, whose home, which language and time
 // zone. Everything else a command needs is set by the configuration (a

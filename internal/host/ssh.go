@@ -430,6 +430,16 @@ func (h *SSH) mkdirAll(fc *sftp.Client, dir string) error {
 	return fc.Chmod(dir, 0o755)
 }
 
+// Chown gives p to uid and gid (an SFTP SETSTAT of a file trustform has
+// just written).
+func (h *SSH) Chown(p string, uid, gid int) error {
+	_, fc, err := h.connect()
+	if err != nil {
+		return err
+	}
+	return h.named(fc.Chown(p, uid, gid))
+}
+
 // Remove deletes path; a missing file is not an error.
 func (h *SSH) Remove(p string) error {
 	return h.named(h.remove(p))

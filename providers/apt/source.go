@@ -79,9 +79,16 @@ func (s *Source) Due() []string {
 // that apt-get cannot merge with it (each named file:line).
 func (s *Source) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := s.value(s.Render())
-	ch := providers.Diff(v, withoutConflicts(observed), providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"})
+	write := providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"}
+	if providers.Adopts(observed) {
+		write.Description = "adopt and replace " + s.File + " (backed up to " + s.File + ".trustform-backup) with the deb822 source with Signed-By"
+	}
+	ch := providers.Diff(v, withoutConflicts(observed), write)
 	if ch != nil {
 		ch.After = []providers.Dep{{Addr: s.Key, Phase: PhaseWrite}}
+		if providers.Adopts(observed) {
+			ch.Reasons = append(ch.Reasons, providers.AdoptReason(s.File))
+		}
 	}
 	if len(s.conflicts) == 0 {
 		return v, ch
@@ -144,6 +151,13 @@ func (s *Source) Apply(_ context.Context, _ *providers.Change, phase string) err
 		return s.Host.Remove(s.Path)
 	case PhaseDisableConflicts:
 		return s.disableConflicts()
+	}
+	if b, err := s.Host.ReadFile(s.Path); err != nil {
+		return err
+	} else if b != nil && !providers.Managed(b) {
+		if err := host.Backup(s.Host, s.Path); err != nil {
+			return err
+		}
 	}
 	return s.Host.WriteFile(s.Path, []byte(s.Render()), 0o644)
 }

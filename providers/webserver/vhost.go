@@ -81,7 +81,14 @@ func (v *Vhost) Plan(observed providers.Value, _ providers.PlanOptions) (provide
 	if redeployed {
 		after = []providers.Dep{{Addr: v.CertAddr}}
 	}
-	ch := providers.Diff(desired, observed, providers.Phase{Name: PhaseWrite, Description: "write " + v.ConfigFile + ", run the config test, reload"})
+	write := providers.Phase{Name: PhaseWrite, Description: "write " + v.ConfigFile + ", run the config test, reload"}
+	if providers.Adopts(observed) {
+		write.Description = "adopt and replace " + v.ConfigFile + " (backed up to " + v.ConfigFile + ".trustform-backup), run the config test, reload"
+	}
+	ch := providers.Diff(desired, observed, write)
+	if ch != nil && providers.Adopts(observed) {
+		ch.Reasons = append(ch.Reasons, providers.AdoptReason(v.ConfigFile))
+	}
 	switch {
 	case ch != nil:
 		ch.After = after
