@@ -170,6 +170,12 @@ type Certificate struct {
 	// another user may have put there: never adopted, and replaced when
 	// trustform stages its own.
 	Foreign []string
+	// certbot is what certbot renews on the certificate's host, local maps
+	// a path there to where it is read; fights the renewals that cover
+	// this certificate, as Observe found them.
+	certbot *certbotRenewals
+	local   func(string) string
+	fights  []string
 	// What the issuer's OrderGuard found would make the CA refuse an
 	// order: a broken chain of trust, a CAA record that forbids it.
 	orderChain, orderCAA error
@@ -254,6 +260,9 @@ func (c *Certificate) Warnings() []providers.Warning {
 			Detail: fmt.Sprintf("renew_before is %s, and %s issues certificates valid for %s: each would be due for renewal as soon as it is issued, and a rollover could never finish. Give a shorter duration, or a fraction of the lifetime (\"1/3\").",
 				c.RenewBefore, c.IssuerAddr, life.Round(time.Hour))})
 	}
+	for _, why := range c.fights {
+		out = append(out, providers.Warning{Attr: "domains", Summary: "certbot renews it too", Detail: why})
+	}
 	for _, why := range c.Foreign {
 		out = append(out, providers.Warning{Summary: "A staged file is not trustform's",
 			Detail: why + ": it may have been put there by another user, so it is neither published nor deployed; trustform replaces it when it stages its own."})
@@ -291,7 +300,14 @@ func (c *Certificate) NextCertPath() string { return c.CertPath + ".next" }
 func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	c.Chain, c.LiveKey, c.NextKey, c.StagedChain, c.RenewAt = nil, nil, nil, nil, time.Time{}
 	c.KeyPlanted, c.KeyMode, c.KeyForeign, c.StaleCopies, c.Foreign = "", 0, "", nil, nil
-	c.orderChain, c.orderCAA = nil, nil
+	c.orderChain, c.orderCAA, c.fights = nil, nil, nil
+	if c.certbot != nil {
+		renewals, err := c.certbot.read(c.Host, c.local)
+		if err != nil {
+			return nil, fmt.Errorf("reading certbot's renewal configurations in %s: %w", CertbotRenewal, err)
+		}
+		c.fights = c.certbotOverlap(renewals)
+	}
 	guard, guarded := c.Issuer.(OrderGuard)
 	if guarded {
 		c.orderChain, c.orderCAA = guard.GuardOrder(ctx, c.Domains)

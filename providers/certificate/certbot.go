@@ -1,0 +1,143 @@
+package certificate
+
+import (
+	"bufio"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/trustform/trustform/internal/host"
+)
+
+// CertbotRenewal is where certbot keeps a renewal configuration per
+// certificate it renews (certbot's default configuration directory).
+const CertbotRenewal = "/etc/letsencrypt/renewal"
+
+// renewal is one certificate certbot renews: its renewal configuration,
+// the files it writes (as trustform reads them on this machine) and the
+// names of the certificate it holds now.
+type renewal struct {
+	File    string // the renewal configuration, as the host sees it
+	Name    string // certbot's name for the certificate (--cert-name)
+	Paths   []string
+	Domains []string
+}
+
+// certbotRenewals reads what certbot renews on one host, once per run
+// for every certificate of the host. A host without certbot has none; a
+// renewal configuration with autorenew = False is left out (certbot does
+// not renew it).
+type certbotRenewals struct {
+	once sync.Once
+	list []renewal
+	err  error
+}
+
+// read reads the renewal configurations: local maps a path on the host to
+// where trustform reads it (a host's root).
+func (r *certbotRenewals) read(h host.Host, local func(string) string) ([]renewal, error) {
+	r.once.Do(func() {
+		files, err := h.Glob(local(CertbotRenewal) + "/*.conf")
+		if err != nil {
+			r.err = err
+			return
+		}
+		for _, f := range files {
+			b, err := h.ReadFile(f)
+			if err != nil || b == nil {
+				r.err = err
+				return
+			}
+			rn, renews := parseRenewal(b)
+			if !renews {
+				continue
+			}
+			rn.File = filepath.Join(CertbotRenewal, filepath.Base(f))
+			rn.Name = strings.TrimSuffix(filepath.Base(f), ".conf")
+			for i, p := range rn.Paths {
+				rn.Paths[i] = local(p)
+			}
+			if len(rn.Paths) > 0 {
+				if pemBytes, err := h.ReadFile(rn.Paths[0]); err == nil && pemBytes != nil {
+					if blk, _ := pem.Decode(pemBytes); blk != nil {
+						if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+							rn.Domains = c.DNSNames
+						}
+					}
+				}
+			}
+			r.list = append(r.list, rn)
+		}
+	})
+	return r.list, r.err
+}
+
+// parseRenewal reads a renewal configuration (configobj's INI): the
+// files of its top section (cert first), and whether certbot renews it.
+func parseRenewal(b []byte) (renewal, bool) {
+	var rn renewal
+	renews, section := true, ""
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok:
+		case section == "" && slices.Contains([]string{"cert", "privkey", "chain", "fullchain"}, k):
+			if k == "cert" {
+				rn.Paths = append([]string{v}, rn.Paths...)
+			} else {
+				rn.Paths = append(rn.Paths, v)
+			}
+		case section == "renewalparams" && k == "autorenew":
+			renews = !strings.EqualFold(v, "false")
+		}
+	}
+	return rn, renews
+}
+
+// certbotOverlap says, for each certificate certbot still renews that
+// covers this one (the same files, or names in common), why the two
+// renewers would fight and how to stop certbot's.
+func (c *Certificate) certbotOverlap(list []renewal) []string {
+	mine := []string{c.CertPath, c.KeyPath}
+	for _, cp := range c.Copies {
+		mine = append(mine, cp.Path)
+	}
+	var out []string
+	for _, rn := range list {
+		var why []string
+		for _, p := range rn.Paths {
+			if slices.Contains(mine, p) {
+				why = append(why, "writes "+p)
+			}
+		}
+		var shared []string
+		for _, d := range c.Domains {
+			if slices.Contains(rn.Domains, d) {
+				shared = append(shared, d)
+			}
+		}
+		if len(shared) > 0 {
+			why = append(why, "holds "+strings.Join(shared, ", "))
+		}
+		if len(why) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("certbot still renews its certificate %q (%s), which %s: two renewers would each replace the other's certificate and key, and with DANE every renewal is a TLSA change. Stop certbot's: add `autorenew = False` under [renewalparams] in %s, or run `certbot delete --cert-name %s` once nothing reads its files (`systemctl disable --now certbot.timer` stops certbot for every certificate).",
+			rn.Name, rn.File, strings.Join(why, " and "), rn.File, rn.Name))
+	}
+	return out
+}
