@@ -27,6 +27,18 @@ type receiver struct {
 	status int
 }
 
+func (rc *receiver) answer(status int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.status = status
+}
+
+func (rc *receiver) sent() ([]providers.Notification, []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]providers.Notification(nil), rc.bodies...), append([]string(nil), rc.auth...)
+}
+
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	var n providers.Notification
@@ -69,33 +81,35 @@ func TestNotify(t *testing.T) {
 	r, ended := run(start)
 	findings := r.Findings(ended)
 	sent, errs := r.Notify(context.Background(), "apply", findings, state.Notified{})
-	if len(errs) > 0 || len(rc.bodies) != 1 {
-		t.Fatalf("sent %d notifications, errors %v", len(rc.bodies), errs)
+	bodies, auth := rc.sent()
+	if len(errs) > 0 || len(bodies) != 1 {
+		t.Fatalf("sent %d notifications, errors %v", len(bodies), errs)
 	}
-	got := rc.bodies[0]
+	got := bodies[0]
 	if got.Version != 1 || got.Notifier != "notify.ops" || got.Command != "apply" || len(got.Findings) != 2 ||
-		got.Findings[0].Event != "held-at-gate" || got.Findings[0].Address != "certificate.www" || rc.auth[0] != "Bearer s3cret-token" {
-		t.Errorf("the webhook got %+v with Authorization %q", got, rc.auth[0])
+		got.Findings[0].Event != "held-at-gate" || got.Findings[0].Address != "certificate.www" || auth[0] != "Bearer s3cret-token" {
+		t.Errorf("the webhook got %+v with Authorization %q", got, auth[0])
 	}
 
 	r, ended = run(start.Add(30 * time.Minute))
 	again, _ := r.Notify(context.Background(), "apply", r.Findings(ended), sent)
-	if len(rc.bodies) != 1 {
-		t.Errorf("the same finding was sent again within repeat_after: %+v", rc.bodies[1:])
+	if bodies, _ := rc.sent(); len(bodies) != 1 {
+		t.Errorf("the same finding was sent again within repeat_after: %+v", bodies[1:])
 	}
-	rc.status = http.StatusServiceUnavailable
+	rc.answer(http.StatusServiceUnavailable)
 	r, _ = run(start.Add(30 * time.Minute))
 	_, errs = r.Notify(context.Background(), "apply", r.Findings(ended), state.Notified{})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "notify.ops") || !strings.Contains(errs[0].Error(), "503") {
 		t.Errorf("a failing target: %v", errs)
 	}
-	rc.status = 0
+	rc.answer(0)
 	r, ended = run(start.Add(61 * time.Minute)) // the gate opens: the step runs
 	_, errs = r.Notify(context.Background(), "apply", append(r.Findings(ended), findings...), again)
-	if len(errs) > 0 || len(rc.bodies) != 3 {
-		t.Errorf("after repeat_after the finding is not sent again: %d bodies, %v", len(rc.bodies), errs)
+	bodies, _ = rc.sent()
+	if len(errs) > 0 || len(bodies) != 3 {
+		t.Errorf("after repeat_after the finding is not sent again: %d bodies, %v", len(bodies), errs)
 	}
-	for _, b := range rc.bodies {
+	for _, b := range bodies {
 		if j, _ := json.Marshal(b); strings.Contains(string(j), "s3cret") {
 			t.Errorf("a notification carries the token: %s", j)
 		}

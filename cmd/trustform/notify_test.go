@@ -34,6 +34,18 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (h *hook) answer(status int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.status = status
+}
+
+func (h *hook) body(i int) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bodies[i]
+}
+
 func (h *hook) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -119,9 +131,9 @@ notify "mail" {
 		t.Fatalf("the webhook got %d requests, want 1", h.count())
 	}
 	var n providers.Notification
-	if err := json.Unmarshal([]byte(h.bodies[0]), &n); err != nil || n.Version != 1 || n.Command != "plan" || len(n.Findings) != 1 ||
+	if err := json.Unmarshal([]byte(h.body(0)), &n); err != nil || n.Version != 1 || n.Command != "plan" || len(n.Findings) != 1 ||
 		n.Findings[0].Event != "drift" || n.Findings[0].Address != "certificate.other" || !strings.Contains(n.Findings[0].Summary, "key_mode") {
-		t.Errorf("the webhook's body (%v):\n%s", err, h.bodies[0])
+		t.Errorf("the webhook's body (%v):\n%s", err, h.body(0))
 	}
 	var mails []string
 	for deadline := time.Now().Add(20 * time.Second); len(mails) == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
@@ -138,7 +150,7 @@ notify "mail" {
 		t.Errorf("the same finding was sent again at the next run: %d webhooks, %d mails", h.count(), len(maildir(t, pf)))
 	}
 
-	h.status = http.StatusInternalServerError
+	h.answer(http.StatusInternalServerError)
 	os.Remove(filepath.Join(dir, "other.pem")) // another finding: the certificate is gone
 	r = tf(t, dir, "plan", "-refresh-only", "-notify")
 	mustCode(t, r, 0, "a drift check whose webhook fails")
