@@ -49,7 +49,7 @@ func Start(t testing.TB) *Lab {
 worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log %[1]s/logs/error.log;
-events { worker_connections 128; }
+events { worker_connections 1024; }
 http {
   log_format timed '$msec $request_time "$request" $status $body_bytes_sent';
   access_log %[1]s/logs/access.log timed;
