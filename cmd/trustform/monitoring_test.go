@@ -141,15 +141,16 @@ vhost "www" {
 	if s := prom.Query(t, `trustform_last_run_success{command="plan"}`); len(s) != 1 || s[0].Value != "1" {
 		t.Errorf("the drift check's last run: %+v", s)
 	}
-	// The alerts: the expiring certificate fires at once; the mismatch and
-	// the served certificate wait out their "for" (pending).
+	// The alerts: the expiring certificate and the TLSA mismatch fire at
+	// once; the served certificate and the drift wait out their "for"
+	// (pending).
 	wait("the alerts", func() bool {
 		got := map[string]string{}
 		for _, a := range prom.Alerts(t) {
 			got[a.Labels["alertname"]+" "+a.Labels["address"]] = a.State
 		}
-		return got["TrustformCertificateExpiringSoon certificate.www"] == "firing" &&
-			got["TrustformTLSAMismatch tlsa.www"] != "" && got["TrustformServedCertificateNotDeployed vhost.www"] != ""
+		return got["TrustformCertificateExpiringSoon certificate.www"] == "firing" && got["TrustformTLSAMismatch tlsa.www"] == "firing" &&
+			got["TrustformServedCertificateNotDeployed vhost.www"] == "pending" && got["TrustformDrift tlsa.www"] == "pending"
 	})
 	t.Logf("alerts: %+v", prom.Alerts(t))
 
