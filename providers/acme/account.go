@@ -1,6 +1,7 @@
 package acme
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -23,6 +24,7 @@ import (
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/internal/netpolicy"
@@ -317,12 +319,35 @@ func (a *Account) loadKey(create bool) (crypto.Signer, error) {
 		a.key = k.(crypto.Signer)
 		return a.key, nil
 	}
-	k, err := certcrypto.ParsePEMPrivateKey(b)
+	k, err := ParseAccountKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.keyPath(), err)
 	}
-	a.key = k.(crypto.Signer)
+	a.key = k
 	return a.key, nil
+}
+
+// ParseAccountKey reads an account key: PEM, as trustform writes it, or
+// the JSON Web Key (RFC 7517) certbot keeps in
+// accounts/SERVER/directory/ID/private_key.json, so that an account
+// certbot registered is used with its own key file rather than a copy.
+func ParseAccountKey(b []byte) (crypto.Signer, error) {
+	if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '{' {
+		var jwk jose.JSONWebKey
+		if err := jwk.UnmarshalJSON(trimmed); err != nil {
+			return nil, fmt.Errorf("not a JSON Web Key: %w", err)
+		}
+		k, ok := jwk.Key.(crypto.Signer)
+		if !ok || jwk.IsPublic() {
+			return nil, errors.New("the JSON Web Key holds no private key")
+		}
+		return k, nil
+	}
+	k, err := certcrypto.ParsePEMPrivateKey(b)
+	if err != nil {
+		return nil, err
+	}
+	return k.(crypto.Signer), nil
 }
 
 // client is a lego client for the account, its requests bound to ctx; uri
