@@ -89,6 +89,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	}
 	held := map[int]bool{}
 	steps := p.Steps
+	reloads := r.reloadsAfter(steps)
 	for i := 0; i < len(steps); i++ {
 		s := steps[i]
 		if slices.ContainsFunc(s.DependsOn, func(d int) bool { return held[d] }) {
@@ -151,7 +152,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			}
 			if errs[i] == nil {
 				delete(r.st.Pending, b.Address)
-				r.oweReloads(b, steps)
+				r.oweReloads(b, reloads)
 			}
 		}
 		err := errors.Join(slices.Compact(errs)...)
@@ -205,25 +206,32 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	return out, nil
 }
 
+// reloadsAfter maps each resource to the reload steps of steps that wait
+// for it (a service or vhost reloading to serve a redeployed certificate).
+func (r *Run) reloadsAfter(steps []plan.Step) map[string][]plan.Step {
+	out := map[string][]plan.Step{}
+	for _, l := range steps {
+		n := r.g.Node(mustParse(l.Address))
+		if n == nil || n.Change == nil || !n.Change.Reload {
+			continue
+		}
+		for _, d := range n.Change.After {
+			out[d.Addr.String()] = append(out[d.Addr.String()], l)
+		}
+	}
+	return out
+}
+
 // oweReloads marks the reloads that wait for a done step as owed (state's
 // Pending) until they run. A service that reads its certificate whenever
 // it starts a process (Postfix's smtpd) may show the new certificate to a
 // probe while processes started before still serve the old one: a reload
 // that was never run cannot be told from the world, so an apply stopped
 // between the deployment and the reload runs the reload at the next one.
-func (r *Run) oweReloads(done plan.Step, steps []plan.Step) {
-	for _, l := range steps {
-		n := r.g.Node(mustParse(l.Address))
-		if l.Index <= done.Index || n == nil || n.Change == nil || !n.Change.Reload {
-			continue
-		}
-		if _, owed := r.st.Pending[l.Address]; owed {
-			continue
-		}
-		for _, d := range n.Change.After {
-			if d.Addr.String() == done.Address {
-				r.st.Pending[l.Address] = l.Phase
-			}
+func (r *Run) oweReloads(done plan.Step, reloads map[string][]plan.Step) {
+	for _, l := range reloads[done.Address] {
+		if _, owed := r.st.Pending[l.Address]; l.Index > done.Index && !owed {
+			r.st.Pending[l.Address] = l.Phase
 		}
 	}
 }

@@ -81,10 +81,8 @@ func (r *Run) Inventory(ctx context.Context) ([]Holding, error) {
 			return nil, fmt.Errorf("%s: %w", n.Addr, err)
 		}
 		h := Holding{Address: n.Addr.String(), Held: *held, UsedBy: orEmpty(used[n.Addr]), PinnedBy: orEmpty(pinned[n.Addr])}
-		for _, rt := range r.st.Retiring[h.Address] {
-			if rt.Reason != "" && !rt.Revoked {
-				h.ToRevoke = append(h.ToRevoke, rt.Serial+" ("+rt.Reason+")")
-			}
+		for _, rt := range r.owed(h.Address) {
+			h.ToRevoke = append(h.ToRevoke, rt.Serial+" ("+rt.Reason+")")
 		}
 		if host := r.cfg.HostOf(n.Addr); host.Set() {
 			h.Host = host.Address.String()

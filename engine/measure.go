@@ -31,19 +31,10 @@ func (r *Run) Measure(pending []plan.Step) []providers.Sample {
 				out = append(out, s)
 			}
 		}
-		drifted := false
-		if sr := r.st.Get(addr); sr != nil {
-			drifted = n.Observed == nil || len(providers.Differs(sr.Value, r.redact(n.Addr, n.Observed))) > 0
-		}
-		out = append(out, providers.Sample{Name: metrics.Drift, Labels: map[string]string{"address": addr, "kind": n.Addr.Type}, Value: providers.Bool(drifted)})
-		owed := 0
-		for _, rt := range r.st.Retiring[addr] {
-			if rt.Reason != "" && !rt.Revoked {
-				owed++
-			}
-		}
-		if owed > 0 {
-			out = append(out, providers.Sample{Name: metrics.RevocationsPending, Labels: map[string]string{"address": addr}, Value: float64(owed)})
+		gone, changed := r.drifted(n)
+		out = append(out, providers.Sample{Name: metrics.Drift, Labels: map[string]string{"address": addr, "kind": n.Addr.Type}, Value: providers.Bool(gone || len(changed) > 0)})
+		if owed := r.owed(addr); len(owed) > 0 {
+			out = append(out, providers.Sample{Name: metrics.RevocationsPending, Labels: map[string]string{"address": addr}, Value: float64(len(owed))})
 		}
 	}
 	for _, st := range pending {

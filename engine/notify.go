@@ -38,13 +38,11 @@ func (r *Run) Findings(e Ended) []providers.Finding {
 			continue
 		}
 		addr := n.Addr.String()
-		if sr := r.st.Get(addr); sr != nil {
-			switch d := providers.Differs(sr.Value, r.redact(n.Addr, n.Observed)); {
-			case n.Observed == nil:
-				add(providers.EventDrift, addr, "it was applied, but is gone now")
-			case len(d) > 0:
-				add(providers.EventDrift, addr, fmt.Sprintf("%s changed since the last apply", strings.Join(d, ", ")))
-			}
+		switch gone, changed := r.drifted(n); {
+		case gone:
+			add(providers.EventDrift, addr, "it was applied, but is gone now")
+		case len(changed) > 0:
+			add(providers.EventDrift, addr, fmt.Sprintf("%s changed since the last apply", strings.Join(changed, ", ")))
 		}
 		if m, ok := n.Res.(providers.Measured); ok && n.Observed != nil {
 			for _, s := range m.Measure(n.Observed, n.Desired) {
@@ -53,10 +51,8 @@ func (r *Run) Findings(e Ended) []providers.Finding {
 				}
 			}
 		}
-		for _, rt := range r.st.Retiring[addr] {
-			if rt.Reason != "" && !rt.Revoked {
-				add(providers.EventRevocationPending, addr, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+")")
-			}
+		for _, rt := range r.owed(addr) {
+			add(providers.EventRevocationPending, addr, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+")")
 		}
 	}
 	if e.Out == nil {
@@ -66,7 +62,7 @@ func (r *Run) Findings(e Ended) []providers.Finding {
 		where := ""
 		if f != nil {
 			where = f.Address
-			if n := r.g.Node(mustParse(f.Address)); n != nil && n.Addr.Type == "certificate" && strings.HasPrefix(f.Phase, "issue") {
+			if n := r.g.Node(mustParse(f.Address)); n != nil && isRenewing(n.Res) && strings.HasPrefix(f.Phase, "issue") {
 				add(providers.EventRenewalFailing, where, "issuing failed: "+e.Err.Error())
 			}
 		}
@@ -136,3 +132,9 @@ func (r *Run) Notify(ctx context.Context, command string, findings []providers.F
 
 // Notifies reports whether the configuration has notify blocks.
 func (r *Run) Notifies() bool { return len(r.notifiers) > 0 }
+
+// isRenewing: the resource renews (a certificate).
+func isRenewing(res providers.Resource) bool {
+	_, ok := res.(providers.Renewing)
+	return ok
+}

@@ -143,28 +143,35 @@ func (r *Run) targetSet() map[schema.Address]bool {
 	return keep
 }
 
+// drifted says how n differs from what the last apply left: gone, or the
+// attributes that changed; nothing for a resource never applied.
+func (r *Run) drifted(n *graph.Node) (gone bool, changed []string) {
+	sr := r.st.Get(n.Addr.String())
+	switch {
+	case sr == nil:
+		return false, nil
+	case n.Observed == nil:
+		return true, nil
+	}
+	return false, providers.Differs(sr.Value, r.redact(n.Addr, n.Observed))
+}
+
 // drift lists what differs between the last apply (state) and the live
 // world, plus certificates that are due for renewal.
 func (r *Run) drift(p *plan.Plan) {
 	for _, n := range r.g.Nodes {
-		sr := r.st.Get(n.Addr.String())
 		var ch *plan.Change
-		switch {
-		case sr == nil:
-		case n.Observed == nil:
-			ch = &plan.Change{Action: plan.Delete, Before: sr.Value, Reasons: []string{"it was applied, but is gone now"}}
-		default:
-			if d := providers.Differs(sr.Value, r.redact(n.Addr, n.Observed)); len(d) > 0 {
-				ch = &plan.Change{Action: plan.Update, Before: sr.Value, After: r.redact(n.Addr, n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
-			}
+		switch gone, d := r.drifted(n); {
+		case gone:
+			ch = &plan.Change{Action: plan.Delete, Before: r.st.Get(n.Addr.String()).Value, Reasons: []string{"it was applied, but is gone now"}}
+		case len(d) > 0:
+			ch = &plan.Change{Action: plan.Update, Before: r.st.Get(n.Addr.String()).Value, After: r.redact(n.Addr, n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
 		}
-		for _, rt := range r.st.Retiring[n.Addr.String()] {
-			if rt.Reason != "" && !rt.Revoked {
-				if ch == nil {
-					ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Addr, n.Observed), After: r.redact(n.Addr, n.Observed)}
-				}
-				ch.Reasons = append(ch.Reasons, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+"): run apply")
+		for _, rt := range r.owed(n.Addr.String()) {
+			if ch == nil {
+				ch = &plan.Change{Action: plan.Update, Before: r.redact(n.Addr, n.Observed), After: r.redact(n.Addr, n.Observed)}
 			}
+			ch.Reasons = append(ch.Reasons, "the replaced certificate "+rt.Serial+" is still to revoke ("+rt.Reason+"): run apply")
 		}
 		if rn, ok := n.Res.(providers.Renewing); ok && n.Observed != nil {
 			if due := rn.Due(); len(due) > 0 {

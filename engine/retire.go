@@ -27,6 +27,19 @@ func checkRevoke(reason string, replace []schema.Address) hcl.Diagnostics {
 	return nil
 }
 
+// owed are the revocations an approved -revoke still owes for the
+// certificate at addr: the plans, metrics, notifications and the status
+// page all report the same.
+func (r *Run) owed(addr string) []providers.Retired {
+	var out []providers.Retired
+	for _, rt := range r.st.Retiring[addr] {
+		if rt.Reason != "" && !rt.Revoked {
+			out = append(out, rt)
+		}
+	}
+	return out
+}
+
 // retire writes into state what each resource still has to retire (a
 // revocation, an old key to remove). At the start of an apply this is the
 // approval: a -revoke recorded now is carried out by this apply or, if it

@@ -27,10 +27,8 @@ func (r *Run) Status(p *plan.Plan, held []Holding, runs []status.Run) status.Pag
 			c.RenewFrom = &w
 		}
 		page.Certificates = append(page.Certificates, c)
-		for _, rt := range r.st.Retiring[h.Address] {
-			if rt.Reason != "" && !rt.Revoked {
-				page.Revocations = append(page.Revocations, status.Revocation{Address: h.Address, Serial: rt.Serial, Reason: rt.Reason})
-			}
+		for _, rt := range r.owed(h.Address) {
+			page.Revocations = append(page.Revocations, status.Revocation{Address: h.Address, Serial: rt.Serial, Reason: rt.Reason})
 		}
 	}
 	for _, n := range r.g.Nodes {

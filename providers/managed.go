@@ -1,6 +1,10 @@
 package providers
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/trustform/trustform/internal/host"
+)
 
 const managedPrefix = "# Managed by trustform ("
 
@@ -31,5 +35,16 @@ func Adopts(observed Value) bool {
 
 // AdoptReason says what an adoption does to file, for plans.
 func AdoptReason(file string) string {
-	return file + " is a file trustform did not write: it is adopted and replaced, and kept as " + file + ".trustform-backup (same mode and owner)"
+	return file + " is a file trustform did not write: it is adopted and replaced, and kept as " + file + host.BackupSuffix + " (same mode and owner)"
+}
+
+// KeepForeign keeps the file at path beside it (host.Backup) when it is a
+// file trustform did not write, before it is replaced: what an adoption
+// does. A file trustform wrote, or none, needs no backup.
+func KeepForeign(h host.Host, path string) error {
+	b, err := h.ReadFile(path)
+	if err != nil || b == nil || Managed(b) {
+		return err
+	}
+	return host.Backup(h, path)
 }

@@ -17,11 +17,6 @@ import (
 // used: the picture an incident (a leaked key) starts from. It reads the
 // deployed files and takes no lock.
 func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin, onHost string) int {
-	cfg, diags := c.load(e)
-	if diags.HasErrors() {
-		printDiags(e, c, cfg, diags, false)
-		return 1
-	}
 	var within time.Duration
 	if expiresWithin != "" {
 		d, err := schema.ParseDuration(expiresWithin)
@@ -30,23 +25,13 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 		}
 		within = d
 	}
-	store, err := c.store(e, cfg)
-	if err != nil {
-		return errorf(e, "%v", err)
+	s, code := readOnly(e, c)
+	if s == nil {
+		return code
 	}
-	defer store.Close()
-	st, err := store.Load(context.Background())
-	if err != nil {
-		return errorf(e, "%v", err)
-	}
+	defer s.close()
 	now := e.clock()
-	run, d := engine.New(cfg, st, kinds.Bind, engine.Options{Now: now})
-	if d.HasErrors() {
-		printDiags(e, c, cfg, d, false)
-		return 1
-	}
-	defer run.Close()
-	all, err := run.Inventory(context.Background())
+	all, err := s.run.Inventory(context.Background())
 	if err != nil {
 		return errorf(e, "%v", err)
 	}
@@ -59,9 +44,36 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 	case asMarkdown:
 		writeInventoryMarkdown(e, held)
 	default:
-		writeInventoryText(e, held, st)
+		writeInventoryText(e, held, s.st)
 	}
 	return 0
+}
+
+// readOnly is a session of show: the configuration bound to its state,
+// without the lock (it writes nothing); nil with the exit code when it
+// said why not.
+func readOnly(e env, c *common) (*session, int) {
+	cfg, diags := c.load(e)
+	if diags.HasErrors() {
+		printDiags(e, c, cfg, diags, false)
+		return nil, 1
+	}
+	store, err := c.store(e, cfg)
+	if err != nil {
+		return nil, errorf(e, "%v", err)
+	}
+	st, err := store.Load(context.Background())
+	if err != nil {
+		store.Close()
+		return nil, errorf(e, "%v", err)
+	}
+	run, d := engine.New(cfg, st, kinds.Bind, engine.Options{Now: e.clock()})
+	if d.HasErrors() {
+		store.Close()
+		printDiags(e, c, cfg, d, false)
+		return nil, 1
+	}
+	return &session{cfg: cfg, st: st, store: store, run: run}, 0
 }
 
 // inventoryJSON is show -json without a plan (docs/json.md).

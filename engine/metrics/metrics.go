@@ -75,13 +75,18 @@ type Run struct {
 // and apply's; a file that is not trustform's metrics is refused rather
 // than replaced. Samples of metrics not in Metrics are an error.
 func Write(path string, samples []providers.Sample, run Run) error {
-	previous, err := lastRuns(path)
+	old, err := read(path)
 	if err != nil {
 		return err
 	}
 	last := providers.Sample{Name: LastSuccess, Labels: map[string]string{"command": run.Command}, Value: providers.Timestamp(run.At)}
 	if !run.OK {
-		last.Value = previous[run.Command]
+		last.Value = 0
+		for _, m := range old[LastSuccess].GetMetric() {
+			if command(m) == run.Command {
+				last.Value = m.GetGauge().GetValue()
+			}
+		}
 	}
 	samples = append(slices.Clone(samples),
 		providers.Sample{Name: LastRun, Labels: map[string]string{"command": run.Command}, Value: providers.Timestamp(run.At)},
@@ -93,7 +98,7 @@ func Write(path string, samples []providers.Sample, run Run) error {
 	if err != nil {
 		return err
 	}
-	return prometheus.WriteToTextfile(path, carried{reg, path, run})
+	return prometheus.WriteToTextfile(path, carried{reg, old, run})
 }
 
 // registry holds samples in gauge vectors, one per metric.
@@ -130,26 +135,6 @@ func registry(samples []providers.Sample) (*prometheus.Registry, error) {
 	return reg, nil
 }
 
-// lastRuns reads the last success of each command from the file at path:
-// none when there is no file.
-func lastRuns(path string) (map[string]float64, error) {
-	families, err := read(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]float64{}
-	if f := families[LastSuccess]; f != nil {
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "command" {
-					out[l.GetValue()] = m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
 // read parses the metrics file at path, if there is one.
 func read(path string) (map[string]*dto.MetricFamily, error) {
 	f, err := os.Open(path)
@@ -173,12 +158,13 @@ func read(path string) (map[string]*dto.MetricFamily, error) {
 	return families, nil
 }
 
-// carried gathers the registry and, from the file being replaced, the
-// last runs of the other commands.
+// carried gathers the registry and, from the file being replaced (old),
+// the last runs of the other commands, and everything else when the run
+// observed nothing.
 type carried struct {
-	reg  *prometheus.Registry
-	path string
-	run  Run
+	reg *prometheus.Registry
+	old map[string]*dto.MetricFamily
+	run Run
 }
 
 func (c carried) Gather() ([]*dto.MetricFamily, error) {
@@ -186,17 +172,14 @@ func (c carried) Gather() ([]*dto.MetricFamily, error) {
 	if err != nil {
 		return nil, err
 	}
-	old, err := read(c.path)
-	if err != nil {
-		return nil, err
-	}
+	old := c.old
 	have := map[string]bool{}
 	for _, f := range mine {
 		have[f.GetName()] = true
 		switch f.GetName() {
 		case LastRun, LastRunSuccess, LastSuccess:
 			for _, m := range old[f.GetName()].GetMetric() {
-				if !hasCommand(m, c.run.Command) {
+				if command(m) != c.run.Command {
 					f.Metric = append(f.Metric, m)
 				}
 			}
@@ -210,15 +193,6 @@ func (c carried) Gather() ([]*dto.MetricFamily, error) {
 	}
 	slices.SortFunc(mine, func(a, b *dto.MetricFamily) int { return cmp.Compare(a.GetName(), b.GetName()) })
 	return mine, nil
-}
-
-func hasCommand(m *dto.Metric, command string) bool {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == "command" {
-			return l.GetValue() == command
-		}
-	}
-	return false
 }
 
 func compareLabels(a, b *dto.Metric) int {

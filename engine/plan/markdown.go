@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
 )
 
@@ -40,7 +41,7 @@ func Warnings(p *Plan) []Warning {
 			out = append(out, Warning{s.Index, fmt.Sprintf("%s changes its private key (%s).", addr, MarkdownText(strings.Join(reasonsOf(c), "; ")))})
 		case c != nil && providers.Adopts(c.Before) && s.Phase == "write":
 			file := cmp.Or(c.After["config_file"].Str, c.After["file"].Str)
-			msg := fmt.Sprintf("%s **adopts and replaces** %s, a file trustform did not write (its content is not shown here): the old file is kept as %s.", addr, code(file), code(file+".trustform-backup"))
+			msg := fmt.Sprintf("%s **adopts and replaces** %s, a file trustform did not write (its content is not shown here): the old file is kept as %s.", addr, code(file), code(file+host.BackupSuffix))
 			if hstsSwitchedOn(c) {
 				msg += fmt.Sprintf(" It also switches on %s.", code(c.After["hsts"].Str))
 			}

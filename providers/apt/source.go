@@ -81,7 +81,7 @@ func (s *Source) Plan(observed providers.Value, _ providers.PlanOptions) (provid
 	v := s.value(s.Render())
 	write := providers.Phase{Name: PhaseWrite, Description: "write the deb822 source with Signed-By"}
 	if providers.Adopts(observed) {
-		write.Description = "adopt and replace " + s.File + " (backed up to " + s.File + ".trustform-backup) with the deb822 source with Signed-By"
+		write.Description = "adopt and replace " + s.File + " (backed up to " + s.File + host.BackupSuffix + ") with the deb822 source with Signed-By"
 	}
 	ch := providers.Diff(v, withoutConflicts(observed), write)
 	if ch != nil {
@@ -152,12 +152,8 @@ func (s *Source) Apply(_ context.Context, _ *providers.Change, phase string) err
 	case PhaseDisableConflicts:
 		return s.disableConflicts()
 	}
-	if b, err := s.Host.ReadFile(s.Path); err != nil {
+	if err := providers.KeepForeign(s.Host, s.Path); err != nil {
 		return err
-	} else if b != nil && !providers.Managed(b) {
-		if err := host.Backup(s.Host, s.Path); err != nil {
-			return err
-		}
 	}
 	return s.Host.WriteFile(s.Path, []byte(s.Render()), 0o644)
 }

@@ -10,25 +10,28 @@ import (
 var _ providers.DANEReporter = (*TLSA)(nil)
 
 // Measure is, per authoritative server, whether the RRset it publishes
-// matches the chain the endpoint serves (for an RRset whose endpoint the
-// configuration probes), and when its signatures over the RRset expire
-// (a signed zone). A zone file without nameservers is one server, "file".
+// matches the chain the endpoint serves (DANECells), and when its
+// signatures over the RRset expire (a signed zone).
 func (t *TLSA) Measure(_, _ providers.Value) []providers.Sample {
 	var out []providers.Sample
-	servers := t.servers
-	if len(servers) == 0 {
-		servers = []ServerAnswer{{Server: "file", Records: t.visible}}
+	for _, c := range t.DANECells() {
+		out = append(out, providers.Sample{Name: providers.MetricTLSAMatch, Labels: map[string]string{"endpoint": c.Endpoint, "server": c.Server}, Value: providers.Bool(c.OK)})
 	}
-	for _, s := range servers {
-		if t.servedURL != "" {
-			match := s.Err == "" && t.servedChain != nil && len(Matching(s.Records, t.servedChain)) > 0
-			out = append(out, providers.Sample{Name: providers.MetricTLSAMatch, Labels: map[string]string{"endpoint": t.servedURL, "server": s.Server}, Value: providers.Bool(match)})
-		}
+	for _, s := range t.answers() {
 		if !s.SignedUntil.IsZero() {
 			out = append(out, providers.Sample{Name: providers.MetricSignaturesExpire, Labels: map[string]string{"zone": "dns_zone." + t.ZoneName, "server": s.Server}, Value: providers.Timestamp(s.SignedUntil)})
 		}
 	}
 	return out
+}
+
+// answers are each authoritative server's answer as Observe found them; a
+// zone file without nameservers is one server, "file".
+func (t *TLSA) answers() []ServerAnswer {
+	if len(t.servers) == 0 {
+		return []ServerAnswer{{Server: "file", Records: t.visible}}
+	}
+	return t.servers
 }
 
 // DANECells is, per authoritative server, whether the RRset it publishes
@@ -39,31 +42,20 @@ func (t *TLSA) DANECells() []providers.DANECell {
 	if t.servedURL == "" {
 		return nil
 	}
-	servers := t.servers
-	if len(servers) == 0 {
-		servers = []ServerAnswer{{Server: "file", Records: t.visible}}
-	}
-	served := "nothing (the endpoint does not answer)"
-	if t.servedChain != nil {
-		served = "no CA certificate"
-		if c := Pinned(t.Params[0], t.servedChain); c != nil {
-			served, _ = Record(t.Params, c)
-		}
-	}
 	var out []providers.DANECell
-	for _, s := range servers {
+	for _, s := range t.answers() {
 		cell := providers.DANECell{Owner: t.Owner, Endpoint: t.servedURL, Server: s.Server}
 		switch m := Matching(s.Records, t.servedChain); {
 		case s.Err != "":
 			cell.Why = s.Err
 		case t.servedChain == nil:
-			cell.Why = "the endpoint serves " + served
+			cell.Why = "the endpoint serves " + t.servedRecord()
 		case len(m) > 0:
 			cell.OK, cell.Why = true, "matches "+m[0]
 		case len(s.Records) == 0:
-			cell.Why = "publishes nothing; the endpoint serves " + served
+			cell.Why = "publishes nothing; the endpoint serves " + t.servedRecord()
 		default:
-			cell.Why = fmt.Sprintf("publishes %s; the endpoint serves %s", strings.Join(s.Records, ", "), served)
+			cell.Why = fmt.Sprintf("publishes %s; the endpoint serves %s", strings.Join(s.Records, ", "), t.servedRecord())
 		}
 		out = append(out, cell)
 	}

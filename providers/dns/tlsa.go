@@ -260,11 +260,20 @@ func (t *TLSA) servedMatch(ctx context.Context, ep probe.Endpoint, host string) 
 	if len(Matching(t.visible, chain)) > 0 {
 		return "yes"
 	}
-	served := "no CA certificate"
-	if c := Pinned(t.Params[0], chain); c != nil {
-		served, _ = Record(t.Params, c)
+	return fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, t.servedRecord(), t.visible)
+}
+
+// servedRecord is the record of t's parameters that the chain the endpoint
+// served makes, or what stands in for it.
+func (t *TLSA) servedRecord() string {
+	if t.servedChain == nil {
+		return "nothing (the endpoint does not answer)"
 	}
-	return fmt.Sprintf("no: %s for %s serves %q, published everywhere: %q", addr, host, served, t.visible)
+	if c := Pinned(t.Params[0], t.servedChain); c != nil {
+		rec, _ := Record(t.Params, c)
+		return rec
+	}
+	return "no CA certificate"
 }
 
 // serves reports whether names covers name (with one-label wildcards).

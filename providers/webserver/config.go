@@ -90,7 +90,7 @@ func (s *ServerConfig) Apply(ctx context.Context, _ *providers.Change, phase str
 	if err != nil {
 		return err
 	}
-	if err := adopt(s.Host, s.Path); err != nil {
+	if err := providers.KeepForeign(s.Host, s.Path); err != nil {
 		return err
 	}
 	if err := s.Host.WriteFile(s.Path, []byte(v["content"].Str), 0o644); err != nil {
@@ -135,14 +135,4 @@ func (s *ServerConfig) run(ctx context.Context, what, command string) error {
 		return fmt.Errorf("%s %q failed (%v): %s", what, command, err, msg)
 	}
 	return nil
-}
-
-// adopt keeps a file trustform did not write beside it before it is
-// replaced (host.Backup); a file trustform wrote needs no backup.
-func adopt(h host.Host, path string) error {
-	b, err := h.ReadFile(path)
-	if err != nil || b == nil || providers.Managed(b) {
-		return err
-	}
-	return host.Backup(h, path)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/internal/probe"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
@@ -83,7 +84,7 @@ func (v *Vhost) Plan(observed providers.Value, _ providers.PlanOptions) (provide
 	}
 	write := providers.Phase{Name: PhaseWrite, Description: "write " + v.ConfigFile + ", run the config test, reload"}
 	if providers.Adopts(observed) {
-		write.Description = "adopt and replace " + v.ConfigFile + " (backed up to " + v.ConfigFile + ".trustform-backup), run the config test, reload"
+		write.Description = "adopt and replace " + v.ConfigFile + " (backed up to " + v.ConfigFile + host.BackupSuffix + "), run the config test, reload"
 	}
 	ch := providers.Diff(desired, observed, write)
 	if ch != nil && providers.Adopts(observed) {
