@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 
+	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/internal/probe"
 )
 
@@ -23,8 +25,9 @@ func TestMXTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(goodLeaf)
 	roots.AddCert(otherLeaf)
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed.Close()
+	// A port nothing listens on: reserved for this test (no other
+	// listener of the suite takes it), never bound.
+	closed := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
 	for _, tc := range []struct {
 		name  string
 		addr  string
@@ -34,7 +37,7 @@ func TestMXTLS(t *testing.T) {
 		{"valid for the MX", fakeSMTP(t, good), roots, "yes"},
 		{"another name", fakeSMTP(t, other), roots, "no: mail.example.test (smtp://"},
 		{"unknown roots", fakeSMTP(t, good), x509.NewCertPool(), "certificate signed by unknown authority"},
-		{"no answer", closed.Addr().String(), roots, "refused"},
+		{"no answer", closed, roots, "refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pool := tc.roots
