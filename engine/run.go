@@ -211,5 +211,9 @@ func (r *Run) plan(n *graph.Node) {
 
 // planOptions are what the command line and state ask of n.
 func (r *Run) planOptions(n *graph.Node) providers.PlanOptions {
-	return providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]}
+	o := providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]}
+	if sr := r.st.Get(n.Addr.String()); sr != nil {
+		o.Adopted = sr.Adopted
+	}
+	return o
 }

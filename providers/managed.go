@@ -38,6 +38,19 @@ func AdoptReason(file string) string {
 	return file + " is a file trustform did not write: it is adopted and replaced, and kept as " + file + host.BackupSuffix + " (same mode and owner)"
 }
 
+// Adopter resources can be taken over as they are (trustform import, or
+// an import block): a file trustform did not write, a key reached through
+// certbot's link. Adoption says, after Observe, what of the resource an
+// import takes as it is (per file, what it is now: a digest, a key's
+// SPKI); state keeps it, and Plan gets it back as PlanOptions.Adopted. A
+// resource whose adopted parts are still what was adopted, and still say
+// what its block says, plans no change for them; anything else is planned
+// as for any file trustform did not write (adopt and replace).
+type Adopter interface {
+	Resource
+	Adoption() map[string]string
+}
+
 // KeepForeign keeps the file at path beside it (host.Backup) when it is a
 // file trustform did not write, before it is replaced: what an adoption
 // does. A file trustform wrote, or none, needs no backup.

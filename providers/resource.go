@@ -40,6 +40,9 @@ type PlanOptions struct {
 	// and whose retirement is not done yet (state keeps them): a key to
 	// remove from the host, a revocation to carry out.
 	Retiring []Retired
+	// Adopted is what an import adopted as it was (Adopter.Adoption at
+	// the import), kept by state; nil when nothing was imported.
+	Adopted map[string]string
 }
 
 // RevocationReasons are the reasons -revoke takes, as certbot spells them,

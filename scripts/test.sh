@@ -47,6 +47,8 @@ declare -A packages=(
   [/usr/bin/prometheus]=prometheus
   [/usr/bin/prometheus-node-exporter]=prometheus-node-exporter
   [/usr/bin/chromium]=chromium
+  [/usr/bin/certbot]=certbot
+  [/usr/lib/python3/dist-packages/certbot_dns_rfc2136/__init__.py]=python3-certbot-dns-rfc2136
 )
 missing=()
 for file in "${!packages[@]}"; do

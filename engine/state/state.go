@@ -60,6 +60,10 @@ type Resource struct {
 	// Block is the resource's block as last applied: when the block is
 	// removed from the configuration, it says what to delete.
 	Block string `json:"block,omitempty"`
+	// Adopted is what an import took over as it was (a hand-written
+	// vhost file's digest, a key reached through certbot's link), for the
+	// plans that follow: see providers.Adopter.
+	Adopted map[string]string `json:"adopted,omitempty"`
 }
 
 // Path is where the state of a configuration directory lives.

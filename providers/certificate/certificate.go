@@ -170,6 +170,12 @@ type Certificate struct {
 	// another user may have put there: never adopted, and replaced when
 	// trustform stages its own.
 	Foreign []string
+	// links are cert_file and key_file where they are symbolic links
+	// (certbot's), by attribute name; adopted the paths of those an
+	// import adopted (adopt.go).
+	links   map[string]string
+	adopted []string
+	unlink  []string // the adopted links the change being applied replaces (its decision's)
 	// certbot is what certbot renews on the certificate's host, local maps
 	// a path there to where it is read; fights the renewals that cover
 	// this certificate, as Observe found them.
@@ -198,6 +204,7 @@ var (
 	_ providers.Renewing     = (*Certificate)(nil)
 	_ providers.Deleter      = (*Certificate)(nil)
 	_ providers.KeyHolder    = (*Certificate)(nil)
+	_ providers.Adopter      = (*Certificate)(nil)
 	_ providers.Warner       = (*Certificate)(nil)
 	_ providers.Deployment   = (*Certificate)(nil)
 	_ providers.Linker       = (*Certificate)(nil)
@@ -346,6 +353,9 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 		return nil, err
 	}
 	c.LiveKey = live
+	if err := c.observeLinks(); err != nil {
+		return nil, err
+	}
 	if live != nil {
 		if c.KeyPlanted, err = host.Planted(c.Host, c.KeyPath); err != nil {
 			return nil, err
@@ -648,6 +658,7 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 func (c *Certificate) Apply(ctx context.Context, ch *providers.Change, phase string) error {
 	d := c.decisionOf(ch)
 	in := d.intent
+	c.unlink = d.adopted
 	if phase != PhaseStageKey && phase != PhaseRevoke && d.replacing {
 		c.replaced = true
 	}
@@ -888,12 +899,14 @@ func (c *Certificate) chainProblem(certs []*x509.Certificate) error {
 // next deployment, then removes what was staged for it: the chain, and the
 // key when it came from the staged key file.
 func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) error {
+	adopted := c.unlink
 	for _, p := range []string{c.CertPath, c.KeyPath} {
 		// Nothing is read through a link planted at the path: its target
-		// would be copied to .prev.
+		// would be copied to .prev. A link an import adopted is read,
+		// then removed for the file written in its place.
 		if st, err := c.Host.Stat(p); err != nil {
 			return err
-		} else if st != nil && !st.Mode().IsRegular() {
+		} else if st != nil && !st.Mode().IsRegular() && !slices.Contains(adopted, p) {
 			return fmt.Errorf("%s is not a regular file (a symbolic link?): nothing is written, nothing read through it", p)
 		}
 	}
@@ -904,6 +917,15 @@ func (c *Certificate) deploy(key crypto.Signer, chain []byte, stagedKey bool) er
 		}
 		if old != nil {
 			if err := c.Host.WriteFile(p+".prev", old, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range adopted { // certbot's link goes; the file written next takes its place
+		if st, err := c.Host.Stat(p); err != nil {
+			return err
+		} else if st != nil && st.Mode()&fs.ModeSymlink != 0 {
+			if err := c.Host.Remove(p); err != nil {
 				return err
 			}
 		}

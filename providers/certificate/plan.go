@@ -13,11 +13,12 @@ import (
 func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (providers.Value, *providers.Change) {
 	c.unfinished = !opts.Replace && c.replacementUnfinished(opts.Retiring)
 	c.replacing = (opts.Replace || c.unfinished) && !c.replaced
+	c.adopted = c.adoptLinks(opts.Adopted)
 	in := c.intentFor(c.replacing)
 	c.intent = in
 	c.retire(opts)
 	revoke := c.toRevoke()
-	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}, Detail: decision{in, c.replacing}}
+	ch := &providers.Change{Reasons: in.Reasons, After: []providers.Dep{{Addr: c.IssuerAddr}}, Detail: decision{in, c.replacing, c.adopted}}
 	switch {
 	case len(c.Chain) == 0:
 		ch.Action = providers.Create
@@ -68,6 +69,7 @@ func (c *Certificate) Plan(_ providers.Value, opts providers.PlanOptions) (provi
 type decision struct {
 	intent    Intent
 	replacing bool
+	adopted   []string // certbot's links an import adopted, replaced by the files deployed
 }
 
 // decisionOf is the decision a change carries. A change without one is the

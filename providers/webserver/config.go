@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -32,6 +34,9 @@ type ServerConfig struct {
 	// Installed says what the host runs (its package database), for the
 	// versions the configuration does not state; nil: unknown.
 	Installed func() Versions
+	// foreign is the file as Observe found it when trustform did not
+	// write it, for an adoption (Adoption, adopted).
+	foreign []byte
 }
 
 // Desired renders the config.
@@ -62,14 +67,45 @@ func (s *ServerConfig) Observe(ctx context.Context) (providers.Value, error) {
 		s.Site.Versions.Server = cmp.Or(s.Site.Versions.Server, v.Server)
 		s.Site.Versions.OpenSSL = cmp.Or(s.Site.Versions.OpenSSL, v.OpenSSL)
 	}
+	s.foreign = nil
 	b, err := s.Host.ReadFile(s.Path)
 	if err != nil || b == nil {
 		return nil, err
 	}
 	if !providers.Managed(b) {
+		s.foreign = b
 		return providers.Value{"config_file": providers.String(s.TargetPath), "content": providers.String(providers.Unmanaged(b))}, nil
 	}
 	return s.value(string(b)), nil
+}
+
+// Adoption is the digest of a file trustform did not write: an import
+// takes it over as it is.
+func (s *ServerConfig) Adoption() map[string]string {
+	if s.foreign == nil {
+		return nil
+	}
+	return map[string]string{"config_file": digest(s.foreign)}
+}
+
+// adopted says whether the file is the one an import adopted, unchanged,
+// and what of the site it does not say as the block does (nothing: the
+// file stays as it is). A file that changed since, or that is not one
+// site, is not adopted.
+func (s *ServerConfig) adopted(adopted map[string]string) (bool, []string) {
+	if s.foreign == nil || adopted["config_file"] != digest(s.foreign) {
+		return false, nil
+	}
+	sites := s.Renderer.Read(string(s.foreign))
+	if len(sites) != 1 {
+		return false, nil
+	}
+	return true, s.Site.differs(sites[0])
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Apply writes, tests and reloads; phase PhaseReload only reloads.

@@ -50,6 +50,9 @@ type Renderer interface {
 	Render(Site) string
 	// Summarize extracts hsts, redirect and acme_webroot from a config file.
 	Summarize(content string) providers.Value
+	// Read is the sites a file declares (also a hand-written one), as
+	// the server reads them: what an import makes vhost blocks of.
+	Read(content string) []Site
 	DefaultTestCommand() string
 	DefaultReloadCommand() string
 }

@@ -35,6 +35,7 @@ var (
 	_ providers.TLSEndpointer = (*Vhost)(nil)
 	_ providers.Described     = (*Vhost)(nil)
 	_ providers.Measured      = (*Vhost)(nil)
+	_ providers.Adopter       = (*Vhost)(nil)
 )
 
 // Measure is, per server name of a TLS vhost that is probed, the served
@@ -72,8 +73,12 @@ func (v *Vhost) Delete(providers.Value) *providers.Change {
 // Plan renders the file and says what the server should serve. A vhost
 // whose file is as wanted still reloads when its certificate is redeployed
 // under it.
-func (v *Vhost) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+func (v *Vhost) Plan(observed providers.Value, opts providers.PlanOptions) (providers.Value, *providers.Change) {
 	desired := v.Desired()
+	adopted, differs := v.adopted(opts.Adopted)
+	if adopted && len(differs) == 0 { // the file an import adopted says what the block says: it stays as written
+		desired = providers.Value{"config_file": observed["config_file"], "content": observed["content"]}
+	}
 	for k, a := range v.ServedDesired(v.servedLeaf()) {
 		desired[k] = a
 	}
@@ -88,6 +93,9 @@ func (v *Vhost) Plan(observed providers.Value, _ providers.PlanOptions) (provide
 	}
 	ch := providers.Diff(desired, observed, write)
 	if ch != nil && providers.Adopts(observed) {
+		if adopted {
+			ch.Reasons = append(ch.Reasons, "the file an import adopted does not say what the block does ("+strings.Join(differs, ", ")+")")
+		}
 		ch.Reasons = append(ch.Reasons, providers.AdoptReason(v.ConfigFile))
 	}
 	switch {
