@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/trustform/trustform/internal/host"
+	"github.com/trustform/trustform/internal/netpolicy"
 	"github.com/trustform/trustform/providers"
 	"github.com/trustform/trustform/schema"
 )
@@ -42,4 +45,15 @@ func (r *Run) Import(addrs []schema.Address) ([]string, hcl.Diagnostics) {
 
 func importError(a schema.Address, why string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot import " + a.String(), Detail: fmt.Sprintf("%s: %s.", a, why)}
+}
+
+// ZoneRecords are the records of a dns_zone of the configuration, as its
+// primary, API or file has them (trustform import zone).
+func (r *Run) ZoneRecords(ctx context.Context, a schema.Address) ([]string, error) {
+	for _, z := range r.zones {
+		if z.Addr == a {
+			return z.Records(netpolicy.With(host.ReadOnly(ctx), r.opts.Untrusted))
+		}
+	}
+	return nil, fmt.Errorf("%s is not a dns_zone of this configuration", a)
 }

@@ -53,4 +53,6 @@ type Zone struct {
 	Addr schema.Address
 	// Hosts lists the names in the zone that carry addresses.
 	Hosts func(ctx context.Context) ([]string, error)
+	// Records are every record of the zone, in presentation form.
+	Records func(ctx context.Context) ([]string, error)
 }

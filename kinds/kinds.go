@@ -38,6 +38,18 @@ func All() []providers.Kind {
 	}
 }
 
+// Importers are the sources trustform import reads, each its kind's.
+func Importers() []providers.Importer {
+	return []providers.Importer{
+		certificate.CertbotImporter(),
+		webserver.Importer("nginx"),
+		webserver.Importer("apache"),
+		service.PostfixImporter(),
+		service.DovecotImporter(),
+		dns.ZoneImporter(),
+	}
+}
+
 // Schema is what the language knows of kinds.
 func Schema(kinds []providers.Kind) []schema.Kind {
 	out := make([]schema.Kind, len(kinds))

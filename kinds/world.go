@@ -74,7 +74,7 @@ func bind(kinds []providers.Kind, cfg *schema.Config, now func() time.Time, poli
 	}
 	cfg.Each(func(a schema.Address, _ hcl.Range, _ schema.Block) {
 		if zone, ok := b.bound[a].(providers.Zone); ok {
-			w.Zones = append(w.Zones, engine.Zone{Addr: a, Hosts: zone.Hosts})
+			w.Zones = append(w.Zones, engine.Zone{Addr: a, Hosts: zone.Hosts, Records: zone.Records})
 		}
 		if n, ok := b.bound[a].(providers.Notifier); ok {
 			w.Notifiers = append(w.Notifiers, engine.Notifier{Addr: a, Notifier: n})

@@ -49,4 +49,8 @@ type Zone interface {
 	// Hosts lists the names in the zone that carry addresses (fully
 	// qualified, lower case, sorted).
 	Hosts(ctx context.Context) ([]string, error)
+	// Records are every record of the zone, in presentation form, as
+	// the primary (or the API, or the file) has them: what trustform
+	// import reads.
+	Records(ctx context.Context) ([]string, error)
 }

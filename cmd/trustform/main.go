@@ -40,6 +40,8 @@ Commands:
   apply      carry out a plan
   show       show a saved plan, or the inventory of certificates
   state      pull, push FILE, list or rm ADDR: the state where it is kept
+  import     write blocks for what exists (certbot, nginx, apache, postfix,
+             dovecot, a zone's TLSA records) and take it over as it is
   version    print the version
 
 Global options:
@@ -88,6 +90,8 @@ func run(args []string, e env) int {
 		return cmdShow(rest, chdir, e)
 	case "state":
 		return cmdState(rest, chdir, e)
+	case "import":
+		return cmdImport(rest, chdir, e)
 	case "version":
 		return cmdVersion(rest, e)
 	}

@@ -167,8 +167,13 @@ var (
 )
 
 // Plan asks for an account of the configured directory and email.
+// Without an email, the contact of an existing account is left as the CA
+// has it (certbot keeps no copy of it: an imported account names none).
 func (a *Account) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
 	v := providers.Value{"directory": providers.String(a.Directory), "email": providers.String(a.Email)}
+	if a.Email == "" && observed != nil {
+		v["email"] = observed["email"]
+	}
 	where := ".trustform/"
 	if a.KeyFile != "" {
 		where = a.KeyFile

@@ -13,9 +13,19 @@ import (
 	"github.com/trustform/trustform/internal/host"
 )
 
-// CertbotRenewal is where certbot keeps a renewal configuration per
-// certificate it renews (certbot's default configuration directory).
-const CertbotRenewal = "/etc/letsencrypt/renewal"
+// CertbotDir is certbot's default configuration directory; its renewal/
+// holds a renewal configuration per certificate it renews.
+const CertbotDir = "/etc/letsencrypt"
+
+// certbotDir is the certbot configuration directory that concerns a
+// certificate: the one whose live/NAME/ holds its cert_file (certbot run
+// with --config-dir), else the default.
+func certbotDir(certFile string) string {
+	if live := filepath.Dir(filepath.Dir(certFile)); filepath.Base(live) == "live" {
+		return filepath.Dir(live)
+	}
+	return CertbotDir
+}
 
 // renewal is one certificate certbot renews: its renewal configuration,
 // the files it writes (as trustform reads them on this machine) and the
@@ -32,6 +42,7 @@ type renewal struct {
 // renewal configuration with autorenew = False is left out (certbot does
 // not renew it).
 type certbotRenewals struct {
+	dir  string // the configuration directory, as the host sees it
 	once sync.Once
 	list []renewal
 	err  error
@@ -41,7 +52,7 @@ type certbotRenewals struct {
 // where trustform reads it (a host's root).
 func (r *certbotRenewals) read(h host.Host, local func(string) string) ([]renewal, error) {
 	r.once.Do(func() {
-		files, err := h.Glob(local(CertbotRenewal) + "/*.conf")
+		files, err := h.Glob(local(filepath.Join(r.dir, "renewal")) + "/*.conf")
 		if err != nil {
 			r.err = err
 			return
@@ -56,7 +67,7 @@ func (r *certbotRenewals) read(h host.Host, local func(string) string) ([]renewa
 			if !renews {
 				continue
 			}
-			rn.File = filepath.Join(CertbotRenewal, filepath.Base(f))
+			rn.File = filepath.Join(r.dir, "renewal", filepath.Base(f))
 			rn.Name = strings.TrimSuffix(filepath.Base(f), ".conf")
 			for i, p := range rn.Paths {
 				rn.Paths[i] = local(p)

@@ -311,7 +311,7 @@ func (c *Certificate) Observe(ctx context.Context) (providers.Value, error) {
 	if c.certbot != nil {
 		renewals, err := c.certbot.read(c.Host, c.local)
 		if err != nil {
-			return nil, fmt.Errorf("reading certbot's renewal configurations in %s: %w", CertbotRenewal, err)
+			return nil, fmt.Errorf("reading certbot's renewal configurations in %s: %w", filepath.Join(c.certbot.dir, "renewal"), err)
 		}
 		c.fights = c.certbotOverlap(renewals)
 	}

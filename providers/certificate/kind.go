@@ -83,7 +83,8 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		Now:           b.Now,
 	}
 	host := c.Host
-	cert.certbot = b.Once("certificate.certbot:"+host.Address.String(), func() any { return &certbotRenewals{} }).(*certbotRenewals)
+	dir := certbotDir(c.CertFile)
+	cert.certbot = b.Once("certificate.certbot:"+host.Address.String()+":"+dir, func() any { return &certbotRenewals{dir: dir} }).(*certbotRenewals)
 	cert.local = func(p string) string { return cfg.LocalPath(host, p) }
 	for _, cp := range []Copy{{Attr: "fullchain_file", File: c.FullchainFile, Kind: FullChain},
 		{Attr: "chain_file", File: c.ChainFile, Kind: ChainOnly}, {Attr: "bundle_file", File: c.BundleFile, Kind: Bundle}} {

@@ -214,6 +214,19 @@ func (h *Hosted) Hosts(ctx context.Context) ([]string, error) {
 	return addressOwners(rrs), nil
 }
 
+// Records lists the zone through the API.
+func (h *Hosted) Records(ctx context.Context) ([]string, error) {
+	z, err := h.zoneNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rrs []mdns.RR
+	for _, set := range z {
+		rrs = append(rrs, set...)
+	}
+	return presentation(rrs), nil
+}
+
 // Apex is the zone's name, fully qualified.
 func (h *Hosted) Apex() string { return h.Origin }
 

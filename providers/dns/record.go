@@ -143,3 +143,13 @@ func addressOwners(rrs []mdns.RR) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// presentation is records as zone files write them, sorted.
+func presentation(rrs []mdns.RR) []string {
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, rr.String())
+	}
+	slices.Sort(out)
+	return out
+}

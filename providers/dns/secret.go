@@ -19,15 +19,21 @@ var Algorithms = map[string]string{
 	"hmac-sha512": mdns.HmacSHA512,
 }
 
-var bindSecret = regexp.MustCompile(`secret\s+"([^"]+)"`)
+// bindSecret finds the secret of a BIND key file; certbotSecret that of
+// the credentials file of certbot's dns-rfc2136 plugin.
+var (
+	bindSecret    = regexp.MustCompile(`secret\s+"([^"]+)"`)
+	certbotSecret = regexp.MustCompile(`(?m)^\s*dns_rfc2136_secret\s*=\s*(\S+)\s*$`)
+)
 
 // SecretEnv is the environment variable that may hold the secret of a key.
 func SecretEnv(keyName string) string {
 	return "TRUSTFORM_TSIG_SECRET_" + strings.ToUpper(regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(strings.TrimSuffix(keyName, "."), "_"))
 }
 
-// ReadSecret reads a TSIG secret from file (either the bare base64 secret or
-// a BIND key file as tsig-keygen writes it) or, without a file, from the
+// ReadSecret reads a TSIG secret from file (the bare base64 secret, a
+// BIND key file as tsig-keygen writes it, or the credentials file of
+// certbot's dns-rfc2136 plugin) or, without a file, from the
 // environment variable SecretEnv(keyName). The secret is returned, never
 // printed: errors name the file or variable only.
 func ReadSecret(file, keyName string, getenv func(string) string) (string, error) {
@@ -39,6 +45,8 @@ func ReadSecret(file, keyName string, getenv func(string) string) (string, error
 		}
 		raw = string(b)
 		if m := bindSecret.FindStringSubmatch(raw); m != nil {
+			raw = m[1]
+		} else if m := certbotSecret.FindStringSubmatch(raw); m != nil {
 			raw = m[1]
 		}
 	} else {

@@ -146,6 +146,12 @@ func (s *Server) Hosts(ctx context.Context) ([]string, error) {
 	return addressOwners(rrs), nil
 }
 
+// Records transfers the zone from the primary.
+func (s *Server) Records(ctx context.Context) ([]string, error) {
+	rrs, err := s.axfr(ctx)
+	return presentation(rrs), err
+}
+
 // axfr transfers the zone from the primary, signed with the TSIG key.
 func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	m := new(mdns.Msg)

@@ -39,6 +39,9 @@ type Zone interface {
 	// that refuses a zone transfer is an error, since its names cannot be
 	// listed otherwise.
 	Hosts(ctx context.Context) ([]string, error)
+	// Records are every record of the zone in presentation form (a zone
+	// transfer from the primary, the API's listing, the file).
+	Records(ctx context.Context) ([]string, error)
 }
 
 // Served is what the authoritative servers of a zone answer for one RRset.

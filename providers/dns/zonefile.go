@@ -125,6 +125,16 @@ func (z *ZoneFile) Hosts(context.Context) ([]string, error) {
 	return addressOwners(z.rrs), nil
 }
 
+// Records are the records of the file.
+func (z *ZoneFile) Records(context.Context) ([]string, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if err := z.load(); err != nil {
+		return nil, err
+	}
+	return presentation(z.rrs), nil
+}
+
 // Update replaces the given RRsets, bumps the SOA serial, writes the file
 // atomically and runs the reload command. If the reload fails, the previous
 // file is put back and the error says what the command printed.

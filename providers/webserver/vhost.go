@@ -93,7 +93,7 @@ func (v *Vhost) Plan(observed providers.Value, opts providers.PlanOptions) (prov
 	}
 	ch := providers.Diff(desired, observed, write)
 	if ch != nil && providers.Adopts(observed) {
-		if adopted {
+		if len(differs) > 0 {
 			ch.Reasons = append(ch.Reasons, "the file an import adopted does not say what the block does ("+strings.Join(differs, ", ")+")")
 		}
 		ch.Reasons = append(ch.Reasons, providers.AdoptReason(v.ConfigFile))
