@@ -203,19 +203,18 @@ func (h *Hosted) MX(ctx context.Context) ([]string, error) {
 
 // Hosts lists the owners of A and AAAA records.
 func (h *Hosted) Hosts(ctx context.Context) ([]string, error) {
-	z, err := h.zoneNow(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rrs []mdns.RR
-	for _, set := range z {
-		rrs = append(rrs, set...)
-	}
-	return addressOwners(rrs), nil
+	rrs, err := h.all(ctx)
+	return addressOwners(rrs), err
 }
 
 // Records lists the zone through the API.
 func (h *Hosted) Records(ctx context.Context) ([]string, error) {
+	rrs, err := h.all(ctx)
+	return presentation(rrs), err
+}
+
+// all is every record of the zone, as the API lists it now.
+func (h *Hosted) all(ctx context.Context) ([]mdns.RR, error) {
 	z, err := h.zoneNow(ctx)
 	if err != nil {
 		return nil, err
@@ -224,7 +223,7 @@ func (h *Hosted) Records(ctx context.Context) ([]string, error) {
 	for _, set := range z {
 		rrs = append(rrs, set...)
 	}
-	return presentation(rrs), nil
+	return rrs, nil
 }
 
 // Apex is the zone's name, fully qualified.
