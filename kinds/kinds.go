@@ -47,6 +47,7 @@ func Importers() []providers.Importer {
 		service.PostfixImporter(),
 		service.DovecotImporter(),
 		dns.ZoneImporter(),
+		apt.Importer(),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustform/trustform/internal/labutil"
 	"github.com/trustform/trustform/providers/acme/pebbletest"
+	"github.com/trustform/trustform/providers/apt/apttest"
 	"github.com/trustform/trustform/providers/dns/dnstest"
 	"github.com/trustform/trustform/providers/service/mailtest"
 	"github.com/trustform/trustform/providers/webserver/nginxtest"
@@ -214,4 +215,54 @@ func httpsLeaf(t *testing.T, addr string) string {
 		t.Fatalf("reading what %s serves: %v", addr, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestImportAPT: a repository added the apt-key way (a .list line without
+// Signed-By, its key in trusted.gpg.d) is imported, its key found by the
+// signature of the repository's InRelease; the next apply moves it to a
+// keyring of its own with Signed-By, comments the old line out and
+// removes the global key last, and the real apt-get update works before
+// and after.
+func TestImportAPT(t *testing.T) {
+	repo := apttest.NewRepo(t, "2y")
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc/apt")
+	os.MkdirAll(filepath.Join(etc, "sources.list.d"), 0o755)
+	os.MkdirAll(filepath.Join(etc, "trusted.gpg.d"), 0o755)
+	list := filepath.Join(etc, "sources.list.d/vendor.list")
+	os.WriteFile(list, []byte("# from the vendor's install guide\ndeb "+repo.URL+" stable main\n"), 0o644)
+	key, _ := readURL(repo.KeyURL)
+	legacy := filepath.Join(etc, "trusted.gpg.d/vendor.asc")
+	os.WriteFile(legacy, key, 0o644)
+	if out, ok := apttest.AptUpdate(t, root); !ok {
+		t.Fatalf("apt-get update before the import:\n%s", out)
+	}
+	dir := t.TempDir()
+	r := tf(t, dir, "import", "apt", etc, "-out=apt.hcl")
+	mustCode(t, r, 0, "import apt")
+	b, _ := os.ReadFile(filepath.Join(dir, "apt.hcl"))
+	t.Logf("generated:\n%s", b)
+	for _, want := range []string{`fingerprint = "` + repo.Fingerprint + `"`, "signed_by  = apt_key.vendor", `"` + filepath.Join(etc, "keyrings/vendor.gpg") + `"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("apt.hcl lacks %q", want)
+		}
+	}
+	mustCode(t, tf(t, dir, "validate"), 0, "validate")
+	r = tf(t, dir, "plan")
+	for _, want := range []string{"disable-conflicts", "remove-legacy"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the plan after the import lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
+	if out, ok := apttest.AptUpdate(t, root); !ok {
+		t.Fatalf("apt-get update after the migration:\n%s", out)
+	}
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Error("the key is still trusted for every repository")
+	}
+	if b, _ := os.ReadFile(list); !strings.Contains(string(b), "# disabled by trustform (apt_source.vendor") || !strings.Contains(string(b), "deb "+repo.URL) {
+		t.Errorf("the old line is not commented out:\n%s", b)
+	}
+	mustCode(t, tf(t, dir, "plan", "-detailed-exitcode"), 0, "plan after the migration")
 }

@@ -27,6 +27,9 @@ type entry struct {
 	Trusted  bool
 	Stanza   bool     // deb822: disabled with "Enabled: no"
 	Pairs    []string // every "URI suite" the line or stanza names
+	// Type ("deb", "deb-src") and Components, for an import.
+	Type       string
+	Components []string
 }
 
 // key is how apt matches entries: the URI with its trailing slash, and the
@@ -47,7 +50,7 @@ func parseList(file, content string) []entry {
 		if len(f) < 3 || (f[0] != "deb" && f[0] != "deb-src") {
 			continue
 		}
-		e := entry{File: file, Line: i + 1}
+		e := entry{File: file, Line: i + 1, Type: f[0]}
 		f = f[1:]
 		if strings.HasPrefix(f[0], "[") {
 			opts := strings.Join(f, " ")
@@ -69,7 +72,7 @@ func parseList(file, content string) []entry {
 		if len(f) < 2 {
 			continue
 		}
-		e.URI, e.Suite = f[0], f[1]
+		e.URI, e.Suite, e.Components = f[0], f[1], f[2:]
 		e.Pairs = []string{repoKey(e.URI, e.Suite)}
 		out = append(out, e)
 	}
@@ -93,7 +96,8 @@ func parseSources(file, content string) []entry {
 			for _, u := range strings.Fields(fields["uris"]) {
 				for _, s := range strings.Fields(fields["suites"]) {
 					out = append(out, entry{File: file, Line: start, URI: u, Suite: s, Stanza: true, Pairs: pairs,
-						SignedBy: strings.TrimSpace(fields["signed-by"]), Trusted: isYes(fields["trusted"])})
+						SignedBy: strings.TrimSpace(fields["signed-by"]), Trusted: isYes(fields["trusted"]),
+						Type: strings.Fields(fields["types"] + " deb")[0], Components: strings.Fields(fields["components"])})
 				}
 			}
 		}
