@@ -84,6 +84,7 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	}
 	r.noteVisible()
 	out := &Outcome{Repaired: r.repairState(p, o)}
+	r.recordImports(p, o)
 	if err := o.Save(r.st); err != nil {
 		return nil, err
 	}

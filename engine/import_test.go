@@ -58,3 +58,45 @@ func TestFakeKindImport(t *testing.T) {
 		}
 	}
 }
+
+// TestFakeKindImportBlock: an import block's target that exists is listed
+// in the plan and recorded by apply without a step; the plan after it has
+// nothing to do; a target that does not exist, or has no block, is an
+// error naming it.
+func TestFakeKindImportBlock(t *testing.T) {
+	w := newFakeWorld()
+	w.values["apt_key.a"] = providers.Value{"fingerprint": providers.String("734608F7CD36DD4E720A4C708BF26C0845ABC4F2"), "url": providers.String("a.asc")}
+	w.values["apt_key.b"] = providers.Value{"fingerprint": providers.String("734608F7CD36DD4E720A4C708BF26C0845ABC4F2"), "url": providers.String("b.asc")}
+	dir := fakeDir(t, fakeConfig()+"import {\n  to = apt_key.a\n  id = \"a.asc\"\n}\n")
+	run, p := fakeRun(t, dir, w, engine.Options{})
+	if len(p.Imports) != 1 || p.Imports[0].Address != "apt_key.a" || p.Summary.Import != 1 || len(p.Steps) != 0 || !p.HasChanges() {
+		t.Fatalf("the plan: imports %+v, steps %+v", p.Imports, p.Steps)
+	}
+	if _, err := run.Apply(context.Background(), p, engine.ApplyOptions{Save: saver(dir)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.writes) != 0 {
+		t.Errorf("the import wrote %v", w.writes)
+	}
+	if _, p := fakeRun(t, dir, w, engine.Options{}); p.HasChanges() {
+		t.Errorf("the plan after the import: %+v %+v", p.Imports, p.Steps)
+	}
+
+	delete(w.values, "apt_key.a")
+	dir = fakeDir(t, fakeConfig()+"import {\n  to = apt_key.a\n  id = \"a.asc\"\n}\nimport {\n  to = apt_key.c\n  id = \"c.asc\"\n}\n")
+	cfg, diags := schema.Load(dir, schema.Inputs{}, []schema.Kind{apt.KeyKind().Kind, apt.SourceKind().Kind})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	st, _ := state.Load(state.Path(cfg.StateDir()))
+	if _, diags = engine.New(cfg, st, fakeKinds(w), engine.Options{}); !strings.Contains(diags.Error(), "Configuration for import target does not exist") || !strings.Contains(diags.Error(), "apt_key.c") {
+		t.Errorf("an import without a block: %v", diags)
+	}
+	dir = fakeDir(t, fakeConfig()+"import {\n  to = apt_key.a\n  id = \"a.asc\"\n}\n")
+	cfg, _ = schema.Load(dir, schema.Inputs{}, []schema.Kind{apt.KeyKind().Kind, apt.SourceKind().Kind})
+	run, _ = engine.New(cfg, st, fakeKinds(w), engine.Options{})
+	run.Observe(context.Background())
+	if _, diags := run.Plan(); !strings.Contains(diags.Error(), "Nothing of apt_key.a exists to import") {
+		t.Errorf("an import of what does not exist: %v", diags)
+	}
+}

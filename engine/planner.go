@@ -114,6 +114,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	}
 	r.explain(p)
 	r.stateRepairs(p, keep)
+	diags = append(diags, r.imports(p, keep)...)
 	r.redactTexts(p)
 	plan.MarkReview(p)
 	p.Tally()

@@ -35,6 +35,9 @@ type Options struct {
 	// answers are not quoted, and nothing is written on any server (the
 	// http-01 round trips of -refresh-only are left out). nil: trusted.
 	Untrusted *netpolicy.Policy
+	// Generating: plan -generate-config-out is writing the blocks of the
+	// import blocks' targets, so a target without one is not an error yet.
+	Generating bool
 }
 
 // Run is one plan or apply over a configuration.
@@ -121,6 +124,9 @@ func New(cfg *schema.Config, st *state.State, bind Binder, opts Options) (*Run, 
 		}
 	}
 	diags = append(diags, checkRevoke(opts.Revoke, replace)...)
+	if !opts.Generating {
+		diags = append(diags, undeclaredImports(cfg)...)
+	}
 	opts.Replace, opts.Targets = replace, expand(cfg, opts.Targets)
 	for _, t := range opts.Targets {
 		if cfg.Block(t) == nil {
@@ -214,6 +220,8 @@ func (r *Run) planOptions(n *graph.Node) providers.PlanOptions {
 	o := providers.PlanOptions{Replace: slices.Contains(r.opts.Replace, n.Addr), Revoke: r.opts.Revoke, Retiring: r.st.Retiring[n.Addr.String()]}
 	if sr := r.st.Get(n.Addr.String()); sr != nil {
 		o.Adopted = sr.Adopted
+	} else if ad, ok := n.Res.(providers.Adopter); ok && r.importing(n.Addr) != nil {
+		o.Adopted = ad.Adoption() // what the import block's apply will record
 	}
 	return o
 }

@@ -22,6 +22,8 @@ type Config struct {
 	State *State
 	// Removed are the removed blocks: what to forget instead of delete.
 	Removed []*Removed
+	// Imports are the import blocks: what to take over as it is.
+	Imports []*Import
 	// Variables are the variable blocks, each with its value.
 	Variables []*Variable
 

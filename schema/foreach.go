@@ -69,7 +69,7 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 			diags = append(diags, c.decodeInstance(one, ctx, "")...)
 			continue
 		}
-		if blk.Type == "state" || blk.Type == "removed" {
+		if blk.Type == "state" || blk.Type == "removed" || blk.Type == "import" {
 			diags = append(diags, errAt(attr.NameRange, "for_each not allowed here", "A "+blk.Type+" block is not a resource: it cannot have for_each."))
 			continue
 		}
@@ -187,11 +187,12 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 }
 
 // settings are the blocks of the language that are not resources: where
-// state is kept, and what to forget.
+// state is kept, what to forget, what to import.
 func settings() []Kind {
 	return []Kind{
 		{Type: "state", New: func() Block { return &State{} }},
 		{Type: "removed", New: func() Block { return &Removed{} }},
+		{Type: "import", New: func() Block { return &Import{} }},
 	}
 }
 

@@ -8,6 +8,7 @@ import "github.com/hashicorp/hcl/v2"
 func (b *Host) Header() (*string, *hcl.Range)    { return &b.Name, &b.DeclRange }
 func (b *State) Header() (*string, *hcl.Range)   { return &b.Type, &b.DeclRange }
 func (b *Removed) Header() (*string, *hcl.Range) { return nil, &b.DeclRange }
+func (b *Import) Header() (*string, *hcl.Range)  { return nil, &b.DeclRange }
 
 var _ = []Block{(*Host)(nil), (*State)(nil), (*Removed)(nil)}
 

@@ -195,6 +195,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	diags = append(diags, cfg.index()...)
 	diags = append(diags, cfg.resolve()...)
 	diags = append(diags, cfg.resolveRemoved()...)
+	diags = append(diags, cfg.resolveImports()...)
 	if diags.HasErrors() {
 		return cfg, diags
 	}
@@ -212,6 +213,8 @@ func (c *Config) add(typ string, b Block) {
 		c.states = append(c.states, b)
 	case *Removed:
 		c.Removed = append(c.Removed, b)
+	case *Import:
+		c.Imports = append(c.Imports, b)
 	default:
 		c.byType[typ] = append(c.byType[typ], b)
 	}

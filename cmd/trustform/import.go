@@ -1,15 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/kinds"
@@ -45,7 +48,7 @@ func cmdImport(args []string, chdir string, e env) int {
 	fs.Usage = func() {
 		var b strings.Builder
 		for _, im := range importers {
-			fmt.Fprintf(&b, "  %-8s %s (%s)\n", im.Source, im.About, strings.Join(append(im.Defaults, "")[:max(len(im.Defaults), 1)], " "))
+			fmt.Fprintf(&b, "  %-8s %s (%s)\n", im.Source, im.About, cmp.Or(strings.Join(im.Defaults, " "), "dns_zone.NAME"))
 		}
 		fmt.Fprintf(e.stderr, importUsage, b.String())
 		fs.PrintDefaults()
@@ -71,7 +74,11 @@ func cmdImport(args []string, chdir string, e env) int {
 	}
 	switch {
 	case im == nil:
-		return errorf(e, "import: unknown source %q (certbot, nginx, apache, postfix, dovecot, zone, apt)", pos[0])
+		var names []string
+		for _, im := range importers {
+			names = append(names, im.Source)
+		}
+		return errorf(e, "import: unknown source %q (%s)", pos[0], strings.Join(names, ", "))
 	case *out == "":
 		return errorf(e, "import: -out=FILE is required: the file the blocks are written to")
 	case !strings.HasSuffix(*out, ".hcl"):
@@ -152,7 +159,7 @@ func (c *common) known(ctx context.Context, e env, source string, in *providers.
 		}
 		return 0
 	}
-	s, code := readOnly(e, c)
+	s, code := readOnlyWith(e, c, engine.Options{Generating: true})
 	if s == nil {
 		return code
 	}
@@ -218,4 +225,139 @@ func writeFound(body *hclwrite.Body, b providers.Found) {
 	for _, nested := range b.Blocks {
 		writeFound(blk, nested)
 	}
+}
+
+// generateConfig writes, for each import block whose target has no block,
+// the block its kind's importer reads from the import's id, renamed to
+// the target, with the blocks it refers to that the configuration lacks
+// (plan -generate-config-out, as Terraform 1.5 has it).
+func generateConfig(ctx context.Context, e env, c *common, out string) int {
+	if _, err := os.Lstat(out); err == nil {
+		return errorf(e, "-generate-config-out: %s exists already: name a new file (nothing is overwritten)", out)
+	}
+	cfg, diags := c.load(e)
+	if diags.HasErrors() {
+		printDiags(e, c, cfg, diags, false)
+		return 1
+	}
+	missing := cfg.Undeclared()
+	if len(missing) == 0 {
+		return 0
+	}
+	var blocks []providers.Found
+	declared := func(typ, name string) bool {
+		if cfg.Block(schema.Address{Type: typ, Name: name}) != nil {
+			return true
+		}
+		return slices.ContainsFunc(blocks, func(f providers.Found) bool { return f.Type == typ && f.Name == name })
+	}
+	// Certificates first: the vhosts and services found next are tied to
+	// them by their files.
+	slices.SortStableFunc(missing, func(a, b *schema.Import) int {
+		return map[bool]int{true: 0, false: 1}[a.To.Type == "certificate"] - map[bool]int{true: 0, false: 1}[b.To.Type == "certificate"]
+	})
+	var generated []providers.HeldCert
+	for _, im := range missing {
+		found, err := c.readForImport(ctx, e, im, generated)
+		if err != nil {
+			return errorf(e, "-generate-config-out: %s (id %q): %v", im.To, im.ID, err)
+		}
+		i := slices.IndexFunc(found.Blocks, func(f providers.Found) bool { return f.Type == im.To.Type && matchesID(f, im.ID) })
+		if i < 0 {
+			return errorf(e, "-generate-config-out: %s: nothing at %q is a %s (%s)", im.To, im.ID, im.To.Type, strings.Join(found.Notes, "; "))
+		}
+		target := found.Blocks[i]
+		target.Name = im.To.Name
+		var add func(f providers.Found)
+		add = func(f providers.Found) {
+			for _, a := range f.Attrs {
+				typ, name, _ := strings.Cut(a.Ref, ".")
+				if a.Ref == "" || declared(typ, name) {
+					continue
+				}
+				for _, g := range found.Blocks {
+					if g.Type == typ && g.Name == name {
+						blocks = append(blocks, g)
+						add(g)
+					}
+				}
+			}
+		}
+		add(target)
+		blocks = append(blocks, target)
+		if target.Type == "certificate" {
+			hc := providers.HeldCert{Addr: "certificate." + target.Name}
+			for _, a := range target.Attrs {
+				switch a.Name {
+				case "cert_file":
+					hc.CertFile = a.Value.AsString()
+				case "key_file":
+					hc.KeyFile = a.Value.AsString()
+				}
+			}
+			generated = append(generated, hc)
+		}
+	}
+	text := append([]byte("# __generated__ by trustform plan -generate-config-out from the import blocks: review it, then keep it\n\n"), hclOf(blocks)...)
+	if err := os.WriteFile(out, text, 0o644); err != nil {
+		return errorf(e, "%v", err)
+	}
+	fmt.Fprintf(e.stderr, "Wrote the blocks of %d import targets (%d blocks) to %s.\n", len(missing), len(blocks), out)
+	return 0
+}
+
+// readForImport runs the importer that reads an import block's id: the
+// certbot configuration above a live directory, a site file, Postfix's
+// directory or Dovecot's file.
+func (c *common) readForImport(ctx context.Context, e env, im *schema.Import, generated []providers.HeldCert) (providers.Imported, error) {
+	source, path := "", im.ID
+	st, err := os.Stat(im.ID)
+	if err != nil {
+		return providers.Imported{}, err
+	}
+	switch im.To.Type {
+	case "certificate":
+		source, path = "certbot", filepath.Dir(filepath.Dir(filepath.Clean(im.ID))) // …/live/NAME
+	case "vhost":
+		source = "nginx"
+		if b, err := os.ReadFile(im.ID); err == nil && strings.Contains(strings.ToLower(string(b)), "<virtualhost") {
+			source = "apache"
+		}
+	case "service":
+		source = "dovecot"
+		if st.IsDir() {
+			source = "postfix"
+		}
+	default:
+		return providers.Imported{}, fmt.Errorf("no configuration is generated for a %s: write its block", im.To.Type)
+	}
+	in := providers.ImportInput{Paths: []string{path}}
+	if code := c.known(ctx, e, source, &in); code != 0 {
+		return providers.Imported{}, errors.New("the configuration's certificates could not be read")
+	}
+	in.Certs = append(in.Certs, generated...)
+	for _, imp := range kinds.Importers() {
+		if imp.Source == source {
+			return imp.Read(ctx, in)
+		}
+	}
+	return providers.Imported{}, fmt.Errorf("no importer for %s", source)
+}
+
+// matchesID reports whether a found block is the one an import's id
+// names: a certificate whose files are under it, a vhost of that file.
+func matchesID(f providers.Found, id string) bool {
+	for _, a := range f.Attrs {
+		if a.Ref != "" || a.Value.Type() != cty.String {
+			continue
+		}
+		v := a.Value.AsString()
+		switch {
+		case f.Type == "certificate" && a.Name == "cert_file" && strings.HasPrefix(v, filepath.Clean(id)+"/"):
+			return true
+		case f.Type == "vhost" && a.Name == "config_file" && v == filepath.Clean(id):
+			return true
+		}
+	}
+	return f.Type == "service"
 }

@@ -193,6 +193,61 @@ server {
 		t.Errorf("the key in certbot's live directory is not trustform's 0600 file now: %v %v", st, err)
 	}
 	mustCode(t, tf(t, cfg, "plan", "-detailed-exitcode"), 0, "the plan after the renewal")
+
+	// The same server taken over the Terraform way: import blocks, and
+	// plan -generate-config-out for their blocks (the account declared by
+	// hand, with the test CA's roots).
+	ordered = orders()
+	tfDir := filepath.Join(dir, "terraform-way")
+	os.MkdirAll(tfDir, 0o755)
+	os.WriteFile(filepath.Join(tfDir, "main.hcl"), []byte(fmt.Sprintf(`acme_account "certbot" {
+  directory               = %q
+  key_file                = %q
+  ca_roots                = [%q]
+  terms_of_service_agreed = true
+}
+
+import {
+  to = certificate.www
+  id = %q
+}
+
+import {
+  to = vhost.www
+  id = %q
+}
+`, pebble.Directory, accountKey(t, le), pebble.RootsFile, filepath.Join(le, "live", "www.example.test"), filepath.Join(web.Sites, "www-ssl.conf"))), 0o644)
+	r = tf(t, tfDir, "plan", "-detailed-exitcode")
+	mustCode(t, r, 1, "a plan of import blocks whose targets have no block")
+	if !strings.Contains(r.stderr, "Configuration for import target does not exist") {
+		t.Errorf("the missing blocks are not named:\n%s", r.stderr)
+	}
+	r = tf(t, tfDir, "plan", "-detailed-exitcode", "-generate-config-out=generated.hcl")
+	mustCode(t, r, 2, "plan -generate-config-out")
+	if !strings.Contains(r.stdout, "Plan: 2 to import, 0 to create, 0 to update, 0 to replace, 0 to delete.") {
+		t.Errorf("the plan does not import the two and change nothing:\n%s", r.stdout)
+	}
+	gen, _ := os.ReadFile(filepath.Join(tfDir, "generated.hcl"))
+	t.Logf("generated.hcl:\n%s", gen)
+	if flat := strings.Join(strings.Fields(string(gen)), " "); !strings.Contains(flat, `certificate "www"`) || !strings.Contains(flat, "certificate = certificate.www") {
+		t.Errorf("generated.hcl does not declare the targets, tied together:\n%s", gen)
+	}
+	mustCode(t, tf(t, tfDir, "fmt", "-check"), 0, "fmt -check of generated.hcl")
+	mustCode(t, tf(t, tfDir, "apply", "-auto-approve"), 0, "apply of the imports")
+	if n := orders(); n != ordered {
+		t.Errorf("the import blocks' apply sent %d orders to Pebble", n-ordered)
+	}
+	mustCode(t, tf(t, tfDir, "plan", "-detailed-exitcode"), 0, "the plan after the imports")
+}
+
+// accountKey is certbot's account key file under DIR/accounts.
+func accountKey(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "accounts", "*", "*", "*", "private_key.json"))
+	if len(m) != 1 {
+		t.Fatalf("certbot's account keys: %v", m)
+	}
+	return m[0]
 }
 
 // spkiOfFile is the SHA-256 of the key of a PEM certificate file's first

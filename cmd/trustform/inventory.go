@@ -52,7 +52,10 @@ func showInventory(e env, c *common, asJSON, asMarkdown bool, key, expiresWithin
 // readOnly is a session of show: the configuration bound to its state,
 // without the lock (it writes nothing); nil with the exit code when it
 // said why not.
-func readOnly(e env, c *common) (*session, int) {
+func readOnly(e env, c *common) (*session, int) { return readOnlyWith(e, c, engine.Options{}) }
+
+// readOnlyWith is readOnly with the engine's options.
+func readOnlyWith(e env, c *common, opts engine.Options) (*session, int) {
 	cfg, diags := c.load(e)
 	if diags.HasErrors() {
 		printDiags(e, c, cfg, diags, false)
@@ -67,7 +70,8 @@ func readOnly(e env, c *common) (*session, int) {
 		store.Close()
 		return nil, errorf(e, "%v", err)
 	}
-	run, d := engine.New(cfg, st, kinds.Bind, engine.Options{Now: e.clock()})
+	opts.Now = e.clock()
+	run, d := engine.New(cfg, st, kinds.Bind, opts)
 	if d.HasErrors() {
 		store.Close()
 		printDiags(e, c, cfg, d, false)

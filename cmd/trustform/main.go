@@ -41,7 +41,7 @@ Commands:
   show       show a saved plan, or the inventory of certificates
   state      pull, push FILE, list or rm ADDR: the state where it is kept
   import     write blocks for what exists (certbot, nginx, apache, postfix,
-             dovecot, a zone's TLSA records) and take it over as it is
+             dovecot, a zone's TLSA records, apt) and take it over as it is
   version    print the version
 
 Global options:

@@ -19,6 +19,7 @@ func cmdPlan(args []string, chdir string, e env) (code int) {
 	asMarkdown := fs.Bool("markdown", false, "print the plan as a pull-request comment (Markdown, under 60,000 characters)")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	refreshOnly := fs.Bool("refresh-only", false, "report drift since the last apply instead of planning")
+	generate := fs.String("generate-config-out", "", "write the blocks of import blocks' targets that have none to this new file (read from each import's id), then plan with them")
 	untrusted := fs.Bool("untrusted", false, "plan a configuration from a pull request: no lock, nothing written to the state store or any server, connections only to the networks in TRUSTFORM_ALLOW_NET (CIDR,…), servers' answers not quoted")
 	var pf planFlags
 	pf.register(fs, "plan")
@@ -44,6 +45,14 @@ func cmdPlan(args []string, chdir string, e env) (code int) {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	if *generate != "" {
+		if *untrusted {
+			return errorf(e, "-generate-config-out reads files of this machine: not with -untrusted")
+		}
+		if code := generateConfig(ctx, e, &c, *generate); code != 0 {
+			return code
+		}
+	}
 	opts := pf.options()
 	opts.RefreshOnly = *refreshOnly
 	s, diags, ok := open(ctx, e, &c, "plan", opts)

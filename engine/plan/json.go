@@ -95,6 +95,11 @@ func (p *Plan) check() error {
 			return err
 		}
 	}
+	for i, c := range p.Imports {
+		if err := change(fmt.Sprintf("import %d", i+1), c); err != nil {
+			return err
+		}
+	}
 	for i, s := range p.Steps {
 		if _, err := schema.ParseAddress(s.Address); err != nil {
 			return fmt.Errorf("step %d: %v", i+1, err)

@@ -140,6 +140,13 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(&head, "> [!NOTE]\n> **State repairs:** the state of %s disagrees with a world that needs no change; apply rewrites it from what is live and changes nothing else.\n\n", strings.Join(addrs, ", "))
 	}
+	if len(p.Imports) > 0 {
+		head.WriteString("> [!IMPORTANT]\n> **Imports:** trustform takes these over as they are (import blocks); apply records them in state:\n")
+		for _, c := range p.Imports {
+			fmt.Fprintf(&head, "> - %s (%s)\n", code(c.Address), code(strings.Join(c.Reasons, "; ")))
+		}
+		head.WriteString("\n")
+	}
 	var steps strings.Builder
 	if p.Mode != "refresh-only" {
 		steps.WriteString("#### Steps, in order\n\n| # | | resource | phase | after | rule | not before |\n|---:|---|---|---|---|---|---|\n")

@@ -96,6 +96,7 @@ type Summary struct {
 	Wait    int `json:"wait"`
 	// Repair counts the state entries apply rewrites (StateRepairs).
 	Repair int `json:"repair,omitempty"`
+	Import int `json:"import,omitempty"` // Imports
 }
 
 // Plan is what plan computes and apply carries out.
@@ -112,9 +113,12 @@ type Plan struct {
 	// an apply stopped between its write and its record): apply rewrites
 	// each from what was observed and changes nothing in the world.
 	// Before is the entry, After the world.
-	StateRepairs []Change     `json:"state_repairs,omitempty"`
-	Diagnostics  []Diagnostic `json:"diagnostics"`
-	Summary      Summary      `json:"summary"`
+	StateRepairs []Change `json:"state_repairs,omitempty"`
+	// Imports are what import blocks take over as it is: apply records
+	// each in state before its first step. After is what was observed.
+	Imports     []Change     `json:"imports,omitempty"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
+	Summary     Summary      `json:"summary"`
 
 	// What the plan relied on; apply PLANFILE refuses it when any changed.
 	ConfigDigest string `json:"config_digest"`
@@ -133,7 +137,7 @@ type Plan struct {
 
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
-	return len(p.Steps) > 0 || len(p.StateRepairs) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
+	return len(p.Steps) > 0 || len(p.StateRepairs) > 0 || len(p.Imports) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
 }
 
 // Tally fills Summary from the changes and steps.
@@ -157,6 +161,7 @@ func (p *Plan) Tally() {
 		}
 	}
 	p.Summary.Repair = len(p.StateRepairs)
+	p.Summary.Import = len(p.Imports)
 }
 
 // Change returns the change for address, or nil.

@@ -74,8 +74,15 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 		fmt.Fprintln(w)
 	}
 	writeRepairs(w, p, pt)
+	if len(p.Imports) > 0 {
+		writeChanges(w, "Import blocks take these over as they are; apply records them in state before its first step and changes nothing of them:",
+			p.Imports, func(c Change) string { return c.Address + " will be imported (" + strings.Join(c.Reasons, "; ") + ")" }, pt)
+	}
 	s := p.Summary
 	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
+	if s.Import > 0 {
+		line = fmt.Sprintf("Plan: %d to import, %d to create, %d to update, %d to replace, %d to delete.", s.Import, s.Create, s.Update, s.Replace, s.Delete)
+	}
 	if s.Wait > 0 {
 		line += fmt.Sprintf(" %d step(s) wait for a time gate.", s.Wait)
 	}

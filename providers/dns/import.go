@@ -77,7 +77,7 @@ func importTLSA(ctx context.Context, in providers.ImportInput) (providers.Import
 		f := providers.Found{Type: "tlsa", Name: providers.Identifier(strings.Join(labels, "_")), Resource: true}
 		f.Attrs = append(f.Attrs, providers.RefAttr("zone", in.Zone))
 		if port, proto, host, ok := serviceOwner(k.owner); ok {
-			f.Name = providers.Identifier(strings.TrimSuffix(strings.TrimSuffix(host, origin), ".") + "_" + strconv.Itoa(port))
+			f.Name = providers.Identifier(strings.TrimSuffix(strings.TrimSuffix(host, strings.TrimSuffix(origin, ".")), ".") + "_" + strconv.Itoa(port))
 			f.Attrs = append(f.Attrs, providers.Lit("port", cty.NumberIntVal(int64(port))))
 			if proto != "tcp" {
 				f.Attrs = append(f.Attrs, providers.Lit("protocol", cty.StringVal(proto)))
