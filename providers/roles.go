@@ -272,6 +272,7 @@ type Held struct {
 	Domains    []string   `json:"domains"`
 	KeyType    string     `json:"key_type"`
 	SPKISHA256 string     `json:"spki_sha256"` // what a 3 1 1 record carries
+	LeafSHA256 string     `json:"-"`           // what a 3 0 1 record carries (for an import; not in show's JSON)
 	Serial     string     `json:"serial"`      // hex, as openssl x509 -serial prints it
 	Issuer     string     `json:"issuer"`      // the issuing CA's subject
 	NotBefore  *time.Time `json:"not_before"`

@@ -169,7 +169,7 @@ func (c *common) known(ctx context.Context, e env, source string, in *providers.
 		return errorf(e, "%v", err)
 	}
 	for _, h := range held {
-		in.Certs = append(in.Certs, providers.HeldCert{Addr: h.Address, CertFile: s.cfg.LocalPath(schema.Ref{}, h.CertFile), KeyFile: s.cfg.LocalPath(schema.Ref{}, h.KeyFile), SPKI: h.SPKISHA256})
+		in.Certs = append(in.Certs, providers.HeldCert{Addr: h.Address, CertFile: s.cfg.LocalPath(schema.Ref{}, h.CertFile), KeyFile: s.cfg.LocalPath(schema.Ref{}, h.KeyFile), SPKI: h.SPKISHA256, Leaf: h.LeafSHA256})
 	}
 	if source != "zone" {
 		return 0

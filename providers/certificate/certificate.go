@@ -1061,6 +1061,8 @@ func (c *Certificate) Held(ctx context.Context) (*providers.Held, error) {
 	nb, na := leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
 	h.Domains, h.KeyType, h.SPKISHA256 = sortedNames(leaf), KeyTypeOf(leaf.PublicKey), SPKIHash(leaf.PublicKey)
 	h.Serial, h.Issuer, h.NotBefore, h.NotAfter = serialOf(leaf), leaf.Issuer.String(), &nb, &na
+	leafSum := sha256.Sum256(leaf.Raw)
+	h.LeafSHA256 = hex.EncodeToString(leafSum[:])
 	if !c.RenewAt.IsZero() {
 		t := c.RenewAt.UTC()
 		h.RenewFrom = &t

@@ -66,7 +66,7 @@ func mainCF(path string) (map[string]string, error) {
 		switch {
 		case strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
 		case (line[0] == ' ' || line[0] == '\t') && last != "":
-			params[last] += " " + strings.TrimSpace(line)
+			params[last] = strings.TrimSpace(params[last] + " " + strings.TrimSpace(line))
 		default:
 			if k, v, ok := strings.Cut(line, "="); ok {
 				last = strings.TrimSpace(k)
@@ -104,7 +104,9 @@ func importPostfix(dir string, in providers.ImportInput) (providers.Imported, er
 		listen = ifs[0]
 	}
 	var endpoints []string
-	for _, line := range strings.Split(string(master), "\n") {
+	// A line that starts with white space continues the one before (the
+	// -o overrides of a service).
+	for _, line := range strings.Split(strings.ReplaceAll(strings.ReplaceAll(string(master), "\n ", " "), "\n\t", " "), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 8 || strings.HasPrefix(f[0], "#") || f[1] != "inet" || f[7] != "smtpd" {
 			continue
