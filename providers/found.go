@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/trustform/trustform/internal/host"
 )
 
 // Found is a block trustform import writes: what it found on a host, as
@@ -107,4 +109,15 @@ func Identifier(s string) string {
 		id = "n_" + id
 	}
 	return id
+}
+
+// Planted says why a file an import would read may have been put there by
+// another user (host.Planted, on this machine), or "": such a file is
+// never adopted.
+func Planted(path string) string {
+	why, err := host.Planted(host.Local{}, path)
+	if err != nil {
+		return err.Error()
+	}
+	return why
 }

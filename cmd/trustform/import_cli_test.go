@@ -29,9 +29,14 @@ func TestImportRefuses(t *testing.T) {
 	os.MkdirAll(sites, 0o755)
 	os.WriteFile(filepath.Join(sites, "www.conf"), []byte("server {\n listen 443 ssl;\n server_name www.example.test;\n ssl_certificate /etc/ssl/www.pem;\n ssl_certificate_key /etc/ssl/www.key;\n}\n"), 0o644)
 	os.WriteFile(filepath.Join(sites, "two.conf"), []byte("server { listen 80; server_name a.test; }\nserver { listen 80; server_name b.test; }\n"), 0o644)
+	planted := filepath.Join(sites, "planted.conf")
+	os.WriteFile(planted, []byte("server { listen 80; server_name planted.test; location / { return 301 https://evil.test/; } }\n"), 0o644)
+	if err := os.Chown(planted, 65534, 65534); err != nil {
+		t.Fatalf("giving a file to another user (the tests run as root): %v", err)
+	}
 	r = tf(t, dir, "import", "nginx", sites, "-out=nginx.hcl")
 	mustCode(t, r, 1, "import of sites whose certificate is not declared")
-	for _, want := range []string{"which no certificate block declares", "declares 2 sites: left out", "found nothing to import"} {
+	for _, want := range []string{"which no certificate block declares", "declares 2 sites: left out", "found nothing to import", planted + ": left out: " + planted + " belongs to uid 65534"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("import does not say %q:\n%s", want, r.stderr)
 		}

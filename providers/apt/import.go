@@ -61,6 +61,10 @@ func importEtcApt(ctx context.Context, etc string) (providers.Imported, error) {
 	}
 	var repos []*repo
 	for _, f := range files {
+		if why := providers.Planted(f); why != "" {
+			out.Note(fmt.Sprintf("%s: left out: %s (another user may have put it there)", f, why))
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if os.IsNotExist(err) {
 			continue
@@ -104,6 +108,10 @@ func importEtcApt(ctx context.Context, etc string) (providers.Imported, error) {
 		key := providers.Found{Type: "apt_key", Name: name}
 		src := providers.Found{Type: "apt_source", Name: name}
 		if r.signedBy != "" {
+			if why := providers.Planted(r.signedBy); why != "" {
+				out.Note(fmt.Sprintf("%s: %s is signed by %s: left out: %s (another user may have put it there)", r.file, r.uri, r.signedBy, why))
+				continue
+			}
 			el, err := readKeyringPath(r.signedBy)
 			if err != nil || len(el) != 1 {
 				out.Note(fmt.Sprintf("%s: %s is signed by %s, which does not hold exactly one key (%v): left out", r.file, r.uri, r.signedBy, err))

@@ -80,6 +80,10 @@ func importCertbot(ctx context.Context, in providers.ImportInput) (providers.Imp
 		}
 		accounts := map[string]string{} // account id → acme_account address
 		for _, p := range confs {
+			if why := providers.Planted(p); why != "" {
+				out.Note(fmt.Sprintf("%s: left out: %s (another user may have put it there)", p, why))
+				continue
+			}
 			c, err := readCertbotConf(p)
 			if err != nil {
 				return out, err

@@ -82,6 +82,12 @@ var postfixPorts = map[string]string{"smtp": "25", "submission": "587", "smtps":
 
 func importPostfix(dir string, in providers.ImportInput) (providers.Imported, error) {
 	var out providers.Imported
+	for _, f := range []string{"main.cf", "master.cf"} {
+		if why := providers.Planted(filepath.Join(dir, f)); why != "" {
+			out.Note(fmt.Sprintf("%s: left out: %s (another user may have put it there)", dir, why))
+			return out, nil
+		}
+	}
 	params, err := mainCF(filepath.Join(dir, "main.cf"))
 	if err != nil {
 		return out, err
@@ -160,6 +166,9 @@ func importDovecot(path string, in providers.ImportInput) (providers.Imported, e
 	var listeners []listener
 	var read func(p string) error
 	read = func(p string) error {
+		if why := providers.Planted(p); why != "" {
+			return fmt.Errorf("%s (another user may have put it there): nothing is imported", why)
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err

@@ -59,6 +59,10 @@ func importSites(server string, r Renderer, in providers.ImportInput) (providers
 		if real != f {
 			out.Note(fmt.Sprintf("%s is a link to %s: the vhost's config_file is the file itself (trustform writes no link)", f, real))
 		}
+		if why := providers.Planted(real); why != "" {
+			out.Note(fmt.Sprintf("%s: left out: %s (another user may have put it there)", real, why))
+			continue
+		}
 		b, err := os.ReadFile(real)
 		if err != nil {
 			return out, err
