@@ -84,6 +84,9 @@ type Cert struct {
 	KeyFile   string
 	Host      schema.Ref
 	Challenge string // "http-01", "dns-01"; "" when its issuer is not an ACME CA
+	// Fallbacks are fallback_issuers: the issuers it may be ordered from
+	// when its issuer fails.
+	Fallbacks []schema.Address
 	// ChallengeRange is where the challenge is set, or the block.
 	ChallengeRange hcl.Range
 	DeclRange      hcl.Range

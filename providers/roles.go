@@ -159,6 +159,8 @@ type CAAPublisher interface {
 	Resource
 	Targeted
 	Governs(cert schema.Address) bool
+	// Permits reports whether the records permit an ACME account's orders.
+	Permits(account schema.Address) bool
 }
 
 // MXPolicy is an MTA-STS policy in enforce mode: MXProblems are why

@@ -34,7 +34,7 @@ type Refuser interface {
 
 // All lists every rule, in the order their diagnostics are reported.
 func All() []Rule {
-	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed, DNSSECChainValid, CAABeforeOrder, MTASTSPolicyBeforeID, MTASTSMXCovered}
+	return []Rule{CipherConsistency, HSTSOnHTTPVhost, ACMEChallengeNotRedirected, TLSABeforeCert, APTKeyBeforeSource, RevokeAfterServed, DNSSECChainValid, CAABeforeOrder, FallbackCAPinned, MTASTSPolicyBeforeID, MTASTSMXCovered}
 }
 
 // Refuse runs every rule that can refuse a configuration.

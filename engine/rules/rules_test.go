@@ -41,7 +41,7 @@ func TestRefusals(t *testing.T) {
 
 // Every rule has a distinct name, the one plans and diagnostics carry.
 func TestNames(t *testing.T) {
-	want := []string{"cipher-consistency", "hsts-on-http-vhost", "acme-challenge-not-redirected", "tlsa-before-cert", "apt-key-before-source", "revoke-after-served", "dnssec-chain-valid", "caa-before-order", "mta-sts-policy-before-id", "mta-sts-mx-covered"}
+	want := []string{"cipher-consistency", "hsts-on-http-vhost", "acme-challenge-not-redirected", "tlsa-before-cert", "apt-key-before-source", "revoke-after-served", "dnssec-chain-valid", "caa-before-order", "fallback-ca-pinned", "mta-sts-policy-before-id", "mta-sts-mx-covered"}
 	all := rules.All()
 	if len(all) != len(want) {
 		t.Fatalf("%d rules, want %d", len(all), len(want))

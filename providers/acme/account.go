@@ -53,6 +53,7 @@ type Account struct {
 
 	mu         sync.Mutex // issues run in parallel; they share the key and the registration
 	uri        string     // filled by Observe / Register
+	savedCAA   []string   // the CAA identities account.json keeps (saved)
 	key        crypto.Signer
 	keyMissing bool            // Observe found no key: a new account will be registered
 	dir        *acme.Directory // the CA's directory, as Observe read it (nil: unreachable)
@@ -82,6 +83,10 @@ type saved struct {
 	URI       string `json:"uri"`
 	Directory string `json:"directory"`
 	Email     string `json:"email"`
+	// CAAIdentities are the directory's meta.caaIdentities when the
+	// account was registered: the CAA records that permit it can still be
+	// written while the CA is down (a failover to another CA).
+	CAAIdentities []string `json:"caa_identities,omitempty"`
 }
 
 func (a *Account) keyPath() string {
@@ -124,7 +129,7 @@ func (a *Account) Observe(ctx context.Context) (providers.Value, error) {
 		return nil, fmt.Errorf("%s: %w", a.infoPath(), err)
 	}
 	a.mu.Lock()
-	a.uri = s.URI
+	a.uri, a.savedCAA = s.URI, s.CAAIdentities
 	a.mu.Unlock()
 	return providers.Value{"directory": providers.String(s.Directory), "email": providers.String(s.Email)}, nil
 }
@@ -288,7 +293,11 @@ func (a *Account) Register(ctx context.Context) error {
 	a.mu.Lock()
 	a.uri = reg.URI
 	a.mu.Unlock()
-	b, _ := json.MarshalIndent(saved{URI: reg.URI, Directory: a.Directory, Email: a.Email}, "", "  ")
+	info := saved{URI: reg.URI, Directory: a.Directory, Email: a.Email}
+	if dir, _ := a.directory(); dir != nil {
+		info.CAAIdentities = dir.Meta.CaaIdentities
+	}
+	b, _ := json.MarshalIndent(info, "", "  ")
 	return files.WriteAtomic(a.infoPath(), append(b, '\n'), 0o600)
 }
 

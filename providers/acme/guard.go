@@ -102,8 +102,10 @@ func (a *Account) CAAIdentities() []string {
 		return []string{a.CAAIdentity}
 	}
 	dir, _ := a.directory()
-	if dir == nil {
-		return nil
+	if dir == nil { // the CA cannot be reached: what it said when the account was registered
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.savedCAA
 	}
 	return dir.Meta.CaaIdentities
 }

@@ -159,10 +159,12 @@ func (i *Issuer) Issue(ctx context.Context, req certificate.Request) ([]byte, er
 	err := retry(ctx, order)
 	if err != nil && errors.Is(err, errAccountGone) { // the CA forgot the account: register again, once
 		if rerr := retry(ctx, func() error { return i.Account.Register(ctx) }); rerr != nil {
+			i.noteOutage(rerr)
 			return nil, rerr
 		}
 		err = retry(ctx, order)
 	}
+	i.noteOutage(err)
 	var limited *acme.RateLimitedError
 	if errors.As(err, &limited) {
 		until := i.now().Add(time.Hour) // a CA that names no time: an hour

@@ -94,7 +94,7 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 			acct, _ := b.Bound(r.Address).(*acme.Account)
 			iss := Issuer{Account: acct, Addr: r.Address}
 			for _, cb := range certs {
-				if cb.Issuer.Address != r.Address {
+				if cb.Issuer.Address != r.Address && !slices.ContainsFunc(cb.Fallbacks, func(f schema.Ref) bool { return f.Address == r.Address }) {
 					continue
 				}
 				m := cb.Challenge
@@ -129,6 +129,11 @@ func (c *CAA) Describe() string { return c.Owner + " CAA" }
 // Governs reports whether the RRset governs cert's orders (rule
 // caa-before-order): one of its names is at or below the owner.
 func (c *CAA) Governs(cert schema.Address) bool { return slices.Contains(c.Certificates, cert) }
+
+// Permits reports whether the records permit the account's orders.
+func (c *CAA) Permits(account schema.Address) bool {
+	return slices.ContainsFunc(c.Issue, func(is Issuer) bool { return is.Addr == account })
+}
 
 // records is the RRset the configuration asks for, sorted, or why it is
 // not known yet (an account not registered, a CA's identity not read).

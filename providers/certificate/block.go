@@ -39,6 +39,12 @@ type Block struct {
 	FullchainFile string `hcl:"fullchain_file,optional"`
 	ChainFile     string `hcl:"chain_file,optional"`
 	BundleFile    string `hcl:"bundle_file,optional"`
+	// FallbackExpr lists the issuers tried in order after issuer when it
+	// fails (failover.go): fallback_issuers, failover_after,
+	// failover_before.
+	FallbackExpr   hcl.Expression `hcl:"fallback_issuers,optional"`
+	FailoverAfter  string         `hcl:"failover_after,optional"`
+	FailoverBefore string         `hcl:"failover_before,optional"`
 
 	DomainsRange     hcl.Range `hcl:"domains,attr_value_range"`
 	CertFileRange    hcl.Range `hcl:"cert_file,attr_value_range"`
@@ -51,10 +57,19 @@ type Block struct {
 	FullchainRange   hcl.Range `hcl:"fullchain_file,attr_value_range"`
 	ChainFileRange   hcl.Range `hcl:"chain_file,attr_value_range"`
 	BundleFileRange  hcl.Range `hcl:"bundle_file,attr_value_range"`
+	AfterRange       hcl.Range `hcl:"failover_after,attr_value_range"`
+	BeforeRange      hcl.Range `hcl:"failover_before,attr_value_range"`
 	DeclRange        hcl.Range `hcl:",def_range"`
 
-	Issuer schema.Ref
-	Host   schema.Ref
+	Issuer    schema.Ref
+	Fallbacks []schema.Ref // fallback_issuers, resolved
+	Host      schema.Ref
+	// FailoverAfterDuration and FailoverBeforeDuration are the parsed
+	// failover_after (zero: a third of what is left of the certificate's
+	// life when the issuer started failing) and failover_before (default
+	// 7 days).
+	FailoverAfterDuration, FailoverBeforeDuration schema.Duration
+	fallbackElems                                 []hcl.Expression
 	// RenewBeforeDuration is RenewBefore parsed when it is a duration;
 	// RenewBeforeFraction when it is a fraction of the lifetime ("1/3").
 	// Neither set: 30 days, or a third of a lifetime under 30 days.
@@ -93,6 +108,7 @@ func (b *Block) Validate(c *schema.Config) hcl.Diagnostics {
 		b.ReuseKey = &t
 	}
 	diags = append(diags, b.parseRenewBefore()...)
+	diags = append(diags, b.validateFailover()...)
 	diags = append(diags, validateACMEOrder(c, b)...)
 	if b.CertFile == b.KeyFile {
 		diags = append(diags, schema.ErrAt(b.DeclRange, "Certificate and key share a file", "cert_file and key_file must differ: the key file is private (mode 0600)."))

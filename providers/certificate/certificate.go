@@ -145,7 +145,12 @@ type Certificate struct {
 	Copies     []Copy
 	Issuer     Issuer
 	IssuerAddr schema.Address
-	Now        func() time.Time
+	// Fallbacks are fallback_issuers, tried in order after Issuer when it
+	// fails (failover.go); FailoverAfter (zero: the default) and
+	// FailoverBefore say when.
+	Fallbacks                     []Fallback
+	FailoverAfter, FailoverBefore time.Duration
+	Now                           func() time.Time
 	// KeepNext keeps a staged next key at all times (publish_next on the
 	// certificate's TLSA RRsets, RFC 7671 §8.1). Its key file is then not a
 	// rollover under way but the key the next rollover, planned or
@@ -176,6 +181,7 @@ type Certificate struct {
 	links   map[string]string
 	adopted []string
 	unlink  []string // the adopted links the change being applied replaces (its decision's)
+	from    choice   // the issuer the change being applied orders from (its decision's)
 	// certbot is what certbot renews on the certificate's host, local maps
 	// a path there to where it is read; fights the renewals that cover
 	// this certificate, as Observe found them.
@@ -250,9 +256,18 @@ func (c *Certificate) CAAForbids() error {
 func (c *Certificate) Deployed() providers.Deployed {
 	d := providers.Deployed{CertPath: c.CertPath, KeyPath: c.KeyPath, Names: c.Domains}
 	if c.Issuer != nil {
-		d.Roots = c.Issuer.Roots
+		d.Roots = c.deployedRoots
 	}
 	return d
+}
+
+// deployedRoots are the roots of the issuer of the deployed chain: a
+// fallback's, after a failover (x509 pools do not merge).
+func (c *Certificate) deployedRoots() *x509.CertPool {
+	if i := c.issuedBy(c.Chain); i > 0 {
+		return c.Fallbacks[i-1].Issuer.Roots()
+	}
+	return c.Issuer.Roots()
 }
 
 // Warnings are the issuer's findings on the order settings, and the
@@ -265,7 +280,7 @@ func (c *Certificate) Warnings() []providers.Warning {
 	if life := c.lifetime(); c.RenewBefore > 0 && life > 0 && c.RenewBefore >= life {
 		out = append(out, providers.Warning{Error: true, Attr: "renew_before", Summary: "renew_before is not shorter than the certificate's lifetime",
 			Detail: fmt.Sprintf("renew_before is %s, and %s issues certificates valid for %s: each would be due for renewal as soon as it is issued, and a rollover could never finish. Give a shorter duration, or a fraction of the lifetime (\"1/3\").",
-				c.RenewBefore, c.IssuerAddr, life.Round(time.Hour))})
+				c.RenewBefore, c.IssuerAddr, roundLife(life))})
 	}
 	for _, why := range c.fights {
 		out = append(out, providers.Warning{Attr: "domains", Summary: "certbot renews it too", Detail: why})
@@ -275,6 +290,15 @@ func (c *Certificate) Warnings() []providers.Warning {
 			Detail: why + ": it may have been put there by another user, so it is neither published nor deployed; trustform replaces it when it stages its own."})
 	}
 	return out
+}
+
+// roundLife rounds a lifetime for a message: to the hour, or to the
+// second for one under an hour.
+func roundLife(d time.Duration) time.Duration {
+	if d < time.Hour {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Hour)
 }
 
 // Lifetimer is an Issuer that knows how long its certificates are valid
@@ -465,8 +489,8 @@ func (c *Certificate) writeCopies(chainPEM, keyPEM []byte) error {
 // "other: <issuer DN>". The issuer has been observed already (the engine
 // observes what a resource refers to first).
 func (c *Certificate) issuerOf(chain []*x509.Certificate) string {
-	if c.Issuer != nil && c.Issuer.Issued(chain) {
-		return c.IssuerAddr.String()
+	if i := c.issuedBy(chain); i >= 0 {
+		return c.issuers()[i].Addr.String()
 	}
 	return "other: " + chain[0].Issuer.String()
 }
@@ -474,6 +498,7 @@ func (c *Certificate) issuerOf(chain []*x509.Certificate) string {
 // Intent is what a certificate needs, decided from configuration and observation.
 type Intent struct {
 	Value  providers.Value // desired value; spki unknown until a new key exists
+	From   choice          // the issuer an issue orders from (failover.go)
 	Issue  bool            // a certificate must be issued
 	NewKey bool            // ... for a key that is not the live one
 	Target crypto.PublicKey
@@ -560,9 +585,9 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		case len(c.Chain) == 1 && c.chainProblem(c.Chain) != nil: // a leaf without its intermediate
 			in.Issue = true
 			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
-		case !(c.Issuer != nil && c.Issuer.Issued(c.Chain)):
+		case c.issuedBy(c.Chain) < 0:
 			in.Issue = true
-			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.IssuerAddr.String())
+			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.issuerNames())
 		case c.chainProblem(c.Chain) != nil:
 			in.Issue = true
 			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
@@ -584,7 +609,14 @@ func (c *Certificate) intentFor(replace bool) Intent {
 			in.Reasons = append(in.Reasons, c.KeyFile+" "+c.KeyForeign+": it is written again as this user's (consider -replace)")
 		}
 	}
-	if w, ok := c.Issuer.(Waiter); ok && in.Issue {
+	if in.Issue {
+		in.From = c.choose(leaf)
+		in.Reasons = append(in.Reasons, in.From.why...)
+		in.Value["issuer"] = providers.String(in.From.Addr.String())
+	} else if i := c.issuedBy(c.Chain); i > 0 { // a fallback's certificate stays until its renewal
+		in.Value["issuer"] = providers.String(c.issuers()[i].Addr.String())
+	}
+	if w, ok := c.Issuer.(Waiter); ok && in.Issue && in.From.Index == 0 {
 		if until, problem := w.WaitUntil(c.Domains); now.Before(until) {
 			in.Reasons = append(in.Reasons, fmt.Sprintf("waiting for the CA until %s: it rate-limited these names (%s); apply does not order before then", until.UTC().Format(time.RFC3339), problem))
 		}
@@ -658,7 +690,7 @@ func (c *Certificate) planNext(addr string, in *Intent, staged bool) {
 func (c *Certificate) Apply(ctx context.Context, ch *providers.Change, phase string) error {
 	d := c.decisionOf(ch)
 	in := d.intent
-	c.unlink = d.adopted
+	c.unlink, c.from = d.adopted, in.From
 	if phase != PhaseStageKey && phase != PhaseRevoke && d.replacing {
 		c.replaced = true
 	}
@@ -858,23 +890,39 @@ func (c *Certificate) issueAndDeploy(ctx context.Context, key crypto.Signer) err
 
 // issue obtains a PEM chain for key from the issuer.
 func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, error) {
-	if c.Issuer == nil {
-		return nil, errors.New("no issuer available for " + c.IssuerAddr.String())
+	from := c.issuers()[min(c.from.Index, len(c.Fallbacks))]
+	if c.from.Index > 0 && c.Issuer != nil { // each renewal tries the primary first
+		chain, err := c.issueFrom(ctx, key, c.issuers()[0])
+		if err == nil {
+			return chain, nil
+		}
+	}
+	chain, err := c.issueFrom(ctx, key, from)
+	if err != nil && len(c.Chain) > 0 && c.Chain[0].NotAfter.Sub(c.Now()) <= c.failoverBefore() {
+		return nil, fmt.Errorf("%w; %s expires %s", err, c.Addr, c.Chain[0].NotAfter.UTC().Format(time.RFC3339))
+	}
+	return chain, err
+}
+
+// issueFrom orders from one issuer and checks the chain it issues.
+func (c *Certificate) issueFrom(ctx context.Context, key crypto.Signer, from Fallback) ([]byte, error) {
+	if from.Issuer == nil {
+		return nil, errors.New("no issuer available for " + from.Addr.String())
 	}
 	req := Request{Domains: c.Domains, Key: key}
-	if len(c.Chain) > 0 {
-		req.Replaces = c.Chain[0]
+	if len(c.Chain) > 0 && c.issuedBy(c.Chain) == slices.IndexFunc(c.issuers(), func(f Fallback) bool { return f.Addr == from.Addr }) {
+		req.Replaces = c.Chain[0] // a renewal at the CA that issued it (RFC 9773)
 	}
-	chain, err := c.Issuer.Issue(ctx, req)
+	chain, err := from.Issuer.Issue(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("issue from %s: %w", c.IssuerAddr.String(), err)
+		return nil, fmt.Errorf("issue from %s: %w", from.Addr, err)
 	}
 	certs, err := certcrypto.ParsePEMBundle(chain)
 	if err == nil {
-		err = c.chainProblem(certs)
+		err = chainProblemFor(certs, from.Issuer.Roots(), c.Now())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the chain %s issued does not verify (%w): nothing is written, the deployed certificate stays", c.IssuerAddr.String(), err)
+		return nil, fmt.Errorf("the chain %s issued does not verify (%w): nothing is written, the deployed certificate stays", from.Addr, err)
 	}
 	return chain, nil
 }
@@ -884,11 +932,18 @@ func (c *Certificate) issue(ctx context.Context, key crypto.Signer) ([]byte, err
 // (expiry is renew_before's business); nil when it verifies or the roots
 // are not known.
 func (c *Certificate) chainProblem(certs []*x509.Certificate) error {
-	roots := c.Issuer.Roots()
+	iss := c.Issuer
+	if i := c.issuedBy(certs); i > 0 {
+		iss = c.issuers()[i].Issuer
+	}
+	return chainProblemFor(certs, iss.Roots(), c.Now())
+}
+
+// chainProblemFor is chainProblem under roots.
+func chainProblemFor(certs []*x509.Certificate, roots *x509.CertPool, at time.Time) error {
 	if roots == nil || len(certs) == 0 {
 		return nil
 	}
-	at := c.Now()
 	if last := certs[0].NotAfter.Add(-time.Minute); at.After(last) {
 		at = last
 	}

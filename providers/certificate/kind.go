@@ -35,10 +35,10 @@ type Orderer interface {
 func (b *Block) Header() (*string, *hcl.Range) { return &b.Name, &b.DeclRange }
 
 func (b *Block) References() []schema.Reference {
-	return []schema.Reference{
+	return append([]schema.Reference{
 		{Attr: "issuer", Expr: b.IssuerExpr, To: &b.Issuer, Types: []string{"local_ca", "acme_account"}, Required: true},
 		{Attr: "host", Expr: b.HostExpr, To: &b.Host, Types: []string{"host"}},
-	}
+	}, b.fallbackReferences()...)
 }
 
 func (b *Block) Files() []schema.File {
@@ -58,6 +58,9 @@ func (b *Block) Cert() providers.Cert {
 		Host: b.Host, ChallengeRange: b.ChallengeRange, DeclRange: b.DeclRange}
 	if b.Issuer.Type == "acme_account" {
 		c.Challenge = b.Challenge
+	}
+	for _, f := range b.Fallbacks {
+		c.Fallbacks = append(c.Fallbacks, f.Address)
 	}
 	if c.ChallengeRange.Filename == "" {
 		c.ChallengeRange = b.DeclRange
@@ -93,13 +96,24 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 			cert.Copies = append(cert.Copies, cp)
 		}
 	}
-	switch iss := b.Bound(c.Issuer.Address).(type) {
-	case Issuer: // the local CA
-		cert.Issuer = iss
-	case Orderer: // an ACME account
-		var diags hcl.Diagnostics
-		cert.Issuer, diags = iss.IssuerFor(b, c)
-		return cert, diags
+	var diags hcl.Diagnostics
+	cert.Issuer, diags = issuerOf(b, c, c.Issuer)
+	for _, f := range c.Fallbacks {
+		iss, d := issuerOf(b, c, f)
+		diags = append(diags, d...)
+		cert.Fallbacks = append(cert.Fallbacks, Fallback{Addr: f.Address, Issuer: iss})
 	}
-	return cert, nil
+	cert.FailoverAfter, cert.FailoverBefore = c.FailoverAfterDuration, c.FailoverBeforeDuration
+	return cert, diags
+}
+
+// issuerOf is the issuer a reference names, for the certificate's orders.
+func issuerOf(b providers.Binding, c *Block, r schema.Ref) (Issuer, hcl.Diagnostics) {
+	switch iss := b.Bound(r.Address).(type) {
+	case Issuer: // the local CA
+		return iss, nil
+	case Orderer: // an ACME account
+		return iss.IssuerFor(b, c)
+	}
+	return nil, nil
 }

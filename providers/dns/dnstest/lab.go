@@ -191,7 +191,27 @@ func (n *Named) waitSigned(t testing.TB, zone string, signed bool) {
 
 // Pause stops the server (SIGSTOP): it neither answers nor transfers, as a
 // secondary that lags behind.
-func (n *Named) Pause() { n.cmd.Process.Signal(syscall.SIGSTOP) }
+// It returns once every thread of the server is stopped: the signal is
+// delivered after kill returns, and on a loaded machine a thread may
+// still answer a question or two meanwhile.
+func (n *Named) Pause() {
+	n.cmd.Process.Signal(syscall.SIGSTOP)
+	tasks := fmt.Sprintf("/proc/%d/task", n.cmd.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		stopped := true
+		entries, _ := os.ReadDir(tasks)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
+			// "pid (comm) S …": the state follows the command's closing parenthesis.
+			if i := strings.LastIndexByte(string(b), ')'); i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+				stopped = false
+			}
+		}
+		if stopped {
+			return
+		}
+	}
+}
 
 // Resume lets a paused server go on.
 func (n *Named) Resume() { n.cmd.Process.Signal(syscall.SIGCONT) }
