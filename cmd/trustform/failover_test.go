@@ -17,7 +17,9 @@ import (
 )
 
 // TestFailoverToSecondCA: two Pebbles with their own roots, BIND and
-// nginx. The caa block permits both accounts (dig shows both account URIs
+// nginx; DANE by an end-entity record (3 1 1) and a trust-anchor one
+// (2 1 1, which pins the issuing CA: the fallback's is published and
+// waited out before its chain is served). The caa block permits both accounts (dig shows both account URIs
 // before any order). With the primary down at renewal time, the first
 // apply fails and names it; once failover_after has passed the renewal
 // goes to the fallback, whose chain nginx serves and OpenSSL verifies
@@ -91,6 +93,16 @@ tlsa "www" {
   rollover_wait = "1s"
 }
 
+tlsa "www_ta" {
+  zone          = dns_zone.example
+  port          = %[6]s
+  hostname      = "www.example.test"
+  certificate   = certificate.www
+  usage         = 2
+  ttl           = 2
+  rollover_wait = "1s"
+}
+
 vhost "www" {
   server         = "nginx"
   config_file    = "%[7]s/www.conf"
@@ -121,22 +133,26 @@ vhost "www" {
 	if err := verifies(primary.RootsFile); err != nil {
 		t.Fatalf("nginx does not serve the primary's chain: %v", err)
 	}
+	// DANE, checked twice: by the end-entity record (3 1 1) and by the
+	// trust-anchor records (2 1 1) alone, so that each kind must match.
 	dane := func() error {
-		var recs []string
+		var ee, ta []string
 		for _, rr := range zone.Primary.Query(t, "_"+httpsPort+"._tcp.www.example.test.", mdns.TypeTLSA).Answer {
 			if r, ok := rr.(*mdns.TLSA); ok {
-				recs = append(recs, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate))
+				rec := fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate)
+				if r.Usage == 2 {
+					ta = append(ta, rec)
+				} else {
+					ee = append(ee, rec)
+				}
 			}
 		}
-		cmd := exec.Command("openssl", append([]string{"s_client", "-connect", web.HTTPS, "-servername", "www.example.test", "-dane_tlsa_domain", "www.example.test", "-verify_return_error", "-brief"},
-			daneArgs(recs)...)...)
-		cmd.Stdin = strings.NewReader("")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "Verification: OK") {
-			return fmt.Errorf("DANE %v: %v: %s", recs, err, lastLines(string(out), 3))
+		if err := daneCheck(web.HTTPS, ee); err != nil {
+			return err
 		}
-		return nil
+		return daneCheck(web.HTTPS, ta)
 	}
+
 	stop := watch(100*time.Millisecond, func() (int, []string) {
 		if err := dane(); err != nil {
 			return 1, []string{time.Now().Format("05.000") + " " + err.Error()}
@@ -191,10 +207,18 @@ vhost "www" {
 	}
 }
 
-func daneArgs(recs []string) []string {
-	var out []string
+// daneCheck verifies what addr serves for www.example.test against
+// records alone, with OpenSSL's DANE verifier.
+func daneCheck(addr string, recs []string) error {
+	args := []string{"s_client", "-connect", addr, "-servername", "www.example.test", "-dane_tlsa_domain", "www.example.test", "-verify_return_error", "-brief"}
 	for _, r := range recs {
-		out = append(out, "-dane_tlsa_rrdata", r)
+		args = append(args, "-dane_tlsa_rrdata", r)
 	}
-	return out
+	cmd := exec.Command("openssl", args...)
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Verification: OK") {
+		return fmt.Errorf("DANE %v: %v: %s", recs, err, lastLines(string(out), 3))
+	}
+	return nil
 }

@@ -39,6 +39,17 @@ func (s recordSet) steady() []string {
 // of what is served now (RFC 7671 §8); a publish only adds to what is
 // published, every other step sets the steady RRset.
 func (s recordSet) write(phase string, published []string) ([]string, error) {
+	if phase == PhasePrune && s.unknown != "" && s.live != "" && s.nextUnknown == "" {
+		// The certificate is due again before the prune (its next issue
+		// publishes its own record before it is served): the records of
+		// what is no longer served go, what is served stays.
+		want := []string{s.live}
+		if s.next != "" {
+			want = append(want, s.next)
+		}
+		slices.Sort(want)
+		return slices.Compact(want), nil
+	}
 	if s.unknown != "" || (phase != PhasePublish && s.nextUnknown != "") {
 		return nil, fmt.Errorf("the records are still unknown (waiting for %s); run plan again", s.unknownWhy())
 	}
