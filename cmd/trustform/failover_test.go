@@ -17,14 +17,16 @@ import (
 )
 
 // TestFailoverToSecondCA: two Pebbles with their own roots, BIND and
-// nginx; DANE by an end-entity record (3 1 1) and a trust-anchor one
-// (2 1 1, which pins the issuing CA: the fallback's is published and
-// waited out before its chain is served). The caa block permits both accounts (dig shows both account URIs
-// before any order). With the primary down at renewal time, the first
-// apply fails and names it; once failover_after has passed the renewal
-// goes to the fallback, whose chain nginx serves and OpenSSL verifies
-// with the fallback's roots, while OpenSSL's DANE verifier checks the
-// 3 1 1 record (the key is reused) with no violation. The fallback's
+// nginx; DANE by an end-entity record (3 1 1, the key reused) and a
+// trust-anchor one (2 1 1, which pins the issuing CA), each checked alone
+// by OpenSSL's DANE verifier throughout. With the primary down at renewal
+// time and no fallback, apply fails naming the CA and the expiry, and
+// refresh-only reports it. A fallback added while the caa block permits
+// only the primary is refused (fallback-ca-pinned); once it permits both,
+// the renewal goes to the fallback after failover_after: the CAA RRset
+// is written before the fallback's challenge (BIND's update log), the
+// fallback's CA record is published and waited out, and nginx serves a
+// chain OpenSSL verifies with the fallback's roots. The fallback's
 // certificate is kept while nothing is due; with the primary back, the
 // next renewal returns to it.
 func TestFailoverToSecondCA(t *testing.T) {
@@ -37,7 +39,8 @@ func TestFailoverToSecondCA(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "tsig.secret"), []byte(zone.Secret), 0o600)
 	_, httpsPort, _ := strings.Cut(web.HTTPS, ":")
-	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(fmt.Sprintf(`variable "renew_before" {
+	cfgPath := filepath.Join(dir, "main.hcl")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`variable "renew_before" {
   type    = string
   default = "1/3"
 }
@@ -68,15 +71,14 @@ dns_zone "example" {
 
 caa "example" {
   zone    = dns_zone.example
-  issuers = [acme_account.primary, acme_account.fallback]
+  issuers = [acme_account.primary]
   ttl     = 2
 }
 
 certificate "www" {
   domains          = ["www.example.test"]
   issuer           = acme_account.primary
-  fallback_issuers = [acme_account.fallback]
-  failover_after   = "2s"
+  fallback_issuers = []
   challenge        = "dns-01"
   profile          = "short"
   renew_before     = var.renew_before
@@ -117,8 +119,8 @@ vhost "www" {
 	orders := func(l *pebbletest.Lab) int { return strings.Count(l.Log(t), "Added order") }
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait"), 0, "the first apply")
 	caa, _ := exec.Command("dig", "+short", "-p", port(zone.Primary.Addr), "@127.0.0.1", "example.test.", "CAA").Output()
-	if strings.Count(string(caa), "accounturi=") != 2 {
-		t.Fatalf("dig CAA does not show both accounts before the failover:\n%s", caa)
+	if strings.Count(string(caa), "accounturi=") != 1 {
+		t.Fatalf("dig CAA does not show the primary's account:\n%s", caa)
 	}
 	verifies := func(roots string) error {
 		cmd := exec.Command("openssl", "s_client", "-connect", web.HTTPS, "-servername", "www.example.test", "-verify_hostname", "www.example.test",
@@ -171,18 +173,47 @@ vhost "www" {
 	due := "-var=renew_before=598s"
 	r := tf(t, dir, "apply", "-auto-approve", "-wait", due)
 	mustCode(t, r, 1, "the renewal with the primary down")
-	if !strings.Contains(r.stderr, "issue from acme_account.primary") {
-		t.Errorf("the failed renewal does not name the primary:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "issue from acme_account.primary") || !strings.Contains(r.stderr, "certificate.www expires") {
+		t.Errorf("the failed renewal does not name the primary and the expiry:\n%s", r.stderr)
 	}
+	r = tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode", due)
+	mustCode(t, r, 2, "refresh-only with the primary failing near the expiry")
+	if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), "no fallback_issuers to order from") {
+		t.Errorf("the drift does not say there is no fallback:\n%s", r.stdout)
+	}
+
+	// A fallback now, but the CAA RRset does not permit its account yet:
+	// the plan stops (fallback-ca-pinned).
+	edit := func(old, new string) {
+		b, _ := os.ReadFile(cfgPath)
+		os.WriteFile(cfgPath, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
+	}
+	edit("fallback_issuers = []", "fallback_issuers = [acme_account.fallback]\n  failover_after   = \"2s\"")
+	r = tf(t, dir, "plan", due)
+	mustCode(t, r, 1, "a plan whose CAA RRset does not permit the fallback")
+	if !strings.Contains(r.stderr, "fallback-ca-pinned: caa.example does not permit acme_account.fallback") {
+		t.Errorf("the refusal does not name the rule, the RRset and the account:\n%s", r.stderr)
+	}
+	edit("issuers = [acme_account.primary]", "issuers = [acme_account.primary, acme_account.fallback]")
 	time.Sleep(2500 * time.Millisecond) // failover_after
 	r = tf(t, dir, "plan", due)
 	if !strings.Contains(r.stdout, "issuing from the fallback acme_account.fallback") {
 		t.Errorf("the plan does not say it fails over:\n%s", r.stdout)
 	}
-	before := orders(fallback)
+	before, mark := orders(fallback), time.Now().Truncate(time.Millisecond)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait", due), 0, "the renewal from the fallback")
 	if orders(fallback) == before {
 		t.Error("the fallback received no order")
+	}
+	caa, _ = exec.Command("dig", "+short", "-p", port(zone.Primary.Addr), "@127.0.0.1", "example.test.", "CAA").Output()
+	if strings.Count(string(caa), "accounturi=") != 2 {
+		t.Errorf("dig CAA does not show both accounts after the failover:\n%s", caa)
+	}
+	// In BIND's update log, the CAA RRset that permits the fallback is
+	// written before the fallback's challenge record.
+	pinned, challenged := updateAfter(t, zone, mark, "CAA"), updateAfter(t, zone, mark, "_acme-challenge.www.example.test")
+	if pinned.IsZero() || challenged.IsZero() || !pinned.Before(challenged) {
+		t.Errorf("the CAA update (%v) does not come before the fallback's challenge (%v)", pinned, challenged)
 	}
 	if err := verifies(fallback.RootsFile); err != nil {
 		t.Errorf("nginx does not serve a chain the fallback's roots verify: %v", err)
@@ -205,6 +236,22 @@ vhost "www" {
 	if len(violations) > 0 {
 		t.Errorf("a validating client would have refused nginx:\n%s", strings.Join(violations, "\n"))
 	}
+}
+
+// updateAfter is when BIND's update log first shows text after mark.
+func updateAfter(t *testing.T, l *dnstest.Lab, mark time.Time, text string) time.Time {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(l.Primary.Dir, "update.log"))
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.Contains(line, text) || !strings.Contains(line, "adding an RR") {
+			continue
+		}
+		if at, err := time.ParseInLocation("02-Jan-2006 15:04:05.000", f[0]+" "+f[1], time.Local); err == nil && !at.Before(mark) {
+			return at
+		}
+	}
+	return time.Time{}
 }
 
 // daneCheck verifies what addr serves for www.example.test against
