@@ -28,7 +28,9 @@ import (
 // fallback's CA record is published and waited out, and nginx serves a
 // chain OpenSSL verifies with the fallback's roots. The fallback's
 // certificate is kept while nothing is due; with the primary back, the
-// next renewal returns to it.
+// next renewal returns to it. A second failover is killed inside each of
+// its steps: no moment without a matching record, and the state left is
+// the world.
 func TestFailoverToSecondCA(t *testing.T) {
 	zone := dnstest.Start(t, "example.test", "www IN A 127.0.0.1")
 	// Ten-minute certificates: renew_before = "598s" makes one due at once.
@@ -235,6 +237,22 @@ vhost "www" {
 	t.Logf("%d DANE checks, %d violations", checks, len(violations))
 	if len(violations) > 0 {
 		t.Errorf("a validating client would have refused nginx:\n%s", strings.Join(violations, "\n"))
+	}
+
+	// The primary down again, and the failover renewal killed (SIGKILL)
+	// inside each of its steps, each restart a scheduled run: DANE holds
+	// at every moment, and the state left is the world.
+	primary.Down()
+	mustCode(t, tf(t, dir, "apply", "-auto-approve", "-wait", due), 1, "the renewal with the primary down again")
+	time.Sleep(2500 * time.Millisecond) // failover_after
+	killAtEveryStepWatched(t, dir, bindAuthorities(zone.Primary), watch(100*time.Millisecond, func() (int, []string) {
+		if err := dane(); err != nil {
+			return 1, []string{time.Now().Format("05.000") + " " + err.Error()}
+		}
+		return 1, nil
+	}), "inside", 4, []string{due})
+	if err := verifies(fallback.RootsFile); err != nil {
+		t.Errorf("after the killed failover nginx does not serve the fallback's chain: %v", err)
 	}
 }
 
