@@ -17,8 +17,8 @@ import (
 )
 
 // TestFailoverToSecondCA: two Pebbles with their own roots, BIND and
-// nginx; DANE by an end-entity record (3 1 1, the key reused) and a
-// trust-anchor one (2 1 1, which pins the issuing CA), each checked alone
+// nginx; DANE by end-entity records (3 1 1, the key reused; 3 0 1, the
+// certificate) and a trust-anchor one (2 1 1, the issuing CA), each checked alone
 // by OpenSSL's DANE verifier throughout. With the primary down at renewal
 // time and no fallback, apply fails naming the CA and the expiry, and
 // refresh-only reports it. A fallback added while the caa block permits
@@ -107,6 +107,16 @@ tlsa "www_ta" {
   rollover_wait = "1s"
 }
 
+tlsa "www_cert" {
+  zone          = dns_zone.example
+  port          = %[6]s
+  hostname      = "www.example.test"
+  certificate   = certificate.www
+  selector      = 0
+  ttl           = 2
+  rollover_wait = "1s"
+}
+
 vhost "www" {
   server         = "nginx"
   config_file    = "%[7]s/www.conf"
@@ -137,24 +147,23 @@ vhost "www" {
 	if err := verifies(primary.RootsFile); err != nil {
 		t.Fatalf("nginx does not serve the primary's chain: %v", err)
 	}
-	// DANE, checked twice: by the end-entity record (3 1 1) and by the
-	// trust-anchor records (2 1 1) alone, so that each kind must match.
+	// DANE, checked three times: by the key's record (3 1 1), the
+	// certificate's (3 0 1) and the issuing CA's (2 1 1), each alone, so
+	// that each kind must match.
 	dane := func() error {
-		var ee, ta []string
+		byKind := map[string][]string{}
 		for _, rr := range zone.Primary.Query(t, "_"+httpsPort+"._tcp.www.example.test.", mdns.TypeTLSA).Answer {
 			if r, ok := rr.(*mdns.TLSA); ok {
-				rec := fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate)
-				if r.Usage == 2 {
-					ta = append(ta, rec)
-				} else {
-					ee = append(ee, rec)
-				}
+				kind := fmt.Sprintf("%d %d %d", r.Usage, r.Selector, r.MatchingType)
+				byKind[kind] = append(byKind[kind], kind+" "+r.Certificate)
 			}
 		}
-		if err := daneCheck(web.HTTPS, ee); err != nil {
-			return err
+		for _, kind := range []string{"3 1 1", "3 0 1", "2 1 1"} {
+			if err := daneCheck(web.HTTPS, byKind[kind]); err != nil {
+				return err
+			}
 		}
-		return daneCheck(web.HTTPS, ta)
+		return nil
 	}
 
 	stop := watch(100*time.Millisecond, func() (int, []string) {
