@@ -137,8 +137,8 @@ func importPostfix(dir string, in providers.ImportInput) (providers.Imported, er
 		return out, nil
 	}
 	s := providers.Found{Type: "service", Name: "postfix", Resource: true}
-	if dir != "/etc/postfix" {
-		s.Name = providers.Identifier("postfix_" + filepath.Base(filepath.Dir(dir)))
+	if base := filepath.Base(dir); base != "postfix" { // another instance: /etc/postfix-out
+		s.Name = providers.Identifier("postfix_" + strings.TrimPrefix(base, "postfix-"))
 	}
 	s.Attrs = append(s.Attrs, providers.RefAttr("certificate", addr), providers.Lit("endpoints", providers.Strings(endpoints...)),
 		providers.Lit("test_command", cty.StringVal(cmp.Or(in.TestCommand, "postfix -c "+dir+" check"))),
