@@ -39,7 +39,7 @@ Commands:
   plan       show what apply would do
   apply      carry out a plan
   show       show a saved plan, or the inventory of certificates
-  state      pull, push FILE, list or rm ADDR: the state where it is kept
+  state      list, show, pull, push, mv or rm: the state where it is kept
   import     write blocks for what exists (certbot, nginx, apache, postfix,
              dovecot, a zone's TLSA records, apt) and take it over as it is
   version    print the version
@@ -95,6 +95,6 @@ func run(args []string, e env) int {
 	case "version":
 		return cmdVersion(rest, e)
 	}
-	fmt.Fprintf(e.stderr, "Error: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "state", "import", "version"}), usage)
 	return 1
 }
