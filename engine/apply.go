@@ -85,6 +85,11 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 	r.noteVisible()
 	out := &Outcome{Repaired: r.repairState(p, o)}
 	r.recordImports(p, o)
+	for _, a := range p.Forgets {
+		if r.st.Forget(a) == nil {
+			o.emit(EventNote, 0, "", "%s: forgotten (what it managed stays in place)", a)
+		}
+	}
 	if err := o.Save(r.st); err != nil {
 		return nil, err
 	}

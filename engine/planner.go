@@ -49,6 +49,7 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		return p, diags
 	}
 	r.desire()
+	p.Forgets = r.forgets()
 	diags = append(append(append(diags, r.goneWarnings()...), r.warnings()...), r.live...) // after desire: Warner resources have planned
 	r.buildSteps()
 	diags = append(diags, rules.Guard(r.g)...)
@@ -235,6 +236,22 @@ func (r *Run) forgotten() hcl.Diagnostics {
 		diags = append(diags, d)
 	}
 	return diags
+}
+
+// forgets lists the state entries apply drops: those of blocks gone from
+// the configuration that a removed block forgets (or that cannot be bound
+// again), and those of gone blocks that manage nothing to delete (a
+// service, an issuer).
+func (r *Run) forgets() []string {
+	var out []string
+	for a := range r.st.Resources {
+		n := r.g.Node(mustParse(a))
+		if n == nil || (r.cfg.Gone(n.Addr) && n.Change == nil) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func mustParse(a string) schema.Address {

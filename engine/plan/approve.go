@@ -30,6 +30,9 @@ func Differs(saved, planned *Plan) string {
 	if a, b := addresses(saved.StateRepairs), addresses(planned.StateRepairs); !slices.Equal(a, b) {
 		return fmt.Sprintf("the saved plan repairs the state of %v, and the engine would repair %v", a, b)
 	}
+	if !slices.Equal(saved.Forgets, planned.Forgets) {
+		return fmt.Sprintf("the saved plan forgets %v, and the engine would forget %v", saved.Forgets, planned.Forgets)
+	}
 	if a, b := addresses(saved.Imports), addresses(planned.Imports); !slices.Equal(a, b) {
 		return fmt.Sprintf("the saved plan imports %v, and the engine would import %v", a, b)
 	}

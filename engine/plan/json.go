@@ -95,6 +95,11 @@ func (p *Plan) check() error {
 			return err
 		}
 	}
+	for i, a := range p.Forgets {
+		if _, err := schema.ParseAddress(a); err != nil {
+			return fmt.Errorf("forget %d: %v", i+1, err)
+		}
+	}
 	for i, c := range p.Imports {
 		if err := change(fmt.Sprintf("import %d", i+1), c); err != nil {
 			return err

@@ -140,6 +140,13 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(&head, "> [!NOTE]\n> **State repairs:** the state of %s disagrees with a world that needs no change; apply rewrites it from what is live and changes nothing else.\n\n", strings.Join(addrs, ", "))
 	}
+	if len(p.Forgets) > 0 {
+		addrs := make([]string, len(p.Forgets))
+		for i, a := range p.Forgets {
+			addrs[i] = code(a)
+		}
+		fmt.Fprintf(&head, "> [!NOTE]\n> **Forgotten:** %s leave trustform's state; what they managed stays in place.\n\n", strings.Join(addrs, ", "))
+	}
 	if len(p.Imports) > 0 {
 		head.WriteString("> [!IMPORTANT]\n> **Imports:** trustform takes these over as they are (import blocks); apply records them in state:\n")
 		for _, c := range p.Imports {
@@ -148,7 +155,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		head.WriteString("\n")
 	}
 	var steps strings.Builder
-	if p.Mode != "refresh-only" {
+	if p.Mode != "refresh-only" && len(p.Steps) > 0 {
 		steps.WriteString("#### Steps, in order\n\n| # | | resource | phase | after | rule | not before |\n|---:|---|---|---|---|---|---|\n")
 		for _, st := range p.Steps {
 			nb := ""
@@ -179,9 +186,11 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	f := fence(diff.String())
 	var details strings.Builder
-	details.WriteString("<details><summary>Changes in detail</summary>\n\n" + f + "diff\n")
-	details.WriteString(diff.String())
-	details.WriteString(f + "\n\n</details>\n")
+	if diff.Len() > 0 {
+		details.WriteString("<details><summary>Changes in detail</summary>\n\n" + f + "diff\n")
+		details.WriteString(diff.String())
+		details.WriteString(f + "\n\n</details>\n")
+	}
 
 	out := head.String() + steps.String() + details.String()
 	if len(out) > MarkdownLimit {
@@ -261,6 +270,12 @@ func verdict(p *Plan, warnings int) string {
 	}
 	if p.Summary.Repair > 0 {
 		v += fmt.Sprintf(", %d state entr%s to repair", p.Summary.Repair, plural(p.Summary.Repair, "y", "ies"))
+	}
+	if p.Summary.Import > 0 {
+		v += fmt.Sprintf(", %d to import", p.Summary.Import)
+	}
+	if n := len(p.Forgets); n > 0 {
+		v += fmt.Sprintf(", %d to forget", n)
 	}
 	if warnings > 0 {
 		v += fmt.Sprintf(", %d to review with care ⚠️", warnings)

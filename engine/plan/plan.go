@@ -116,7 +116,11 @@ type Plan struct {
 	StateRepairs []Change `json:"state_repairs,omitempty"`
 	// Imports are what import blocks take over as it is: apply records
 	// each in state before its first step. After is what was observed.
-	Imports     []Change     `json:"imports,omitempty"`
+	Imports []Change `json:"imports,omitempty"`
+	// Forgets are the state entries apply drops: resources whose blocks
+	// are gone and that are left in place (removed { destroy = false }, or
+	// nothing to delete).
+	Forgets     []string     `json:"forgets,omitempty"`
 	Diagnostics []Diagnostic `json:"diagnostics"`
 	Summary     Summary      `json:"summary"`
 
@@ -137,7 +141,7 @@ type Plan struct {
 
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
-	return len(p.Steps) > 0 || len(p.StateRepairs) > 0 || len(p.Imports) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
+	return len(p.Steps) > 0 || len(p.StateRepairs) > 0 || len(p.Imports) > 0 || len(p.Forgets) > 0 || (p.Mode == "refresh-only" && len(p.Changes) > 0)
 }
 
 // Tally fills Summary from the changes and steps.

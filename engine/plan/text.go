@@ -74,6 +74,13 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 		fmt.Fprintln(w)
 	}
 	writeRepairs(w, p, pt)
+	if len(p.Forgets) > 0 {
+		fmt.Fprintln(w, "These leave trustform's state; what they managed stays in place, and trustform no longer manages it:")
+		for _, a := range p.Forgets {
+			fmt.Fprintf(w, "  %s\n", pt.bold("# "+a+" will be forgotten"))
+		}
+		fmt.Fprintln(w)
+	}
 	if len(p.Imports) > 0 {
 		writeChanges(w, "Import blocks take these over as they are; apply records them in state before its first step and changes nothing of them:",
 			p.Imports, func(c Change) string { return c.Address + " will be imported (" + strings.Join(c.Reasons, "; ") + ")" }, pt)
@@ -88,6 +95,9 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 	}
 	if s.Repair > 0 {
 		line += fmt.Sprintf(" %d state entr%s to repair.", s.Repair, plural(s.Repair, "y", "ies"))
+	}
+	if n := len(p.Forgets); n > 0 {
+		line += fmt.Sprintf(" %d to forget.", n)
 	}
 	fmt.Fprintln(w, pt.bold(line))
 }
