@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"slices"
 	"sort"
 	"time"
@@ -58,10 +59,12 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot order the plan", Detail: err.Error()})
 	}
 	keep := r.targetSet()
+	kept, d := r.targetSteps(ordered, keep)
+	diags = append(diags, d...)
 	now := r.opts.Now()
 	index := map[*graph.Step]int{}
 	for _, s := range ordered {
-		if keep != nil && !keep[s.Addr] {
+		if kept != nil && !kept[s] {
 			continue
 		}
 		ps := plan.Step{
@@ -120,6 +123,46 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 	plan.MarkReview(p)
 	p.Tally()
 	return p, diags
+}
+
+// targetSteps are the steps a -target plan runs: those of the targeted
+// resources, and every step they wait for, of whatever resource (a key
+// rollover's deploy waits for the TLSA publish: left out, the rollover
+// could never finish). The resources pulled in so are added to keep. The
+// diagnostic says targeting is in effect, and what it pulled in.
+func (r *Run) targetSteps(ordered []*graph.Step, keep map[schema.Address]bool) (map[*graph.Step]bool, hcl.Diagnostics) {
+	if keep == nil {
+		return nil, nil
+	}
+	kept := map[*graph.Step]bool{}
+	var pulled []string
+	var visit func(s *graph.Step, why string)
+	visit = func(s *graph.Step, why string) {
+		if kept[s] {
+			return
+		}
+		kept[s] = true
+		if !keep[s.Addr] && why != "" {
+			pulled = append(pulled, why)
+		}
+		for d, rule := range s.Deps {
+			visit(d, fmt.Sprintf("%s %s (%s %s waits for it%s)", d.Addr, d.Phase, s.Addr, s.Phase, map[bool]string{true: ", " + rule}[rule != ""]))
+		}
+	}
+	for _, s := range ordered {
+		if keep[s.Addr] {
+			visit(s, "")
+		}
+	}
+	for s := range kept {
+		keep[s.Addr] = true
+	}
+	slices.Sort(pulled)
+	detail := "The plan covers only the targeted resources and what they depend on; run plan without -target to see what else differs."
+	if len(pulled) > 0 {
+		detail += " Steps of other resources that targeted steps wait for are planned too: " + strings.Join(pulled, "; ") + "."
+	}
+	return kept, hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Resource targeting is in effect", Detail: detail}}
 }
 
 // targetSet is the -target addresses and everything they refer to, or nil

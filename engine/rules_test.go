@@ -160,6 +160,7 @@ func TestRules(t *testing.T) {
 		{name: "tlsa-before-cert/first-deployment", config: ec256},
 		{name: "tlsa-before-cert/key-type-change", first: ec256, config: ec384},
 		{name: "tlsa-before-cert/replace", first: ec256, config: ec256, opts: engine.Options{Replace: []schema.Address{www}}},
+		{name: "tlsa-before-cert/replace-targeted", first: ec256, config: ec256, opts: engine.Options{Replace: []schema.Address{www}, Targets: []schema.Address{www}}},
 		{name: "tlsa-before-cert/renewal-keeps-key", first: ec256, config: ec256, opts: engine.Options{Now: renewalDue}},
 		{name: "tlsa-before-cert/no-change", first: ec256, config: ec256},
 		{name: "tlsa-before-cert/dane-ta-renewal", first: daneTA, config: daneTA, opts: engine.Options{Now: renewalDue}},
