@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
