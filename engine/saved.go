@@ -20,7 +20,7 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 	case saved.Mode == "refresh-only":
 		return nil, nil, "a refresh-only plan only reports drift"
 	case variableChanged(saved.Variables, r.cfg.VariableRecord(r.st.VariableKey)) != "":
-		return nil, nil, "var." + variableChanged(saved.Variables, r.cfg.VariableRecord(r.st.VariableKey)) + " is not the value the plan was made with"
+		return nil, nil, "var." + variableChanged(saved.Variables, r.cfg.VariableRecord(r.st.VariableKey)) + " is not the value the plan was made with (apply takes a plan's values from the file only when it is signed with this runner's plan key, and never a sensitive one: give the same -var again)"
 	case saved.ConfigDigest != r.cfg.Digest:
 		return nil, nil, "the configuration changed since the plan was made"
 	case saved.Lineage == "" && r.st.Lineage != "":

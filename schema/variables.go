@@ -11,9 +11,9 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -62,6 +62,9 @@ type VarArg struct {
 	File  string // -var-file
 	Name  string // -var
 	Value string
+	// Saved: Value is a value as a saved plan records it (VariableRecord's
+	// typed JSON), not a raw string.
+	Saved bool
 }
 
 // EnvPrefix names environment variables that set variables.
@@ -116,6 +119,15 @@ func (c *Config) variableValues(in Inputs, auto map[string][]byte, read func(nam
 		file(n, auto[n])
 	}
 	for _, a := range in.Args {
+		if a.Saved {
+			val, err := ctyjson.Unmarshal([]byte(a.Value), cty.DynamicPseudoType)
+			if err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value in the saved plan", Detail: fmt.Sprintf("var.%s: %v", a.Name, err)})
+				continue
+			}
+			values[a.Name] = given{expr: hcl.StaticExpr(val, hcl.Range{Filename: "the saved plan's var." + a.Name})}
+			continue
+		}
 		if a.File == "" {
 			v := a.Value
 			values[a.Name] = given{raw: &v, where: "-var " + a.Name}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
+	"github.com/trustform/trustform/schema"
 )
 
 func cmdApply(args []string, chdir string, e env) (code int) {
@@ -35,7 +38,7 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 	}
 	m := &metricsOut{path: pf.metricsFile, command: "apply", started: time.Now()}
 	defer func() { code = m.write(e, code) }()
-	saved, opts, code := readSaved(e, fs, pf)
+	saved, opts, code := readSaved(e, fs, pf, &c)
 	if code != 0 {
 		return code
 	}
@@ -127,7 +130,7 @@ func writeOutcome(e env, out *engine.Outcome, err error) {
 // signature: the options are then the file's, what the engine cannot
 // recompute; otherwise this command line's, and Approve refuses a plan
 // made with others. A non-zero code is an error, said.
-func readSaved(e env, fs *flag.FlagSet, pf planFlags) (*plan.Plan, engine.Options, int) {
+func readSaved(e env, fs *flag.FlagSet, pf planFlags, c *common) (*plan.Plan, engine.Options, int) {
 	opts := pf.options()
 	if fs.NArg() == 0 {
 		return nil, opts, 0
@@ -152,8 +155,24 @@ func readSaved(e env, fs *flag.FlagSet, pf planFlags) (*plan.Plan, engine.Option
 		if !pf.given() {
 			opts = opts.WithSaved(saved) // what the engine cannot recompute, from a file that verifies
 		}
+		savedVariables(saved, c)
 	}
 	return saved, opts, 0
+}
+
+// savedVariables gives the variables the values a verified plan was made
+// with, as Terraform keeps them in its plan, below what the command line
+// sets: a -var given again must be the same value, or the plan is stale. A
+// sensitive value is recorded only as a keyed digest, so it comes from the
+// command line or the environment again.
+func savedVariables(saved *plan.Plan, c *common) {
+	var from []schema.VarArg
+	for _, name := range slices.Sorted(maps.Keys(saved.Variables)) {
+		if v := saved.Variables[name]; !strings.HasPrefix(v, "(sensitive)") {
+			from = append(from, schema.VarArg{Name: name, Value: v, Saved: true})
+		}
+	}
+	*c.vars.list = append(from, *c.vars.list...)
 }
 
 // approved is the plan to apply: the engine's plan as the saved plan

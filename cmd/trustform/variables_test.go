@@ -97,3 +97,27 @@ func TestFmtVariablesAndForEach(t *testing.T) {
 	}
 	mustCode(t, tf(t, dir, "validate"), 0, "validate after fmt")
 }
+
+// A signed plan keeps its variables' values, as Terraform's does: apply
+// of it needs no -var again (a -var given again must be the same); an
+// unsigned plan's values are not taken from the file, and a sensitive
+// value never is.
+func TestSavedPlanKeepsVariables(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(variablesConfig), 0o644)
+	key := []string{"TRUSTFORM_PLAN_KEY=" + strings.Repeat("ab", 32), "TRUSTFORM_VAR_token=t0ken"}
+	mustCode(t, tfEnv(t, dir, key, "plan", "-var", `cas=["mx1"]`, "-var", "org=Example", "-out", "signed.plan"), 0, "plan -out, signed")
+	r := tfEnv(t, dir, key, "apply", "-var", `cas=["mx2"]`, "signed.plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "var.cas is not the value the plan was made with") {
+		t.Errorf("a signed plan applied with another -var: exit %d\n%s", r.code, r.stderr)
+	}
+	mustCode(t, tfEnv(t, dir, key, "apply", "signed.plan"), 0, "apply of the signed plan without -var")
+	if _, err := os.Stat(filepath.Join(dir, "certs/mx1.pem")); err != nil {
+		t.Errorf("the plan's value of var.cas was not used: %v", err)
+	}
+	mustCode(t, tfEnv(t, dir, []string{"TRUSTFORM_VAR_token=t0ken"}, "plan", "-var", `cas=["mx1","mx3"]`, "-var", "org=Example", "-out", "unsigned.plan"), 0, "plan -out, unsigned")
+	r = tfEnv(t, dir, []string{"TRUSTFORM_VAR_token=t0ken"}, "apply", "unsigned.plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "signed with this runner's plan key") {
+		t.Errorf("an unsigned plan's values were taken from the file: exit %d\n%s", r.code, r.stderr)
+	}
+}
