@@ -33,6 +33,9 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 	if fs.NArg() > 1 {
 		return errorf(e, "apply takes at most one plan file; got %q", fs.Args())
 	}
+	if pf.parallelism < 1 {
+		return errorf(e, "-parallelism must be at least 1; got %d", pf.parallelism)
+	}
 	if *asJSON && !*auto && fs.NArg() == 0 {
 		return errorf(e, "-json needs -auto-approve or a plan file: apply cannot ask for approval on a JSON stream")
 	}

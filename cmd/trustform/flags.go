@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,35 +139,77 @@ func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
 	return cfg, diags
 }
 
+// synopses are the first lines of each command's help.
+var synopses = map[string]string{
+	"plan":     "plan [options]\n\nShows what apply would do: the changes, in the order the rules put them, and\nwhy each is needed. Reads the servers; changes nothing.",
+	"apply":    "apply [options] [PLANFILE]\n\nCarries out a plan: a saved one exactly as it was reviewed, or a new one once\napproved. Stops at time gates (or waits with -wait) and saves progress after\nevery step.",
+	"show":     "show [options] [PLANFILE]\n\nShows a saved plan; without one, the inventory: every certificate, where its\nkey lives and what serves and pins it.",
+	"validate": "validate [options]\n\nChecks the configuration (syntax, references, the rules that refuse it)\nwithout reading any server or the state.",
+	"fmt":      "fmt [options] [PATH…]\n\nRewrites configuration files in the canonical format.",
+}
+
+// newFlagSet is a command's flag set with the options it shares with the
+// others: those of the state (-lock, -lock-timeout, -backend-config,
+// -input) only where the command reads state, the variables' where it
+// evaluates the configuration.
 func newFlagSet(name string, stderr io.Writer, chdir string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if syn, ok := synopses[name]; ok {
+		fs.Usage = func() {
+			fmt.Fprintf(stderr, "Usage: trustform [-chdir=DIR] %s\n\nOptions:\n", syn)
+			fs.PrintDefaults()
+		}
+	}
 	c.chdir = chdir
+	c.vars = varArgs{list: new([]schema.VarArg)}
 	fs.StringVar(&c.chdir, "chdir", chdir, "switch to this directory before anything else (relative paths are then relative to it)")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in output")
-	fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	if name != "fmt" {
+		fs.BoolVar(&c.compactWarnings, "compact-warnings", false, "print warnings as one line each")
+		fs.Var(varFlag{c.vars, false}, "var", "set a variable: -var NAME=VALUE (repeatable; overrides "+schema.EnvPrefix+"NAME and *"+schema.AutoVarsSuffix+")")
+		fs.Var(varFlag{c.vars, true}, "var-file", "read variable values from an HCL file of NAME = VALUE lines (repeatable)")
+	}
+	if name == "fmt" || name == "validate" {
+		return fs
+	}
+	fs.Func("lock-timeout", "how long to wait for the state lock (90s, 5m, 1h, 1d)", func(s string) error {
+		d, err := schema.ParseDuration(s)
+		c.lockTimeout = d
+		return err
+	})
 	fs.BoolVar(&c.lock, "lock", true, "hold the state lock (-lock=false is dangerous: another run may write state beside this one)")
 	fs.BoolVar(&c.input, "input", true, "ask for input; with -input=false a question is an error")
-	fs.BoolVar(&c.compactWarnings, "compact-warnings", false, "print warnings as one line each")
 	fs.Func("backend-config", "pin the PostgreSQL state outside the configuration: conn_str=…, schema=…, name=… (repeatable; TRUSTFORM_PG_CONN_STR too): a state block naming another server is refused", func(s string) error {
 		c.backendConfig = append(c.backendConfig, s)
 		return nil
 	})
-	c.vars = varArgs{list: new([]schema.VarArg)}
-	fs.Var(varFlag{c.vars, false}, "var", "set a variable: -var NAME=VALUE (repeatable; overrides "+schema.EnvPrefix+"NAME and *"+schema.AutoVarsSuffix+")")
-	fs.Var(varFlag{c.vars, true}, "var-file", "read variable values from an HCL file of NAME = VALUE lines (repeatable)")
 	return fs
 }
 
 // parse parses a command's flags and then changes into -chdir, as Terraform
 // does: every relative path given afterwards (-out, PLANFILE, fmt's paths)
-// is relative to DIR. -h is help, exit 0; a bad flag is exit 1.
+// is relative to DIR. -h is help, exit 0; a bad flag is one line of error
+// and a pointer to the help, exit 1; an option after the arguments is
+// refused (Go's flag parsing would take it for an argument).
 func (c *common) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
+	help := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = help
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		help()
+		return 0, false
+	case err != nil:
+		fmt.Fprintf(fs.Output(), "Run \"trustform %s -h\" for its options.\n", fs.Name())
 		return 1, false
+	}
+	for _, a := range fs.Args() {
+		if len(a) > 1 && strings.HasPrefix(a, "-") {
+			fmt.Fprintf(fs.Output(), "Error: the option %s comes after the arguments (%s): options go first, as in trustform %s %s %s\n", a, strings.Join(fs.Args()[:slices.Index(fs.Args(), a)], " "), fs.Name(), a, strings.Join(fs.Args()[:slices.Index(fs.Args(), a)], " "))
+			return 1, false
+		}
 	}
 	if c.chdir != "." && c.chdir != "" {
 		if err := os.Chdir(c.chdir); err != nil {

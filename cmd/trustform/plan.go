@@ -26,8 +26,13 @@ func cmdPlan(args []string, chdir string, e env) (code int) {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case fs.NArg() > 0:
 		return errorf(e, "plan takes no arguments; got %q", fs.Args())
+	case *asJSON && *asMarkdown:
+		return errorf(e, "-json and -markdown do not go together: choose one")
+	case pf.parallelism < 1:
+		return errorf(e, "-parallelism must be at least 1; got %d", pf.parallelism)
 	}
 	m := &metricsOut{path: pf.metricsFile, command: "plan", started: time.Now()}
 	defer func() { code = m.write(e, code) }()

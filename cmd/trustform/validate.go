@@ -17,6 +17,9 @@ func cmdValidate(args []string, chdir string, e env) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
+	if fs.NArg() > 0 {
+		return errorf(e, "validate takes no arguments; got %q (it checks the configuration directory: -chdir=DIR for another)", fs.Args())
+	}
 	cfg, diags := c.load(e)
 	if !diags.HasErrors() {
 		diags = append(diags, rules.Refuse(cfg)...)
