@@ -128,9 +128,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	writeDiagnostics(&head, p)
 	if len(warnings) > 0 {
 		head.WriteString("> [!WARNING]\n> **Review these steps with care:**\n")
-		for _, wn := range warnings {
-			fmt.Fprintf(&head, "> - step %d: %s\n", wn.Step, wn.Text)
-		}
+		head.WriteString(reviewList(p, warnings))
 		head.WriteString("\n")
 	}
 	if len(p.StateRepairs) > 0 {
@@ -157,7 +155,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	var steps strings.Builder
 	if p.Mode != "refresh-only" && len(p.Steps) > 0 {
 		steps.WriteString("#### Steps, in order\n\n| # | | resource | phase | after | rule | not before |\n|---:|---|---|---|---|---|---|\n")
-		for _, st := range p.Steps {
+		room := MarkdownLimit - head.Len() - detailsFloor
+		for i, st := range p.Steps {
+			if steps.Len() > room-200 {
+				fmt.Fprintf(&steps, "| … | | %d more steps: `trustform show PLANFILE` lists them | | | | |\n", len(p.Steps)-i)
+				break
+			}
 			nb := ""
 			if st.NotBefore != nil {
 				nb = st.NotBefore.UTC().Format(time.RFC3339)
@@ -169,7 +172,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&steps, "| %d | `%s` | %s | %s | %s | %s | %s |\n", st.Index, st.Action.Glyph(), code(st.Address), phase, joinInts(st.DependsOn), code(st.Rule), nb)
 		}
 		steps.WriteString("\n")
-		steps.WriteString(gantt(p))
+		if g := gantt(p); len(p.Steps) <= ganttSteps && head.Len()+steps.Len()+len(g) < MarkdownLimit-detailsFloor {
+			steps.WriteString(g) // a chart of hundreds of steps shows nothing
+		}
 	}
 	var diff strings.Builder
 	for _, c := range p.Changes {
@@ -194,7 +199,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 
 	out := head.String() + steps.String() + details.String()
 	if len(out) > MarkdownLimit {
-		out = head.String() + truncate(steps.String()+details.String(), f, MarkdownLimit-len(head.String()))
+		out = head.String() + steps.String() + truncate(details.String(), f, MarkdownLimit-head.Len()-steps.Len())
 	}
 	_, err := io.WriteString(w, out)
 	return err
@@ -204,25 +209,114 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 // server lagging, a rule's live finding): a comment that leaves one out
 // tells less than the terminal does.
 func writeDiagnostics(b *strings.Builder, p *Plan) {
-	n := 0
+	type seen struct {
+		line  string
+		count int
+	}
+	var lines []*seen
+	index := map[string]*seen{}
 	for _, d := range p.Diagnostics {
 		if d.Severity != "warning" {
 			continue
 		}
-		if n == 0 {
-			b.WriteString("> [!CAUTION]\n> **Warnings:**\n")
-		}
-		n++
-		fmt.Fprintf(b, "> - **%s**", MarkdownText(d.Summary))
+		line := "**" + MarkdownText(d.Summary) + "**"
 		if d.Detail != "" {
-			fmt.Fprintf(b, ": %s", MarkdownText(strings.Join(strings.Fields(d.Detail), " ")))
+			line += ": " + MarkdownText(strings.Join(strings.Fields(d.Detail), " "))
+		}
+		if s := index[line]; s != nil { // the same warning once, counted
+			s.count++
+			continue
+		}
+		index[line] = &seen{line, 1}
+		lines = append(lines, index[line])
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("> [!CAUTION]\n> **Warnings:**\n")
+	start := b.Len()
+	for i, s := range lines {
+		if b.Len()-start > diagnosticsBudget {
+			fmt.Fprintf(b, "> - … and %d more warnings: `trustform show PLANFILE` prints them all\n", len(lines)-i)
+			break
+		}
+		fmt.Fprintf(b, "> - %s", s.line)
+		if s.count > 1 {
+			fmt.Fprintf(b, " (×%d)", s.count)
 		}
 		b.WriteString("\n")
 	}
-	if n > 0 {
-		b.WriteString("\n")
-	}
+	b.WriteString("\n")
 }
+
+// Budgets of a comment's parts (MarkdownLimit in all): the warnings and the
+// steps to review come first and are never cut, but grouped or capped
+// past these; the steps table takes what is left but detailsFloor, which
+// the folded details keep; the Gantt chart is drawn for small plans only.
+const (
+	diagnosticsBudget = 15000
+	reviewBudget      = 15000
+	detailsFloor      = 2000
+	ganttSteps        = 60
+)
+
+// reviewList is the steps to review with care, one line each; past
+// reviewBudget the steps that say the same of different resources share
+// a line, and past it again the rest is counted.
+func reviewList(p *Plan, warnings []Warning) string {
+	var b strings.Builder
+	for _, wn := range warnings {
+		fmt.Fprintf(&b, "> - step %d: %s\n", wn.Step, wn.Text)
+	}
+	if b.Len() <= reviewBudget {
+		return b.String()
+	}
+	type group struct {
+		steps []int
+		addrs []string
+		text  string
+	}
+	var groups []*group
+	byTemplate := map[string]*group{}
+	for _, wn := range warnings {
+		addr := code(p.Steps[wn.Step-1].Address)
+		tmpl := strings.Replace(wn.Text, addr, "\x00", 1)
+		g := byTemplate[tmpl]
+		if g == nil {
+			g = &group{text: tmpl}
+			byTemplate[tmpl] = g
+			groups = append(groups, g)
+		}
+		g.steps, g.addrs = append(g.steps, wn.Step), append(g.addrs, addr)
+	}
+	b.Reset()
+	for i, g := range groups {
+		if b.Len() > reviewBudget {
+			n := 0
+			for _, rest := range groups[i:] {
+				n += len(rest.steps)
+			}
+			fmt.Fprintf(&b, "> - … and %d more steps to review: `trustform show PLANFILE` lists them\n", n)
+			break
+		}
+		if len(g.steps) == 1 {
+			fmt.Fprintf(&b, "> - step %d: %s\n", g.steps[0], strings.Replace(g.text, "\x00", g.addrs[0], 1))
+			continue
+		}
+		shown := min(len(g.addrs), 5)
+		who := strings.Join(g.addrs[:shown], ", ")
+		if shown < len(g.addrs) {
+			who += fmt.Sprintf(" and %d more", len(g.addrs)-shown)
+		}
+		steps := joinInts(g.steps[:min(len(g.steps), 10)])
+		if len(g.steps) > 10 {
+			steps += ", …"
+		}
+		fmt.Fprintf(&b, "> - %d steps (%s): %s\n", len(g.steps), steps, strings.Replace(g.text, "\x00", who, 1))
+	}
+	return b.String()
+}
+
 
 func warningCount(p *Plan) int {
 	n := 0

@@ -96,3 +96,46 @@ func TestMarkdownPolicyDiff(t *testing.T) {
 		t.Errorf("the comment does not show the policy as a diff:\n%s", out.String())
 	}
 }
+
+// A rollover of 500 certificates (-replace over a for_each block): the
+// comment stays under the limit with the steps table in it, the warning
+// every certificate raises is listed once with its count, the 1,000 steps
+// to review are grouped by what they do, and every fence and folded block
+// is closed (nothing cut inside the chart or the diff).
+func TestMarkdownFleetRollover(t *testing.T) {
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Mode: "normal"}
+	for i := range 500 {
+		cert, tlsa := fmt.Sprintf(`certificate.site["host%03d"]`, i), fmt.Sprintf(`tlsa.site["host%03d"]`, i)
+		p.Changes = append(p.Changes,
+			plan.Change{Address: cert, Type: "certificate", Name: "site", Index: fmt.Sprintf("host%03d", i), Action: plan.Replace, Reasons: []string{"replacement of the key requested (-replace)"}},
+			plan.Change{Address: tlsa, Type: "tlsa", Name: "site", Index: fmt.Sprintf("host%03d", i), Action: plan.Update, Reasons: []string{"records differ from the configuration"}})
+		n := len(p.Steps)
+		p.Steps = append(p.Steps,
+			plan.Step{Index: n + 1, Address: cert, Action: plan.Replace, Phase: "stage-key", Rule: "tlsa-before-cert", DependsOn: []int{}},
+			plan.Step{Index: n + 2, Address: tlsa, Action: plan.Update, Phase: "publish", Rule: "tlsa-before-cert", DependsOn: []int{n + 1}},
+			plan.Step{Index: n + 3, Address: cert, Action: plan.Replace, Phase: "deploy-next", Rule: "tlsa-before-cert", DependsOn: []int{n + 2}},
+			plan.Step{Index: n + 4, Address: tlsa, Action: plan.Update, Phase: "prune", Rule: "tlsa-before-cert", DependsOn: []int{n + 3}})
+		p.Diagnostics = append(p.Diagnostics, plan.Diagnostic{Severity: "warning", Summary: "dns_zone.example has no nameservers", Detail: "rollover_wait counts from the write of the zone file."})
+	}
+	p.Tally()
+	var out bytes.Buffer
+	if err := plan.WriteMarkdown(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	md := out.String()
+	if len(md) >= plan.MarkdownLimit {
+		t.Errorf("the comment has %d characters, the limit is %d", len(md), plan.MarkdownLimit)
+	}
+	for _, want := range []string{"#### Steps, in order", "**dns_zone.example has no nameservers**: rollover_wait counts from the write of the zone file. (×500)",
+		"> - 500 steps (3, 7, 11, 15, 19, 23, 27, 31, 35, 39, …): `certificate.site[\"host000\"]`, ", "> - 500 steps (4, 8, 12,", "more steps: `trustform show PLANFILE` lists them"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the comment lacks %q", want)
+		}
+	}
+	if strings.Count(md, "dns_zone.example has no nameservers") != 1 {
+		t.Error("the repeated warning is listed more than once")
+	}
+	if strings.Count(md, "```")%2 != 0 || strings.Count(md, "<details>") != strings.Count(md, "</details>") {
+		t.Errorf("a fence or a folded block is left open:\n%s", md[len(md)-500:])
+	}
+}
