@@ -317,7 +317,6 @@ func reviewList(p *Plan, warnings []Warning) string {
 	return b.String()
 }
 
-
 func warningCount(p *Plan) int {
 	n := 0
 	for _, d := range p.Diagnostics {
