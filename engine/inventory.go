@@ -38,6 +38,7 @@ type Filter struct {
 // Select returns the holdings the filter lets through, in order.
 func (f Filter) Select(all []Holding, now time.Time) []Holding {
 	key := strings.ToLower(strings.ReplaceAll(f.Key, ":", ""))
+	f.Host = strings.TrimPrefix(f.Host, "host.") // as the inventory prints it, or the block's name
 	var out []Holding
 	for _, h := range all {
 		switch {

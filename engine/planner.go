@@ -210,7 +210,7 @@ func (r *Run) drift(p *plan.Plan) {
 		case gone:
 			ch = &plan.Change{Action: plan.Delete, Before: r.st.Get(n.Addr.String()).Value, Reasons: []string{"it was applied, but is gone now"}}
 		case len(d) > 0:
-			ch = &plan.Change{Action: plan.Update, Before: r.st.Get(n.Addr.String()).Value, After: r.redact(n.Addr, n.Observed), Reasons: []string{fmt.Sprintf("%v changed since the last apply", d)}}
+			ch = &plan.Change{Action: plan.Update, Before: r.st.Get(n.Addr.String()).Value, After: r.redact(n.Addr, n.Observed), Reasons: []string{strings.Join(d, ", ") + " changed since the last apply"}}
 		}
 		for _, rt := range r.owed(n.Addr.String()) {
 			if ch == nil {

@@ -37,7 +37,7 @@ func (r *Run) stateRepairs(p *plan.Plan, keep map[schema.Address]bool) {
 		p.StateRepairs = append(p.StateRepairs, plan.Change{
 			Address: n.Addr.String(), Type: n.Addr.Type, Name: n.Addr.Base(), Index: n.Addr.Key(),
 			Action: plan.Update, Before: r.redact(n.Addr, sr.Value), After: live,
-			Reasons: []string{fmt.Sprintf("the state's %v differ from what is live, and what is live is as configured", differs)},
+			Reasons: []string{fmt.Sprintf("the state's %s differ from what is live, and what is live is as configured", strings.Join(differs, ", "))},
 		})
 	}
 	slices.SortFunc(p.StateRepairs, func(a, b plan.Change) int { return strings.Compare(a.Address, b.Address) })
@@ -54,7 +54,7 @@ func (r *Run) repairState(p *plan.Plan, o ApplyOptions) int {
 		}
 		r.remember(n, n.Observed)
 		repaired++
-		o.emit(EventNote, 0, "", "%s: state repaired from what is live (its %v differed); nothing was changed in the world", c.Address, providers.Differs(c.Before, c.After))
+		o.emit(EventNote, 0, "", "%s: state repaired from what is live (its %s differed); nothing was changed in the world", c.Address, strings.Join(providers.Differs(c.Before, c.After), ", "))
 	}
 	return repaired
 }

@@ -223,10 +223,10 @@ func (c *common) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 
 // color reports whether output may be coloured: a terminal, no -no-color, no NO_COLOR.
 func (c *common) color(e env) bool {
-	return e.tty && !c.noColor && e.getenv("NO_COLOR") == ""
+	return e.tty && !c.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
 
 // colorErr is color for what goes to stderr.
 func (c *common) colorErr(e env) bool {
-	return e.errTTY && !c.noColor && e.getenv("NO_COLOR") == ""
+	return e.errTTY && !c.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }

@@ -21,13 +21,15 @@ type env struct {
 	getenv         func(string) string
 	tty            bool // stdout is a terminal
 	errTTY         bool // stderr is a terminal
+	width          int  // the terminal's columns, where stderr is one; 0: 100
 }
 
 func main() {
 	// Per stream: `plan >plan.txt` still colours the diagnostics on the
 	// terminal, and `validate 2>err.txt` writes no escape codes into the file.
 	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)
-	e := env{os.Stdin, &redactor{w: os.Stdout}, &redactor{w: os.Stderr}, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd()))}
+	width, _, _ := term.GetSize(int(os.Stderr.Fd()))
+	e := env{os.Stdin, &redactor{w: os.Stdout}, &redactor{w: os.Stderr}, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd())), width}
 	os.Exit(run(os.Args[1:], e))
 }
 

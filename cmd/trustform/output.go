@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -46,7 +47,7 @@ func printDiags(e env, c *common, cfg *schema.Config, diags hcl.Diagnostics, pla
 			continue
 		}
 		quoted, qd := snippet(files, &d)
-		if err := hcl.NewDiagnosticTextWriter(e.stderr, quoted, 100, color).WriteDiagnostic(qd); err != nil {
+		if err := hcl.NewDiagnosticTextWriter(e.stderr, quoted, cmp.Or(uint(max(e.width-1, 0)), 100), color).WriteDiagnostic(qd); err != nil {
 			fmt.Fprintf(e.stderr, "%s: %s\n", d.Summary, d.Detail)
 		}
 	}

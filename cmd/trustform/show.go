@@ -13,7 +13,7 @@ func cmdShow(args []string, chdir string, e env) int {
 	asMarkdown := fs.Bool("markdown", false, "print a plan as a pull-request comment (Markdown)")
 	key := fs.String("key", "", "inventory: only the certificate whose key has this SPKI SHA-256 (hex, as a 3 1 1 record carries it)")
 	expiresWithin := fs.String("expires-within", "", "inventory: only certificates that expire within this duration (\"30d\")")
-	onHost := fs.String("host", "", "inventory: only certificates deployed to this host (NAME, as in host.NAME)")
+	onHost := fs.String("host", "", "inventory: only certificates deployed to this host (host.NAME or NAME; local for this machine)")
 	asHTML := fs.Bool("html", false, "print the status page: one self-contained HTML file of the certificates, their expiries and renewal windows, the DANE matrix, pending gates and revocations, drift and the last runs (observes as plan does, writes nothing)")
 	metricsFile := fs.String("metrics-file", "", "html: read the last runs from this metrics file (the one plan and apply -metrics-file write)")
 	if code, ok := c.parse(fs, args); !ok {
