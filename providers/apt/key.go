@@ -2,6 +2,7 @@ package apt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -35,11 +36,14 @@ type Key struct {
 	Host        host.Host // where the keyrings are
 	Fingerprint string    // upper-case hex: 40 digits, 64 for a v6 key
 	URL         string    // https:, http:, file: or a local path
-	Keyserver   string
-	Keyring     string // target path, as Signed-By names it
-	KeyringFile string // keyring as configured, for step descriptions
-	Path        string // where the keyring is on this machine
-	ConfigDir   string // relative URLs are relative to it
+	// sourceMissing is why the last Plan cannot fetch the key (a local
+	// url that is not there), or "".
+	sourceMissing string
+	Keyserver     string
+	Keyring       string // target path, as Signed-By names it
+	KeyringFile   string // keyring as configured, for step descriptions
+	Path          string // where the keyring is on this machine
+	ConfigDir     string // relative URLs are relative to it
 	// EtcApt is APT's configuration directory on this machine, where the
 	// legacy global keyrings (trusted.gpg, trusted.gpg.d/) are looked for.
 	EtcApt      string
@@ -97,6 +101,7 @@ func (k *Key) Observe(context.Context) (providers.Value, error) {
 var (
 	_ providers.Resource = (*Key)(nil)
 	_ providers.Renewing = (*Key)(nil)
+	_ providers.Warner   = (*Key)(nil)
 )
 
 // Plan asks for a keyring holding exactly the pinned key, trusted nowhere
@@ -104,6 +109,7 @@ var (
 // legacy global keyrings lose the key in a second phase, which
 // apt-key-before-source orders after the sources that name the keyring.
 func (k *Key) Plan(observed providers.Value, _ providers.PlanOptions) (providers.Value, *providers.Change) {
+	k.sourceMissing = ""
 	v := providers.Value{
 		"keyring":      providers.String(k.Keyring),
 		"fingerprints": providers.List(k.Fingerprint),
@@ -124,12 +130,46 @@ func (k *Key) Plan(observed providers.Value, _ providers.PlanOptions) (providers
 	delete(written, "legacy")
 	if due || observed == nil || providers.Differs(written, observed) != nil {
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseWrite, Description: "fetch the key, verify its fingerprint, write " + k.KeyringFile})
+		k.sourceMissing = k.missingSource()
 	}
 	if len(k.legacy) > 0 {
 		ch.Phases = append(ch.Phases, providers.Phase{Name: PhaseRemoveLegacy, Placed: true,
 			Description: "remove the key from the global keyrings " + strings.Join(k.legacy, ", ") + ", where it is trusted for every repository"})
 	}
 	return v, ch
+}
+
+// missingSource says why the key cannot be fetched from a local url (a
+// path or file:) because the file is not there, or "": found at plan
+// time, not at the apply's write.
+func (k *Key) missingSource() string {
+	if k.Keyserver != "" {
+		return ""
+	}
+	u, err := url.Parse(k.URL)
+	p := k.URL
+	switch {
+	case err == nil && u.Scheme == "file":
+		p = cmp.Or(u.Opaque, u.Path)
+	case err == nil && len(u.Scheme) > 1:
+		return "" // fetched over the network
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(k.ConfigDir, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return fmt.Sprintf("url names %s, and it cannot be read (%v): the key cannot be fetched", p, err)
+	}
+	return ""
+}
+
+// Warnings refuse a plan that needs to fetch the key from a local file
+// that is not there.
+func (k *Key) Warnings() []providers.Warning {
+	if k.sourceMissing == "" {
+		return nil
+	}
+	return []providers.Warning{{Error: true, Attr: "url", Summary: "The key's source is missing", Detail: k.sourceMissing + "."}}
 }
 
 // Due says why the installed key must be refreshed, if it must.
