@@ -26,17 +26,12 @@ func (c *Config) resolveImports() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := map[Address]bool{}
 	for _, im := range c.Imports {
-		trav, d := hcl.AbsTraversalForExpr(im.ToExpr)
-		var name hcl.TraverseAttr
-		ok := !d.HasErrors() && len(trav) == 2
-		if ok {
-			name, ok = trav[1].(hcl.TraverseAttr)
-		}
-		if !ok || !c.isBlockType(trav.RootName()) {
+		to, ok := c.blockAddress(im.ToExpr)
+		if !ok {
 			diags = append(diags, errAt(im.ToExpr.Range(), "Invalid import block", "to must name a resource as TYPE.NAME, written without quotes, such as certificate.www."))
 			continue
 		}
-		im.To = Address{Type: trav.RootName(), Name: name.Name}
+		im.To = to
 		if seen[im.To] {
 			diags = append(diags, errAt(im.ToExpr.Range(), "Duplicate import block", fmt.Sprintf("%s is imported by another import block already.", im.To)))
 		}

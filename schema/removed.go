@@ -30,23 +30,29 @@ func (c *Config) Forget(addr Address) bool {
 func (c *Config) resolveRemoved() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, r := range c.Removed {
-		trav, d := hcl.AbsTraversalForExpr(r.FromExpr)
-		var name hcl.TraverseAttr
-		ok := !d.HasErrors() && len(trav) == 2
-		if ok {
-			name, ok = trav[1].(hcl.TraverseAttr)
-		}
-		if !ok || !c.isBlockType(trav.RootName()) {
+		from, ok := c.blockAddress(r.FromExpr)
+		if !ok {
 			diags = append(diags, errAt(r.FromExpr.Range(), "Invalid removed block", "from must name a resource as TYPE.NAME, written without quotes, such as tlsa.www_https."))
 			continue
 		}
-		r.From = Address{Type: trav.RootName(), Name: name.Name}
+		r.From = from
 		if c.blocks[r.From] != nil {
 			diags = append(diags, errAt(r.FromExpr.Range(), "Removed block still declared",
 				fmt.Sprintf("%s is declared in this configuration, so it is not removed. Delete its block, or this removed block.", r.From)))
 		}
 	}
 	return diags
+}
+
+// blockAddress reads TYPE.NAME written as a traversal (removed's from,
+// import's to), of a block type of the language.
+func (c *Config) blockAddress(expr hcl.Expression) (Address, bool) {
+	trav, d := hcl.AbsTraversalForExpr(expr)
+	if d.HasErrors() || len(trav) != 2 || !c.isBlockType(trav.RootName()) {
+		return Address{}, false
+	}
+	name, ok := trav[1].(hcl.TraverseAttr)
+	return Address{Type: trav.RootName(), Name: name.Name}, ok
 }
 
 // Source is the text of the block at addr, for state: when the block

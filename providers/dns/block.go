@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -121,13 +120,7 @@ func (z *ZoneBlock) Validate(c *schema.Config) hcl.Diagnostics {
 	if d := schema.CheckHostname(z.ZoneRange, "name", z.Zone, false, true); d != nil {
 		diags = append(diags, schema.ErrAt(z.ZoneRange, "Invalid zone name", d.Detail))
 	}
-	if d := c.CheckPath(z.ZoneFileRange, "zone_file", z.ZoneFile); d != nil {
-		diags = append(diags, d)
-	} else if z.ZoneFile != "" && z.Server == "" && z.API == nil {
-		if _, err := os.Stat(c.LocalPath(schema.Ref{}, z.ZoneFile)); err != nil {
-			diags = append(diags, schema.ErrAt(z.ZoneFileRange, "Zone file not found", fmt.Sprintf("zone_file %s cannot be read (%v): trustform edits an existing zone file, with its SOA and NS records.", c.LocalPath(schema.Ref{}, z.ZoneFile), err)))
-		}
-	}
+	diags = schema.Append(diags, c.CheckPath(z.ZoneFileRange, "zone_file", z.ZoneFile))
 	switch {
 	case z.Server != "" && z.ZoneFile != "":
 		diags = append(diags, schema.ErrAt(z.ServerRange, "Conflicting zone access", "Set either server (an RFC 2136 primary) or zone_file, not both."))

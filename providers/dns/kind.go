@@ -93,14 +93,20 @@ func bindZone(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		return bindAPI(cfg, z)
 	}
 	if z.Server == "" {
-		return &ZoneFile{
+		zf := &ZoneFile{
 			Host:          b.Host(schema.Ref{}),
 			Origin:        Fqdn(z.Zone),
 			Path:          cfg.LocalPath(schema.Ref{}, z.ZoneFile),
 			ReloadCommand: z.ReloadCommand,
 			Nameservers:   WithPort(z.Nameservers),
 			Now:           b.Now,
-		}, nil
+		}
+		// Once, at the attribute: not once per RRset that reads the zone.
+		if st, err := zf.Host.Stat(zf.Path); err != nil || st == nil {
+			return zf, hcl.Diagnostics{schema.ErrAt(z.ZoneFileRange, "Zone file not found",
+				fmt.Sprintf("zone_file %s does not exist: trustform edits an existing zone file, with its SOA and NS records.", zf.Path))}
+		}
+		return zf, nil
 	}
 	secretFile := ""
 	if z.TSIG.SecretFile != "" {

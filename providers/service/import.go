@@ -23,15 +23,7 @@ func PostfixImporter() providers.Importer {
 	return providers.Importer{Source: "postfix", Defaults: []string{"/etc/postfix"},
 		About: "Postfix's main.cf and master.cf: a service block",
 		Read: func(_ context.Context, in providers.ImportInput) (providers.Imported, error) {
-			var out providers.Imported
-			for _, dir := range in.Paths {
-				got, err := importPostfix(dir, in)
-				if err != nil {
-					return out, err
-				}
-				out.Add(got)
-			}
-			return out, nil
+			return each(in, importPostfix)
 		}}
 }
 
@@ -42,16 +34,21 @@ func DovecotImporter() providers.Importer {
 	return providers.Importer{Source: "dovecot", Defaults: []string{"/etc/dovecot/dovecot.conf"},
 		About: "Dovecot's configuration: a service block",
 		Read: func(_ context.Context, in providers.ImportInput) (providers.Imported, error) {
-			var out providers.Imported
-			for _, f := range in.Paths {
-				got, err := importDovecot(f, in)
-				if err != nil {
-					return out, err
-				}
-				out.Add(got)
-			}
-			return out, nil
+			return each(in, importDovecot)
 		}}
+}
+
+// each imports every path of in with one reader.
+func each(in providers.ImportInput, read func(path string, in providers.ImportInput) (providers.Imported, error)) (providers.Imported, error) {
+	var out providers.Imported
+	for _, p := range in.Paths {
+		got, err := read(p, in)
+		if err != nil {
+			return out, err
+		}
+		out.Add(got)
+	}
+	return out, nil
 }
 
 // mainCF reads main.cf's parameters (continuation lines start with space).
