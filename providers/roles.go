@@ -224,6 +224,10 @@ type KeyPlan struct {
 	Chain  []*x509.Certificate // the staged chain, when it is issued for Target
 	Target crypto.PublicKey    // the key served after the change; nil until generated
 	Next   crypto.PublicKey    // publish_next: the next key kept staged after it
+	// CAs are the issuing CAs a trust-anchor RRset keeps pinned whatever
+	// is served: with fallback_issuers, the latest CA each issuer issued
+	// under, so that a failover serves a CA its clients already accept.
+	CAs []*x509.Certificate
 }
 
 // Pin is a TLSA RRset as tlsa-before-cert sees it. Plan must have run.

@@ -28,7 +28,7 @@ import (
 // fallback's CA record is published and waited out, and nginx serves a
 // chain OpenSSL verifies with the fallback's roots. The fallback's
 // certificate is kept while nothing is due; with the primary back, the
-// next renewal returns to it. A second failover is killed inside each of
+// next renewal returns to it, and the 2 1 1 RRset keeps both CAs. A second failover is killed inside each of
 // its steps: no moment without a matching record, and the state left is
 // the world.
 func TestFailoverToSecondCA(t *testing.T) {
@@ -240,6 +240,17 @@ vhost "www" {
 	}
 	if err := verifies(primary.RootsFile); err != nil {
 		t.Errorf("nginx does not serve the primary's chain again: %v", err)
+	}
+	// Both CAs stay pinned in the trust-anchor RRset: the next failover
+	// serves a CA its clients already accept.
+	var cas int
+	for _, rr := range zone.Primary.Query(t, "_"+httpsPort+"._tcp.www.example.test.", mdns.TypeTLSA).Answer {
+		if r, ok := rr.(*mdns.TLSA); ok && r.Usage == 2 {
+			cas++
+		}
+	}
+	if cas != 2 {
+		t.Errorf("the 2 1 1 RRset holds %d records, want both CAs'", cas)
 	}
 	checks, violations := stop()
 	stopped = true

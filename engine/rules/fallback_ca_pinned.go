@@ -16,9 +16,10 @@ import (
 // primary's account, the fallback CA refuses the order at the worst
 // moment. So a CAA RRset trustform publishes for the names must permit
 // every fallback account too (each with its own accounturi), and the plan
-// stops until it does. (A DANE-TA RRset needs nothing ahead: a new CA's
-// record is published and waited out before its chain is served, as for
-// any new issuing CA, tlsa-before-cert.)
+// stops until it does. (A DANE-TA RRset is kept by its own kind: a CA not
+// pinned yet is published and waited out before its chain is served, as
+// for any new issuing CA, tlsa-before-cert; then every issuer's latest CA
+// stays pinned, KeyPlan.CAs.)
 const FallbackCAPinned fallbackCAPinned = "fallback-ca-pinned"
 
 type fallbackCAPinned string

@@ -178,6 +178,7 @@ func (i *Issuer) Issue(ctx context.Context, req certificate.Request) ([]byte, er
 		return nil, err
 	}
 	i.Account.setHold(req.Domains, nil)
+	i.keepIssuingCA(res.Certificate)
 	return res.Certificate, nil
 }
 

@@ -2,17 +2,23 @@ package acme
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/go-acme/lego/v4/acme"
+	"github.com/go-acme/lego/v4/certcrypto"
 
 	"github.com/trustform/trustform/internal/files"
 	"github.com/trustform/trustform/providers/certificate"
 )
+
+// What an account remembers of its CA between runs, beside its key: an
+// outage, and the CA it last issued under.
 
 // An outage of the CA, as an account sees it: since when its orders have
 // failed for the CA's own reasons (unreachable, a server error, a
@@ -87,4 +93,31 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+var _ certificate.CAKeeper = (*Issuer)(nil)
+
+func (a *Account) issuingCAPath() string { return a.Dir + "/issuing-ca.pem" }
+
+// IssuingCA is the CA the account's last certificate was issued under, or
+// nil.
+func (i *Issuer) IssuingCA() *x509.Certificate {
+	b, err := files.ReadOptional(i.Account.issuingCAPath())
+	if err != nil || b == nil {
+		return nil
+	}
+	certs, err := certcrypto.ParsePEMBundle(b)
+	if err != nil || len(certs) == 0 {
+		return nil
+	}
+	return certs[0]
+}
+
+// keepIssuingCA records the CA a chain (PEM, leaf first) was issued under.
+func (i *Issuer) keepIssuingCA(chain []byte) {
+	certs, err := certcrypto.ParsePEMBundle(chain)
+	if err != nil || len(certs) < 2 {
+		return
+	}
+	_ = files.WriteAtomic(i.Account.issuingCAPath(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certs[1].Raw}), 0o644) // best effort: the next issue says again
 }

@@ -226,3 +226,28 @@ func (c *Certificate) issuerNames() string {
 	}
 	return c.IssuerAddr.String() + " or a fallback (" + strings.Join(fb, ", ") + ")"
 }
+
+// CAKeeper is an Issuer that remembers the CA it last issued under (an
+// ACME account keeps it beside its key): a certificate with
+// fallback_issuers keeps every issuer's CA pinned in its trust-anchor
+// RRsets, so that a failover serves a CA the records already name.
+type CAKeeper interface {
+	IssuingCA() *x509.Certificate
+}
+
+// pinnedCAs are the CAs the trust-anchor RRsets of a certificate with
+// fallback_issuers keep: each issuer's latest that is still valid.
+func (c *Certificate) pinnedCAs() []*x509.Certificate {
+	if len(c.Fallbacks) == 0 {
+		return nil
+	}
+	var out []*x509.Certificate
+	for _, f := range c.issuers() {
+		if k, ok := f.Issuer.(CAKeeper); ok {
+			if ca := k.IssuingCA(); ca != nil && c.Now().Before(ca.NotAfter) {
+				out = append(out, ca)
+			}
+		}
+	}
+	return out
+}

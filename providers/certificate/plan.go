@@ -106,6 +106,7 @@ func (c *Certificate) KeyPlan() providers.KeyPlan {
 		Live:      c.Chain,
 		Target:    in.Target,
 		Next:      in.Next,
+		CAs:       c.pinnedCAs(),
 	}
 	if c.StagedChainFor(in.Target) {
 		kp.StagedChain, kp.Chain = true, c.StagedChain

@@ -16,6 +16,9 @@ type recordSet struct {
 	// With publish_next, the record of the next key kept staged after the
 	// change, or why it is not known yet.
 	next, nextUnknown string
+	// kept are records kept whatever is served: the CAs a certificate
+	// with fallback_issuers may be issued under (KeyPlan.CAs).
+	kept []string
 }
 
 // unknownWhy says why the RRset's final content is not known yet, if so.
@@ -29,10 +32,12 @@ func (s recordSet) unknownWhy() string {
 // steady is the RRset once the change is complete: the served key's record,
 // and the next key's with publish_next. Both must be known.
 func (s recordSet) steady() []string {
-	if s.next == "" {
-		return []string{s.target}
+	out := append([]string{s.target}, s.kept...)
+	if s.next != "" {
+		out = append(out, s.next)
 	}
-	return slices.Sorted(slices.Values([]string{s.target, s.next}))
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // write is what a step writes into the RRset. Every step keeps the record
@@ -43,7 +48,7 @@ func (s recordSet) write(phase string, published []string) ([]string, error) {
 		// The certificate is due again before the prune (its next issue
 		// publishes its own record before it is served): the records of
 		// what is no longer served go, what is served stays.
-		want := []string{s.live}
+		want := append([]string{s.live}, s.kept...)
 		if s.next != "" {
 			want = append(want, s.next)
 		}
@@ -53,7 +58,7 @@ func (s recordSet) write(phase string, published []string) ([]string, error) {
 	if s.unknown != "" || (phase != PhasePublish && s.nextUnknown != "") {
 		return nil, fmt.Errorf("the records are still unknown (waiting for %s); run plan again", s.unknownWhy())
 	}
-	want := []string{s.target}
+	want := append([]string{s.target}, s.kept...)
 	if s.next != "" {
 		want = append(want, s.next)
 	}
@@ -119,6 +124,13 @@ func (t *TLSA) chainRecords(kp providers.KeyPlan) recordSet {
 	}
 	if out.target == "" {
 		out.unknown = t.CertAddr.String() + " is issued"
+	}
+	if t.TrustAnchor() {
+		for _, ca := range kp.CAs {
+			if rec := certRecord(t.Params, ca); rec != "" {
+				out.kept = append(out.kept, rec)
+			}
+		}
 	}
 	return out
 }

@@ -22,6 +22,7 @@ func TestRecordSetWrite(t *testing.T) {
 		{"prune while due again", recordSet{unknown: "certificate.www is issued", live: "2 1 1 cc"}, PhasePrune, []string{"2 1 1 aa", "2 1 1 cc"}, []string{"2 1 1 cc"}, false},
 		{"publish while unknown", recordSet{unknown: "certificate.www is issued", live: "2 1 1 cc"}, PhasePublish, nil, nil, true},
 		{"prune with nothing served", recordSet{unknown: "certificate.www is issued"}, PhasePrune, nil, nil, true},
+		{"prune keeps the fallback's CA", recordSet{target: "2 1 1 aa", live: "2 1 1 aa", kept: []string{"2 1 1 aa", "2 1 1 ff"}}, PhasePrune, []string{"2 1 1 aa", "2 1 1 cc", "2 1 1 ff"}, []string{"2 1 1 aa", "2 1 1 ff"}, false},
 	} {
 		got, err := tc.set.write(tc.phase, tc.published)
 		if (err != nil) != tc.fails || !slices.Equal(got, tc.want) {
