@@ -90,16 +90,3 @@ certificate "www" {
 		t.Errorf("plna: %d\n%s", r.code, r.stderr)
 	}
 }
-
-// A key whose local url is missing is found by plan, at the attribute, not
-// by apply's second step.
-func TestMissingKeyFileFoundByPlan(t *testing.T) {
-	dir := quickstart(t)
-	b, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
-	os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(b, []byte("file:keys/example-archive.asc"), []byte("file:keys/typo.asc"), 1), 0o644)
-	r := tf(t, dir, "plan")
-	mustCode(t, r, 1, "plan with a missing key file")
-	if !strings.Contains(r.stderr, "The key's source is missing") || !strings.Contains(r.stderr, "keys/typo.asc") || !strings.Contains(r.stderr, "url") {
-		t.Errorf("the plan does not name the missing file at url:\n%s", r.stderr)
-	}
-}

@@ -130,9 +130,11 @@ func plural(n int, one, many string) string {
 }
 
 func writeSteps(w io.Writer, p *Plan, pt painter) {
+	// Addresses are aligned, up to a width: one long for_each address
+	// does not push every row of a fleet's plan off an 80-column screen.
 	width := 0
 	for _, s := range p.Steps {
-		width = max(width, len(s.Address))
+		width = min(max(width, len(s.Address)), 32)
 	}
 	for _, s := range p.Steps {
 		line := fmt.Sprintf("  %3d  %s %-*s  %-13s", s.Index, pt.action(s.Action, s.Action.Glyph()), width, s.Address, s.Phase)

@@ -49,6 +49,9 @@ func order(b providers.Binding, c *certificate.Block) (Order, hcl.Diagnostics) {
 				o.DNS, depth = zone, len(origin)
 			}
 		}
+		if o.DNS == nil && declaredZone(b, name) {
+			return o, nil // its dns_zone did not bind: its own diagnostic says why
+		}
 		if o.DNS == nil {
 			return o, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No zone for dns-01",
 				Detail:  fmt.Sprintf("certificate.%s uses dns-01, but no dns_zone contains %s.", c.Name, c.Domains[0]),
@@ -97,3 +100,16 @@ func challengeDial(sites []*providers.Web, httpAddr string) func(name string) ma
 
 // fqdn is a name fully qualified and lower case, as zones are compared.
 func fqdn(s string) string { return strings.ToLower(dns.Fqdn(s)) }
+
+// declaredZone reports whether the configuration declares a zone holding
+// name (fully qualified), bound or not.
+func declaredZone(b providers.Binding, name string) bool {
+	for _, blk := range b.Config().Blocks("dns_zone") {
+		if z, ok := blk.(interface{ ZoneName() string }); ok {
+			if origin := fqdn(z.ZoneName()); name == origin || strings.HasSuffix(name, "."+origin) {
+				return true
+			}
+		}
+	}
+	return false
+}

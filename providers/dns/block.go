@@ -112,6 +112,9 @@ type TLSABlock struct {
 	Wait schema.Duration
 }
 
+// ZoneName is the zone's name, as configured.
+func (z *ZoneBlock) ZoneName() string { return z.Zone }
+
 // Validate checks a dns_zone block and fills in its defaults.
 func (z *ZoneBlock) Validate(c *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A key whose local url is missing is found by plan, at the attribute, not
+// by apply's second step.
+func TestMissingKeyFileFoundByPlan(t *testing.T) {
+	dir := quickstart(t)
+	b, _ := os.ReadFile(filepath.Join(dir, "main.hcl"))
+	os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(b, []byte("file:keys/example-archive.asc"), []byte("file:keys/typo.asc"), 1), 0o644)
+	r := tf(t, dir, "plan")
+	mustCode(t, r, 1, "plan with a missing key file")
+	if !strings.Contains(r.stderr, "The key's source is missing") || !strings.Contains(r.stderr, "keys/typo.asc") || !strings.Contains(r.stderr, "url") {
+		t.Errorf("the plan does not name the missing file at url:\n%s", r.stderr)
+	}
+}
+
+// A missing TSIG secret is one error, at the tsig block, not a second one
+// saying that no zone holds the dns-01 certificate's name.
+func TestMissingTSIGSecretIsOneError(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`acme_account "ca" {
+  directory               = "https://127.0.0.1:1/dir"
+  terms_of_service_agreed = true
+}
+
+dns_zone "example" {
+  name   = "example.test"
+  server = "127.0.0.1:53"
+  tsig {
+    name        = "trustform-key"
+    secret_file = "missing.secret"
+  }
+}
+
+certificate "www" {
+  domains   = ["www.example.test"]
+  issuer    = acme_account.ca
+  challenge = "dns-01"
+  cert_file = "certs/www.pem"
+  key_file  = "certs/www.key"
+}
+`), 0o644)
+	r := tf(t, dir, "plan")
+	mustCode(t, r, 1, "plan with a missing TSIG secret")
+	if strings.Count(r.stderr, "Error:") != 1 || !strings.Contains(r.stderr, "Cannot read the TSIG secret") || strings.Contains(r.stderr, "No zone for dns-01") {
+		t.Errorf("want one error, the TSIG secret's:\n%s", r.stderr)
+	}
+}
