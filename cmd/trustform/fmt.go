@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,13 +19,26 @@ import (
 
 func cmdFmt(args []string, chdir string, e env) int {
 	var c common
-	fs := newFlagSet("fmt", e.stderr, chdir, &c)
-	check := fs.Bool("check", false, "only report files that are not formatted (exit 3)")
-	diff := fs.Bool("diff", false, "show the changes as a unified diff")
-	if code, ok := c.parse(fs, args); !ok {
+	flags := newFlagSet("fmt", e.stderr, chdir, &c)
+	check := flags.Bool("check", false, "only report files that are not formatted (exit 3)")
+	diff := flags.Bool("diff", false, "show the changes as a unified diff")
+	recursive := flags.Bool("recursive", false, "also format the configuration files of subdirectories")
+	if code, ok := c.parse(flags, args); !ok {
 		return code
 	}
-	paths := fs.Args()
+	paths := flags.Args()
+	if len(paths) == 1 && paths[0] == "-" { // as terraform fmt -: stdin to stdout
+		src, err := io.ReadAll(e.stdin)
+		if err != nil {
+			return errorf(e, "%v", err)
+		}
+		if _, diags := hclwrite.ParseConfig(src, "<stdin>", hcl.InitialPos); diags.HasErrors() {
+			printDiags(e, &c, nil, diags, false)
+			return 2
+		}
+		e.stdout.Write(hclwrite.Format(src))
+		return 0
+	}
 	if len(paths) == 0 {
 		paths = []string{c.chdir}
 	}
@@ -37,14 +52,32 @@ func cmdFmt(args []string, chdir string, e env) int {
 			targets = append(targets, p)
 			continue
 		}
-		names, err := schema.ConfigFiles(p)
-		if err != nil {
-			return errorf(e, "%v", err)
+		dirs := []string{p}
+		if *recursive {
+			dirs = nil
+			filepath.WalkDir(p, func(d string, de fs.DirEntry, err error) error {
+				switch {
+				case err != nil || !de.IsDir():
+				case d != p && strings.HasPrefix(de.Name(), "."): // .trustform, .git
+					return filepath.SkipDir
+				default:
+					dirs = append(dirs, d)
+				}
+				return nil
+			})
 		}
-		for _, n := range names {
-			if strings.HasSuffix(n, ".hcl") { // JSON files have no canonical HCL layout
-				targets = append(targets, n)
+		for _, d := range dirs {
+			names, err := schema.ConfigFiles(d)
+			if err != nil {
+				return errorf(e, "%v", err)
 			}
+			for _, n := range names {
+				if strings.HasSuffix(n, ".hcl") { // JSON files have no canonical HCL layout
+					targets = append(targets, n)
+				}
+			}
+			vars, _ := filepath.Glob(filepath.Join(d, "*"+schema.AutoVarsSuffix)) // NAME = VALUE lines, HCL too
+			targets = append(targets, vars...)
 		}
 	}
 	unformatted := 0

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +52,29 @@ certificate "www" {
 	mustCode(t, r, 1, "plan with a missing TSIG secret")
 	if strings.Count(r.stderr, "Error:") != 1 || !strings.Contains(r.stderr, "Cannot read the TSIG secret") || strings.Contains(r.stderr, "No zone for dns-01") {
 		t.Errorf("want one error, the TSIG secret's:\n%s", r.stderr)
+	}
+}
+
+// fmt as Terraform users run it: -recursive into subdirectories (not into
+// .trustform), *.auto.vars formatted too, and - from stdin to stdout.
+func TestFmtRecursiveAndStdin(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "modules", "web"), 0o755)
+	os.MkdirAll(filepath.Join(dir, ".trustform"), 0o700)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("local_ca \"ca\" {}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "org.auto.vars"), []byte("org   =  \"x\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "modules", "web", "web.hcl"), []byte("local_ca \"web\" {\ncommon_name=\"x\"\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".trustform", "junk.hcl"), []byte("a=1\n"), 0o644)
+	r := tf(t, dir, "fmt", "-check", "-recursive")
+	mustCode(t, r, 3, "fmt -check -recursive")
+	if r.stdout != "org.auto.vars\nmodules/web/web.hcl\n" {
+		t.Errorf("fmt -check -recursive lists:\n%s", r.stdout)
+	}
+	mustCode(t, tf(t, dir, "fmt", "-recursive"), 0, "fmt -recursive")
+	mustCode(t, tf(t, dir, "fmt", "-check", "-recursive"), 0, "fmt -check -recursive after fmt")
+	cmd := exec.Command(binary, "fmt", "-")
+	cmd.Stdin = strings.NewReader("a=1\nbb   = 2\n")
+	if out, err := cmd.Output(); err != nil || string(out) != "a  = 1\nbb = 2\n" {
+		t.Errorf("fmt - : %v %q", err, out)
 	}
 }
