@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	legolog "github.com/go-acme/lego/v4/log"
 )
 
 // A key whose local url is missing is found by plan, at the attribute, not
@@ -76,5 +81,46 @@ func TestFmtRecursiveAndStdin(t *testing.T) {
 	cmd.Stdin = strings.NewReader("a=1\nbb   = 2\n")
 	if out, err := cmd.Output(); err != nil || string(out) != "a  = 1\nbb = 2\n" {
 		t.Errorf("fmt - : %v %q", err, out)
+	}
+}
+
+// What the libraries log (lego's lines) is off unless TRUSTFORM_LOG asks
+// for it, and goes to TRUSTFORM_LOG_PATH when that is set.
+func TestLogLevels(t *testing.T) {
+	saved, savedStd := legolog.Logger, log.Writer()
+	defer func() { legolog.Logger = saved; log.SetOutput(savedStd) }()
+	for _, tc := range []struct {
+		level, path string
+		stderr      string
+	}{
+		{"", "", ""},
+		{"INFO", "", "[INFO] acme: Obtaining\n[WARN] acme: slow\n"},
+		{"warn", "", "[WARN] acme: slow\n"},
+		{"DEBUG", "trustform.log", ""},
+	} {
+		var stderr bytes.Buffer
+		env := map[string]string{"TRUSTFORM_LOG": tc.level}
+		if tc.path != "" {
+			env["TRUSTFORM_LOG_PATH"] = filepath.Join(t.TempDir(), tc.path)
+		}
+		closeLog, err := setupLog(func(k string) string { return env[k] }, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legolog.Infof("acme: Obtaining")
+		legolog.Warnf("acme: slow")
+		closeLog()
+		got := regexp.MustCompile(`(?m)^[0-9/: ]+`).ReplaceAllString(stderr.String(), "") // the time stamps
+		if got != tc.stderr {
+			t.Errorf("TRUSTFORM_LOG=%q: stderr %q, want %q", tc.level, got, tc.stderr)
+		}
+		if tc.path != "" {
+			if b, _ := os.ReadFile(env["TRUSTFORM_LOG_PATH"]); !strings.Contains(string(b), "[INFO] acme: Obtaining") {
+				t.Errorf("TRUSTFORM_LOG_PATH holds %q", b)
+			}
+		}
+	}
+	if _, err := setupLog(func(k string) string { return map[string]string{"TRUSTFORM_LOG": "LOUD"}[k] }, io.Discard); err == nil {
+		t.Error("an unknown level is accepted")
 	}
 }

@@ -30,7 +30,14 @@ func main() {
 	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)
 	width, _, _ := term.GetSize(int(os.Stderr.Fd()))
 	e := env{os.Stdin, &redactor{w: os.Stdout}, &redactor{w: os.Stderr}, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd())), width}
-	os.Exit(run(os.Args[1:], e))
+	closeLog, err := setupLog(os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		os.Exit(1)
+	}
+	code := run(os.Args[1:], e)
+	closeLog()
+	os.Exit(code)
 }
 
 const usage = `Usage: trustform [-chdir=DIR] COMMAND [options]
