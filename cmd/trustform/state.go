@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"slices"
@@ -40,9 +39,13 @@ var stateSubcommands = []string{"list", "show", "pull", "push", "mv", "rm"}
 // configuration uses. Moving state between .trustform/ and PostgreSQL is a
 // pull before the state block changes and a push after it.
 func cmdState(args []string, chdir string, e env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(map[bool]io.Writer{true: e.stderr, false: e.stdout}[len(args) == 0], stateUsage)
-		return map[bool]int{true: 1, false: 0}[len(args) == 0]
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, stateUsage)
+		return 1
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(e.stdout, stateUsage)
+		return 0
 	}
 	sub, args := args[0], args[1:]
 	if !slices.Contains(stateSubcommands, sub) {

@@ -98,7 +98,10 @@ func importEtcApt(ctx context.Context, etc string) (providers.Imported, error) {
 			}
 		}
 	}
-	legacy := legacyFiles(etc)
+	legacy, err := (&Key{Host: host.Local{}, EtcApt: etc}).legacyKeyrings()
+	if err != nil {
+		return out, err
+	}
 	names := map[string]int{}
 	for _, r := range repos {
 		name := providers.Identifier(strings.TrimSuffix(filepath.Base(r.file), filepath.Ext(r.file)))
@@ -144,16 +147,6 @@ func importEtcApt(ctx context.Context, etc string) (providers.Imported, error) {
 		out.Blocks = append(out.Blocks, key, src)
 	}
 	return out, nil
-}
-
-// legacyFiles are APT's global keyrings under etc.
-func legacyFiles(etc string) []string {
-	files := []string{filepath.Join(etc, "trusted.gpg")}
-	for _, pattern := range []string{"*.gpg", "*.asc"} {
-		m, _ := filepath.Glob(filepath.Join(etc, "trusted.gpg.d", pattern))
-		files = append(files, m...)
-	}
-	return files
 }
 
 func readKeyringPath(path string) (openpgp.EntityList, error) {

@@ -1,7 +1,6 @@
 package certificate
 
 import (
-	"bufio"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -87,36 +86,17 @@ func (r *certbotRenewals) read(h host.Host, local func(string) string) ([]renewa
 	return r.list, r.err
 }
 
-// parseRenewal reads a renewal configuration (configobj's INI): the
-// files of its top section (cert first), and whether certbot renews it.
+// parseRenewal reads a renewal configuration (readCertbotConf's grammar):
+// the files of its top section (cert first), and whether certbot renews it.
 func parseRenewal(b []byte) (renewal, bool) {
+	c := parseCertbotConf(b)
 	var rn renewal
-	renews, section := true, ""
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "[") {
-			section = strings.Trim(line, "[]")
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case !ok:
-		case section == "" && slices.Contains([]string{"cert", "privkey", "chain", "fullchain"}, k):
-			if k == "cert" {
-				rn.Paths = append([]string{v}, rn.Paths...)
-			} else {
-				rn.Paths = append(rn.Paths, v)
-			}
-		case section == "renewalparams" && k == "autorenew":
-			renews = !strings.EqualFold(v, "false")
+	for _, k := range []string{"cert", "privkey", "chain", "fullchain"} {
+		if p := c.top[k]; p != "" {
+			rn.Paths = append(rn.Paths, p)
 		}
 	}
-	return rn, renews
+	return rn, !strings.EqualFold(c.params["autorenew"], "false")
 }
 
 // certbotOverlap says, for each certificate certbot still renews that

@@ -1,7 +1,6 @@
 package certificate
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"crypto/x509"
@@ -41,16 +40,22 @@ type certbotConf struct {
 }
 
 func readCertbotConf(path string) (certbotConf, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return certbotConf{}, err
 	}
-	defer f.Close()
-	c := certbotConf{name: strings.TrimSuffix(filepath.Base(path), ".conf"), top: map[string]string{}, params: map[string]string{}, webroot: map[string]string{}}
+	c := parseCertbotConf(b)
+	c.name = strings.TrimSuffix(filepath.Base(path), ".conf")
+	return c, nil
+}
+
+// parseCertbotConf reads a renewal configuration as configobj does: its
+// top section, [renewalparams] and [[webroot_map]].
+func parseCertbotConf(b []byte) certbotConf {
+	c := certbotConf{top: map[string]string{}, params: map[string]string{}, webroot: map[string]string{}}
 	section := c.top
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 		case line == "[renewalparams]":
@@ -65,7 +70,7 @@ func readCertbotConf(path string) (certbotConf, error) {
 			}
 		}
 	}
-	return c, sc.Err()
+	return c
 }
 
 func importCertbot(ctx context.Context, in providers.ImportInput) (providers.Imported, error) {

@@ -195,23 +195,11 @@ func (c *Certificate) issuedBy(chain []*x509.Certificate) int {
 		if f.Issuer == nil || !f.Issuer.Issued(chain) {
 			continue
 		}
-		if roots := f.Issuer.Roots(); roots == nil || len(c.Fallbacks) == 0 || verifies(chain, roots, c.Now()) {
+		if roots := f.Issuer.Roots(); roots == nil || len(c.Fallbacks) == 0 || chainProblemFor(chain, roots, c.Now()) == nil {
 			return i
 		}
 	}
 	return -1
-}
-
-func verifies(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) bool {
-	inter := x509.NewCertPool()
-	for _, ic := range chain[1:] {
-		inter.AddCert(ic)
-	}
-	if last := chain[0].NotAfter.Add(-time.Minute); at.After(last) {
-		at = last
-	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
-	return err == nil
 }
 
 // issuerNames names the issuers, for reasons: "acme_account.le" or
