@@ -59,6 +59,7 @@ const (
 	EventStep EventKind = "step" // a step starts
 	EventWait EventKind = "wait" // a step waits, again and again while it does
 	EventNote EventKind = "note" // once: a gate opened, servers still behind
+	EventDone EventKind = "done" // a step finished, what it made true recorded
 )
 
 func (o ApplyOptions) emit(kind EventKind, step int, key, format string, args ...any) {
@@ -173,6 +174,9 @@ func (r *Run) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*Outcome
 			return out, fmt.Errorf("step %d (%s %s) failed: %w", s.Index, s.Address, s.Phase, err)
 		}
 		out.Applied += len(batch)
+		for _, b := range batch {
+			o.emit(EventDone, b.Index, "", "step %d/%d: %s %s done", b.Index, len(steps), b.Address, b.Phase)
+		}
 		if o.AfterStep != nil {
 			o.AfterStep(batch[len(batch)-1])
 		}

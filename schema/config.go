@@ -36,9 +36,13 @@ type Config struct {
 	gone      map[Address]bool // see WithGone
 
 	locals map[string]cty.Value
-	parser *hclparse.Parser  // shared with variables files, for diagnostics
-	inputs Inputs            // what the values came with, for WithGone
-	auto   map[string][]byte // *.auto.vars
+	parser *hclparse.Parser // shared with variables files, for diagnostics
+	inputs Inputs           // what the values came with, for WithGone
+	unset  bool             // a variable without a value is unknown (Inputs.Unset)
+	// unknownEach are the for_each blocks whose keys are not known (unset).
+	unknownEach map[string]bool
+	partial     map[Block]bool    // blocks holding a value not known (unset)
+	auto        map[string][]byte // *.auto.vars
 	// varFiles are the variables files among Files.
 	varFiles map[string]bool
 

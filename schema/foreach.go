@@ -51,6 +51,10 @@ func fileName(name string) string {
 	return name
 }
 
+// unknownKey is the key of the one instance that stands for all of a
+// for_each whose keys are not known (Inputs.Unset).
+const unknownKey = "each.key"
+
 var forEachSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "for_each"}}}
 
 // decodeBlocks decodes the resource blocks of one file, each instance of
@@ -75,6 +79,16 @@ func (c *Config) decodeBlocks(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnosti
 		}
 		each, d := forEach(attr, ctx)
 		diags = append(diags, d...)
+		if c.unset && d.HasErrors() && slices.ContainsFunc(d, unknownValue) {
+			// Keys not known (validate without the variable's value): one
+			// instance stands for all, with each unknown, so that its body
+			// is checked as Terraform's validate checks it.
+			c.unknownEach[blk.Type+"."+blk.Labels[0]] = true
+			ictx := ctx.NewChild()
+			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.UnknownVal(cty.String), "value": cty.DynamicVal})}
+			diags = append(diags, c.decodeInstance(one, ictx, unknownKey)...)
+			continue
+		}
 		keys := make([]string, 0, len(each))
 		for k := range each {
 			keys = append(keys, k)
@@ -168,6 +182,9 @@ func (c *Config) decodeInstance(blk *hcl.Block, ctx *hcl.EvalContext, key string
 		sink = &sens
 	}
 	diags := dec.decodeBlock(blk, ctx, v.Elem(), sink)
+	if c.unset && (key == unknownKey || slices.ContainsFunc(diags, unknownValue)) {
+		c.partial[b] = true
+	}
 	label, _ := b.Header()
 	if label != nil && key != "" {
 		*label = InstanceName(*label, key)

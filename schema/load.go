@@ -119,7 +119,7 @@ const bigSource = 1 << 20
 // removed, and those of kinds, in that order.
 func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]byte, kinds []Kind) (*Config, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
-	cfg := &Config{Dir: dir, kinds: append([]Kind{hostKind()}, kinds...), byType: map[string][]Block{}, blocks: map[Address]Block{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}, sensitive: map[Address][]string{}}
+	cfg := &Config{Dir: dir, kinds: append([]Kind{hostKind()}, kinds...), byType: map[string][]Block{}, blocks: map[Address]Block{}, parser: parser, inputs: in, auto: auto, evaluated: map[any]evaluated{}, varFiles: map[string]bool{}, secretNames: map[string]bool{}, unknownEach: map[string]bool{}, partial: map[Block]bool{}, sensitive: map[Address][]string{}}
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -184,6 +184,9 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		cfg.decoders()
 		for _, body := range bodies {
 			diags = append(diags, cfg.decodeBlocks(body, ctx)...)
+		}
+		if cfg.unset {
+			diags = slices.DeleteFunc(diags, unknownValue)
 		}
 	}
 	cfg.Files = parser.Files()

@@ -11,11 +11,16 @@ import (
 // resolve decodes every reference expression and checks that its target exists.
 func (c *Config) resolve() hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	unknown := false // the last reference is to an instance of a for_each not known yet
 	resolveRef := func(dst *Ref, expr hcl.Expression, attr string, types ...string) {
 		r, d := decodeRef(expr, attr, types...)
 		diags = append(diags, d...)
 		if d.HasErrors() || !r.Set() {
 			return
+		}
+		base, _, _ := SplitInstance(r.Name)
+		if unknown = c.unknownEach[r.Type+"."+base]; unknown {
+			return // validate without its variable's value: any key may exist
 		}
 		if _, ok := c.blocks[r.Address]; !ok {
 			if inst := c.Expand(r.Address); inst[0] != r.Address {
@@ -38,7 +43,7 @@ func (c *Config) resolve() hcl.Diagnostics {
 	need := func(dst *Ref, expr hcl.Expression, attr string, block hcl.Range, types ...string) {
 		before := len(diags)
 		resolveRef(dst, expr, attr, types...)
-		if !dst.Set() && len(diags) == before {
+		if !dst.Set() && len(diags) == before && !unknown {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing required argument",
 				Detail: fmt.Sprintf("The argument %q is required, but no definition was found.", attr), Subject: block.Ptr()})
 		}

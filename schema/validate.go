@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -23,13 +24,16 @@ func errAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
 func (c *Config) validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, k := range c.kinds {
-		for _, b := range c.byType[k.Type] {
+		// A block holding a value not known (validate without a variable's
+		// value) is checked for its structure and references only.
+		blocks := slices.DeleteFunc(slices.Clone(c.byType[k.Type]), func(b Block) bool { return c.partial[b] })
+		for _, b := range blocks {
 			if v, ok := b.(Validator); ok {
 				diags = append(diags, v.Validate(c)...)
 			}
 		}
 		if k.Check != nil {
-			diags = append(diags, k.Check(c, c.byType[k.Type])...)
+			diags = append(diags, k.Check(c, blocks)...)
 		}
 	}
 	diags = append(diags, c.validateState()...)

@@ -55,6 +55,9 @@ type Locals struct {
 type Inputs struct {
 	Env  []string // os.Environ()
 	Args []VarArg
+	// Unset: a required variable without a value is unknown instead of an
+	// error, as Terraform's validate checks a configuration for any value.
+	Unset bool
 }
 
 // VarArg is one -var NAME=VALUE or -var-file FILE.
@@ -216,6 +219,9 @@ func (c *Config) decodeVariable(v *Variable, values map[string]given) hcl.Diagno
 			return d
 		}
 		rng = v.DefaultExpr.Range().Ptr()
+	case c.inputs.Unset:
+		v.Value, c.unset = cty.UnknownVal(v.Type), true
+		return nil
 	default:
 		return hcl.Diagnostics{errAt(v.DeclRange, "No value for required variable",
 			fmt.Sprintf("var.%s has no default, and no value was given. Set it with -var %s=VALUE, a -var-file, a *.auto.vars file or %s%s.", v.Name, v.Name, EnvPrefix, v.Name))}
@@ -359,4 +365,11 @@ func (c *Config) VariableRecord(key string) map[string]string {
 		out[v.Name] = string(b)
 	}
 	return out
+}
+
+// unknownValue is a diagnostic that says only that a value is not known:
+// with Inputs.Unset, a variable without a value is unknown, and what it
+// flows into cannot be checked until it has one.
+func unknownValue(d *hcl.Diagnostic) bool {
+	return strings.Contains(d.Detail, "value must be known") || strings.Contains(d.Detail, "value is not known when the configuration is read")
 }

@@ -296,7 +296,7 @@ func TestACMEInterrupted(t *testing.T) {
 		t.Errorf("the deployed certificate changed")
 	}
 	pebble.Slow(0)
-	r := tf(t, dir, "plan", "-replace=certificate.api", "-json")
+	r := tfPlanJSON(t, dir, nil, "-replace=certificate.api")
 	mustCode(t, r, 0, "plan after the interruption")
 	var p struct {
 		Steps []struct{ Address, Phase string }
@@ -401,6 +401,9 @@ func TestServedChainIncomplete(t *testing.T) {
 	}
 	for _, format := range []string{"-json", "-markdown"} {
 		r := tf(t, dir, "plan", "-refresh-only", format)
+		if format == "-json" {
+			r = tfPlanJSON(t, dir, nil, "-refresh-only")
+		}
 		if !strings.Contains(r.stdout, "served_chain") || !strings.Contains(r.stdout, "incomplete chain") {
 			t.Errorf("plan -refresh-only %s does not report the incomplete chain:\n%s", format, r.stdout)
 		}

@@ -93,7 +93,7 @@ func TestACMEHTTP01(t *testing.T) {
 
 	// Neither the account key nor the certificate key is in state, plan JSON or output.
 	state, _ := os.ReadFile(filepath.Join(dir, ".trustform/state.json"))
-	planJSON := tf(t, dir, "plan", "-json").stdout
+	planJSON := tf(t, dir, "plan", "-json").stdout + tfPlanJSON(t, dir, nil).stdout
 	for _, keyFile := range []string{".trustform/acme/pebble/account.key", "certs/www.key"} {
 		key, err := os.ReadFile(filepath.Join(dir, keyFile))
 		if err != nil {
@@ -262,7 +262,7 @@ tlsa "www" {
 	}
 
 	later := time.Now().Add(70 * 24 * time.Hour) // 20 days before the 90-day certificate expires
-	r := tfAt(t, dir, later, "plan", "-json")
+	r := tfPlanJSON(t, dir, []string{"TRUSTFORM_TEST_NOW=" + later.UTC().Format(time.RFC3339)})
 	if strings.Contains(r.stdout, `"address": "tlsa.www"`) || strings.Contains(r.stdout, `"not_before": "`) {
 		t.Errorf("a renewal with the same key touches TLSA or waits:\n%s", r.stdout)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
@@ -47,6 +46,10 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	if *asJSON {
+		c.ui = newStream(e.stdout, time.Now)
+		c.ui.version()
+	}
 	s, diags, ok := open(ctx, e, &c, "apply", opts)
 	if !ok {
 		return 1
@@ -55,6 +58,9 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 
 	p, code := approved(e, &c, s, diags, saved, *auto, *asJSON)
 	if p == nil {
+		if c.ui != nil && code == 0 {
+			c.ui.outputs(nil)
+		}
 		if code == 0 { // nothing to apply: what the plan observed stands
 			m.measured(s.run.Measure(nil))
 			if pf.notify {
@@ -66,8 +72,11 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 	if !*asJSON {
 		fmt.Fprintln(e.stdout)
 	}
-	pr := &progress{w: e.stderr, tty: e.errTTY, json: *asJSON, now: time.Now}
+	pr := &progress{w: e.stderr, tty: e.errTTY, now: time.Now}
 	o := engine.ApplyOptions{Wait: *wait, Progress: pr.event, Save: s.save, PropagationWait: *propagation}
+	if c.ui != nil {
+		o.Progress = c.ui.event
+	}
 	faultHooks(e, &o)
 	out, err := s.run.Apply(ctx, p, o)
 	held := p.Steps
@@ -82,11 +91,12 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 		}
 		notifyRun(ctx, e, s, "apply", ended)
 	}
-	if *asJSON {
-		writeOutcome(e, out, err)
+	if c.ui != nil {
+		c.ui.applied(p, out, err)
+		c.ui.outputs(nil)
 	}
 	if err != nil {
-		if !*asJSON {
+		if c.ui == nil {
 			errorf(e, "%v\nProgress up to the failed step is saved; the resources of that step keep what they had. Fix the cause and run apply again.", err)
 		}
 		return 1
@@ -96,37 +106,6 @@ func cmdApply(args []string, chdir string, e env) (code int) {
 	}
 	printOutcome(e, out)
 	return 0
-}
-
-func writeOutcome(e env, out *engine.Outcome, err error) {
-	type held struct {
-		Index   int    `json:"index"`
-		Address string `json:"address"`
-		Phase   string `json:"phase"`
-	}
-	res := struct {
-		Applied  int        `json:"applied"`
-		Repaired int        `json:"repaired,omitempty"`
-		Held     []held     `json:"held"`
-		OpensAt  *time.Time `json:"opens_at"`
-		Error    string     `json:"error,omitempty"`
-	}{Held: []held{}}
-	if out != nil {
-		res.Applied, res.Repaired = out.Applied, out.Repaired
-		for _, s := range out.Held {
-			res.Held = append(res.Held, held{s.Index, s.Address, s.Phase})
-		}
-		if !out.OpensAt.IsZero() {
-			t := out.OpensAt.UTC()
-			res.OpensAt = &t
-		}
-	}
-	if err != nil {
-		res.Error = err.Error()
-	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(res)
 }
 
 // readSaved reads apply's plan file, if one is given, and verifies its
@@ -188,6 +167,9 @@ func approved(e env, c *common, s *session, diags hcl.Diagnostics, saved *plan.P
 		if why != "" {
 			return nil, errorf(e, "plan is stale: %s. Run plan again and review the new plan.", why)
 		}
+		if c.ui != nil {
+			c.ui.planned(p)
+		}
 		return p, 0
 	}
 	p, d := s.run.Plan()
@@ -196,7 +178,9 @@ func approved(e env, c *common, s *session, diags hcl.Diagnostics, saved *plan.P
 	switch {
 	case diags.HasErrors():
 		return nil, 1
-	case !asJSON:
+	case c.ui != nil:
+		c.ui.planned(p)
+	default:
 		writeText(e, c, p)
 	}
 	switch {

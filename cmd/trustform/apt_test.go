@@ -93,7 +93,7 @@ func TestAPTKeyExpiringSoon(t *testing.T) {
 		t.Fatalf("apt-get update:\n%s", out)
 	}
 
-	r := tf(t, dir, "plan", "-refresh-only", "-detailed-exitcode", "-json")
+	r := tfPlanJSON(t, dir, nil, "-refresh-only", "-detailed-exitcode")
 	mustCode(t, r, 2, "plan -refresh-only with a key expiring in 10 days")
 	var p struct {
 		Changes []struct {

@@ -85,8 +85,8 @@ caa "example" {
 			t.Errorf("the Markdown plan does not say %q:\n%s", want, r.stdout)
 		}
 	}
-	r = tf(t, dir, "plan", "-json")
-	mustCode(t, r, 0, "plan -json")
+	r = tfPlanJSON(t, dir, nil)
+	mustCode(t, r, 0, "plan")
 	var p struct {
 		Changes []struct {
 			Address string

@@ -121,7 +121,7 @@ type driftEntry struct {
 // entry for address, or nil; it fails unless the exit code matches the drift.
 func driftFor(t *testing.T, dir, address string, env []string) *driftEntry {
 	t.Helper()
-	r := tfEnv(t, dir, env, "plan", "-refresh-only", "-detailed-exitcode", "-json")
+	r := tfPlanJSON(t, dir, env, "-refresh-only", "-detailed-exitcode")
 	var p struct {
 		Mode    string       `json:"mode"`
 		Changes []driftEntry `json:"changes"`

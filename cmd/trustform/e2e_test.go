@@ -72,6 +72,22 @@ func tfEnv(t testing.TB, dir string, env []string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// tfPlanJSON is the plan object of `plan ARGS…` (saved, then `show -json`,
+// as `plan -json` is the machine-readable stream): stdout is the plan
+// JSON, code and stderr plan's.
+func tfPlanJSON(t testing.TB, dir string, env []string, args ...string) result {
+	t.Helper()
+	saved := filepath.Join(t.TempDir(), "p.plan")
+	r := tfEnv(t, dir, env, append([]string{"plan", "-out=" + saved}, args...)...)
+	if r.code == 1 {
+		return r
+	}
+	shown := tfEnv(t, dir, env, "show", "-json", saved)
+	mustCode(t, shown, 0, "show -json of the saved plan")
+	r.stdout = shown.stdout
+	return r
+}
+
 func mustCode(t testing.TB, r result, want int, what string) {
 	t.Helper()
 	if r.code != want {
@@ -142,7 +158,7 @@ func TestQuickstart(t *testing.T) {
 
 	// No private key material in state, in plan JSON or on the terminal.
 	stateJSON, _ := os.ReadFile(filepath.Join(dir, ".trustform", "state.json"))
-	planJSON := tf(t, dir, "plan", "-json").stdout
+	planJSON := tf(t, dir, "plan", "-json").stdout + tfPlanJSON(t, dir, nil).stdout
 	var keys [][]byte
 	for _, key := range []string{"out/etc/ssl/example/www.key.pem", ".trustform/local_ca/example/ca.key"} {
 		b, _ := os.ReadFile(filepath.Join(dir, key))
@@ -173,8 +189,8 @@ func TestKeyRollover(t *testing.T) {
 	cfg = bytes.Replace(cfg, []byte(`rollover_wait = "10m"`), []byte(`rollover_wait = "2s"`), 1)
 	os.WriteFile(cfgPath, cfg, 0o644)
 
-	r := tf(t, dir, "plan", "-json")
-	mustCode(t, r, 0, "plan -json")
+	r := tfPlanJSON(t, dir, nil)
+	mustCode(t, r, 0, "plan")
 	var p struct {
 		Steps []struct {
 			Index     int     `json:"index"`

@@ -98,6 +98,10 @@ type common struct {
 	// untrusted is plan -untrusted's allow-list: the configuration comes
 	// from a pull request; nil otherwise.
 	untrusted *netpolicy.Policy
+	// unset: validate checks for any value of a variable that has none.
+	unset bool
+	// ui is plan's and apply's -json stream; diagnostics go there.
+	ui *stream
 }
 
 // varArgs is the repeatable -var NAME=VALUE and -var-file FILE, kept in one
@@ -128,7 +132,7 @@ func (f varFlag) Set(s string) error {
 // line and the environment; from then on the output hides the sensitive
 // ones.
 func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
-	cfg, diags := kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
+	cfg, diags := kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list, Unset: c.unset})
 	if cfg != nil {
 		for _, w := range []io.Writer{e.stdout, e.stderr} {
 			if r, ok := w.(*redactor); ok {

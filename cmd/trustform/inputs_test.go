@@ -124,3 +124,36 @@ func TestLogLevels(t *testing.T) {
 		t.Error("an unknown level is accepted")
 	}
 }
+
+// validate needs no value for a required variable, as Terraform's: the
+// configuration is checked for any value (a for_each over it, a reference
+// to one of its instances), and a mistake elsewhere is still found. plan
+// needs the values.
+func TestValidateNeedsNoVariableValues(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fixture("variables.hcl.tmpl") + `
+dns_zone "z" {
+  name      = "example.test"
+  zone_file = "z.zone"
+}
+tlsa "a" {
+  zone        = dns_zone.z
+  port        = 443
+  hostname    = "a.example.test"
+  certificate = certificate.site["a"]
+}
+`
+	cfg = strings.Replace(cfg, `default = ["a"]`, "", 1)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	os.WriteFile(filepath.Join(dir, "z.zone"), nil, 0o644)
+	if code, out, errOut := runIn(false, nil, "-chdir="+dir, "validate"); code != 0 || !strings.Contains(out, "The configuration is valid.") {
+		t.Errorf("validate without values: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runIn(false, nil, "-chdir="+dir, "plan"); code != 1 || strings.Count(errOut, "No value for required variable") != 2 {
+		t.Errorf("plan without values: exit %d\n%s", code, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.Replace(cfg, "local_ca.ca", "local_ca.typo", 1)), 0o644)
+	if code, _, errOut := runIn(false, nil, "-chdir="+dir, "validate"); code != 1 || !strings.Contains(errOut, "Reference to undeclared local_ca") {
+		t.Errorf("a mistake beside variables without values: exit %d\n%s", code, errOut)
+	}
+}

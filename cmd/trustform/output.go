@@ -23,6 +23,10 @@ func printDiags(e env, c *common, cfg *schema.Config, diags hcl.Diagnostics, pla
 	if cfg != nil {
 		files = cfg.Files
 	}
+	if c.ui != nil {
+		c.ui.diagnostics(files, diags)
+		return
+	}
 	color := c.colorErr(e) && !plain
 	warnings := 0
 	similar := similarWarnings(diags)

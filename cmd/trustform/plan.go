@@ -50,6 +50,10 @@ func cmdPlan(args []string, chdir string, e env) (code int) {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	if *asJSON {
+		c.ui = newStream(e.stdout, time.Now)
+		c.ui.version()
+	}
 	if *generate != "" {
 		if *untrusted {
 			return errorf(e, "-generate-config-out reads files of this machine: not with -untrusted")
@@ -102,9 +106,8 @@ func cmdPlan(args []string, chdir string, e env) (code int) {
 	}
 	switch {
 	case *asJSON:
-		if err := plan.WriteJSON(planOut(e), p); err != nil {
-			return errorf(e, "%v", err)
-		}
+		c.ui.planned(p)
+		c.ui.outputs(nil)
 	case *asMarkdown:
 		if err := writeMarkdown(e, p); err != nil {
 			return errorf(e, "%v", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -12,13 +11,12 @@ import (
 // progress shows an apply's events as fits where they are read. On a
 // terminal, a wait is one live line rewritten in place. In a log (a CI job,
 // the journal) every line is timestamped, a wait prints when what it waits
-// for changes and then at most once a minute. With -json, every event is
-// one JSON object per line.
+// for changes and then at most once a minute. (With -json, the stream
+// says them: stream.event.)
 type progress struct {
-	w    io.Writer
-	tty  bool
-	json bool
-	now  func() time.Time
+	w   io.Writer
+	tty bool
+	now func() time.Time
 
 	live    bool      // a terminal line is open
 	waitKey string    // what the last wait printed waited for
@@ -31,14 +29,8 @@ const stillWaiting = time.Minute
 func (p *progress) event(ev engine.Event) {
 	now := p.now()
 	switch {
-	case p.json:
-		b, _ := json.Marshal(struct {
-			Time string           `json:"@timestamp"`
-			Type engine.EventKind `json:"type"`
-			Step int              `json:"step,omitempty"`
-			Text string           `json:"message"`
-		}{now.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Step, ev.Text})
-		fmt.Fprintf(p.w, "%s\n", b)
+	case ev.Kind == engine.EventDone:
+		return // the next step's line says as much
 	case p.tty && ev.Kind == engine.EventWait:
 		fmt.Fprintf(p.w, "\r\x1b[K%s", ev.Text) // ESC[K: clear what a longer line left
 		p.live = true

@@ -117,8 +117,8 @@ func TestSelectorZeroRollovers(t *testing.T) {
 // time gate holds the step.
 func planSteps(t *testing.T, dir string, args ...string) []string {
 	t.Helper()
-	r := tf(t, dir, append([]string{"plan", "-json"}, args...)...)
-	mustCode(t, r, 0, "plan -json")
+	r := tfPlanJSON(t, dir, nil, args...)
+	mustCode(t, r, 0, "plan")
 	var p struct {
 		Steps []struct {
 			Address   string  `json:"address"`

@@ -6,12 +6,12 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/engine/rules"
+	"github.com/trustform/trustform/schema"
 )
 
 func cmdValidate(args []string, chdir string, e env) int {
-	var c common
+	c := common{unset: true}
 	fs := newFlagSet("validate", e.stderr, chdir, &c)
 	asJSON := fs.Bool("json", false, "print the result as JSON, as terraform validate -json does")
 	if code, ok := c.parse(fs, args); !ok {
@@ -25,7 +25,7 @@ func cmdValidate(args []string, chdir string, e env) int {
 		diags = append(diags, rules.Refuse(cfg)...)
 	}
 	if *asJSON {
-		writeValidateJSON(e, diags)
+		writeValidateJSON(e, cfg, diags)
 	} else {
 		printDiags(e, &c, cfg, diags, false)
 	}
@@ -39,7 +39,15 @@ func cmdValidate(args []string, chdir string, e env) int {
 }
 
 // writeValidateJSON writes Terraform's validate -json object.
-func writeValidateJSON(e env, diags hcl.Diagnostics) {
+func writeValidateJSON(e env, cfg *schema.Config, diags hcl.Diagnostics) {
+	var files map[string]*hcl.File
+	if cfg != nil {
+		files = cfg.Files
+	}
+	out := []uiDiagnostic{}
+	for _, d := range diags {
+		out = append(out, jsonDiagnostic(files, d))
+	}
 	warnings := 0
 	for _, d := range diags {
 		if d.Severity == hcl.DiagWarning {
@@ -49,10 +57,10 @@ func writeValidateJSON(e env, diags hcl.Diagnostics) {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(struct {
-		FormatVersion string            `json:"format_version"`
-		Valid         bool              `json:"valid"`
-		ErrorCount    int               `json:"error_count"`
-		WarningCount  int               `json:"warning_count"`
-		Diagnostics   []plan.Diagnostic `json:"diagnostics"`
-	}{"1.0", !diags.HasErrors(), len(diags) - warnings, warnings, plan.Diagnostics(diags)})
+		FormatVersion string         `json:"format_version"`
+		Valid         bool           `json:"valid"`
+		ErrorCount    int            `json:"error_count"`
+		WarningCount  int            `json:"warning_count"`
+		Diagnostics   []uiDiagnostic `json:"diagnostics"`
+	}{"1.0", !diags.HasErrors(), len(diags) - warnings, warnings, out})
 }

@@ -13,8 +13,8 @@ func Diagnostics(diags hcl.Diagnostics) []Diagnostic {
 		if d.Subject != nil {
 			pd.Range = &Range{
 				Filename: d.Subject.Filename,
-				Start:    Pos{d.Subject.Start.Line, d.Subject.Start.Column},
-				End:      Pos{d.Subject.End.Line, d.Subject.End.Column},
+				Start:    Pos{d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.Start.Byte},
+				End:      Pos{d.Subject.End.Line, d.Subject.End.Column, d.Subject.End.Byte},
 			}
 		}
 		out = append(out, pd)

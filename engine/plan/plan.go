@@ -81,10 +81,11 @@ type Range struct {
 	End      Pos    `json:"end"`
 }
 
-// Pos is a line and column, both from 1.
+// Pos is a line and column, both from 1, and the byte offset from 0.
 type Pos struct {
 	Line   int `json:"line"`
 	Column int `json:"column"`
+	Byte   int `json:"byte"`
 }
 
 // Summary counts changes by action, and steps waiting on a gate.

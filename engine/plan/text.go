@@ -85,6 +85,13 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 		writeChanges(w, "Import blocks take these over as they are; apply records them in state before its first step and changes nothing of them:",
 			p.Imports, func(c Change) string { return c.Address + " will be imported (" + strings.Join(c.Reasons, "; ") + ")" }, pt)
 	}
+	fmt.Fprintln(w, pt.bold(p.SummaryLine()))
+}
+
+// SummaryLine is the plan's one-line count of what it does ("Plan: 1 to
+// create, …"), as the text plan ends and the JSON stream's change_summary
+// says it.
+func (p *Plan) SummaryLine() string {
 	s := p.Summary
 	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
 	if s.Import > 0 {
@@ -99,7 +106,7 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 	if n := len(p.Forgets); n > 0 {
 		line += fmt.Sprintf(" %d to forget.", n)
 	}
-	fmt.Fprintln(w, pt.bold(line))
+	return line
 }
 
 // writeRepairs lists the state entries apply rewrites without a step.
