@@ -70,6 +70,10 @@ type VarArg struct {
 	Saved bool
 }
 
+// NoValueSummary is the summary of the error for a required variable
+// without a value (the command line asks for it on a terminal).
+const NoValueSummary = "No value for required variable"
+
 // EnvPrefix names environment variables that set variables.
 const EnvPrefix = "TRUSTFORM_VAR_"
 
@@ -223,7 +227,7 @@ func (c *Config) decodeVariable(v *Variable, values map[string]given) hcl.Diagno
 		v.Value, c.unset = cty.UnknownVal(v.Type), true
 		return nil
 	default:
-		return hcl.Diagnostics{errAt(v.DeclRange, "No value for required variable",
+		return hcl.Diagnostics{errAt(v.DeclRange, NoValueSummary,
 			fmt.Sprintf("var.%s has no default, and no value was given. Set it with -var %s=VALUE, a -var-file, a *.auto.vars file or %s%s.", v.Name, v.Name, EnvPrefix, v.Name))}
 	}
 	conv, err := convert.Convert(val, v.Type)

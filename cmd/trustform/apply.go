@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"maps"
@@ -192,7 +191,7 @@ func approved(e env, c *common, s *session, diags hcl.Diagnostics, saved *plan.P
 		return nil, errorf(e, "apply needs approval, and -input=false forbids asking: add -auto-approve, or apply a reviewed plan file")
 	}
 	fmt.Fprint(e.stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted to approve.\n  Enter a value: ")
-	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	line, _ := readAnswer(e, false)
 	if strings.TrimSpace(line) != "yes" {
 		fmt.Fprintln(e.stdout, "\nApply cancelled.")
 		return nil, 1

@@ -133,6 +133,10 @@ func (f varFlag) Set(s string) error {
 // ones.
 func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
 	cfg, diags := kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list, Unset: c.unset})
+	if asked := promptVariables(e, c, cfg, diags); len(asked) > 0 {
+		*c.vars.list = append(*c.vars.list, asked...)
+		cfg, diags = kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
+	}
 	if cfg != nil {
 		for _, w := range []io.Writer{e.stdout, e.stderr} {
 			if r, ok := w.(*redactor); ok {

@@ -157,3 +157,34 @@ tlsa "a" {
 		t.Errorf("a mistake beside variables without values: exit %d\n%s", code, errOut)
 	}
 }
+
+// On a terminal, plan asks for each required variable without a value,
+// as Terraform does, and goes on with the answers; with -input=false, or
+// when stdin is no terminal, it asks nothing and says how to give them.
+func TestPromptForMissingVariables(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.Replace(fixture("variables.hcl.tmpl"), "variable \"token\" {", "variable \"token\" {\n  description = \"The CA's token.\"", 1)
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	plan := func(inTTY bool, answers string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		e := env{stdin: strings.NewReader(answers), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, inTTY: inTTY}
+		code := run(append([]string{"-chdir=" + dir, "plan"}, args...), e)
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := plan(true, "s3cret-answer\n")
+	if code != 0 || !strings.Contains(errOut, "var.token\n  The CA's token.\n\n  Enter a value: ") || !strings.Contains(out, `certificate.site["a"] will be created`) {
+		t.Errorf("plan on a terminal: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "s3cret-answer") {
+		t.Error("the sensitive answer is in the plan")
+	}
+	for _, tc := range []struct {
+		inTTY bool
+		args  []string
+	}{{true, []string{"-input=false"}}, {false, nil}} {
+		code, _, errOut := plan(tc.inTTY, "s3cret-answer\n", tc.args...)
+		if code != 1 || strings.Contains(errOut, "Enter a value") || !strings.Contains(errOut, "No value for required variable") {
+			t.Errorf("plan %v (stdin a terminal: %v): exit %d\n%s", tc.args, tc.inTTY, code, errOut)
+		}
+	}
+}

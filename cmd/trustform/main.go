@@ -20,6 +20,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	tty            bool // stdout is a terminal
+	inTTY          bool // stdin is a terminal: questions may be asked
 	errTTY         bool // stderr is a terminal
 	width          int  // the terminal's columns, where stderr is one; 0: 100
 }
@@ -29,7 +30,8 @@ func main() {
 	// terminal, and `validate 2>err.txt` writes no escape codes into the file.
 	// (term.IsTerminal asks the terminal driver: /dev/null is no terminal.)
 	width, _, _ := term.GetSize(int(os.Stderr.Fd()))
-	e := env{os.Stdin, &redactor{w: os.Stdout}, &redactor{w: os.Stderr}, os.Getenv, term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd())), width}
+	e := env{stdin: os.Stdin, stdout: &redactor{w: os.Stdout}, stderr: &redactor{w: os.Stderr}, getenv: os.Getenv, width: width,
+		tty: term.IsTerminal(int(os.Stdout.Fd())), inTTY: term.IsTerminal(int(os.Stdin.Fd())), errTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 	closeLog, err := setupLog(os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
