@@ -149,11 +149,12 @@ func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
 
 // synopses are the first lines of each command's help.
 var synopses = map[string]string{
-	"plan":     "plan [options]\n\nShows what apply would do: the changes, in the order the rules put them, and\nwhy each is needed. Reads the servers; changes nothing.",
-	"apply":    "apply [options] [PLANFILE]\n\nCarries out a plan: a saved one exactly as it was reviewed, or a new one once\napproved. Stops at time gates (or waits with -wait) and saves progress after\nevery step.",
-	"show":     "show [options] [PLANFILE]\n\nShows a saved plan; without one, the inventory: every certificate, where its\nkey lives and what serves and pins it.",
-	"validate": "validate [options]\n\nChecks the configuration (syntax, references, the rules that refuse it)\nwithout reading any server or the state.",
-	"fmt":      "fmt [options] [PATH…]\n\nRewrites configuration files in the canonical format.",
+	"plan":         "plan [options]\n\nShows what apply would do: the changes, in the order the rules put them, and\nwhy each is needed. Reads the servers; changes nothing.",
+	"apply":        "apply [options] [PLANFILE]\n\nCarries out a plan: a saved one exactly as it was reviewed, or a new one once\napproved. Stops at time gates (or waits with -wait) and saves progress after\nevery step.",
+	"show":         "show [options] [PLANFILE]\n\nShows a saved plan; without one, the inventory: every certificate, where its\nkey lives and what serves and pins it.",
+	"validate":     "validate [options]\n\nChecks the configuration (syntax, references, the rules that refuse it)\nwithout reading any server or the state.",
+	"fmt":          "fmt [options] [PATH…]\n\nRewrites configuration files in the canonical format.",
+	"force-unlock": "force-unlock [options] LOCK_ID\n\nBreaks the state lock of a run that hangs (one that died freed it already):\nthe lock file is removed, or the PostgreSQL session holding it ended. The run\nthat held it stops at its next state write. LOCK_ID is in the message of a\nrun that waited for the lock.",
 }
 
 // newFlagSet is a command's flag set with the options it shares with the

@@ -45,15 +45,16 @@ func main() {
 const usage = `Usage: trustform [-chdir=DIR] COMMAND [options]
 
 Commands:
-  validate   check the configuration
-  fmt        rewrite configuration files in canonical format
-  plan       show what apply would do
-  apply      carry out a plan
-  show       show a saved plan, or the inventory of certificates
-  state      list, show, pull, push, mv or rm: the state where it is kept
-  import     write blocks for what exists (certbot, nginx, apache, postfix,
-             dovecot, a zone's TLSA records, apt) and take it over as it is
-  version    print the version
+  validate      check the configuration
+  fmt           rewrite configuration files in canonical format
+  plan          show what apply would do
+  apply         carry out a plan
+  show          show a saved plan, or the inventory of certificates
+  state         list, show, pull, push, mv or rm: the state where it is kept
+  import        write blocks for what exists (certbot, nginx, apache, postfix,
+                dovecot, a zone's TLSA records, apt) and take it over as it is
+  force-unlock  break the state lock of a run that hangs (LOCK_ID)
+  version       print the version
 
 Global options:
   -chdir=DIR  switch to DIR before anything else: the configuration is read
@@ -103,9 +104,11 @@ func run(args []string, e env) int {
 		return cmdState(rest, chdir, e)
 	case "import":
 		return cmdImport(rest, chdir, e)
+	case "force-unlock":
+		return cmdForceUnlock(rest, chdir, e)
 	case "version":
 		return cmdVersion(rest, e)
 	}
-	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "state", "import", "version"}), usage)
+	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "state", "import", "force-unlock", "version"}), usage)
 	return 1
 }

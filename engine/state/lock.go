@@ -1,6 +1,7 @@
 package state
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 // Holder describes who holds the lock, written into the lock file so that a
 // waiting trustform can name it.
 type Holder struct {
+	// ID names this holding of the lock, for force-unlock LOCK_ID.
+	ID        string    `json:"id"`
 	PID       int       `json:"pid"`
 	Host      string    `json:"host"`
 	Operation string    `json:"operation"`
@@ -20,7 +23,60 @@ type Holder struct {
 }
 
 func (h Holder) String() string {
-	return fmt.Sprintf("trustform %s (pid %d on %s, since %s)", h.Operation, h.PID, h.Host, h.Since.UTC().Format(time.RFC3339))
+	id := ""
+	if h.ID != "" {
+		id = ", lock ID " + h.ID
+	}
+	return fmt.Sprintf("trustform %s (pid %d on %s, since %s%s)", h.Operation, h.PID, h.Host, h.Since.UTC().Format(time.RFC3339), id)
+}
+
+// NewHolder is this process holding the lock for operation, under a new ID.
+func NewHolder(operation string) Holder {
+	host, _ := os.Hostname()
+	b := make([]byte, 16)
+	rand.Read(b)
+	id := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	return Holder{ID: id, PID: os.Getpid(), Host: host, Operation: operation, Since: time.Now()}
+}
+
+// ErrNotLocked is force-unlock's answer when nobody holds the lock.
+var ErrNotLocked = errors.New("state is not locked")
+
+// checkHolder is force-unlock's check that the lock it would break is the
+// one the user named.
+func checkHolder(h Holder, id string) error {
+	if h.ID != id {
+		return fmt.Errorf("the lock is held by %s, not under lock ID %q; nothing was unlocked", h, id)
+	}
+	return nil
+}
+
+// ForceUnlock takes the lock of stateDir from a holder that will not let
+// go (a hung process: the kernel frees the lock of one that died), when
+// id is its lock ID: the lock file is removed, so that the next trustform
+// locks a new one, and the holder, should it wake, finds that it lost the
+// lock (Held) and writes no state.
+func ForceUnlock(stateDir, id string) error {
+	path := filepath.Join(stateDir, "lock")
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrNotLocked
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return ErrNotLocked
+	}
+	var h Holder
+	b, _ := os.ReadFile(path)
+	json.Unmarshal(b, &h)
+	if err := checkHolder(h, id); err != nil {
+		return err
+	}
+	return os.Remove(path)
 }
 
 // Lock is an exclusive flock(2) on .trustform/lock. The kernel releases it
@@ -82,14 +138,13 @@ func Acquire(stateDir, operation string, timeout time.Duration) (*Lock, error) {
 			b, _ := os.ReadFile(path)
 			f.Close()
 			if json.Unmarshal(b, &h) == nil && h.PID != 0 {
-				return nil, fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer)", ErrLocked, h, timeout)
+				return nil, fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer; only if that run hangs: trustform force-unlock %s)", ErrLocked, h, timeout, h.ID)
 			}
 			return nil, fmt.Errorf("%w by another trustform; waited %s", ErrLocked, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	host, _ := os.Hostname()
-	b, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Operation: operation, Since: time.Now()})
+	b, _ := json.Marshal(NewHolder(operation))
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt(append(b, '\n'), 0)
 	}

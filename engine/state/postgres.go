@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -182,7 +181,7 @@ func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time
 			var raw []byte
 			conn.Close(context.Background())
 			if p.conn.QueryRow(ctx, "SELECT holder::text FROM "+p.table("locks")+" WHERE name = $1", p.Name).Scan(&raw) == nil && json.Unmarshal(raw, &h) == nil {
-				return fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer)", ErrLocked, h, timeout)
+				return fmt.Errorf("%w by %s; waited %s (raise -lock-timeout to wait longer; only if that run hangs: trustform force-unlock %s)", ErrLocked, h, timeout, h.ID)
 			}
 			return fmt.Errorf("%w by another trustform; waited %s", ErrLocked, timeout)
 		}
@@ -193,10 +192,46 @@ func (p *PostgresStore) Lock(ctx context.Context, operation string, timeout time
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	host, _ := os.Hostname()
-	holder, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Operation: operation, Since: time.Now()})
+	holder, _ := json.Marshal(NewHolder(operation))
 	_, err = p.conn.Exec(ctx, "INSERT INTO "+p.table("locks")+" (name, holder) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder", p.Name, string(holder))
 	return err
+}
+
+// ForceUnlock ends the database session that holds the lock (its
+// transaction holds the advisory lock), when id is the holder's lock ID:
+// the holder, should it wake, finds its connection lost (Held) and writes
+// no state. The role needs the right to end that session: its own, or
+// pg_signal_backend's.
+func (p *PostgresStore) ForceUnlock(ctx context.Context, id string) error {
+	if p.ReadOnly {
+		return errReadOnly
+	}
+	if err := p.open(ctx); err != nil {
+		return err
+	}
+	key := uint64(p.key())
+	var pid int
+	err := p.conn.QueryRow(ctx, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $1 AND objid = $2 AND objsubid = 1",
+		uint32(key>>32), uint32(key)).Scan(&pid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotLocked
+	}
+	if err != nil {
+		return fmt.Errorf("state: finding the lock's holder in %s: %w", p.server(), err)
+	}
+	var h Holder
+	var raw []byte
+	if p.conn.QueryRow(ctx, "SELECT holder::text FROM "+p.table("locks")+" WHERE name = $1", p.Name).Scan(&raw) == nil {
+		json.Unmarshal(raw, &h)
+	}
+	if err := checkHolder(h, id); err != nil {
+		return err
+	}
+	var ended bool
+	if err := p.conn.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ended); err != nil || !ended {
+		return fmt.Errorf("state: ending the session that holds the lock in %s (backend %d): %v", p.server(), pid, err)
+	}
+	return nil
 }
 
 // Held fails when the connection that holds the lock is gone: then the

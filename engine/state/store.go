@@ -16,8 +16,11 @@ import (
 // Held fails when the lock was lost meanwhile. Load reads the state (a
 // missing one is new and empty). Save writes the next serial of st, and
 // writes nothing when the stored state moved on since st was loaded.
+// ForceUnlock breaks a lock whose holder will not let go, when id is the
+// lock ID it holds it under; the holder then finds that it lost the lock.
 type Store interface {
 	Lock(ctx context.Context, operation string, timeout time.Duration) error
+	ForceUnlock(ctx context.Context, id string) error
 	Held() error
 	Load(ctx context.Context) (*State, error)
 	Save(ctx context.Context, st *State) error
@@ -46,6 +49,14 @@ func (d *DirStore) Lock(_ context.Context, operation string, timeout time.Durati
 	l, err := Acquire(d.Dir, operation, timeout)
 	d.lock = l
 	return err
+}
+
+// ForceUnlock removes the lock file of a holder that will not let go.
+func (d *DirStore) ForceUnlock(_ context.Context, id string) error {
+	if d.ReadOnly {
+		return errReadOnly
+	}
+	return ForceUnlock(d.Dir, id)
 }
 
 // Held fails when the lock file was removed or replaced meanwhile.
