@@ -79,11 +79,16 @@ func (r *Run) goneWarnings() hcl.Diagnostics {
 		}
 		d := &hcl.Diagnostic{Severity: hcl.DiagWarning}
 		switch {
+		case n.Change != nil && r.opts.Destroy:
+			continue // asked for: the plan lists it
 		case n.Change != nil:
 			d.Summary = n.Addr.String() + " is no longer in the configuration: it is deleted"
 			d.Detail = fmt.Sprintf("Deleted because %s. To forget it instead and leave it in place, add removed { from = %s  destroy = false }.", strings.Join(n.Change.Reasons, "; "), n.Addr)
 		case n.Observed == nil:
 			continue // gone already: forgotten without a word
+		case r.opts.Destroy:
+			d.Summary = n.Addr.String() + " is forgotten, not deleted"
+			d.Detail = "It manages nothing that trustform deletes (a service owns no file; an issuer's key and account are kept). It leaves the state at the apply."
 		default:
 			d.Summary = n.Addr.String() + " is no longer in the configuration: it is forgotten"
 			d.Detail = "It manages nothing that trustform deletes (a service owns no file; an issuer's key is kept). It is forgotten at the next apply."

@@ -49,6 +49,9 @@ func (r *Run) Plan() (*plan.Plan, hcl.Diagnostics) {
 		p.Tally()
 		return p, diags
 	}
+	if r.opts.Destroy {
+		p.Mode = "destroy"
+	}
 	r.desire()
 	p.Forgets = r.forgets()
 	diags = append(append(append(diags, r.goneWarnings()...), r.warnings()...), r.live...) // after desire: Warner resources have planned

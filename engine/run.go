@@ -29,6 +29,9 @@ type Options struct {
 	// approved with it records the revocations in state.
 	Revoke      string
 	RefreshOnly bool // report drift since the last apply instead of planning
+	// Destroy plans the deletion of everything the configuration manages,
+	// as if no block were declared (plan -destroy, destroy).
+	Destroy bool
 	Now         func() time.Time
 	// Untrusted is the allow-list of a plan of an untrusted configuration
 	// (plan -untrusted): every connection outside it is refused, servers'
@@ -137,6 +140,9 @@ func New(cfg *schema.Config, st *state.State, bind Binder, opts Options) (*Run, 
 		return nil, diags
 	}
 	cfg, gone := withGone(cfg, st)
+	if opts.Destroy {
+		cfg.Destroying()
+	}
 	w, d := bind(cfg, opts.Now, opts.Untrusted)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
@@ -204,6 +210,11 @@ func (r *Run) plan(n *graph.Node) {
 		n.Desired, n.Change = nil, nil
 		if d, ok := n.Res.(providers.Deleter); ok && n.Observed != nil {
 			n.Change = d.Delete(n.Observed)
+		}
+		if r.opts.Destroy && n.Change != nil { // the kinds say why a removed block's resource goes
+			for i, why := range n.Change.Reasons {
+				n.Change.Reasons[i] = strings.Replace(why, "its block is gone", "-destroy deletes everything the configuration manages", 1)
+			}
 		}
 		return
 	}

@@ -49,7 +49,7 @@ func (r *Run) Approve(saved *plan.Plan) (*plan.Plan, hcl.Diagnostics, string) {
 // Only for a plan whose signature verified (plan.Verify): an unsigned
 // file's options come from apply's command line, and Approve compares.
 func (o Options) WithSaved(saved *plan.Plan) Options {
-	o.Revoke, o.Replace, o.Targets = saved.Revoke, nil, nil
+	o.Revoke, o.Replace, o.Targets, o.Destroy = saved.Revoke, nil, nil, saved.Mode == "destroy"
 	for _, a := range saved.Replace {
 		o.Replace = append(o.Replace, mustParse(a))
 	}
@@ -73,6 +73,10 @@ func (r *Run) optionsDiffer(saved *plan.Plan) string {
 	}
 	same := func(a, b []string) bool {
 		return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+	}
+	if (saved.Mode == "destroy") != r.opts.Destroy {
+		return fmt.Sprintf("the plan was made %s -destroy and this apply runs %s it. A plan's -destroy is taken from the file only when it is signed with this runner's plan key (TRUSTFORM_PLAN_KEY or -plan-key-file); otherwise give apply the same options",
+			map[bool]string{true: "with", false: "without"}[saved.Mode == "destroy"], map[bool]string{true: "with", false: "without"}[r.opts.Destroy])
 	}
 	if same(saved.Replace, replace) && same(saved.Targets, targets) && saved.Revoke == r.opts.Revoke {
 		return ""

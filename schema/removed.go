@@ -121,6 +121,19 @@ func (c *Config) WithGone(sources map[Address]string) (*Config, hcl.Diagnostics)
 	return out, diags
 }
 
+// Destroying marks every resource block gone, as if the configuration
+// declared none: what they manage is planned for deletion (plan -destroy).
+func (c *Config) Destroying() {
+	if c.gone == nil {
+		c.gone = map[Address]bool{}
+	}
+	c.Each(func(a Address, _ hcl.Range, _ Block) {
+		if a.Type != "host" {
+			c.gone[a] = true
+		}
+	})
+}
+
 // Gone reports whether addr is a block removed from the configuration
 // (see WithGone).
 func (c *Config) Gone(addr Address) bool { return c.gone[addr] }

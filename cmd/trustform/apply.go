@@ -16,15 +16,16 @@ import (
 	"github.com/trustform/trustform/schema"
 )
 
-func cmdApply(args []string, chdir string, e env) (code int) {
+// cmdApply is apply, and destroy (verb "destroy": apply -destroy).
+func cmdApply(verb string, args []string, chdir string, e env) (code int) {
 	var c common
-	fs := newFlagSet("apply", e.stderr, chdir, &c)
+	fs := newFlagSet(verb, e.stderr, chdir, &c)
 	auto := fs.Bool("auto-approve", false, "apply without asking")
 	wait := fs.Bool("wait", false, "wait at time gates instead of stopping there")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	propagation := fs.Duration("propagation-wait", 30*time.Second, "how long to wait for every authoritative server to serve a DNS change before moving on")
 	var pf planFlags
-	pf.register(fs, "apply")
+	pf.register(fs, verb)
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}

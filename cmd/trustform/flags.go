@@ -61,6 +61,7 @@ type planFlags struct {
 	replace     patternList
 	metricsFile string
 	notify      bool
+	destroy     bool
 }
 
 // register defines them on fs; verb is "plan" or "apply", for the help.
@@ -71,18 +72,19 @@ func (p *planFlags) register(fs *flag.FlagSet, verb string) {
 	fs.Var(&p.targets, "target", "limit the "+verb+" to this resource and what it depends on (repeatable)")
 	fs.StringVar(&p.metricsFile, "metrics-file", "", "write what the "+verb+" observed as Prometheus metrics to this file, atomically (the node exporter's textfile format; docs/metrics.md)")
 	fs.BoolVar(&p.notify, "notify", false, "send what the "+verb+" found to the configuration's notify blocks (never without this flag, and never with -untrusted)")
+	fs.BoolVar(&p.destroy, "destroy", verb == "destroy", "plan the deletion of everything the configuration manages (certificates' files, vhosts, TLSA, CAA and MTA-STS records, APT keys and sources), as if it declared no block; services, issuers and hosts are forgotten")
 	fs.Var(&p.replace, "replace", "force a new key for this certificate, or for every one a pattern names: certificate.*, certificate.NAME[*], host.NAME (repeatable)")
 }
 
 // options are the engine's options they give.
 func (p *planFlags) options() engine.Options {
-	return engine.Options{Parallelism: p.parallelism, Targets: p.targets, Replace: p.replace.addrList, Revoke: p.revoke}
+	return engine.Options{Parallelism: p.parallelism, Targets: p.targets, Replace: p.replace.addrList, Revoke: p.revoke, Destroy: p.destroy}
 }
 
 // given reports whether any option the engine cannot recompute from a
 // saved plan was given: -replace, -revoke, -target.
 func (p *planFlags) given() bool {
-	return len(p.replace.addrList) > 0 || len(p.targets) > 0 || p.revoke != ""
+	return len(p.replace.addrList) > 0 || len(p.targets) > 0 || p.revoke != "" || p.destroy
 }
 
 // common are the options most commands share, as Terraform names them.
@@ -151,6 +153,7 @@ func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
 var synopses = map[string]string{
 	"plan":         "plan [options]\n\nShows what apply would do: the changes, in the order the rules put them, and\nwhy each is needed. Reads the servers; changes nothing.",
 	"apply":        "apply [options] [PLANFILE]\n\nCarries out a plan: a saved one exactly as it was reviewed, or a new one once\napproved. Stops at time gates (or waits with -wait) and saves progress after\nevery step.",
+	"destroy":      "destroy [options] [PLANFILE]\n\nDeletes everything the configuration manages, as apply -destroy: the\ncertificates' files, vhosts, TLSA, CAA and MTA-STS records, APT keys and\nsources, in the reverse of the order they were made in (what refers to a\nresource goes first). Services, issuers and hosts are forgotten: their\nfiles, keys and accounts stay. Asks for approval as apply does.",
 	"show":         "show [options] [PLANFILE]\n\nShows a saved plan; without one, the inventory: every certificate, where its\nkey lives and what serves and pins it.",
 	"validate":     "validate [options]\n\nChecks the configuration (syntax, references, the rules that refuse it)\nwithout reading any server or the state.",
 	"fmt":          "fmt [options] [PATH…]\n\nRewrites configuration files in the canonical format.",

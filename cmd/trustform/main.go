@@ -49,6 +49,7 @@ Commands:
   fmt           rewrite configuration files in canonical format
   plan          show what apply would do
   apply         carry out a plan
+  destroy       delete everything the configuration manages (apply -destroy)
   show          show a saved plan, or the inventory of certificates
   state         list, show, pull, push, mv or rm: the state where it is kept
   import        write blocks for what exists (certbot, nginx, apache, postfix,
@@ -96,8 +97,8 @@ func run(args []string, e env) int {
 		return cmdFmt(rest, chdir, e)
 	case "plan":
 		return cmdPlan(rest, chdir, e)
-	case "apply":
-		return cmdApply(rest, chdir, e)
+	case "apply", "destroy":
+		return cmdApply(cmd, rest, chdir, e)
 	case "show":
 		return cmdShow(rest, chdir, e)
 	case "state":
@@ -109,6 +110,6 @@ func run(args []string, e env) int {
 	case "version":
 		return cmdVersion(rest, e)
 	}
-	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "state", "import", "force-unlock", "version"}), usage)
+	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "destroy", "state", "import", "force-unlock", "version"}), usage)
 	return 1
 }

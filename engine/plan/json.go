@@ -49,8 +49,8 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 		return nil, errors.New("it names no trustform_version")
 	case version.Newer(p.TrustformVersion):
 		return nil, fmt.Errorf("it was made by trustform %s, newer than this one (%s)", p.TrustformVersion, version.String())
-	case p.Mode != "normal" && p.Mode != "refresh-only":
-		return nil, fmt.Errorf("its mode is %q, not \"normal\" or \"refresh-only\"", p.Mode)
+	case p.Mode != "normal" && p.Mode != "refresh-only" && p.Mode != "destroy":
+		return nil, fmt.Errorf("its mode is %q, not \"normal\", \"refresh-only\" or \"destroy\"", p.Mode)
 	case !digest.MatchString(p.ConfigDigest) || !digest.MatchString(p.ObservedDigest):
 		return nil, errors.New("its config_digest or observed_digest is not a SHA-256 digest")
 	}

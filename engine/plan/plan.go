@@ -105,7 +105,7 @@ type Plan struct {
 	FormatVersion string `json:"format_version"`
 	// TrustformVersion is the trustform that made the plan.
 	TrustformVersion string    `json:"trustform_version"`
-	Mode             string    `json:"mode"` // "normal" or "refresh-only"
+	Mode             string    `json:"mode"` // "normal", "refresh-only" or "destroy"
 	CreatedAt        time.Time `json:"created_at"`
 	Changes          []Change  `json:"changes"`
 	Steps            []Step    `json:"steps"`
