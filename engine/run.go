@@ -32,7 +32,7 @@ type Options struct {
 	// Destroy plans the deletion of everything the configuration manages,
 	// as if no block were declared (plan -destroy, destroy).
 	Destroy bool
-	Now         func() time.Time
+	Now     func() time.Time
 	// Untrusted is the allow-list of a plan of an untrusted configuration
 	// (plan -untrusted): every connection outside it is refused, servers'
 	// answers are not quoted, and nothing is written on any server (the
