@@ -26,6 +26,7 @@ type Config struct {
 	Imports []*Import
 	// Variables are the variable blocks, each with its value.
 	Variables []*Variable
+	Outputs   []*Output // by name
 
 	kinds     []Kind             // the host's, then the language's
 	byType    map[string][]Block // every block by type, in file order

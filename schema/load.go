@@ -108,7 +108,7 @@ func Parse(dir string, srcs map[string][]byte, kinds []Kind) (*Config, hcl.Diagn
 
 // topLevel are the blocks read before the others: their values are what
 // the others' expressions are evaluated with.
-var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"}}}
+var topLevel = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"}, {Type: "output", LabelNames: []string{"name"}}}}
 
 // bigSource is the size of configuration (bytes) whose parse is worth a
 // garbage collection before decoding: a fleet of thousands of blocks.
@@ -128,7 +128,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 
 	var diags hcl.Diagnostics
 	sum := sha256.New()
-	var variables, locals hcl.Blocks
+	var variables, locals, outputs hcl.Blocks
 	var bodies []hcl.Body
 	size := 0
 	for _, n := range names {
@@ -154,6 +154,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		diags = append(diags, d...)
 		variables = append(variables, content.Blocks.OfType("variable")...)
 		locals = append(locals, content.Blocks.OfType("locals")...)
+		outputs = append(outputs, content.Blocks.OfType("output")...)
 		bodies = append(bodies, rest)
 	}
 	if size >= bigSource {
@@ -199,6 +200,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 	diags = append(diags, cfg.resolve()...)
 	diags = append(diags, cfg.resolveRemoved()...)
 	diags = append(diags, cfg.resolveImports()...)
+	diags = append(diags, cfg.decodeOutputs(outputs)...)
 	if diags.HasErrors() {
 		return cfg, diags
 	}

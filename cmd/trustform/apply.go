@@ -58,8 +58,10 @@ func cmdApply(verb string, args []string, chdir string, e env) (code int) {
 
 	p, code := approved(e, &c, s, diags, saved, *auto, *asJSON)
 	if p == nil {
-		if c.ui != nil && code == 0 {
-			c.ui.outputs(nil)
+		if code == 0 {
+			values, d := engine.Outputs(s.cfg, s.st)
+			printDiags(e, &c, s.cfg, d, *asJSON)
+			writeOutputs(e, &c, values)
 		}
 		if code == 0 { // nothing to apply: what the plan observed stands
 			m.measured(s.run.Measure(nil))
@@ -91,9 +93,15 @@ func cmdApply(verb string, args []string, chdir string, e env) (code int) {
 		}
 		notifyRun(ctx, e, s, "apply", ended)
 	}
+	var values []schema.OutputValue
+	if err == nil && !pf.destroy {
+		var d hcl.Diagnostics
+		values, d = engine.Outputs(s.cfg, s.st)
+		printDiags(e, &c, s.cfg, d, *asJSON)
+	}
 	if c.ui != nil {
 		c.ui.applied(p, out, err)
-		c.ui.outputs(nil)
+		writeOutputs(e, &c, values)
 	}
 	if err != nil {
 		if c.ui == nil {
@@ -105,6 +113,7 @@ func cmdApply(verb string, args []string, chdir string, e env) (code int) {
 		return 0
 	}
 	printOutcome(e, out)
+	writeOutputs(e, &c, values)
 	return 0
 }
 

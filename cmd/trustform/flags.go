@@ -154,6 +154,7 @@ var synopses = map[string]string{
 	"plan":         "plan [options]\n\nShows what apply would do: the changes, in the order the rules put them, and\nwhy each is needed. Reads the servers; changes nothing.",
 	"apply":        "apply [options] [PLANFILE]\n\nCarries out a plan: a saved one exactly as it was reviewed, or a new one once\napproved. Stops at time gates (or waits with -wait) and saves progress after\nevery step.",
 	"destroy":      "destroy [options] [PLANFILE]\n\nDeletes everything the configuration manages, as apply -destroy: the\ncertificates' files, vhosts, TLSA, CAA and MTA-STS records, APT keys and\nsources, in the reverse of the order they were made in (what refers to a\nresource goes first). Services, issuers and hosts are forgotten: their\nfiles, keys and accounts stay. Asks for approval as apply does.",
+	"output":       "output [options] [NAME]\n\nPrints the output blocks' values, evaluated with what the state holds (no\nserver is read). A sensitive output is never printed.",
 	"show":         "show [options] [PLANFILE]\n\nShows a saved plan; without one, the inventory: every certificate, where its\nkey lives and what serves and pins it.",
 	"validate":     "validate [options]\n\nChecks the configuration (syntax, references, the rules that refuse it)\nwithout reading any server or the state.",
 	"fmt":          "fmt [options] [PATH…]\n\nRewrites configuration files in the canonical format.",

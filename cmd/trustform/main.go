@@ -51,6 +51,7 @@ Commands:
   apply         carry out a plan
   destroy       delete everything the configuration manages (apply -destroy)
   show          show a saved plan, or the inventory of certificates
+  output        print the output blocks' values, from the state
   state         list, show, pull, push, mv or rm: the state where it is kept
   import        write blocks for what exists (certbot, nginx, apache, postfix,
                 dovecot, a zone's TLSA records, apt) and take it over as it is
@@ -105,11 +106,13 @@ func run(args []string, e env) int {
 		return cmdState(rest, chdir, e)
 	case "import":
 		return cmdImport(rest, chdir, e)
+	case "output":
+		return cmdOutput(rest, chdir, e)
 	case "force-unlock":
 		return cmdForceUnlock(rest, chdir, e)
 	case "version":
 		return cmdVersion(rest, e)
 	}
-	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "destroy", "state", "import", "force-unlock", "version"}), usage)
+	fmt.Fprintf(e.stderr, "Error: unknown command %q.%s\n\n%s", cmd, didYouMean(cmd, []string{"validate", "fmt", "plan", "apply", "show", "destroy", "output", "state", "import", "force-unlock", "version"}), usage)
 	return 1
 }
