@@ -73,6 +73,9 @@ type zoneLab struct {
 	servers  []authority
 	requests func() int64 // since the last reset: DNS requests to an RFC 2136 server, or API requests
 	reset    func()
+	// perServer counts the DNS messages of each RFC 2136 server since the
+	// last reset, the primary first (nil for an API).
+	perServer func() []int64
 }
 
 // zoneBackends are the backends a zone can be on: real BIND, Knot and
@@ -117,6 +120,12 @@ func startZone(t *testing.T, backend string, extra ...string) zoneLab {
 				p.Reset()
 			}
 		}
+		z.perServer = func() (n []int64) {
+			for _, p := range proxies {
+				n = append(n, p.Messages())
+			}
+			return n
+		}
 		return z
 	}
 	countedAPI := func(z zoneLab, n *atomic.Int32) zoneLab {
@@ -128,17 +137,17 @@ func startZone(t *testing.T, backend string, extra ...string) zoneLab {
 		l := dnstest.Start(t, "example.test", extra...)
 		p, s := dnstest.StartProxy(t, l.Primary.Addr, 0), dnstest.StartProxy(t, l.Secondary.Addr, 0)
 		return counted(zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q, %q]", p.Addr, p.Addr, s.Addr) + tsig,
-			map[string]string{"tsig.secret": l.Secret}, bindAuthorities(l.Servers()...), nil, nil}, p, s)
+			map[string]string{"tsig.secret": l.Secret}, bindAuthorities(l.Servers()...), nil, nil, nil}, p, s)
 	case "knot":
 		l := knottest.Start(t, "example.test", knottest.Options{RRSIGLifetime: 48 * time.Hour, RRSIGRefresh: 24 * time.Hour}, extra...)
 		p := dnstest.StartProxy(t, l.Addr, 0)
 		return counted(zoneLab{backend, fmt.Sprintf("dns_zone \"example\" {\n  name           = \"example.test\"\n  server         = %q\n  nameservers    = [%q]", p.Addr, p.Addr) + tsig,
-			map[string]string{"tsig.secret": l.Secret}, []authority{{Addr: l.Addr, Signed: true, query: l.Query}}, nil, nil}, p)
+			map[string]string{"tsig.secret": l.Secret}, []authority{{Addr: l.Addr, Signed: true, query: l.Query}}, nil, nil, nil}, p)
 	case "powerdns":
 		l := pdnstest.Start(t, "example.test", extra...)
 		url, n := testutil.CountingProxy(t, l.API)
 		return countedAPI(zoneLab{backend, api("powerdns", url, l.DNS, "\n  require_dnssec = true"), map[string]string{"api.token": l.Key},
-			[]authority{{Addr: l.DNS, Signed: true, query: l.Query}}, nil, nil}, n)
+			[]authority{{Addr: l.DNS, Signed: true, query: l.Query}}, nil, nil, nil}, n)
 	case "desec", "cloudflare":
 		if len(extra) > 0 {
 			t.Fatalf("the %s lab takes no extra records", backend)
@@ -162,7 +171,7 @@ func startZone(t *testing.T, backend string, extra ...string) zoneLab {
 			return r
 		}
 		return countedAPI(zoneLab{backend, api(backend, url, dnsAddr, ""), map[string]string{"api.token": token},
-			[]authority{{Addr: dnsAddr, query: ask}}, nil, nil}, n)
+			[]authority{{Addr: dnsAddr, query: ask}}, nil, nil, nil}, n)
 	}
 	t.Fatalf("no zone backend %q", backend)
 	return zoneLab{}
@@ -247,6 +256,11 @@ tlsa "www" {
 				r = tf(t, dir, "plan", "-detailed-exitcode", "-out=saved.plan")
 				mustCode(t, r, 0, fmt.Sprintf("plan of %d RRsets", n))
 				counts[n] = zone.requests()
+				if zone.perServer != nil { // one transfer from the primary, one SOA of each other server: nothing per RRset
+					if got := zone.perServer(); slices.ContainsFunc(got, func(m int64) bool { return m != 1 }) {
+						t.Errorf("%s: a plan of %d RRsets sent %v messages to the servers (primary first); want one each", backend, n, got)
+					}
+				}
 				outputs = append(outputs, r.stdout, r.stderr)
 			}
 			for _, args := range [][]string{{"show", "-json", "saved.plan"}, {"state", "pull"}} {

@@ -128,7 +128,7 @@ func (s *Server) RRset(ctx context.Context, owner string, t uint16) ([]mdns.RR, 
 // (asked once per run).
 func (s *Server) MX(ctx context.Context) ([]string, error) {
 	return s.mx.get(func() ([]string, error) {
-		r, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeMX)
+		r, err := s.primaryApex(ctx, mdns.TypeMX)
 		if err != nil {
 			return nil, err
 		}
@@ -136,9 +136,25 @@ func (s *Server) MX(ctx context.Context) ([]string, error) {
 	})
 }
 
+// primaryApex is the primary's answer for the apex RRset of type t: from
+// the run's transfer when there is one, else asked.
+func (s *Server) primaryApex(ctx context.Context, t uint16) (*mdns.Msg, error) {
+	if z := s.transferred(ctx); z != nil {
+		return z.answer(s.Origin, t), nil
+	}
+	return s.query(ctx, s.Primary, s.Origin, t)
+}
+
 // Hosts lists the owners of A and AAAA records in a zone transfer (AXFR)
-// from the primary, signed with the zone's TSIG key.
+// from the primary, signed with the zone's TSIG key: the run's transfer
+// when there is one.
 func (s *Server) Hosts(ctx context.Context) ([]string, error) {
+	if z := s.transferred(ctx); z != nil {
+		return z.hosts, nil
+	}
+	if err := s.TransferError(); err != nil {
+		return nil, err // refused once this run: not asked again
+	}
 	rrs, err := s.axfr(ctx)
 	if err != nil {
 		return nil, err
@@ -211,7 +227,7 @@ func (s *Server) Signed(ctx context.Context, owner string, t uint16) (bool, erro
 // with a valid RRSIG (asked once per run).
 func (s *Server) KeysSigned(ctx context.Context) (bool, error) {
 	return s.apexKey.get(func() (bool, error) {
-		k, err := s.query(ctx, s.Primary, s.Origin, mdns.TypeDNSKEY)
+		k, err := s.primaryApex(ctx, mdns.TypeDNSKEY)
 		if err != nil {
 			return false, err
 		}

@@ -166,6 +166,7 @@ func TestServerHosts(t *testing.T) {
 	if want := "mail.example.test.,ns1.example.test.,ns2.example.test.,www.example.test."; strings.Join(got, ",") != want {
 		t.Errorf("Hosts = %v, want %s", got, want)
 	}
+	s = labServer(lab)
 	s.Primary = lab.Secondary.Addr // its allow-transfer is BIND's default
 	if _, err := s.Hosts(context.Background()); err == nil || !strings.Contains(err.Error(), "zone example.test.: transfer from "+lab.Secondary.Addr) {
 		t.Errorf("a refused transfer: %v", err)

@@ -18,12 +18,15 @@ import (
 // arithmetic; with inline signing, primary and secondaries share the
 // signed serial). A refused transfer, or a server behind it, falls back to
 // the question per RRset. The transfer is read once per run: once the run
-// updates the zone, questions are asked again.
+// updates the zone, questions are asked again. The transfer also answers
+// what else a plan asks of the primary: the apex DNSKEY and its signature,
+// the apex MX, the owners of addresses.
 
 // snapshot is the zone as one transfer showed it.
 type snapshot struct {
 	serial uint32
 	sets   map[string][]mdns.RR // by key (owner and type): the records and their RRSIGs
+	hosts  []string             // owners of A and AAAA records
 }
 
 // answer is the snapshot's answer for owner and type t, as a query would
@@ -68,6 +71,10 @@ func managed(t uint16) bool {
 	return t == mdns.TypeTLSA || t == mdns.TypeTXT || t == mdns.TypeCAA
 }
 
+// atApex are the types a transfer keeps at the apex: what a plan asks of
+// the zone besides the RRsets it manages.
+func atApex(t uint16) bool { return t == mdns.TypeDNSKEY || t == mdns.TypeMX }
+
 // transfer reads the zone from the primary by AXFR.
 func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
 	rrs, err := s.axfr(ctx)
@@ -84,7 +91,7 @@ func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
 		case *mdns.RRSIG:
 			t = r.TypeCovered
 		}
-		if managed(t) {
+		if managed(t) || (atApex(t) && strings.EqualFold(rr.Header().Name, s.Origin)) {
 			k := key(rr.Header().Name, t)
 			z.sets[k] = append(z.sets[k], rr)
 		}
@@ -92,6 +99,7 @@ func (s *Server) transfer(ctx context.Context) (*snapshot, error) {
 	if !soa {
 		return nil, fmt.Errorf("zone %s: transfer from %s had no SOA", s.Origin, s.Primary)
 	}
+	z.hosts = addressOwners(rrs)
 	return z, nil
 }
 
