@@ -18,28 +18,113 @@ import (
 // within minutes.
 const challengeTTL = 60
 
-// txtEditor adds and removes challenge values one at a time: two orders
-// for one name (a wildcard and its apex) share the RRset.
-type txtEditor struct{ mu sync.Mutex }
+// txtEditor adds and removes challenge values, gathering the edits that
+// orders issued side by side make at about the same time (a fleet's
+// renewals in one apply) into one Update: one transaction, and one
+// propagation for every order to wait for, instead of one each, in turn.
+// Two orders for one name (a wildcard and its apex) share the RRset.
+type txtEditor struct {
+	mu      sync.Mutex
+	pending []*txtEdit
+	leading bool // an edit is gathering the others, or writing them
+}
+
+// txtEdit is one challenge value to add or remove, and its outcome.
+type txtEdit struct {
+	fqdn, value string
+	add         bool
+	done        chan error
+}
+
+// gatherQuiet is how long the first edit waits for another one before it
+// writes; gatherMax bounds the whole gathering. Orders started together
+// reach their challenge within a few CA round trips of each other.
+const (
+	gatherQuiet = 150 * time.Millisecond
+	gatherMax   = time.Second
+)
 
 func (e *txtEditor) edit(ctx context.Context, z Zone, fqdn, value string, add bool) error {
+	ed := &txtEdit{strings.ToLower(mdns.Fqdn(fqdn)), value, add, make(chan error, 1)}
+	e.mu.Lock()
+	e.pending = append(e.pending, ed)
+	lead := !e.leading
+	e.leading = true
+	e.mu.Unlock()
+	if lead {
+		e.lead(ctx, z)
+	}
+	return <-ed.done
+}
+
+// lead gathers edits until none has come for gatherQuiet, and writes them
+// in one Update. Edits that came meanwhile get a leader of their own, so
+// that the order of this one goes on.
+func (e *txtEditor) lead(ctx context.Context, z Zone) {
+	start, seen := time.Now(), 0
+	for {
+		e.mu.Lock()
+		n := len(e.pending)
+		e.mu.Unlock()
+		if n == seen && seen > 0 || time.Since(start) > gatherMax || ctx.Err() != nil {
+			break
+		}
+		seen = n
+		time.Sleep(gatherQuiet)
+	}
+	e.mu.Lock()
+	batch := e.pending
+	e.pending = nil
+	e.mu.Unlock()
+	err := writeTXT(ctx, z, batch)
+	for _, ed := range batch {
+		ed.done <- err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	rrs, err := z.RRset(ctx, fqdn, mdns.TypeTXT)
-	if err != nil {
-		return err
+	if len(e.pending) == 0 {
+		e.leading = false
+		return
 	}
-	records, rec := Presentation(rrs), `"`+value+`"`
-	switch has := slices.Contains(records, rec); {
-	case add && has, !add && !has:
+	go e.lead(ctx, z)
+}
+
+// writeTXT applies edits to the TXT RRsets they name, as the zone serves
+// them now, in one Update.
+func writeTXT(ctx context.Context, z Zone, edits []*txtEdit) error {
+	records := map[string][]string{}
+	var owners []string
+	for _, ed := range edits {
+		if _, ok := records[ed.fqdn]; ok {
+			continue
+		}
+		rrs, err := z.RRset(ctx, ed.fqdn, mdns.TypeTXT)
+		if err != nil {
+			return err
+		}
+		records[ed.fqdn], owners = Presentation(rrs), append(owners, ed.fqdn)
+	}
+	changed := map[string]bool{}
+	for _, ed := range edits {
+		rec, have := `"`+ed.value+`"`, records[ed.fqdn]
+		switch has := slices.Contains(have, rec); {
+		case ed.add && !has:
+			records[ed.fqdn], changed[ed.fqdn] = append(have, rec), true
+		case !ed.add && has:
+			records[ed.fqdn], changed[ed.fqdn] = slices.DeleteFunc(have, func(r string) bool { return r == rec }), true
+		}
+	}
+	var sets []RRset
+	for _, o := range owners {
+		if changed[o] {
+			slices.Sort(records[o])
+			sets = append(sets, RRset{Owner: o, Type: mdns.TypeTXT, TTL: challengeTTL, Records: records[o]})
+		}
+	}
+	if len(sets) == 0 {
 		return nil
-	case add:
-		records = append(records, rec)
-	default:
-		records = slices.DeleteFunc(records, func(r string) bool { return r == rec })
 	}
-	slices.Sort(records)
-	return z.Update(ctx, []RRset{{Owner: strings.ToLower(mdns.Fqdn(fqdn)), Type: mdns.TypeTXT, TTL: challengeTTL, Records: records}})
+	return z.Update(ctx, sets)
 }
 
 // AddTXT publishes a dns-01 challenge value at fqdn.
