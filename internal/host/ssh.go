@@ -2,7 +2,6 @@ package host
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -44,10 +43,13 @@ type SSHConfig struct {
 }
 
 // SSH is a host reached over one SSH connection, dialled on first use and
-// shared by every file operation and command of the run: files go over an
-// SFTP server started in a session of that connection (through sudo -n
-// with become), with umask 077, so a file exists 0600 from its creation
-// until it has its mode.
+// shared by every file operation and command of the run. Files go over the
+// host's sftp subsystem, which starts no shell where sshd serves it itself
+// (internal-sftp), or, with become, over an SFTP server started through
+// sudo -n with umask 077. A file is written where no one else can reach it
+// before it has its mode (see writeFile). Commands go through one session
+// per run (commands.go): a login shell that sources a slow rc file is paid
+// once, not per command.
 type SSH struct {
 	cfg SSHConfig
 
@@ -57,6 +59,11 @@ type SSH struct {
 	sftp    *sftp.Client
 	uid     int
 	dialErr error
+	// private: the SFTP server's umask is not ours (the subsystem), so a
+	// new file is made in a directory of its own that only this user can
+	// enter, and moved into place once it has its mode.
+	private bool
+	cmds    commands
 }
 
 var _ Host = (*SSH)(nil)
@@ -74,6 +81,9 @@ func NewSSH(cfg SSHConfig) *SSH {
 
 // Close ends the connection.
 func (h *SSH) Close() error {
+	h.cmds.mu.Lock()
+	h.cmds.close()
+	h.cmds.mu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var errs []error
@@ -160,12 +170,44 @@ func (h *SSH) dial() error {
 	}
 	conn.SetDeadline(time.Time{})
 	h.client = ssh.NewClient(c, chans, reqs)
-	if h.sftp, h.uid, err = h.startSFTP(); err != nil {
+	start := h.subsystemSFTP
+	if h.cfg.Become {
+		start = h.startSFTP
+	}
+	if h.sftp, h.uid, err = start(); err != nil {
 		h.client.Close()
 		h.client = nil
 		return err
 	}
 	return nil
+}
+
+// subsystemSFTP opens the host's sftp subsystem, as sftp(1) does: no
+// command, so where sshd serves SFTP itself no shell starts. The user
+// trustform acts as owns its home directory (whoever owns it could change
+// the account's authorized keys), which is where the server starts.
+func (h *SSH) subsystemSFTP() (*sftp.Client, int, error) {
+	c, err := sftp.NewClient(h.client)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the sftp subsystem (%s): %w", h.as(), err)
+	}
+	home, err := c.Getwd()
+	if err != nil {
+		c.Close()
+		return nil, 0, fmt.Errorf("the sftp subsystem (%s): its directory: %w", h.as(), err)
+	}
+	st, err := c.Lstat(home)
+	if err != nil {
+		c.Close()
+		return nil, 0, fmt.Errorf("the sftp subsystem (%s): %s: %w", h.as(), home, err)
+	}
+	fs, ok := st.Sys().(*sftp.FileStat)
+	if !ok {
+		c.Close()
+		return nil, 0, fmt.Errorf("the sftp subsystem (%s): %s has no owner", h.as(), home)
+	}
+	h.private = true
+	return c, int(fs.UID), nil
 }
 
 // sessionStart bounds how long an authenticated host's login shell may
@@ -365,9 +407,12 @@ func (h *SSH) stat(p string) (fs.FileInfo, error) {
 }
 
 // WriteFile replaces path atomically on the host: a temporary file in the
-// same directory (0600 from its creation: the SFTP server's umask is 077),
-// written, synced, given its mode and renamed over path. A link at path, or
-// on the way to it below the host's root, is refused.
+// same directory, written, synced, given its mode and renamed over path. No
+// one else can open it before it has its mode: with become the SFTP
+// server's umask is 077; otherwise (the subsystem, whose umask is the
+// host's) it is made in a directory of its own beside path, mode 0700
+// before anything is in it. A link at path, or on the way to it below the
+// host's root, is refused.
 func (h *SSH) WriteFile(p string, data []byte, perm fs.FileMode) error {
 	return h.named(h.writeFile(p, data, perm))
 }
@@ -387,6 +432,14 @@ func (h *SSH) writeFile(p string, data []byte, perm fs.FileMode) error {
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
 	tmp := path.Join(dir, "."+path.Base(p)+".tmp"+hex.EncodeToString(suffix))
+	if h.private {
+		private := tmp + ".d"
+		if err := h.privateDir(fc, private); err != nil {
+			return err
+		}
+		defer fc.RemoveDirectory(private)
+		tmp = path.Join(private, path.Base(p))
+	}
 	f, err := fc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return fmt.Errorf("%s: %w", tmp, err)
@@ -406,6 +459,30 @@ func (h *SSH) writeFile(p string, data []byte, perm fs.FileMode) error {
 	}
 	if err := fc.PosixRename(tmp, p); err != nil {
 		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
+}
+
+// privateDir makes dir, a new directory only this user may enter: made,
+// then mode 0700, then checked to be that directory, owned by this user,
+// before anything is put in it. (One that another user opened while it
+// was still open to all cannot be entered through: every lookup checks
+// its mode as it is then.)
+func (h *SSH) privateDir(fc *sftp.Client, dir string) error {
+	if err := fc.Mkdir(dir); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := fc.Chmod(dir, 0o700); err != nil {
+		fc.RemoveDirectory(dir)
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	st, err := fc.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	fs, ok := st.Sys().(*sftp.FileStat)
+	if !st.IsDir() || st.Mode().Perm() != 0o700 || !ok || int(fs.UID) != h.uid {
+		return fmt.Errorf("%s is not the private directory trustform just made (mode %v); another user may be writing beside it", dir, st.Mode())
 	}
 	return nil
 }
@@ -475,7 +552,8 @@ func (h *SSH) glob(pattern string) ([]string, error) {
 	return out, err
 }
 
-// Run runs command with sh -c on the host (through sudo -n with become).
+// Run runs command with sh -c on the host (through sudo -n with become), in
+// the run's command session.
 func (h *SSH) Run(ctx context.Context, command string) ([]byte, error) {
 	if err := mayRun(ctx); err != nil {
 		return nil, h.named(err)
@@ -492,53 +570,7 @@ func (h *SSH) run(ctx context.Context, command string) ([]byte, error) {
 }
 
 func (h *SSH) output(ctx context.Context, command string) ([]byte, error) {
-	s, err := h.client.NewSession()
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	line := "sh -c " + quote(command)
-	if len(h.cfg.Env) > 0 {
-		words := []string{"env"}
-		for _, kv := range h.cfg.Env {
-			words = append(words, quote(kv))
-		}
-		line = strings.Join(words, " ") + " " + line
-	}
-	if h.cfg.Become {
-		line = "sudo -n " + line
-	}
-	out := &combined{}
-	s.Stdout, s.Stderr = out, out
-	done := make(chan error, 1)
-	go func() { done <- s.Run(line) }()
-	select {
-	case err := <-done:
-		return out.bytes(), err
-	case <-ctx.Done():
-		s.Signal(ssh.SIGKILL)
-		s.Close()
-		return out.bytes(), ctx.Err()
-	}
-}
-
-// combined is stdout and stderr in one buffer: the session copies each in
-// a goroutine of its own.
-type combined struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *combined) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *combined) bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Bytes()
+	return h.cmds.run(ctx, h, command)
 }
 
 // named puts the host's name in front of an error that lacks it, so that a

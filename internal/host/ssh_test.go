@@ -264,3 +264,108 @@ func TestSSHChangedKeyAlgorithm(t *testing.T) {
 		t.Errorf("a host known by two keys: %v", err)
 	}
 }
+
+// TestSSHNewFilesPrivate: where the SFTP server's umask would let anyone
+// read a new file (internal-sftp -u 000, a hostile host's default), no
+// file trustform writes is ever reachable by another user before it has
+// its mode: a watcher that lists the directory all the time never sees a
+// file open to others, nor a file inside a temporary directory that is.
+func TestSSHNewFilesPrivate(t *testing.T) {
+	lab := sshtest.Start(t)
+	lab.SetConfig(t, "Subsystem", "sftp internal-sftp -u 000")
+	root := labutil.OpenDir(t, "sshroot")
+	h := sshHost(lab, root)
+	defer h.Close()
+	dir := filepath.Join(root, "etc", "ssl", "private")
+	key := filepath.Join(dir, "www.key")
+	if err := h.WriteFile(key, []byte("first\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop, seen := make(chan struct{}), make(chan string, 1)
+	go func() {
+		defer close(seen)
+		looks := 0
+		for {
+			select {
+			case <-stop:
+				t.Logf("the watcher listed the directory %d times", looks)
+				return
+			default:
+			}
+			looks++
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				p := filepath.Join(dir, e.Name())
+				st, err := os.Lstat(p)
+				if err != nil {
+					continue
+				}
+				inside, _ := os.ReadDir(p)
+				switch {
+				case st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0:
+					seen <- fmt.Sprintf("%s with mode %v", p, st.Mode())
+					return
+				case st.IsDir() && len(inside) > 0 && st.Mode().Perm() != 0o700:
+					seen <- fmt.Sprintf("%s holding %s with mode %v", p, inside[0].Name(), st.Mode())
+					return
+				}
+			}
+		}
+	}()
+	for i := range 40 {
+		if err := h.WriteFile(key, []byte(fmt.Sprintf("secret %d\n", i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if what, ok := <-seen; ok {
+		t.Errorf("another user could have opened %s", what)
+	}
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the key: %v, %v", st, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// TestSSHOneCommandSession: files go through the sftp subsystem, which
+// starts no shell where sshd serves it itself, and the commands of a run
+// through one session: the login shell (and a heavy rc file with it)
+// starts once, not per command. A command that is interrupted ends the
+// session, and the next one starts another.
+func TestSSHOneCommandSession(t *testing.T) {
+	lab := sshtest.Start(t)
+	lab.SetConfig(t, "LogLevel", "VERBOSE")
+	root := labutil.OpenDir(t, "sshroot")
+	h := sshHost(lab, root)
+	defer h.Close()
+	if err := h.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sessions := func(kind string) int { return strings.Count(lab.Log(t), "Starting session: "+kind) }
+	if n, m := sessions("subsystem 'sftp'"), sessions("command"); n != 1 || m != 0 {
+		t.Errorf("files took %d sftp subsystem sessions and %d command sessions; want 1 and 0", n, m)
+	}
+	for i := range 5 {
+		out, err := h.Run(context.Background(), fmt.Sprintf("printf 'line\\n%%s' %d; echo oops >&2", i))
+		if err != nil || string(out) != fmt.Sprintf("line\n%doops\n", i) {
+			t.Fatalf("command %d: %q, %v", i, out, err)
+		}
+	}
+	if out, err := h.Run(context.Background(), "echo failing; exit 3"); err == nil || string(out) != "failing\n" || !strings.Contains(err.Error(), "status 3") {
+		t.Errorf("a failing command: %q, %v", out, err)
+	}
+	if n := sessions("command"); n != 1 {
+		t.Errorf("six commands took %d sessions; want 1", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := h.Run(ctx, "sleep 30"); err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("an interrupted command: %v after %s", err, time.Since(start))
+	}
+	if out, err := h.Run(context.Background(), "echo again"); err != nil || string(out) != "again\n" {
+		t.Errorf("after an interrupted command: %q, %v", out, err)
+	}
+}

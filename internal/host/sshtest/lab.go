@@ -101,7 +101,7 @@ func (l *Lab) start(t testing.TB) {
 	if out, err := exec.Command(l.bin, "-t", "-f", l.config).CombinedOutput(); err != nil {
 		t.Fatalf("sshd -t: %v\n%s", err, out)
 	}
-	l.proc = labutil.Start(t, exec.Command(l.bin, "-D", "-e", "-f", l.config))
+	l.proc = labutil.Start(t, exec.Command(l.bin, "-D", "-E", filepath.Join(l.Dir, "sshd.log"), "-f", l.config))
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", l.Addr); err == nil {
 			c.Close()
@@ -109,6 +109,17 @@ func (l *Lab) start(t testing.TB) {
 		}
 	}
 	t.Fatalf("sshd does not listen on %s", l.Addr)
+}
+
+// Log is what sshd logged (at LogLevel VERBOSE, each session it started:
+// "Starting session: command …", "Starting session: subsystem 'sftp' …").
+func (l *Lab) Log(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.Dir, "sshd.log"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // Stop kills sshd and every session it runs, as a host that goes down.
@@ -186,7 +197,7 @@ func (l *Lab) CertifyHostKey(t testing.TB, principals []string, validity string)
 	if out, err := exec.Command(keygen, append(args, l.hostKey()+".pub")...).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen -s: %v\n%s", err, out)
 	}
-	l.setConfig(t, "HostCertificate", l.hostKey()+"-cert.pub")
+	l.SetConfig(t, "HostCertificate", l.hostKey()+"-cert.pub")
 	return readPublic(t, ca+".pub")
 }
 
@@ -200,7 +211,7 @@ func (l *Lab) ReplaceHostKey(t testing.TB, keyType string) ssh.PublicKey {
 	if out, err := exec.Command(keygen, "-q", "-t", keyType, "-N", "", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
 	}
-	l.setConfig(t, "HostKey", key)
+	l.SetConfig(t, "HostKey", key)
 	l.HostKey = readPublic(t, key+".pub")
 	return l.HostKey
 }
@@ -222,9 +233,9 @@ func (l *Lab) hostKey() string {
 	return ""
 }
 
-// setConfig sets one sshd_config keyword (replacing it where it is) and
+// SetConfig sets one sshd_config keyword (replacing it where it is) and
 // restarts sshd.
-func (l *Lab) setConfig(t testing.TB, keyword, value string) {
+func (l *Lab) SetConfig(t testing.TB, keyword, value string) {
 	t.Helper()
 	b, _ := os.ReadFile(l.config)
 	var lines []string
