@@ -11,13 +11,15 @@ import (
 
 	"github.com/trustform/trustform/internal/host/sshtest"
 	"github.com/trustform/trustform/internal/labutil"
+	"github.com/trustform/trustform/internal/testutil"
 )
 
 // BenchmarkSSHFleet30 is the plan after apply of 30 hosts × 2 certificates,
 // each host a real sshd on loopback: trustform's plan (a build without
 // -race; the peak RSS per host is reported), against a shell loop of
-// `ssh host cat FILE` over the same four files per host, and Ansible's stat
-// module over the same hosts and files with its default forks (5).
+// `ssh host cat FILE` over the same four files per host, the two
+// interleaved (medians and their ratio), and Ansible's stat module over the
+// same hosts and files with its default forks (5).
 // bench/ssh-fleet.sh installs ansible-core and runs this.
 func BenchmarkSSHFleet30(b *testing.B) {
 	const hosts = 30
@@ -73,25 +75,24 @@ certificate "h%[1]d_%[2]s" {
 	}
 	run("apply", "-auto-approve")
 
-	b.Run("trustform-plan", func(b *testing.B) {
-		var rss int64
-		for b.Loop() {
-			st := run("plan", "-detailed-exitcode")
-			rss = max(rss, st.SysUsage().(*syscall.Rusage).Maxrss)
-		}
-		b.ReportMetric(float64(rss)/hosts, "KiB-RSS/host")
-	})
-	b.Run("ssh-cat-loop", func(b *testing.B) {
-		for b.Loop() {
-			for _, f := range files {
-				cmd := exec.Command("ssh", "-F", "/dev/null", "-p", fmt.Sprint(f.lab.Port), "-i", f.lab.IdentityFile,
-					"-o", "UserKnownHostsFile="+f.lab.KnownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-					f.lab.User+"@127.0.0.1", "cat", f.path)
-				if out, err := cmd.Output(); err != nil || len(out) == 0 {
-					b.Fatalf("ssh cat %s: %v", f.path, err)
-				}
+	var rss int64
+	plan := func(b *testing.B) {
+		st := run("plan", "-detailed-exitcode")
+		rss = max(rss, st.SysUsage().(*syscall.Rusage).Maxrss)
+	}
+	cat := func(b *testing.B) {
+		for _, f := range files {
+			cmd := exec.Command("ssh", "-F", "/dev/null", "-p", fmt.Sprint(f.lab.Port), "-i", f.lab.IdentityFile,
+				"-o", "UserKnownHostsFile="+f.lab.KnownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+				f.lab.User+"@127.0.0.1", "cat", f.path)
+			if out, err := cmd.Output(); err != nil || len(out) == 0 {
+				b.Fatalf("ssh cat %s: %v", f.path, err)
 			}
 		}
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		testutil.Interleaved(b, testutil.Measured{Name: "plan", Run: plan}, testutil.Measured{Name: "ssh-cat", Run: cat})
+		b.ReportMetric(float64(rss)/hosts, "KiB-RSS/host")
 	})
 	b.Run("ansible-stat", func(b *testing.B) {
 		playbook, err := exec.LookPath("ansible-playbook")
