@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # trustform plan against bare HCL parsing of the same files (bench/hclparse,
 # the floor: trustform parses first), as processes: wall time and peak RSS
-# (GNU time), the median of RUNS runs each, on generated configurations of
-# 200 and 2,000 hosts, each with a certificate, two TLSA records and two
-# vhosts: 1,000 and 10,000 resources on the embedded default. Prints the
-# ratios (goals at 10,000: <= 2x the time, <= 1.1x the peak memory) and how
-# both grow from 1k to 10k. The Go benchmarks in engine/bench_test.go
-# measure the same phases in-process (go test -bench 10k ./engine).
-# Usage: bench/plan10k.sh [HOSTS...]   (default: 200 2000)
+# (GNU time), the median of RUNS runs each (default 5), the two interleaved,
+# on the fleets bench/fleet.sh generates (every SHAPE: web, tlsa, mail, apt,
+# foreach) of 200 and 2,000 hosts: 1,000 and 10,000 resources on the
+# embedded default. Prints the ratios per shape (goals at 10,000: <= 1.5x the
+# time, <= 1.1x the peak memory) and how both grow from 1k to 10k. The Go
+# benchmarks in engine/bench_test.go measure the same phases in-process (go
+# test -bench 10k ./engine).
+# Usage: bench/plan10k.sh [HOSTS...]   (SHAPES="web tlsa" to choose shapes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/time ]; then
@@ -22,95 +23,39 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 go build -o "$work/trustform" ./cmd/trustform
 go build -o "$work/hclparse" ./bench/hclparse
 
-# median CMD...: the median wall time (s) and peak RSS (KiB) of RUNS runs of CMD.
-median() {
+# measure DIR: the median wall time (s) and peak RSS (KiB) of RUNS runs of
+# bare parsing and of plan, interleaved: "PARSE_S PARSE_KIB PLAN_S PLAN_KIB".
+measure() {
   local i mid=$(((runs + 1) / 2))
-  : >"$work/runs"
+  : >"$work/parse"
+  : >"$work/plan"
   for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -o "$work/time" -f "%e %M" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
-    cat "$work/time" >>"$work/runs"
+    /usr/bin/time -o "$work/time" -f "%e %M" "$work/hclparse" "$1" >/dev/null 2>&1 || { echo "failed: hclparse $1" >&2; return 1; }
+    cat "$work/time" >>"$work/parse"
+    /usr/bin/time -o "$work/time" -f "%e %M" "$work/trustform" -chdir="$1" plan -no-color >/dev/null 2>&1 || { echo "failed: plan in $1" >&2; return 1; }
+    cat "$work/time" >>"$work/plan"
   done
-  echo "$(cut -d' ' -f1 "$work/runs" | sort -n | sed -n "${mid}p") $(cut -d' ' -f2 "$work/runs" | sort -n | sed -n "${mid}p")"
+  local f
+  for f in parse plan; do
+    printf '%s %s ' "$(cut -d' ' -f1 "$work/$f" | sort -n | sed -n "${mid}p")" "$(cut -d' ' -f2 "$work/$f" | sort -n | sed -n "${mid}p")"
+  done
+  echo
 }
 
-# generate HOSTS DIR: the configuration of HOSTS hosts in DIR.
-generate() {
-  local hosts=$1 dir=$2 i ip
-  mkdir -p "$dir"
-  printf '$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ 3600 IN NS ns1\n' > "$dir/zone"
-{
-  printf 'dns_zone "big" {\n  name      = "example.test"\n  zone_file = "zone"\n}\nlocal_ca "ca" {}\ntls_policy "p" {\n  profile = "mozilla-intermediate"\n}\n'
-  for ((i = 0; i < hosts; i++)); do
-    ip=$((i % 250 + 1))
-    cat <<HCL
-host "h$i" {
-  root = "out/h$i"
-}
-certificate "h$i" {
-  domains   = ["h$i.example.test", "www.h$i.example.test"]
-  issuer    = local_ca.ca
-  cert_file = "/etc/ssl/site.pem"
-  key_file  = "/etc/ssl/site.key"
-  host      = host.h$i
-}
-tlsa "h${i}_https" {
-  zone        = dns_zone.big
-  port        = 443
-  hostname    = "www.h$i.example.test"
-  certificate = certificate.h$i
-}
-tlsa "h${i}_smtp" {
-  zone        = dns_zone.big
-  port        = 25
-  hostname    = "h$i.example.test"
-  certificate = certificate.h$i
-}
-vhost "h${i}_https" {
-  server         = "nginx"
-  config_file    = "/etc/nginx/sites-enabled/https.conf"
-  listen         = "192.0.2.$ip:443"
-  server_names   = ["h$i.example.test", "www.h$i.example.test"]
-  certificate    = certificate.h$i
-  tls_policy     = tls_policy.p
-  host           = host.h$i
-  test_command   = ""
-  reload_command = ""
-  hsts {
-    max_age            = 63072000
-    include_subdomains = true
-    preload            = false # preload needs the apex served with it: not part of this fleet
-  }
-}
-vhost "h${i}_http" {
-  server         = "nginx"
-  config_file    = "/etc/nginx/sites-enabled/http.conf"
-  listen         = "192.0.2.$ip:80"
-  server_names   = ["h$i.example.test", "www.h$i.example.test"]
-  redirect_https = true
-  hsts_from      = vhost.h${i}_https
-  acme_webroot   = "/var/www/acme"
-  host           = host.h$i
-  test_command   = ""
-  reload_command = ""
-}
-HCL
-  done
-} > "$dir/main.hcl"
-}
-
-printf '%9s %9s %10s %9s %10s %7s %7s\n' resources "parse s" "parse MiB" "plan s" "plan MiB" "time x" "mem x" | tee "$work/table"
-for hosts in "${@:-200 2000}"; do
-  for h in $hosts; do
-    generate "$h" "$work/h$h"
-    parse=$(median "$work/hclparse" "$work/h$h")
-    plan=$(median "$work/trustform" -chdir="$work/h$h" plan -no-color)
-    read -r pt pm <<<"$parse"
-    read -r tt tm <<<"$plan"
-    awk -v r=$((h * 5)) -v pt="$pt" -v pm="$pm" -v tt="$tt" -v tm="$tm" 'BEGIN {
-      printf "%9d %9.2f %10.1f %9.2f %10.1f %7.2f %7.2f\n", r, pt, pm / 1024, tt, tm / 1024, tt / pt, tm / pm }'
+printf '%-8s %9s %9s %10s %9s %10s %7s %7s\n' shape resources "parse s" "parse MiB" "plan s" "plan MiB" "time x" "mem x" | tee "$work/table"
+for shape in ${SHAPES:-web tlsa mail apt foreach}; do
+  for h in ${@:-200 2000}; do
+    bench/fleet.sh "$shape" "$h" "$work/$shape$h"
+    read -r pt pm tt tm <<<"$(measure "$work/$shape$h")"
+    awk -v s="$shape" -v r=$((h * 5)) -v pt="$pt" -v pm="$pm" -v tt="$tt" -v tm="$tm" 'BEGIN {
+      printf "%-8s %9d %9.2f %10.1f %9.2f %10.1f %7.2f %7.2f\n", s, r, pt, pm / 1024, tt, tm / 1024, tt / pt, tm / pm }'
   done
 done | tee -a "$work/table"
-awk 'NR > 1 { r[NR] = $1; t[NR] = $4; m[NR] = $5; tx[NR] = $6; mx[NR] = $7; n = NR } END {
-  printf "plan of %d resources: %.2fx the time (goal <= 2) and %.2fx the peak memory (goal <= 1.1) of parsing the same files\n", r[n], tx[n], mx[n]
-  if (n > 2) printf "from %d to %d resources (x%.0f): plan time x%.1f, peak memory x%.1f\n", r[2], r[n], r[n] / r[2], t[n] / t[2], m[n] / m[2]
+awk 'NR > 1 { shape = $1; if (!(shape in first)) { first[shape] = NR; order[++n] = shape } last[shape] = NR; r[NR] = $2; t[NR] = $5; m[NR] = $6; tx[NR] = $7; mx[NR] = $8 } END {
+  for (k = 1; k <= n; k++) {
+    s = order[k]; a = first[s]; z = last[s]
+    printf "%s: plan of %d resources: %.2fx the time (goal <= 1.5) and %.2fx the peak memory (goal <= 1.1) of parsing the same files", s, r[z], tx[z], mx[z]
+    if (z > a) printf "; from %d to %d resources (x%.0f): plan time x%.1f, peak memory x%.1f", r[a], r[z], r[z] / r[a], t[z] / t[a], m[z] / m[a]
+    printf "\n"
+  }
 }' "$work/table"
