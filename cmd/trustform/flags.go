@@ -140,7 +140,7 @@ func (c *common) load(e env) (*schema.Config, hcl.Diagnostics) {
 		cfg, diags = kinds.Load(c.chdir, schema.Inputs{Env: os.Environ(), Args: *c.vars.list})
 	}
 	if cfg != nil {
-		for _, w := range []io.Writer{e.stdout, e.stderr} {
+		for _, w := range []io.Writer{e.stdout, e.stderr, e.log} {
 			if r, ok := w.(*redactor); ok {
 				r.secrets = cfg.Sensitive()
 			}

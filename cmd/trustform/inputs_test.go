@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	legolog "github.com/go-acme/lego/v4/log"
+
+	"github.com/trustform/trustform/internal/host"
 )
 
 // A key whose local url is missing is found by plan, at the attribute, not
@@ -103,7 +106,7 @@ func TestLogLevels(t *testing.T) {
 		if tc.path != "" {
 			env["TRUSTFORM_LOG_PATH"] = filepath.Join(t.TempDir(), tc.path)
 		}
-		closeLog, err := setupLog(func(k string) string { return env[k] }, &stderr)
+		closeLog, _, err := setupLog(func(k string) string { return env[k] }, &stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +123,7 @@ func TestLogLevels(t *testing.T) {
 			}
 		}
 	}
-	if _, err := setupLog(func(k string) string { return map[string]string{"TRUSTFORM_LOG": "LOUD"}[k] }, io.Discard); err == nil {
+	if _, _, err := setupLog(func(k string) string { return map[string]string{"TRUSTFORM_LOG": "LOUD"}[k] }, io.Discard); err == nil {
 		t.Error("an unknown level is accepted")
 	}
 }
@@ -185,6 +188,40 @@ func TestPromptForMissingVariables(t *testing.T) {
 		code, _, errOut := plan(tc.inTTY, "s3cret-answer\n", tc.args...)
 		if code != 1 || strings.Contains(errOut, "Enter a value") || !strings.Contains(errOut, "No value for required variable") {
 			t.Errorf("plan %v (stdin a terminal: %v): exit %d\n%s", tc.args, tc.inTTY, code, errOut)
+		}
+	}
+}
+
+// The log goes through the redactor of the rest of the output: a command
+// that holds a sensitive value is logged with it hidden, on stderr and in
+// TRUSTFORM_LOG_PATH.
+func TestLogIsRedacted(t *testing.T) {
+	saved, savedStd := legolog.Logger, log.Writer()
+	defer func() { legolog.Logger = saved; log.SetOutput(savedStd) }()
+	const secret = "s3cr3t-t0ken-4711"
+	path := filepath.Join(t.TempDir(), "trustform.log")
+	for _, env := range []map[string]string{{"TRUSTFORM_LOG": "INFO"}, {"TRUSTFORM_LOG": "DEBUG", "TRUSTFORM_LOG_PATH": path}} {
+		var stderr bytes.Buffer
+		errR := &redactor{w: &stderr}
+		closeLog, file, err := setupLog(func(k string) string { return env[k] }, errR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errR.secrets = []string{secret}
+		if file != nil {
+			file.secrets = []string{secret}
+		}
+		if _, err := (host.Local{}).Run(context.Background(), "true "+secret); err != nil {
+			t.Fatal(err)
+		}
+		closeLog()
+		logged := stderr.String()
+		if file != nil {
+			b, _ := os.ReadFile(path)
+			logged = string(b)
+		}
+		if !strings.Contains(logged, "[INFO] local: run") || strings.Contains(logged, secret) {
+			t.Errorf("TRUSTFORM_LOG=%s logged %q", env["TRUSTFORM_LOG"], logged)
 		}
 	}
 }

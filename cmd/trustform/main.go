@@ -19,10 +19,11 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	tty            bool // stdout is a terminal
-	inTTY          bool // stdin is a terminal: questions may be asked
-	errTTY         bool // stderr is a terminal
-	width          int  // the terminal's columns, where stderr is one; 0: 100
+	tty            bool      // stdout is a terminal
+	inTTY          bool      // stdin is a terminal: questions may be asked
+	errTTY         bool      // stderr is a terminal
+	width          int       // the terminal's columns, where stderr is one; 0: 100
+	log            io.Writer // TRUSTFORM_LOG_PATH's redactor, or nil
 }
 
 func main() {
@@ -32,10 +33,13 @@ func main() {
 	width, _, _ := term.GetSize(int(os.Stderr.Fd()))
 	e := env{stdin: os.Stdin, stdout: &redactor{w: os.Stdout}, stderr: &redactor{w: os.Stderr}, getenv: os.Getenv, width: width,
 		tty: term.IsTerminal(int(os.Stdout.Fd())), inTTY: term.IsTerminal(int(os.Stdin.Fd())), errTTY: term.IsTerminal(int(os.Stderr.Fd()))}
-	closeLog, err := setupLog(os.Getenv, os.Stderr)
+	closeLog, logFile, err := setupLog(os.Getenv, e.stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(1)
+	}
+	if logFile != nil {
+		e.log = logFile
 	}
 	code := run(os.Args[1:], e)
 	closeLog()

@@ -208,8 +208,9 @@ func (z zoneLab) waitAgree(t *testing.T, owner string) {
 // DNSKEY and MX once) over RFC 2136, one listing through an API. The
 // servers' answers that prove visibility are not counted for an API zone:
 // there each RRset is asked of each authoritative server, together. And
-// the zone's secret (TSIG secret, API token) is in no output and no file
-// trustform wrote.
+// the zone's secret (TSIG secret, API token) is in no output, no file
+// trustform wrote, and not in the TRUSTFORM_LOG=DEBUG log of what was
+// asked.
 func TestPlanObservesZoneInConstantRequests(t *testing.T) {
 	for _, backend := range zoneBackends {
 		t.Run(backend, func(t *testing.T) {
@@ -253,8 +254,11 @@ tlsa "www" {
 				mustCode(t, r, 0, fmt.Sprintf("apply of %d RRsets", n))
 				outputs = append(outputs, r.stdout, r.stderr)
 				zone.reset()
-				r = tf(t, dir, "plan", "-detailed-exitcode", "-out=saved.plan")
+				r = tfEnv(t, dir, []string{"TRUSTFORM_LOG=DEBUG"}, "plan", "-detailed-exitcode", "-out=saved.plan")
 				mustCode(t, r, 0, fmt.Sprintf("plan of %d RRsets", n))
+				if !strings.Contains(r.stderr, "[DEBUG] dns: ") { // what was asked of the zone, its secret left out (below)
+					t.Errorf("%s: TRUSTFORM_LOG=DEBUG logs nothing of the zone:\n%s", backend, r.stderr)
+				}
 				counts[n] = zone.requests()
 				if zone.perServer != nil { // one transfer from the primary, one SOA of each other server: nothing per RRset
 					if got := zone.perServer(); slices.ContainsFunc(got, func(m int64) bool { return m != 1 }) {

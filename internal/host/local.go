@@ -1,6 +1,7 @@
 package host
 
 import (
+	"log"
 	"context"
 	"errors"
 	"io/fs"
@@ -77,7 +78,9 @@ func (l Local) Run(ctx context.Context, command string) ([]byte, error) {
 	}
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Env = append(CommandEnv(os.Environ()), l.Env...) // never nil: nil would pass the whole environment on
-	return cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
+	log.Printf("[INFO] local: run %s: %v (%d bytes of output)", command, errOr(err, "ok"), len(out))
+	return out, err
 }
 
 // UID is the user trustform runs as.

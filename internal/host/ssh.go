@@ -1,6 +1,7 @@
 package host
 
 import (
+	"log"
 	"bufio"
 	"context"
 	"crypto/rand"
@@ -170,6 +171,7 @@ func (h *SSH) dial() error {
 	}
 	conn.SetDeadline(time.Time{})
 	h.client = ssh.NewClient(c, chans, reqs)
+	log.Printf("[INFO] ssh: %s: connected to %s as %s", h.cfg.Name, h.cfg.Address, h.cfg.User)
 	start := h.subsystemSFTP
 	if h.cfg.Become {
 		start = h.startSFTP
@@ -377,6 +379,7 @@ func (h *SSH) readFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	log.Printf("[DEBUG] ssh: %s: read %s", h.cfg.Name, p)
 	f, err := fc.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -422,6 +425,7 @@ func (h *SSH) writeFile(p string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
+	log.Printf("[INFO] ssh: %s: write %s (%d bytes, mode %04o)", h.cfg.Name, p, len(data), perm)
 	if err := noLinksBeneath(fc.Lstat, h.cfg.Root, p); err != nil {
 		return err
 	}
@@ -566,7 +570,17 @@ func (h *SSH) run(ctx context.Context, command string) ([]byte, error) {
 	if _, _, err := h.connect(); err != nil {
 		return nil, err
 	}
-	return h.output(ctx, command)
+	out, err := h.output(ctx, command)
+	log.Printf("[INFO] ssh: %s: run %s: %v (%d bytes of output)", h.cfg.Name, command, errOr(err, "ok"), len(out))
+	return out, err
+}
+
+// errOr is err, or ok when there is none, for a log line.
+func errOr(err error, ok string) any {
+	if err != nil {
+		return err
+	}
+	return ok
 }
 
 func (h *SSH) output(ctx context.Context, command string) ([]byte, error) {

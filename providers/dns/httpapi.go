@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"log"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -56,8 +57,10 @@ func (c hostClient) do(ctx context.Context, method, u string, body any) (http.He
 		}
 		resp, err := client.Do(req)
 		if err != nil {
+			log.Printf("[DEBUG] dns: %s %s %s: %s", c.api, method, req.URL.Path, c.scrub(err.Error()))
 			return nil, nil, fmt.Errorf("zone %s: %s: %s", c.zone, c.api, c.scrub(err.Error()))
 		}
+		log.Printf("[DEBUG] dns: %s %s %s (%d bytes): %s", c.api, method, req.URL.Path, len(payload), resp.Status) // the key is in a header, never logged
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < c.retries {

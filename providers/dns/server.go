@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"log"
 	"context"
 	"errors"
 	"fmt"
@@ -89,8 +90,10 @@ func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Dur
 		r, _, err = c.ExchangeContext(ctx, m, addr)
 	}
 	if err != nil {
+		log.Printf("[DEBUG] dns: %s %s at %s: %v", owner, mdns.TypeToString[qtype], addr, err)
 		return nil, fmt.Errorf("query %s %s at %s: %w", owner, mdns.TypeToString[qtype], addr, err)
 	}
+	log.Printf("[DEBUG] dns: %s %s at %s: %s, %d answer records", owner, mdns.TypeToString[qtype], addr, mdns.RcodeToString[r.Rcode], len(r.Answer))
 	if r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeNameError {
 		return nil, fmt.Errorf("query %s at %s: %s", owner, addr, mdns.RcodeToString[r.Rcode])
 	}
@@ -194,6 +197,7 @@ func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	log.Printf("[DEBUG] dns: AXFR %s from %s: %d records", s.Origin, s.Primary, len(rrs))
 	return rrs, nil
 }
 
@@ -401,6 +405,11 @@ func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
 	c := &mdns.Client{Net: "tcp", Timeout: s.timeout(), TsigSecret: map[string]string{s.KeyName: s.Secret}, Dialer: netpolicy.Dialer(&net.Dialer{Timeout: s.timeout()})}
 	r, _, err := c.ExchangeContext(ctx, m, s.Primary)
 	owners := updatedOwners(m)
+	if err == nil {
+		log.Printf("[INFO] dns: UPDATE %s at %s (%s): %s", s.Origin, s.Primary, owners, mdns.RcodeToString[r.Rcode])
+	} else {
+		log.Printf("[INFO] dns: UPDATE %s at %s (%s): %v", s.Origin, s.Primary, owners, err)
+	}
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():
