@@ -1,10 +1,10 @@
 package host
 
 import (
-	"log"
 	"context"
 	"errors"
 	"io/fs"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"log"
 	"bufio"
 	"context"
 	"crypto/rand"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"net"
 	"os"
 	"path"

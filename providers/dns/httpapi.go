@@ -1,12 +1,12 @@
 package dns
 
 import (
-	"log"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"

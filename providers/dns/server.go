@@ -1,10 +1,10 @@
 package dns
 
 import (
-	"log"
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"slices"
 	"strings"
