@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // The values below land in files that servers load as root: nginx and
@@ -116,7 +115,7 @@ func checkHostname(rng hcl.Range, attr, v string, wildcard, service bool) *hcl.D
 // would change what the line means.
 func checkLabel(rng hcl.Range, addr Address) *hcl.Diagnostic {
 	base, key, inst := SplitInstance(addr.Name)
-	if hclsyntax.ValidIdentifier(base) && (!inst || instanceKey.MatchString(key)) {
+	if ValidIdentifier(base) && (!inst || instanceKey.MatchString(key)) {
 		return nil
 	}
 	return errAt(rng, "Invalid "+addr.Type+" name",

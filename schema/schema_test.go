@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/trustform/trustform/internal/testutil"
 	"github.com/trustform/trustform/kinds"
 	"github.com/trustform/trustform/providers/apt"
@@ -161,6 +163,15 @@ func TestAPTKeyFingerprintLengths(t *testing.T) {
 `)})
 		if diags.HasErrors() == ok {
 			t.Errorf("fingerprint of %d digits: %v", len(fpr), diags)
+		}
+	}
+}
+
+// ValidIdentifier agrees with HCL's lexer.
+func TestValidIdentifier(t *testing.T) {
+	for _, s := range []string{"", "a", "www", "h12_https", "a-b", "_x", "1a", "-a", "a.b", "a b", "é", "aé", "a\"", "a[0]", "ĳ-1", "a\u200b"} {
+		if got, want := schema.ValidIdentifier(s), hclsyntax.ValidIdentifier(s); got != want {
+			t.Errorf("ValidIdentifier(%q) = %v, HCL says %v", s, got, want)
 		}
 	}
 }

@@ -28,8 +28,12 @@ type Warning struct {
 // what it quotes of the plan is escaped for it (code, MarkdownText).
 func Warnings(p *Plan) []Warning {
 	var out []Warning
+	changes := make(map[string]*Change, len(p.Changes))
+	for i := range p.Changes {
+		changes[p.Changes[i].Address] = &p.Changes[i]
+	}
 	for _, s := range p.Steps {
-		c := p.Change(s.Address)
+		c := changes[s.Address]
 		addr := code(s.Address)
 		switch {
 		case s.Irreversible:

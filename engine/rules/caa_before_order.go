@@ -37,9 +37,10 @@ func (r caaBeforeOrder) Name() string { return string(r) }
 func (r caaBeforeOrder) Guard(g *graph.Graph) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	stepped := stepped(g)
+	pubs := publishers(g)
 	for _, n := range g.Nodes {
 		cg, ok := n.Res.(providers.CAAGuarded)
-		if !ok || !stepped[n.Addr] || cg.CAAForbids() == nil || r.published(g, n.Addr) != nil {
+		if !ok || !stepped[n.Addr] || cg.CAAForbids() == nil || governing(pubs, n.Addr) != nil {
 			continue // a CAA RRset published first permits it (Order); the order checks again
 		}
 		diags = append(diags, refusal(r, schema.AttrRange(n.Block, "domains"), n.Addr.String()+" would be refused by the CA",
@@ -52,11 +53,15 @@ func (r caaBeforeOrder) Guard(g *graph.Graph) hcl.Diagnostics {
 // governs comes after that RRset's write, behind a gate that opens once
 // its record is visible on every authoritative server.
 func (r caaBeforeOrder) Order(g *graph.Graph) {
+	pubs := publishers(g)
+	if len(pubs) == 0 {
+		return
+	}
 	for _, n := range g.Nodes {
 		if _, ok := n.Res.(providers.CAAGuarded); !ok {
 			continue
 		}
-		pub := r.published(g, n.Addr)
+		pub := governing(pubs, n.Addr)
 		first := g.First(n.Addr)
 		if pub == nil || first == nil {
 			continue
@@ -67,10 +72,22 @@ func (r caaBeforeOrder) Order(g *graph.Graph) {
 	}
 }
 
-// published is the CAA RRset with a step to write that governs cert, or nil.
-func (r caaBeforeOrder) published(g *graph.Graph, cert schema.Address) *graph.Node {
+// publishers are the CAA RRsets with a step to write them (looked for
+// once: a fleet has thousands of certificates and few CAA RRsets).
+func publishers(g *graph.Graph) []*graph.Node {
+	var out []*graph.Node
 	for _, n := range g.Nodes {
-		if p, ok := n.Res.(providers.CAAPublisher); ok && p.Governs(cert) && n.Change != nil && n.Change.Action != providers.Delete && g.Last(n.Addr) != nil {
+		if _, ok := n.Res.(providers.CAAPublisher); ok && n.Change != nil && n.Change.Action != providers.Delete && g.Last(n.Addr) != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// governing is the one of pubs that governs cert, or nil.
+func governing(pubs []*graph.Node, cert schema.Address) *graph.Node {
+	for _, n := range pubs {
+		if n.Res.(providers.CAAPublisher).Governs(cert) {
 			return n
 		}
 	}
