@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 cp examples/quickstart/keys/example-archive.asc "$dir/archive.asc"
 {
   printf '$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ 3600 IN NS ns1\nns1 3600 IN A 192.0.2.1\n'
-  [ "$shape" = mail ] && printf '@ 3600 IN MX 10 h0\n'
-  true
+  if [ "$shape" = mail ]; then
+    for ((i = 0; i < hosts; i++)); do printf '@ 3600 IN MX 10 mx.h%d\n' "$i"; done
+  fi
 } > "$dir/zone"
 header() {
   printf 'dns_zone "big" {\n  name      = "example.test"\n  zone_file = "zone"\n}\nlocal_ca "ca" {}\ntls_policy "p" {\n  profile = "mozilla-intermediate"\n}\n'

@@ -74,12 +74,21 @@ func errorf(e env, format string, args ...any) int {
 const maxSimilar = 5
 
 // warningKind is a warning's summary without the address it starts with
-// ("tlsa.h0_smtp: DANE for SMTP…" and "tlsa.h1_smtp: …" are one kind).
+// and with the names it quotes left out ("tlsa.h0_smtp: DANE for SMTP…"
+// and "tlsa.h1_smtp: …" are one kind, and so are "tlsa.h0_25:
+// mx.h0.example.test. is not an MX host" and "tlsa.h1_25: mx.h1…").
 func warningKind(d *hcl.Diagnostic) string {
+	summary := d.Summary
 	if addr, rest, ok := strings.Cut(d.Summary, ": "); ok && strings.Contains(addr, ".") && !strings.ContainsAny(addr, " \t") {
-		return rest
+		summary = rest
 	}
-	return d.Summary
+	words := strings.Fields(summary)
+	for i, w := range words {
+		if strings.Contains(strings.TrimRight(w, ".,;:"), ".") {
+			words[i] = "NAME"
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // similarWarnings groups the warnings by kind, in order.
