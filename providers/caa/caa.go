@@ -78,13 +78,12 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 		s.Expect(c.Owner, mdns.TypeCAA)
 	}
 	certs := map[schema.Address]*certificate.Block{}
-	cfg := b.Config()
-	cfg.Each(func(a schema.Address, _ hcl.Range, blk schema.Block) {
-		if cb, ok := blk.(*certificate.Block); ok && slices.ContainsFunc(cb.Domains, c.under) {
-			certs[a] = cb
+	for _, a := range certificatesUnder(b)[strings.ToLower(dns.Fqdn(c.Owner))] {
+		if _, seen := certs[a]; !seen {
+			certs[a] = b.Config().Block(a).(*certificate.Block)
 			c.Certificates = append(c.Certificates, a)
 		}
-	})
+	}
 	issuers := func(is Issuers) []Issuer {
 		var out []Issuer
 		for _, r := range is.Accounts {
@@ -119,6 +118,33 @@ func bind(b providers.Binding, block schema.Block) (any, hcl.Diagnostics) {
 }
 
 // under reports whether name is at or below the RRset's owner.
+// certificatesUnder indexes the certificates by every name at or above one
+// of their domains (read once per binding: a fleet has a CAA RRset per
+// host and thousands of certificates), in the order of the blocks.
+func certificatesUnder(b providers.Binding) map[string][]schema.Address {
+	return b.Once("caa: certificates under each name", func() any {
+		index := map[string][]schema.Address{}
+		b.Config().Each(func(a schema.Address, _ hcl.Range, blk schema.Block) {
+			cb, ok := blk.(*certificate.Block)
+			if !ok {
+				return
+			}
+			for _, d := range cb.Domains {
+				name := strings.ToLower(dns.Fqdn(strings.TrimPrefix(d, "*.")))
+				for {
+					index[name] = append(index[name], a)
+					_, parent, ok := strings.Cut(name, ".")
+					if !ok || parent == "" {
+						break
+					}
+					name = parent
+				}
+			}
+		})
+		return index
+	}).(map[string][]schema.Address)
+}
+
 func (c *CAA) under(name string) bool {
 	return mdns.IsSubDomain(c.Owner, dns.Fqdn(strings.TrimPrefix(name, "*.")))
 }

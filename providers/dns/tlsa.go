@@ -47,6 +47,9 @@ type TLSA struct {
 	// §2.2.2). Link sets both from the configuration's other objects.
 	Endpoints []Endpoint
 	MXZones   []Zone
+	// endpointAt indexes Endpoints by "PORT NAME" (a wildcard name as
+	// written), the first endpoint for each (Link; nil: servedBy scans).
+	endpointAt map[string]int
 
 	// Filled by Observe: this resource's records every authoritative server
 	// serves (what the tlsa-before-cert gate counts from), the servers that
@@ -80,7 +83,7 @@ type Endpoint struct {
 // once for every RRset of the binding.
 func (t *TLSA) Link(b providers.Binding) {
 	ctx := b.Once("dns.tlsaContext", func() any {
-		c := tlsaContext{endpoints: []Endpoint{}}
+		c := tlsaContext{endpoints: []Endpoint{}, at: map[string]int{}}
 		for _, o := range b.All() {
 			if e, ok := o.(providers.TLSEndpointer); ok {
 				for _, ep := range e.TLSEndpoints() {
@@ -91,9 +94,20 @@ func (t *TLSA) Link(b providers.Binding) {
 				c.zones = append(c.zones, z)
 			}
 		}
+		for i, e := range c.endpoints {
+			_, port, err := net.SplitHostPort(e.Addr)
+			if err != nil {
+				continue
+			}
+			for _, n := range e.Names {
+				if _, ok := c.at[port+" "+strings.ToLower(n)]; !ok {
+					c.at[port+" "+strings.ToLower(n)] = i
+				}
+			}
+		}
 		return c
 	}).(tlsaContext)
-	t.Endpoints, t.MXZones = ctx.endpoints, ctx.zones
+	t.Endpoints, t.MXZones, t.endpointAt = ctx.endpoints, ctx.zones, ctx.at
 }
 
 // tlsaContext is what every TLSA RRset is checked against: the TLS
@@ -101,6 +115,7 @@ func (t *TLSA) Link(b providers.Binding) {
 type tlsaContext struct {
 	endpoints []Endpoint
 	zones     []Zone
+	at        map[string]int // TLSA.endpointAt
 }
 
 // Describe is the RRset's owner and parameters, for the inventory.
@@ -234,6 +249,20 @@ func (t *TLSA) servedBy() (ep probe.Endpoint, host string, ok bool) {
 		return probe.Endpoint{}, "", false
 	}
 	port, host := strings.TrimPrefix(labels[0], "_"), labels[2]
+	if t.endpointAt != nil { // the first endpoint that serves host exactly or by a wildcard
+		exact, ok1 := t.endpointAt[port+" "+strings.ToLower(host)]
+		wild, ok2 := -1, false
+		if _, parent, found := strings.Cut(strings.ToLower(host), "."); found {
+			wild, ok2 = t.endpointAt[port+" *."+parent]
+		}
+		switch {
+		case ok1 && (!ok2 || exact < wild):
+			return t.Endpoints[exact].Endpoint, host, true
+		case ok2:
+			return t.Endpoints[wild].Endpoint, host, true
+		}
+		return probe.Endpoint{}, "", false
+	}
 	for _, e := range t.Endpoints {
 		if !serves(e.Names, host) {
 			continue

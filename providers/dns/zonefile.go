@@ -38,6 +38,7 @@ type ZoneFile struct {
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
 	includes []string  // $INCLUDE and $GENERATE lines, written back as they were
 	parsed   bool
+	mx       []string  // the apex MX targets of rrs, once asked; nil when rrs changed
 	txt      txtEditor // dns-01 challenge values (challenge.go)
 }
 
@@ -58,7 +59,7 @@ func (z *ZoneFile) load() error {
 	if err != nil {
 		return err
 	}
-	z.rrs, z.includes, z.parsed = rrs, includes, true
+	z.rrs, z.includes, z.parsed, z.mx = rrs, includes, true, nil
 	return nil
 }
 
@@ -112,7 +113,10 @@ func (z *ZoneFile) MX(context.Context) ([]string, error) {
 	if err := z.load(); err != nil {
 		return nil, err
 	}
-	return mxTargets(z.rrs, z.Origin), nil
+	if z.mx == nil { // every SMTP RRset asks: found once per version of the file
+		z.mx = mxTargets(z.rrs, z.Origin)
+	}
+	return z.mx, nil
 }
 
 // Hosts lists the owners of A and AAAA records in the file.
@@ -206,7 +210,7 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 	if err := z.Host.WriteFile(z.Path, buf.Bytes(), mode); err != nil {
 		return err
 	}
-	z.rrs = out
+	z.rrs, z.mx = out, nil
 	if z.ReloadCommand == "" {
 		return nil
 	}
