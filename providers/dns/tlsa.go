@@ -66,7 +66,10 @@ type TLSA struct {
 	servedChain []*x509.Certificate
 	servedURL   string
 	observed    providers.Value
-	mx          []string // MX targets of MXZones, for an SMTP owner; nil: none seen
+	// notMX names the MX targets of MXZones when an SMTP owner's host is
+	// not one of them (a few, and how many: a fleet's zone names
+	// thousands), or is empty.
+	notMX string
 	// wrote is what this resource's last write set, until Observe has seen
 	// the primary serve it: a step records what it made true, or fails.
 	wrote *[]string
@@ -181,7 +184,7 @@ func (t *TLSA) Observe(ctx context.Context) (providers.Value, error) {
 	t.lagging, t.servers, t.servedChain, t.servedURL = served.Lagging, served.Servers, nil, ""
 	t.visible, _ = t.split(served.Visible)
 	t.shortSigned = t.signaturesShort(served.SignedUntil, time.Now())
-	if t.mx, err = t.mxTargets(ctx); err != nil {
+	if t.notMX, err = t.notAnMX(ctx); err != nil {
 		return nil, err
 	}
 	own, others := t.split(Presentation(rrs))
@@ -225,20 +228,33 @@ func (t *TLSA) smtpHost() string {
 	return h
 }
 
-// mxTargets lists the MX targets of every managed zone, for an SMTP owner.
-func (t *TLSA) mxTargets(ctx context.Context) ([]string, error) {
-	if t.smtpHost() == "" {
-		return nil, nil
+// notAnMX names the MX targets of every managed zone when the host of an
+// SMTP owner is none of them (and they are some), or is "".
+func (t *TLSA) notAnMX(ctx context.Context) (string, error) {
+	h := t.smtpHost()
+	if h == "" {
+		return "", nil
 	}
-	var out []string
+	var names []string
+	total := 0
 	for _, z := range t.MXZones {
 		mx, err := z.MX(ctx)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		out = append(out, mx...)
+		if slices.Contains(mx, h) {
+			return "", nil
+		}
+		total += len(mx)
+		names = append(names, mx[:min(len(mx), 5-len(names))]...)
 	}
-	return out, nil
+	if total == 0 {
+		return "", nil
+	}
+	if total > len(names) {
+		return strings.Join(names, ", ") + fmt.Sprintf(" and %d more", total-len(names)), nil
+	}
+	return strings.Join(names, ", "), nil
 }
 
 // servedBy finds the endpoint that answers the RRset's service: the port
@@ -469,9 +485,9 @@ func (t *TLSA) Warnings() []providers.Warning {
 		out = append(out, providers.Warning{Summary: "signatures expire before a rollover could finish",
 			Detail: fmt.Sprintf("At %s %s. A key rollover's wait counts only from when the signatures outlive it; lengthen the signer's signature lifetime or refresh, or shorten rollover_wait.", t.Owner, t.shortSigned)})
 	}
-	if h := t.smtpHost(); len(t.mx) > 0 && !slices.Contains(t.mx, h) {
+	if h := t.smtpHost(); t.notMX != "" {
 		out = append(out, providers.Warning{Summary: h + " is not an MX host",
-			Detail: fmt.Sprintf("Sending MTAs look for TLSA records only at the hosts the MX records name (RFC 7672 §2.2.2), and the managed zones' MX records name %s: %s is never consulted. Point the RRset at an MX host, or the MX at this host.", strings.Join(t.mx, ", "), t.Owner)})
+			Detail: fmt.Sprintf("Sending MTAs look for TLSA records only at the hosts the MX records name (RFC 7672 §2.2.2), and the managed zones' MX records name %s: %s is never consulted. Point the RRset at an MX host, or the MX at this host.", t.notMX, t.Owner)})
 	}
 	if zf, ok := t.Zone.(*ZoneFile); ok && len(zf.Nameservers) == 0 && t.observed != nil && !t.Settled() { // a rollover under way
 		out = append(out, providers.Warning{Summary: "the wait counts from the zone file's write",
