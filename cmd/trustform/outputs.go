@@ -34,14 +34,9 @@ func cmdOutput(args []string, chdir string, e env) int {
 	case *raw && *asJSON:
 		return errorf(e, "-raw and -json do not go together: choose one")
 	}
-	cfg, diags := c.load(e)
-	if diags.HasErrors() {
-		printDiags(e, &c, cfg, diags, false)
+	cfg, store := c.loadStore(e)
+	if store == nil {
 		return 1
-	}
-	store, err := c.store(e, cfg)
-	if err != nil {
-		return errorf(e, "%v", err)
 	}
 	defer store.Close()
 	st, err := store.Load(context.Background())

@@ -44,6 +44,23 @@ func (c *common) store(e env, cfg *schema.Config) (state.Store, error) {
 	return state.StoreOf(cfg.State, cfg.StateDir(), pin, c.untrusted != nil)
 }
 
+// loadStore loads the configuration and opens its state store, taking no
+// lock and reading no server: what output, state and force-unlock need. A
+// nil store is an error, said; the caller closes the store.
+func (c *common) loadStore(e env) (*schema.Config, state.Store) {
+	cfg, diags := c.load(e)
+	if diags.HasErrors() {
+		printDiags(e, c, cfg, diags, false)
+		return cfg, nil
+	}
+	store, err := c.store(e, cfg)
+	if err != nil {
+		errorf(e, "%v", err)
+		return cfg, nil
+	}
+	return cfg, store
+}
+
 // open loads the configuration, takes the lock, reads state and observes the
 // world. On failure it has printed the diagnostics and returns nil.
 func open(ctx context.Context, e env, c *common, op string, opts engine.Options) (*session, hcl.Diagnostics, bool) {

@@ -71,17 +71,12 @@ func cmdState(args []string, chdir string, e env) int {
 			return errorf(e, "%v", err)
 		}
 	}
-	cfg, diags := c.load(e)
-	if diags.HasErrors() {
-		printDiags(e, &c, cfg, diags, false)
+	_, store := c.loadStore(e)
+	if store == nil {
 		return 1
 	}
-	ctx := context.Background()
-	store, err := c.store(e, cfg)
-	if err != nil {
-		return errorf(e, "%v", err)
-	}
 	defer store.Close()
+	ctx := context.Background()
 	writes := sub == "push" || sub == "rm" || sub == "mv"
 	if writes {
 		if err := store.Lock(ctx, "state "+sub, c.lockTimeout); err != nil {

@@ -21,14 +21,9 @@ func cmdForceUnlock(args []string, chdir string, e env) int {
 		return errorf(e, "force-unlock takes one argument, the lock ID (the message of a run that waited for the lock names it); got %d", fs.NArg())
 	}
 	id := fs.Arg(0)
-	cfg, diags := c.load(e)
-	if diags.HasErrors() {
-		printDiags(e, &c, cfg, diags, false)
+	_, store := c.loadStore(e)
+	if store == nil {
 		return 1
-	}
-	store, err := c.store(e, cfg)
-	if err != nil {
-		return errorf(e, "%v", err)
 	}
 	defer store.Close()
 	if !*force {
