@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -80,6 +81,9 @@ func checkLimits(name string, src []byte, json bool) *hcl.Diagnostic {
 // parsing it, and most files are plain blocks of attributes, so this is
 // written by hand: hclsyntax has no cheaper scanner to ask.
 func shallow(src []byte) bool {
+	if !utf8.Valid(src) {
+		return false // the lexer may take a byte after an invalid one (a "#") into it
+	}
 	depth := 0
 	for i := 0; i < len(src); i++ {
 		switch c := src[i]; c {
