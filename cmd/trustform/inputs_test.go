@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,8 +91,8 @@ func TestFmtRecursiveAndStdin(t *testing.T) {
 // What the libraries log (lego's lines) is off unless TRUSTFORM_LOG asks
 // for it, and goes to TRUSTFORM_LOG_PATH when that is set.
 func TestLogLevels(t *testing.T) {
-	saved, savedStd := legolog.Logger, log.Writer()
-	defer func() { legolog.Logger = saved; log.SetOutput(savedStd) }()
+	saved, savedStd, savedSlog := legolog.Logger, log.Writer(), slog.Default()
+	defer func() { legolog.Logger = saved; slog.SetDefault(savedSlog); log.SetOutput(savedStd) }()
 	for _, tc := range []struct {
 		level, path string
 		stderr      string
@@ -196,8 +197,8 @@ func TestPromptForMissingVariables(t *testing.T) {
 // that holds a sensitive value is logged with it hidden, on stderr and in
 // TRUSTFORM_LOG_PATH.
 func TestLogIsRedacted(t *testing.T) {
-	saved, savedStd := legolog.Logger, log.Writer()
-	defer func() { legolog.Logger = saved; log.SetOutput(savedStd) }()
+	saved, savedStd, savedSlog := legolog.Logger, log.Writer(), slog.Default()
+	defer func() { legolog.Logger = saved; slog.SetDefault(savedSlog); log.SetOutput(savedStd) }()
 	const secret = "s3cr3t-t0ken-4711"
 	path := filepath.Join(t.TempDir(), "trustform.log")
 	for _, env := range []map[string]string{{"TRUSTFORM_LOG": "INFO"}, {"TRUSTFORM_LOG": "DEBUG", "TRUSTFORM_LOG_PATH": path}} {
@@ -220,7 +221,7 @@ func TestLogIsRedacted(t *testing.T) {
 			b, _ := os.ReadFile(path)
 			logged = string(b)
 		}
-		if !strings.Contains(logged, "[INFO] local: run") || strings.Contains(logged, secret) {
+		if !strings.Contains(logged, `level=INFO msg="local: run" command="true (sensitive)"`) || strings.Contains(logged, secret) {
 			t.Errorf("TRUSTFORM_LOG=%s logged %q", env["TRUSTFORM_LOG"], logged)
 		}
 	}

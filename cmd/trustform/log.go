@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -22,8 +23,19 @@ import (
 // plan, the steps and the diagnostics are trustform's own output and stay
 // as they are.
 
-// logLevels say, per setting, the tags of the lines kept ("" keeps all).
-var logLevels = map[string][]string{"TRACE": {""}, "DEBUG": {""}, "INFO": {"[INFO]", "[WARN]"}, "WARN": {"[WARN]"}, "ERROR": nil, "OFF": nil, "": nil}
+// logLevels say, per setting, the least level of trustform's own lines
+// (log/slog) and the tags of lego's lines kept ("" keeps all).
+var logLevels = map[string]struct {
+	level slog.Level
+	tags  []string
+}{
+	"TRACE": {slog.LevelDebug, []string{""}}, "DEBUG": {slog.LevelDebug, []string{""}},
+	"INFO": {slog.LevelInfo, []string{"[INFO]", "[WARN]"}}, "WARN": {slog.LevelWarn, []string{"[WARN]"}},
+	"ERROR": {logOff, nil}, "OFF": {logOff, nil}, "": {logOff, nil},
+}
+
+// logOff is above every level trustform logs at.
+const logOff = slog.LevelError + 1
 
 // setupLog routes the log as the environment asks, to stderr (the
 // redactor main gives) or to a file behind a redactor of its own, which it
@@ -31,7 +43,8 @@ var logLevels = map[string][]string{"TRACE": {""}, "DEBUG": {""}, "INFO": {"[INF
 // closes the log file. It is called once, by main.
 func setupLog(getenv func(string) string, stderr io.Writer) (func(), *redactor, error) {
 	level := strings.ToUpper(strings.TrimSpace(getenv("TRUSTFORM_LOG")))
-	keep, ok := logLevels[level]
+	setting, ok := logLevels[level]
+	keep := setting.tags
 	if !ok {
 		return func() {}, nil, fmt.Errorf("TRUSTFORM_LOG=%s: use TRACE, DEBUG, INFO, WARN, ERROR or OFF", level)
 	}
@@ -45,9 +58,8 @@ func setupLog(getenv func(string) string, stderr io.Writer) (func(), *redactor, 
 		file = &redactor{w: f}
 		out, closeOut = file, func() { f.Close() }
 	}
-	w := &levelWriter{out: out, keep: keep}
-	legolog.Logger = log.New(w, "", log.LstdFlags)
-	log.SetOutput(w)
+	legolog.Logger = log.New(&levelWriter{out: out, keep: keep}, "", log.LstdFlags)
+	slog.SetDefault(slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: setting.level})))
 	return closeOut, file, nil
 }
 

@@ -256,7 +256,7 @@ tlsa "www" {
 				zone.reset()
 				r = tfEnv(t, dir, []string{"TRUSTFORM_LOG=DEBUG"}, "plan", "-detailed-exitcode", "-out=saved.plan")
 				mustCode(t, r, 0, fmt.Sprintf("plan of %d RRsets", n))
-				if !strings.Contains(r.stderr, "[DEBUG] dns: ") { // what was asked of the zone, its secret left out (below)
+				if !strings.Contains(r.stderr, `level=DEBUG msg="dns: `) { // what was asked of the zone, its secret left out (below)
 					t.Errorf("%s: TRUSTFORM_LOG=DEBUG logs nothing of the zone:\n%s", backend, r.stderr)
 				}
 				counts[n] = zone.requests()

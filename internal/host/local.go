@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"log"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +79,7 @@ func (l Local) Run(ctx context.Context, command string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Env = append(CommandEnv(os.Environ()), l.Env...) // never nil: nil would pass the whole environment on
 	out, err := cmd.CombinedOutput()
-	log.Printf("[INFO] local: run %s: %v (%d bytes of output)", command, errOr(err, "ok"), len(out))
+	slog.Info("local: run", "command", command, "result", errOr(err, "ok"), "output_bytes", len(out))
 	return out, err
 }
 

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path"
@@ -171,7 +171,7 @@ func (h *SSH) dial() error {
 	}
 	conn.SetDeadline(time.Time{})
 	h.client = ssh.NewClient(c, chans, reqs)
-	log.Printf("[INFO] ssh: %s: connected to %s as %s", h.cfg.Name, h.cfg.Address, h.cfg.User)
+	slog.Info("ssh: connected", "host", h.cfg.Name, "address", h.cfg.Address, "user", h.cfg.User)
 	start := h.subsystemSFTP
 	if h.cfg.Become {
 		start = h.startSFTP
@@ -379,7 +379,7 @@ func (h *SSH) readFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("[DEBUG] ssh: %s: read %s", h.cfg.Name, p)
+	slog.Debug("ssh: read", "host", h.cfg.Name, "path", p)
 	f, err := fc.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -425,7 +425,7 @@ func (h *SSH) writeFile(p string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	log.Printf("[INFO] ssh: %s: write %s (%d bytes, mode %04o)", h.cfg.Name, p, len(data), perm)
+	slog.Info("ssh: write", "host", h.cfg.Name, "path", p, "bytes", len(data), "mode", fmt.Sprintf("%04o", perm))
 	if err := noLinksBeneath(fc.Lstat, h.cfg.Root, p); err != nil {
 		return err
 	}
@@ -571,7 +571,7 @@ func (h *SSH) run(ctx context.Context, command string) ([]byte, error) {
 		return nil, err
 	}
 	out, err := h.output(ctx, command)
-	log.Printf("[INFO] ssh: %s: run %s: %v (%d bytes of output)", h.cfg.Name, command, errOr(err, "ok"), len(out))
+	slog.Info("ssh: run", "host", h.cfg.Name, "command", command, "result", errOr(err, "ok"), "output_bytes", len(out))
 	return out, err
 }
 

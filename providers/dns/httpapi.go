@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -57,10 +57,10 @@ func (c hostClient) do(ctx context.Context, method, u string, body any) (http.He
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			log.Printf("[DEBUG] dns: %s %s %s: %s", c.api, method, req.URL.Path, c.scrub(err.Error()))
+			slog.Debug("dns: api request", "api", c.api, "method", method, "path", req.URL.Path, "error", c.scrub(err.Error()))
 			return nil, nil, fmt.Errorf("zone %s: %s: %s", c.zone, c.api, c.scrub(err.Error()))
 		}
-		log.Printf("[DEBUG] dns: %s %s %s (%d bytes): %s", c.api, method, req.URL.Path, len(payload), resp.Status) // the key is in a header, never logged
+		slog.Debug("dns: api request", "api", c.api, "method", method, "path", req.URL.Path, "bytes", len(payload), "status", resp.Status) // the key is in a header, never logged
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < c.retries {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -90,10 +90,10 @@ func ask(ctx context.Context, addr, owner string, qtype uint16, timeout time.Dur
 		r, _, err = c.ExchangeContext(ctx, m, addr)
 	}
 	if err != nil {
-		log.Printf("[DEBUG] dns: %s %s at %s: %v", owner, mdns.TypeToString[qtype], addr, err)
+		slog.Debug("dns: question", "owner", owner, "type", mdns.TypeToString[qtype], "server", addr, "error", err)
 		return nil, fmt.Errorf("query %s %s at %s: %w", owner, mdns.TypeToString[qtype], addr, err)
 	}
-	log.Printf("[DEBUG] dns: %s %s at %s: %s, %d answer records", owner, mdns.TypeToString[qtype], addr, mdns.RcodeToString[r.Rcode], len(r.Answer))
+	slog.Debug("dns: question", "owner", owner, "type", mdns.TypeToString[qtype], "server", addr, "rcode", mdns.RcodeToString[r.Rcode], "answers", len(r.Answer))
 	if r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeNameError {
 		return nil, fmt.Errorf("query %s at %s: %s", owner, addr, mdns.RcodeToString[r.Rcode])
 	}
@@ -197,7 +197,7 @@ func (s *Server) axfr(ctx context.Context) ([]mdns.RR, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	log.Printf("[DEBUG] dns: AXFR %s from %s: %d records", s.Origin, s.Primary, len(rrs))
+	slog.Debug("dns: zone transfer", "zone", s.Origin, "server", s.Primary, "records", len(rrs))
 	return rrs, nil
 }
 
@@ -406,9 +406,9 @@ func (s *Server) send(ctx context.Context, m *mdns.Msg) error {
 	r, _, err := c.ExchangeContext(ctx, m, s.Primary)
 	owners := updatedOwners(m)
 	if err == nil {
-		log.Printf("[INFO] dns: UPDATE %s at %s (%s): %s", s.Origin, s.Primary, owners, mdns.RcodeToString[r.Rcode])
+		slog.Info("dns: update", "zone", s.Origin, "server", s.Primary, "owners", owners, "rcode", mdns.RcodeToString[r.Rcode])
 	} else {
-		log.Printf("[INFO] dns: UPDATE %s at %s (%s): %v", s.Origin, s.Primary, owners, err)
+		slog.Info("dns: update", "zone", s.Origin, "server", s.Primary, "owners", owners, "error", err)
 	}
 	var netErr net.Error
 	switch {
