@@ -118,7 +118,7 @@ tlsa "h%[1]d_smtp" {
 	}
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg.String()), 0o644)
 	// Applied directly, then planned through the forwarders.
-	st := &state.State{Resources: map[string]*state.Resource{}}
+	st := &state.State{Version: state.Version, Resources: map[string]*state.Resource{}}
 	run := newRun(b, dir, st)
 	p, d := run.Plan()
 	if d.HasErrors() {
