@@ -80,7 +80,13 @@ func checkLimits(name string, src []byte, json bool) *hcl.Diagnostic {
 // across lines), and the lexer decides. Lexing a file costs as much as
 // parsing it, and most files are plain blocks of attributes, so this is
 // written by hand: hclsyntax has no cheaper scanner to ask.
-func shallow(src []byte) bool {
+func shallow(src []byte) bool { return scanShallow(src, nil) }
+
+// scanShallow is shallow, calling itemEnd (when not nil) with the offset
+// just past each line break that directly follows a closing brace at depth
+// zero: where a top-level block (or an attribute's object) ends and the
+// next item may begin. The offsets mean nothing when it returns false.
+func scanShallow(src []byte, itemEnd func(int)) bool {
 	if !utf8.Valid(src) {
 		return false // the lexer may take a byte after an invalid one (a "#") into it
 	}
@@ -93,6 +99,9 @@ func shallow(src []byte) bool {
 			}
 		case ']', '}', ')':
 			depth--
+			if c == '}' && depth == 0 && itemEnd != nil && i+1 < len(src) && src[i+1] == '\n' {
+				itemEnd(i + 2)
+			}
 		case '<':
 			if i+1 < len(src) && src[i+1] == '<' {
 				return false // a heredoc

@@ -144,7 +144,7 @@ func ParseWith(dir string, srcs map[string][]byte, in Inputs, auto map[string][]
 		if strings.HasSuffix(n, ".json") {
 			f, d = parser.ParseJSON(srcs[n], n)
 		} else {
-			f, d = parser.ParseHCL(srcs[n], n)
+			f, d = parseHCL(parser, srcs[n], n)
 		}
 		diags = append(diags, d...)
 		if f == nil || f.Body == nil {

@@ -119,7 +119,7 @@ go test -race -count=1 -timeout=60m -json "$@" ./... | "$progress"
 # 30 s for the slowest target on two cores.
 fuzztime=${FUZZTIME:-20000x}
 if [ "$fuzztime" != 0 ]; then
-  for target in schema:FuzzParse schema:FuzzShallow engine/plan:FuzzReadJSON engine/state:FuzzLoad providers/dns:FuzzParseZone \
+  for target in schema:FuzzParse schema:FuzzShallow schema:FuzzPieces engine/plan:FuzzReadJSON engine/state:FuzzLoad providers/dns:FuzzParseZone \
                 providers/apt:FuzzReadKeys providers/apt:FuzzSourceReadBack providers/apt:FuzzConflicts providers/webserver:FuzzReadBack; do
     pkg=${target%%:*} name=${target#*:}
     echo "fuzz $pkg $name for $fuzztime"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +39,9 @@ type ZoneFile struct {
 	rrs      []mdns.RR // parsed on first use, so thousands of RRsets cost one parse
 	includes []string  // $INCLUDE and $GENERATE lines, written back as they were
 	parsed   bool
-	mx       []string  // the apex MX targets of rrs, once asked; nil when rrs changed
-	txt      txtEditor // dns-01 challenge values (challenge.go)
+	mx       []string               // the apex MX targets of rrs, once asked; nil when rrs changed
+	rrsets   map[rrsetKey][]mdns.RR // rrs by owner and type, once asked; nil when rrs changed
+	txt      txtEditor              // dns-01 challenge values (challenge.go)
 }
 
 var _ Zone = (*ZoneFile)(nil)
@@ -59,7 +61,7 @@ func (z *ZoneFile) load() error {
 	if err != nil {
 		return err
 	}
-	z.rrs, z.includes, z.parsed, z.mx = rrs, includes, true, nil
+	z.rrs, z.includes, z.parsed, z.mx, z.rrsets = rrs, includes, true, nil, nil
 	return nil
 }
 
@@ -97,13 +99,20 @@ func (z *ZoneFile) RRset(_ context.Context, owner string, t uint16) ([]mdns.RR, 
 	if err := z.load(); err != nil {
 		return nil, err
 	}
-	var out []mdns.RR
-	for _, rr := range z.rrs {
-		if rr.Header().Rrtype == t && strings.EqualFold(rr.Header().Name, owner) {
-			out = append(out, rr)
+	if z.rrsets == nil { // a plan asks for thousands of RRsets: one pass per version of the file
+		z.rrsets = map[rrsetKey][]mdns.RR{}
+		for _, rr := range z.rrs {
+			k := rrsetKey{strings.ToLower(rr.Header().Name), rr.Header().Rrtype}
+			z.rrsets[k] = append(z.rrsets[k], rr)
 		}
 	}
-	return out, nil
+	return slices.Clone(z.rrsets[rrsetKey{strings.ToLower(owner), t}]), nil
+}
+
+// rrsetKey names an RRset: its owner in lower case and its type.
+type rrsetKey struct {
+	owner string
+	t     uint16
 }
 
 // MX lists the targets of the apex MX RRset in the file.
@@ -210,7 +219,7 @@ func (z *ZoneFile) Update(ctx context.Context, sets []RRset) error {
 	if err := z.Host.WriteFile(z.Path, buf.Bytes(), mode); err != nil {
 		return err
 	}
-	z.rrs, z.mx = out, nil
+	z.rrs, z.mx, z.rrsets = out, nil, nil
 	if z.ReloadCommand == "" {
 		return nil
 	}
