@@ -42,17 +42,8 @@ func BenchmarkPlanTLSA2000(b *testing.B) {
 	}
 	dir := tlsaConfig(b, lab, primary, []string{primary, secondary}, n)
 	plan := func(b *testing.B) {
-		cfg, diags := kinds.Load(dir, schema.Inputs{})
-		if diags.HasErrors() {
-			b.Fatal(diags)
-		}
-		run, diags := engine.New(cfg, &state.State{Resources: map[string]*state.Resource{}}, kinds.Bind, engine.Options{Parallelism: 10})
-		if diags.HasErrors() {
-			b.Fatal(diags)
-		}
-		if d := run.Observe(context.Background()); d.HasErrors() {
-			b.Fatal(d)
-		}
+		run := newRun(b, dir, &state.State{Resources: map[string]*state.Resource{}})
+		defer run.Close()
 		if _, d := run.Plan(); d.HasErrors() {
 			b.Fatal(d)
 		}

@@ -16,7 +16,7 @@ import (
 // it at once, so a fleet's 10,000 blocks in one file are parsed in pieces
 // of whole top-level blocks, side by side on every core, each piece's
 // tokens freed with it.
-const pieceSize = 256 << 10
+const pieceSize = 64 << 10
 
 // parseHCL parses a native-syntax configuration file as parser.ParseHCL
 // does, and registers it with parser. A file larger than pieceSize whose

@@ -192,6 +192,7 @@ func stagedWhy(chain []*graph.Node) string {
 // plain update alike (a run that resumes after the certificate was deployed
 // sees only the latter).
 func (r tlsaBeforeCert) Order(g *graph.Graph) {
+	servers := map[schema.Address][]*graph.Node{} // each certificate's, found once: thousands of pins may share one
 	for _, s := range g.Steps {
 		pin, ok := g.Node(s.Addr).Res.(providers.Pin)
 		if !ok || s.Action == plan.Delete { // a deletion goes before what it pinned: see the engine's deletion order
@@ -202,10 +203,16 @@ func (r tlsaBeforeCert) Order(g *graph.Graph) {
 		if s.Phase == providers.PhasePublish {
 			continue
 		}
-		for _, n := range g.Referrers(cert) {
-			if sv, ok := n.Res.(providers.Server); ok && sv.Serves() == cert {
-				s.After(g.Last(n.Addr), r.Name())
+		if _, found := servers[cert]; !found {
+			servers[cert] = []*graph.Node{}
+			for _, n := range g.Referrers(cert) {
+				if sv, ok := n.Res.(providers.Server); ok && sv.Serves() == cert {
+					servers[cert] = append(servers[cert], n)
+				}
 			}
+		}
+		for _, n := range servers[cert] {
+			s.After(g.Last(n.Addr), r.Name())
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-acme/lego/v4/certcrypto"
@@ -532,6 +533,10 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		"issuer":   providers.String(c.IssuerAddr.String()),
 	}}
 	staged := c.NextKey != nil && KeyTypeOf(c.NextKey) == c.KeyType
+	// The deployed chain's checks cost a signature verification each:
+	// made once, when a case asks (a fleet plans thousands).
+	issuedBy := sync.OnceValue(func() int { return c.issuedBy(c.Chain) })
+	chainProblem := sync.OnceValue(func() error { return c.chainProblemBy(c.Chain, issuedBy()) })
 	var leaf *x509.Certificate
 	if len(c.Chain) > 0 {
 		leaf = c.Chain[0]
@@ -582,15 +587,15 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		case !slices.Equal(sortedNames(leaf), names):
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "domains change")
-		case len(c.Chain) == 1 && c.chainProblem(c.Chain) != nil: // a leaf without its intermediate
+		case len(c.Chain) == 1 && chainProblem() != nil: // a leaf without its intermediate
 			in.Issue = true
-			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
-		case c.issuedBy(c.Chain) < 0:
+			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, chainProblem()))
+		case issuedBy() < 0:
 			in.Issue = true
 			in.Reasons = append(in.Reasons, "issued by "+c.issuerOf(c.Chain)+", not "+c.issuerNames())
-		case c.chainProblem(c.Chain) != nil:
+		case chainProblem() != nil:
 			in.Issue = true
-			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, c.chainProblem(c.Chain)))
+			in.Reasons = append(in.Reasons, fmt.Sprintf("the chain in %s does not verify: %v", c.CertFile, chainProblem()))
 		}
 		if in.Issue && !in.NewKey && !c.ReuseKey && !c.StagedChainFor(c.LiveKey) {
 			in.NewKey = true
@@ -613,7 +618,7 @@ func (c *Certificate) intentFor(replace bool) Intent {
 		in.From = c.choose(leaf)
 		in.Reasons = append(in.Reasons, in.From.why...)
 		in.Value["issuer"] = providers.String(in.From.Addr.String())
-	} else if i := c.issuedBy(c.Chain); i > 0 { // a fallback's certificate stays until its renewal
+	} else if i := issuedBy(); i > 0 { // a fallback's certificate stays until its renewal
 		in.Value["issuer"] = providers.String(c.issuers()[i].Addr.String())
 	}
 	if w, ok := c.Issuer.(Waiter); ok && in.Issue && in.From.Index == 0 {
@@ -927,19 +932,20 @@ func (c *Certificate) issueFrom(ctx context.Context, key crypto.Signer, from Fal
 	return chain, nil
 }
 
-// chainProblem is why certs would not verify for a client trusting the
-// issuer's roots, now or, for an expired leaf, just before it expired
-// (expiry is renew_before's business); nil when it verifies or the roots
-// are not known.
-func (c *Certificate) chainProblem(certs []*x509.Certificate) error {
+// chainProblemBy is why certs, issued by c.issuers()[i] (-1: by none of
+// them), would not verify for a client trusting that issuer's roots, now
+// or, for an expired leaf, just before it expired (expiry is
+// renew_before's business); nil when it verifies or the roots are not
+// known.
+func (c *Certificate) chainProblemBy(certs []*x509.Certificate, i int) error {
 	iss := c.Issuer
-	if i := c.issuedBy(certs); i > 0 {
+	if i > 0 {
 		iss = c.issuers()[i].Issuer
 	}
 	return chainProblemFor(certs, iss.Roots(), c.Now())
 }
 
-// chainProblemFor is chainProblem under roots.
+// chainProblemFor is chainProblemBy under roots.
 func chainProblemFor(certs []*x509.Certificate, roots *x509.CertPool, at time.Time) error {
 	if roots == nil || len(certs) == 0 {
 		return nil
