@@ -403,16 +403,17 @@ func (a *Account) roots() (*x509.CertPool, error) {
 
 // httpClient trusts roots(); each request is bounded by 30 s and by ctx,
 // which lego's API does not take: Ctrl-C or -lock-timeout ends an order
-// at its next request.
+// at its next request. The first look at an authorization after its
+// challenge waits a moment (pacedTransport).
 func (a *Account) httpClient(ctx context.Context) (*http.Client, error) {
 	pool, err := a.roots()
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &http.Transport{
+	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &pacedTransport{base: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,
 		DialContext: netpolicy.Dialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	}}}, nil
+	}}}}, nil
 }
 
 // ctxTransport sends every request under ctx.
