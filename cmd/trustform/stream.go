@@ -13,6 +13,7 @@ import (
 	"github.com/trustform/trustform/engine"
 	"github.com/trustform/trustform/engine/plan"
 	"github.com/trustform/trustform/internal/version"
+	"github.com/trustform/trustform/schema"
 )
 
 // stream is Terraform's machine-readable UI for plan -json and apply
@@ -274,12 +275,10 @@ func uiAction(a plan.Action) string {
 func resourceOf(addr string) uiResource {
 	r := uiResource{Addr: addr, Resource: addr, ImpliedProvider: "trustform"}
 	typ, name, _ := strings.Cut(addr, ".")
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		if key, err := strconv.Unquote(strings.TrimSuffix(name[i+1:], "]")); err == nil {
-			r.ResourceKey = &key
-		}
-		name = name[:i]
+	base, key, inst := schema.SplitInstance(name)
+	if inst {
+		r.ResourceKey = &key
 	}
-	r.ResourceType, r.ResourceName = typ, name
+	r.ResourceType, r.ResourceName = typ, base
 	return r
 }
