@@ -296,11 +296,15 @@ func TestSSHNewFilesPrivate(t *testing.T) {
 			ents, _ := os.ReadDir(dir)
 			for _, e := range ents {
 				p := filepath.Join(dir, e.Name())
+				// What a directory holds, then its mode: a directory is
+				// made open to all and closed before anything is put in
+				// it, so a mode read after its contents is the one they
+				// were put in under, or a later one.
+				inside, _ := os.ReadDir(p)
 				st, err := os.Lstat(p)
 				if err != nil {
 					continue
 				}
-				inside, _ := os.ReadDir(p)
 				switch {
 				case st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0:
 					seen <- fmt.Sprintf("%s with mode %v", p, st.Mode())
