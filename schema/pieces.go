@@ -61,6 +61,11 @@ func pieceStarts(src []byte, size int) []int {
 // joins them; false when a piece has a diagnostic or the join would lose
 // an attribute.
 func parsePieces(src []byte, name string, starts []int) (*hcl.File, bool) {
+	at := make([]hcl.Pos, len(starts)) // where each piece begins in the file
+	at[0] = hcl.InitialPos
+	for i := 1; i < len(starts); i++ {
+		at[i] = hcl.Pos{Line: at[i-1].Line + bytes.Count(src[starts[i-1]:starts[i]], []byte{'\n'}), Column: 1, Byte: starts[i]}
+	}
 	files := make([]*hcl.File, len(starts))
 	failed := make([]bool, len(starts))
 	next := make(chan int)
@@ -74,8 +79,7 @@ func parsePieces(src []byte, name string, starts []int) (*hcl.File, bool) {
 				if i+1 < len(starts) {
 					end = starts[i+1]
 				}
-				at := hcl.Pos{Line: 1 + bytes.Count(src[:starts[i]], []byte{'\n'}), Column: 1, Byte: starts[i]}
-				f, diags := hclsyntax.ParseConfig(src[starts[i]:end], name, at)
+				f, diags := hclsyntax.ParseConfig(src[starts[i]:end], name, at[i])
 				files[i], failed[i] = f, len(diags) > 0
 			}
 		}()

@@ -2,6 +2,7 @@ package acme
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -64,18 +65,13 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // linkUp is the target of the Link header field with relation "up", or "".
 func linkUp(h http.Header) string {
 	for _, v := range h.Values("Link") {
-		for _, link := range strings.Split(v, ",") {
-			target, params, ok := strings.Cut(link, ";")
-			target = strings.TrimSpace(target)
-			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-				continue
-			}
-			for _, p := range strings.Split(params, ";") {
-				if k, val, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "rel") && strings.Trim(val, `"`) == "up" {
-					return strings.TrimSuffix(strings.TrimPrefix(target, "<"), ">")
-				}
-			}
+		if m := upLink.FindStringSubmatch(v); m != nil {
+			return m[1]
 		}
 	}
 	return ""
 }
+
+// upLink is a link with relation "up" in a Link header field (RFC 8288):
+// its target in angle brackets, its parameters up to the next link.
+var upLink = regexp.MustCompile(`<([^>]*)>[^,<]*;\s*rel="?up"?\s*(?:[;,]|$)`)
