@@ -364,6 +364,9 @@ func ParseAccountKey(b []byte) (crypto.Signer, error) {
 	return k.(crypto.Signer), nil
 }
 
+// userAgent names trustform in every request to a CA.
+const userAgent = "trustform"
+
 // client is a lego client for the account, its requests bound to ctx; uri
 // is its registration, if any.
 func (a *Account) client(ctx context.Context, key crypto.Signer, uri string) (*lego.Client, error) {
@@ -373,7 +376,7 @@ func (a *Account) client(ctx context.Context, key crypto.Signer, uri string) (*l
 	}
 	cfg := lego.NewConfig(u)
 	cfg.CADirURL = a.Directory
-	cfg.UserAgent = "trustform"
+	cfg.UserAgent = userAgent
 	hc, err := a.httpClient(ctx)
 	if err != nil {
 		return nil, err
@@ -403,17 +406,16 @@ func (a *Account) roots() (*x509.CertPool, error) {
 
 // httpClient trusts roots(); each request is bounded by 30 s and by ctx,
 // which lego's API does not take: Ctrl-C or -lock-timeout ends an order
-// at its next request. The first look at an authorization after its
-// challenge waits a moment (pacedTransport).
+// at its next request.
 func (a *Account) httpClient(ctx context.Context) (*http.Client, error) {
 	pool, err := a.roots()
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &pacedTransport{base: &http.Transport{
+	return &http.Client{Timeout: 30 * time.Second, Transport: ctxTransport{ctx, &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, Proxy: http.ProxyFromEnvironment,
 		DialContext: netpolicy.Dialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	}}}}, nil
+	}}}, nil
 }
 
 // ctxTransport sends every request under ctx.

@@ -17,10 +17,11 @@ import (
 
 	"github.com/go-acme/lego/v4/acme"
 	"github.com/go-acme/lego/v4/acme/api"
+	"github.com/go-acme/lego/v4/certcrypto"
 	legocert "github.com/go-acme/lego/v4/certificate"
+	"github.com/go-acme/lego/v4/challenge"
 	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/go-acme/lego/v4/challenge/http01"
-	"github.com/go-acme/lego/v4/lego"
 
 	"github.com/trustform/trustform/internal/host"
 	"github.com/trustform/trustform/providers"
@@ -231,22 +232,28 @@ func (i *Issuer) obtain(ctx context.Context, req certificate.Request) (*legocert
 	if err != nil {
 		return nil, err
 	}
-	client, err := i.Account.client(ctx, accountKey, i.Account.registration())
+	hc, err := i.Account.httpClient(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := i.setChallenge(ctx, client); err != nil {
+	core, err := api.New(hc, userAgent, i.Account.Directory, i.Account.registration(), accountKey)
+	if err != nil {
 		return nil, err
 	}
+	s, err := i.solver(ctx, core)
+	if err != nil {
+		return nil, err
+	}
+	certifier := legocert.NewCertifier(core, s, legocert.CertifierOptions{KeyType: certcrypto.RSA2048, Timeout: 30 * time.Second})
 	or := legocert.ObtainRequest{Domains: req.Domains, PrivateKey: req.Key, Bundle: true,
 		Profile: i.Profile, PreferredChain: i.PreferredChain}
 	if req.Replaces != nil {
 		or.ReplacesCertID, _ = legocert.MakeARICertID(req.Replaces)
 	}
-	res, err := client.Certificate.Obtain(or)
+	res, err := certifier.Obtain(or)
 	if problem, ok := err.(*acme.ProblemDetails); ok && or.ReplacesCertID != "" && !strings.HasSuffix(problem.Type, ":rateLimited") && ctx.Err() == nil {
 		or.ReplacesCertID = ""
-		res, err = client.Certificate.Obtain(or)
+		res, err = certifier.Obtain(or)
 	}
 	var problem *acme.ProblemDetails
 	if errors.As(err, &problem) && strings.HasSuffix(problem.Type, ":accountDoesNotExist") {
@@ -258,11 +265,13 @@ func (i *Issuer) obtain(ctx context.Context, req certificate.Request) (*legocert
 	return res, nil
 }
 
-func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
+// solver answers the order's challenges of the certificate's type.
+func (i *Issuer) solver(ctx context.Context, core *api.Core) (*solver, error) {
+	s := &solver{ctx: ctx}
 	switch i.Challenge {
 	case "dns-01":
 		if i.DNS == nil {
-			return errors.New("dns-01 needs a dns_zone that holds the certificate's names")
+			return nil, errors.New("dns-01 needs a dns_zone that holds the certificate's names")
 		}
 		// The record goes through the zone's own backend, and the
 		// pre-check replaces lego's, which asks the system's resolvers: no
@@ -272,18 +281,19 @@ func (i *Issuer) setChallenge(ctx context.Context, client *lego.Client) error {
 		// its pre-check; its only switch is this variable, which it reads
 		// at each challenge.
 		os.Setenv("LEGO_DISABLE_CNAME_SUPPORT", "true")
-		p := zoneProvider{ctx, i.DNS}
-		return client.Challenge.SetDNS01Provider(p, dns01.WrapPreCheck(i.txtServed(ctx)))
+		s.challenge = dns01.NewChallenge(core, s.validate, zoneProvider{ctx, i.DNS}, dns01.WrapPreCheck(i.txtServed(ctx)))
 	default:
-		if i.Webroot != "" {
-			return client.Challenge.SetHTTP01Provider(webroot{i.WebrootHost, i.Webroot})
+		var p challenge.Provider = webroot{i.WebrootHost, i.Webroot}
+		if i.Webroot == "" {
+			host, port, err := net.SplitHostPort(i.HTTPAddress)
+			if err != nil {
+				host, port = "", "80"
+			}
+			p = http01.NewProviderServer(host, port)
 		}
-		host, port, err := net.SplitHostPort(i.HTTPAddress)
-		if err != nil {
-			host, port = "", "80"
-		}
-		return client.Challenge.SetHTTP01Provider(http01.NewProviderServer(host, port))
+		s.challenge = http01.NewChallenge(core, s.validate, p)
 	}
+	return s, nil
 }
 
 // txtServed is the dns-01 pre-check: the exact TXT value on every

@@ -58,7 +58,7 @@ func (i *Issuer) revokeWith(ctx context.Context, key crypto.Signer, kid string, 
 	if err != nil {
 		return err
 	}
-	core, err := api.New(hc, "trustform", i.Account.Directory, kid, key)
+	core, err := api.New(hc, userAgent, i.Account.Directory, kid, key)
 	if err != nil {
 		return err
 	}
