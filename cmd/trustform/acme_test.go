@@ -310,6 +310,36 @@ func TestACMEHTTP01BuiltInServer(t *testing.T) {
 	verifyChain(t, filepath.Join(dir, "certs/api.pem"), pebble.IssuingRoot(t), "api.example.test")
 }
 
+// A challenge the CA finds invalid (nothing listens where it looks) stops
+// the apply naming the certificate and giving the CA's own reason, and
+// writes nothing.
+func TestACMEChallengeInvalid(t *testing.T) {
+	var port int
+	addr := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
+	fmt.Sscan(addr[strings.LastIndex(addr, ":")+1:], &port)
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: labutil.FreePort(t)})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(acmeAccount(pebble)+fmt.Sprintf(`certificate "api" {
+  domains      = ["api.example.test"]
+  issuer       = acme_account.pebble
+  challenge    = "http-01"
+  http_address = %q
+  cert_file    = "certs/api.pem"
+  key_file     = "certs/api.key"
+}
+`, addr)), 0o644)
+	r := tf(t, dir, "apply", "-auto-approve")
+	mustCode(t, r, 1, "apply with the challenge unreachable")
+	for _, want := range []string{"certificate.api", "api.example.test: the CA found the challenge invalid", "urn:ietf:params:acme:error:connection"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "certs", "api.pem")); err == nil {
+		t.Error("certs/api.pem was written")
+	}
+}
+
 // dns-01 orders of one zone side by side (-parallelism), each told to the
 // CA only once every authoritative server serves its exact TXT value: with
 // the secondary stopped, every order waits; resumed, all validate. The

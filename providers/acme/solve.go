@@ -93,7 +93,10 @@ func (s *solver) validate(core *api.Core, _ string, chlng acme.Challenge) error 
 	case acme.StatusValid:
 		return nil
 	case acme.StatusInvalid:
-		return fmt.Errorf("the CA found the challenge invalid: %w", answered.Err())
+		if err := answered.Err(); err != nil {
+			return fmt.Errorf("the CA found the challenge invalid: %w", err)
+		}
+		return errors.New("the CA found the challenge invalid")
 	}
 	retryAfter, _ := api.ParseRetryAfter(answered.RetryAfter)
 	return poll(s.ctx, retryAfter, func() (acme.Authorization, error) {
