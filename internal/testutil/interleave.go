@@ -14,7 +14,8 @@ type Measured struct {
 }
 
 // Interleaved runs the contenders one after another in every iteration
-// (a machine that slows down slows all of them alike), and reports the
+// (a machine that slows down slows all of them alike), logs each run's
+// time (a straggler shows), and reports the
 // median time of each, NAME-s, and the ratio of the first's median to each
 // other's, ratio-vs-NAME: the anchor of a speed goal measured in the same
 // run. Use -benchtime Nx with N of at least 5.
@@ -25,6 +26,7 @@ func Interleaved(b *testing.B, contenders ...Measured) {
 			start := time.Now()
 			c.Run(b)
 			times[i] = append(times[i], time.Since(start))
+			b.Logf("%s: %s", c.Name, times[i][len(times[i])-1].Round(time.Millisecond))
 		}
 	}
 	medians := make([]time.Duration, len(contenders))
