@@ -295,29 +295,15 @@ func TestACMEHTTP01BuiltInServer(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
 	fmt.Sscan(addr[strings.LastIndex(addr, ":")+1:], &port)
 	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: port})
-	dir := t.TempDir()
-	cfg := acmeAccount(pebble) + fmt.Sprintf(`certificate "api" {
-  domains      = ["api.example.test"]
-  issuer       = acme_account.pebble
-  challenge    = "http-01"
-  http_address = %q
-  cert_file    = "certs/api.pem"
-  key_file     = "certs/api.key"
-}
-`, addr)
-	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(cfg), 0o644)
+	dir := builtInServerConfig(t, pebble, addr)
 	mustCode(t, tf(t, dir, "apply", "-auto-approve"), 0, "apply")
 	verifyChain(t, filepath.Join(dir, "certs/api.pem"), pebble.IssuingRoot(t), "api.example.test")
 }
 
-// A challenge the CA finds invalid (nothing listens where it looks) stops
-// the apply naming the certificate and giving the CA's own reason, and
-// writes nothing.
-func TestACMEChallengeInvalid(t *testing.T) {
-	var port int
-	addr := fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t))
-	fmt.Sscan(addr[strings.LastIndex(addr, ":")+1:], &port)
-	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: labutil.FreePort(t)})
+// builtInServerConfig is a directory holding a configuration of one
+// certificate, api.example.test from pebble, over http-01 answered by
+// lego's own server on addr.
+func builtInServerConfig(t *testing.T, pebble *pebbletest.Lab, addr string) string {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(acmeAccount(pebble)+fmt.Sprintf(`certificate "api" {
   domains      = ["api.example.test"]
@@ -328,6 +314,15 @@ func TestACMEChallengeInvalid(t *testing.T) {
   key_file     = "certs/api.key"
 }
 `, addr)), 0o644)
+	return dir
+}
+
+// A challenge the CA finds invalid (nothing listens where it looks) stops
+// the apply naming the certificate and giving the CA's own reason, and
+// writes nothing.
+func TestACMEChallengeInvalid(t *testing.T) {
+	pebble := pebbletest.Start(t, pebbletest.Options{HTTPPort: labutil.FreePort(t)})
+	dir := builtInServerConfig(t, pebble, fmt.Sprintf("127.0.0.1:%d", labutil.FreePort(t)))
 	r := tf(t, dir, "apply", "-auto-approve")
 	mustCode(t, r, 1, "apply with the challenge unreachable")
 	for _, want := range []string{"certificate.api", "api.example.test: the CA found the challenge invalid", "urn:ietf:params:acme:error:connection"} {
