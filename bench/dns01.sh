@@ -35,4 +35,4 @@ if ! command -v lego >/dev/null; then
   (cd "$tmp" && GOFLAGS=-mod=mod go mod tidy && GOFLAGS=-mod=mod go build -o "$(go env GOPATH)/bin/lego" github.com/go-acme/lego/v4/cmd/lego)
   rm -rf "$tmp"
 fi
-CI=true go test -run '^$' -bench 'BenchmarkDNS01x20/interleaved' -benchtime "${BENCHTIME:-5x}" -timeout 120m ./cmd/trustform
+CI=true go test -v -run '^$' -bench 'BenchmarkDNS01x20/interleaved' -benchtime "${BENCHTIME:-5x}" -timeout 120m ./cmd/trustform

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v dig >/dev/null || { echo "dig is missing: apt-get install bind9-dnsutils" >&2; exit 1; }
-CI=true go test -run '^$' -bench "${BENCH:-BenchmarkPlanTLSA2000|BenchmarkPlanMixed1000}" -benchtime "${BENCHTIME:-5x}" -timeout 120m ./engine |
+CI=true go test -v -run '^$' -bench "${BENCH:-BenchmarkPlanTLSA2000|BenchmarkPlanMixed1000}" -benchtime "${BENCHTIME:-5x}" -timeout 120m ./engine |
   tee /dev/stderr | awk '/ratio-vs-dig/ {
     for (i = 1; i <= NF; i++) { if ($(i+1) == "plan-s") p = $i; if ($(i+1) == "dig-s") d = $i; if ($(i+1) == "ratio-vs-dig") r = $i }
     printf "%s: plan %.3f s, dig %.1f s, ratio %.4f\n", $1, p, d, r }'

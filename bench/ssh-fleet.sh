@@ -38,4 +38,4 @@ if [ "${SLOW_RC:-1}" = 1 ]; then
   trap 'if [ $had = 1 ]; then cp -p "$backup" "$rc"; else rm -f "$rc"; fi; rm -f "$backup"; [ -z "${policy:-}" ] || $sudo rm -f "$policy"' EXIT INT TERM
   printf '\nsleep 1 # trustform bench/ssh-fleet.sh: a slow login shell on purpose\n' >>"$rc"
 fi
-CI=true go test -run '^$' -bench 'BenchmarkSSHFleet30/'"${BENCH:-interleaved}" -benchtime "${BENCHTIME:-5x}" -timeout 120m ./cmd/trustform
+CI=true go test -v -run '^$' -bench 'BenchmarkSSHFleet30/'"${BENCH:-interleaved}" -benchtime "${BENCHTIME:-5x}" -timeout 120m ./cmd/trustform
