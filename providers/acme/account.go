@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/go-acme/lego/v4/acme"
+	"github.com/go-acme/lego/v4/acme/api"
 	"github.com/go-acme/lego/v4/certcrypto"
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/go-acme/lego/v4/registration"
@@ -383,6 +384,17 @@ func (a *Account) client(ctx context.Context, key crypto.Signer, uri string) (*l
 	}
 	cfg.HTTPClient = hc
 	return lego.NewClient(cfg)
+}
+
+// core is lego's ACME API for the account's directory, its requests
+// signed by key, as the account kid (its registration) or, without one,
+// with the key in each request; bound to ctx.
+func (a *Account) core(ctx context.Context, key crypto.Signer, kid string) (*api.Core, error) {
+	hc, err := a.httpClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(hc, userAgent, a.Directory, kid, key)
 }
 
 // roots are the system roots plus ca_roots: what the CA's HTTPS and the

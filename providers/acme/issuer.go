@@ -191,7 +191,8 @@ func (i *Issuer) now() time.Time {
 }
 
 // abandonAfter is how long an interrupted order is given to end by itself
-// (its requests fail at once; lego may be sleeping between polls).
+// (its requests fail at once; lego may be sleeping in its propagation
+// wait).
 const abandonAfter = 3 * time.Second
 
 // orderUnder runs an order, returning when it ends or, after ctx ends,
@@ -232,11 +233,7 @@ func (i *Issuer) obtain(ctx context.Context, req certificate.Request) (*legocert
 	if err != nil {
 		return nil, err
 	}
-	hc, err := i.Account.httpClient(ctx)
-	if err != nil {
-		return nil, err
-	}
-	core, err := api.New(hc, userAgent, i.Account.Directory, i.Account.registration(), accountKey)
+	core, err := i.Account.core(ctx, accountKey, i.Account.registration())
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/go-acme/lego/v4/acme"
-	"github.com/go-acme/lego/v4/acme/api"
 
 	"github.com/trustform/trustform/providers/certificate"
 )
@@ -54,11 +53,7 @@ func (i *Issuer) revokeByAccount(ctx context.Context, msg acme.RevokeCertMessage
 // revokeWith posts msg signed by key: with kid, as that account (RFC 8555
 // §6.2); without, with the key itself in the request (the certificate's).
 func (i *Issuer) revokeWith(ctx context.Context, key crypto.Signer, kid string, msg acme.RevokeCertMessage) error {
-	hc, err := i.Account.httpClient(ctx)
-	if err != nil {
-		return err
-	}
-	core, err := api.New(hc, userAgent, i.Account.Directory, kid, key)
+	core, err := i.Account.core(ctx, key, kid)
 	if err != nil {
 		return err
 	}
